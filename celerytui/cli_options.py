@@ -1,0 +1,52 @@
+"""The cluster options every command shares, and how they become one Settings."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from celerytui.config import ConfigError, Settings, load_settings
+
+CLUSTER_OPTIONS = ("broker", "result_backend", "app", "config", "read_only")
+
+
+def cluster_options(func):
+    """Add -b/--broker, --result-backend, -A/--app, --config and --read-only to a command."""
+
+    @click.option("-b", "--broker", "broker", metavar="URL", help="Broker URL (redis://, amqp://).")
+    @click.option("--result-backend", "result_backend", metavar="URL", help="Result backend URL.")
+    @click.option("-A", "--app", "app", metavar="MODULE", help="Your Celery app module (proj).")
+    @click.option("--config", "config", metavar="PATH", help="TOML config file.")
+    @click.option(
+        "--read-only", "read_only", is_flag=True, default=None,
+        help="Refuse every action that changes the cluster.",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def settings_from(ctx: click.Context, **local) -> Settings:
+    """Merge the group's options with a subcommand's own (the subcommand's win)."""
+    merged: dict = {}
+    root = ctx.find_root()
+    if root.obj:
+        merged.update({k: v for k, v in root.obj.items() if v is not None})
+    merged.update({k: v for k, v in local.items() if v is not None and k in CLUSTER_OPTIONS})
+    config_path = merged.pop("config", None)
+    flags = {}
+    if "broker" in merged:
+        flags["broker_url"] = merged["broker"]
+    if "result_backend" in merged:
+        flags["result_backend"] = merged["result_backend"]
+    if "app" in merged:
+        flags["app"] = merged["app"]
+    if merged.get("read_only"):
+        flags["read_only"] = True
+    try:
+        return load_settings(config_path=config_path, **flags)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None

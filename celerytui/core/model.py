@@ -1,0 +1,196 @@
+"""The records every part of the monitor shares: tasks, workers, checks, alerts, changes.
+
+Plain dataclasses with slots: ClusterState owns and mutates them on the consumer thread;
+readers (TUI, exporter, status, tail) only read them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+# Celery's task states, with the precedence celery.states uses to merge out-of-order events.
+PENDING = "PENDING"
+RECEIVED = "RECEIVED"
+STARTED = "STARTED"
+SUCCESS = "SUCCESS"
+FAILURE = "FAILURE"
+REVOKED = "REVOKED"
+REJECTED = "REJECTED"
+RETRY = "RETRY"
+IGNORED = "IGNORED"
+READY_STATES = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED, IGNORED})
+ALL_STATES = (PENDING, RECEIVED, STARTED, RETRY, SUCCESS, FAILURE, REVOKED, REJECTED)
+
+WORKER_ONLINE = "online"
+WORKER_LOST = "lost"  # heartbeats stopped without a worker-offline event
+WORKER_OFFLINE = "offline"  # clean shutdown (worker-offline received)
+
+TIMELINE_MAX = 16  # events kept per task for the detail view
+
+
+@dataclass(slots=True)
+class Task:
+    uuid: str
+    name: str | None = None
+    state: str = PENDING
+    args: str | None = None  # repr as the event carries it (cut by celery at ~1 kB)
+    kwargs: str | None = None
+    result: str | None = None  # repr from the event, replaced by the full one from the backend
+    result_full: Any = None  # JSON-decoded full result from the result backend, when known
+    result_is_full: bool = False
+    exception: str | None = None
+    traceback: str | None = None
+    worker: str | None = None  # hostname
+    queue: str | None = None
+    routing_key: str | None = None
+    exchange: str | None = None
+    # times: event timestamps (epoch seconds, the worker's clock)
+    sent: float | None = None
+    received: float | None = None
+    started: float | None = None
+    succeeded: float | None = None
+    failed: float | None = None
+    retried: float | None = None
+    revoked: float | None = None
+    rejected: float | None = None
+    date_done: float | None = None  # from the result backend
+    runtime: float | None = None
+    retries: int = 0
+    eta: str | None = None
+    expires: str | None = None
+    root_id: str | None = None
+    parent_id: str | None = None
+    children: list[str] = field(default_factory=list)
+    timeline: list[tuple[float, str]] = field(default_factory=list)  # (timestamp, event type)
+    seq: int = 0  # ClusterState's insertion counter: newest task has the highest seq
+
+    @property
+    def ready(self) -> bool:
+        return self.state in READY_STATES
+
+    @property
+    def timestamp(self) -> float | None:
+        """The time of the newest thing that happened to this task."""
+        return max(
+            (t for t in (self.sent, self.received, self.started, self.succeeded,
+                         self.failed, self.retried, self.revoked, self.rejected) if t),
+            default=None,
+        )
+
+
+@dataclass(slots=True)
+class Worker:
+    hostname: str
+    status: str = WORKER_ONLINE  # WORKER_ONLINE / WORKER_LOST / WORKER_OFFLINE
+    last_heartbeat: float | None = None  # local receipt time (the state's clock)
+    freq: float = 2.0  # heartbeat interval the worker announced
+    loadavg: tuple[float, ...] | None = None
+    active: int = 0
+    processed: int = 0
+    pid: int | None = None
+    sw_ident: str | None = None
+    sw_ver: str | None = None
+    sw_sys: str | None = None
+    # filled from inspect (stats / active_queues) by whoever polls it; None when unknown
+    pool_size: int | None = None
+    queues: list[str] | None = None
+    first_seen: float | None = None
+    offline_at: float | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.status == WORKER_ONLINE
+
+
+@dataclass(slots=True)
+class HttpCheck:
+    """The newest result of check_http_endpoint for one URL, with a short history."""
+
+    url: str
+    status: str  # "UP" / "DOWN"
+    status_code: int | None = None
+    response_time: float | None = None  # seconds
+    error: str | None = None
+    checked_at: float | None = None
+    task_id: str | None = None
+    history: deque = field(default_factory=lambda: deque(maxlen=60))  # (checked_at, up, rt)
+
+
+@dataclass(slots=True)
+class DiskCheck:
+    """The newest result of check_disk_usage for one host."""
+
+    host: str
+    status: str = "OK"  # "OK" / "ERROR"
+    mount: str | None = None
+    filesystem: str | None = None
+    size_bytes: int | None = None
+    used_bytes: int | None = None
+    avail_bytes: int | None = None
+    use_percent: float | None = None
+    error: str | None = None
+    checked_at: float | None = None
+    task_id: str | None = None
+
+
+@dataclass(slots=True)
+class Alert:
+    key: str  # identity for folding repeats, e.g. "task-failed:proj.tasks.add"
+    severity: str  # "critical" / "error" / "warning" / "info"
+    title: str
+    detail: str = ""
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    count: int = 1
+    acknowledged: bool = False
+    active: bool = True
+
+
+SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one apply() changed, so a UI redraws only that."""
+
+    tasks: set[str] = field(default_factory=set)  # uuids changed or added
+    new_tasks: list[str] = field(default_factory=list)  # uuids seen for the first time
+    removed_tasks: set[str] = field(default_factory=set)  # evicted
+    workers: set[str] = field(default_factory=set)  # hostnames changed
+    new_failures: list[str] = field(default_factory=list)  # uuids that became FAILURE
+    new_retries: list[str] = field(default_factory=list)  # uuids that got task-retried
+    workers_lost: list[str] = field(default_factory=list)
+    checks: set[str] = field(default_factory=set)  # URLs / disk hosts whose record changed
+    events: int = 0  # events applied
+    malformed: int = 0  # events counted and skipped
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks or self.workers or self.removed_tasks or self.checks)
+
+    def merge(self, other: Changes) -> None:
+        self.tasks |= other.tasks
+        self.new_tasks.extend(other.new_tasks)
+        self.removed_tasks |= other.removed_tasks
+        self.workers |= other.workers
+        self.new_failures.extend(other.new_failures)
+        self.new_retries.extend(other.new_retries)
+        self.workers_lost.extend(other.workers_lost)
+        self.checks |= other.checks
+        self.events += other.events
+        self.malformed += other.malformed
+
+
+@dataclass(slots=True)
+class StreamStatus:
+    """EventStream's (and ResultWatcher's) connection status, read by any thread."""
+
+    connected: bool = False
+    since: float | None = None  # when the current state (connected / reconnecting) began
+    last_error: str | None = None  # one line, secrets redacted
+    attempts: int = 0  # connect attempts since the last success
+    events_received: int = 0
+    events_dropped: int = 0
+    reconnects: int = 0
+    broker: str = ""  # redacted URL

