@@ -1,0 +1,183 @@
+"""Monitor: the core's parts wired together, for the TUI, the exporter, `status` and `tail`.
+
+The receiving threads (EventStream, ResultWatcher) only receive and hand off. Everything that
+touches ClusterState happens in `pump()`, on one consumer thread: the TUI's timer, or the
+thread `run_in_thread()` starts for headless commands (which then hold `lock` to read).
+Slow cluster calls made only for display (queue depths, inspect stats) run in their own
+poller thread and are merged at the next pump.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+
+from celery import Celery
+
+from celerytui.config import Settings, redact
+from celerytui.core.alerts import AlertBook
+from celerytui.core.control import Controller
+from celerytui.core.events import EventStream
+from celerytui.core.model import Changes
+from celerytui.core.queues import QueueInspector
+from celerytui.core.results import ResultWatcher
+from celerytui.core.state import ClusterState
+
+log = logging.getLogger(__name__)
+
+TICK_INTERVAL = 1.0  # worker liveness and alert rules, at most once a second
+POLL_INTERVAL = 5.0  # queue depths and inspect (pool size, queues)
+RATE_WINDOW = 5.0  # seconds over which events/s is averaged
+
+
+def client_app(settings: Settings) -> Celery:
+    """A Celery app to watch the cluster with: celerytui's own (it knows the seed's tasks and
+    beat schedule) configured for the given broker and backend."""
+    from celerytui.tasks import make_celery_app
+
+    return make_celery_app(settings)
+
+
+class Monitor:
+    def __init__(self, settings: Settings, app: Celery | None = None, clock=time.time):
+        self.settings = settings
+        self.app = app if app is not None else client_app(settings)
+        self.clock = clock
+        self.broker_display = redact(self.app.conf.broker_url or settings.broker_url)
+        self.state = ClusterState(max_tasks=settings.max_tasks, clock=clock)
+        self.events = EventStream(self.app, read_only=settings.read_only)
+        self.results = ResultWatcher(self.app) if ResultWatcher.supports(self.app) else None
+        self.controller = Controller(self.app, read_only=settings.read_only)
+        self.queues = QueueInspector(self.app)
+        self.alerts = AlertBook(settings.thresholds, clock=clock)
+        self.lock = threading.RLock()
+        self.queue_depths: list = []  # newest QueueDepth list from the poller
+        self.queue_history: dict[str, deque] = {}  # queue -> (time, messages) for sparklines
+        self._worker_info: dict[str, dict] | None = None  # from the poller, merged at pump
+        self._last_tick = 0.0
+        self._rate_samples: deque = deque(maxlen=64)  # (time, events_received)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self, poll: bool = True) -> Monitor:
+        self.events.start()
+        if self.results is not None:
+            self.results.start()
+        if poll:
+            self._spawn(self._poll_loop, "celerytui-poller")
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self.events.stop(timeout)
+        if self.results is not None:
+            self.results.stop(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def run_in_thread(self, interval: float = 0.1) -> None:
+        """Headless use: pump in a background thread; readers hold `lock`."""
+
+        def loop():
+            while not self._stop.is_set():
+                self.events.wait(interval)
+                with self.lock:
+                    self.pump()
+
+        self._spawn(loop, "celerytui-pump")
+
+    # -- the consumer step ---------------------------------------------------------------
+    def pump(self, max_events: int = 100_000) -> Changes:
+        """Apply what arrived since the last call; returns what changed."""
+        changes = Changes()
+        events = self.events.drain(max_events)
+        if events:
+            changes.merge(self.state.apply(events))
+        if self.results is not None:
+            if self.results.resync_needed:
+                pending = [uuid for uuid, task in self.state.tasks.items() if not task.ready]
+                self.results.request_resync(pending)
+            metas = self.results.drain()
+            if metas:
+                changes.merge(self.state.apply_results(metas))
+        info, self._worker_info = self._worker_info, None
+        if info:
+            changes.workers |= self._merge_worker_info(info)
+        now = self.clock()
+        if changes.new_failures or now - self._last_tick >= TICK_INTERVAL:
+            if now - self._last_tick >= TICK_INTERVAL:
+                self._last_tick = now
+                changes.merge(self.state.tick(now))
+                self._rate_samples.append((now, self.events.status.events_received))
+            self.alerts.evaluate(self.state, changes, now=now, queue_depths=self.queue_depths,
+                                 stream_status=self.events.status)
+        return changes
+
+    def events_per_second(self) -> float:
+        """Events received per second over the last few seconds (for the header)."""
+        if len(self._rate_samples) < 2:
+            return 0.0
+        newest_t, newest_n = self._rate_samples[-1]
+        oldest_t, oldest_n = next(s for s in self._rate_samples if s[0] >= newest_t - RATE_WINDOW)
+        if newest_t <= oldest_t:
+            oldest_t, oldest_n = self._rate_samples[-2]
+        return (newest_n - oldest_n) / (newest_t - oldest_t)
+
+    def watch_result(self, task_id: str) -> None:
+        """Make sure a task fired from here gets its full result, whatever the backend."""
+        if self.results is not None:
+            self.results.watch(task_id)
+
+    # -- the poller (blocking calls, off every UI and consumer thread) --------------------
+    def _poll_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._poll_once()
+            except Exception as exc:  # a broker problem must never kill the poller
+                log.debug("poll failed: %s", exc)
+            self._stop.wait(POLL_INTERVAL)
+
+    def _poll_once(self) -> None:
+        if not self.events.status.connected:
+            return
+        stats = self.controller.inspect("stats")
+        active_queues = self.controller.inspect("active_queues")
+        info: dict[str, dict] = {}
+        for host, reply in (stats or {}).items():
+            pool = (reply or {}).get("pool") or {}
+            size = pool.get("max-concurrency")
+            if isinstance(size, int):
+                info.setdefault(host, {})["pool_size"] = size
+        for host, reply in (active_queues or {}).items():
+            if isinstance(reply, list):
+                names = [q.get("name") for q in reply if isinstance(q, dict) and q.get("name")]
+                info.setdefault(host, {})["queues"] = names
+        self._worker_info = info
+        names = self.queues.known_queues(active_queues)
+        depths = self.queues.depths(names)
+        now = self.clock()
+        for depth in depths:
+            history = self.queue_history.setdefault(depth.name, deque(maxlen=120))
+            history.append((now, depth.messages))
+        self.queue_depths = depths
+
+    def _merge_worker_info(self, info: dict[str, dict]) -> set[str]:
+        changed = set()
+        for host, fields in info.items():
+            worker = self.state.workers.get(host)
+            if worker is None:
+                continue
+            for key, value in fields.items():
+                if getattr(worker, key) != value:
+                    setattr(worker, key, value)
+                    changed.add(host)
+        return changed
+
+    def _spawn(self, target, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
