@@ -34,8 +34,8 @@ def redis_urls(redis_target):
 @pytest.fixture
 def celery_app(redis_urls):
     """A client Celery app of celerytui.tasks' configuration, on this test's databases."""
-    from celerytui.tasks import make_celery_app
     from celerytui.config import load_settings
+    from celerytui.tasks import make_celery_app
 
     broker, backend = redis_urls
     app = make_celery_app(load_settings(broker_url=broker, result_backend=backend))
