@@ -1,0 +1,187 @@
+"""The worker side: the seed article's Celery app, tasks, routes, beat schedule and alerts.
+
+Run it with ``celery -A celerytui.tasks worker -E -Q celery,http,disk`` and
+``celery -A celerytui.tasks beat``. ``make_celery_app(settings)`` builds a fresh app with every
+task registered on it (tests and the monitor build their own, on their own broker); the
+module-level ``app`` is built from the environment / config file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import Celery, chain, signals
+from celery.canvas import Signature
+from celery.schedules import crontab
+from kombu import Queue
+
+from celerytui import checks
+from celerytui.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "celerytui.tasks."
+QUEUES = ("celery", "http", "disk", "secure")
+TASK_ROUTES = {
+    checks.HTTP_CHECK_TASK: {"queue": "http"},
+    checks.DISK_CHECK_TASK: {"queue": "disk"},
+    "critical_tasks.*": {"queue": "secure"},
+}
+
+
+def settings_of(app: Celery) -> Settings | None:
+    """The Settings an app was made with; None for an app make_celery_app did not make."""
+    return getattr(app, "celerytui_settings", None)
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The seed's schedule: each HTTP target every 5 minutes, each disk host daily at 03:00."""
+    schedule: dict[str, dict[str, Any]] = {}
+    for url in settings.http_targets:
+        schedule[f"http-check {url}"] = {
+            "task": checks.HTTP_CHECK_TASK,
+            "schedule": crontab(minute="*/5"),
+            "args": (url,),
+        }
+    for host in settings.disk_hosts:
+        schedule[f"disk-check {host.name}"] = {
+            "task": checks.DISK_CHECK_TASK,
+            "schedule": crontab(hour=3, minute=0),
+            "args": (host.name,),
+        }
+    return schedule
+
+
+def make_celery_app(settings: Settings) -> Celery:
+    """A Celery app configured from settings, with the seed's tasks registered on it."""
+    app = Celery("celerytui", broker=settings.broker_url, backend=settings.result_backend,
+                 set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        timezone=settings.timezone or "UTC",
+        enable_utc=True,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        task_track_started=True,
+        result_extended=True,
+        result_expires=settings.result_expires,
+        broker_connection_retry_on_startup=True,
+        task_default_queue="celery",
+        task_queues=[Queue(name, routing_key=name) for name in QUEUES],
+        task_routes=TASK_ROUTES,
+        beat_schedule=beat_schedule(settings),
+    )
+    app.celerytui_settings = settings
+    _register_tasks(app)
+    return app
+
+
+def order_chain(app: Celery, order_id: Any) -> Signature:
+    """The seed's order pipeline, validate -> pay -> ship, as a chain not yet sent."""
+    return chain(
+        app.signature(PREFIX + "validate_order", args=(order_id,)),
+        app.signature(PREFIX + "process_payment"),
+        app.signature(PREFIX + "ship_order"),
+    )
+
+
+def _register_tasks(app: Celery) -> None:
+    """Define the tasks on this app only (shared=False: other apps in the process keep theirs)."""
+
+    def conf(task) -> Settings:
+        return settings_of(task.app) or Settings()
+
+    @app.task(name=PREFIX + "send_email", bind=True, shared=False)
+    def send_email(self, to: str, content: str) -> str:
+        """Simulated slow e-mail: sleeps settings.email_delay seconds."""
+        time.sleep(conf(self).email_delay)
+        return f"Email to {to} sent: {str(content)[:20]}..."
+
+    @app.task(name=PREFIX + "validate_order", shared=False)
+    def validate_order(order_id: Any) -> dict[str, Any]:
+        if order_id is None or str(order_id).strip() == "":
+            raise ValueError("order_id is empty")
+        return {"order_id": order_id, "status": "validated"}
+
+    @app.task(name=PREFIX + "process_payment", shared=False)
+    def process_payment(order_info: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(order_info, dict) or "order_id" not in order_info:
+            raise ValueError("process_payment needs the dict validate_order returns")
+        return {**order_info, "status": "paid", "paid": True}
+
+    @app.task(name=PREFIX + "ship_order", shared=False)
+    def ship_order(payment_result: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(payment_result, dict) or not payment_result.get("paid"):
+            raise ValueError("ship_order needs a paid order")
+        tracking_no = f"CT{uuid.uuid4().hex[:10].upper()}"
+        return {**payment_result, "status": "shipped", "tracking_no": tracking_no}
+
+    @app.task(name=PREFIX + "order_pipeline", bind=True, shared=False)
+    def order_pipeline(self, order_id: Any) -> str:
+        """Send the order chain; returns the id of its last task (ship_order), whose result
+        is the shipped order. (A task must not wait on other tasks, so it does not .get().)"""
+        return order_chain(self.app, order_id).apply_async().id
+
+    @app.task(name=PREFIX + "risky_operation", bind=True, max_retries=3, shared=False)
+    def risky_operation(self, fail_times: int = 1) -> dict[str, Any]:
+        """Fails its first `fail_times` runs, retrying with countdown retry_base * 2**retries:
+        fail_times <= 3 ends in SUCCESS after retries, more ends in FAILURE."""
+        retries = self.request.retries
+        if retries < int(fail_times):
+            exc = RuntimeError(f"risky_operation failed on attempt {retries + 1}")
+            raise self.retry(exc=exc, countdown=conf(self).retry_base * 2**retries)
+        return {"attempts": retries + 1, "retries": retries}
+
+    @app.task(name=checks.HTTP_CHECK_TASK, bind=True, shared=False)
+    def check_http_endpoint(self, url: str) -> dict[str, Any]:
+        return checks.probe_http(url, timeout=conf(self).http_timeout)
+
+    @app.task(name=checks.DISK_CHECK_TASK, bind=True, shared=False)
+    def check_disk_usage(self, host: str, path: str | None = None) -> dict[str, Any]:
+        """df on a configured host; `path` defaults to the host's configured path ("/")."""
+        return checks.probe_disk(conf(self).disk_hosts, host, path)
+
+
+@signals.task_failure.connect(weak=False, dispatch_uid="celerytui.alert_on_failure")
+def alert_on_failure(sender=None, task_id=None, exception=None, args=None, kwargs=None,
+                     **_: Any) -> None:
+    """POST a failure alert to settings.alert_webhook; a dead webhook is only logged."""
+    settings = settings_of(getattr(sender, "app", None))
+    if settings is None or not settings.alert_webhook:
+        return
+    payload = {
+        "task": getattr(sender, "name", None),
+        "task_id": task_id,
+        "exception": f"{type(exception).__name__}: {exception}" if exception else None,
+        "args": _jsonable(list(args or ())),
+        "kwargs": _jsonable(dict(kwargs or {})),
+        "hostname": getattr(getattr(sender, "request", None), "hostname", None),
+        "time": datetime.now(UTC).isoformat(),
+    }
+    try:
+        import requests
+
+        requests.post(settings.alert_webhook, json=payload, timeout=settings.alert_timeout)
+    except Exception as exc:  # never let the alert break the worker
+        log.warning("failure alert for %s not delivered: %s", task_id,
+                    checks.redact_urls(str(exc).splitlines()[0] if str(exc) else repr(exc)))
+
+
+def _jsonable(value: Any) -> Any:
+    """value made JSON-safe (anything odd becomes its repr), so the alert POST cannot fail on it."""
+    return json.loads(json.dumps(value, default=repr))
+
+
+app = make_celery_app(load_settings())
+
+# Prometheus counters for the worker (served only when settings.worker_metrics_port is set).
+from celerytui import worker_metrics  # noqa: E402
+
+worker_metrics.install()
