@@ -7,6 +7,7 @@ one that says "DOWN" or "ERROR" with a one-line reason.
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 import socket
@@ -20,6 +21,8 @@ from celerytui.config import DiskHost, redact
 HTTP_CHECK_TASK = "celerytui.tasks.check_http_endpoint"
 DISK_CHECK_TASK = "celerytui.tasks.check_disk_usage"
 LOCAL_HOST = "local"  # disk host name that means "this machine, no SSH"
+
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -246,6 +249,20 @@ def _first_line(text: str) -> str:
     return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:200]
 
 
+def _accept_unknown_policy():
+    """A paramiko policy made here, lazily, so importing checks does not load paramiko."""
+    import paramiko
+
+    class AcceptUnknownOnce(paramiko.MissingHostKeyPolicy):
+        """Trust an unknown host key for this connection only (logged, never saved)."""
+
+        def missing_host_key(self, client, hostname, key) -> None:
+            log.warning("accepting unknown %s host key %s for %s (accept_unknown_host_key)",
+                        key.get_name(), key.fingerprint, hostname)
+
+    return AcceptUnknownOnce()
+
+
 def run_ssh_df(host: DiskHost, path: str) -> str:
     """Run df over SSH. The host key must be in known_hosts unless the host's config accepts
     unknown keys (then it is accepted for this connection only, with a warning in the log)."""
@@ -261,7 +278,7 @@ def run_ssh_df(host: DiskHost, path: str) -> str:
         if os.path.exists(known_hosts):
             client.load_host_keys(known_hosts)
         client.set_missing_host_key_policy(
-            paramiko.WarningPolicy() if host.accept_unknown_host_key else paramiko.RejectPolicy()
+            _accept_unknown_policy() if host.accept_unknown_host_key else paramiko.RejectPolicy()
         )
         key_file = os.path.expanduser(host.key_file) if host.key_file else None
         try:
@@ -285,7 +302,10 @@ def run_ssh_df(host: DiskHost, path: str) -> str:
         except FileNotFoundError as exc:
             raise DiskProbeError(f"cannot read SSH key file {exc.filename}") from None
         except OSError as exc:
-            reason = exc.strerror or _first_line(str(exc)) or type(exc).__name__
+            # paramiko's NoValidConnectionsError keeps the per-address errors in .errors
+            inner = next(iter(getattr(exc, "errors", {}).values()), exc)
+            reason = (getattr(inner, "strerror", None) or exc.strerror
+                      or _first_line(str(exc)) or type(exc).__name__)
             raise DiskProbeError(f"cannot connect to {address}:{host.port}: {reason}") from None
         try:
             _stdin, stdout, stderr = client.exec_command(df_command(path), timeout=host.timeout)
