@@ -1,17 +1,37 @@
 """Settings: defaults < TOML file < environment < CLI flags.
 
-SKELETON — the foundation issue fills in loading, validation and redaction. The field names
-below are the contract the rest of the package codes against.
+One ``Settings`` object for both sides (worker and monitor). Every value is validated on the way
+in, so a typo fails at start with one line naming the key and where it came from, instead of as a
+traceback deep inside Celery. Stays light to import: ``celerytui --help`` loads this module.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from celerytui.config_checks import (
+    FIELD_CHECKS,
+    THRESHOLD_CHECKS,
+    Invalid,
+    expected,
+    unknown_key,
+)
+
+ENV_PREFIX = "CELERYTUI_"
+CONFIG_ENV = "CELERYTUI_CONFIG"
 
 
 class ConfigError(ValueError):
     """A bad setting: the message names the key and where it came from."""
+
+
+class ConfigWarning(UserWarning):
+    """A usable but risky setting, e.g. a config file with a password that others can read."""
 
 
 @dataclass(slots=True)
@@ -61,22 +81,173 @@ class Settings:
     worker_timeout: float = 60.0  # exporter: a silent worker is down after this
     worker_purge: float = 600.0  # exporter: its series are dropped after this
     cluster_name: str = "celery"
+    # where each value came from: "max_tasks" -> "env CELERYTUI_MAX_TASKS"; absent = default
+    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:  # logs and tracebacks show settings: never their passwords
+        items = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return redact(f"Settings({items})")
+
+    def source_of(self, key: str) -> str:
+        """Where ``key`` (a field, or ``thresholds.<name>``) got its value, for messages."""
+        return self.sources.get(key, "default")
 
 
-def load_settings(config_path: str | None = None, env=None, **flags) -> Settings:
+# ---------------------------------------------------------------------------------- redaction
+
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+# scheme://user:SECRET@ — the secret runs to the last "@" before the next ";scheme://" (failover
+# lists), so a password holding "@", "/" or ";" is still hidden whole.
+_USERINFO = re.compile(rf"(?P<head>{_SCHEME}[^:@/\s;]*:)(?P<secret>(?:(?!;{_SCHEME})\S)*)@")
+_QUERY_SECRET = re.compile(
+    r"(?i)(?P<head>[?&](?:password|passwd|pwd|secret|token|api_?key|access_?key|secret_?key)=)"
+    r"[^&#\s;]*"
+)
+_CONTROL = {c: "?" for c in [*range(32), 127]}
+
+
+def redact(url: object) -> str:
+    """``url`` with passwords masked (``redis://:****@host:6379/0``). Never raises: safe to call
+    on anything an error message or a screen might show."""
+    try:
+        if url is None:
+            return ""
+        text = url.decode("utf-8", "replace") if isinstance(url, bytes | bytearray) else str(url)
+        text = _USERINFO.sub(
+            lambda m: m["head"] + ("****" if m["secret"] else "") + "@", text)
+        return _QUERY_SECRET.sub(r"\g<head>****", text).translate(_CONTROL)
+    except Exception:
+        return "<unprintable>"
+
+
+# ------------------------------------------------------------------------------------ loading
+
+_FLAG_NAMES = {"broker_url": "--broker"}  # flags whose CLI spelling is not the field name
+
+
+def default_config_path() -> str:
+    """The per-user config file: ``celerytui/config.toml`` in the platform's config dir."""
+    import platformdirs
+
+    return os.path.join(platformdirs.user_config_dir("celerytui"), "config.toml")
+
+
+def load_settings(config_path: str | None = None, env: Mapping[str, str] | None = None,
+                  **flags: Any) -> Settings:
+    """Defaults < TOML file (``config_path``, else $CELERYTUI_CONFIG, else the user config dir)
+    < environment < ``flags`` (keyword args named like the fields; None means "not given")."""
     env = os.environ if env is None else env
-    s = Settings()
-    if "CELERYTUI_BROKER_URL" in env or "CELERY_BROKER_URL" in env:
-        s.broker_url = env.get("CELERYTUI_BROKER_URL") or env["CELERY_BROKER_URL"]
-    if "CELERYTUI_RESULT_BACKEND" in env or "CELERY_RESULT_BACKEND" in env:
-        s.result_backend = env.get("CELERYTUI_RESULT_BACKEND") or env["CELERY_RESULT_BACKEND"]
-    for k, v in flags.items():
-        if v is not None:
-            setattr(s, k, v)
-    return s
+    settings = Settings()
+    path = config_path or env.get(CONFIG_ENV) or None
+    if path is None and os.path.isfile(default_config_path()):
+        path = default_config_path()
+    if path is not None:
+        _apply_file(settings, os.fspath(path))
+    _apply_env(settings, env)
+    for key, value in flags.items():
+        if value is None:
+            continue
+        source = f"flag {_FLAG_NAMES.get(key, '--' + key.replace('_', '-'))}"
+        if key == "thresholds":
+            _apply_thresholds(settings, value, source)
+        elif key in FIELD_CHECKS:
+            _set(settings, key, value, source)
+        else:
+            raise ConfigError(f"{key}: unknown setting (from {source})")
+    return settings
 
 
-def redact(url: str | None) -> str:
-    from kombu.utils.url import maybe_sanitize_url
+def _set(settings: Settings, key: str, raw: Any, source: str) -> None:
+    if key.startswith("thresholds."):
+        convert, target, attr = THRESHOLD_CHECKS[key[11:]], settings.thresholds, key[11:]
+    else:
+        convert, target, attr = FIELD_CHECKS[key], settings, key
+    try:
+        value = convert(raw)
+    except Invalid as exc:
+        raise ConfigError(f"{key}{exc.path}: {exc} (from {source})") from None
+    setattr(target, attr, value)
+    settings.sources[key] = source
 
-    return maybe_sanitize_url(url or "", mask="****")
+
+def _apply_thresholds(settings: Settings, value: Any, source: str) -> None:
+    if isinstance(value, Thresholds):
+        value = asdict(value)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"thresholds: {expected('a table of thresholds', value)} "
+                          f"(from {source})")
+    for name, raw in value.items():
+        if name not in THRESHOLD_CHECKS:
+            raise ConfigError(f"thresholds.{name}: {unknown_key(name, THRESHOLD_CHECKS)} "
+                              f"(from {source})")
+        _set(settings, f"thresholds.{name}", raw, source)
+
+
+def _apply_env(settings: Settings, env: Mapping[str, str]) -> None:
+    # Celery's own names first, so CELERYTUI_BROKER_URL wins over CELERY_BROKER_URL
+    for key, name in (("broker_url", "CELERY_BROKER_URL"),
+                      ("result_backend", "CELERY_RESULT_BACKEND")):
+        if env.get(name):
+            _set(settings, key, env[name], f"env {name}")
+    for key in FIELD_CHECKS:
+        name = ENV_PREFIX + key.upper()
+        if name in env:
+            _set(settings, key, env[name], f"env {name}")
+    for key in THRESHOLD_CHECKS:
+        name = f"{ENV_PREFIX}THRESHOLDS_{key.upper()}"
+        if name in env:
+            _set(settings, f"thresholds.{key}", env[name], f"env {name}")
+
+
+def _apply_file(settings: Settings, path: str) -> None:
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"invalid TOML in {path}: not UTF-8 text") from None
+    _warn_if_exposed(path, data)
+    for key, value in data.items():
+        if key == "thresholds":
+            _apply_thresholds(settings, value, path)
+        elif key in FIELD_CHECKS:
+            _set(settings, key, value, path)
+        else:
+            raise ConfigError(f"{key}: {unknown_key(key, {**FIELD_CHECKS, 'thresholds': 0})} "
+                              f"(from {path})")
+
+
+_SECRET_KEY = re.compile(r"(?i)pass(word|wd)?$|secret|token|api_?key")
+
+
+def _holds_secret(value: Any, key: str = "") -> bool:
+    if isinstance(value, Mapping):
+        return any(_holds_secret(item, str(name)) for name, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_secret(item, key) for item in value)
+    if _SECRET_KEY.search(key) and value not in ("", None, False):
+        return True
+    return isinstance(value, str) and redact(value) != value
+
+
+def _warn_if_exposed(path: str, data: Mapping[str, Any]) -> None:
+    """A password in a file others can read is a leak waiting to happen: say so, once."""
+    try:
+        exposed = os.name == "posix" and os.stat(path).st_mode & 0o044
+    except OSError:
+        return
+    if exposed and _holds_secret(data):
+        warnings.warn(ConfigWarning(
+            f"{path} holds a password and other users can read it; run: chmod 600 {path}"),
+            stacklevel=3)
+
+
+__all__ = ["ConfigError", "ConfigWarning", "DiskHost", "Settings", "Thresholds",
+           "default_config_path", "load_settings", "redact"]
