@@ -11,6 +11,7 @@ import click
 
 from celerytui import __version__
 from celerytui.cli_options import cluster_options, settings_from
+from celerytui.config import Settings, config_file, redact
 
 # name -> (module:attribute, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -19,10 +20,13 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "status": ("celerytui.commands.status:status", "Print one snapshot of the cluster."),
     "tail": ("celerytui.commands.tail:tail", "Stream task events, one line each."),
     "fire": ("celerytui.commands.fire:fire", "Send a task to the cluster."),
+    "config": ("celerytui.cli:show_config", "Show the settings in effect and their sources."),
 }
 
 
 class LazyGroup(click.Group):
+    """Imports a subcommand's module only when that subcommand runs (keeps --help fast)."""
+
     def list_commands(self, ctx):
         return sorted(SUBCOMMANDS)
 
@@ -37,7 +41,8 @@ class LazyGroup(click.Group):
             if exc.name != module_name:
                 raise
 
-            @click.command(name=name, help=short_help, context_settings={"ignore_unknown_options": True})
+            @click.command(name=name, help=short_help,
+                           context_settings={"ignore_unknown_options": True})
             @click.argument("args", nargs=-1, type=click.UNPROCESSED)
             def not_built(args):
                 raise click.ClickException(f"`celerytui {name}` is not built yet.")
@@ -71,3 +76,56 @@ def main(ctx: click.Context, **options) -> None:
             raise
         raise click.ClickException("the dashboard is not built yet.") from None
     make_app(settings).run()
+
+
+@click.command(name="config")
+@cluster_options
+@click.pass_context
+def show_config(ctx: click.Context, **options) -> None:
+    """Show the settings in effect and where each came from (passwords hidden).
+
+    Precedence: defaults < TOML file < environment (CELERYTUI_*, CELERY_BROKER_URL,
+    CELERY_RESULT_BACKEND) < command-line flags.
+    """
+    settings = settings_from(ctx, **options)
+    path = config_file(options.get("config") or (ctx.find_root().obj or {}).get("config"))
+    click.echo(f"config file: {path or 'none'}")
+    for key, value, source in settings_rows(settings):
+        click.echo(f"{key:<34} {redact(value):<40} {source}")
+
+
+def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """(key, value as text, source) for every setting, thresholds as ``thresholds.<name>``."""
+    from dataclasses import fields
+
+    rows = []
+    for spec in fields(settings):
+        value = getattr(settings, spec.name)
+        if spec.name == "sources":
+            continue
+        if spec.name == "thresholds":
+            for sub in fields(value):
+                key = f"thresholds.{sub.name}"
+                rows.append((key, str(getattr(value, sub.name)), settings.source_of(key)))
+            continue
+        if spec.name == "disk_hosts":
+            value = ", ".join(_describe_host(host) for host in value) or "-"
+        elif spec.name == "alert_webhook" and value:
+            value = _webhook_origin(value)
+        elif isinstance(value, list):
+            value = ", ".join(value) or "-"
+        rows.append((spec.name, "-" if value is None else str(value),
+                     settings.source_of(spec.name)))
+    return rows
+
+
+def _describe_host(host) -> str:
+    return f"{host.name}={host.user}@{host.host or host.name}:{host.port}{host.path}"
+
+
+def _webhook_origin(url: str) -> str:
+    """Webhook URLs often carry their secret in the path (Slack, Teams): show the host only."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}/****" if parts.path.strip("/") else redact(url)

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import functools
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-from celerytui.config import ConfigError, Settings, load_settings
+from celerytui.config import ConfigError, ConfigWarning, Settings, load_settings
 
 CLUSTER_OPTIONS = ("broker", "result_backend", "app", "config", "read_only")
 
 
-def cluster_options(func):
+class SettingsError(click.ClickException):
+    """A bad setting: shown as one line ``Error: ...`` (no usage dump) and exit status 2."""
+
+    exit_code = 2
+
+
+def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add -b/--broker, --result-backend, -A/--app, --config and --read-only to a command."""
 
-    @click.option("-b", "--broker", "broker", metavar="URL", help="Broker URL (redis://, amqp://).")
-    @click.option("--result-backend", "result_backend", metavar="URL", help="Result backend URL.")
+    @click.option("-b", "--broker", "broker", metavar="URL",
+                  help="Broker URL (redis://, amqp://). Env: CELERY_BROKER_URL.")
+    @click.option("--result-backend", "result_backend", metavar="URL",
+                  help="Result backend URL. Env: CELERY_RESULT_BACKEND.")
     @click.option("-A", "--app", "app", metavar="MODULE", help="Your Celery app module (proj).")
-    @click.option("--config", "config", metavar="PATH", help="TOML config file.")
+    @click.option("--config", "config", metavar="PATH",
+                  help="TOML config file [default: $CELERYTUI_CONFIG, else "
+                       "~/.config/celerytui/config.toml].")
     @click.option(
         "--read-only", "read_only", is_flag=True, default=None,
         help="Refuse every action that changes the cluster.",
@@ -29,8 +42,12 @@ def cluster_options(func):
     return wrapper
 
 
-def settings_from(ctx: click.Context, **local) -> Settings:
-    """Merge the group's options with a subcommand's own (the subcommand's win)."""
+def settings_from(ctx: click.Context, **local: Any) -> Settings:
+    """Merge the group's options with a subcommand's own (the subcommand's win).
+
+    A bad setting exits with one ``Error:`` line; a risky one (a password in a file others
+    can read) prints one ``Warning:`` line on stderr and goes on.
+    """
     merged: dict = {}
     root = ctx.find_root()
     if root.obj:
@@ -46,7 +63,17 @@ def settings_from(ctx: click.Context, **local) -> Settings:
         flags["app"] = merged["app"]
     if merged.get("read_only"):
         flags["read_only"] = True
-    try:
-        return load_settings(config_path=config_path, **flags)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigWarning)
+        try:
+            settings = load_settings(config_path=config_path, **flags)
+        except ConfigError as exc:
+            raise SettingsError(str(exc)) from None
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, ConfigWarning):
+                    click.echo(f"Warning: {warning.message}", err=True)
+                else:
+                    warnings.showwarning(warning.message, warning.category,
+                                         warning.filename, warning.lineno)
+    return settings

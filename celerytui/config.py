@@ -132,17 +132,26 @@ def default_config_path() -> str:
     return os.path.join(platformdirs.user_config_dir("celerytui"), "config.toml")
 
 
+def config_file(config_path: str | None = None,
+                env: Mapping[str, str] | None = None) -> str | None:
+    """The TOML file load_settings reads: ``config_path``, else $CELERYTUI_CONFIG (both must
+    exist), else the per-user file if there is one."""
+    env = os.environ if env is None else env
+    path = config_path or env.get(CONFIG_ENV) or None
+    if path is None and os.path.isfile(default_config_path()):
+        path = default_config_path()
+    return None if path is None else os.fspath(path)
+
+
 def load_settings(config_path: str | None = None, env: Mapping[str, str] | None = None,
                   **flags: Any) -> Settings:
     """Defaults < TOML file (``config_path``, else $CELERYTUI_CONFIG, else the user config dir)
     < environment < ``flags`` (keyword args named like the fields; None means "not given")."""
     env = os.environ if env is None else env
     settings = Settings()
-    path = config_path or env.get(CONFIG_ENV) or None
-    if path is None and os.path.isfile(default_config_path()):
-        path = default_config_path()
+    path = config_file(config_path, env)
     if path is not None:
-        _apply_file(settings, os.fspath(path))
+        _apply_file(settings, path)
     _apply_env(settings, env)
     for key, value in flags.items():
         if value is None:
@@ -250,4 +259,4 @@ def _warn_if_exposed(path: str, data: Mapping[str, Any]) -> None:
 
 
 __all__ = ["ConfigError", "ConfigWarning", "DiskHost", "Settings", "Thresholds",
-           "default_config_path", "load_settings", "redact"]
+           "config_file", "default_config_path", "load_settings", "redact"]
