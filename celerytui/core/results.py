@@ -31,6 +31,7 @@ POLL_INTERVAL = 0.25  # how often the receiver looks at stop / resync requests
 META_FIELDS = ("task_id", "status", "result", "traceback", "date_done", "children",
                "name", "args", "kwargs", "worker", "retries", "queue")
 REDIS_SCHEMES = ("redis", "rediss")
+CLIENT_NAME = "celerytui-results"  # CLIENT LIST shows the watcher's connections by this name
 
 
 class ResultWatcher:
@@ -170,7 +171,8 @@ class ResultWatcher:
 
         params = dict(self._backend.connparams)
         params.update(socket_timeout=5.0, socket_connect_timeout=2.0,
-                      retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+                      retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
+                      client_name=CLIENT_NAME)
         params.pop("max_connections", None)
         return redis.Redis(connection_pool=redis.ConnectionPool(**params))
 
