@@ -1,0 +1,105 @@
+"""One-line errors and exit codes shared by the headless commands.
+
+A user who mistypes a broker URL or a JSON argument gets one line on stderr naming the problem
+(passwords masked) and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any, TypeVar
+
+import click
+
+from celerytui.config import ConfigError, redact
+
+EXIT_OK = 0
+EXIT_DEGRADED = 1  # status: no worker, or a queue over its backlog threshold
+EXIT_ERROR = 2  # broker unreachable, bad input, refused under --read-only
+
+BROKER_TIMEOUT = 2.0  # seconds to connect to the broker before saying it is unreachable
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CommandError(click.ClickException):
+    """Printed as one ``Error: <message>`` line (like a bad setting); exits 2."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+def one_line(text: Any) -> str:
+    """The first line of ``text`` with passwords in any URL masked."""
+    text = str(text).strip()
+    first = text.splitlines()[0] if text else ""
+    return re.sub(r"(\w+://[^:/@\s]*:)[^@\s]+@", r"\1****@", first)[:400]
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of an exception for the user."""
+    message = one_line(exc)
+    return message or type(exc).__name__
+
+
+def handle_errors(command: F) -> F:
+    """Turn the core's exceptions into one-line errors (exit 2); Ctrl+C exits quietly."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from celerytui.commands.app_loader import AppLoadError
+        from celerytui.core.control import ControlError
+        from celerytui.core.filters import FilterError
+
+        try:
+            return command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise SystemExit(130) from None
+        except BrokenPipeError:
+            quiet_stdout()
+            raise SystemExit(EXIT_OK) from None
+        except (AppLoadError, ConfigError, ControlError, FilterError) as exc:
+            raise CommandError(describe(exc)) from None
+        except Exception as exc:  # anything else: still one line, never a traceback
+            raise CommandError(f"{type(exc).__name__}: {describe(exc)}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def quiet_stdout() -> None:
+    """After a closed pipe (`| head`): point stdout at /dev/null so the interpreter's final
+    flush does not print a BrokenPipeError traceback."""
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def check_broker(app: Any, timeout: float = BROKER_TIMEOUT) -> None:
+    """Connect once to the app's broker, or raise CommandError naming the redacted URL and
+    the cause, within about ``timeout`` seconds."""
+    url = app.conf.broker_url
+    try:
+        conn = app.connection_for_write(
+            connect_timeout=timeout,
+            transport_options={"socket_timeout": timeout + 1,
+                               "socket_connect_timeout": timeout, "max_retries": 1},
+        )
+    except Exception as exc:
+        raise CommandError(f"bad broker URL {redact(url)}: {describe(exc)}") from None
+    try:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1,
+                               interval_max=0.2, timeout=timeout)
+    except Exception as exc:
+        raise CommandError(f"broker unreachable ({redact(url)}): {describe(exc)}") from None
+    finally:
+        with suppress(Exception):
+            conn.close()

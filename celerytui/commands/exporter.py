@@ -1,0 +1,152 @@
+"""`celerytui exporter`: Prometheus metrics for a Celery cluster on /metrics, health on /healthz.
+
+One process follows the cluster's events (the core's Monitor, pumping in a thread); a scrape
+computes every value from ClusterState under the monitor's lock. Binds 127.0.0.1 by default: a
+metrics port is not for the internet.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import click
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from celerytui.cli_options import cluster_options, settings_from
+from celerytui.commands.errors import EXIT_OK, CommandError, check_broker, handle_errors
+from celerytui.config import redact
+
+
+@click.command()
+@cluster_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=9808, show_default=True,
+              help="Port to serve /metrics and /healthz on.")
+@click.option("--worker-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="A worker silent this long is down (celery_worker_up 0).")
+@click.option("--purge-offline-after", "worker_purge", default=None, metavar="SECONDS",
+              type=click.FloatRange(min=0, min_open=True),
+              help="Drop a silent worker's series after this long.")
+@click.pass_context
+@handle_errors
+def exporter(ctx: click.Context, host: str, port: int, worker_timeout: float | None,
+             worker_purge: float | None, **options: Any) -> None:
+    """Serve Prometheus metrics (celery-exporter compatible) until SIGTERM or Ctrl+C."""
+    from celerytui.commands.app_loader import load_app
+
+    settings = settings_from(ctx, **options)
+    if worker_timeout is not None:
+        settings.worker_timeout = worker_timeout
+    if worker_purge is not None:
+        settings.worker_purge = worker_purge
+    app = load_app(settings)
+    check_broker(app)
+    service = MetricsService(settings, app)
+    try:
+        server = service.serve(host, port)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound_host, bound_port = server.server_address[:2]
+    click.echo(f"celerytui exporter: http://{bound_host}:{bound_port}/metrics "
+               f"(broker {redact(app.conf.broker_url)})", err=True)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        service.close()
+    click.echo("celerytui exporter: stopped", err=True)
+    ctx.exit(EXIT_OK)
+
+
+class MetricsService:
+    """The Monitor, the collector over its state, and the HTTP server, started together."""
+
+    def __init__(self, settings: Any, app: Any) -> None:
+        from celerytui.core.metrics import ClusterCollector, queue_snapshot
+        from celerytui.core.monitor import Monitor
+
+        self.monitor = Monitor(settings, app=app)
+        monitor = self.monitor
+        self.collector = ClusterCollector(
+            monitor.state,
+            lock=monitor.lock,
+            stream_status=lambda: monitor.events.status,
+            queues=lambda: queue_snapshot(monitor.queue_depths, monitor.state.workers.values()),
+            worker_timeout=settings.worker_timeout,
+            worker_purge=settings.worker_purge,
+            clock=monitor.clock,
+        )
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self.collector)
+        self.server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
+        """Start following the cluster and serving HTTP; returns the bound server."""
+        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self.server.daemon_threads = True
+        self.monitor.start()
+        self.monitor.run_in_thread()
+        self._thread = threading.Thread(target=self.server.serve_forever, name="exporter-http",
+                                         kwargs={"poll_interval": 0.2}, daemon=True)
+        self._thread.start()
+        return self.server
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+        self.monitor.stop()
+
+    def metrics(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        status = self.monitor.events.status
+        body = {
+            "status": "ok" if status.connected else "broker unreachable",
+            "broker": status.broker or self.monitor.broker_display,
+            "connected": status.connected,
+            "last_error": status.last_error,
+            "events_received": status.events_received,
+            "events_dropped": status.events_dropped,
+        }
+        return (200 if status.connected else 503), body
+
+
+def _handler_for(service: MetricsService) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "celerytui-exporter"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._send(200, service.metrics(), CONTENT_TYPE_LATEST)
+            elif path == "/healthz":
+                code, body = service.health()
+                self._send(code, json.dumps(body).encode(), "application/json")
+            elif path == "/":
+                self._send(200, b"celerytui exporter: /metrics /healthz\n", "text/plain")
+            else:
+                self._send(404, b"not found\n", "text/plain")
+
+        def _send(self, code: int, body: bytes, content_type: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # one line per scrape is noise in supervisor logs
+
+    return Handler

@@ -1,0 +1,245 @@
+"""`celerytui status`: one snapshot of the cluster, for a shell, a cron job or a health check.
+
+Exit codes: 0 healthy, 1 degraded (no worker answers, or a queue is over its backlog
+threshold), 2 the broker does not answer (or bad input). The JSON schema is in
+docs/status-json.md.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from celerytui.cli_options import cluster_options, settings_from
+from celerytui.commands.errors import (
+    EXIT_DEGRADED,
+    EXIT_ERROR,
+    EXIT_OK,
+    CommandError,
+    check_broker,
+    handle_errors,
+)
+from celerytui.config import redact
+from celerytui.core.model import ALL_STATES
+
+SCHEMA_VERSION = 1
+INSPECT_TIMEOUT = 1.0
+
+
+@click.command()
+@cluster_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/status-json.md).")
+@click.option("--listen", type=click.FloatRange(0, 600), default=2.0, show_default=True,
+              metavar="SECONDS", help="How long to count task events.")
+@click.pass_context
+@handle_errors
+def status(ctx: click.Context, as_json: bool, listen: float, **options: Any) -> None:
+    """Print one snapshot: broker, workers, queues, tasks seen while listening.
+
+    Exit code 0 healthy, 1 degraded (no worker, or a queue over its backlog threshold),
+    2 broker unreachable.
+    """
+    from celerytui.commands.app_loader import load_app
+
+    settings = settings_from(ctx, **options)
+    settings.read_only = True  # a snapshot never changes the cluster
+    app = load_app(settings)
+    broker = redact(app.conf.broker_url)
+    try:
+        check_broker(app)
+    except CommandError as exc:
+        if as_json:
+            click.echo(json.dumps(_unreachable(broker, exc.message), indent=2))
+        raise
+    report = collect(settings, app, listen)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        click.echo(render(report))
+    ctx.exit(report["exit_code"])
+
+
+def _unreachable(broker: str, error: str) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION, "generated_at": _now_iso(), "health": "unreachable",
+        "exit_code": EXIT_ERROR, "problems": [error],
+        "broker": {"url": broker, "reachable": False, "error": error},
+        "workers": [], "queues": [], "tasks": None,
+    }
+
+
+def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
+    """Listen to events for ``listen`` seconds while asking the workers and the broker."""
+    from celerytui.core.monitor import Monitor
+
+    monitor = Monitor(settings, app=app)
+    monitor.start(poll=False)
+    monitor.run_in_thread()
+    deadline = time.monotonic() + listen
+    try:
+        workers, active_queues = _workers(monitor.controller)
+        queues = _queues(monitor.queues, active_queues, settings.thresholds.queue_backlog)
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            threading.Event().wait(remaining)
+        with monitor.lock:
+            monitor.pump()
+            tasks = _tasks(monitor.state, listen)
+    finally:
+        monitor.stop()
+    problems = []
+    if not any(w["ok"] for w in workers):
+        problems.append("no worker answered ping")
+    problems += [f"queue {q['name']} holds {q['messages']} messages "
+                 f"(threshold {settings.thresholds.queue_backlog})"
+                 for q in queues if q["over_threshold"]]
+    exit_code = EXIT_DEGRADED if problems else EXIT_OK
+    return {
+        "schema": SCHEMA_VERSION,
+        "generated_at": _now_iso(),
+        "health": "degraded" if problems else "healthy",
+        "exit_code": exit_code,
+        "problems": problems,
+        "broker": {"url": redact(app.conf.broker_url), "reachable": True, "error": None},
+        "workers": workers,
+        "queues": queues,
+        "tasks": tasks,
+    }
+
+
+def _workers(controller: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    controller.timeout = INSPECT_TIMEOUT
+    pings = controller.ping()
+    if not pings:
+        return [], {}
+    names = sorted(pings)
+    stats = controller.inspect("stats", destination=names)
+    active = controller.inspect("active", destination=names)
+    active_queues = controller.inspect("active_queues", destination=names)
+    workers = []
+    for host in names:
+        info = stats.get(host) or {}
+        pool = info.get("pool") or {}
+        running = active.get(host)
+        queues = active_queues.get(host)
+        workers.append({
+            "hostname": host,
+            "ok": (pings.get(host) or {}).get("ok") == "pong",
+            "pid": info.get("pid"),
+            "pool": _pool_name(pool.get("implementation")),
+            "concurrency": pool.get("max-concurrency"),
+            "processed": sum((info.get("total") or {}).values()) if info else None,
+            "active": len(running) if isinstance(running, list) else None,
+            "queues": sorted(q.get("name") for q in queues if isinstance(q, dict))
+            if isinstance(queues, list) else None,
+            "uptime": info.get("uptime"),
+        })
+    return workers, active_queues
+
+
+def _pool_name(implementation: Any) -> str | None:
+    """'celery.concurrency.prefork:TaskPool' -> 'prefork'."""
+    if not isinstance(implementation, str):
+        return None
+    return implementation.rsplit(":", 1)[0].rsplit(".", 1)[-1]
+
+
+def _queues(inspector: Any, active_queues: dict[str, Any], backlog: int) -> list[dict[str, Any]]:
+    names = inspector.known_queues(active_queues or None)
+    consumers: dict[str, int] = {}
+    for replies in (active_queues or {}).values():
+        for queue in replies or ():
+            if isinstance(queue, dict) and queue.get("name"):
+                consumers[queue["name"]] = consumers.get(queue["name"], 0) + 1
+    rows = []
+    for depth in inspector.depths(names):
+        count = depth.consumers if depth.consumers is not None else consumers.get(depth.name, 0)
+        rows.append({
+            "name": depth.name,
+            "messages": depth.messages,
+            "consumers": count,
+            "by_priority": {str(k): v for k, v in sorted(depth.by_priority.items())},
+            "over_threshold": depth.error is None and depth.messages > backlog,
+            "error": depth.error,
+        })
+    return rows
+
+
+def _tasks(state: Any, listen: float) -> dict[str, Any]:
+    by_name = {name: dict(sorted(stats.counts.items()))
+               for name, stats in sorted(state.task_stats().items()) if stats.total}
+    return {
+        "listened_seconds": listen,
+        "events": state.events_applied,
+        "by_state": dict(sorted(state.counts_by_state().items())),
+        "by_name": by_name,
+    }
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# -- human output ------------------------------------------------------------------------------
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as aligned plain-text tables."""
+    broker = report["broker"]
+    lines = [
+        f"Broker  {broker['url']}  {'answers' if broker['reachable'] else 'UNREACHABLE'}",
+        f"Health  {report['health'].upper()}",
+    ]
+    lines += [f"  ! {problem}" for problem in report["problems"]]
+    lines.append("")
+    worker_rows = [
+        [w["hostname"], "ok" if w["ok"] else "no pong", _cell(w["pool"]),
+         _cell(w["concurrency"]), _cell(w["processed"]), _cell(w["active"]),
+         ",".join(w["queues"] or []) or "-"]
+        for w in report["workers"]
+    ]
+    if worker_rows:
+        lines += table(["WORKER", "STATUS", "POOL", "CONC", "PROCESSED", "ACTIVE", "QUEUES"],
+                       worker_rows, numeric={3, 4, 5})
+    else:
+        lines.append("No worker answered ping.")
+    lines.append("")
+    queue_rows = [
+        [q["name"], _cell(q["messages"]), _cell(q["consumers"]),
+         q["error"] or ("BACKLOG" if q["over_threshold"] else "")]
+        for q in report["queues"]
+    ]
+    if queue_rows:
+        lines += table(["QUEUE", "MESSAGES", "CONSUMERS", ""], queue_rows, numeric={1, 2})
+    lines.append("")
+    tasks = report["tasks"] or {}
+    by_name = tasks.get("by_name") or {}
+    title = f"TASKS SEEN IN {tasks.get('listened_seconds', 0):g}s"
+    if by_name:
+        states = [s for s in ALL_STATES if any(s in counts for counts in by_name.values())]
+        rows = [[name, *(_cell(counts.get(s, 0)) for s in states)]
+                for name, counts in by_name.items()]
+        lines += table([title, *states], rows, numeric=set(range(1, len(states) + 1)))
+    else:
+        lines.append(f"{title}: none")
+    return "\n".join(lines).rstrip()
+
+
+def table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> list[str]:
+    """Aligned columns: text left, numbers right, two spaces between."""
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    out = []
+    for row in [headers, *rows]:
+        cells = [str(v).rjust(w) if i in numeric else str(v).ljust(w)
+                 for i, (v, w) in enumerate(zip(row, widths, strict=True))]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)

@@ -1,0 +1,175 @@
+"""`celerytui tail`: task events as they happen, one line each (or NDJSON with --json).
+
+Made for terminals and pipes: `celerytui tail --failures | tee failures.log`,
+`celerytui tail --json | jq`. Task text is printed literally with control characters spelled
+out, so a task's args cannot drive the terminal. Ctrl+C, SIGTERM or a closed pipe end it
+quietly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import sys
+from datetime import datetime
+from typing import Any
+
+import click
+
+from celerytui.cli_options import cluster_options, settings_from
+from celerytui.commands.errors import EXIT_OK, check_broker, handle_errors, quiet_stdout
+from celerytui.commands.plain_text import printable
+
+# event type -> the state shown on its line
+EVENT_STATES = {
+    "task-sent": "SENT",
+    "task-received": "RECEIVED",
+    "task-started": "STARTED",
+    "task-succeeded": "SUCCESS",
+    "task-failed": "FAILURE",
+    "task-retried": "RETRY",
+    "task-revoked": "REVOKED",
+    "task-rejected": "REJECTED",
+}
+FAILURE_EVENTS = frozenset({"task-failed", "task-retried"})
+ARGS_SHOWN = 120  # characters of args/kwargs on a line (JSON output carries them whole)
+
+
+class _Stop(Exception):
+    """SIGTERM: leave the loop the way Ctrl+C does."""
+
+
+@click.command()
+@cluster_options
+@click.option("--failures", is_flag=True, help="Only failures and retries, with the error.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line (NDJSON).")
+@click.option("--filter", "filter_expr", metavar="EXPR",
+              help="Regex, or name: state: worker: args: queue: terms; ! negates.")
+@click.pass_context
+@handle_errors
+def tail(ctx: click.Context, failures: bool, as_json: bool, filter_expr: str | None,
+         **options: Any) -> None:
+    """Stream task events, one line each: time, state, name, id, worker, runtime or error."""
+    from celerytui.commands.app_loader import load_app
+    from celerytui.core.filters import compile_filter
+
+    matches = compile_filter(filter_expr) if filter_expr else None
+    settings = settings_from(ctx, **options)
+    app = load_app(settings)
+    check_broker(app)
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        _follow(app, settings, matches, failures, as_json)
+    except (KeyboardInterrupt, _Stop):
+        pass
+    except BrokenPipeError:
+        quiet_stdout()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    ctx.exit(EXIT_OK)
+
+
+def _raise_stop(signum: int, frame: Any) -> None:
+    raise _Stop()
+
+
+def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool) -> None:
+    from celerytui.core.events import EventStream
+    from celerytui.core.state import ClusterState
+
+    state = ClusterState(max_tasks=min(settings.max_tasks, 20_000))
+    stream = EventStream(app, read_only=settings.read_only)
+    stream.start()
+    connected = True
+    try:
+        while True:
+            stream.wait(0.5)
+            events = stream.drain(10_000)
+            status = stream.status
+            if status.connected != connected:
+                connected = status.connected
+                _note("connected" if connected else
+                      f"reconnecting: {status.last_error or 'broker connection lost'}")
+            if not events:
+                continue
+            state.apply(events)
+            lines = []
+            for event in events:
+                kind = event.get("type")
+                if kind not in EVENT_STATES or (failures and kind not in FAILURE_EVENTS):
+                    continue
+                task = state.tasks.get(event.get("uuid"))
+                if task is None:
+                    continue
+                shown = dataclasses.replace(task, state=EVENT_STATES[kind])
+                if matches is not None and not matches(shown):
+                    continue
+                lines.append(json_line(event, shown) if as_json
+                             else text_line(event, shown, failures))
+            if lines:
+                sys.stdout.write("\n".join(lines) + "\n")
+                sys.stdout.flush()
+    finally:
+        stream.stop()
+
+
+def _note(message: str) -> None:
+    click.echo(f"celerytui tail: {message}", err=True)
+
+
+def _when(event: dict, task: Any) -> float | None:
+    value = event.get("timestamp")
+    return value if isinstance(value, int | float) else task.timestamp
+
+
+def _error(task: Any) -> str | None:
+    """The traceback's last line ("ValueError: bad input"), else the exception repr."""
+    if task.traceback:
+        lines = [line for line in str(task.traceback).strip().splitlines() if line.strip()]
+        if lines:
+            return lines[-1].strip()
+    return task.exception
+
+
+def text_line(event: dict, task: Any, failures: bool = False) -> str:
+    """One aligned human line for one task event."""
+    when = _when(event, task)
+    stamp = (datetime.fromtimestamp(when).strftime("%H:%M:%S.%f")[:-3]
+             if when else "--:--:--.---")
+    kind = event.get("type")
+    parts = [stamp, f"{task.state:<8}", printable(task.name or "?"), task.uuid,
+             printable(task.worker or event.get("hostname") or "-")]
+    if kind == "task-succeeded" and task.runtime is not None:
+        parts.append(f"{task.runtime:.3f}s")
+    elif kind in FAILURE_EVENTS:
+        parts.append(printable(_error(task) if failures else task.exception or _error(task)))
+    elif kind in ("task-sent", "task-received"):
+        args = printable(f"{task.args or '()'} {task.kwargs or '{}'}")
+        parts.append(args if len(args) <= ARGS_SHOWN else args[: ARGS_SHOWN - 1] + "…")
+    elif kind == "task-revoked" and event.get("terminated"):
+        parts.append(f"terminated ({printable(event.get('signum'))})")
+    return "  ".join(str(p) for p in parts if p is not None)
+
+
+def json_line(event: dict, task: Any) -> str:
+    """One NDJSON object for one task event (json escapes every control character)."""
+    when = _when(event, task)
+    record = {
+        "time": datetime.fromtimestamp(when).astimezone().isoformat() if when else None,
+        "timestamp": when,
+        "event": event.get("type"),
+        "state": task.state,
+        "name": task.name,
+        "uuid": task.uuid,
+        "worker": task.worker or event.get("hostname"),
+        "queue": task.queue or task.routing_key,
+        "args": task.args,
+        "kwargs": task.kwargs,
+        "runtime": task.runtime if event.get("type") == "task-succeeded" else None,
+        "retries": task.retries,
+        "exception": task.exception if event.get("type") in FAILURE_EVENTS else None,
+        "error": _error(task) if event.get("type") in FAILURE_EVENTS else None,
+        "traceback": task.traceback if event.get("type") in FAILURE_EVENTS else None,
+    }
+    return json.dumps(record, default=str)

@@ -1,0 +1,267 @@
+"""Prometheus metrics computed from ClusterState at scrape time.
+
+Nothing here runs per event: the exporter's consumer thread applies events to ClusterState, and
+a scrape walks the state's cumulative counters once, under the monitor's lock. Names and labels
+follow danihodovic/celery-exporter so its dashboards and alerts keep working.
+
+Queue depths need broker round trips, which can block: the Monitor's poller thread fetches them
+every few seconds and the collector only reads its last answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+
+from celerytui.core.model import WORKER_OFFLINE, StreamStatus
+
+TASK_LABELS = ("name", "hostname", "queue_name")
+
+# counter kind in ClusterState.counters -> celery-exporter's metric (without "_total")
+TASK_COUNTERS = {
+    "sent": "celery_task_sent",
+    "received": "celery_task_received",
+    "started": "celery_task_started",
+    "succeeded": "celery_task_succeeded",
+    "failed": "celery_task_failed",
+    "rejected": "celery_task_rejected",
+    "revoked": "celery_task_revoked",
+    "retried": "celery_task_retried",
+}
+
+
+@dataclass(slots=True)
+class QueueSnapshot:
+    """The queue poller's last answer: depth and consumer count per queue name."""
+
+    lengths: dict[str, int] = field(default_factory=dict)
+    consumers: dict[str, int] = field(default_factory=dict)
+    polled_at: float | None = None
+    error: str | None = None
+
+
+class ClusterCollector:
+    """A prometheus_client custom collector over one ClusterState.
+
+    ``lock`` is the monitor's lock (the consumer thread mutates the state under it);
+    ``stream_status`` and ``queues`` are callables so the collector reads fresh values without
+    knowing where they come from.
+    """
+
+    def __init__(
+        self,
+        state: Any,
+        *,
+        lock: Any = None,
+        stream_status: Callable[[], StreamStatus | None] = lambda: None,
+        queues: Callable[[], QueueSnapshot | None] = lambda: None,
+        worker_timeout: float = 60.0,
+        worker_purge: float = 600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.state = state
+        self.lock = lock if lock is not None else contextlib.nullcontext()
+        self.stream_status = stream_status
+        self.queues = queues
+        self.worker_timeout = worker_timeout
+        self.worker_purge = worker_purge
+        self.clock = clock
+
+    def describe(self) -> list[Metric]:
+        """Nothing up front: the registry must not call collect() at registration."""
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        with self.lock:
+            families = self._task_families() + self._worker_and_check_families()
+            families += self._queue_families(self.queues())
+        families += self._stream_families(self.stream_status())
+        yield from families
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def _purged_hosts(self) -> set[str]:
+        now = self.clock()
+        gone = set()
+        for hostname, worker in self.state.workers.items():
+            seen = worker.last_heartbeat or worker.first_seen
+            if seen is not None and now - seen > self.worker_purge:
+                gone.add(hostname)
+        return gone
+
+    def _task_families(self) -> list[Metric]:
+        purged = self._purged_hosts()
+        counters = {
+            kind: CounterMetricFamily(metric, f"Task {kind} events seen since the exporter "
+                                              "started.", labels=TASK_LABELS)
+            for kind, metric in TASK_COUNTERS.items() if kind != "failed"
+        }
+        failed = CounterMetricFamily(
+            "celery_task_failed", "Task failures seen since the exporter started.",
+            labels=(*TASK_LABELS, "exception"),
+        )
+        failed_by_key: dict[tuple[str, str, str], int] = {}
+        for (kind, name, hostname, queue), n in self.state.counters.items():
+            if (hostname or "") in purged:
+                continue
+            labels = [name or "", hostname or "", queue or ""]
+            if kind == "failed":
+                failed_by_key[tuple(labels)] = failed_by_key.get(tuple(labels), 0) + n
+            elif kind in counters:
+                counters[kind].add_metric(labels, n)
+        for (name, hostname, queue, exc), n in self.state.failures_by_exception.items():
+            if (hostname or "") in purged:
+                continue
+            key = (name or "", hostname or "", queue or "")
+            failed.add_metric([*key, exc or ""], n)
+            failed_by_key[key] = failed_by_key.get(key, 0) - n
+        for key, rest in failed_by_key.items():
+            if rest > 0:  # failures the state counted without an exception type
+                failed.add_metric([*key, ""], rest)
+        runtime = HistogramMetricFamily(
+            "celery_task_runtime", "Task runtime in seconds.", labels=TASK_LABELS,
+        )
+        for (name, hostname, queue), hist in self.state.runtime_hist.items():
+            if (hostname or "") in purged:
+                continue
+            runtime.add_metric([name or "", hostname or "", queue or ""],
+                               _histogram_buckets(hist), hist.sum)
+        return [*counters.values(), failed, runtime]
+
+    # -- workers and checks ------------------------------------------------------------------
+
+    def _worker_and_check_families(self) -> list[Metric]:
+        now = self.clock()
+        up = GaugeMetricFamily("celery_worker_up", "1 while the worker sends heartbeats.",
+                               labels=("hostname",))
+        active = GaugeMetricFamily("celery_worker_tasks_active",
+                                   "Tasks the worker is running now.", labels=("hostname",))
+        for hostname, worker in self.state.workers.items():
+            seen = worker.last_heartbeat or worker.first_seen
+            silent = now - seen if seen is not None else 0.0
+            if silent > self.worker_purge:
+                continue
+            alive = worker.status != WORKER_OFFLINE and silent <= self.worker_timeout
+            up.add_metric([hostname], 1 if alive else 0)
+            active.add_metric([hostname], worker.active if alive else 0)
+
+        check_up = GaugeMetricFamily("celerytui_check_up", "1 when the last HTTP check was UP.",
+                                     labels=("url",))
+        check_rt = GaugeMetricFamily("celerytui_check_response_seconds",
+                                     "Response time of the last HTTP check.", labels=("url",))
+        for url, check in self.state.http_checks.items():
+            check_up.add_metric([url], 1 if check.status == "UP" else 0)
+            if check.response_time is not None:
+                check_rt.add_metric([url], check.response_time)
+        disk = GaugeMetricFamily("celerytui_disk_used_ratio",
+                                 "Used / size of the checked filesystem (0..1).",
+                                 labels=("host", "mount"))
+        for host, check in self.state.disk_checks.items():
+            ratio = _disk_ratio(check)
+            if ratio is not None:
+                disk.add_metric([host, check.mount or ""], ratio)
+        return [up, active, check_up, check_rt, disk]
+
+    # -- the monitor itself and the queues ---------------------------------------------------
+
+    @staticmethod
+    def _stream_families(status: StreamStatus | None) -> list[Metric]:
+        status = status or StreamStatus()
+        return [
+            CounterMetricFamily("celerytui_events", "Events received from the broker.",
+                                value=status.events_received),
+            CounterMetricFamily("celerytui_events_dropped",
+                                "Events dropped because the consumer fell behind.",
+                                value=status.events_dropped),
+            CounterMetricFamily("celerytui_broker_reconnects",
+                                "Times the event stream reconnected to the broker.",
+                                value=status.reconnects),
+            GaugeMetricFamily("celerytui_broker_connected",
+                              "1 while the event stream is connected to the broker.",
+                              value=1 if status.connected else 0),
+        ]
+
+    @staticmethod
+    def _queue_families(snapshot: QueueSnapshot | None) -> list[Metric]:
+        length = GaugeMetricFamily("celery_queue_length",
+                                   "Messages waiting in the queue (all priorities).",
+                                   labels=("queue_name",))
+        consumers = GaugeMetricFamily("celery_active_consumer_count",
+                                      "Workers consuming from the queue.",
+                                      labels=("queue_name",))
+        if snapshot is not None:
+            for name, n in sorted(snapshot.lengths.items()):
+                length.add_metric([name], n)
+            for name, n in sorted(snapshot.consumers.items()):
+                consumers.add_metric([name], n)
+        return [length, consumers]
+
+
+def _histogram_buckets(hist: Any) -> list[tuple[str, float]]:
+    buckets = []
+    for bound, count in zip(hist.buckets, hist.counts, strict=False):
+        if math.isinf(bound):
+            continue
+        buckets.append((_bound_label(bound), count))
+    buckets.append(("+Inf", hist.count))
+    return buckets
+
+
+def _bound_label(bound: float) -> str:
+    return repr(float(bound))
+
+
+def _disk_ratio(check: Any) -> float | None:
+    if check.status != "OK":
+        return None
+    if check.size_bytes and check.used_bytes is not None:
+        return check.used_bytes / check.size_bytes
+    if check.use_percent is not None:
+        return check.use_percent / 100.0
+    return None
+
+
+def queue_snapshot(depths: Sequence[Any], workers: Iterable[Any]) -> QueueSnapshot:
+    """Fold the monitor's QueueDepth records into a QueueSnapshot. Where the broker cannot count
+    consumers (Redis), count the live workers whose active_queues include the queue."""
+    from_workers: dict[str, int] = {}
+    for worker in workers:
+        if worker.alive:
+            for name in worker.queues or ():
+                from_workers[name] = from_workers.get(name, 0) + 1
+    lengths: dict[str, int] = {}
+    consumers: dict[str, int] = {}
+    errors = []
+    for depth in depths:
+        if depth.error:
+            errors.append(f"{depth.name}: {depth.error}")
+            continue
+        lengths[depth.name] = depth.messages
+        consumers[depth.name] = (
+            depth.consumers if depth.consumers is not None else from_workers.get(depth.name, 0)
+        )
+    return QueueSnapshot(lengths, consumers, time.time(), "; ".join(errors) or None)
+
+
+def exposed_metric_names(families: Iterable[Metric]) -> set[str]:
+    """The sample names a scrape would show for these families (``_total``, ``_bucket``...)."""
+    names: set[str] = set()
+    for family in families:
+        if family.type == "counter":
+            names.add(f"{family.name}_total")
+        elif family.type == "histogram":
+            names.update(f"{family.name}{s}" for s in ("_bucket", "_sum", "_count"))
+        else:
+            names.add(family.name)
+    return names
