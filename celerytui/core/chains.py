@@ -1,0 +1,85 @@
+"""Chains (and any parent/child workflow): the tree of tasks sharing a root_id.
+
+ClusterState indexes chain members by root_id as events arrive; the tree itself is built on
+demand, so a chain whose events came out of order (child before parent) still draws whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from celerytui.core.model import Task
+
+_INF = float("inf")
+
+
+@dataclass(slots=True)
+class ChainNode:
+    """One task of a chain with the tasks it started, ordered by time."""
+
+    task: Task
+    children: list[ChainNode] = field(default_factory=list)
+
+    def walk(self) -> Iterable[tuple[int, ChainNode]]:
+        """(depth, node) depth-first, parents before children — the order to draw them."""
+        stack = [(0, self)]
+        while stack:
+            depth, node = stack.pop()
+            yield depth, node
+            stack.extend((depth + 1, child) for child in reversed(node.children))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.walk())
+
+
+def _when(task: Task) -> tuple[float, int]:
+    first = task.sent or task.received or task.started or task.timestamp
+    return (first if first is not None else _INF, task.seq)
+
+
+def build_chain(tasks: Mapping[str, Task], members: Mapping[str, list[str]],
+                uuid: str) -> ChainNode | None:
+    """The tree `uuid` belongs to, from its root; None if `uuid` is unknown.
+
+    `members` maps a root_id to the uuids (other than the root) that named it. When the root was
+    evicted (or never seen), a placeholder PENDING task stands in for it, so the rest still shows.
+    """
+    task = tasks.get(uuid)
+    if task is None:
+        return None
+    root_id = task.root_id or uuid
+    found: dict[str, Task] = {}
+    root = tasks.get(root_id)
+    if root is not None:
+        found[root_id] = root
+    for member in members.get(root_id, ()):
+        t = tasks.get(member)
+        if t is not None:
+            found[member] = t
+    found.setdefault(uuid, task)
+    if root is None:
+        root = Task(uuid=root_id)
+
+    kids: dict[str, list[Task]] = {}
+    for t in found.values():
+        if t.uuid == root_id:
+            continue
+        parent = t.parent_id if t.parent_id in found else root_id
+        kids.setdefault(parent, []).append(t)
+
+    top = ChainNode(root)
+    seen = {root_id}
+    queue = [top]
+    while queue:  # breadth-first, iterative: chains can be thousands long; ids may loop
+        parent = queue.pop()
+        for child in sorted(kids.get(parent.task.uuid, ()), key=_when):
+            if child.uuid in seen:
+                continue
+            seen.add(child.uuid)
+            if parent.task.uuid in found and child.uuid not in parent.task.children:
+                parent.task.children.append(child.uuid)  # keep links in step with the tree
+            child_node = ChainNode(child)
+            parent.children.append(child_node)
+            queue.append(child_node)
+    return top

@@ -1,0 +1,443 @@
+"""ClusterState: the monitor's picture of a Celery cluster, built from its events.
+
+This is the hot path: every event of a busy cluster goes through `apply`, so it dispatches on
+the event type with a dict, keeps records with slots, and never logs per event. Everything it
+holds is bounded (tasks, workers, names, rings) so it runs for weeks at the same size.
+Events merge like celery's own State: an older event never moves a task back, but its fields
+still land (RECEIVED's name/args/kwargs win). Single-threaded: only the consumer calls it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from sys import intern
+
+from celerytui.core.chains import ChainNode, build_chain
+from celerytui.core.model import (
+    ALL_STATES,
+    FAILURE,
+    PENDING,
+    RECEIVED,
+    REJECTED,
+    RETRY,
+    REVOKED,
+    STARTED,
+    SUCCESS,
+    TIMELINE_MAX,
+    WORKER_LOST,
+    WORKER_ONLINE,
+    Changes,
+    DiskCheck,
+    HttpCheck,
+    Task,
+    Worker,
+)
+from celerytui.core.state_events import ID_MAX, EventHandlers, Malformed, id_of
+from celerytui.core.task_stats import (
+    THROUGHPUT_KINDS,
+    THROUGHPUT_SECONDS,
+    WORKER_SERIES_SECONDS,
+    RuntimeHistogram,
+    SecondRing,
+    TaskStats,
+)
+
+OTHER = "other"  # label for names / hostnames beyond the caps
+# celery.states.PRECEDENCE as a lookup: lower wins; an event of a higher number than the
+# task's current state "happened before" it and only merges fields.
+PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, STARTED: 4, RECEIVED: 5, REJECTED: 6,
+              RETRY: 7, PENDING: 8}
+STATE_TIME = {PENDING: "sent", RECEIVED: "received", STARTED: "started", SUCCESS: "succeeded",
+              FAILURE: "failed", RETRY: "retried", REVOKED: "revoked", REJECTED: "rejected"}
+_SETS_WORKER = frozenset({"task-received", "task-started", "task-succeeded", "task-failed",
+                          "task-retried"})
+_TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
+HOSTS_COUNTED = 1_000  # distinct hostnames in the cumulative counters
+EXCEPTION_TYPES_COUNTED = 500
+
+
+class ClusterState(EventHandlers):
+    """Tasks, workers, checks and statistics of one cluster, merged from its events."""
+
+    def __init__(self, max_tasks: int = 100_000, max_workers: int = 2_000,
+                 failures_kept: int = 1_000, clock: Callable[[], float] = time.time,
+                 max_names: int = 2_000) -> None:
+        self.max_tasks = max(1, max_tasks)
+        self.max_workers = max(1, max_workers)
+        self.max_names = max(1, max_names)
+        self.clock = clock
+        self.tasks: dict[str, Task] = {}
+        self.workers: dict[str, Worker] = {}
+        self.http_checks: dict[str, HttpCheck] = {}
+        self.disk_checks: dict[str, DiskCheck] = {}
+        self.failures: deque[str] = deque(maxlen=failures_kept)
+        self.events_applied = 0
+        self.malformed = 0
+        self.counters: dict[tuple[str, str, str, str], int] = {}
+        self.failures_by_exception: dict[tuple[str, str, str, str], int] = {}
+        self.runtime_hist: dict[tuple[str, str, str], RuntimeHistogram] = {}
+        self._order: deque[str] = deque()  # uuids in insertion order, for eviction
+        self._seq = 0
+        self._by_state: dict[str, int] = dict.fromkeys(ALL_STATES, 0)
+        self._stats: dict[str, TaskStats] = {}
+        self._chain_members: dict[str, deque[str]] = {}
+        self._ring = SecondRing(len(THROUGHPUT_KINDS), THROUGHPUT_SECONDS)
+        self._worker_rings: dict[str, SecondRing] = {}
+        self._counted_hosts: set[str] = set()
+        self._exception_types: set[str] = set()
+        self._ch = Changes()
+        self._handlers: dict[str, Callable[[dict], None]] = {
+            "task-sent": self._on_sent, "task-received": self._on_received,
+            "task-started": self._on_started, "task-succeeded": self._on_succeeded,
+            "task-failed": self._on_failed, "task-retried": self._on_retried,
+            "task-revoked": self._on_revoked, "task-rejected": self._on_rejected,
+            "worker-heartbeat": self._on_heartbeat, "worker-online": self._on_heartbeat,
+            "worker-offline": self._on_offline,
+        }
+
+    # ---- applying events -------------------------------------------------------------------
+
+    def apply(self, events: Iterable[dict] | None) -> Changes:
+        """Merge a batch of event dicts (as EventReceiver delivers them); say what changed."""
+        ch = self._ch = Changes()
+        if events is None:
+            return ch
+        try:
+            items = list(events)
+        except Exception:
+            ch.malformed = 1
+            self.malformed += 1
+            return ch
+        handlers = self._handlers
+        for ev in items:
+            if ev.__class__ is not dict:
+                if isinstance(ev, list | tuple):
+                    for inner in ev:  # a task.multi batch that was not flattened
+                        self._apply_one(inner, ch)
+                    continue
+                if not isinstance(ev, dict):
+                    ch.malformed += 1
+                    continue
+            try:
+                handler = handlers.get(ev.get("type"))
+                if handler is None:
+                    self._on_other(ev)
+                else:
+                    handler(ev)
+                ch.events += 1
+            except Exception:
+                ch.malformed += 1
+        self._finish(ch)
+        return ch
+
+    def _apply_one(self, ev: object, ch: Changes) -> None:
+        try:
+            if not isinstance(ev, dict):
+                raise Malformed
+            handler = self._handlers.get(ev.get("type"))
+            if handler is None:
+                self._on_other(ev)
+            else:
+                handler(ev)
+            ch.events += 1
+        except Exception:
+            ch.malformed += 1
+
+    def _finish(self, ch: Changes) -> None:
+        self.events_applied += ch.events
+        self.malformed += ch.malformed
+        if ch.removed_tasks:
+            ch.tasks -= ch.removed_tasks
+            ch.new_tasks = [u for u in ch.new_tasks if u not in ch.removed_tasks]
+
+    def _times(self, ev: dict) -> tuple[float, float]:
+        """(timestamp, local_received), both plausible floats — or Malformed."""
+        lr = ev.get("local_received")
+        if lr is None:
+            lr = self.clock()
+        elif not (lr.__class__ is float or lr.__class__ is int) or not _TS_MIN <= lr < _TS_MAX:
+            raise Malformed
+        ts = ev.get("timestamp")
+        if ts is None:
+            ts = lr
+        elif not (ts.__class__ is float or ts.__class__ is int) or not _TS_MIN <= ts < _TS_MAX:
+            raise Malformed
+        return ts, lr
+
+    def _task(self, ev: dict, kind: str, lr: float) -> Task:
+        uuid = ev.get("uuid")
+        if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
+            raise Malformed
+        task = self.tasks.get(uuid)
+        if task is None:
+            task = self._new_task(uuid)
+        self._ch.tasks.add(task.uuid)
+        if kind != "task-sent":
+            hostname = ev.get("hostname")
+            if hostname.__class__ is str and 0 < len(hostname) <= ID_MAX:
+                worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
+                if task.worker is None or kind in _SETS_WORKER:
+                    task.worker = worker.hostname
+                if worker.last_heartbeat is None or lr > worker.last_heartbeat:
+                    worker.last_heartbeat = lr
+                if worker.status == WORKER_LOST:  # a task event: it is alive after all
+                    worker.status = WORKER_ONLINE
+                    self._ch.workers.add(worker.hostname)
+        return task
+
+    def _new_task(self, uuid: str) -> Task:
+        self._seq += 1
+        task = Task(uuid=uuid, seq=self._seq)
+        self.tasks[uuid] = task
+        self._order.append(uuid)
+        self._by_state[PENDING] += 1
+        self._ch.new_tasks.append(uuid)
+        if len(self.tasks) > self.max_tasks:
+            self._evict_tasks()
+        return task
+
+    def _evict_tasks(self) -> None:
+        tasks, order, removed = self.tasks, self._order, self._ch.removed_tasks
+        while len(tasks) > self.max_tasks and order:
+            task = tasks.pop(order.popleft(), None)
+            if task is None:
+                continue
+            removed.add(task.uuid)
+            self._by_state[task.state] -= 1
+            if task.name is not None:
+                counts = self._stats_for(task.name).counts
+                counts[task.state] = counts.get(task.state, 0) - 1
+            root = task.root_id
+            if root is not None and root != task.uuid:
+                members = self._chain_members.get(root)
+                if members:
+                    if members[0] == task.uuid:
+                        members.popleft()
+                    else:
+                        with contextlib.suppress(ValueError):
+                            members.remove(task.uuid)
+                    if not members:
+                        del self._chain_members[root]
+
+    def _stats_for(self, name: str) -> TaskStats:
+        stats = self._stats.get(name)
+        if stats is None:
+            if len(self._stats) < self.max_names:
+                stats = self._stats[name] = TaskStats(name)
+            else:
+                stats = self._stats.get(OTHER) or self._stats.setdefault(OTHER, TaskStats(OTHER))
+        return stats
+
+    def _set_name(self, task: Task, name: object) -> None:
+        if name.__class__ is not str or not 0 < len(name) <= ID_MAX or name == task.name:
+            return
+        name = intern(name)
+        if task.name is not None:
+            counts = self._stats_for(task.name).counts
+            counts[task.state] = counts.get(task.state, 0) - 1
+        task.name = name
+        counts = self._stats_for(name).counts
+        counts[task.state] = counts.get(task.state, 0) + 1
+
+    def _set_ids(self, task: Task, ev: dict) -> None:
+        """root_id / parent_id, sharing string objects, and the chain links."""
+        tasks = self.tasks
+        root = id_of(ev.get("root_id"))
+        if root is not None and task.root_id is None:
+            if root == task.uuid:
+                task.root_id = task.uuid
+            else:
+                known = tasks.get(root)
+                task.root_id = known.uuid if known is not None else root
+                self._chain_members.setdefault(task.root_id, deque()).append(task.uuid)
+        parent = id_of(ev.get("parent_id"))
+        if parent is not None and task.parent_id is None and parent != task.uuid:
+            known = tasks.get(parent)
+            if known is not None:
+                task.parent_id = known.uuid
+                if task.uuid not in known.children:
+                    known.children.append(task.uuid)
+            else:
+                task.parent_id = parent
+
+    def _transition(self, task: Task, new: str, ts: float | None) -> bool:
+        """Move task to state `new` unless that would move it back; True if it moved."""
+        cur = task.state
+        if cur == new:
+            return False
+        if new == RETRY or cur == RETRY:  # retries loop: the newer event wins
+            cur_ts = getattr(task, STATE_TIME.get(cur, "sent"), None)
+            if cur_ts is not None and ts is not None and ts < cur_ts:
+                return False
+        elif PRECEDENCE.get(new, 2) > PRECEDENCE.get(cur, 2):
+            return False
+        task.state = new
+        by_state = self._by_state
+        by_state[cur] = by_state.get(cur, 0) - 1
+        by_state[new] = by_state.get(new, 0) + 1
+        if task.name is not None:
+            counts = self._stats_for(task.name).counts
+            counts[cur] = counts.get(cur, 0) - 1
+            counts[new] = counts.get(new, 0) + 1
+        if new == FAILURE:
+            self._ch.new_failures.append(task.uuid)
+            self.failures.append(task.uuid)
+        elif new == RETRY:
+            self._ch.new_retries.append(task.uuid)
+            self.failures.append(task.uuid)
+        return True
+
+    def _count(self, kind: str, task: Task, hostname: object, row: int | None,
+               lr: float) -> None:
+        """Cumulative counter + per-second ring for one (non-duplicate) event."""
+        key = (kind, *self._labels(task, hostname))
+        self.counters[key] = self.counters.get(key, 0) + 1
+        if row is not None:
+            ring = self._ring
+            i = ring.slot(int(lr))
+            if i >= 0:
+                ring.counts[row][i] += 1
+
+    def _host_label(self, hostname: object) -> str:
+        if hostname.__class__ is not str:
+            return ""
+        if hostname in self._counted_hosts:
+            return hostname
+        if len(self._counted_hosts) < HOSTS_COUNTED and len(hostname) <= ID_MAX:
+            self._counted_hosts.add(intern(hostname))
+            return hostname
+        return OTHER
+
+    def _timeline(self, task: Task, ts: float, kind: str) -> None:
+        timeline = task.timeline
+        if len(timeline) >= TIMELINE_MAX:
+            del timeline[0]
+        timeline.append((ts, kind))
+
+    def _processed(self, hostname: str | None, lr: float) -> None:
+        """One more task done on `hostname` this second (the worker's sparkline)."""
+        if hostname is None or hostname not in self.workers:
+            return
+        ring = self._worker_rings.get(hostname)
+        if ring is None:
+            ring = self._worker_rings[hostname] = SecondRing(1, WORKER_SERIES_SECONDS)
+        i = ring.slot(int(lr))
+        if i >= 0:
+            ring.counts[0][i] += 1
+
+    def _labels(self, task: Task, hostname: object) -> tuple[str, str, str]:
+        name = task.name
+        label = OTHER if name is not None and name not in self._stats else (name or "")
+        return label, self._host_label(hostname), task.queue or task.routing_key or ""
+
+    def _observe_runtime(self, task: Task, hostname: object, runtime: float) -> None:
+        key = self._labels(task, hostname)
+        hist = self.runtime_hist.get(key)
+        if hist is None:
+            hist = self.runtime_hist[key] = RuntimeHistogram()
+        hist.observe(runtime)
+
+    def _count_exception(self, task: Task, hostname: object) -> None:
+        exc_type = (task.exception or "").split("(", 1)[0].strip()[:ID_MAX] or "Exception"
+        types = self._exception_types
+        if exc_type not in types:
+            if len(types) >= EXCEPTION_TYPES_COUNTED:
+                exc_type = OTHER
+            else:
+                types.add(intern(exc_type))
+        key = (*self._labels(task, hostname), exc_type)
+        self.failures_by_exception[key] = self.failures_by_exception.get(key, 0) + 1
+
+    # ---- workers ----------------------------------------------------------------------------
+
+    def _new_worker(self, hostname: str, lr: float) -> Worker:
+        hostname = intern(hostname)
+        worker = self.workers[hostname] = Worker(hostname=hostname, first_seen=lr,
+                                                 last_heartbeat=lr)
+        self._ch.workers.add(hostname)
+        if len(self.workers) > self.max_workers:
+            self._evict_worker(keep=hostname)
+        return worker
+
+    def _evict_worker(self, keep: str) -> None:
+        """Drop the worker gone longest (offline or lost first), never `keep`."""
+        def gone_since(w: Worker) -> tuple[int, float]:
+            online = w.status == WORKER_ONLINE
+            return (online, (w.offline_at if w.offline_at is not None else w.last_heartbeat)
+                    or 0.0)
+
+        victim = min((w for w in self.workers.values() if w.hostname != keep), key=gone_since)
+        del self.workers[victim.hostname]
+        self._worker_rings.pop(victim.hostname, None)
+        self._ch.workers.add(victim.hostname)
+
+    def tick(self, now: float | None = None) -> Changes:
+        """Mark workers whose heartbeats stopped (freq * 2 without one) as lost."""
+        ch = Changes()
+        now = self.clock() if now is None else now
+        for worker in self.workers.values():
+            if (worker.status == WORKER_ONLINE and worker.last_heartbeat is not None
+                    and now >= worker.last_heartbeat + worker.freq * 2):
+                worker.status = WORKER_LOST
+                ch.workers.add(worker.hostname)
+                ch.workers_lost.append(worker.hostname)
+        return ch
+
+    def heartbeat_age(self, hostname: str, now: float | None = None) -> float | None:
+        """Seconds since the worker's last heartbeat (or task event), by the state's clock."""
+        worker = self.workers.get(hostname)
+        if worker is None or worker.last_heartbeat is None:
+            return None
+        return max(0.0, (self.clock() if now is None else now) - worker.last_heartbeat)
+
+    # ---- result backend ---------------------------------------------------------------------
+
+    def apply_results(self, metas: Iterable[dict] | None) -> Changes:
+        """Merge full results from the result backend (celery-task-meta-* values, decoded)."""
+        ch = self._ch = Changes()
+        try:
+            items = list(metas or ())
+        except Exception:
+            items = [None]
+        for meta in items:
+            try:
+                self._merge_meta(meta)
+                ch.events += 1
+            except Exception:
+                ch.malformed += 1
+        self.malformed += ch.malformed
+        if ch.removed_tasks:
+            ch.tasks -= ch.removed_tasks
+            ch.new_tasks = [u for u in ch.new_tasks if u not in ch.removed_tasks]
+        return ch
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def task_stats(self) -> dict[str, TaskStats]:
+        """Per task name (capped; the rest under "other"): counts by state, runtimes."""
+        return dict(self._stats)
+
+    def counts_by_state(self) -> dict[str, int]:
+        """How many tasks in memory are in each state."""
+        return dict(self._by_state)
+
+    def throughput(self, seconds: int = THROUGHPUT_SECONDS) -> dict[str, list[int]]:
+        """Events per second by kind, oldest first; the last value is the current second."""
+        now = int(self.clock())
+        return {kind: self._ring.series(i, now, seconds)
+                for i, kind in enumerate(THROUGHPUT_KINDS)}
+
+    def worker_series(self, hostname: str, seconds: int = 60) -> list[int]:
+        """Tasks the worker finished per second, oldest first (for its sparkline)."""
+        ring = self._worker_rings.get(hostname)
+        seconds = max(0, min(seconds, WORKER_SERIES_SECONDS))
+        if ring is None:
+            return [0] * seconds
+        return ring.series(0, int(self.clock()), seconds)
+
+    def chain(self, uuid: str) -> ChainNode | None:
+        """The tree of the chain (or workflow) `uuid` belongs to, from its root."""
+        return build_chain(self.tasks, self._chain_members, uuid)

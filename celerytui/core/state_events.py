@@ -1,0 +1,369 @@
+"""ClusterState's handlers, one per event type, and the merge of result-backend metas.
+
+Kept apart from state.py so each file stays readable; ClusterState inherits these. Every
+handler validates what it reads before it changes anything, so a malformed event (which
+raises Malformed or any other exception, counted by `apply`) leaves the state consistent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from sys import intern
+from typing import TYPE_CHECKING, Any
+
+from celerytui.core import check_records as checks
+from celerytui.core.model import (
+    FAILURE,
+    PENDING,
+    RECEIVED,
+    REJECTED,
+    RETRY,
+    REVOKED,
+    STARTED,
+    SUCCESS,
+    WORKER_OFFLINE,
+    WORKER_ONLINE,
+    Task,
+)
+
+if TYPE_CHECKING:
+    from celerytui.core.state import ClusterState
+
+TEXT_MAX = 4_096  # args / kwargs / result reprs (celery cuts them near 1 kB anyway)
+TRACEBACK_MAX = 32_768
+ID_MAX = 256
+SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
+KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED,
+                          REJECTED})
+
+
+class Malformed(Exception):
+    """An event we count and skip."""
+
+
+def text_of(value: object, limit: int = TEXT_MAX) -> str | None:
+    """A string for display: reprs of non-strings, cut at `limit`."""
+    if value is None:
+        return None
+    if value.__class__ is not str:
+        try:
+            value = repr(value)
+        except Exception:
+            return None
+    return value if len(value) <= limit else value[:limit]
+
+
+def id_of(value: object) -> str | None:
+    """A plausible id / hostname / name, else None."""
+    return value if value.__class__ is str and 0 < len(value) <= ID_MAX else None
+
+
+def int_of(value: object) -> int | None:
+    return value if value.__class__ is int and 0 <= value < 2**62 else None
+
+
+def number_of(value: object) -> float | None:
+    if (value.__class__ is float or value.__class__ is int) and -1e12 < value < 1e12:
+        return float(value)
+    return None
+
+
+def parse_date_done(value: object) -> float | None:
+    """The backend's ISO date_done as epoch seconds (naive means UTC, as celery stores it)."""
+    if value.__class__ is not str or len(value) > 64:
+        return number_of(value)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def exception_text(result: object) -> str | None:
+    """`ValueError('boom')` from the backend's {"exc_type", "exc_message"} dict."""
+    if not isinstance(result, dict) or "exc_type" not in result:
+        return text_of(result) if result is not None else None
+    exc_type = text_of(result.get("exc_type"), ID_MAX)
+    message = result.get("exc_message")
+    if isinstance(message, list | tuple):
+        inner = ", ".join(text_of(m) or "None" for m in message)
+    else:
+        inner = text_of(message) if message.__class__ is not str else repr(message)
+    return text_of(f"{exc_type}({inner})")
+
+
+class EventHandlers:
+    """Mixin for ClusterState: what each event type does to a task or worker."""
+
+    # ---- task events (see celery/worker/request.py and celery/app/amqp.py for fields) -------
+
+    def _on_sent(self: ClusterState, ev: dict) -> None:
+        ts, lr = self._times(ev)
+        task = self._task(ev, "task-sent", lr)
+        duplicate = task.sent == ts
+        if task.received is None:  # RECEIVED's name/args/kwargs win over the client's
+            self._set_name(task, ev.get("name"))
+            if task.args is None:
+                task.args = text_of(ev.get("args"))
+            if task.kwargs is None:
+                task.kwargs = text_of(ev.get("kwargs"))
+            task.eta = task.eta or id_of(ev.get("eta"))
+            task.expires = task.expires or id_of(ev.get("expires"))
+        self._set_ids(task, ev)
+        self._set_route(task, ev)
+        task.exchange = task.exchange or id_of(ev.get("exchange"))
+        task.sent = ts
+        if not duplicate:
+            self._timeline(task, ts, "task-sent")
+            self._count("sent", task, ev.get("hostname"), SENT_I, lr)
+
+    def _set_route(self: ClusterState, task: Task, ev: dict) -> None:
+        queue, routing_key = id_of(ev.get("queue")), id_of(ev.get("routing_key"))
+        if queue is not None:
+            task.queue = intern(queue)
+        if routing_key is not None:
+            task.routing_key = intern(routing_key)
+            if task.queue is None:
+                task.queue = task.routing_key
+
+    def _on_received(self: ClusterState, ev: dict) -> None:
+        ts, lr = self._times(ev)
+        task = self._task(ev, "task-received", lr)
+        duplicate = task.received == ts
+        self._set_name(task, ev.get("name"))
+        args, kwargs = ev.get("args"), ev.get("kwargs")
+        if args is not None:
+            task.args = text_of(args)
+        if kwargs is not None:
+            task.kwargs = text_of(kwargs)
+        retries = int_of(ev.get("retries"))
+        if retries is not None:
+            task.retries = retries
+        task.eta = id_of(ev.get("eta")) or task.eta
+        task.expires = id_of(ev.get("expires")) or task.expires
+        self._set_ids(task, ev)
+        if task.queue is None:
+            self._set_route(task, ev)
+        self._transition(task, RECEIVED, ts)
+        task.received = ts
+        if not duplicate:
+            self._timeline(task, ts, "task-received")
+            self._count("received", task, ev.get("hostname"), RECEIVED_I, lr)
+
+    def _on_started(self: ClusterState, ev: dict) -> None:
+        ts, lr = self._times(ev)
+        task = self._task(ev, "task-started", lr)
+        duplicate = task.started == ts
+        self._transition(task, STARTED, ts)
+        task.started = ts
+        if not duplicate:
+            self._timeline(task, ts, "task-started")
+            self._count("started", task, ev.get("hostname"), STARTED_I, lr)
+
+    def _on_succeeded(self: ClusterState, ev: dict) -> None:
+        ts, lr = self._times(ev)
+        task = self._task(ev, "task-succeeded", lr)
+        duplicate = task.succeeded == ts
+        runtime = number_of(ev.get("runtime"))
+        if not task.result_is_full:  # a full backend result always wins over a repr
+            task.result = text_of(ev.get("result"))
+        if runtime is not None and runtime >= 0:
+            task.runtime = runtime
+        self._transition(task, SUCCESS, ts)
+        task.succeeded = ts
+        if duplicate:
+            return
+        hostname = ev.get("hostname")
+        self._timeline(task, ts, "task-succeeded")
+        self._count("succeeded", task, hostname, SUCCEEDED_I, lr)
+        self._processed(task.worker, lr)
+        if runtime is not None and runtime >= 0:
+            if task.name is not None:
+                self._stats_for(task.name).runtimes.append(runtime)
+            self._observe_runtime(task, hostname, runtime)
+        kind = checks.check_kind(task.name)
+        if kind is not None and not task.result_is_full:
+            self._record_check(kind, checks.parse_repr(task.result), ts, task.uuid)
+
+    def _on_failed(self: ClusterState, ev: dict) -> None:
+        ts, lr = self._times(ev)
+        task = self._task(ev, "task-failed", lr)
+        duplicate = task.failed == ts
+        task.exception = text_of(ev.get("exception")) or task.exception
+        task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
+        self._transition(task, FAILURE, ts)
+        task.failed = ts
+        if duplicate:
+            return
+        hostname = ev.get("hostname")
+        self._timeline(task, ts, "task-failed")
+        self._count("failed", task, hostname, FAILED_I, lr)
+        self._processed(task.worker, lr)
+        self._count_exception(task, hostname)
+        kind = checks.check_kind(task.name)
+        if kind is not None:
+            result = checks.failed_check_result(kind, task.args, task.kwargs, task.exception)
+            self._record_check(kind, result, ts, task.uuid)
+
+    def _on_retried(self: ClusterState, ev: dict) -> None:
+        ts, lr = self._times(ev)
+        task = self._task(ev, "task-retried", lr)
+        duplicate = task.retried == ts
+        task.exception = text_of(ev.get("exception")) or task.exception
+        task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
+        retries = int_of(ev.get("retries"))
+        moved = self._transition(task, RETRY, ts)
+        if retries is not None:
+            task.retries = retries
+        elif moved:
+            task.retries += 1  # the next task-received will say the same
+        task.retried = ts
+        if not duplicate:
+            self._timeline(task, ts, "task-retried")
+            self._count("retried", task, ev.get("hostname"), RETRIED_I, lr)
+
+    def _on_revoked(self: ClusterState, ev: dict) -> None:
+        ts, lr = self._times(ev)
+        task = self._task(ev, "task-revoked", lr)
+        duplicate = task.revoked == ts
+        if ev.get("expired") is True and task.exception is None:
+            task.exception = "expired"
+        elif ev.get("terminated") is True and task.exception is None:
+            task.exception = "terminated"
+        self._transition(task, REVOKED, ts)
+        task.revoked = ts
+        if not duplicate:
+            self._timeline(task, ts, "task-revoked")
+            self._count("revoked", task, ev.get("hostname"), None, lr)
+
+    def _on_rejected(self: ClusterState, ev: dict) -> None:
+        ts, lr = self._times(ev)
+        task = self._task(ev, "task-rejected", lr)
+        duplicate = task.rejected == ts
+        self._transition(task, REJECTED, ts)
+        task.rejected = ts
+        if not duplicate:
+            self._timeline(task, ts, "task-rejected")
+            self._count("rejected", task, ev.get("hostname"), None, lr)
+
+    def _on_other(self: ClusterState, ev: dict) -> None:
+        """Custom task events (task-progress, ...) go on the timeline; anything else is bad."""
+        kind = ev.get("type")
+        if kind.__class__ is not str or not kind.startswith("task-") or len(kind) > 64:
+            raise Malformed
+        ts, lr = self._times(ev)
+        task = self._task(ev, kind, lr)
+        self._timeline(task, ts, intern(kind))
+
+    # ---- worker events --------------------------------------------------------------------
+
+    def _on_heartbeat(self: ClusterState, ev: dict) -> None:
+        hostname = id_of(ev.get("hostname"))
+        if hostname is None:
+            raise Malformed
+        _, lr = self._times(ev)
+        freq = number_of(ev.get("freq"))
+        active, processed = int_of(ev.get("active")), int_of(ev.get("processed"))
+        loadavg = ev.get("loadavg")
+        if isinstance(loadavg, list | tuple):
+            loadavg = tuple(x for x in map(number_of, loadavg[:3]) if x is not None)
+        else:
+            loadavg = None
+        worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
+        if freq is not None and 0 < freq <= 3_600:
+            worker.freq = freq
+        if active is not None:
+            worker.active = active
+        if processed is not None:
+            worker.processed = processed
+        if loadavg is not None:
+            worker.loadavg = loadavg
+        worker.pid = int_of(ev.get("pid")) or worker.pid
+        worker.sw_ident = id_of(ev.get("sw_ident")) or worker.sw_ident
+        worker.sw_ver = id_of(ev.get("sw_ver")) or worker.sw_ver
+        worker.sw_sys = id_of(ev.get("sw_sys")) or worker.sw_sys
+        if worker.last_heartbeat is None or lr >= worker.last_heartbeat:
+            worker.last_heartbeat = lr
+        if worker.status != WORKER_ONLINE:
+            worker.status = WORKER_ONLINE
+            worker.offline_at = None
+        self._ch.workers.add(worker.hostname)
+
+    def _on_offline(self: ClusterState, ev: dict) -> None:
+        hostname = id_of(ev.get("hostname"))
+        if hostname is None:
+            raise Malformed
+        _, lr = self._times(ev)
+        worker = self.workers.get(hostname)
+        if worker is None or worker.status == WORKER_OFFLINE:
+            return
+        worker.status = WORKER_OFFLINE
+        worker.offline_at = lr
+        worker.active = 0
+        self._ch.workers.add(worker.hostname)
+
+    # ---- result-backend metas ---------------------------------------------------------------
+
+    def _merge_meta(self: ClusterState, meta: Any) -> None:
+        if not isinstance(meta, dict):
+            raise Malformed
+        uuid, status = id_of(meta.get("task_id")), meta.get("status")
+        if uuid is None or status.__class__ is not str:
+            raise Malformed
+        done = parse_date_done(meta.get("date_done"))
+        if done is not None and not 0 <= done < 1e11:
+            done = None
+        task = self.tasks.get(uuid) or self._new_task(uuid)
+        self._ch.tasks.add(task.uuid)
+        if task.name is None:
+            self._set_name(task, meta.get("name"))
+        if task.args is None and meta.get("args") is not None:
+            task.args = text_of(meta.get("args"))
+        if task.kwargs is None and meta.get("kwargs") is not None:
+            task.kwargs = text_of(meta.get("kwargs"))
+        worker = id_of(meta.get("worker"))
+        if task.worker is None and worker is not None:
+            task.worker = intern(worker)
+        retries = int_of(meta.get("retries"))
+        if retries is not None and retries > task.retries:
+            task.retries = retries
+        queue = id_of(meta.get("queue"))
+        if task.queue is None and queue is not None:
+            task.queue = intern(queue)
+        if done is not None:
+            task.date_done = done
+        result = meta.get("result")
+        traceback = text_of(meta.get("traceback"), TRACEBACK_MAX)
+        if status == SUCCESS:
+            task.result_full = result
+            task.result_is_full = True
+            task.result = text_of(result)
+        elif status in (FAILURE, RETRY, REVOKED):
+            task.exception = exception_text(result) or task.exception
+            task.traceback = traceback or task.traceback
+        if status in KNOWN_STATES:
+            self._transition(task, status, done)
+        kind = checks.check_kind(task.name)
+        if kind is None:
+            return
+        when = done if done is not None else self.clock()
+        if status == SUCCESS:
+            self._record_check(kind, result, when, uuid)
+        elif status == FAILURE:
+            failed = checks.failed_check_result(
+                kind, meta.get("args", task.args), meta.get("kwargs", task.kwargs),
+                task.exception)
+            self._record_check(kind, failed, when, uuid)
+
+    def _record_check(self: ClusterState, kind: str, result: Any, when: float | None,
+                      task_id: str) -> None:
+        if result is None:
+            return
+        if kind == checks.HTTP:
+            key = checks.record_http(self.http_checks, result, when, task_id)
+        else:
+            key = checks.record_disk(self.disk_checks, result, when, task_id)
+        if key is not None:
+            self._ch.checks.add(key)
