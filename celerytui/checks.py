@@ -40,9 +40,10 @@ def probe_http(url: str, timeout: float = 10.0) -> dict[str, Any]:
         return _http_down(shown, start, f"timed out after {timeout:g}s")
     except requests.ConnectionError as exc:
         return _http_down(shown, start, f"connection failed: {_root_reason(exc)}")
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema) as exc:
-        return _http_down(shown, start, f"invalid URL {shown!r}: {type(exc).__name__}")
+    except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+        return _http_down(shown, start, f"invalid URL {shown!r}: needs http:// or https://")
+    except requests.exceptions.InvalidURL:
+        return _http_down(shown, start, f"invalid URL {shown!r}")
     except requests.RequestException as exc:
         return _http_down(shown, start, f"request failed: {_root_reason(exc)}")
     elapsed = time.monotonic() - start
