@@ -1,0 +1,578 @@
+"""The Textual app: modes 1-6, the live pump, and dispatch to the cluster.
+
+How a screen gets its data (read this before writing a screen):
+
+* The app owns one ``Monitor`` (``self.monitor``). A thread worker pumps it about 10 times a
+  second (``monitor.pump()`` under ``monitor.lock``), then hands the returned ``Changes`` to the
+  UI thread and waits until the UI has drawn them. So while a screen draws, nothing mutates
+  ``monitor.state``; elsewhere on the UI thread (key handlers) read state inside
+  ``with self.app.monitor.lock:``.
+* Each tick the app calls ``screen.refresh_view(monitor, changes)`` on the active screen if it
+  is a ``celerytui.screens.ClusterScreen``. ``changes`` is None for "redraw everything" (first
+  draw, after a mode switch, after pause or a modal). The call is skipped while paused (``p``)
+  or while a modal screen is on top; changes accumulate and arrive as None afterwards.
+  Update only what ``changes`` names, inside ``with self.app.batch_update():``; never work per
+  event. ``self.app.now()`` is the clock (injectable for snapshots); ``self.app.format_time``
+  and ``self.app.format_age`` give times in settings.timezone and "12s ago" ages.
+* Put ``HeaderBar()`` at the top of a screen and (optionally) ``AlertBanner()``: the app keeps
+  every one of those on the active screen up to date. Put ``Footer()`` at the bottom.
+* Screens for keys 1-6 are modes: module ``celerytui.screens.<mode>`` with the class named in
+  ``MODE_SCREENS`` below; a missing module shows a "not built yet" placeholder. Detail screens
+  are pushed with ``app.show_task(uuid)`` / ``app.show_worker(hostname)``.
+* Actions reach the cluster only through ``self.app.controller_call(method, *args,
+  on_done=callback, label="...")``: it refuses under --read-only with a notice, runs
+  ``monitor.controller.<method>(*args)`` in a thread worker, shows one-line errors as
+  notifications, and calls ``on_done(result)`` back on the UI thread. Fire tasks with
+  ``app.fire(method, *args, label=...)`` (notifies the id, then the result when it finishes);
+  re-run a task with ``app.rerun_task(uuid)``. Mutating actions a screen defines should be
+  named in ``MUTATING_ACTIONS`` style via ``app.is_read_only`` in the screen's check_action.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.worker import get_current_worker
+
+from celerytui.config import Settings, redact
+from celerytui.core.model import Changes
+from celerytui.screens import ClusterScreen, PlaceholderScreen
+from celerytui.text_safety import escape_controls
+from celerytui.widgets.ages import format_age
+from celerytui.widgets.alert_banner import AlertBanner
+from celerytui.widgets.header_bar import HeaderBar, HeaderInfo
+
+PUMP_INTERVAL = 0.1
+# mode name -> (key, title, "module:Class")
+MODE_SCREENS: dict[str, tuple[str, str, str]] = {
+    "dashboard": ("1", "Dashboard", "celerytui.screens.dashboard:DashboardScreen"),
+    "tasks": ("2", "Tasks", "celerytui.screens.tasks:TasksScreen"),
+    "failures": ("3", "Failures", "celerytui.screens.failures:FailuresScreen"),
+    "workers": ("4", "Workers", "celerytui.screens.workers:WorkersScreen"),
+    "queues": ("5", "Queues", "celerytui.screens.queues:QueuesScreen"),
+    "schedule": ("6", "Schedule", "celerytui.screens.schedule:ScheduleScreen"),
+}
+SCREENS_GROUP = Binding.Group("screens", compact=True)
+DETAIL_SCREENS = {
+    "task": ("Task", "celerytui.screens.task_detail:TaskDetailScreen"),
+    "worker": ("Worker", "celerytui.screens.worker_detail:WorkerDetailScreen"),
+}
+# actions that change the cluster: hidden and refused under --read-only
+MUTATING_ACTIONS = frozenset({"fire_http", "fire_disk", "fire_order", "fire_email", "fire_task",
+                              "rerun_selected"})
+
+
+def load_screen_class(target: str) -> type[Screen] | None:
+    """The screen class at "module:Class", or None when that module is not built yet."""
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return None
+    return getattr(module, class_name)
+
+
+def _mode_factory(mode: str) -> Callable[[], Screen]:
+    _key, title, target = MODE_SCREENS[mode]
+
+    def build() -> Screen:
+        cls = load_screen_class(target)
+        return cls() if cls is not None else PlaceholderScreen(title, target.split(":")[0])
+
+    return build
+
+
+class CeleryTUI(App):
+    """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks."""
+
+    CSS_PATH = "styles.tcss"
+    TITLE = "celerytui"
+    MODES = {mode: _mode_factory(mode) for mode in MODE_SCREENS}
+    BINDINGS = [
+        Binding("h", "fire_http", "HTTP", id="fire-http", tooltip="Fire an HTTP check"),
+        Binding("d", "fire_disk", "Disk", id="fire-disk", tooltip="Fire a disk check"),
+        Binding("o", "fire_order", "Order", id="fire-order", tooltip="Fire the order chain"),
+        Binding("e", "fire_email", "Email", id="fire-email", tooltip="Fire send_email"),
+        Binding("t", "fire_task", "Task", id="fire-task", tooltip="Fire any registered task"),
+        Binding("R", "rerun_selected", "Re-run", id="rerun"),
+        Binding("A", "acknowledge_alerts", "Ack alerts", id="ack-alerts"),
+        Binding("p", "toggle_pause", "Pause", id="pause"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("q", "quit", "Quit", id="quit"),
+        *[Binding(key, f"switch_mode('{mode}')", title, id=f"mode-{mode}", group=SCREENS_GROUP)
+          for mode, (key, title, _t) in MODE_SCREENS.items()],
+    ]
+
+    def __init__(self, settings: Settings, monitor: Any = None, *,
+                 clock: Callable[[], float] | None = None, start_monitor: bool = True,
+                 pump_interval: float = PUMP_INTERVAL) -> None:
+        super().__init__()
+        self.settings = settings
+        if monitor is None:
+            from celerytui.core.monitor import Monitor
+
+            monitor = Monitor(settings, app=_user_celery_app(settings))
+        self.monitor = monitor
+        self.clock = clock or getattr(monitor, "clock", None) or time.time
+        self.start_monitor = start_monitor
+        self.pump_interval = pump_interval
+        self.paused = False
+        self.paused_new = 0
+        self._pending_full = True
+        self._drawn_screen: Screen | None = None
+        self._fired: dict[str, str] = {}  # task id -> label, until its result is shown
+        self._stopping = threading.Event()
+        self._monitor_started = False
+        self._tz = _timezone(settings.timezone)
+
+    # -- clock and formatting --------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock()
+
+    def format_time(self, ts: float | None) -> str:
+        """HH:MM:SS in settings.timezone (local time by default)."""
+        if not ts:
+            return "--:--:--"
+        return datetime.fromtimestamp(ts, self._tz).strftime("%H:%M:%S")
+
+    def format_age(self, ts: float | None) -> str:
+        """ "12s ago", "3m ago", "2h ago"; "never" for None."""
+        if not ts:
+            return "never"
+        return format_age(self.now() - ts)
+
+    @property
+    def is_read_only(self) -> bool:
+        return bool(self.settings.read_only)
+
+    # -- life cycle --------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.switch_mode("dashboard")
+        self._pump_loop()
+
+    @work(thread=True, exclusive=True, group="pump", exit_on_error=False)
+    def _pump_loop(self) -> None:
+        worker = get_current_worker()
+        if self.start_monitor:
+            try:
+                self.monitor.start()
+                self._monitor_started = True
+            except Exception as exc:
+                self.call_from_thread(self.notify, f"monitor failed to start: {_one_line(exc)}",
+                                      severity="error")
+        while not (worker.is_cancelled or self._stopping.is_set()):
+            began = time.monotonic()
+            changes: Changes | None
+            try:
+                with self.monitor.lock:
+                    changes = self.monitor.pump()
+            except Exception as exc:  # a broker hiccup must never stop the dashboard
+                self.log.warning(f"pump failed: {exc}")
+                changes = Changes()
+            if self._stopping.is_set():
+                break
+            try:
+                self.call_from_thread(self._on_pumped, changes)
+            except RuntimeError:  # the app is shutting down
+                break
+            self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
+
+    def _on_pumped(self, changes: Changes) -> None:
+        """UI thread, pump parked: account the changes, draw if we may."""
+        self._notify_finished(changes)
+        if self.paused:
+            self.paused_new += len(changes.new_tasks)
+            self._refresh_header()
+            return
+        screen = self.screen
+        if isinstance(screen, ModalScreen):
+            self._pending_full = True
+            return
+        full = self._pending_full or screen is not self._drawn_screen
+        self._pending_full = False
+        self._drawn_screen = screen
+        with self.batch_update():
+            self._refresh_header()
+            self._refresh_banners()
+            if isinstance(screen, ClusterScreen):
+                screen.refresh_view(self.monitor, None if full else changes)
+
+    def header_info(self) -> HeaderInfo:
+        status = self.monitor.events.status
+        if status.connected:
+            note = "connected"
+        elif status.attempts or status.last_error:
+            note = f"reconnecting {self.format_age(status.since).removesuffix(' ago')}"
+        else:
+            note = "connecting"
+        rate = self.monitor.events_per_second() if hasattr(self.monitor, "events_per_second") \
+            else 0.0
+        broker = getattr(self.monitor, "broker_display", None) or redact(self.settings.broker_url)
+        title = getattr(self.screen, "TITLE", None) or ""
+        return HeaderInfo(cluster=self.settings.cluster_name, broker=broker,
+                          connected=status.connected, connection_note=note,
+                          events_per_second=rate, paused=self.paused,
+                          paused_new=self.paused_new, read_only=self.is_read_only,
+                          screen_title=title if isinstance(title, str) else "")
+
+    def _refresh_header(self) -> None:
+        info = self.header_info()
+        for header in self.screen.query(HeaderBar):
+            header.show(info)
+
+    def _refresh_banners(self) -> None:
+        banners = list(self.screen.query(AlertBanner))
+        if not banners:
+            return
+        alerts = self.monitor.alerts.active()
+        status = self.monitor.events.status
+        now = self.now()
+        for banner in banners:
+            banner.show(alerts, status, now)
+
+    async def action_quit(self) -> None:
+        """Quit at once: stop the pump, give the monitor a short while to stop, exit."""
+        self._stopping.set()
+        self.workers.cancel_group(self, "pump")
+        if self._monitor_started:
+            stopper = threading.Thread(target=self._stop_monitor, daemon=True)
+            stopper.start()
+            # the monitor's stop joins its threads; never wait long on a broker problem
+            for _ in range(15):
+                if not stopper.is_alive():
+                    break
+                await _sleep(0.1)
+        self.exit()
+
+    def _stop_monitor(self) -> None:
+        try:
+            self.monitor.stop(timeout=1.0)
+        except Exception as exc:
+            self.log.warning(f"monitor stop failed: {exc}")
+        self._monitor_started = False
+
+    def on_unmount(self) -> None:
+        self._stopping.set()
+        if self._monitor_started:
+            threading.Thread(target=self._stop_monitor, daemon=True).start()
+
+    # -- read-only ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MUTATING_ACTIONS and self.is_read_only:
+            return False
+        if action == "rerun_selected":
+            screen = self.screen
+            return isinstance(screen, ClusterScreen) and screen.selected_task() is not None
+        return True
+
+    def refuse_if_read_only(self, what: str) -> bool:
+        """True (and a notice) when --read-only forbids ``what``."""
+        if self.is_read_only:
+            self.notify(f"read-only: {what} refused", severity="warning")
+            return True
+        return False
+
+    # -- pausing, help, alerts --------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused:
+            self.paused_new = 0
+            self._pending_full = True
+        self._refresh_header()
+        if not self.paused:
+            self._on_pumped(Changes())
+
+    def action_acknowledge_alerts(self) -> None:
+        with self.monitor.lock:
+            self.monitor.alerts.acknowledge()
+        self._refresh_banners()
+        self.notify("alerts acknowledged")
+
+    def action_help(self) -> None:
+        from celerytui.screens.dialogs import HelpScreen
+
+        self.push_screen(HelpScreen(self.binding_rows()))
+
+    def binding_rows(self) -> list[tuple[str, str, str]]:
+        """(key, description, where) for every binding of the app and the active screen."""
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        screen = self.screen if not isinstance(self.screen, ModalScreen) else \
+            self.screen_stack[-2]
+        for where, node in (("screen", screen), ("app", self)):
+            for bindings in node._bindings.key_to_bindings.values():
+                for bound in bindings:
+                    ident = f"{where}:{bound.action}"
+                    if ident in seen:
+                        continue
+                    seen.add(ident)
+                    if node is self and bound.action in MUTATING_ACTIONS and self.is_read_only:
+                        continue
+                    display = bound.key_display or self.get_key_display(bound)
+                    rows.append((display, bound.description or bound.action, where))
+        return rows
+
+    # -- command palette --------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from celerytui.screens.palette import action_commands
+
+        yield from action_commands(self, screen)
+
+    # -- screens ---------------------------------------------------------------------------
+    def show_task(self, uuid: str) -> None:
+        self._push_detail("task", uuid)
+
+    def show_worker(self, hostname: str) -> None:
+        self._push_detail("worker", hostname)
+
+    def _push_detail(self, kind: str, key: str) -> None:
+        title, target = DETAIL_SCREENS[kind]
+        cls = load_screen_class(target)
+        self.push_screen(cls(key) if cls is not None
+                         else PlaceholderScreen(f"{title} {key}", target.split(":")[0]))
+
+    # -- talking to the cluster ------------------------------------------------------------
+    def controller_call(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
+                        label: str | None = None, mutating: bool = True, **kwargs: Any) -> None:
+        """Run ``monitor.controller.<method>(*args, **kwargs)`` off the UI thread."""
+        what = label or method.replace("_", " ")
+        if mutating and self.refuse_if_read_only(what):
+            return
+        self._controller_worker(method, args, kwargs, on_done, what)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="controller")
+    def _controller_worker(self, method: str, args: tuple, kwargs: dict,
+                           on_done: Callable[[Any], None] | None, what: str) -> None:
+        try:
+            result = getattr(self.monitor.controller, method)(*args, **kwargs)
+        except Exception as exc:  # ControlError, ReadOnlyError, broker errors: one line
+            self.call_from_thread(self.notify, f"{what} failed: {_one_line(exc)}",
+                                  severity="error", timeout=8)
+            return
+        if on_done is not None:
+            self.call_from_thread(on_done, result)
+
+    def fire(self, method: str, *args: Any, label: str, **kwargs: Any) -> None:
+        """Send a task via ``controller.<method>`` and follow it to its end state."""
+
+        def sent(task_id: str) -> None:
+            self._fired[task_id] = label
+            watch = getattr(self.monitor, "watch_result", None)
+            if watch is not None:
+                try:
+                    watch(task_id)
+                except Exception as exc:
+                    self.log.warning(f"watch_result failed: {exc}")
+            self.notify(f"sent {label}: {task_id}", title="task sent")
+
+        self.controller_call(method, *args, on_done=sent, label=label, **kwargs)
+
+    def _notify_finished(self, changes: Changes) -> None:
+        if not self._fired or not changes.tasks:
+            return
+        for task_id in list(self._fired):
+            if task_id not in changes.tasks:
+                continue
+            task = self.monitor.state.tasks.get(task_id)
+            if task is None or not task.ready:
+                continue
+            label = self._fired.pop(task_id)
+            outcome = task.result_full if task.result_is_full else (task.exception or task.result)
+            text = escape_controls(outcome)
+            if len(text) > 200:
+                text = text[:199] + "…"
+            severity = "information" if task.state == "SUCCESS" else "error"
+            self.notify(f"{label} {task.state}: {text}", title=task_id[:8], severity=severity,
+                        markup=False, timeout=8)
+
+    def action_fire_http(self) -> None:
+        from celerytui.screens.dialogs import PromptDialog
+
+        if self.refuse_if_read_only("HTTP check"):
+            return
+        default = self.settings.http_targets[0] if self.settings.http_targets else "https://"
+        self.push_screen(PromptDialog("HTTP check", [("url", "URL", default)],
+                                      validate=_require_url),
+                         lambda v: v and self.fire("fire_http", v["url"],
+                                                   label=f"HTTP check {v['url']}"))
+
+    def action_fire_disk(self) -> None:
+        from celerytui.screens.dialogs import PromptDialog
+
+        if self.refuse_if_read_only("disk check"):
+            return
+        default = self.settings.disk_hosts[0].name if self.settings.disk_hosts else "local"
+        self.push_screen(PromptDialog("Disk check", [("host", "Host", default)],
+                                      validate=_require("host")),
+                         lambda v: v and self.fire("fire_disk", v["host"],
+                                                   label=f"disk check {v['host']}"))
+
+    def action_fire_order(self) -> None:
+        from celerytui.screens.dialogs import PromptDialog
+
+        if self.refuse_if_read_only("order chain"):
+            return
+        self.push_screen(PromptDialog("Order chain", [("order_id", "Order id", "1001")],
+                                      validate=_require_int("order_id")),
+                         lambda v: v and self.fire("fire_order", int(v["order_id"]),
+                                                   label=f"order {v['order_id']}"))
+
+    def action_fire_email(self) -> None:
+        from celerytui.screens.dialogs import PromptDialog
+
+        if self.refuse_if_read_only("send_email"):
+            return
+        fields = [("to", "To", "ops@example.com"), ("content", "Content", "hello from celerytui")]
+        self.push_screen(PromptDialog("send_email", fields, validate=_require("to")),
+                         lambda v: v and self.fire("fire_email", v["to"], v["content"],
+                                                   label=f"email to {v['to']}"))
+
+    def action_fire_task(self) -> None:
+        if self.refuse_if_read_only("send task"):
+            return
+        self._open_task_picker()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="picker")
+    def _open_task_picker(self) -> None:
+        names = set(self._local_task_names())
+        try:
+            replies = self.monitor.controller.inspect("registered") or {}
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"inspect registered failed: {_one_line(exc)}",
+                                  severity="warning")
+            replies = {}
+        for reply in replies.values():
+            for entry in reply or []:
+                names.add(str(entry).split(" ", 1)[0])  # "name [rate_limit=...]"
+        self.call_from_thread(self._push_task_picker, sorted(names))
+
+    def _local_task_names(self) -> list[str]:
+        app = getattr(self.monitor, "app", None)
+        tasks = getattr(app, "tasks", None) or {}
+        return [name for name in list(tasks) if not name.startswith("celery.")]
+
+    def _push_task_picker(self, names: list[str]) -> None:
+        from celerytui.screens.dialogs import TaskPickerDialog
+
+        def chosen(value: dict | None) -> None:
+            if value:
+                self.fire("send_task", value["name"], value["args"], value["kwargs"],
+                          label=value["name"])
+
+        self.push_screen(TaskPickerDialog(names), chosen)
+
+    def action_rerun_selected(self) -> None:
+        screen = self.screen
+        uuid = screen.selected_task() if isinstance(screen, ClusterScreen) else None
+        if uuid is None:
+            self.notify("no task selected", severity="warning")
+            return
+        self.rerun_task(uuid)
+
+    def rerun_task(self, uuid: str) -> None:
+        """Send the task ``uuid`` again with the same name, args and kwargs."""
+        if self.refuse_if_read_only("re-run"):
+            return
+        with self.monitor.lock:
+            task = self.monitor.state.tasks.get(uuid)
+            name, args, kwargs = (task.name, task.args, task.kwargs) if task else (None,) * 3
+        if not name:
+            self.notify("cannot re-run: task name unknown", severity="error")
+            return
+        try:
+            parsed_args = _parse_repr(args, ())
+            parsed_kwargs = _parse_repr(kwargs, {})
+        except ValueError as exc:
+            self.notify(f"cannot re-run: {exc}", severity="error")
+            return
+        self.fire("send_task", name, list(parsed_args), dict(parsed_kwargs),
+                  label=f"re-run {name}")
+
+
+def make_app(settings: Settings, monitor: Any = None, **extra: Any) -> CeleryTUI:
+    """The app the CLI runs, the tests drive and the demo opens."""
+    return CeleryTUI(settings, monitor, **extra)
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _timezone(name: str | None):
+    if not name:
+        return None  # local time
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(name)
+    except Exception:
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = escape_controls(str(exc) or type(exc).__name__)
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def _user_celery_app(settings: Settings):
+    """The -A app when given (loaded by commands.app_loader), else None (Monitor builds one)."""
+    if not settings.app:
+        return None
+    from celerytui.commands.app_loader import load_app
+
+    return load_app(settings.app)
+
+
+def _parse_repr(text: str | None, empty: Any) -> Any:
+    if not text:
+        return empty
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f"arguments not recoverable from {text[:40]!r}") from None
+    if isinstance(empty, tuple) and not isinstance(value, (list, tuple)):
+        raise ValueError("args are not a list")
+    if isinstance(empty, dict) and not isinstance(value, dict):
+        raise ValueError("kwargs are not a mapping")
+    return value
+
+
+def _require(field: str) -> Callable[[dict], str | None]:
+    def check(values: dict) -> str | None:
+        return None if values.get(field, "").strip() else f"{field} is required"
+
+    return check
+
+
+def _require_int(field: str) -> Callable[[dict], str | None]:
+    def check(values: dict) -> str | None:
+        try:
+            int(values.get(field, ""))
+        except ValueError:
+            return f"{field} must be a whole number"
+        return None
+
+    return check
+
+
+def _require_url(values: dict) -> str | None:
+    url = values.get("url", "").strip()
+    if not url.startswith(("http://", "https://")) or len(url) < 10:
+        return "URL must start with http:// or https://"
+    return None
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)

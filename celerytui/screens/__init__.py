@@ -1,0 +1,51 @@
+"""The dashboard's screens, and the small contract every live screen follows.
+
+A live screen subclasses ``ClusterScreen`` and implements ``refresh_view``; the app calls it
+on a timer with what changed since the last call (see ``celerytui.app`` for the whole
+pattern). A screen with a notion of "the selected task" overrides ``selected_task`` so the
+app-wide ``R`` (re-run) works on it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+if TYPE_CHECKING:
+    from celerytui.core.model import Changes
+
+
+class ClusterScreen(Screen):
+    """A screen that shows live cluster state."""
+
+    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+        """Redraw from ``monitor.state``; ``changes`` None means "redraw everything".
+
+        Called on the UI thread while the pump is parked, so reading ``monitor.state`` here
+        needs no lock. Update only what ``changes`` names (plus ages, about once a second).
+        """
+
+    def selected_task(self) -> str | None:
+        """The uuid of the task the cursor is on, for ``R``; None when there is none."""
+        return None
+
+
+class PlaceholderScreen(ClusterScreen):
+    """Stands in for a screen whose module is not built yet."""
+
+    def __init__(self, title: str, module: str) -> None:
+        super().__init__()
+        self._title = title
+        self._module = module
+
+    def compose(self) -> ComposeResult:
+        from celerytui.widgets.header_bar import HeaderBar
+
+        yield HeaderBar()
+        yield Static(
+            f"{self._title}: not built yet ({self._module})", classes="placeholder"
+        )
+        yield Footer()

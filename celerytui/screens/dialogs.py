@@ -1,0 +1,210 @@
+"""Modal dialogs: the prompts behind h/d/o/e/t, a confirm dialog, and the `?` help.
+
+Each dialog dismisses with its value (or None on esc), so callers use
+``app.push_screen(Dialog(...), callback)``. Errors show as one line inside the dialog.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from celerytui.text_safety import literal
+
+Validator = Callable[[dict[str, str]], str | None]
+
+
+class PromptDialog(ModalScreen[dict[str, str] | None]):
+    """A few labelled inputs; enter on the last one (or OK) submits, esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+
+    def __init__(self, title: str, fields: Sequence[tuple[str, str, str]],
+                 validate: Validator | None = None) -> None:
+        super().__init__(classes="dialog")
+        self._title = title
+        self._fields = list(fields)  # (name, label, default)
+        self._validate = validate
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self._title, classes="dialog-title")
+            for name, label, default in self._fields:
+                yield Label(label)
+                yield Input(value=default, id=f"field-{name}")
+            yield Static("", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def values(self) -> dict[str, str]:
+        return {name: self.query_one(f"#field-{name}", Input).value.strip()
+                for name, _label, _default in self._fields}
+
+    def show_error(self, message: str) -> None:
+        self.query_one(".dialog-error", Static).update(literal(message))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        if event.input is inputs[-1]:
+            self._submit()
+        else:
+            inputs[inputs.index(event.input) + 1].focus()
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        values = self.values()
+        error = self._validate(values) if self._validate else None
+        if error:
+            self.show_error(error)
+            return
+        self.dismiss(values)
+
+
+def parse_json_args(args_text: str, kwargs_text: str) -> tuple[list, dict]:
+    """JSON args (a list) and kwargs (an object); ValueError with a one-line message."""
+    try:
+        args = json.loads(args_text) if args_text.strip() else []
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"args: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    try:
+        kwargs = json.loads(kwargs_text) if kwargs_text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"kwargs: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(args, list):
+        raise ValueError("args must be a JSON list, e.g. [1, 2]")
+    if not isinstance(kwargs, dict):
+        raise ValueError('kwargs must be a JSON object, e.g. {"x": 1}')
+    return args, kwargs
+
+
+class TaskPickerDialog(ModalScreen[dict[str, Any] | None]):
+    """Pick a registered task by name, give JSON args/kwargs, send."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker-cancel")]
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(classes="dialog")
+        self._names = list(names)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box task-picker"):
+            yield Label("Send a task", classes="dialog-title")
+            yield Input(placeholder="task name (type to filter)", id="name")
+            yield OptionList(*[Option(literal(n), id=n) for n in self._names], id="names")
+            yield Label("args (JSON list)")
+            yield Input(value="[]", id="args")
+            yield Label("kwargs (JSON object)")
+            yield Input(value="{}", id="kwargs")
+            yield Static("", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Changed, "#name")
+    def _filter(self, event: Input.Changed) -> None:
+        needle = event.value.strip().lower()
+        options = self.query_one("#names", OptionList)
+        options.clear_options()
+        options.add_options([Option(literal(n), id=n) for n in self._names
+                             if needle in n.lower()])
+
+    @on(OptionList.OptionSelected, "#names")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.query_one("#name", Input).value = event.option.id or ""
+        self.query_one("#args", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "name":
+            self.query_one("#args", Input).focus()
+        elif event.input.id == "args":
+            self.query_one("#kwargs", Input).focus()
+        else:
+            self._submit()
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        name = self.query_one("#name", Input).value.strip()
+        error = self.query_one(".dialog-error", Static)
+        if not name:
+            error.update(literal("pick a task name"))
+            return
+        try:
+            args, kwargs = parse_json_args(self.query_one("#args", Input).value,
+                                           self.query_one("#kwargs", Input).value)
+        except ValueError as exc:
+            error.update(literal(str(exc)))
+            return
+        self.dismiss({"name": name, "args": args, "kwargs": kwargs})
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Yes / no for destructive actions (terminate, shrink, shutdown)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="dialog")
+        self._question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(literal(self._question), classes="dialog-title")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding of the app and the screen below, one a line."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help-close")]
+
+    def __init__(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__(classes="dialog")
+        self._rows = list(rows)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box help-box"):
+            yield Label("Keys  (esc closes; ctrl+p: every action)", classes="dialog-title")
+            with VerticalScroll():
+                for key, description, where in self._rows:
+                    yield Static(literal(f"{key:>8}  {description}  ({where})"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,69 @@
+"""Showing text that came from the cluster exactly as it is.
+
+Task names, args, results, exceptions, tracebacks and hostnames are written by whoever sends
+tasks. Shown through Rich markup they could restyle or hide parts of the screen
+(``[bold red]x[/]``), and raw terminal escapes could move the cursor or change the terminal's
+state. ``literal`` makes a ``rich.text.Text`` that never parses markup and spells every control
+character out (``\\x1b``), so what the user sees is what the cluster sent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from textual.content import Content
+
+# C0 controls, DEL, C1 controls, and the Unicode bidi overrides/isolates that reorder text.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_KEEP_NEWLINES = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    named = _NAMED.get(char)
+    if named:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def escape_controls(value: Any, keep_newlines: bool = False) -> str:
+    """``value`` as a str with every control character shown as a visible escape."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    pattern = _CONTROL_KEEP_NEWLINES if keep_newlines else _CONTROL
+    return pattern.sub(_escape, text)
+
+
+def literal(
+    value: Any,
+    style: str = "",
+    max_len: int | None = None,
+    keep_newlines: bool = False,
+) -> Text:
+    """A Text showing ``value`` literally: no markup parsed, controls escaped, optionally cut.
+
+    ``max_len`` cuts long values with an ellipsis (after escaping, so escapes are never split
+    into something that looks like a different character).
+    """
+    text = escape_controls(value, keep_newlines=keep_newlines)
+    if max_len is not None and len(text) > max_len:
+        text = text[: max(0, max_len - 1)] + "…"
+    return Text(text, style=style, no_wrap=not keep_newlines, end="")
+
+
+def literal_content(value: Any, style: str = "", max_len: int | None = None) -> Content:
+    """Like ``literal`` but a Textual ``Content`` (so styles may use theme variables like
+    ``$error``). ``Content(str)`` never parses markup."""
+    from textual.content import Content
+
+    text = escape_controls(value)
+    if max_len is not None and len(text) > max_len:
+        text = text[: max(0, max_len - 1)] + "…"
+    return Content.styled(text, style) if style else Content(text)

@@ -1,0 +1,79 @@
+"""One worker: status, heartbeat age, load, active/processed, pool, queues, a sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.content import Content
+from textual.widget import Widget
+
+from celerytui.core.model import WORKER_LOST, WORKER_ONLINE, Worker
+from celerytui.text_safety import literal_content
+from celerytui.widgets.ages import short_age
+from celerytui.widgets.sparkline_text import sparkline
+
+STATUS_STYLE = {WORKER_ONLINE: "bold $success", WORKER_LOST: "bold $error"}
+STATUS_MARK = {WORKER_ONLINE: "●", WORKER_LOST: "✖"}
+
+
+def worker_lines(worker: Worker, series: Sequence[int], now: float, width: int,
+                 compact: bool) -> list[Content]:
+    """The pane's text: one line when compact, three otherwise."""
+    style = STATUS_STYLE.get(worker.status, "dim")
+    mark = STATUS_MARK.get(worker.status, "○")
+    hb = short_age(now - worker.last_heartbeat) if worker.last_heartbeat else "-"
+    rate = series[-2] if len(series) >= 2 else (series[-1] if series else 0)
+    load = " ".join(f"{v:.2f}" for v in worker.loadavg) if worker.loadavg else "-"
+    pool = str(worker.pool_size) if worker.pool_size is not None else "?"
+    queues = ",".join(worker.queues) if worker.queues is not None else "?"
+    if compact:
+        head = Content.assemble(
+            (f"{mark} ", style),
+            literal_content(worker.hostname, style="bold", max_len=max(8, width // 3)),
+            (f" {worker.status}", style),
+            f" {hb} act {worker.active} proc {worker.processed} ",
+        )
+        room = width - len(head.plain) - 6
+        spark = sparkline(series, min(20, room)) if room > 4 else ""
+        return [Content.assemble(head, (spark, "$accent"), f" {rate}/s" if spark else "")]
+    line1 = Content.assemble(
+        (f"{mark} ", style),
+        literal_content(worker.hostname, style="bold", max_len=max(12, width - 40)),
+        (f"  {worker.status}", style),
+        f"  hb {hb} ago  load {load}",
+    )
+    line2 = Content.assemble(
+        f"  active {worker.active}  processed {worker.processed}  pool {pool}  queues ",
+        literal_content(queues, max_len=max(8, width - 50)),
+    )
+    spark_width = max(8, min(60, width - 12))
+    line3 = Content.assemble("  ", (sparkline(series, spark_width), "$accent"), f" {rate}/s")
+    return [line1, line2, line3]
+
+
+class WorkerPane(Widget):
+    """A worker's pane; the grid hands it new facts and it repaints only on a difference."""
+
+    DEFAULT_CSS = """
+    WorkerPane { height: 3; }
+    WorkerPane.-compact { height: 1; }
+    """
+
+    def __init__(self, hostname: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hostname = hostname
+        self._lines: list[Content] = []
+        self._plain: tuple[str, ...] = ()
+
+    def show(self, worker: Worker, series: Sequence[int], now: float, compact: bool) -> None:
+        width = self.size.width or 78
+        lines = worker_lines(worker, series, now, width, compact)
+        plain = (*(line.plain for line in lines), worker.status)
+        self.set_class(compact, "-compact")
+        if plain != self._plain:
+            self._plain = plain
+            self._lines = lines
+            self.refresh()
+
+    def render(self) -> Content:
+        return Content("\n").join(self._lines)
