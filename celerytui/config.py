@@ -255,7 +255,7 @@ def _warn_if_exposed(path: str, data: Mapping[str, Any]) -> None:
     if exposed and _holds_secret(data):
         warnings.warn(ConfigWarning(
             f"{path} holds a password and other users can read it; run: chmod 600 {path}"),
-            stacklevel=3)
+            stacklevel=4)  # point at the caller of load_settings
 
 
 __all__ = ["ConfigError", "ConfigWarning", "DiskHost", "Settings", "Thresholds",
