@@ -21,7 +21,7 @@ from celery.schedules import crontab
 from kombu import Queue
 
 from celerytui import checks
-from celerytui.config import Settings, load_settings
+from celerytui.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,19 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=repr))
 
 
-app = make_celery_app(load_settings())
+def __getattr__(name: str) -> Any:
+    """The module-level ``app`` (for ``celery -A celerytui.tasks``), built on first use from
+    the config file and environment, so importing make_celery_app never reads them.
+    A bad setting ends the process with its one-line message, not a traceback."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        built = make_celery_app(load_settings())
+    except ConfigError as exc:
+        raise SystemExit(f"celerytui: bad configuration: {exc}") from None
+    globals()["app"] = built
+    return built
+
 
 # Prometheus counters for the worker (served only when settings.worker_metrics_port is set).
 from celerytui import worker_metrics  # noqa: E402
