@@ -32,6 +32,7 @@ def probe_http(url: str, timeout: float = 10.0) -> dict[str, Any]:
     """GET url once: UP on a 2xx/3xx answer, DOWN on anything else or no answer."""
     import requests
 
+    url = str(url)
     shown = hide_password(url)
     start = time.monotonic()
     try:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -167,3 +170,12 @@ def test_worker_metrics_summed_over_prefork_children_and_dead_webhook_harmless(
         # the dead webhook was logged, and the worker still works
         assert app.tasks[T + "send_email"].delay("after", "x").get(timeout=20).startswith("Email")
         assert "failure alert" in worker.log_tail(200) and "not delivered" in worker.log_tail(200)
+
+
+def test_bad_setting_stops_the_worker_with_one_line(tmp_path):
+    env = {**os.environ, "CELERYTUI_EMAIL_DELAY": "soon"}
+    proc = subprocess.run([sys.executable, "-m", "celery", "-A", "celerytui.tasks", "worker"],
+                          env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == ("celerytui: bad configuration: email_delay: expected a "
+                                   "number, got 'soon' (from env CELERYTUI_EMAIL_DELAY)")
