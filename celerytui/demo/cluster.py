@@ -221,9 +221,14 @@ class DemoCluster:
                 if child.proc.poll() is not None:
                     self._fail(child, f"{child.name} exited with code {child.proc.returncode}")
             try:
-                replies = app.control.ping(destination=list(waiting), timeout=0.5)
+                # fail fast on a dead broker (ping alone retries for seconds)
+                with app.connection_for_write() as conn:
+                    conn.ensure_connection(max_retries=0, timeout=1)
+                    replies = app.control.ping(destination=list(waiting), timeout=0.5,
+                                               connection=conn)
             except Exception:  # broker not answering yet: keep waiting until the deadline
                 replies = []
+                time.sleep(0.3)
             for reply in replies:
                 for host in reply:
                     waiting.pop(host, None)
