@@ -115,7 +115,8 @@ class Controller:
             try:
                 answers = self.app.control.broadcast(
                     command, arguments=arguments or {}, destination=destination,
-                    connection=conn, reply=reply, timeout=timeout)
+                    connection=conn, reply=reply, timeout=timeout,
+                    limit=len(destination) if destination else None)
             except ControlError:
                 raise
             except Exception as exc:
@@ -209,7 +210,8 @@ class Controller:
     # --- read-only calls ---------------------------------------------------------------
 
     def ping(self, destination: str | list[str] | None = None) -> dict[str, dict]:
-        """{hostname: {"ok": "pong"}} for every worker that answered ({} when none did)."""
+        """{hostname: {"ok": "pong"}} for every worker that answered ({} when none did).
+        Calls naming their destinations return as soon as all of them answered."""
         return self._broadcast("ping", destination=destination).replies
 
     def inspect(self, method: str, destination: str | list[str] | None = None) -> dict[str, Any]:
@@ -221,8 +223,9 @@ class Controller:
             destination = [destination]
         with self._connection() as conn:
             try:
-                inspector = self.app.control.inspect(destination=destination,
-                                                     timeout=self.timeout, connection=conn)
+                inspector = self.app.control.inspect(
+                    destination=destination, timeout=self.timeout, connection=conn,
+                    limit=len(destination) if destination else None)
                 return getattr(inspector, method)() or {}
             except Exception as exc:
                 raise ControlError(f"inspect {method}: {_one_line(exc)}") from None
