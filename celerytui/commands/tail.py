@@ -20,6 +20,7 @@ import click
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import EXIT_OK, check_broker, handle_errors, quiet_stdout
 from celerytui.commands.plain_text import printable
+from celerytui.config import redact
 
 # event type -> the state shown on its line
 EVENT_STATES = {
@@ -81,7 +82,8 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
     state = ClusterState(max_tasks=min(settings.max_tasks, 20_000))
     stream = EventStream(app, read_only=settings.read_only)
     stream.start()
-    connected = True
+    connected, ever_connected = False, False
+    reported: str | None = None
     try:
         while True:
             stream.wait(0.5)
@@ -89,8 +91,16 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
             status = stream.status
             if status.connected != connected:
                 connected = status.connected
-                _note("connected" if connected else
-                      f"reconnecting: {status.last_error or 'broker connection lost'}")
+                if connected:
+                    _note(f"{'reconnected to' if ever_connected else 'following'} "
+                          f"{status.broker or redact(app.conf.broker_url)}")
+                    ever_connected = True
+                else:
+                    _note(f"reconnecting: {status.last_error or 'broker connection lost'}")
+                    reported = status.last_error
+            elif not connected and status.last_error and status.last_error != reported:
+                _note(f"waiting for the broker: {status.last_error}")
+                reported = status.last_error
             if not events:
                 continue
             state.apply(events)
