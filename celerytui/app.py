@@ -318,6 +318,8 @@ class CeleryTUI(App):
                     if ident in seen:
                         continue
                     seen.add(ident)
+                    if not bound.description or bound.system:
+                        continue
                     if node is self and bound.action in MUTATING_ACTIONS and self.is_read_only:
                         continue
                     display = bound.key_display or self.get_key_display(bound)
@@ -525,12 +527,19 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _user_celery_app(settings: Settings):
-    """The -A app when given (loaded by commands.app_loader), else None (Monitor builds one)."""
+    """The -A app when given (found by commands.app_loader), else None (Monitor builds one).
+
+    A bad -A is a one-line click error (the CLI prints "Error: ..."), never a traceback."""
     if not settings.app:
         return None
-    from celerytui.commands.app_loader import load_app
+    import click
 
-    return load_app(settings.app)
+    from celerytui.commands.app_loader import AppLoadError, find_app
+
+    try:
+        return find_app(settings.app)
+    except AppLoadError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _parse_repr(text: str | None, empty: Any) -> Any:

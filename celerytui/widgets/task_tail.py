@@ -79,8 +79,8 @@ class TaskTail(DataTable):
         return self._colours.get(state, "")
 
     def _values(self, task: Task, fmt_time: Callable[[float | None], str]) -> tuple[str, ...]:
-        return (fmt_time(task.timestamp or task.date_done), task.state, short_name(task.name), task.uuid[:8],
-                short_host(task.worker), task.args or "")
+        return (fmt_time(task.timestamp or task.date_done), task.state, short_name(task.name),
+                task.uuid[:8], short_host(task.worker), task.args or "")
 
     def _cells(self, values: tuple[str, ...]) -> list[Text]:
         cells = [literal(v, max_len=200) for v in values]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from textual.containers import VerticalScroll
@@ -12,6 +13,11 @@ from celerytui.widgets.worker_pane import WorkerPane
 
 FULL_PANE_HEIGHT = 3
 STATUS_RANK = {WORKER_LOST: 0, WORKER_OFFLINE: 2}
+
+
+def natural_key(hostname: str) -> list:
+    """w2 before w10: digits compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", hostname)]
 
 
 class WorkerGrid(VerticalScroll):
@@ -37,7 +43,8 @@ class WorkerGrid(VerticalScroll):
     def show(self, workers: dict[str, Worker], series: Callable[[str], Sequence[int]],
              now: float, changed: set[str] | None) -> None:
         """Sync panes with ``workers``; ``changed`` None repaints all (ages move anyway)."""
-        order = sorted(workers, key=lambda h: (STATUS_RANK.get(workers[h].status, 1), h))
+        order = sorted(workers, key=lambda h: (STATUS_RANK.get(workers[h].status, 1),
+                                               natural_key(h)))
         gone = [h for h in self._panes if h not in workers]
         for hostname in gone:
             self._panes.pop(hostname).remove()

@@ -33,9 +33,11 @@ def worker_lines(worker: Worker, series: Sequence[int], now: float, width: int,
             (f" {worker.status}", style),
             f" {hb} act {worker.active} proc {worker.processed} ",
         )
-        room = width - len(head.plain) - 6
-        spark = sparkline(series, min(20, room)) if room > 4 else ""
-        return [Content.assemble(head, (spark, "$accent"), f" {rate}/s" if spark else "")]
+        rate_text = f" {rate}/s"
+        room = width - len(head.plain) - len(rate_text)
+        if room < 6:
+            return [head]
+        return [Content.assemble(head, (sparkline(series, min(20, room)), "$accent"), rate_text)]
     line1 = Content.assemble(
         (f"{mark} ", style),
         literal_content(worker.hostname, style="bold", max_len=max(12, width - 40)),
