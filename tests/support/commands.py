@@ -18,7 +18,8 @@ def command_env(**extra: str) -> dict[str, str]:
     """The environment for a celerytui subprocess: no user config file, fast seed tasks."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CELERYTUI_", "CELERY_"))}
-    env.update({"PYTHONPATH": str(ROOT),
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env.update({"PYTHONPATH": pythonpath,
                 "XDG_CONFIG_HOME": "/nonexistent-celerytui-test", **extra})
     return env
 
