@@ -33,7 +33,7 @@ def test_tail_streams_lines_json_and_failures(redis_urls, start_worker, celery_a
         "json": _tail(broker, backend, "--json", "--filter", "!name:send_email"),
         "failures": _tail(broker, backend, "--failures"),
     }
-    for proc, _out, err in tails.values():
+    for _proc, _out, err in tails.values():
         err.wait_for(lambda line: "following redis://" in line, what="tail to subscribe")
 
     hostile = "\x1b[2J\x1b]0;owned\x07 hi"
@@ -48,7 +48,7 @@ def test_tail_streams_lines_json_and_failures(redis_urls, start_worker, celery_a
     assert "\\x1b[2J\\x1b]0;owned\\x07 hi" in received  # shown literally, not obeyed
     done = text.wait_for(lambda line: "SUCCESS" in line and EMAIL in line,
                          what="send_email success")
-    stamp, state, name, uuid, worker, runtime = done.split()
+    _stamp, state, name, _uuid, worker, runtime = done.split()
     assert (state, name, worker) == ("SUCCESS", EMAIL, "w1@celerytui-test")
     assert runtime.endswith("s") and float(runtime[:-1]) >= 0
 
@@ -104,8 +104,10 @@ def test_tail_into_a_closed_pipe_exits_without_traceback(redis_urls, start_worke
 
 
 def test_tail_bad_filter_is_one_line_exit_2(redis_urls):
-    broker, backend = redis_urls
+    broker, _backend = redis_urls
     proc = start_celerytui("tail", "-b", broker, "--filter", "name:(oops")
     out, err = proc.communicate(timeout=15)
+    assert out == ""
     assert proc.returncode == 2
-    assert err.strip() == "Error: bad regex '(oops': missing ), unterminated subpattern at position 0"
+    assert err.strip() == ("Error: bad regex '(oops': "
+                           "missing ), unterminated subpattern at position 0")
