@@ -87,10 +87,8 @@ def exception_text(result: object) -> str | None:
         return text_of(result) if result is not None else None
     exc_type = text_of(result.get("exc_type"), ID_MAX)
     message = result.get("exc_message")
-    if isinstance(message, list | tuple):
-        inner = ", ".join(text_of(m) or "None" for m in message)
-    else:
-        inner = text_of(message) if message.__class__ is not str else repr(message)
+    parts = message if isinstance(message, list | tuple) else [message]
+    inner = ", ".join(repr(m) if m.__class__ is str else (text_of(m) or "None") for m in parts)
     return text_of(f"{exc_type}({inner})")
 
 
