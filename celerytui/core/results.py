@@ -170,7 +170,8 @@ class ResultWatcher:
         from redis.retry import Retry
 
         params = dict(self._backend.connparams)
-        params.update(socket_timeout=5.0, socket_connect_timeout=2.0,
+        # short connect (stop stays prompt), health checks to notice a silently dead link
+        params.update(socket_timeout=5.0, socket_connect_timeout=1.0, health_check_interval=15,
                       retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
                       client_name=CLIENT_NAME)
         params.pop("max_connections", None)

@@ -9,7 +9,7 @@ import pytest
 from celerytui.core.control import ControlError, Controller
 from celerytui.core.queues import QueueInspector
 from tests.support.core_cluster import module_cluster
-from tests.support.services import free_port, wait_for
+from tests.support.services import free_port, port_answers, service_missing, wait_for
 
 pytestmark = pytest.mark.redis
 
@@ -125,6 +125,16 @@ def test_no_worker_answering_is_a_clear_result(cluster):
     assert result.error == "pool_grow: no worker answered within 1s"
 
 
+def test_commands_the_worker_refuses_come_back_as_errors(cluster):
+    """This worker runs without --autoscale and without pool restarts: the replies say so."""
+    hostname = cluster.worker.hostname
+    scaled = cluster.ctl.autoscale(hostname, 4, 1)
+    assert not scaled.ok and "Autoscale not enabled" in scaled.error
+    assert scaled.error.startswith(f"{hostname}: ")
+    restarted = cluster.ctl.pool_restart(hostname)
+    assert not restarted.ok and "Pool restarts not enabled" in restarted.error
+
+
 def test_terminate_a_running_task_then_shut_the_worker_down(cluster):
     """A dedicated worker whose send_email takes 30 s: terminate kills the running task
     (REVOKED), then shutdown stops the worker process."""
@@ -159,3 +169,21 @@ def test_closed_broker_port_fails_within_the_timeout():
             call()
         assert time.monotonic() - started < 3.0
         assert "pw123" not in str(info.value)
+
+
+@pytest.mark.rabbitmq
+def test_amqp_ping_with_no_worker_is_empty_within_the_timeout():
+    from celery import Celery
+
+    if not port_answers("127.0.0.1", 5672):
+        service_missing("RabbitMQ at 127.0.0.1:5672")
+    app = Celery("amqp-ctl", broker="amqp://guest:guest@127.0.0.1:5672//", set_as_current=False)
+    try:
+        ctl = Controller(app, timeout=0.5)
+        started = time.monotonic()
+        assert ctl.ping() == {}
+        result = ctl.rate_limit(EMAIL, "1/s")
+        assert not result.ok and result.error == "rate_limit: no worker answered within 0.5s"
+        assert time.monotonic() - started < 4.0
+    finally:
+        app.close()
