@@ -15,7 +15,7 @@ from tests.support.services import RedisServer, free_port, wait_for
 pytestmark = pytest.mark.redis
 
 QUIET_APP = "tests.support.events_apps:quiet_app"  # a worker that sends no task events
-LANES = [pytest.param(False, id="kombu")]  # the fast lane follows
+LANES = [pytest.param(False, id="kombu"), pytest.param(True, id="fast")]
 
 
 class Collector:
