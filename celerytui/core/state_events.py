@@ -346,7 +346,7 @@ class EventHandlers:
         kind = checks.check_kind(task.name)
         if kind is None:
             return
-        when = done if done is not None else self.clock()
+        when = done if done is not None else (task.timestamp or self.clock())
         if status == SUCCESS:
             self._record_check(kind, result, when, uuid)
         elif status == FAILURE:
