@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+from benchmarks.synthetic import generate_events
 from celerytui.core.model import FAILURE, RETRY, SUCCESS
 from celerytui.core.state import ClusterState
 from celerytui.core.task_stats import DEFAULT_BUCKETS, THROUGHPUT_SECONDS
 from tests.support.cluster_events import (
-    T0, FakeClock, failed, received, sent, succeeded, task_event,
+    T0,
+    FakeClock,
+    failed,
+    received,
+    sent,
+    succeeded,
+    task_event,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from benchmarks.synthetic import generate_events  # noqa: E402
 
 
 def test_runtime_p50_p95_max_per_task_name():
