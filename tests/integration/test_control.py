@@ -119,6 +119,15 @@ def test_fire_order_runs_the_chain_and_returns_both_ends(cluster):
     assert cluster.app.AsyncResult(fired.root_id).get(timeout=5)["status"] == "validated"
 
 
+def test_fire_http_and_email_reach_their_tasks(cluster, httpserver):
+    httpserver.expect_request("/health").respond_with_data("ok")
+    url = httpserver.url_for("/health")
+    check = cluster.app.AsyncResult(cluster.ctl.fire_http(url)).get(timeout=20)
+    assert check["url"] == url and check["status"] == "UP" and check["status_code"] == 200
+    email = cluster.app.AsyncResult(cluster.ctl.fire_email("ops@example.com", "disk full"))
+    assert "ops@example.com" in email.get(timeout=20)
+
+
 def test_no_worker_answering_is_a_clear_result(cluster):
     result = cluster.ctl.pool_grow("nobody@nowhere", 1)
     assert not result.ok and result.replies == {}
