@@ -1,0 +1,119 @@
+"""Revoke, terminate and rate-limit the selected task: shared by Tasks, Failures, Task detail.
+
+A screen mixes ``TaskActions`` in, adds ``TASK_ACTION_BINDINGS`` to its BINDINGS and provides
+``selected_task()``. Under --read-only the bindings are hidden (check_action) and a press of
+their key gets a notice instead of an action.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from textual import events
+from textual.binding import Binding
+
+from celerytui.screens.dialogs import ConfirmDialog, PromptDialog
+
+TASK_ACTION_BINDINGS = [
+    Binding("x", "revoke_task", "Revoke", id="task-revoke"),
+    Binding("X", "terminate_task", "Terminate", id="task-terminate"),
+    Binding("L", "rate_limit_task", "Rate limit", id="task-rate-limit"),
+]
+TASK_MUTATING = {"revoke_task": "revoke", "terminate_task": "terminate",
+                 "rate_limit_task": "rate limit"}
+_RATE = re.compile(r"^\d+(\.\d+)?(/[smh])?$")
+
+
+def validate_rate(values: dict[str, str]) -> str | None:
+    """``10/m``, ``5/s``, ``100/h`` or a plain number (per second); ``0`` removes the limit."""
+    rate = values.get("rate", "").strip()
+    if not _RATE.match(rate):
+        return "rate must look like 10/m, 5/s, 100/h or 0 (no limit)"
+    return None
+
+
+class ReadOnlyKeys:
+    """Mixin: hide mutating bindings under --read-only and answer their keys with a notice."""
+
+    MUTATING: dict[str, str] = {}  # action name -> what the notice calls it
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.MUTATING and self.app.is_read_only)
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.app.is_read_only:
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            what = self.MUTATING.get(binding.action.split("(", 1)[0])
+            if what:
+                event.stop()
+                event.prevent_default()
+                self.app.notify(f"read-only: {what} refused", severity="warning")
+                return
+
+
+class TaskActions(ReadOnlyKeys):
+    """x / X / L on the task ``selected_task()`` names."""
+
+    MUTATING = TASK_MUTATING
+
+    def selected_task(self) -> str | None:  # pragma: no cover - screens override
+        return None
+
+    def action_revoke_task(self) -> None:
+        uuid = self.selected_task()
+        if uuid is None:
+            self.app.notify("no task selected", severity="warning")
+            return
+        self.app.controller_call("revoke", uuid, label=f"revoke {uuid[:8]}",
+                                 on_done=lambda r: self._reported("revoke", uuid, r))
+
+    def action_terminate_task(self) -> None:
+        uuid = self.selected_task()
+        if uuid is None:
+            self.app.notify("no task selected", severity="warning")
+            return
+        if self.app.refuse_if_read_only("terminate"):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.controller_call("terminate", uuid, label=f"terminate {uuid[:8]}",
+                                         on_done=lambda r: self._reported("terminate", uuid, r))
+
+        self.app.push_screen(ConfirmDialog(f"Terminate task {uuid}? Its worker process gets "
+                                           "SIGTERM."), answered)
+
+    def action_rate_limit_task(self) -> None:
+        uuid = self.selected_task()
+        if uuid is None:
+            self.app.notify("no task selected", severity="warning")
+            return
+        if self.app.refuse_if_read_only("rate limit"):
+            return
+        with self.app.monitor.lock:
+            task = self.app.monitor.state.tasks.get(uuid)
+            name = task.name if task else None
+        if not name:
+            self.app.notify("rate limit: the task's name is unknown", severity="error")
+            return
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values:
+                rate = values["rate"]
+                self.app.controller_call(
+                    "rate_limit", name, rate, label=f"rate limit {name}",
+                    on_done=lambda r: self._reported(f"rate limit {rate}", name, r))
+
+        self.app.push_screen(PromptDialog(f"Rate limit for {name}",
+                                          [("rate", "Rate (e.g. 10/m; 0 = none)", "10/m")],
+                                          validate=validate_rate), answered)
+
+    def _reported(self, what: str, target: str, result: Any) -> None:
+        if getattr(result, "ok", False):
+            self.app.notify(f"{what}: sent to {len(result.replies)} worker(s) for {target}",
+                            markup=False)
+        else:
+            error = getattr(result, "error", None) or "no reply"
+            self.app.notify(f"{what} {target}: {error}", severity="error", markup=False)

@@ -1,0 +1,157 @@
+"""Screen 2, Tasks: every kept task through a filter, sorted, following the newest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+from celerytui.core.filters import FilterError
+from celerytui.core.model import Changes
+from celerytui.screens import ClusterScreen
+from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
+from celerytui.text_safety import literal
+from celerytui.widgets.alert_banner import AlertBanner
+from celerytui.widgets.header_bar import HeaderBar
+from celerytui.widgets.task_table import COLUMNS, TaskTable
+
+FILTER_DELAY = 0.25  # seconds of typing quiet before a rescan
+HEADINGS = {key: heading for key, heading, _f in COLUMNS}
+
+
+class TasksScreen(TaskActions, ClusterScreen):
+    """The live task table; ``/`` filters, ``s``/``r`` sort, ``f`` follows the newest."""
+
+    TITLE = "Tasks"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="tasks-filter", key_display="/"),
+        Binding("s", "cycle_sort", "Sort", id="tasks-sort"),
+        Binding("r", "reverse_sort", "Reverse", id="tasks-reverse"),
+        Binding("f", "toggle_follow", "Follow", id="tasks-follow"),
+        Binding("escape", "clear_filter", "Clear filter", id="tasks-clear", show=False),
+        *TASK_ACTION_BINDINGS,
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_text = ""
+        self.filter_error: str | None = None
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield AlertBanner()
+        yield Static("", id="tasks-status", classes="screen-status")
+        yield TaskTable(id="task-table")
+        yield Input(placeholder="filter: regex, name: state: worker: args: queue:, ! negates",
+                    id="tasks-filter-input", classes="filter-input")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#tasks-filter-input").display = False
+        self._show_status()
+
+    @property
+    def table(self) -> TaskTable:
+        return self.query_one(TaskTable)
+
+    # -- live ------------------------------------------------------------------------------
+    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+        table = self.table
+        tasks = monitor.state.tasks
+        if changes is None:
+            table.rescan(tasks, self.app.format_time)
+        elif changes.tasks or changes.removed_tasks:
+            table.apply(tasks, changes.tasks, changes.removed_tasks, self.app.format_time)
+        else:
+            return
+        self._show_status()
+
+    def _show_status(self) -> None:
+        table = self.table
+        arrow = "↓" if table.sort_reverse else "↑"
+        parts = [f"{table.row_count} shown"]
+        if self.filter_text:
+            parts.append(f"of {table.matching} matching {self.filter_text}")
+        parts.append(f"· sort {HEADINGS[table.sort_column]} {arrow}")
+        parts.append("· follow on" if table.follow else "· follow off")
+        text = literal(" ".join(parts))
+        if self.filter_error:
+            text = literal(self.filter_error, style="bold red")
+        self.query_one("#tasks-status", Static).update(text)
+
+    # -- filter ----------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#tasks-filter-input", Input)
+        box.display = True
+        box.value = self.filter_text
+        box.focus()
+
+    @on(Input.Changed, "#tasks-filter-input")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(FILTER_DELAY, lambda: self.apply_filter(event.value))
+
+    @on(Input.Submitted, "#tasks-filter-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        if self.apply_filter(event.value):
+            event.input.display = False
+            self.table.focus()
+
+    def apply_filter(self, expr: str) -> bool:
+        """Rescan every kept task with ``expr``; a bad filter shows its one-line error."""
+        expr = expr.strip()
+        monitor = self.app.monitor
+        try:
+            with monitor.lock:
+                self.table.set_filter(expr, monitor.state.tasks, self.app.format_time)
+        except FilterError as exc:
+            self.filter_error = f"filter error: {exc}"
+            self._show_status()
+            return False
+        self.filter_text = expr
+        self.filter_error = None
+        self._show_status()
+        return True
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#tasks-filter-input", Input)
+        if box.display:
+            box.display = False
+            self.filter_error = None
+            self.table.focus()
+            self._show_status()
+            return
+        if self.filter_text:
+            self.apply_filter("")
+
+    # -- sort, follow, select ----------------------------------------------------------------
+    def action_cycle_sort(self) -> None:
+        self.table.cycle_sort()
+        self._show_status()
+
+    def action_reverse_sort(self) -> None:
+        self.table.toggle_reverse()
+        self._show_status()
+
+    def action_toggle_follow(self) -> None:
+        table = self.table
+        table.follow = not table.follow
+        if table.follow:
+            table.follow_newest()
+        self._show_status()
+
+    def selected_task(self) -> str | None:
+        return self.table.selected_uuid()
+
+    @on(DataTable.RowSelected)
+    def _open_task(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.app.show_task(str(event.row_key.value))

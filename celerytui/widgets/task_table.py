@@ -1,0 +1,255 @@
+"""The Tasks screen's table: a bounded window of the newest tasks that match a filter.
+
+The filter reaches every task ClusterState keeps (``rescan`` walks them all, once, when the
+filter changes); on a tick only the changed tasks are tested. Rows are keyed by uuid and
+updated cell by cell, new ones added, evicted ones removed — never cleared and rebuilt per
+tick. Sorting reorders the same rows (each cell carries its raw sort value).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from celerytui.core.filters import TaskPredicate, compile_filter
+from celerytui.core.model import Task
+from celerytui.text_safety import escape_controls
+from celerytui.widgets.task_tail import STATE_COLOUR, short_name
+
+WINDOW_ROWS = 500
+# key, heading, sort value of a Task
+COLUMNS: tuple[tuple[str, str, Callable[[Task], Any]], ...] = (
+    ("time", "Time", lambda t: t.timestamp or t.date_done or 0.0),
+    ("state", "State", lambda t: t.state),
+    ("name", "Task", lambda t: t.name or ""),
+    ("worker", "Worker", lambda t: t.worker or ""),
+    ("args", "Args", lambda t: args_text(t)),
+    ("runtime", "Runtime", lambda t: t.runtime if t.runtime is not None else -1.0),
+    ("retries", "Rt", lambda t: t.retries),
+)
+COLUMN_KEYS = tuple(key for key, _h, _f in COLUMNS)
+FIXED_WIDTHS = {"time": 8, "state": 8, "runtime": 7, "retries": 2}
+
+FormatTime = Callable[[float | None], str]
+
+
+class SortCell(Text):
+    """A literal cell that remembers the raw value to sort by."""
+
+    sort_value: Any = None
+
+
+def args_text(task: Task) -> str:
+    """Args and kwargs as one string (kwargs only when there are any)."""
+    args = task.args or ""
+    if task.kwargs and task.kwargs not in ("{}", "None"):
+        return f"{args} {task.kwargs}" if args else task.kwargs
+    return args
+
+
+def format_runtime(runtime: float | None) -> str:
+    if runtime is None:
+        return ""
+    return f"{runtime:.3f}s" if runtime < 10 else f"{runtime:.1f}s"
+
+
+class TaskTable(DataTable):
+    """The newest ``WINDOW_ROWS`` matching tasks; the cursor row is the selected task."""
+
+    DEFAULT_CSS = """
+    TaskTable { height: 1fr; }
+    """
+
+    def __init__(self, window: int = WINDOW_ROWS, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+        self.window = window
+        self.predicate: TaskPredicate = compile_filter("")
+        self.matching = 0  # tasks matching at the last rescan, plus those seen since
+        self.sort_column = "time"
+        self.sort_reverse = False
+        self.follow = True
+        self._rows: dict[str, tuple[str, ...]] = {}  # uuid -> shown plain values
+        self._seq: dict[str, int] = {}  # uuid -> Task.seq, to know the oldest shown
+        self._colours: dict[str, str] = {}
+
+    # -- columns -----------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        for key, heading, _f in COLUMNS:
+            self.add_column(heading, key=key, width=FIXED_WIDTHS.get(key, 10))
+        self._fit_columns()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        width = max(60, self.size.width or 80) - 2  # the vertical scrollbar
+        free = width - 2 * self.cell_padding * len(COLUMNS) - sum(FIXED_WIDTHS.values())
+        name_w = max(10, free * 9 // 20)
+        worker_w = max(8, free // 4)
+        widths = {**FIXED_WIDTHS, "name": name_w, "worker": worker_w,
+                  "args": max(6, free - name_w - worker_w)}
+        for key, column in self.columns.items():
+            column.width = widths[str(key.value)]
+            column.auto_width = False
+        self.refresh()
+
+    # -- cells ------------------------------------------------------------------------------
+    def _style_for(self, state: str) -> str:
+        if not self._colours:
+            variables = self.app.get_css_variables()
+            self._colours = {k: variables.get(v, "") for k, v in STATE_COLOUR.items()}
+        return self._colours.get(state, "")
+
+    @staticmethod
+    def values_of(task: Task, fmt_time: FormatTime) -> tuple[str, ...]:
+        """What each column shows for ``task``, as plain strings."""
+        return (fmt_time(task.timestamp or task.date_done), task.state, short_name(task.name),
+                task.worker or "", args_text(task), format_runtime(task.runtime),
+                str(task.retries) if task.retries else "")
+
+    def _cell(self, task: Task, index: int, value: str) -> SortCell:
+        text = escape_controls(value)
+        if len(text) > 300:
+            text = text[:299] + "…"
+        cell = SortCell(text, no_wrap=True, end="")
+        cell.sort_value = COLUMNS[index][2](task)
+        if index == 1:
+            cell.stylize(self._style_for(value))
+        if index == 0:
+            cell.sort_value = (cell.sort_value, task.seq)
+        return cell
+
+    def _add(self, task: Task, fmt_time: FormatTime) -> None:
+        values = self.values_of(task, fmt_time)
+        self._rows[task.uuid] = values
+        self._seq[task.uuid] = task.seq
+        self.add_row(*(self._cell(task, i, v) for i, v in enumerate(values)), key=task.uuid)
+
+    def _drop(self, uuid: str) -> None:
+        if self._rows.pop(uuid, None) is not None:
+            self._seq.pop(uuid, None)
+            with contextlib.suppress(RowDoesNotExist):
+                self.remove_row(uuid)
+
+    # -- filter, sort, follow -----------------------------------------------------------------
+    def set_filter(self, expr: str, tasks: Mapping[str, Task], fmt_time: FormatTime) -> None:
+        """Compile ``expr`` (FilterError propagates, the table unchanged) and rescan."""
+        self.predicate = compile_filter(expr)
+        self.rescan(tasks, fmt_time)
+
+    def rescan(self, tasks: Mapping[str, Task], fmt_time: FormatTime) -> None:
+        """Test every kept task; show the newest ``window`` that match."""
+        match = self.predicate
+        newest: list[Task] = []
+        count = 0
+        for task in reversed(tasks.values()):
+            if match(task):
+                count += 1
+                if len(newest) < self.window:
+                    newest.append(task)
+        self.matching = count
+        selected, on_newest = self._selection()
+        self.clear()
+        self._rows.clear()
+        self._seq.clear()
+        for task in reversed(newest):
+            self._add(task, fmt_time)
+        self._resort(selected, on_newest)
+
+    def cycle_sort(self) -> str:
+        """Next column to sort by; returns its key."""
+        index = (COLUMN_KEYS.index(self.sort_column) + 1) % len(COLUMN_KEYS)
+        self.sort_column = COLUMN_KEYS[index]
+        self._resort(*self._selection())
+        return self.sort_column
+
+    def toggle_reverse(self) -> bool:
+        self.sort_reverse = not self.sort_reverse
+        self._resort(*self._selection())
+        return self.sort_reverse
+
+    def _selection(self) -> tuple[str | None, bool]:
+        """The selected uuid, and whether it is the newest row (following keeps it there)."""
+        selected = self.selected_uuid()
+        return selected, selected is None or selected == self.newest_uuid()
+
+    def newest_uuid(self) -> str | None:
+        return max(self._seq, key=self._seq.__getitem__) if self._seq else None
+
+    def _resort(self, keep: str | None, on_newest: bool) -> None:
+        column = self.sort_column
+        if column == "time":
+            self.sort("time", key=lambda cell: cell.sort_value, reverse=self.sort_reverse)
+        else:
+            self.sort(column, "time", key=lambda cells: (cells[0].sort_value,
+                                                         cells[1].sort_value),
+                      reverse=self.sort_reverse)
+        if self.follow and on_newest:
+            self.follow_newest()
+        elif keep is not None:
+            self._move_to(keep)
+
+    def follow_newest(self) -> None:
+        """Put the cursor on the newest row (it stays there while follow is on)."""
+        newest = self.newest_uuid()
+        if newest is not None:
+            self._move_to(newest)
+
+    def _move_to(self, uuid: str) -> None:
+        with contextlib.suppress(RowDoesNotExist):
+            self.move_cursor(row=self.get_row_index(uuid), animate=False)
+
+    # -- a tick ------------------------------------------------------------------------------
+    def apply(self, tasks: Mapping[str, Task], changed: Iterable[str], removed: Iterable[str],
+              fmt_time: FormatTime) -> None:
+        """Apply one tick's changes: only ``changed`` tasks are tested against the filter."""
+        match = self.predicate
+        resort = False
+        selected, on_newest = self._selection()
+        for uuid in removed:
+            if uuid in self._rows:
+                self._drop(uuid)
+        oldest = min(self._seq.values()) if len(self._seq) >= self.window else -1
+        sort_index = COLUMN_KEYS.index(self.sort_column)
+        for uuid in changed:
+            task = tasks.get(uuid)
+            if task is None:
+                continue
+            old = self._rows.get(uuid)
+            if not match(task):
+                if old is not None:
+                    self._drop(uuid)
+                    self.matching = max(0, self.matching - 1)
+                continue
+            if old is None:
+                if task.seq > oldest:
+                    self._add(task, fmt_time)
+                    self.matching += 1
+                    resort = True
+                continue
+            values = self.values_of(task, fmt_time)
+            if values == old:
+                continue
+            self._rows[uuid] = values
+            for i, key in enumerate(COLUMN_KEYS):
+                if values[i] != old[i]:
+                    self.update_cell(uuid, key, self._cell(task, i, values[i]))
+                    resort = resort or i == sort_index
+        while len(self._rows) > self.window:
+            self._drop(min(self._seq, key=self._seq.__getitem__))
+        if resort:
+            self._resort(selected, on_newest)
+
+    def selected_uuid(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+        except Exception:
+            return None
+        return str(key.value) if key.value is not None else None
