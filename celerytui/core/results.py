@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import Any
 
 from celery import Celery
@@ -206,12 +207,13 @@ class ResultWatcher:
                 self._stop.wait(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
             finally:
-                for closable in (pubsub, client):
-                    try:
-                        if closable is not None:
-                            closable.close()
-                    except Exception:
-                        pass
+                # Redis.close() leaves a pool it was given open: disconnect it ourselves
+                closers = [c.close for c in (pubsub, client) if c is not None]
+                if client is not None:
+                    closers.append(client.connection_pool.disconnect)
+                for close in closers:
+                    with suppress(Exception):
+                        close()
 
     def _receive(self, client, pubsub) -> None:
         while not self._stop.is_set():
@@ -235,7 +237,11 @@ class ResultWatcher:
         while self._resync_requests:
             ids.extend(self._resync_requests.popleft())
         ids = list(dict.fromkeys(ids))
-        values = client.mget([self._backend.get_key_for_task(t) for t in ids])
+        try:
+            values = client.mget([self._backend.get_key_for_task(t) for t in ids])
+        except Exception:
+            self._resync_requests.appendleft(ids)  # asked again after the reconnect
+            raise
         metas = [m for m in (self._decode(v) for v in values if v is not None) if m is not None]
         if metas:
             self._queue(metas)

@@ -69,6 +69,29 @@ def test_a_10kb_result_arrives_whole_with_extended_fields(cluster, watcher):
     assert watcher.status.events_dropped == 0
 
 
+def test_the_backends_global_keyprefix_is_honoured(cluster):
+    app = make_celery_app(load_settings(broker_url=cluster.broker,
+                                        result_backend=cluster.backend))
+    app.conf.result_backend_transport_options = {"global_keyprefix": "tenant7"}
+    prefixed, plain = ResultWatcher(app), ResultWatcher(cluster.app)
+    for watcher in (prefixed, plain):
+        watcher.start()
+    try:
+        wait_for(lambda: prefixed.status.connected and plain.status.connected, 10,
+                 what="both subscribed")
+        app.backend.store_result("prefixed-1", {"ok": True}, "SUCCESS")
+        assert redis.Redis.from_url(cluster.backend).exists("tenant7_celery-task-meta-prefixed-1")
+        metas = wait_for(prefixed.drain, 10, what="the prefixed meta")
+        assert [m["task_id"] for m in metas] == ["prefixed-1"]
+        assert not [m for m in plain.drain() if m["task_id"] == "prefixed-1"]
+        prefixed.request_resync(["prefixed-1"])  # MGET uses the prefixed key, too
+        assert wait_for(prefixed.drain, 10, what="resynced")[0]["result"] == {"ok": True}
+    finally:
+        prefixed.stop()
+        plain.stop()
+        app.close()
+
+
 def test_a_full_hand_off_drops_and_counts_instead_of_blocking(cluster):
     watcher = ResultWatcher(cluster.app, max_pending=2)
     watcher.start()
