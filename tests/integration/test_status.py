@@ -82,3 +82,28 @@ def _env(**extra: str) -> dict:
     from tests.support.commands import command_env
 
     return command_env(**extra)
+
+
+def test_status_finds_a_users_app_with_dash_a(redis_urls, start_worker, tmp_path):
+    broker, backend = redis_urls
+    start_worker("w1", queues="celery")
+    (tmp_path / "proj.py").write_text(
+        "from celery import Celery\n"
+        f"celery_app = Celery('proj', broker={broker!r}, backend={backend!r})\n"
+    )
+    result = celerytui("status", "--json", "--listen", "0", "-A", "proj", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["broker"]["url"] == broker
+    assert [w["hostname"] for w in report["workers"]] == ["w1@celerytui-test"]
+
+
+def test_status_with_an_unknown_app_module_is_one_line_exit_2(tmp_path):
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    for spec, message in (("nosuchmod", "no module named 'nosuchmod'"),
+                          ("empty", "no Celery app found in module empty"),
+                          ("empty:x", "empty.x is not a Celery app")):
+        result = celerytui("status", "-A", spec, cwd=tmp_path)
+        assert result.returncode == 2
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("Error: ") and message in line, line

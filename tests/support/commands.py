@@ -24,11 +24,11 @@ def command_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def celerytui(*args: str, timeout: float = 30.0, env: dict | None = None,
+def celerytui(*args: str, timeout: float = 30.0, env: dict | None = None, cwd=ROOT,
               **kwargs) -> subprocess.CompletedProcess:
-    """Run `celerytui ARGS...` to completion; text stdout/stderr."""
+    """Run `celerytui ARGS...` to completion (in ``cwd``); text stdout/stderr."""
     return subprocess.run([*CELERYTUI, *args], capture_output=True, text=True, timeout=timeout,
-                          env=env or command_env(), cwd=ROOT, **kwargs)
+                          env=env or command_env(), cwd=cwd, **kwargs)
 
 
 def start_celerytui(*args: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
