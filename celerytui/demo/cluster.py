@@ -238,21 +238,25 @@ class DemoCluster:
                                   f"{self.start_timeout:g} s")
 
     def _fail(self, child: Child, what: str) -> None:
-        """Keep a copy of the failing log outside the temp dir (which stop() removes)."""
+        raise DemoStartError(f"{what}; see its log: {self.keep_log(child)}")
+
+    def keep_log(self, child: Child) -> Path:
+        """Copy a failing child's log outside the temp dir (which stop() removes); one file
+        per child name, overwritten by the next failure, so failures do not pile up."""
         kept = Path(tempfile.gettempdir()) / f"celerytui-demo-failed-{child.name}.log"
         try:
             shutil.copyfile(child.log_path, kept)
-            self.kept_log = kept
         except OSError:
-            kept = child.log_path
-        raise DemoStartError(f"{what}; see its log: {kept}")
+            return child.log_path
+        self.kept_log = kept
+        return kept
 
     def check_alive(self) -> str | None:
         """One line about the first child that died, or None while all run."""
         for child in self.children:
             code = child.proc.poll()
             if code is not None and not self._stopped:
-                return f"{child.name} exited with code {code}; its log: {child.log_path}"
+                return f"{child.name} exited with code {code}; see its log: {self.keep_log(child)}"
         return None
 
     # -- stop -----------------------------------------------------------------------------------

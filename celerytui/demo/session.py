@@ -105,6 +105,8 @@ class DemoSession:
         if self._stopped:
             return
         self._stopped = True
+        if self.cluster.children:
+            say("stopping the demo's processes")
         with ignoring_signals():
             if self.workload is not None:
                 self.workload.stop()
