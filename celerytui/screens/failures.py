@@ -1,0 +1,56 @@
+"""Screen 3, Failures: failed and retried tasks, newest first; enter shows the traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Static
+
+from celerytui.core.model import Changes
+from celerytui.screens import ClusterScreen
+from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
+from celerytui.widgets.alert_banner import AlertBanner
+from celerytui.widgets.failure_table import FailureTable
+from celerytui.widgets.header_bar import HeaderBar
+
+
+class FailuresScreen(TaskActions, ClusterScreen):
+    """The state's failures ring as a table; ``enter`` opens the task at its traceback."""
+
+    TITLE = "Failures"
+    BINDINGS = [*TASK_ACTION_BINDINGS]
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield AlertBanner()
+        yield Static("no failures yet", id="failures-status", classes="screen-status")
+        yield FailureTable(id="failure-table")
+        yield Footer()
+
+    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+        table = self.query_one(FailureTable)
+        state = monitor.state
+        if changes is not None and not (changes.new_failures or changes.new_retries
+                                        or changes.removed_tasks
+                                        or table.shows(changes.tasks)):
+            return
+        table.show(state.tasks, state.failures, self.app.format_time)
+        states = table.states()
+        failed = states.count("FAILURE")
+        retried = len(states) - failed
+        text = (f"{failed} failed, {retried} retrying or retried · newest first · "
+                "enter: full traceback") if table.row_count else "no failures yet"
+        self.query_one("#failures-status", Static).update(text)
+
+    def selected_task(self) -> str | None:
+        return self.query_one(FailureTable).selected_uuid()
+
+    @on(DataTable.RowSelected)
+    def _open_task(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is None:
+            return
+        from celerytui.screens.task_detail import TaskDetailScreen
+
+        self.app.push_screen(TaskDetailScreen(str(event.row_key.value), at_traceback=True))

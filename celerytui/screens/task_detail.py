@@ -1,0 +1,157 @@
+"""Task detail (enter on a task): every field, args / kwargs / result in full, the traceback,
+the event timeline and the chain tree — live, with revoke / terminate / re-run / rate limit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Static, Tree
+
+from celerytui.core.model import Changes, Task
+from celerytui.screens import ClusterScreen
+from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
+from celerytui.text_safety import escape_controls, literal
+from celerytui.widgets.chain_tree import ChainTree
+from celerytui.widgets.event_timeline import EventTimeline
+from celerytui.widgets.header_bar import HeaderBar
+
+TIME_FIELDS = ("sent", "received", "started", "succeeded", "failed", "retried", "revoked",
+               "rejected", "date_done")
+
+
+def result_text(task: Task) -> tuple[str, str]:
+    """(the result in full when the backend gave it, where it came from)."""
+    if task.result_is_full:
+        value = task.result_full
+        if isinstance(value, str):
+            return value, "result backend"
+        try:
+            return json.dumps(value, indent=2, ensure_ascii=False, default=str), "result backend"
+        except (TypeError, ValueError):
+            return repr(value), "result backend"
+    if task.result is not None:
+        return task.result, "event repr (may be cut; the backend's copy not seen)"
+    return "", ""
+
+
+def fields_text(task: Task, fmt_time) -> Text:
+    """``label  value`` lines for every scalar field, values literal."""
+    rows: list[tuple[str, Any]] = [
+        ("uuid", task.uuid), ("name", task.name), ("state", task.state),
+        ("worker", task.worker), ("queue", task.queue), ("routing key", task.routing_key),
+        ("exchange", task.exchange),
+    ]
+    for name in TIME_FIELDS:
+        ts = getattr(task, name)
+        if ts:
+            rows.append((name.replace("_", " "), f"{fmt_time(ts)}  ({ts:.3f})"))
+    rows += [("runtime", f"{task.runtime:.3f}s" if task.runtime is not None else None),
+             ("retries", task.retries), ("eta", task.eta), ("expires", task.expires),
+             ("exception", task.exception), ("root id", task.root_id),
+             ("parent id", task.parent_id),
+             ("children", ", ".join(task.children) if task.children else None)]
+    text = Text(end="")
+    for label, value in rows:
+        if value is None or value == "":
+            continue
+        if text:
+            text.append("\n")
+        text.append(f"{label:>11}  ", style="bold")
+        text.append(escape_controls(value))
+    return text
+
+
+class TaskDetailScreen(TaskActions, ClusterScreen):
+    """One task, live; esc goes back."""
+
+    TITLE = "Task"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="detail-back"),
+        Binding("T", "to_traceback", "Traceback", id="detail-traceback"),
+        *TASK_ACTION_BINDINGS,
+    ]
+
+    def __init__(self, uuid: str, at_traceback: bool = False) -> None:
+        super().__init__()
+        self.uuid = uuid
+        self.at_traceback = at_traceback
+        self._scrolled = False
+        self._asked_result = False
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        with VerticalScroll(id="task-detail"):
+            yield Static(literal(f"task {self.uuid}: not seen (yet)"), id="task-fields")
+            yield Static("Args", classes="detail-heading")
+            yield Static("", id="task-args", classes="detail-body")
+            yield Static("Kwargs", classes="detail-heading")
+            yield Static("", id="task-kwargs", classes="detail-body")
+            yield Static("Result", id="task-result-heading", classes="detail-heading")
+            yield Static("", id="task-result", classes="detail-body")
+            yield Static("Traceback", classes="detail-heading")
+            yield Static("", id="task-traceback", classes="detail-body")
+            yield Static("Events", classes="detail-heading")
+            yield EventTimeline(id="task-timeline", classes="detail-body")
+            yield Static("Chain", classes="detail-heading")
+            yield ChainTree(id="task-chain")
+        yield Footer()
+
+    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+        chain_tree = self.query_one(ChainTree)
+        if changes is not None and self.uuid not in changes.tasks \
+                and not (chain_tree.members & changes.tasks):
+            return
+        state = monitor.state
+        task = state.tasks.get(self.uuid)
+        if task is None:
+            self.query_one("#task-fields", Static).update(
+                literal(f"task {self.uuid}: not in the kept tasks (evicted or not seen yet)"))
+            return
+        fmt = self.app.format_time
+        self.query_one("#task-fields", Static).update(fields_text(task, fmt))
+        self._body("#task-args", task.args, "()")
+        self._body("#task-kwargs", task.kwargs, "{}")
+        result, source = result_text(task)
+        self.query_one("#task-result-heading", Static).update(
+            f"Result ({source})" if source else "Result")
+        self._body("#task-result", result, "none yet")
+        self._body("#task-traceback", task.traceback, "none")
+        self.query_one(EventTimeline).show(task.timeline, fmt)
+        chain_tree.show(state.chain(self.uuid), self.uuid)
+        if task.ready and not task.result_is_full and not self._asked_result:
+            self._asked_result = True
+            watch = getattr(monitor, "watch_result", None)
+            if watch is not None:
+                try:
+                    watch(self.uuid)
+                except Exception as exc:  # a backend hiccup: the event's repr stays shown
+                    self.log.warning(f"watch_result failed: {exc}")
+        if self.at_traceback and not self._scrolled:
+            self._scrolled = True
+            self.call_after_refresh(self.action_to_traceback)
+
+    def _body(self, selector: str, value: Any, empty: str) -> None:
+        if value is None or value == "":
+            self.query_one(selector, Static).update(Text(empty, style="dim"))
+        else:
+            self.query_one(selector, Static).update(literal(value, keep_newlines=True))
+
+    def action_to_traceback(self) -> None:
+        self.query_one("#task-detail", VerticalScroll).scroll_to_widget(
+            self.query_one("#task-traceback"), top=True, animate=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def selected_task(self) -> str | None:
+        return self.uuid
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        uuid = event.node.data
+        if uuid and uuid != self.uuid:
+            self.app.show_task(uuid)

@@ -1,0 +1,68 @@
+"""A chain (or any parent/child workflow) as a tree: root first, children by time, live states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Tree
+
+from celerytui.core.chains import ChainNode
+from celerytui.text_safety import escape_controls
+from celerytui.widgets.task_tail import short_name
+
+STATE_STYLE = {"SUCCESS": "green", "FAILURE": "bold red", "RETRY": "yellow",
+               "REVOKED": "yellow", "REJECTED": "red", "STARTED": "cyan",
+               "RECEIVED": "blue"}
+
+
+def node_label(node: ChainNode, current: str | None) -> Text:
+    """``STATE  tasks.name  uuid8`` with the state coloured; the shown task in bold."""
+    task = node.task
+    label = Text(no_wrap=True, end="")
+    label.append(f"{task.state:<8}", style=STATE_STYLE.get(task.state, ""))
+    label.append(" ")
+    label.append(escape_controls(short_name(task.name) if task.name else "(not seen)"),
+                 style="bold" if task.uuid == current else "")
+    label.append(f"  {escape_controls(task.uuid[:8])}", style="dim")
+    return label
+
+
+class ChainTree(Tree[str]):
+    """Rebuilt only when the chain's shape or a member's state changes (chains are small)."""
+
+    DEFAULT_CSS = """
+    ChainTree { height: auto; max-height: 16; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("chain", **kwargs)
+        self.show_root = True
+        self._shape: tuple = ()
+        self.members: set[str] = set()
+
+    def show(self, chain: ChainNode | None, current: str | None) -> None:
+        """Draw ``chain`` (None: the task belongs to no chain we know of)."""
+        if chain is None:
+            shape: tuple = ()
+        else:
+            shape = tuple((depth, n.task.uuid, n.task.state, n.task.name)
+                          for depth, n in chain.walk())
+        if shape == self._shape and self.members:
+            return
+        self._shape = shape
+        self.members = {entry[1] for entry in shape}
+        self.clear()
+        if chain is None:
+            self.root.set_label(Text("no chain", style="dim"))
+            return
+        self.root.set_label(node_label(chain, current))
+        self.root.data = chain.task.uuid
+        stack = [(self.root, child) for child in reversed(chain.children)]
+        while stack:
+            parent, node = stack.pop()
+            branch = parent.add(node_label(node, current), data=node.task.uuid, expand=True)
+            if not node.children:
+                branch.allow_expand = False
+            stack.extend((branch, child) for child in reversed(node.children))
+        self.root.expand_all()
