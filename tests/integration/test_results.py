@@ -187,3 +187,22 @@ def test_other_backends_are_polled_when_watched(tmp_path):
     finally:
         watcher.stop()
     assert not [t for t in threading.enumerate() if t.name.startswith("celerytui-watch")]
+
+
+def test_an_unreachable_backend_shows_in_status_and_stop_stays_prompt():
+    from tests.support.services import free_port
+
+    app = Celery("gone", backend=f"redis://:pw-9f3@127.0.0.1:{free_port()}/1",
+                 set_as_current=False)
+    watcher = ResultWatcher(app)
+    watcher.start()
+    try:
+        wait_for(lambda: watcher.status.attempts >= 2, 10, what="retries with backoff")
+        status = watcher.status
+        assert not status.connected and status.reconnects == 0
+        assert "Connection refused" in status.last_error and "pw-9f3" not in status.last_error
+        assert "pw-9f3" not in status.broker
+    finally:
+        started = time.monotonic()
+        watcher.stop()
+        assert time.monotonic() - started < 2.0
