@@ -33,11 +33,11 @@ def action_commands(app: CeleryTUI, screen: Screen) -> Iterator[SystemCommand]:
                 continue
             seen.add(binding.action)
             key = binding.key_display or app.get_key_display(binding)
-            title = f"{binding.description or binding.action} ({key})"
+            label = binding.tooltip or binding.description or binding.action
+            title = f"{label} ({key})"
             action_name = binding.action.split("(", 1)[0]
 
-            def run(action=binding.action, target=node, name=action_name,
-                    label=binding.description) -> None:
+            def run(action=binding.action, target=node, name=action_name, label=label) -> None:
                 if name in MUTATING_ACTIONS and app.is_read_only:
                     app.notify(f"read-only: {label or name} refused", severity="warning")
                     return

@@ -46,17 +46,19 @@ class HeaderBar(Widget):
         info = self._info
         if info is None:
             return Content.styled(" celerytui", "bold")
-        parts: list = [" ", literal_content(info.cluster, style="bold", max_len=20)]
-        if info.screen_title:
-            parts.append(f" · {info.screen_title}")
-        parts += ["  ", literal_content(info.broker, max_len=40), "  "]
-        if info.connected:
-            parts.append(("● " + info.connection_note, "bold $success"))
-        else:
-            parts.append(("○ " + info.connection_note, "bold $error"))
-        parts.append(f"  {info.events_per_second:,.0f} ev/s")
+        status = [("● " if info.connected else "○ ") + info.connection_note,
+                  "bold $success" if info.connected else "bold $error"]
+        tail: list = ["  ", tuple(status), f"  {info.events_per_second:,.0f} ev/s"]
         if info.read_only:
-            parts.append(("  read-only", "bold $warning"))
+            tail.append(("  read-only", "bold $warning"))
         if info.paused:
-            parts += ["  ", (f" paused — {info.paused_new} new ", "bold reverse $warning")]
-        return Content.assemble(*parts)
+            tail += ["  ", (f" paused — {info.paused_new} new ", "bold reverse $warning")]
+        tail_len = sum(len(p if isinstance(p, str) else p[0]) for p in tail)
+        width = self.size.width or 80
+        head = f" · {info.screen_title}" if info.screen_title else ""
+        cluster = literal_content(info.cluster, style="bold", max_len=20)
+        room = width - tail_len - len(cluster.plain) - 3  # leading space + "  " before broker
+        if room - len(head) < 16:
+            head = ""  # the screen's name goes first: the broker matters more
+        broker = literal_content(info.broker, max_len=max(8, room - len(head)))
+        return Content.assemble(" ", cluster, head, "  ", broker, *tail)
