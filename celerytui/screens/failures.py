@@ -9,14 +9,14 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
 from celerytui.core.model import Changes
-from celerytui.screens import ClusterScreen
+from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.failure_table import FailureTable
 from celerytui.widgets.header_bar import HeaderBar
 
 
-class FailuresScreen(TaskActions, ClusterScreen):
+class FailuresScreen(TaskActions, LiveScreen):
     """The state's failures ring as a table; ``enter`` opens the task at its traceback."""
 
     TITLE = "Failures"
@@ -29,7 +29,7 @@ class FailuresScreen(TaskActions, ClusterScreen):
         yield FailureTable(id="failure-table")
         yield Footer()
 
-    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: Any, changes: Changes | None) -> None:
         table = self.query_one(FailureTable)
         state = monitor.state
         if changes is not None and not (changes.new_failures or changes.new_retries

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static, Tree
 
 from celerytui.core.model import Changes, Task
-from celerytui.screens import ClusterScreen
+from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.text_safety import escape_controls, literal
 from celerytui.widgets.chain_tree import ChainTree
@@ -66,7 +66,7 @@ def fields_text(task: Task, fmt_time) -> Text:
     return text
 
 
-class TaskDetailScreen(TaskActions, ClusterScreen):
+class TaskDetailScreen(TaskActions, LiveScreen):
     """One task, live; esc goes back."""
 
     TITLE = "Task"
@@ -101,7 +101,7 @@ class TaskDetailScreen(TaskActions, ClusterScreen):
             yield ChainTree(id="task-chain")
         yield Footer()
 
-    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: Any, changes: Changes | None) -> None:
         chain_tree = self.query_one(ChainTree)
         if changes is not None and self.uuid not in changes.tasks \
                 and not (chain_tree.members & changes.tasks):

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from celerytui.core.filters import FilterError
 from celerytui.core.model import Changes
-from celerytui.screens import ClusterScreen
+from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.text_safety import literal
 from celerytui.widgets.alert_banner import AlertBanner
@@ -23,7 +23,7 @@ FILTER_DELAY = 0.25  # seconds of typing quiet before a rescan
 HEADINGS = {key: heading for key, heading, _f in COLUMNS}
 
 
-class TasksScreen(TaskActions, ClusterScreen):
+class TasksScreen(TaskActions, LiveScreen):
     """The live task table; ``/`` filters, ``s``/``r`` sort, ``f`` follows the newest."""
 
     TITLE = "Tasks"
@@ -60,7 +60,7 @@ class TasksScreen(TaskActions, ClusterScreen):
         return self.query_one(TaskTable)
 
     # -- live ------------------------------------------------------------------------------
-    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: Any, changes: Changes | None) -> None:
         table = self.table
         tasks = monitor.state.tasks
         if changes is None:
