@@ -24,6 +24,7 @@ from celerytui.commands.errors import (
     check_broker,
     handle_errors,
 )
+from celerytui.commands.plain_text import printable
 from celerytui.config import redact
 from celerytui.core.model import ALL_STATES
 
@@ -171,12 +172,12 @@ def _queues(inspector: Any, active_queues: dict[str, Any], backlog: int) -> list
 
 
 def _tasks(state: Any, listen: float) -> dict[str, Any]:
-    by_name = {name: dict(sorted(stats.counts.items()))
+    by_name = {name: {k: n for k, n in sorted(stats.counts.items()) if n}
                for name, stats in sorted(state.task_stats().items()) if stats.total}
     return {
         "listened_seconds": listen,
         "events": state.events_applied,
-        "by_state": dict(sorted(state.counts_by_state().items())),
+        "by_state": {k: n for k, n in sorted(state.counts_by_state().items()) if n},
         "by_name": by_name,
     }
 
@@ -198,9 +199,9 @@ def render(report: dict[str, Any]) -> str:
     lines += [f"  ! {problem}" for problem in report["problems"]]
     lines.append("")
     worker_rows = [
-        [w["hostname"], "ok" if w["ok"] else "no pong", _cell(w["pool"]),
+        [printable(w["hostname"]), "ok" if w["ok"] else "no pong", _cell(w["pool"]),
          _cell(w["concurrency"]), _cell(w["processed"]), _cell(w["active"]),
-         ",".join(w["queues"] or []) or "-"]
+         printable(",".join(w["queues"] or [])) or "-"]
         for w in report["workers"]
     ]
     if worker_rows:
@@ -210,7 +211,7 @@ def render(report: dict[str, Any]) -> str:
         lines.append("No worker answered ping.")
     lines.append("")
     queue_rows = [
-        [q["name"], _cell(q["messages"]), _cell(q["consumers"]),
+        [printable(q["name"]), _cell(q["messages"]), _cell(q["consumers"]),
          q["error"] or ("BACKLOG" if q["over_threshold"] else "")]
         for q in report["queues"]
     ]
@@ -222,7 +223,7 @@ def render(report: dict[str, Any]) -> str:
     title = f"TASKS SEEN IN {tasks.get('listened_seconds', 0):g}s"
     if by_name:
         states = [s for s in ALL_STATES if any(s in counts for counts in by_name.values())]
-        rows = [[name, *(_cell(counts.get(s, 0)) for s in states)]
+        rows = [[printable(name), *(_cell(counts.get(s, 0)) for s in states)]
                 for name, counts in by_name.items()]
         lines += table([title, *states], rows, numeric=set(range(1, len(states) + 1)))
     else:

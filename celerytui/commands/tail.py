@@ -105,7 +105,8 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
                 continue
             state.apply(events)
             lines = []
-            for event in events:
+            # one batch spans a fraction of a second: show it in the order things happened
+            for event in sorted(events, key=_event_time):
                 kind = event.get("type")
                 if kind not in EVENT_STATES or (failures and kind not in FAILURE_EVENTS):
                     continue
@@ -128,6 +129,11 @@ def _note(message: str) -> None:
     click.echo(f"celerytui tail: {message}", err=True)
 
 
+def _event_time(event: dict) -> float:
+    value = event.get("timestamp")
+    return value if isinstance(value, int | float) else 0.0
+
+
 def _when(event: dict, task: Any) -> float | None:
     value = event.get("timestamp")
     return value if isinstance(value, int | float) else task.timestamp
@@ -148,8 +154,8 @@ def text_line(event: dict, task: Any, failures: bool = False) -> str:
     stamp = (datetime.fromtimestamp(when).strftime("%H:%M:%S.%f")[:-3]
              if when else "--:--:--.---")
     kind = event.get("type")
-    parts = [stamp, f"{task.state:<8}", printable(task.name or "?"), task.uuid,
-             printable(task.worker or event.get("hostname") or "-")]
+    worker = "-" if kind == "task-sent" else task.worker or event.get("hostname") or "-"
+    parts = [stamp, f"{task.state:<8}", printable(task.name or "?"), task.uuid, printable(worker)]
     if kind == "task-succeeded" and task.runtime is not None:
         parts.append(f"{task.runtime:.3f}s")
     elif kind in FAILURE_EVENTS:
@@ -172,7 +178,8 @@ def json_line(event: dict, task: Any) -> str:
         "state": task.state,
         "name": task.name,
         "uuid": task.uuid,
-        "worker": task.worker or event.get("hostname"),
+        "worker": None if event.get("type") == "task-sent" else (
+            task.worker or event.get("hostname")),
         "queue": task.queue or task.routing_key,
         "args": task.args,
         "kwargs": task.kwargs,
