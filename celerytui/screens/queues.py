@@ -1,0 +1,69 @@
+"""Screen 5, Queues: how many messages wait where, who consumes them; ``P`` purges one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Static
+
+from celerytui.core.model import Changes
+from celerytui.screens.dialogs import ConfirmDialog
+from celerytui.screens.live import LiveScreen
+from celerytui.screens.task_actions import ReadOnlyKeys
+from celerytui.widgets.alert_banner import AlertBanner
+from celerytui.widgets.header_bar import HeaderBar
+from celerytui.widgets.queue_table import QueueTable
+
+
+class QueuesScreen(ReadOnlyKeys, LiveScreen):
+    """Queue depths as the monitor's poller last saw them (every few seconds)."""
+
+    TITLE = "Queues"
+    MUTATING = {"purge_queue": "purge"}
+    BINDINGS = [Binding("P", "purge_queue", "Purge queue", id="queue-purge")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._depths: object = None
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield AlertBanner()
+        yield Static("asking the broker for queue depths…", id="queues-status",
+                     classes="screen-status")
+        yield QueueTable(id="queue-table")
+        yield Footer()
+
+    def draw(self, monitor: Any, changes: Changes | None) -> None:
+        depths = getattr(monitor, "queue_depths", None) or []
+        if changes is not None and depths is self._depths and not changes.workers:
+            return
+        self._depths = depths
+        self.query_one(QueueTable).show(depths, getattr(monitor, "queue_history", {}),
+                                        monitor.state.workers)
+        if depths:
+            waiting = sum(d.messages for d in depths)
+            text = f"{len(depths)} queues, {waiting:,} messages waiting · polled every few s"
+        else:
+            text = "no queue depths yet (the broker is polled every few seconds)"
+        self.query_one("#queues-status", Static).update(text)
+
+    def action_purge_queue(self) -> None:
+        name = self.query_one(QueueTable).selected_queue()
+        if name is None:
+            self.app.notify("no queue selected", severity="warning")
+            return
+        if self.app.refuse_if_read_only("purge"):
+            return
+
+        def purged(count: Any) -> None:
+            self.app.notify(f"purged {count} message(s) from {name}", markup=False)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.controller_call("purge", name, label=f"purge {name}", on_done=purged)
+
+        self.app.push_screen(ConfirmDialog(f"Delete every message waiting in queue {name}?"),
+                             answered)
