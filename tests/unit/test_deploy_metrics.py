@@ -178,3 +178,29 @@ def test_alert_rules_cover_the_issue_list():
     for needle in ("histogram_quantile(0.95", "celery_queue_length", "celery_worker_up",
                    "celerytui_check_up", "rate(celery_task_succeeded_total"):
         assert needle in panels
+
+
+def test_a_silent_worker_goes_down_then_its_series_are_dropped():
+    now = [NOW]
+    state = ClusterState(clock=lambda: now[0])
+    state.apply([e for e in _events() if e["type"] in ("worker-online", "task-received",
+                                                        "task-started", "task-succeeded")])
+    collector = ClusterCollector(state, worker_timeout=60, worker_purge=600,
+                                 clock=lambda: now[0])
+
+    def scrape() -> dict[str, float]:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(collector)
+        text = generate_latest(registry).decode()
+        return {f"{s.name}{sorted(s.labels.items())}": s.value
+                for f in text_string_to_metric_families(text) for s in f.samples
+                if s.labels.get("hostname") == "w1@host"}
+
+    up = "celery_worker_up[('hostname', 'w1@host')]"
+    assert scrape()[up] == 1
+    now[0] = NOW + 120  # silent for two minutes: past --worker-timeout
+    seen = scrape()
+    assert seen[up] == 0
+    assert any(k.startswith("celery_task_succeeded_total") for k in seen)
+    now[0] = NOW + 700  # past --purge-offline-after: every series of that worker is gone
+    assert scrape() == {}
