@@ -149,7 +149,9 @@ class Monitor:
         info: dict[str, dict] = {}
         for host, reply in (stats or {}).items():
             pool = (reply or {}).get("pool") or {}
-            size = pool.get("max-concurrency")
+            # the live process count follows pool grow/shrink; max-concurrency does not
+            processes = pool.get("processes")
+            size = len(processes) if isinstance(processes, list) else pool.get("max-concurrency")
             if isinstance(size, int):
                 info.setdefault(host, {})["pool_size"] = size
         for host, reply in (active_queues or {}).items():
