@@ -151,3 +151,18 @@ def test_exporter_on_a_dead_broker_exits_2_with_one_line():
     assert "s3cret" not in result.stderr + result.stdout
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("Error: broker unreachable (redis://:****@127.0.0.1:")
+
+
+def test_exporter_on_a_busy_port_exits_2_with_one_line(redis_urls):
+    import socket
+
+    broker, backend = redis_urls
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = celerytui("exporter", "--port", str(port), "-b", broker,
+                           "--result-backend", backend, timeout=15)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"

@@ -107,3 +107,16 @@ def test_status_with_an_unknown_app_module_is_one_line_exit_2(tmp_path):
         assert result.returncode == 2
         (line,) = result.stderr.strip().splitlines()
         assert line.startswith("Error: ") and message in line, line
+
+
+def test_headless_commands_load_no_textual():
+    import subprocess
+    import sys
+
+    code = ("import sys, celerytui.cli, celerytui.commands.status, celerytui.commands.tail, "
+            "celerytui.commands.exporter, celerytui.commands.fire, celerytui.core.monitor, "
+            "celerytui.core.metrics, celerytui.core.filters; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    assert out.strip() == "[]"
