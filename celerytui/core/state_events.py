@@ -111,7 +111,9 @@ class EventHandlers:
             task.expires = task.expires or id_of(ev.get("expires"))
         self._set_ids(task, ev)
         self._set_route(task, ev)
-        task.exchange = task.exchange or id_of(ev.get("exchange"))
+        exchange = id_of(ev.get("exchange"))
+        if exchange is not None and task.exchange is None:
+            task.exchange = intern(exchange)
         task.sent = ts
         if not duplicate:
             self._timeline(task, ts, "task-sent")
@@ -211,12 +213,12 @@ class EventHandlers:
         duplicate = task.retried == ts
         task.exception = text_of(ev.get("exception")) or task.exception
         task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
+        # celery's task-retried carries no retries count (the next attempt's task-received,
+        # often delivered before this event, does); take one only if an event has it
         retries = int_of(ev.get("retries"))
-        moved = self._transition(task, RETRY, ts)
         if retries is not None:
             task.retries = retries
-        elif moved:
-            task.retries += 1  # the next task-received will say the same
+        self._transition(task, RETRY, ts)
         task.retried = ts
         if not duplicate:
             self._timeline(task, ts, "task-retried")

@@ -87,13 +87,27 @@ def test_retry_flow_goes_retry_then_continues_with_the_next_attempt():
     ch = state.apply([task_event("retried", "t1", T0 + 2, exception="IOError('down')",
                                  traceback="Traceback...")])
     task = state.tasks["t1"]
-    assert task.state == RETRY and task.exception == "IOError('down')" and task.retries == 1
+    assert task.state == RETRY and task.exception == "IOError('down')"
     assert ch.new_retries == ["t1"] and list(state.failures) == ["t1"]
     state.apply([received("t1", T0 + 4, name="proj.risky", retries=1)])
     assert task.state == RECEIVED and task.retries == 1
     state.apply([task_event("started", "t1", T0 + 5), succeeded("t1", T0 + 6)])
     assert task.state == SUCCESS
     assert task.exception == "IOError('down')"  # kept for the detail view
+
+
+def test_retry_as_celery_orders_it_next_received_before_retried_counts_attempts_right():
+    state = ClusterState()
+    state.apply([received("t1", T0), task_event("started", "t1", T0 + 1),
+                 sent("t1", T0 + 2), received("t1", T0 + 2.1, retries=1),
+                 task_event("retried", "t1", T0 + 2.2, exception="E(1)"),
+                 task_event("started", "t1", T0 + 2.5),
+                 sent("t1", T0 + 3), received("t1", T0 + 3.1, retries=2),
+                 task_event("retried", "t1", T0 + 3.2, exception="E(2)")])
+    task = state.tasks["t1"]
+    assert (task.state, task.retries, task.exception) == (RETRY, 2, "E(2)")
+    state.apply([task_event("started", "t1", T0 + 4), succeeded("t1", T0 + 5)])
+    assert (task.state, task.retries) == (SUCCESS, 2)
 
 
 def test_a_late_retried_event_never_moves_a_finished_task_back():
@@ -147,6 +161,17 @@ def test_worker_alive_lost_and_back_by_heartbeats_with_a_fake_clock():
     assert state.tick().workers_lost == []  # reported once
     ch = state.apply([heartbeat("celery@w1", clock.now)])
     assert worker.status == WORKER_ONLINE and "celery@w1" in ch.workers
+
+
+def test_task_events_make_a_worker_known_and_bring_a_lost_one_back():
+    clock = FakeClock()
+    state = ClusterState(clock=clock)
+    ch = state.apply([received("t1", T0, hostname="celery@w9")])
+    assert ch.workers == {"celery@w9"} and state.workers["celery@w9"].first_seen == T0
+    assert state.tick(T0 + 10).workers_lost == ["celery@w9"]
+    ch = state.apply([task_event("started", "t1", T0 + 11, hostname="celery@w9")])
+    assert state.workers["celery@w9"].status == WORKER_ONLINE and "celery@w9" in ch.workers
+    assert state.workers["celery@w9"].last_heartbeat == T0 + 11
 
 
 def test_worker_offline_is_a_clean_shutdown_not_lost():
