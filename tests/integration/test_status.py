@@ -120,3 +120,19 @@ def test_headless_commands_load_no_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=30, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_status_on_a_broker_that_never_answers_gives_up_within_5s():
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the kernel does), never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis://:pw@127.0.0.1:{silent.getsockname()[1]}/0"
+        started = time.monotonic()
+        result = celerytui("status", "-b", url, "--result-backend", url, timeout=15)
+        elapsed = time.monotonic() - started
+    assert result.returncode == 2
+    assert elapsed < 5
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: broker unreachable (redis://:****@127.0.0.1:")
