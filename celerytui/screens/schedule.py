@@ -21,6 +21,7 @@ from celerytui.screens.live import LiveScreen
 from celerytui.text_safety import literal
 from celerytui.widgets.ages import short_age
 from celerytui.widgets.header_bar import HeaderBar
+from celerytui.widgets.task_tail import short_name
 
 COLUMNS = (("name", "Entry"), ("task", "Task"), ("schedule", "Schedule"), ("args", "Args"),
            ("next", "Next run"))
@@ -104,7 +105,25 @@ class ScheduleScreen(LiveScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key, heading in COLUMNS:
-            table.add_column(heading, key=key)
+            table.add_column(heading, key=key, width=10)
+        self._fit_columns()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        table = self.query_one(DataTable)
+        width = max(60, table.size.width or self.size.width or 80) - 2
+        fixed = {"schedule": 16, "next": 18}
+        free = width - 2 * table.cell_padding * len(COLUMNS) - sum(fixed.values())
+        entry_w = max(8, free * 2 // 5)
+        task_w = max(8, free * 7 // 20)
+        widths = {**fixed, "name": entry_w, "task": task_w,
+                  "args": max(4, free - entry_w - task_w)}
+        for key, column in table.columns.items():
+            column.width = widths[str(key.value)]
+            column.auto_width = False
+        table.refresh()
 
     def draw(self, monitor: Any, changes: Changes | None) -> None:
         now = self.app.now()
@@ -128,7 +147,7 @@ class ScheduleScreen(LiveScreen):
         for name, task, schedule, args, when in rows:
             shown = "?" if when is None else \
                 f"{self.app.format_time(when)} (in {short_age(when - now)})"
-            values = (name, task, schedule, args, shown)
+            values = (name, short_name(task), schedule, args, shown)
             old = self._rows.get(name)
             if old == values:
                 continue
