@@ -252,16 +252,3 @@ def queue_snapshot(depths: Sequence[Any], workers: Iterable[Any]) -> QueueSnapsh
             depth.consumers if depth.consumers is not None else from_workers.get(depth.name, 0)
         )
     return QueueSnapshot(lengths, consumers, time.time(), "; ".join(errors) or None)
-
-
-def exposed_metric_names(families: Iterable[Metric]) -> set[str]:
-    """The sample names a scrape would show for these families (``_total``, ``_bucket``...)."""
-    names: set[str] = set()
-    for family in families:
-        if family.type == "counter":
-            names.add(f"{family.name}_total")
-        elif family.type == "histogram":
-            names.update(f"{family.name}{s}" for s in ("_bucket", "_sum", "_count"))
-        else:
-            names.add(family.name)
-    return names
