@@ -27,10 +27,12 @@ from celerytui.config import redact
 @click.option("--port", type=click.IntRange(0, 65535), default=9808, show_default=True,
               help="Port to serve /metrics and /healthz on.")
 @click.option("--worker-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="SECONDS", help="A worker silent this long is down (celery_worker_up 0).")
+              metavar="SECONDS", help="A worker silent this long is down (celery_worker_up 0). "
+                   "[default: worker_timeout setting, 60]")
 @click.option("--purge-offline-after", "worker_purge", default=None, metavar="SECONDS",
               type=click.FloatRange(min=0, min_open=True),
-              help="Drop a silent worker's series after this long.")
+              help="Drop a silent worker's series after this long. "
+                   "[default: worker_purge setting, 600]")
 @click.pass_context
 @handle_errors
 def exporter(ctx: click.Context, host: str, port: int, worker_timeout: float | None,
