@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from bisect import insort
 from collections import deque
 from collections.abc import Callable, Iterable
 from sys import intern
@@ -312,10 +313,16 @@ class ClusterState(EventHandlers):
         return OTHER
 
     def _timeline(self, task: Task, ts: float, kind: str) -> None:
+        """Keep the newest TIMELINE_MAX events in time order (events arrive out of order)."""
         timeline = task.timeline
         if len(timeline) >= TIMELINE_MAX:
+            if ts < timeline[0][0]:
+                return
             del timeline[0]
-        timeline.append((ts, kind))
+        if timeline and ts < timeline[-1][0]:
+            insort(timeline, (ts, kind))
+        else:
+            timeline.append((ts, kind))
 
     def _processed(self, hostname: str | None, lr: float) -> None:
         """One more task done on `hostname` this second (the worker's sparkline)."""

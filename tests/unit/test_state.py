@@ -233,6 +233,14 @@ def test_task_multi_batches_left_nested_are_accepted():
     assert ch.events == 3 and state.tasks["t1"].state == SUCCESS and "t2" in state.tasks
 
 
+def test_timeline_is_in_time_order_whatever_order_events_came_in():
+    state = ClusterState()
+    state.apply([succeeded("t1", T0 + 3), received("t1", T0 + 1), sent("t1", T0),
+                 task_event("started", "t1", T0 + 2)])
+    assert [kind for _, kind in state.tasks["t1"].timeline] == [
+        "task-sent", "task-received", "task-started", "task-succeeded"]
+
+
 def test_timeline_is_bounded_per_task():
     state = ClusterState()
     state.apply([task_event("progress", "t1", T0 + i) for i in range(TIMELINE_MAX * 3)])
