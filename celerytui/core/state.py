@@ -58,6 +58,7 @@ _SETS_WORKER = frozenset({"task-received", "task-started", "task-succeeded", "ta
 _TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
 HOSTS_COUNTED = 1_000  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = 500
+QUEUES_COUNTED = 1_000  # e.g. worker_direct's <hostname>.dq queues come and go
 
 
 class ClusterState(EventHandlers):
@@ -88,6 +89,7 @@ class ClusterState(EventHandlers):
         self._ring = SecondRing(len(THROUGHPUT_KINDS), THROUGHPUT_SECONDS)
         self._worker_rings: dict[str, SecondRing] = {}
         self._counted_hosts: set[str] = set()
+        self._counted_queues: set[str] = set()
         self._exception_types: set[str] = set()
         self._ch = Changes()
         self._handlers: dict[str, Callable[[dict], None]] = {
@@ -338,7 +340,13 @@ class ClusterState(EventHandlers):
     def _labels(self, task: Task, hostname: object) -> tuple[str, str, str]:
         name = task.name
         label = OTHER if name is not None and name not in self._stats else (name or "")
-        return label, self._host_label(hostname), task.queue or task.routing_key or ""
+        queue = task.queue or task.routing_key or ""
+        if queue and queue not in self._counted_queues:
+            if len(self._counted_queues) < QUEUES_COUNTED:
+                self._counted_queues.add(queue)
+            else:
+                queue = OTHER
+        return label, self._host_label(hostname), queue
 
     def _observe_runtime(self, task: Task, hostname: object, runtime: float) -> None:
         key = self._labels(task, hostname)

@@ -63,6 +63,23 @@ def test_distinct_names_are_capped_and_the_rest_go_under_other():
     assert ("received", "other", "celery@w1", "") in state.counters
 
 
+def test_counter_labels_are_capped_so_hostname_and_queue_churn_cannot_grow_them(monkeypatch):
+    import celerytui.core.state as state_module
+
+    monkeypatch.setattr(state_module, "HOSTS_COUNTED", 2)
+    monkeypatch.setattr(state_module, "QUEUES_COUNTED", 2)
+    state = ClusterState(max_workers=2)
+    for i in range(20):
+        state.apply([sent(f"t{i}", T0, queue=f"w{i}.dq"),
+                     received(f"t{i}", T0, hostname=f"celery@host-{i}")])
+    hosts = {host for (_, _, host, _) in state.counters}
+    queues = {queue for (_, _, _, queue) in state.counters}
+    assert hosts == {"client@bastion", "celery@host-0", "other"}  # sent comes from the client
+    assert queues == {"w0.dq", "w1.dq", "other"}
+    assert len(state.workers) == 2 and len(state._worker_rings) <= 2
+    assert sum(n for (kind, *_), n in state.counters.items() if kind == "received") == 20
+
+
 def test_throughput_counts_per_second_of_local_receipt_oldest_first():
     clock = FakeClock(T0 + 10.2)
     state = ClusterState(clock=clock)
