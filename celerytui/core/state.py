@@ -37,10 +37,10 @@ from celerytui.core.model import (
     Worker,
 )
 from celerytui.core.state_events import ID_MAX, EventHandlers, Malformed, id_of
+from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
     THROUGHPUT_KINDS,
     THROUGHPUT_SECONDS,
-    WORKER_SERIES_SECONDS,
     RuntimeHistogram,
     SecondRing,
     TaskStats,
@@ -61,7 +61,7 @@ EXCEPTION_TYPES_COUNTED = 500
 QUEUES_COUNTED = 1_000  # e.g. worker_direct's <hostname>.dq queues come and go
 
 
-class ClusterState(EventHandlers):
+class ClusterState(EventHandlers, WorkerTracking):
     """Tasks, workers, checks and statistics of one cluster, merged from its events."""
 
     def __init__(self, max_tasks: int = 100_000, max_workers: int = 2_000,
@@ -326,17 +326,6 @@ class ClusterState(EventHandlers):
         else:
             timeline.append((ts, kind))
 
-    def _processed(self, hostname: str | None, lr: float) -> None:
-        """One more task done on `hostname` this second (the worker's sparkline)."""
-        if hostname is None or hostname not in self.workers:
-            return
-        ring = self._worker_rings.get(hostname)
-        if ring is None:
-            ring = self._worker_rings[hostname] = SecondRing(1, WORKER_SERIES_SECONDS)
-        i = ring.slot(int(lr))
-        if i >= 0:
-            ring.counts[0][i] += 1
-
     def _labels(self, task: Task, hostname: object) -> tuple[str, str, str]:
         name = task.name
         label = OTHER if name is not None and name not in self._stats else (name or "")
@@ -365,48 +354,6 @@ class ClusterState(EventHandlers):
                 types.add(intern(exc_type))
         key = (*self._labels(task, hostname), exc_type)
         self.failures_by_exception[key] = self.failures_by_exception.get(key, 0) + 1
-
-    # ---- workers ----------------------------------------------------------------------------
-
-    def _new_worker(self, hostname: str, lr: float) -> Worker:
-        hostname = intern(hostname)
-        worker = self.workers[hostname] = Worker(hostname=hostname, first_seen=lr,
-                                                 last_heartbeat=lr)
-        self._ch.workers.add(hostname)
-        if len(self.workers) > self.max_workers:
-            self._evict_worker(keep=hostname)
-        return worker
-
-    def _evict_worker(self, keep: str) -> None:
-        """Drop the worker gone longest (offline or lost first), never `keep`."""
-        def gone_since(w: Worker) -> tuple[int, float]:
-            online = w.status == WORKER_ONLINE
-            return (online, (w.offline_at if w.offline_at is not None else w.last_heartbeat)
-                    or 0.0)
-
-        victim = min((w for w in self.workers.values() if w.hostname != keep), key=gone_since)
-        del self.workers[victim.hostname]
-        self._worker_rings.pop(victim.hostname, None)
-        self._ch.workers.add(victim.hostname)
-
-    def tick(self, now: float | None = None) -> Changes:
-        """Mark workers whose heartbeats stopped (freq * 2 without one) as lost."""
-        ch = Changes()
-        now = self.clock() if now is None else now
-        for worker in self.workers.values():
-            if (worker.status == WORKER_ONLINE and worker.last_heartbeat is not None
-                    and now >= worker.last_heartbeat + worker.freq * 2):
-                worker.status = WORKER_LOST
-                ch.workers.add(worker.hostname)
-                ch.workers_lost.append(worker.hostname)
-        return ch
-
-    def heartbeat_age(self, hostname: str, now: float | None = None) -> float | None:
-        """Seconds since the worker's last heartbeat (or task event), by the state's clock."""
-        worker = self.workers.get(hostname)
-        if worker is None or worker.last_heartbeat is None:
-            return None
-        return max(0.0, (self.clock() if now is None else now) - worker.last_heartbeat)
 
     # ---- result backend ---------------------------------------------------------------------
 
@@ -444,14 +391,6 @@ class ClusterState(EventHandlers):
         now = int(self.clock())
         return {kind: self._ring.series(i, now, seconds)
                 for i, kind in enumerate(THROUGHPUT_KINDS)}
-
-    def worker_series(self, hostname: str, seconds: int = 60) -> list[int]:
-        """Tasks the worker finished per second, oldest first (for its sparkline)."""
-        ring = self._worker_rings.get(hostname)
-        seconds = max(0, min(seconds, WORKER_SERIES_SECONDS))
-        if ring is None:
-            return [0] * seconds
-        return ring.series(0, int(self.clock()), seconds)
 
     def chain(self, uuid: str) -> ChainNode | None:
         """The tree of the chain (or workflow) `uuid` belongs to, from its root."""

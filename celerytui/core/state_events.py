@@ -21,8 +21,6 @@ from celerytui.core.model import (
     REVOKED,
     STARTED,
     SUCCESS,
-    WORKER_OFFLINE,
-    WORKER_ONLINE,
     Task,
 )
 
@@ -256,53 +254,6 @@ class EventHandlers:
         ts, lr = self._times(ev)
         task = self._task(ev, kind, lr)
         self._timeline(task, ts, intern(kind))
-
-    # ---- worker events --------------------------------------------------------------------
-
-    def _on_heartbeat(self: ClusterState, ev: dict) -> None:
-        hostname = id_of(ev.get("hostname"))
-        if hostname is None:
-            raise Malformed
-        _, lr = self._times(ev)
-        freq = number_of(ev.get("freq"))
-        active, processed = int_of(ev.get("active")), int_of(ev.get("processed"))
-        loadavg = ev.get("loadavg")
-        if isinstance(loadavg, list | tuple):
-            loadavg = tuple(x for x in map(number_of, loadavg[:3]) if x is not None)
-        else:
-            loadavg = None
-        worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
-        if freq is not None and 0 < freq <= 3_600:
-            worker.freq = freq
-        if active is not None:
-            worker.active = active
-        if processed is not None:
-            worker.processed = processed
-        if loadavg is not None:
-            worker.loadavg = loadavg
-        worker.pid = int_of(ev.get("pid")) or worker.pid
-        worker.sw_ident = id_of(ev.get("sw_ident")) or worker.sw_ident
-        worker.sw_ver = id_of(ev.get("sw_ver")) or worker.sw_ver
-        worker.sw_sys = id_of(ev.get("sw_sys")) or worker.sw_sys
-        if worker.last_heartbeat is None or lr >= worker.last_heartbeat:
-            worker.last_heartbeat = lr
-        if worker.status != WORKER_ONLINE:
-            worker.status = WORKER_ONLINE
-            worker.offline_at = None
-        self._ch.workers.add(worker.hostname)
-
-    def _on_offline(self: ClusterState, ev: dict) -> None:
-        hostname = id_of(ev.get("hostname"))
-        if hostname is None:
-            raise Malformed
-        _, lr = self._times(ev)
-        worker = self.workers.get(hostname)
-        if worker is None or worker.status == WORKER_OFFLINE:
-            return
-        worker.status = WORKER_OFFLINE
-        worker.offline_at = lr
-        worker.active = 0
-        self._ch.workers.add(worker.hostname)
 
     # ---- result-backend metas ---------------------------------------------------------------
 
