@@ -7,8 +7,8 @@ SIGHUP, a crash of the TUI, or a failed start.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import threading
+import time
 
 import click
 
@@ -99,11 +99,14 @@ def _run_tui(session) -> int:
                                        "try `celerytui demo --headless`.") from None
         app = _make_demo_app(make_app, session)
         pending = _exit_app_on_signals(app)
+        stopped = threading.Event()
+        threading.Thread(target=_announce, args=(app, session, stopped), daemon=True).start()
         try:
             app.run()
         except DemoInterrupted as stop:
             return stop.exit_code
         finally:
+            stopped.set()
             for timer in pending:
                 timer.cancel()
         return getattr(app, "return_code", 0) or 0
@@ -112,14 +115,22 @@ def _run_tui(session) -> int:
 
 
 def _make_demo_app(make_app, session):
-    """make_app(settings, ...) with the demo's log dir and cluster URL where it accepts them."""
-    offered = {"log_dir": str(session.log_dir), "demo_log_dir": str(session.log_dir),
-               "cluster_url": session.cluster.broker_display,
-               "banner": f"demo cluster on {session.cluster.broker_display} - logs in "
-                         f"{session.log_dir}"}
-    params = inspect.signature(make_app).parameters
-    kwargs = {name: value for name, value in offered.items() if name in params}
-    return make_app(session.settings, **kwargs)
+    """The dashboard on the demo's own Monitor (already receiving since before the workers
+    came up, so nothing is missed); the app pumps it, the session stops it."""
+    return make_app(session.settings, monitor=session.monitor, start_monitor=False)
+
+
+def _announce(app, session, stopped: threading.Event) -> None:
+    """Tell the user, inside the TUI, where the demo's logs are (a toast once it is up)."""
+    message = (f"Demo cluster on {session.cluster.broker_display}. Logs: {session.log_dir}. "
+               "q quits and stops every demo process.")
+    deadline = time.monotonic() + 15
+    while not stopped.wait(0.3) and time.monotonic() < deadline:
+        try:
+            app.call_from_thread(app.notify, message, title="celerytui demo", timeout=20)
+            return
+        except Exception:  # not running or no screen yet: try again shortly
+            continue
 
 
 def _exit_app_on_signals(app) -> list[threading.Timer]:

@@ -6,6 +6,7 @@ ready) everything stops and the summary of what the monitor saw is printed on st
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from celerytui.demo.cluster import find_demo_processes
@@ -24,30 +25,24 @@ SETTLE = 0.5  # seconds for the last results to reach the monitor before the sum
 def run_headless(session: DemoSession, duration: float, as_json: bool = False) -> int:
     """Run for `duration` seconds, print the summary; the exit code (0, or 128+signal, or 1
     when a demo process died). Raises DemoStartError (after cleaning up) on a failed start."""
-    from celerytui.core.monitor import Monitor
-
     previous = raise_on_signals()
-    monitor = None
     code = 0
     summary = None
     log_dir = str(session.log_dir)
     pids: dict[str, int] = {}
     try:
-        def start_monitor():
-            nonlocal monitor
-            monitor = Monitor(session.settings)
-            monitor.start()
-            monitor.run_in_thread()
-
         try:
-            session.start(before_wait=start_monitor)
+            session.start()
+            monitor = session.monitor
+            monitor.run_in_thread()
             pids = session.cluster.pids()
             say(session.ready_line())
             code = _wait(session, duration)
         except DemoInterrupted as stop:
             say(f"{stop} received, stopping")
             code = stop.exit_code
-        if monitor is not None and session.started_at is not None:
+        if session.started_at is not None:
+            monitor = session.monitor
             if code == 0:
                 time.sleep(SETTLE)
             with monitor.lock:
@@ -57,8 +52,6 @@ def run_headless(session: DemoSession, duration: float, as_json: bool = False) -
                     sent=dict(session.workload.sent) if session.workload else {},
                     alerts_received=session.http.alerts_received())
     finally:
-        if monitor is not None:
-            monitor.stop()
         session.stop()
         restore_signals(previous)
     leftovers = find_demo_processes(log_dir)
@@ -67,7 +60,8 @@ def run_headless(session: DemoSession, duration: float, as_json: bool = False) -
             + ", ".join(str(p.pid) for p in leftovers))
         code = code or 1
     if summary is not None:
-        print(summary_json(summary) if as_json else format_summary(summary), flush=True)
+        with contextlib.suppress(BrokenPipeError):  # `| head` is fine
+            print(summary_json(summary) if as_json else format_summary(summary), flush=True)
     return code
 
 

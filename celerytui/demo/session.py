@@ -38,8 +38,10 @@ class DemoInterrupted(BaseException):
 
 
 def say(message: str) -> None:
-    """Progress for people, on stderr (stdout is for the summary)."""
-    print(f"celerytui demo: {message}", file=sys.stderr, flush=True)
+    """Progress for people, on stderr (stdout is for the summary). Never raises: after a
+    SIGHUP the terminal is gone, and a failed write must not cut the cleanup short."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"celerytui demo: {message}", file=sys.stderr, flush=True)
 
 
 class DemoSession:
@@ -61,6 +63,7 @@ class DemoSession:
         )
         self.seed, self.interval = seed, interval
         self.client = None  # the Celery app the workload sends with
+        self.monitor = None  # the core's Monitor on this cluster, once started
         self.workload: Workload | None = None
         self.started_at: float | None = None
         self._stopped = False
@@ -70,12 +73,14 @@ class DemoSession:
     def log_dir(self) -> Path:
         return self.cluster.log_dir
 
-    def start(self, before_wait=None) -> DemoSession:
-        """Spawn everything, wait for both workers, start the workload.
+    def start(self, monitor: bool = True) -> DemoSession:
+        """Spawn everything, start watching, wait for both workers, start the workload.
 
-        `before_wait()` runs once the processes exist but before the workers answer — the
-        headless run starts its Monitor there, so it sees the workers come online.
+        The Monitor (`self.monitor`) starts receiving before the workers answer and before
+        the workload sends anything, so it sees every worker come online and every task;
+        nothing pumps it yet — the TUI or the headless loop does that.
         """
+        from celerytui.core.monitor import Monitor
         from celerytui.tasks import make_celery_app
 
         if self.cluster.embedded:
@@ -87,8 +92,9 @@ class DemoSession:
         self.cluster.start()
         self.http.start()
         self.client = make_celery_app(self.settings)
-        if before_wait is not None:
-            before_wait()
+        if monitor:
+            self.monitor = Monitor(self.settings)
+            self.monitor.start()
         self.cluster.wait_workers(self.client)
         self.workload = Workload(self.client, self.http.targets, interval=self.interval,
                                  seed=self.seed).start()
@@ -105,19 +111,24 @@ class DemoSession:
         if self._stopped:
             return
         self._stopped = True
-        if self.cluster.children:
-            say("stopping the demo's processes")
         with ignoring_signals():
-            if self.workload is not None:
-                self.workload.stop()
             try:
-                self.cluster.stop()
-            finally:
-                with contextlib.suppress(Exception):
-                    self.http.stop()
-                if self.client is not None:
+                if self.cluster.children:
+                    say("stopping the demo's processes")
+                if self.workload is not None:
+                    self.workload.stop()
+                if self.monitor is not None:
                     with contextlib.suppress(Exception):
-                        self.client.close()
+                        self.monitor.stop()
+            finally:
+                try:
+                    self.cluster.stop()  # whatever happened above: processes, then temp dir
+                finally:
+                    with contextlib.suppress(Exception):
+                        self.http.stop()
+                    if self.client is not None:
+                        with contextlib.suppress(Exception):
+                            self.client.close()
         atexit.unregister(self.stop)
 
 
