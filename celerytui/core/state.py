@@ -75,7 +75,8 @@ class ClusterState(EventHandlers, WorkerTracking):
         self.workers: dict[str, Worker] = {}
         self.http_checks: dict[str, HttpCheck] = {}
         self.disk_checks: dict[str, DiskCheck] = {}
-        self.failures: deque[str] = deque(maxlen=failures_kept)
+        self.failures: deque[str] = deque(maxlen=max(1, failures_kept))
+        self._failure_set: set[str] = set()  # what `failures` holds, to keep it distinct
         self.events_applied = 0
         self.malformed = 0
         self.counters: dict[tuple[str, str, str, str], int] = {}
@@ -287,11 +288,23 @@ class ClusterState(EventHandlers, WorkerTracking):
             counts[new] = counts.get(new, 0) + 1
         if new == FAILURE:
             self._ch.new_failures.append(task.uuid)
-            self.failures.append(task.uuid)
+            self._remember_failure(task.uuid)
         elif new == RETRY:
             self._ch.new_retries.append(task.uuid)
-            self.failures.append(task.uuid)
+            self._remember_failure(task.uuid)
         return True
+
+    def _remember_failure(self, uuid: str) -> None:
+        """Newest last and each uuid once, so a task that retried 3 times takes one place."""
+        failures = self.failures
+        if uuid in self._failure_set:
+            if failures[-1] == uuid:
+                return
+            failures.remove(uuid)
+        elif len(failures) == failures.maxlen:
+            self._failure_set.discard(failures[0])
+        failures.append(uuid)
+        self._failure_set.add(uuid)
 
     def _count(self, kind: str, task: Task, hostname: object, row: int | None,
                lr: float) -> None:

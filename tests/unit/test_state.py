@@ -126,6 +126,9 @@ def test_failure_is_reported_once_in_changes_and_kept_in_the_failures_ring():
     assert state.apply([failed("t1", T0 + 1)]).new_failures == []
     state.apply([failed("t2", T0 + 2), failed("t3", T0 + 3)])
     assert list(state.failures) == ["t2", "t3"]
+    state.apply([received("t2", T0 + 4, retries=1), task_event("retried", "t2", T0 + 5),
+                 failed("t4", T0 + 6)])
+    assert list(state.failures) == ["t2", "t4"]  # each once, newest last
 
 
 def test_oldest_tasks_are_evicted_first_and_reported():

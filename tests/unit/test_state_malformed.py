@@ -68,6 +68,7 @@ def assert_consistent(state: ClusterState) -> None:
     for worker in state.workers.values():
         assert isinstance(worker.hostname, str) and worker.freq > 0
     assert all(v > 0 for v in state.counters.values())
+    assert len(set(state.failures)) == len(state.failures)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
