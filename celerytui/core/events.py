@@ -78,6 +78,7 @@ class EventStream:
         self._secrets = tuple(_passwords_in(self._url))
         self._pending: deque[dict] = deque()
         self._ready = threading.Event()
+        self.drained = threading.Event()  # set by drain(): a lane may wait for the consumer
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._status_lock = threading.Lock()
@@ -138,6 +139,7 @@ class EventStream:
             n = min(n, max_events)
         popleft = pending.popleft
         batch = [popleft() for _ in range(n)]
+        self.drained.set()
         if pending:
             self._ready.set()
         return batch
