@@ -26,6 +26,8 @@ from pathlib import Path
 from celerytui.config import redact
 
 DEMO_DIR_ENV = "CELERYTUI_DEMO_DIR"  # set in every child: how leftovers are found
+DIR_PREFIX = "celerytui-demo-"
+OWNER_FILE = "owner.pid"  # the demo process that made the dir: a dead owner means stale
 STOP_GRACE = 6.0  # seconds a worker gets for a warm shutdown before SIGKILL
 EMAIL_DELAY = 0.7
 RETRY_BASE = 0.5
@@ -107,7 +109,9 @@ class DemoCluster:
     kept_log: Path | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="celerytui-demo-"))
+        remove_stale_dirs()
+        self.dir = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
+        (self.dir / OWNER_FILE).write_text(str(os.getpid()))
         self.hostname_suffix = socket.gethostname() or "localhost"
         self._stopped = False
         self._stop_lock = threading.Lock()
@@ -312,3 +316,21 @@ def find_demo_processes(demo_dir: Path | str) -> list:
         except (psutil.Error, OSError):
             continue
     return found
+
+
+def remove_stale_dirs() -> list[Path]:
+    """Remove temp dirs of demos that died without cleaning up (SIGKILL, power loss): their
+    children are gone (PR_SET_PDEATHSIG), only files remain. Returns what was removed."""
+    import psutil
+
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(DIR_PREFIX + "*"):
+        try:
+            owner = int((path / OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        if psutil.pid_exists(owner) or find_demo_processes(path):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed

@@ -149,6 +149,36 @@ def test_sigterm_midway_stops_everything():
     assert_cleaned_up(demo_dir, pids, port)
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_sigkilled_demo_leaves_no_process_and_the_next_demo_removes_its_files():
+    demo = DemoProcess("--headless", "--duration", "120")
+    try:
+        ready = wait_for(lambda: demo.line(READY) or demo.proc.poll() is not None, 40,
+                         what="the demo's ready line")
+        assert isinstance(ready, re.Match), "\n".join(demo.err_lines)
+        port, demo_dir, pids = int(ready.group(1)), ready.group(2), parse_pids(ready.group(3))
+        demo.proc.kill()  # no handler runs: only the kernel's parent-death signal helps
+        demo.proc.wait(5)
+    finally:
+        demo.kill()
+    wait_for(lambda: not [p for p in pids.values() if alive(p)] and not demo_processes(demo_dir),
+             20, what="the SIGKILLed demo's children to exit")
+    assert not port_answers("127.0.0.1", port)
+    assert Path(demo_dir).exists()  # nobody was left to remove it...
+
+    with socket.socket() as taken:  # ...until the next demo starts (here: and fails at once)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        after = DemoProcess("--headless", "--port", str(taken.getsockname()[1]))
+        try:
+            code, _out, err = after.finish(timeout=20)
+        finally:
+            after.kill()
+    assert code == 2, err
+    assert not Path(demo_dir).exists()
+
+
 @pytest.mark.timeout(30)
 def test_port_taken_is_one_clear_line_and_exit_2():
     with socket.socket() as taken:
