@@ -88,6 +88,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._stats: dict[str, TaskStats] = {}
         self._chain_members: dict[str, deque[str]] = {}
         self._ring = SecondRing(len(THROUGHPUT_KINDS), THROUGHPUT_SECONDS)
+        self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
         self._counted_hosts: set[str] = set()
         self._counted_queues: set[str] = set()
@@ -110,12 +111,13 @@ class ClusterState(EventHandlers, WorkerTracking):
         if events is None:
             return ch
         try:
-            items = list(events)
+            items = events if events.__class__ is list else list(events)
         except Exception:
             ch.malformed = 1
             self.malformed += 1
             return ch
         handlers = self._handlers
+        applied = bad = 0
         for ev in items:
             if ev.__class__ is not dict:
                 if isinstance(ev, list | tuple):
@@ -123,7 +125,7 @@ class ClusterState(EventHandlers, WorkerTracking):
                         self._apply_one(inner, ch)
                     continue
                 if not isinstance(ev, dict):
-                    ch.malformed += 1
+                    bad += 1
                     continue
             try:
                 handler = handlers.get(ev.get("type"))
@@ -131,9 +133,11 @@ class ClusterState(EventHandlers, WorkerTracking):
                     self._on_other(ev)
                 else:
                     handler(ev)
-                ch.events += 1
+                applied += 1
             except Exception:
-                ch.malformed += 1
+                bad += 1
+        ch.events += applied
+        ch.malformed += bad
         self._finish(ch)
         return ch
 
@@ -171,7 +175,9 @@ class ClusterState(EventHandlers, WorkerTracking):
             raise Malformed
         return ts, lr
 
-    def _task(self, ev: dict, kind: str, lr: float) -> Task:
+    def _task(self, ev: dict, kind: str) -> tuple[Task, float, float]:
+        """The event's task (created if new), timestamp and local receipt time; or Malformed."""
+        ts, lr = self._times(ev)
         uuid = ev.get("uuid")
         if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
             raise Malformed
@@ -190,7 +196,7 @@ class ClusterState(EventHandlers, WorkerTracking):
                 if worker.status == WORKER_LOST:  # a task event: it is alive after all
                     worker.status = WORKER_ONLINE
                     self._ch.workers.add(worker.hostname)
-        return task
+        return task, ts, lr
 
     def _new_task(self, uuid: str) -> Task:
         self._seq += 1
@@ -312,10 +318,12 @@ class ClusterState(EventHandlers, WorkerTracking):
         key = (kind, *self._labels(task, hostname))
         self.counters[key] = self.counters.get(key, 0) + 1
         if row is not None:
-            ring = self._ring
-            i = ring.slot(int(lr))
-            if i >= 0:
-                ring.counts[row][i] += 1
+            second = int(lr)
+            if second != self._ring_second:  # most events of a batch share their second
+                self._ring_slot = self._ring.slot(second)
+                self._ring_second = second
+            if self._ring_slot >= 0:
+                self._ring.counts[row][self._ring_slot] += 1
 
     def _host_label(self, hostname: object) -> str:
         if hostname.__class__ is not str:

@@ -96,8 +96,7 @@ class EventHandlers:
     # ---- task events (see celery/worker/request.py and celery/app/amqp.py for fields) -------
 
     def _on_sent(self: ClusterState, ev: dict) -> None:
-        ts, lr = self._times(ev)
-        task = self._task(ev, "task-sent", lr)
+        task, ts, lr = self._task(ev, "task-sent")
         duplicate = task.sent == ts
         if task.received is None:  # RECEIVED's name/args/kwargs win over the client's
             self._set_name(task, ev.get("name"))
@@ -127,8 +126,7 @@ class EventHandlers:
                 task.queue = task.routing_key
 
     def _on_received(self: ClusterState, ev: dict) -> None:
-        ts, lr = self._times(ev)
-        task = self._task(ev, "task-received", lr)
+        task, ts, lr = self._task(ev, "task-received")
         duplicate = task.received == ts
         self._set_name(task, ev.get("name"))
         args, kwargs = ev.get("args"), ev.get("kwargs")
@@ -151,8 +149,7 @@ class EventHandlers:
             self._count("received", task, ev.get("hostname"), RECEIVED_I, lr)
 
     def _on_started(self: ClusterState, ev: dict) -> None:
-        ts, lr = self._times(ev)
-        task = self._task(ev, "task-started", lr)
+        task, ts, lr = self._task(ev, "task-started")
         duplicate = task.started == ts
         self._transition(task, STARTED, ts)
         task.started = ts
@@ -161,8 +158,7 @@ class EventHandlers:
             self._count("started", task, ev.get("hostname"), STARTED_I, lr)
 
     def _on_succeeded(self: ClusterState, ev: dict) -> None:
-        ts, lr = self._times(ev)
-        task = self._task(ev, "task-succeeded", lr)
+        task, ts, lr = self._task(ev, "task-succeeded")
         duplicate = task.succeeded == ts
         runtime = number_of(ev.get("runtime"))
         if not task.result_is_full:  # a full backend result always wins over a repr
@@ -186,8 +182,7 @@ class EventHandlers:
             self._record_check(kind, checks.parse_repr(task.result), ts, task.uuid)
 
     def _on_failed(self: ClusterState, ev: dict) -> None:
-        ts, lr = self._times(ev)
-        task = self._task(ev, "task-failed", lr)
+        task, ts, lr = self._task(ev, "task-failed")
         duplicate = task.failed == ts
         task.exception = text_of(ev.get("exception")) or task.exception
         task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
@@ -206,8 +201,7 @@ class EventHandlers:
             self._record_check(kind, result, ts, task.uuid)
 
     def _on_retried(self: ClusterState, ev: dict) -> None:
-        ts, lr = self._times(ev)
-        task = self._task(ev, "task-retried", lr)
+        task, ts, lr = self._task(ev, "task-retried")
         duplicate = task.retried == ts
         task.exception = text_of(ev.get("exception")) or task.exception
         task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
@@ -223,8 +217,7 @@ class EventHandlers:
             self._count("retried", task, ev.get("hostname"), RETRIED_I, lr)
 
     def _on_revoked(self: ClusterState, ev: dict) -> None:
-        ts, lr = self._times(ev)
-        task = self._task(ev, "task-revoked", lr)
+        task, ts, lr = self._task(ev, "task-revoked")
         duplicate = task.revoked == ts
         if ev.get("expired") is True and task.exception is None:
             task.exception = "expired"
@@ -237,8 +230,7 @@ class EventHandlers:
             self._count("revoked", task, ev.get("hostname"), None, lr)
 
     def _on_rejected(self: ClusterState, ev: dict) -> None:
-        ts, lr = self._times(ev)
-        task = self._task(ev, "task-rejected", lr)
+        task, ts, lr = self._task(ev, "task-rejected")
         duplicate = task.rejected == ts
         self._transition(task, REJECTED, ts)
         task.rejected = ts
@@ -251,8 +243,7 @@ class EventHandlers:
         kind = ev.get("type")
         if kind.__class__ is not str or not kind.startswith("task-") or len(kind) > 64:
             raise Malformed
-        ts, lr = self._times(ev)
-        task = self._task(ev, kind, lr)
+        task, ts, _ = self._task(ev, kind)
         self._timeline(task, ts, intern(kind))
 
     # ---- result-backend metas ---------------------------------------------------------------
