@@ -21,6 +21,7 @@ from celerytui.core.model import (
     ALL_STATES,
     FAILURE,
     PENDING,
+    READY_STATES,
     RECEIVED,
     REJECTED,
     RETRY,
@@ -279,8 +280,11 @@ class ClusterState(EventHandlers, WorkerTracking):
         if cur == new:
             return False
         if new == RETRY or cur == RETRY:  # retries loop: the newer event wins
-            cur_ts = getattr(task, STATE_TIME.get(cur, "sent"), None)
-            if cur_ts is not None and ts is not None and ts < cur_ts:
+            cur_ts = getattr(task, STATE_TIME.get(cur, "sent"), None) or task.date_done
+            if cur_ts is None:
+                if cur in READY_STATES:  # finished, by the backend, at an unknown time
+                    return False
+            elif ts is not None and ts < cur_ts:
                 return False
         elif PRECEDENCE.get(new, 2) > PRECEDENCE.get(cur, 2):
             return False

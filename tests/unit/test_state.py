@@ -110,6 +110,20 @@ def test_retry_as_celery_orders_it_next_received_before_retried_counts_attempts_
     assert (task.state, task.retries) == (SUCCESS, 2)
 
 
+def test_backend_success_before_the_events_of_earlier_attempts_stays_success():
+    state = ClusterState()
+    state.apply_results([{"task_id": "t1", "status": "SUCCESS", "result": 1,
+                          "date_done": None}])
+    state.apply([received("t1", T0), task_event("started", "t1", T0 + 1),
+                 task_event("retried", "t1", T0 + 2, exception="E()"),
+                 received("t1", T0 + 3, retries=1)])
+    assert state.tasks["t1"].state == SUCCESS
+    state.apply_results([{"task_id": "t2", "status": "SUCCESS", "result": 1,
+                          "date_done": "2026-01-01T00:00:05+00:00"}])
+    state.apply([task_event("retried", "t2", T0 + 2, exception="E()")])
+    assert state.tasks["t2"].state == SUCCESS
+
+
 def test_a_late_retried_event_never_moves_a_finished_task_back():
     state = ClusterState()
     state.apply([received("t1", T0), succeeded("t1", T0 + 5),
