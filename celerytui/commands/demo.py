@@ -45,6 +45,9 @@ def demo(ctx: click.Context, headless: bool, duration: float, as_json: bool, por
     given = {**(ctx.find_root().obj or {}), **{k: v for k, v in options.items() if v is not None}}
     if given.get("app"):
         raise click.UsageError("demo runs celerytui's own tasks; -A/--app is not supported.")
+    from_command_line = click.core.ParameterSource.COMMANDLINE
+    if not headless and (as_json or ctx.get_parameter_source("duration") == from_command_line):
+        raise click.UsageError("--duration and --json go with --headless.")
     broker = given.get("broker")
     if broker and port:
         raise click.UsageError("--port is for the embedded Redis; it makes no sense with --broker.")
