@@ -71,13 +71,14 @@ def build_chain(tasks: Mapping[str, Task], members: Mapping[str, list[str]],
     top = ChainNode(root)
     seen = {root_id}
     queue = [top]
-    while queue:  # breadth-first, iterative: chains can be thousands long; ids may loop
+    while queue:  # iterative: chains can be thousands long, groups wide; ids may loop
         parent = queue.pop()
+        linked = set(parent.task.children) if parent.task.uuid in found else None
         for child in sorted(kids.get(parent.task.uuid, ()), key=_when):
             if child.uuid in seen:
                 continue
             seen.add(child.uuid)
-            if parent.task.uuid in found and child.uuid not in parent.task.children:
+            if linked is not None and child.uuid not in linked:
                 parent.task.children.append(child.uuid)  # keep links in step with the tree
             child_node = ChainNode(child)
             parent.children.append(child_node)

@@ -269,8 +269,7 @@ class ClusterState(EventHandlers, WorkerTracking):
             known = tasks.get(parent)
             if known is not None:
                 task.parent_id = known.uuid
-                if task.uuid not in known.children:
-                    known.children.append(task.uuid)
+                known.children.append(task.uuid)  # once: parent_id is set once per task
             else:
                 task.parent_id = parent
 

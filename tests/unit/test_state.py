@@ -235,6 +235,15 @@ def test_chain_tree_from_any_member_with_live_states_even_out_of_order():
     assert state.chain("unknown") is None
 
 
+def test_a_wide_group_builds_its_tree_quickly():
+    state = ClusterState()
+    state.apply([received("p", T0)] + [received(f"c{i}", T0 + 1 + i / 1e5, root_id="p",
+                                                 parent_id="p") for i in range(20_000)])
+    tree = state.chain("c19999")
+    assert len(tree.children) == 20_000 and tree.children[-1].task.uuid == "c19999"
+    assert len(state.tasks["p"].children) == 20_000
+
+
 def test_chain_whose_root_was_evicted_hangs_under_a_placeholder():
     state = ClusterState(max_tasks=2)
     state.apply([received("a", T0), received("b", T0 + 1, root_id="a", parent_id="a"),
