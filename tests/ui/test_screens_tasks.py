@@ -145,3 +145,40 @@ async def test_read_only_hides_and_refuses_x_X_and_L(slow_email):
         # the countdown ends and the task runs: nothing was revoked
         await until(pilot, lambda: row_state(screen.table, uuid) == "SUCCESS", timeout=15,
                     what="the untouched task to succeed")
+
+
+async def test_L_validates_the_rate_then_sets_it_and_R_reruns_the_selected_task(slow_email):
+    client = slow_email[2]
+    app = _app(slow_email)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _tasks_screen(pilot, app)
+        uuid = client.send_task(VALIDATE, args=[5150]).id
+        await _select(pilot, screen, uuid, "SUCCESS")
+        await pilot.press("L")
+        dialog = await until(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen,
+                             what="the rate prompt")
+        assert "celerytui.tasks.validate_order" in screen_text(app)
+        dialog.query_one("Input").value = "fast"
+        await pilot.press("enter")
+        await until(pilot, lambda: "rate must look like 10/m" in screen_text(app),
+                    what="the one-line rate error")
+        dialog.query_one("Input").value = "100/m"
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.startswith("rate limit 100/m: sent to 1 worker")
+                                       for n in notices(app)), what="the rate limit reply")
+        await until(pilot, lambda: app.screen is screen, what="back on the table")
+        before = set(app.monitor.state.tasks)
+        await pilot.press("R")
+
+        def rerun():
+            for new in set(app.monitor.state.tasks) - before:
+                task = app.monitor.state.tasks[new]
+                if task.name == VALIDATE and task.args in ("(5150,)", "[5150]") \
+                        and task.state == "SUCCESS":
+                    return new
+            return None
+
+        again = await until(pilot, rerun, what="the re-run task to succeed")
+        await until(pilot, lambda: row_state(screen.table, again) == "SUCCESS",
+                    what="the re-run row")
+        client.control.rate_limit(VALIDATE, None, reply=True, timeout=1.0)
