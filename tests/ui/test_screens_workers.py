@@ -164,3 +164,67 @@ async def test_task_detail_shows_a_10kb_result_whole_and_the_order_chain(cluster
         assert "validate_order" in names[0]
         assert "process_payment" in names[1] and "ship_order" in names[2]
         assert tree.root.children[0].children[0].data == last.id  # root -> payment -> ship
+
+
+async def test_task_detail_follows_the_task_live(cluster):
+    client = cluster[2]
+    app = _app(cluster)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: connected(app) and app.monitor.state.workers,
+                    what="the event stream and a heartbeat")
+        uuid = client.send_task("celerytui.tasks.validate_order", args=[31337], countdown=2).id
+        await until(pilot, lambda: uuid in app.monitor.state.tasks, what="the task")
+        app.show_task(uuid)
+        detail = await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen)
+                             and app.screen.is_mounted and app.screen, what="the detail")
+        fields = detail.query_one("#task-fields")
+        await until(pilot, lambda: "RECEIVED" in _plain(fields), what="RECEIVED")
+        await until(pilot, lambda: "SUCCESS" in _plain(fields), what="SUCCESS, live")
+        timeline = detail.query_one("#task-timeline")
+        await until(pilot, lambda: "task-succeeded" in _plain(timeline), what="the timeline")
+        assert "task-received" in _plain(timeline) and "task-started" in _plain(timeline)
+        await until(pilot, lambda: '"status": "validated"' in _plain(
+            detail.query_one("#task-result")), what="the result")
+
+
+async def test_worker_keys_grow_the_pool_add_a_consumer_and_shut_down_after_confirming(
+        cluster):
+    hostname = cluster[3].hostname
+    control = cluster[2].control
+    app = _app(cluster)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _workers_screen(pilot, app, hostname)
+        await pilot.press("plus")
+        await until(pilot, lambda: any(n.startswith(f"pool grow {hostname}:")
+                                       for n in notices(app)), what="the pool grow reply")
+
+        def pool() -> dict:
+            stats = control.inspect(destination=[hostname], timeout=1.0).stats() or {}
+            return (stats.get(hostname) or {}).get("pool") or {}
+
+        await until(pilot, lambda: len(pool().get("processes", ())) == 3, timeout=10,
+                    what=f"a third pool process {notices(app)}")
+
+        await pilot.press("c")
+        dialog = await until(pilot, lambda: isinstance(app.screen, PromptDialog)
+                             and app.screen, what="the queue prompt")
+        dialog.query_one("Input").value = "extra"
+        await pilot.press("enter")
+        await until(pilot, lambda: any("add consumer extra" in n for n in notices(app)),
+                    what="the add consumer reply")
+        queues = control.inspect(destination=[hostname], timeout=1.0).active_queues()
+        assert "extra" in {q["name"] for q in queues[hostname]}
+
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the confirm")
+        await pilot.press("n")
+        await pilot.pause(1.0)
+        assert cluster[3].proc.poll() is None  # "no" sent nothing
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the confirm")
+        await pilot.press("y")
+        await until(pilot, lambda: cluster[3].proc.poll() is not None, timeout=20,
+                    what="the worker to shut down")
+        table = app.screen.query_one(WorkerTable)
+        await until(pilot, lambda: table.get_row(hostname)[1].plain == "offline",
+                    what="offline in the worker table")
