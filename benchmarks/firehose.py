@@ -67,8 +67,9 @@ def build_payloads(envelope: dict, events: int, batch: int, seed: int) -> list[b
 
 
 def publisher(port: int, channel: str, envelope: dict, events: int, batch: int, seed: int,
-              ready, go, done) -> None:
-    """One process: build its payloads, wait for the start signal, PUBLISH them all."""
+              rate: float, ready, go, done) -> None:
+    """One process: build its payloads, wait for the start signal, PUBLISH them all
+    (at `rate` events/s if given, else as fast as it can)."""
     import redis
 
     payloads = build_payloads(envelope, events, batch, seed)
@@ -76,7 +77,13 @@ def publisher(port: int, channel: str, envelope: dict, events: int, batch: int, 
     ready.put(len(payloads))
     go.wait()
     publish = client.publish
-    for payload in payloads:  # one PUBLISH per message, as kombu's Redis fanout does
+    start = time.perf_counter()
+    per_message = batch / rate if rate else 0.0
+    for i, payload in enumerate(payloads):  # one PUBLISH per message, as kombu's fanout does
+        if per_message:
+            ahead = start + i * per_message - time.perf_counter()
+            if ahead > 0:
+                time.sleep(ahead)
         publish(channel, payload)
     done.put(time.perf_counter())
 
@@ -93,7 +100,8 @@ def run_lane(lane: str, args: argparse.Namespace, server: RedisServer, db: int) 
     ctx = mp.get_context("fork")
     ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=publisher, args=(server.port, channel, envelope, per_pub,
-                                                 args.batch, 100 + i, ready, go, done))
+                                                 args.batch, 100 + i,
+                                                 args.rate / args.publishers, ready, go, done))
              for i in range(args.publishers)]
     for p in procs:
         p.start()
@@ -173,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--publishers", type=int, default=4)
     parser.add_argument("--batch", type=int, default=24,
                         help="events per task.multi message (a worker's buffer_limit is 24)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="events/s offered by all publishers together (0: flat out)")
     parser.add_argument("--seconds", type=float, default=60.0, help="cap on one lane's run")
     parser.add_argument("--max-pending", type=int, default=500_000)
     parser.add_argument("--drain", type=int, default=100_000, help="max events per apply")
@@ -181,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
 
     server = RedisServer().start()
     try:
-        print(f"firehose: {args.events:,} events, {args.publishers} publishers, task.multi of "
+        pace = f"{args.rate:,.0f} events/s" if args.rate else "flat out"
+        print(f"firehose: {args.events:,} events, {args.publishers} publishers ({pace}), "
+              f"task.multi of "
               f"{args.batch}, consumer: {'drain only' if args.no_state else 'ClusterState'}; "
               f"redis-server on port {server.port}")
         lanes = ("fast", "kombu") if args.lane == "both" else (args.lane,)

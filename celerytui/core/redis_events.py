@@ -17,8 +17,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import os
 import select
+import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -38,6 +42,7 @@ READ_SIZE = 4 << 20  # bytes asked of one recv()
 DECODE_ROUND = 8  # messages decoded per hand-off
 DECODE_AHEAD = 20_000  # decoded events waiting for the consumer before decoding pauses
 RAW_LIMIT = 256 * 1024 * 1024  # bytes of undecoded messages held before dropping
+USE_RELAY = os.environ.get("CELERYTUI_EVENTS_RELAY", "1") != "0"
 JSON = "application/json"
 
 
@@ -156,6 +161,7 @@ class RedisEventLane:
         self.exchange = conf.event_exchange or "celeryev"
         self.decoder = EventDecoder({conf.event_serializer or "json", "json"})
         self.raw_limit = RAW_LIMIT
+        self.use_relay = USE_RELAY
         self.messages = 0  # decoded so far, and their events: the average sizes a drop
         self.events_decoded = 0
         self.max_backlog = 0  # most bytes ever waiting undecoded (the benchmark prints it)
@@ -173,7 +179,7 @@ class RedisEventLane:
         """Subscribe, announce ourselves to the workers, then read until stopped."""
         stream = self.stream
         kconn = self.app.connection_for_read()
-        conn = None
+        conn = relay = None
         try:
             kconn.ensure_connection(max_retries=0)
             channel = kconn.default_channel
@@ -185,12 +191,17 @@ class RedisEventLane:
             sock.setblocking(False)
             reader = hiredis.Reader()
             self._await_subscribed(sock, reader)
+            if self.use_relay and RedisRelay.possible(sock):
+                relay = RedisRelay(sock, self.raw_limit)
+                sock = relay.sock
             stream.connected()
             stream.broadcast_wakeup(kconn)
             self._read(sock, reader, kconn)
         finally:
             stream.count_malformed(self.decoder.malformed)
             self.decoder.malformed = 0
+            if relay is not None:
+                relay.close()
             if conn is not None:
                 _quietly(conn.disconnect)
             _quietly(kconn.release)
@@ -308,6 +319,89 @@ class RedisEventLane:
         events = max(1, round(n * per_message))
         self.stream.events_received += events
         self.stream.events_dropped += events
+
+
+# The relay: a tiny process of its own (stdlib only) that owns nothing but the subscribed Redis
+# socket. It reads from Redis the moment bytes arrive and queues them in its memory until we
+# read them from a socketpair. Our process shares one GIL between the receiver, its decoder and
+# the consumer (ClusterState.apply); under a flood, a pump thread waiting for that GIL let
+# Redis's output buffer reach its 32 MB limit. The relay never waits for our GIL.
+RELAY_SOURCE = """
+import collections, os, select, sys
+src, dst, limit = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+os.set_blocking(src, False)
+os.set_blocking(dst, False)
+queue, size, eof = collections.deque(), 0, False
+while not (eof and not queue):
+    rl = [dst] + ([src] if not eof and size < limit else [])
+    r, w, _ = select.select(rl, [dst] if queue else [], [], 5.0)
+    if src in r:
+        while size < limit:
+            try:
+                data = os.read(src, 4 << 20)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                eof = True
+                break
+            queue.append(memoryview(data))
+            size += len(data)
+    if dst in r:
+        try:
+            if not os.read(dst, 1):
+                break
+        except BlockingIOError:
+            pass
+        except OSError:
+            break
+    while queue:
+        try:
+            n = os.write(dst, queue[0])
+        except BlockingIOError:
+            break
+        except OSError:
+            sys.exit(0)
+        size -= n
+        if n < len(queue[0]):
+            queue[0] = queue[0][n:]
+            break
+        queue.popleft()
+"""
+
+
+class RedisRelay:
+    """Hands the subscribed socket to the relay process; we read its end of a socketpair."""
+
+    def __init__(self, redis_sock: socket.socket, limit: int) -> None:
+        self.sock, theirs = socket.socketpair()
+        try:
+            fds = (redis_sock.fileno(), theirs.fileno())
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", RELAY_SOURCE, str(fds[0]), str(fds[1]),
+                 str(limit)], pass_fds=fds, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+        except Exception:
+            self.sock.close()
+            raise
+        finally:
+            theirs.close()
+        self.sock.setblocking(False)
+
+    @staticmethod
+    def possible(redis_sock: Any) -> bool:
+        """A plain socket (TLS state cannot move to another process) on a POSIX system."""
+        return os.name == "posix" and type(redis_sock) is socket.socket
+
+    def close(self) -> None:
+        """Close our end (the relay exits on it) and reap the process."""
+        _quietly(self.sock.close)
+        try:
+            self.proc.wait(1.0)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(1.0)
 
 
 def _readable(sock: Any, timeout: float) -> bool:
