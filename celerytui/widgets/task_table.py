@@ -9,6 +9,7 @@ tick. Sorting reorders the same rows (each cell carries its raw sort value).
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -214,8 +215,8 @@ class TaskTable(DataTable):
         for uuid in removed:
             if uuid in self._rows:
                 self._drop(uuid)
-        oldest = min(self._seq.values()) if len(self._seq) >= self.window else -1
         sort_index = COLUMN_KEYS.index(self.sort_column)
+        fresh: list[Task] = []  # matching tasks without a row: added below, newest first
         for uuid in changed:
             task = tasks.get(uuid)
             if task is None:
@@ -227,10 +228,7 @@ class TaskTable(DataTable):
                     self.matching = max(0, self.matching - 1)
                 continue
             if old is None:
-                if task.seq > oldest:
-                    self._add(task, fmt_time)
-                    self.matching += 1
-                    resort = True
+                fresh.append(task)
                 continue
             values = self.values_of(task, fmt_time)
             if values == old:
@@ -240,10 +238,25 @@ class TaskTable(DataTable):
                 if values[i] != old[i]:
                     self.update_cell(uuid, key, self._cell(task, i, values[i]))
                     resort = resort or i == sort_index
-        while len(self._rows) > self.window:
-            self._drop(min(self._seq, key=self._seq.__getitem__))
+        if fresh:
+            resort = self._admit(fresh, fmt_time) or resort
         if resort:
             self._resort(selected, on_newest)
+
+    def _admit(self, fresh: list[Task], fmt_time: FormatTime) -> bool:
+        """Add the newest of ``fresh`` so the table keeps the ``window`` newest matching rows;
+        a burst larger than the window never adds rows only to drop them again."""
+        self.matching += len(fresh)
+        seqs = list(self._seq.values()) + [task.seq for task in fresh]
+        threshold = heapq.nlargest(self.window, seqs)[-1] if len(seqs) > self.window else -1
+        for uuid in [u for u, seq in self._seq.items() if seq < threshold]:
+            self._drop(uuid)
+        added = False
+        for task in sorted(fresh, key=lambda t: t.seq):
+            if task.seq >= threshold:
+                self._add(task, fmt_time)
+                added = True
+        return added
 
     def selected_uuid(self) -> str | None:
         if not self.row_count:

@@ -89,3 +89,41 @@ async def test_filter_reaches_100k_kept_tasks_and_the_table_stays_bounded(capsys
         assert {str(k.value) for k in screen.table.rows} == {f"{17:08d}-big"}
         with capsys.disabled():
             print(f"\n[figure] Tasks filter rescan of 100k kept tasks: {spent * 1000:.0f} ms")
+
+
+def _received(i: int, name: str = "proj.send_email") -> dict:
+    return {"type": "task-received", "uuid": f"{i:08d}-big", "name": name, "args": f"({i},)",
+            "kwargs": "{}", "hostname": "w1@node", "timestamp": T0 + i / 1000,
+            "local_received": T0 + i / 1000}
+
+
+async def test_ticks_keep_the_newest_window_and_drop_rows_that_stop_matching():
+    state = _big_state(2_000)
+    monitor = FakeMonitor(state)
+    app = make_app(snapshot_settings(), monitor, start_monitor=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        screen = await until(pilot, lambda: isinstance(app.screen, TasksScreen)
+                             and app.screen.table.row_count, what="the Tasks screen") and \
+            app.screen
+        table = screen.table
+        assert screen.apply_filter("state:received")
+        assert table.row_count == WINDOW_ROWS and table.matching == 2_000
+
+        def shown() -> set[str]:
+            return {str(k.value) for k in table.rows}
+
+        with monitor.lock:  # a burst four times the window in one tick
+            monitor.queued.append(state.apply([_received(i) for i in range(2_000, 4_000)]))
+        await until(pilot, lambda: f"{3_999:08d}-big" in shown(), what="the burst's newest")
+        assert table.row_count == WINDOW_ROWS
+        assert shown() == {f"{i:08d}-big" for i in range(3_500, 4_000)}
+        assert table.matching == 4_000
+
+        with monitor.lock:  # a shown task succeeds: it no longer matches state:received
+            monitor.queued.append(state.apply([{
+                "type": "task-succeeded", "uuid": f"{3_999:08d}-big", "result": "1",
+                "runtime": 0.1, "hostname": "w1@node", "timestamp": T0 + 5,
+                "local_received": T0 + 5}]))
+        await until(pilot, lambda: f"{3_999:08d}-big" not in shown(), what="the row to go")
+        assert table.row_count == WINDOW_ROWS - 1
