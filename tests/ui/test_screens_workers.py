@@ -8,12 +8,14 @@ import redis
 from celerytui.app import make_app
 from celerytui.config import load_settings
 from celerytui.screens.dialogs import ConfirmDialog, PromptDialog
+from celerytui.screens.failures import FailuresScreen
 from celerytui.screens.queues import QueuesScreen
 from celerytui.screens.task_detail import TaskDetailScreen
 from celerytui.screens.worker_detail import WorkerDetailScreen
 from celerytui.screens.workers import WorkersScreen
 from celerytui.tasks import order_chain
 from celerytui.widgets.chain_tree import ChainTree
+from celerytui.widgets.failure_table import FailureTable
 from celerytui.widgets.queue_table import QueueTable
 from celerytui.widgets.worker_table import WorkerTable
 from tests.support.screens_ui import connected, module_worker, notices, until
@@ -185,6 +187,33 @@ async def test_task_detail_follows_the_task_live(cluster):
         assert "task-received" in _plain(timeline) and "task-started" in _plain(timeline)
         await until(pilot, lambda: '"status": "validated"' in _plain(
             detail.query_one("#task-result")), what="the result")
+
+
+async def test_failures_lists_a_real_failure_and_enter_shows_its_traceback(cluster):
+    client = cluster[2]
+    app = _app(cluster)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: connected(app) and app.monitor.state.workers,
+                    what="the event stream and a heartbeat")
+        await pilot.press("3")
+        screen = await until(pilot, lambda: isinstance(app.screen, FailuresScreen)
+                             and app.screen, what="the Failures screen")
+        uuid = client.send_task("celerytui.tasks.validate_order", args=[""]).id
+        table = screen.query_one(FailureTable)
+        await until(pilot, lambda: uuid in {str(k.value) for k in table.rows},
+                    what="the failure row")
+        row = [cell.plain for cell in table.get_row(uuid)]
+        assert row[1] == "FAILURE" and "validate_order" in row[2]
+        assert "order_id is empty" in row[4] and "ValueError: order_id is empty" in row[5]
+        table.move_cursor(row=table.get_row_index(uuid), animate=False)
+        await pilot.press("enter")
+        detail = await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen)
+                             and app.screen.is_mounted and app.screen, what="the detail")
+        traceback = detail.query_one("#task-traceback")
+        await until(pilot, lambda: "Traceback (most recent call last)" in _plain(traceback),
+                    what="the full traceback")
+        await until(pilot, lambda: "ValueError: order_id is empty" in screen_text(app),
+                    what="the traceback scrolled into view")
 
 
 async def test_worker_keys_grow_the_pool_add_a_consumer_and_shut_down_after_confirming(
