@@ -182,3 +182,22 @@ def test_synthetic_stream_keeps_the_state_bounded_and_consistent():
     assert state.events_applied == 30_000
     received_total = sum(n for (kind, *_), n in state.counters.items() if kind == "received")
     assert received_total > 6_000
+
+
+def test_synthetic_stream_is_deterministic_and_shaped_like_celerys_events():
+    first = [e for batch in generate_events(3_000, seed=7) for e in batch]
+    again = [e for batch in generate_events(3_000, seed=7) for e in batch]
+    other = [e for batch in generate_events(3_000, seed=8) for e in batch]
+    assert first == again and first != other and len(first) == 3_000
+    common = {"type", "hostname", "timestamp", "local_received", "clock", "pid", "utcoffset"}
+    by_type = {e["type"]: e for e in first}
+    assert all(common <= set(e) for e in first)
+    assert {"queue", "routing_key", "exchange", "name", "args", "root_id"} <= set(
+        by_type["task-sent"])
+    assert {"name", "args", "kwargs", "retries", "parent_id", "eta", "expires"} <= set(
+        by_type["task-received"])
+    assert {"result", "runtime"} <= set(by_type["task-succeeded"])
+    assert {"exception", "traceback"} <= set(by_type["task-failed"])
+    assert {"freq", "active", "processed", "loadavg", "sw_ident"} <= set(
+        by_type["worker-heartbeat"])
+    assert any(e.get("parent_id") for e in first)  # chains
