@@ -55,7 +55,9 @@ class EventDecoder:
 
     def __init__(self, accept: set[str] | None = None) -> None:
         self.clock = 0  # Lamport clock of what we have seen; only the receiver thread uses it
-        self.accept = accept or {"json"}
+        from kombu.serialization import prepare_accept_content
+
+        self.accept = prepare_accept_content(accept or {"json"})  # names -> content types
         self.malformed = 0
 
     def decode(self, data: bytes, now: float, here: float) -> list[dict]:

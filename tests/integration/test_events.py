@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import threading
 import time
+from datetime import datetime
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kombu.compression import compress
+from kombu.utils.json import dumps as kombu_dumps
 
 from celerytui.config import load_settings
 from celerytui.core.events import EventStream
+from celerytui.core.redis_events import EventDecoder
 from celerytui.tasks import make_celery_app
 from tests.support.services import RedisServer, free_port, wait_for
 
@@ -183,3 +193,117 @@ def test_drops_are_counted_when_the_consumer_never_drains(fast, celery_app, open
     assert status.events_dropped == status.events_received - 5
     assert len(stream.drain()) == 5
     dispatcher.close()
+
+
+# -- the fast lane's decoder: kombu's envelope -> event dicts ----------------------------------
+
+def envelope(body: bytes, content_type: str = "application/json", headers=None) -> bytes:
+    """A kombu Redis fanout message as a worker publishes it (base64 body)."""
+    return json.dumps({
+        "body": base64.b64encode(body).decode(), "content-encoding": "utf-8",
+        "content-type": content_type, "headers": headers or {},
+        "properties": {"delivery_mode": 2, "priority": 0, "body_encoding": "base64",
+                       "delivery_info": {"exchange": "celeryev", "routing_key": "task.multi"},
+                       "delivery_tag": "tag"}}).encode()
+
+
+def test_decoder_flattens_task_multi_and_stamps_like_the_receiver():
+    decoder = EventDecoder()
+    events = [{"type": "task-started", "uuid": "a", "clock": 7, "timestamp": 1000.0,
+               "utcoffset": -2, "hostname": "w@h"},
+              {"type": "task-sent", "uuid": "b", "clock": 99, "timestamp": 1000.0}]
+    out = decoder.decode(envelope(json.dumps(events).encode()), now=5.0, here=0.0)
+    assert [e["type"] for e in out] == ["task-started", "task-sent"]
+    assert all(e["local_received"] == 5.0 for e in out)
+    assert out[0]["timestamp"] == 1000.0 + 2 * 3600  # localized as celery's adjust_timestamp
+    assert out[1]["clock"] < 99  # a client's clock is not trusted, as in EventReceiver
+    assert decoder.malformed == 0
+
+
+def test_decoder_reads_compressed_and_typed_bodies_through_kombu():
+    decoder = EventDecoder()
+    body, ctype = compress(json.dumps({"type": "worker-heartbeat", "hostname": "w"}).encode(),
+                           "zlib")
+    out = decoder.decode(envelope(body, headers={"compression": ctype}), 1.0, 0.0)
+    assert [e["hostname"] for e in out] == ["w"]
+    typed = kombu_dumps({"type": "task-sent", "uuid": "c", "eta": datetime(2026, 1, 1)})
+    out = decoder.decode(envelope(typed.encode()), 1.0, 0.0)
+    assert out[0]["eta"] == datetime(2026, 1, 1)
+
+
+def test_decoder_skips_and_counts_what_it_cannot_read():
+    decoder = EventDecoder()
+    bad = [b"", b"not json", b"[]", b'{"body": 5}',
+           envelope(b"\x80\x04pickle", "application/x-python-serialize"),
+           envelope(b'{"no": "type"}'), envelope(b"[1, 2]"), envelope(b"{broken")]
+    assert [decoder.decode(data, 1.0, 0.0) for data in bad] == [[]] * len(bad)
+    assert decoder.malformed == len(bad) + 1  # the list [1, 2] holds two bad events
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=300),
+                 st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                              lambda kids: st.lists(kids, max_size=4)
+                              | st.dictionaries(st.sampled_from(
+                                  ["type", "clock", "timestamp", "utcoffset", "uuid"]),
+                                  kids, max_size=5),
+                              max_leaves=12).map(lambda v: envelope(json.dumps(v).encode()))))
+def test_decoder_never_raises(data):
+    decoder = EventDecoder()
+    out = decoder.decode(data, 1.0, 0.0)
+    assert all(isinstance(e, dict) and isinstance(e["type"], str) for e in out)
+
+
+def relay_processes() -> list[int]:
+    """Live relay processes started by this test process (see redis_events.RELAY_SOURCE)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"queue, size, eof" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("fast", LANES)
+def test_global_keyprefix_is_honoured(fast, redis_urls, open_stream):
+    broker, backend = redis_urls
+    app = make_celery_app(load_settings(broker_url=broker, result_backend=backend))
+    app.conf.broker_transport_options = {"global_keyprefix": "tenant-a:"}
+    try:
+        stream = open_stream(app, fast_redis=fast)
+        got = Collector(stream)
+        wait_for(lambda: stream.status.connected, 10, what="stream connected")
+        with app.events.Dispatcher(app.connection_for_write(), hostname="prefixed@x") as d:
+            d.send("worker-heartbeat", freq=2.0)
+        wait_for(lambda: got.has(lambda e: e.get("hostname") == "prefixed@x"), 10,
+                 what="an event published under the key prefix")
+    finally:
+        app.close()
+
+
+def test_fast_lane_skips_non_json_events_and_carries_on(celery_app, open_stream):
+    stream = open_stream(celery_app)
+    got = Collector(stream)
+    wait_for(lambda: stream.status.connected, 10, what="stream connected")
+    conn = celery_app.connection_for_write()
+    with celery_app.events.Dispatcher(conn, hostname="pickler@x", serializer="pickle") as d:
+        d.send("worker-heartbeat", freq=2.0)
+    with celery_app.events.Dispatcher(conn, hostname="jsoner@x") as d:
+        d.send("worker-heartbeat", freq=2.0)
+    wait_for(lambda: got.has(lambda e: e.get("hostname") == "jsoner@x"), 10,
+             what="the JSON event after the pickled one")
+    assert stream.malformed == 1
+    assert not got.has(lambda e: e.get("hostname") == "pickler@x")
+    conn.release()
+
+
+def test_the_relay_process_goes_away_with_the_stream(celery_app, open_stream):
+    stream = open_stream(celery_app)
+    wait_for(lambda: stream.status.connected, 10, what="stream connected")
+    assert len(relay_processes()) == 1
+    stream.stop()
+    assert relay_processes() == []
