@@ -49,8 +49,9 @@ def _span(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def next_run(schedule: Any, now: datetime) -> datetime | None:
-    """When ``schedule`` fires next after ``now`` (None when it cannot say)."""
+def next_run(schedule: Any, now: datetime, app: Any = None) -> datetime | None:
+    """When ``schedule`` fires next after ``now`` (None when it cannot say). Bound to ``app``
+    as beat binds it, so a crontab counts in the app's timezone."""
     if isinstance(schedule, int | float):
         return now + timedelta(seconds=schedule)
     if isinstance(schedule, timedelta):
@@ -58,6 +59,8 @@ def next_run(schedule: Any, now: datetime) -> datetime | None:
     try:
         clone = copy.copy(schedule)
         clone.nowfun = lambda: now
+        if app is not None:
+            clone.app = app
         remaining = clone.remaining_estimate(now)
     except Exception:
         return None
@@ -76,7 +79,7 @@ def schedule_rows(app: Any, now_ts: float) -> list[tuple[str, str, str, str, flo
     for name, entry in sorted(entries.items()):
         entry = entry if isinstance(entry, dict) else {}
         schedule = entry.get("schedule")
-        when = next_run(schedule, now) if schedule is not None else None
+        when = next_run(schedule, now, app) if schedule is not None else None
         args = entry.get("args") or ()
         kwargs = entry.get("kwargs") or {}
         shown_args = repr(tuple(args)) + (f" {kwargs!r}" if kwargs else "")
