@@ -179,7 +179,7 @@ class EventHandlers:
         self._processed(task.worker, lr)
         if runtime is not None and runtime >= 0:
             if task.name is not None:
-                self._stats_for(task.name).runtimes.append(runtime)
+                self._stats_for(task.name).add_runtime(runtime)
             self._observe_runtime(task, hostname, runtime)
         kind = checks.check_kind(task.name)
         if kind is not None and not task.result_is_full:

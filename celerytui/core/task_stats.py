@@ -21,19 +21,33 @@ WORKER_SERIES_SECONDS = 120
 
 
 class TaskStats:
-    """Per task name: tasks in memory by state, and a sliding window of runtimes."""
+    """Per task name: tasks in memory by state, and a sliding window of runtimes.
 
-    __slots__ = ("counts", "name", "runtimes")
+    The sorted window is cached until the next runtime arrives, so a table reading p50, p95
+    and max of every name on each refresh sorts each window at most once.
+    """
+
+    __slots__ = ("_sorted", "counts", "name", "runtimes")
 
     def __init__(self, name: str, window: int = RUNTIME_WINDOW) -> None:
         self.name = name
         self.counts: dict[str, int] = {}
         self.runtimes: deque[float] = deque(maxlen=window)
+        self._sorted: list[float] | None = None
+
+    def add_runtime(self, runtime: float) -> None:
+        self.runtimes.append(runtime)
+        self._sorted = None
+
+    def _ordered(self) -> list[float]:
+        if self._sorted is None or len(self._sorted) != len(self.runtimes):
+            self._sorted = sorted(self.runtimes)
+        return self._sorted
 
     def _quantile(self, q: float) -> float | None:
         if not self.runtimes:
             return None
-        return _nearest_rank(sorted(self.runtimes), q)
+        return _nearest_rank(self._ordered(), q)
 
     @property
     def p50(self) -> float | None:
@@ -45,7 +59,7 @@ class TaskStats:
 
     @property
     def max(self) -> float | None:
-        return max(self.runtimes) if self.runtimes else None
+        return self._ordered()[-1] if self.runtimes else None
 
     @property
     def total(self) -> int:
@@ -125,10 +139,7 @@ class SecondRing:
 
 def percentile_summary(stats: TaskStats) -> tuple[float | None, float | None, float | None]:
     """(p50, p95, max) sorting the window once — for tables showing all three."""
-    if not stats.runtimes:
-        return None, None, None
-    ordered = sorted(stats.runtimes)
-    return _nearest_rank(ordered, 0.5), _nearest_rank(ordered, 0.95), ordered[-1]
+    return stats.p50, stats.p95, stats.max
 
 
 def _nearest_rank(ordered: list[float], q: float) -> float:

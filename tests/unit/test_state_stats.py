@@ -42,6 +42,10 @@ def test_runtime_window_keeps_only_the_newest_thousand():
     state.apply(events)
     stats = state.task_stats()["proj.x"]
     assert len(stats.runtimes) == 1_000 and stats.max == 1.0
+    assert stats.p95 == 1.0  # cached sorted window ...
+    state.apply([e for i in range(100) for e in (
+        received(f"s{i}", T0, name="proj.x"), succeeded(f"s{i}", T0 + 1, runtime=9.0))])
+    assert (stats.p50, stats.p95, stats.max) == (1.0, 9.0, 9.0)  # ... refreshed by new runs
 
 
 def test_counts_per_name_follow_state_changes_and_eviction():
