@@ -219,3 +219,28 @@ def test_workers_that_never_come_up_fail_naming_the_log():
     demo_dir = re.search(r"logs in (\S+?)\)", err).group(1)
     assert not Path(demo_dir).exists()
     assert demo_processes(demo_dir) == []
+
+
+CRASHING_TUI = """
+import celerytui.app
+def crash_on_mount(self):
+    raise RuntimeError("injected TUI crash")
+celerytui.app.CeleryTUI.on_mount = crash_on_mount
+from celerytui.cli import main
+main(["demo"])
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_crashing_tui_still_stops_everything():
+    """The TUI (Textual, no terminal here) dies in on_mount; the demo cleans up anyway."""
+    proc = subprocess.run([sys.executable, "-c", CRASHING_TUI], cwd=ROOT, env=demo_env(),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=50)
+    err = proc.stderr
+    assert proc.returncode != 0
+    assert "injected TUI crash" in err + proc.stdout  # Textual's own crash report
+    ready = re.search(READY, err)
+    assert ready, err[-2000:]
+    assert "stopped every process it started" in err
+    port, demo_dir, pids = int(ready.group(1)), ready.group(2), parse_pids(ready.group(3))
+    assert_cleaned_up(demo_dir, pids, port)
