@@ -221,16 +221,29 @@ class ResultWatcher:
                 self._resync(client)
             message = pubsub.get_message(timeout=POLL_INTERVAL)
             batch: list[dict] = []
+            keys: list[bytes] = []
             while message is not None:
                 if message.get("type") in ("pmessage", "message"):
                     meta = self._decode(message["data"])
                     if meta is not None:
                         batch.append(meta)
+                        keys.append(message["channel"])
                 if len(batch) >= 1000:
                     break
                 message = pubsub.get_message(timeout=0)
             if batch:
-                self._queue(batch)
+                self._queue(self._own_database_only(client, batch, keys))
+
+    @staticmethod
+    def _own_database_only(client, batch: list[dict], keys: list[bytes]) -> list[dict]:
+        """Redis pub/sub ignores database numbers: a result published by another app on the
+        same server (another db) reaches us too. The backend SETs the key before it
+        PUBLISHes, so keeping the metas whose key exists in our database drops the others,
+        for one round trip per batch."""
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.exists(key)
+        return [meta for meta, found in zip(batch, pipe.execute(), strict=True) if found]
 
     def _resync(self, client) -> None:
         ids: list[str] = []

@@ -92,6 +92,25 @@ def test_the_backends_global_keyprefix_is_honoured(cluster):
         app.close()
 
 
+def test_results_stored_in_another_database_are_not_ours(cluster, redis_target):
+    """Pub/sub spans databases; the watcher keeps only results stored in its own."""
+    (other_db,) = redis_target.fresh_dbs(1)
+    other = make_celery_app(load_settings(broker_url=cluster.broker,
+                                          result_backend=redis_target.url(other_db)))
+    watcher = ResultWatcher(cluster.app)
+    watcher.start()
+    try:
+        wait_for(lambda: watcher.status.connected, 10, what="watcher subscribed")
+        other.backend.store_result("elsewhere-1", {"other": True}, "SUCCESS")
+        cluster.app.backend.store_result("ours-1", {"ours": True}, "SUCCESS")
+        seen: list[dict] = []
+        wait_for(lambda: metas_for(watcher, "ours-1", seen), 10, what="our own result")
+        assert [m["task_id"] for m in seen] == ["ours-1"]
+    finally:
+        watcher.stop()
+        other.close()
+
+
 def test_a_full_hand_off_drops_and_counts_instead_of_blocking(cluster):
     watcher = ResultWatcher(cluster.app, max_pending=2)
     watcher.start()
