@@ -164,6 +164,7 @@ class RedisEventLane:
         self.decoder = EventDecoder({conf.event_serializer or "json", "json"})
         self.raw_limit = RAW_LIMIT
         self.use_relay = USE_RELAY
+        self._relay: RedisRelay | None = None
         self.messages = 0  # decoded so far, and their events: the average sizes a drop
         self.events_decoded = 0
         self.max_backlog = 0  # most bytes ever waiting undecoded (the benchmark prints it)
@@ -194,7 +195,8 @@ class RedisEventLane:
             reader = hiredis.Reader()
             self._await_subscribed(sock, reader)
             if self.use_relay and RedisRelay.possible(sock):
-                relay = RedisRelay(sock, self.raw_limit)
+                # the relay stops reading at twice our limit: by then we drop, and it drains
+                relay = self._relay = RedisRelay(sock, 2 * self.raw_limit)
                 sock = relay.sock
             stream.connected()
             stream.broadcast_wakeup(kconn)
@@ -242,6 +244,8 @@ class RedisEventLane:
             ahead = min(DECODE_AHEAD, stream.max_pending)
             while not stream.stopping:
                 backlog = self._bytes_in - self._bytes_out
+                if self._relay is not None:
+                    backlog += self._relay.backlog()
                 pending = stream.pending
                 if ahead <= pending < stream.max_pending and backlog <= self.raw_limit:
                     # the consumer has plenty to do: decoding more now would only take the GIL
@@ -329,14 +333,14 @@ class RedisEventLane:
 # the consumer (ClusterState.apply); under a flood, a pump thread waiting for that GIL let
 # Redis's output buffer reach its 32 MB limit. The relay never waits for our GIL.
 RELAY_SOURCE = """
-import collections, os, select, sys
-src, dst, limit = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-os.set_blocking(src, False)
-os.set_blocking(dst, False)
-queue, size, eof = collections.deque(), 0, False
+import collections, os, select, sys, time
+src, dst, ctl, limit = (int(a) for a in sys.argv[1:5])
+for fd in (src, dst, ctl):
+    os.set_blocking(fd, False)
+queue, size, eof, told, told_at = collections.deque(), 0, False, 0, 0.0
 while not (eof and not queue):
     rl = [dst] + ([src] if not eof and size < limit else [])
-    r, w, _ = select.select(rl, [dst] if queue else [], [], 5.0)
+    r, w, _ = select.select(rl, [dst] if queue else [], [], 1.0)
     if src in r:
         while size < limit:
             try:
@@ -370,35 +374,62 @@ while not (eof and not queue):
             queue[0] = queue[0][n:]
             break
         queue.popleft()
+    now = time.monotonic()
+    if size != told and now - told_at > 0.02:
+        try:
+            os.write(ctl, b"%d\\n" % size)
+            told, told_at = size, now
+        except OSError:
+            pass
 """
 
 
 class RedisRelay:
-    """Hands the subscribed socket to the relay process; we read its end of a socketpair."""
+    """Hands the subscribed socket to the relay process; we read its end of a socketpair, and
+    a second socketpair tells us how many bytes the relay holds (its backlog)."""
 
     def __init__(self, redis_sock: socket.socket, limit: int) -> None:
         self.sock, theirs = socket.socketpair()
+        self.ctl, their_ctl = socket.socketpair()
+        self._backlog = 0
         try:
-            fds = (redis_sock.fileno(), theirs.fileno())
+            fds = (redis_sock.fileno(), theirs.fileno(), their_ctl.fileno())
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", RELAY_SOURCE, str(fds[0]), str(fds[1]),
-                 str(limit)], pass_fds=fds, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+                [sys.executable, "-I", "-S", "-c", RELAY_SOURCE, *map(str, fds), str(limit)],
+                pass_fds=fds, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, close_fds=True)
         except Exception:
             self.sock.close()
+            self.ctl.close()
             raise
         finally:
             theirs.close()
+            their_ctl.close()
         self.sock.setblocking(False)
+        self.ctl.setblocking(False)
 
     @staticmethod
     def possible(redis_sock: Any) -> bool:
         """A plain socket (TLS state cannot move to another process) on a POSIX system."""
         return os.name == "posix" and type(redis_sock) is socket.socket
 
+    def backlog(self) -> int:
+        """Bytes the relay holds for us, as it last said (it reports every 20 ms at most)."""
+        try:
+            report = self.ctl.recv(1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return self._backlog
+        except OSError:
+            return self._backlog
+        lines = report.split(b"\n")
+        if len(lines) >= 2 and lines[-2].isdigit():
+            self._backlog = int(lines[-2])
+        return self._backlog
+
     def close(self) -> None:
-        """Close our end (the relay exits on it) and reap the process."""
+        """Close our ends (the relay exits on it) and reap the process."""
         _quietly(self.sock.close)
+        _quietly(self.ctl.close)
         try:
             self.proc.wait(1.0)
         except subprocess.TimeoutExpired:
