@@ -31,12 +31,15 @@ How a screen gets its data (read this before writing a screen):
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import importlib
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -53,6 +56,7 @@ from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.header_bar import HeaderBar, HeaderInfo
 
 PUMP_INTERVAL = 0.1
+GC_FREEZE_INTERVAL = 1.0
 # mode name -> (key, title, "module:Class")
 MODE_SCREENS: dict[str, tuple[str, str, str]] = {
     "dashboard": ("1", "Dashboard", "celerytui.screens.dashboard:DashboardScreen"),
@@ -135,7 +139,10 @@ class CeleryTUI(App):
         self._fired: dict[str, str] = {}  # task id -> label, until its result is shown
         self._stopping = threading.Event()
         self._monitor_started = False
+        self._redraw_failed = False
+        self.ticks = 0  # pump rounds handed to the UI (tests wait on it)
         self._tz = _timezone(settings.timezone)
+        self._chrome_cache: WeakKeyDictionary[Screen, tuple] = WeakKeyDictionary()
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:
@@ -172,8 +179,14 @@ class CeleryTUI(App):
             except Exception as exc:
                 self.call_from_thread(self.notify, f"monitor failed to start: {_one_line(exc)}",
                                       severity="error")
+        frozen_at = 0.0
         while not (worker.is_cancelled or self._stopping.is_set()):
             began = time.monotonic()
+            if began - frozen_at >= GC_FREEZE_INTERVAL:
+                # 100k tasks make a full GC pass take ~0.4 s, which freezes the UI: move what
+                # survived so far out of the collector's scans (refcounting still frees it)
+                gc.freeze()
+                frozen_at = began
             changes: Changes | None
             try:
                 with self.monitor.lock:
@@ -187,10 +200,18 @@ class CeleryTUI(App):
                 self.call_from_thread(self._on_pumped, changes)
             except RuntimeError:  # the app is shutting down
                 break
+            except Exception as exc:  # a screen's bug must not stop live updates
+                self.log.error(f"redraw failed: {exc!r}")
+                if not self._redraw_failed:
+                    self._redraw_failed = True
+                    with contextlib.suppress(Exception):
+                        self.call_from_thread(self.notify, f"redraw failed: {_one_line(exc)}",
+                                              severity="error")
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
 
     def _on_pumped(self, changes: Changes) -> None:
         """UI thread, pump parked: account the changes, draw if we may."""
+        self.ticks += 1
         self._notify_finished(changes)
         if self.paused:
             self.paused_new += len(changes.new_tasks)
@@ -227,13 +248,22 @@ class CeleryTUI(App):
                           paused_new=self.paused_new, read_only=self.is_read_only,
                           screen_title=title if isinstance(title, str) else "")
 
+    def _chrome(self, screen: Screen) -> tuple[list[HeaderBar], list[AlertBanner]]:
+        """The screen's headers and banners, found once (a DOM query per tick costs ms)."""
+        found = self._chrome_cache.get(screen)
+        if found is None:
+            found = (list(screen.query(HeaderBar)), list(screen.query(AlertBanner)))
+            if found[0] or found[1]:
+                self._chrome_cache[screen] = found
+        return found
+
     def _refresh_header(self) -> None:
         info = self.header_info()
-        for header in self.screen.query(HeaderBar):
+        for header in self._chrome(self.screen)[0]:
             header.show(info)
 
     def _refresh_banners(self) -> None:
-        banners = list(self.screen.query(AlertBanner))
+        banners = self._chrome(self.screen)[1]
         if not banners:
             return
         alerts = self.monitor.alerts.active()

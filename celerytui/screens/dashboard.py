@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual import on
@@ -14,9 +15,12 @@ from celerytui.screens import ClusterScreen
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.checks_panel import ChecksPanel
 from celerytui.widgets.header_bar import HeaderBar
-from celerytui.widgets.task_tail import TaskTail
+from celerytui.widgets.task_tail import TAIL_ROWS, TaskTail
 from celerytui.widgets.throughput import Throughput
 from celerytui.widgets.worker_grid import WorkerGrid
+
+TAIL_CALM = 20  # changed + new tasks per tick that the tail applies at once
+TAIL_INTERVAL = 0.3  # seconds between tail redraws when more arrive
 
 
 class DashboardScreen(ClusterScreen):
@@ -27,6 +31,12 @@ class DashboardScreen(ClusterScreen):
     def __init__(self) -> None:
         super().__init__()
         self._second = -1
+        self._tail_pending = Changes()
+        self._tail_drawn = 0.0
+        self._workers = WorkerGrid()
+        self._checks = ChecksPanel()
+        self._throughput = Throughput()
+        self._tail = TaskTail()
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -34,16 +44,16 @@ class DashboardScreen(ClusterScreen):
         with Horizontal(id="dash-top"):
             with Vertical(id="workers-box", classes="box") as box:
                 box.border_title = "Workers"
-                yield WorkerGrid()
+                yield self._workers
             with Vertical(id="checks-box", classes="box") as box:
                 box.border_title = "Checks"
-                yield ChecksPanel()
+                yield self._checks
         with Vertical(id="throughput-box", classes="box") as box:
             box.border_title = "Throughput"
-            yield Throughput()
+            yield self._throughput
         with Vertical(id="tail-box", classes="box") as box:
             box.border_title = "Newest tasks"
-            yield TaskTail()
+            yield self._tail
         yield Footer()
 
     def on_resize(self) -> None:
@@ -57,26 +67,44 @@ class DashboardScreen(ClusterScreen):
         second = int(now)
         new_second = second != self._second
         self._second = second
-        self.query_one(WorkerGrid).show(
+        self._workers.show(
             state.workers, lambda host: state.worker_series(host, 60), now,
             None if changes is None else changes.workers)
-        if changes is None or changes.checks or new_second:
+        if changes is None or changes.checks or new_second or self._checks.stale:
             settings = app.settings
-            self.query_one(ChecksPanel).show(
+            self._checks.show(
                 state.http_checks, state.disk_checks, settings.http_targets,
                 [h.name for h in settings.disk_hosts], now,
                 settings.thresholds.disk_percent)
-        if changes is None or new_second:
-            throughput = self.query_one(Throughput)
-            self.query_one(Throughput).show(state.throughput(throughput.width_wanted() + 1))
+        if changes is None or new_second or self._throughput.stale:
+            throughput = self._throughput
+            throughput.show(state.throughput(throughput.width_wanted() + 1))
+        self._refresh_tail(state, changes)
+
+    def _refresh_tail(self, state: Any, changes: Changes | None) -> None:
+        """The tail at every tick while calm; at most TAIL_INTERVAL apart in a flood."""
+        tail = self._tail
         if changes is None:
-            self.query_one(TaskTail).show(state.tasks, None, (), (), app.format_time)
-        elif changes.tasks or changes.removed_tasks:
-            self.query_one(TaskTail).show(state.tasks, changes.tasks, changes.new_tasks,
-                                          changes.removed_tasks, app.format_time)
+            self._tail_pending = Changes()
+            self._tail_drawn = time.monotonic()
+            tail.show(state.tasks, None, (), (), self.app.format_time)
+            return
+        pending = self._tail_pending
+        pending.tasks |= changes.tasks
+        pending.new_tasks.extend(changes.new_tasks)
+        pending.removed_tasks |= changes.removed_tasks
+        if not (pending.tasks or pending.removed_tasks):
+            return
+        calm = len(pending.new_tasks) + len(pending.tasks) <= TAIL_CALM
+        if not calm and time.monotonic() - self._tail_drawn < TAIL_INTERVAL:
+            return
+        self._tail_pending = Changes()
+        self._tail_drawn = time.monotonic()
+        tail.show(state.tasks, pending.tasks, pending.new_tasks[-TAIL_ROWS:],
+                  pending.removed_tasks, self.app.format_time)
 
     def selected_task(self) -> str | None:
-        return self.query_one(TaskTail).selected_uuid()
+        return self._tail.selected_uuid()
 
     @on(DataTable.RowSelected)
     def _open_task(self, event: DataTable.RowSelected) -> None:

@@ -29,7 +29,7 @@ def http_line(check: HttpCheck, now: float, width: int) -> Content:
     status = ("▲ UP  ", "bold $success") if up else ("▼ DOWN", "bold $error")
     rt = f"{check.response_time * 1000:.0f}ms" if check.response_time is not None else "-"
     history = [rt_ * 1000 if (ok and rt_) else 0 for _t, ok, rt_ in check.history]
-    spark_w = min(20, width - 60) if width >= 64 else 0
+    spark_w = min(20, width - 40) if width >= 50 else 0
     tail = Content(f" {short_age(now - check.checked_at)}") if check.checked_at else Content("")
     if not up:
         detail = literal_content(check.error or (f"HTTP {check.status_code}"
@@ -73,6 +73,10 @@ class ChecksPanel(Widget):
         super().__init__(**kwargs)
         self._lines: list[Content] = [Content("no checks yet (h: HTTP check, d: disk check)")]
         self._plain: tuple[str, ...] = ()
+        self.stale = True  # the width changed: the next tick must redraw
+
+    def on_resize(self) -> None:
+        self.stale = True
 
     def show(self, http: Mapping[str, HttpCheck], disks: Mapping[str, DiskCheck],
              configured_urls: Iterable[str], configured_hosts: Iterable[str], now: float,
@@ -90,6 +94,7 @@ class ChecksPanel(Widget):
         lines.extend(Content.assemble(("· ", "dim"), literal_content(host, max_len=20),
                                       ("  not checked", "dim"))
                      for host in configured_hosts if host not in disks)
+        self.stale = False
         plain = tuple(line.plain for line in lines)
         if plain != self._plain:
             self._plain = plain

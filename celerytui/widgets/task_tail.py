@@ -16,7 +16,8 @@ from textual.widgets.data_table import RowDoesNotExist
 from celerytui.core.model import Task
 from celerytui.text_safety import literal
 
-TAIL_ROWS = 200
+TAIL_ROWS = 100
+REBUILD_AT = TAIL_ROWS // 4  # this many new rows in one go: rebuild, not remove one by one
 COLUMNS = ("time", "state", "task", "id", "worker", "args")
 STATE_COLOUR = {"SUCCESS": "success", "FAILURE": "error", "RETRY": "warning",
                 "REVOKED": "warning", "REJECTED": "error", "STARTED": "accent",
@@ -95,12 +96,19 @@ class TaskTail(DataTable):
              fmt_time: Callable[[float | None], str]) -> None:
         """Apply a tick: ``changed`` None rebuilds from the newest tasks."""
         at_end = self.cursor_row >= self.row_count - 1
+        selected = None if at_end else self.selected_uuid()
         if changed is None:
             self._rebuild(tasks, fmt_time)
         else:
             self._apply(tasks, set(changed), list(new), removed, fmt_time)
-        if self.follow and at_end and self.row_count:
+        if not self.row_count:
+            return
+        if self.follow and at_end:
             self.move_cursor(row=self.row_count - 1, animate=False)
+        elif selected is not None and selected in self._rows:
+            row = self.get_row_index(selected)
+            if row != self.cursor_row:
+                self.move_cursor(row=row, animate=False, scroll=False)
 
     def _rebuild(self, tasks: Mapping[str, Task], fmt_time) -> None:
         newest: list[Task] = []
@@ -116,6 +124,10 @@ class TaskTail(DataTable):
             self.add_row(*self._cells(values), key=task.uuid)
 
     def _apply(self, tasks, changed: set[str], new: list[str], removed, fmt_time) -> None:
+        if len(new) >= REBUILD_AT:
+            # a flood: DataTable.remove_row is O(rows), so drop the whole window at once
+            self._rebuild(tasks, fmt_time)
+            return
         for uuid in removed:
             self._drop(uuid)
         for uuid in new[-TAIL_ROWS:]:

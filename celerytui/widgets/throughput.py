@@ -23,6 +23,10 @@ class Throughput(Widget):
         super().__init__(**kwargs)
         self._lines: list[Content] = []
         self._plain: tuple[str, ...] = ()
+        self.stale = True  # the width changed: the next tick must redraw
+
+    def on_resize(self) -> None:
+        self.stale = True
 
     def width_wanted(self) -> int:
         return max(10, (self.size.width or 80) - 24)
@@ -39,6 +43,7 @@ class Throughput(Widget):
                 (label, f"bold {style}"), " ", (sparkline(full, width), style),
                 f" {last:>4}/s {total:>5}/min",
             ))
+        self.stale = False
         plain = tuple(line.plain for line in lines)
         if plain != self._plain:
             self._plain = plain

@@ -1,18 +1,28 @@
-"""The dashboard's workers: one pane each, compact (a line each) when they do not fit."""
+"""The dashboard's workers: a block of lines per worker (three, or one when they do not fit),
+in one scrolling widget that renders only the visible lines.
+
+Two hundred workers as two hundred widgets made every layout pass cost tens of milliseconds;
+as lines in one ScrollView they cost nothing until they are on screen.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
 
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from rich.segment import Segment
+from textual.content import Content
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from celerytui.core.model import WORKER_LOST, WORKER_OFFLINE, Worker
-from celerytui.widgets.worker_pane import WorkerPane
+from celerytui.widgets.worker_pane import worker_lines
 
 FULL_PANE_HEIGHT = 3
 STATUS_RANK = {WORKER_LOST: 0, WORKER_OFFLINE: 2}
+EMPTY = Content.styled("no workers seen yet", "$text-muted")
+BLANK = Content(" ")
 
 
 def natural_key(hostname: str) -> list:
@@ -20,56 +30,61 @@ def natural_key(hostname: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", hostname)]
 
 
-class WorkerGrid(VerticalScroll):
-    """Keyed panes: panes are added and removed as workers come and go, never rebuilt."""
+class WorkerGrid(ScrollView, can_focus=True):
+    """Every worker's pane as lines; lost workers first, then by name."""
 
     DEFAULT_CSS = """
-    WorkerGrid { height: 1fr; }
-    WorkerGrid > .empty { color: $text-muted; }
+    WorkerGrid { height: 1fr; background: $background; overflow-x: hidden; }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._panes: dict[str, WorkerPane] = {}
+        self._blocks: dict[str, list[Content]] = {}  # hostname -> its pane's lines
         self._order: list[str] = []
-        self._empty: Static | None = None
+        self._lines: list[Content] = []
         self._second = -1
         self._compact = False
-
-    def on_mount(self) -> None:
-        self._empty = Static("no workers seen yet", classes="empty")
-        self.mount(self._empty)
+        self._width = 0
 
     def show(self, workers: dict[str, Worker], series: Callable[[str], Sequence[int]],
              now: float, changed: set[str] | None) -> None:
-        """Sync panes with ``workers``; ``changed`` None repaints all (ages move anyway)."""
-        order = sorted(workers, key=lambda h: (STATUS_RANK.get(workers[h].status, 1),
-                                               natural_key(h)))
-        gone = [h for h in self._panes if h not in workers]
-        for hostname in gone:
-            self._panes.pop(hostname).remove()
-        new = [h for h in order if h not in self._panes]
-        if new:
-            panes = [WorkerPane(h) for h in new]
-            for pane in panes:
-                self._panes[pane.hostname] = pane
-            self.mount_all(panes)
-        if self._empty is not None:
-            self._empty.display = not workers
-        if order != self._order:
-            self._order = order
-            rank = {h: i for i, h in enumerate(order)}
-            self.sort_children(key=lambda w: rank.get(getattr(w, "hostname", None), -1))
+        """Sync with ``workers``; ``changed`` None repaints all (ages move once a second)."""
+        width = self.scrollable_content_region.width or self.size.width or 78
         height = self.size.height or 10
         compact = len(workers) * FULL_PANE_HEIGHT > height
+        order = sorted(workers, key=lambda h: (STATUS_RANK.get(workers[h].status, 1),
+                                               natural_key(h)))
         second = int(now)
-        if changed is None or new or second != self._second or compact != self._compact:
-            targets = order  # ages tick once a second: repaint every pane then
-        else:
-            targets = [h for h in changed if h in self._panes]
-        self._second, self._compact = second, compact
+        everything = (changed is None or second != self._second or compact != self._compact
+                      or width != self._width or order != self._order)
+        self._second, self._compact, self._width = second, compact, width
+        targets = order if everything else [h for h in changed if h in workers]
+        dirty = everything
         for hostname in targets:
-            self._panes[hostname].show(workers[hostname], series(hostname), now, compact)
+            lines = worker_lines(workers[hostname], series(hostname), now, width, compact)
+            old = self._blocks.get(hostname)
+            if old is None or [c.plain for c in old] != [c.plain for c in lines] or everything:
+                self._blocks[hostname] = lines
+                dirty = True
+        if not dirty:
+            return
+        for gone in set(self._blocks) - set(workers):
+            del self._blocks[gone]
+        self._order = order
+        self._lines = [line for h in order for line in self._blocks[h]] or [EMPTY]
+        self.virtual_size = Size(1, len(self._lines))  # lines are cut to width: no x scroll
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        line = self._lines[index] if index < len(self._lines) else BLANK
+        base = self.visual_style
+        parse = self.app.stylesheet.parse_style
+        segments = [Segment(text, style.rich_style if style else None)
+                    for text, style in line.render(base, end="", parse_style=parse)]
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
     def on_resize(self) -> None:
-        self._second = -1  # next show() repaints every pane at the new width
+        self._width = -1  # next show() rebuilds every line at the new width

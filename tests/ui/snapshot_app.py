@@ -14,10 +14,10 @@ def build(workers: int = 3, tasks: int = 40, **settings) -> CeleryTUI:
 
 
 async def until_drawn(pilot) -> None:
-    """Wait for the first full draw (the pump thread's first tick)."""
+    """Wait for a few pump ticks: the first full draw, and redraws after layout settled."""
     app = pilot.app
-    for _ in range(200):
-        if app._drawn_screen is not None:
+    for _ in range(300):
+        if app._drawn_screen is not None and app.ticks >= 4:
             break
         await pilot.pause(0.02)
     await pilot.pause()
