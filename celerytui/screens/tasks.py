@@ -14,7 +14,7 @@ from celerytui.core.filters import FilterError
 from celerytui.core.model import Changes
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
-from celerytui.text_safety import literal
+from celerytui.text_safety import literal_content
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.header_bar import HeaderBar
 from celerytui.widgets.task_table import COLUMNS, TaskTable
@@ -79,9 +79,9 @@ class TasksScreen(TaskActions, LiveScreen):
             parts.append(f"of {table.matching} matching {self.filter_text}")
         parts.append(f"· sort {HEADINGS[table.sort_column]} {arrow}")
         parts.append("· follow on" if table.follow else "· follow off")
-        text = literal(" ".join(parts))
+        text = literal_content(" ".join(parts))
         if self.filter_error:
-            text = literal(self.filter_error, style="bold red")
+            text = literal_content(self.filter_error, style="bold $error")
         self.query_one("#tasks-status", Static).update(text)
 
     # -- filter ----------------------------------------------------------------------------

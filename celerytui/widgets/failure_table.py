@@ -17,7 +17,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from celerytui.core.model import Task
 from celerytui.text_safety import literal
 from celerytui.widgets.task_table import SortCell
-from celerytui.widgets.task_tail import short_name
+from celerytui.widgets.task_tail import STATE_COLOUR, short_name
 
 COLUMNS = (("time", "Time"), ("state", "State"), ("name", "Task"), ("worker", "Worker"),
            ("exception", "Exception"), ("where", "Last traceback line"))
@@ -46,6 +46,7 @@ class FailureTable(DataTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", **kwargs)
         self._rows: dict[str, tuple[str, ...]] = {}
+        self._colours: dict[str, str] = {}
 
     def on_mount(self) -> None:
         for key, heading in COLUMNS:
@@ -59,8 +60,8 @@ class FailureTable(DataTable):
         width = max(60, self.size.width or 80) - 2
         free = width - 2 * self.cell_padding * len(COLUMNS) - sum(FIXED.values())
         name_w = max(10, free * 4 // 15)
-        worker_w = max(8, free * 3 // 15)
-        exc_w = max(10, free * 4 // 15)
+        worker_w = max(8, free * 2 // 15)
+        exc_w = max(10, free * 5 // 15)
         widths = {**FIXED, "name": name_w, "worker": worker_w, "exception": exc_w,
                   "where": max(8, free - name_w - worker_w - exc_w)}
         for key, column in self.columns.items():
@@ -73,9 +74,16 @@ class FailureTable(DataTable):
         return (fmt_time(failure_time(task)), task.state, short_name(task.name),
                 task.worker or "", task.exception or "", last_traceback_line(task.traceback))
 
+    def _style_for(self, state: str) -> str:
+        """The theme's colour for a state ($error for FAILURE, $warning for RETRY)."""
+        if not self._colours:
+            variables = self.app.get_css_variables()
+            self._colours = {k: variables.get(v, "") for k, v in STATE_COLOUR.items()}
+        return self._colours.get(state, "")
+
     def _cells(self, task: Task, values: tuple[str, ...]) -> list[Text]:
         cells = [literal(v, max_len=300) for v in values]
-        cells[1].stylize("bold red" if values[1] == "FAILURE" else "yellow")
+        cells[1].stylize(self._style_for(values[1]))
         time_cell = SortCell(cells[0].plain, no_wrap=True, end="")
         time_cell.sort_value = (failure_time(task), task.seq)
         cells[0] = time_cell
