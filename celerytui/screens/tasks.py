@@ -110,7 +110,7 @@ class TasksScreen(TaskActions, LiveScreen):
         expr = expr.strip()
         monitor = self.app.monitor
         try:
-            with monitor.lock:
+            with monitor.lock, self.app.batch_update():
                 self.table.set_filter(expr, monitor.state.tasks, self.app.format_time)
         except FilterError as exc:
             self.filter_error = f"filter error: {exc}"
