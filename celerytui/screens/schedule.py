@@ -143,10 +143,13 @@ class ScheduleScreen(LiveScreen):
                           "beat schedule.")
             return
         if not rows:
-            status.update(literal(f"The app {app.main or '?'} has no beat_schedule entries."))
+            owner = self.app.settings.app or "celerytui.tasks"
+            status.update(literal(f"{owner} has no beat_schedule entries (celerytui.tasks "
+                                  "schedules its http_targets and disk_hosts; -A for yours)."))
             return
-        status.update(literal(f"{len(rows)} beat entries of {app.main or 'the app'} · next "
-                              f"runs in {self.app.settings.timezone or 'local time'}"))
+        owner = self.app.settings.app or "celerytui.tasks (-A for yours)"
+        status.update(literal(f"{len(rows)} beat entries of {owner} · times in "
+                              f"{self.app.settings.timezone or 'local time'}"))
         for name, task, schedule, args, when in rows:
             shown = "?" if when is None else \
                 f"{self.app.format_time(when)} (in {short_age(when - now)})"
