@@ -107,7 +107,7 @@ class EventStream:
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
-                log.warning("event receiver did not stop within %.1fs", timeout)
+                log.debug("event receiver did not stop within %.1fs", timeout)
             else:
                 self._thread = None
         with self._status_lock:

@@ -63,7 +63,7 @@ def open_stream():
 
 
 def receiver_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "celerytui-events"]
+    return [t for t in threading.enumerate() if t.name.startswith("celerytui-events")]
 
 
 @pytest.mark.parametrize("fast", LANES)
@@ -307,3 +307,26 @@ def test_the_relay_process_goes_away_with_the_stream(celery_app, open_stream):
     assert len(relay_processes()) == 1
     stream.stop()
     assert relay_processes() == []
+
+
+def test_stop_is_prompt_in_the_middle_of_a_flood(redis_urls, celery_app, open_stream):
+    import redis
+
+    stream = open_stream(celery_app)
+    wait_for(lambda: stream.status.connected, 10, what="stream connected")
+    broker = redis_urls[0]
+    client = redis.Redis.from_url(broker)
+    channel = f"/{broker.rsplit('/', 1)[1]}.celeryev/task.multi"
+    batch = [{"type": "task-started", "uuid": f"t{i}", "hostname": "flood@x", "clock": i,
+              "timestamp": 1.0, "utcoffset": 0} for i in range(24)]
+    payload = envelope(json.dumps(batch).encode())
+    pipe = client.pipeline(transaction=False)
+    for _ in range(4000):
+        pipe.publish(channel, payload)
+    pipe.execute()
+    wait_for(lambda: stream.status.events_received > 0, 10, what="the flood to arrive")
+    started = time.monotonic()
+    stream.stop()
+    assert time.monotonic() - started < 2.0
+    assert not receiver_threads() and relay_processes() == []
+    client.close()
