@@ -35,7 +35,9 @@ def test_events_from_a_real_worker_over_rabbitmq(amqp_app, redis_urls, start_wor
     worker = start_worker(f"amqp-{tag}", wait=False, queues=queue,
                           urls=(AMQP_URL, redis_urls[1]))
     worker.wait_ready(amqp_app)
-    stream = EventStream(amqp_app)  # fast_redis is asked for, but this broker is not Redis
+    # fast_redis is asked for, but this broker is not Redis. read_only: the vhost is shared, and
+    # enable_events would reach other sessions' workers (ours runs with -E anyway)
+    stream = EventStream(amqp_app, read_only=True)
     assert stream.lane == "kombu"
     stream.start()
     seen: list[dict] = []
