@@ -34,6 +34,7 @@ import ast
 import contextlib
 import gc
 import importlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -422,7 +423,10 @@ class CeleryTUI(App):
             if task is None or not task.ready:
                 continue
             label = self._fired.pop(task_id)
-            outcome = task.result_full if task.result_is_full else (task.exception or task.result)
+            if task.result_is_full:
+                outcome = json.dumps(task.result_full, default=str)
+            else:
+                outcome = task.exception or task.result
             text = escape_controls(outcome)
             if len(text) > 200:
                 text = text[:199] + "…"

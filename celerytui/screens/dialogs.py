@@ -24,7 +24,7 @@ Validator = Callable[[dict[str, str]], str | None]
 
 
 class PromptDialog(ModalScreen[dict[str, str] | None]):
-    """A few labelled inputs; enter on the last one (or OK) submits, esc cancels."""
+    """A few labelled inputs; enter (or OK) submits, tab moves between fields, esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
@@ -54,12 +54,8 @@ class PromptDialog(ModalScreen[dict[str, str] | None]):
         self.query_one(".dialog-error", Static).update(literal(message))
 
     @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        if event.input is inputs[-1]:
-            self._submit()
-        else:
-            inputs[inputs.index(event.input) + 1].focus()
+    def _submitted(self) -> None:
+        self._submit()  # enter in any field sends (tab moves between fields)
 
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
@@ -134,6 +130,7 @@ class TaskPickerDialog(ModalScreen[dict[str, Any] | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "name":
+            self._complete_name()
             self.query_one("#args", Input).focus()
         elif event.input.id == "args":
             self.query_one("#kwargs", Input).focus()
@@ -148,7 +145,19 @@ class TaskPickerDialog(ModalScreen[dict[str, Any] | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def _complete_name(self) -> None:
+        """A partial name takes the highlighted (or first) matching task's full name."""
+        name_input = self.query_one("#name", Input)
+        if name_input.value.strip() in self._names:
+            return
+        options = self.query_one("#names", OptionList)
+        if not options.option_count:
+            return
+        index = options.highlighted if options.highlighted is not None else 0
+        name_input.value = options.get_option_at_index(index).id or name_input.value
+
     def _submit(self) -> None:
+        self._complete_name()
         name = self.query_one("#name", Input).value.strip()
         error = self.query_one(".dialog-error", Static)
         if not name:

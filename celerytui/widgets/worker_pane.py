@@ -40,16 +40,27 @@ def worker_lines(worker: Worker, series: Sequence[int], now: float, width: int,
         return [Content.assemble(head, (sparkline(series, min(20, room)), "$accent"), rate_text)]
     line1 = Content.assemble(
         (f"{mark} ", style),
-        literal_content(worker.hostname, style="bold", max_len=max(12, width - 40)),
+        literal_content(worker.hostname, style="bold", max_len=max(12, width - 24)),
         (f"  {worker.status}", style),
-        f"  hb {hb} ago  load {load}",
+        f"  hb {hb} ago",
     )
-    line2 = Content.assemble(
-        f"  active {worker.active}  processed {worker.processed}  pool {pool}  queues ",
-        literal_content(queues, max_len=max(8, width - 50)),
-    )
-    spark_width = max(8, min(60, width - 12))
-    line3 = Content.assemble("  ", (sparkline(series, spark_width), "$accent"), f" {rate}/s")
+    line2 = Content(f"  active {worker.active}  processed {worker.processed}  pool {pool}")
+    one_minute = f"{worker.loadavg[0]:.2f}" if worker.loadavg else "-"
+    line3_load = ""
+    for load_text in (f"  load {load}", f"  load {one_minute}"):
+        if len(line1.plain) + len(load_text) <= width:
+            line1 = Content.assemble(line1, load_text)
+            break
+        if len(line2.plain) + len(load_text) <= width:
+            line2 = Content.assemble(line2, load_text)
+            break
+    else:
+        line3_load = f"load {one_minute}  "
+    rate_text = f" {rate}/s"
+    queue_part = literal_content(f"{line3_load}queues {queues}", max_len=max(10, width // 2))
+    spark_width = max(0, min(60, width - len(queue_part.plain) - len(rate_text) - 6))
+    line3 = Content.assemble("  ", queue_part, "  ", (sparkline(series, spark_width), "$accent"),
+                             rate_text)
     return [line1, line2, line3]
 
 

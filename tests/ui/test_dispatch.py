@@ -93,7 +93,7 @@ async def test_e_fires_send_email(ui_settings):
         await _connected(pilot, app)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
-        await pilot.press("enter", "enter")  # to -> content -> submit
+        await pilot.press("enter")  # both fields are prefilled
         line = await _fired_row_shows(pilot, app, ".send_email")
         assert "ops@example" in line  # the args column
 
