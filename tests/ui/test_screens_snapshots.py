@@ -46,6 +46,9 @@ class CannedInspect:
 
 def _app():
     monitor = build_monitor()
+    for i, worker in enumerate(monitor.state.workers.values()):  # as the poller fills them
+        worker.pool_size = 4
+        worker.queues = ["celery", "http", "disk"] if i % 2 else ["celery"]
     monitor.queue_depths = [QueueDepth("celery", 12, None, {0: 9, 3: 3}),
                             QueueDepth("disk", 0, None, {0: 0}),
                             QueueDepth("http", 2, None, {0: 2})]
