@@ -87,13 +87,17 @@ async def test_o_fires_the_order_chain_to_shipping(ui_settings):
             await _fired_row_shows(pilot, app, step)
 
 
-async def test_e_fires_send_email(ui_settings):
+async def test_e_fires_send_email_and_notifies_its_id_then_its_result(ui_settings):
     app = make_app(ui_settings())
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _connected(pilot, app)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
         await pilot.press("enter")  # both fields are prefilled
+        task = await wait_until(pilot, lambda: _task_named(app, ".send_email"), what="task")
+        await wait_until(pilot, lambda: task.uuid[:8] in screen_text(app), what="sent toast")
+        await wait_until(pilot, lambda: "Email to ops@example.com" in screen_text(app),
+                         what="the result in a notification")
         line = await _fired_row_shows(pilot, app, ".send_email")
         assert "ops@example" in line  # the args column
 
