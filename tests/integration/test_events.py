@@ -330,3 +330,28 @@ def test_stop_is_prompt_in_the_middle_of_a_flood(redis_urls, celery_app, open_st
     assert time.monotonic() - started < 2.0
     assert not receiver_threads() and relay_processes() == []
     client.close()
+
+
+@pytest.mark.parametrize("fast", LANES)
+def test_a_worker_started_later_is_switched_on_by_the_periodic_broadcast(
+        fast, celery_app, start_worker, open_stream):
+    stream = open_stream(celery_app, fast_redis=fast, enable_interval=1.0)
+    got = Collector(stream)
+    wait_for(lambda: stream.status.connected, 10, what="stream connected")
+    start_worker("late", events=False, app=QUIET_APP)  # after the broadcast on connect
+
+    def task_events_flow() -> bool:
+        result = celery_app.send_task("celerytui.tasks.validate_order", (9,))
+        result.get(timeout=15)
+        return wait_for_quietly(lambda: "task-succeeded" in got.types_for(result.id), 1.0)
+
+    wait_for(task_events_flow, 15, interval=0.1,
+             what="task events from a worker that missed the first enable_events")
+
+
+def wait_for_quietly(predicate, timeout: float) -> bool:
+    try:
+        wait_for(predicate, timeout)
+    except AssertionError:
+        return False
+    return True
