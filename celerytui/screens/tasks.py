@@ -74,9 +74,11 @@ class TasksScreen(TaskActions, LiveScreen):
     def _show_status(self) -> None:
         table = self.table
         arrow = "↓" if table.sort_reverse else "↑"
-        parts = [f"{table.row_count} shown"]
         if self.filter_text:
-            parts.append(f"of {table.matching} matching {self.filter_text}")
+            parts = [f"{table.row_count} shown of {table.matching:,} matching {self.filter_text}"]
+        else:
+            kept = len(self.app.monitor.state.tasks)
+            parts = [f"{table.row_count} newest of {kept:,} kept"]
         parts.append(f"· sort {HEADINGS[table.sort_column]} {arrow}")
         parts.append("· follow on" if table.follow else "· follow off")
         text = literal_content(" ".join(parts))
