@@ -23,6 +23,7 @@ from celerytui.text_safety import escape_controls
 from celerytui.widgets.task_tail import STATE_COLOUR, short_name
 
 WINDOW_ROWS = 500
+REBUILD_AFTER = 32  # rows to drop in one tick past which the window is rebuilt instead
 # key, heading, sort value of a Task
 COLUMNS: tuple[tuple[str, str, Callable[[Task], Any]], ...] = (
     ("time", "Time", lambda t: t.timestamp or t.date_done or 0.0),
@@ -155,11 +156,8 @@ class TaskTable(DataTable):
                     newest.append(task)
         self.matching = count
         selected, on_newest = self._selection()
-        self.clear()
-        self._rows.clear()
-        self._seq.clear()
-        for task in reversed(newest):
-            self._add(task, fmt_time)
+        newest.reverse()
+        self._fill(newest, fmt_time)
         self._resort(selected, on_newest)
 
     def cycle_sort(self) -> str:
@@ -239,24 +237,38 @@ class TaskTable(DataTable):
                     self.update_cell(uuid, key, self._cell(task, i, values[i]))
                     resort = resort or i == sort_index
         if fresh:
-            resort = self._admit(fresh, fmt_time) or resort
+            resort = self._admit(tasks, fresh, fmt_time) or resort
         if resort:
             self._resort(selected, on_newest)
 
-    def _admit(self, fresh: list[Task], fmt_time: FormatTime) -> bool:
+    def _admit(self, tasks: Mapping[str, Task], fresh: list[Task],
+               fmt_time: FormatTime) -> bool:
         """Add the newest of ``fresh`` so the table keeps the ``window`` newest matching rows;
         a burst larger than the window never adds rows only to drop them again."""
         self.matching += len(fresh)
         seqs = list(self._seq.values()) + [task.seq for task in fresh]
         threshold = heapq.nlargest(self.window, seqs)[-1] if len(seqs) > self.window else -1
-        for uuid in [u for u, seq in self._seq.items() if seq < threshold]:
+        stale = [u for u, seq in self._seq.items() if seq < threshold]
+        admitted = sorted((t for t in fresh if t.seq >= threshold), key=lambda t: t.seq)
+        if len(stale) > REBUILD_AFTER:
+            # DataTable.remove_row is O(rows) and moves the cursor each time (textual#5273):
+            # past a few dozen, rebuilding the window once is far cheaper than dropping rows
+            keep = [tasks[u] for u in self._seq if self._seq[u] >= threshold and u in tasks]
+            self._fill(keep + admitted, fmt_time)
+            return True
+        for uuid in stale:
             self._drop(uuid)
-        added = False
-        for task in sorted(fresh, key=lambda t: t.seq):
-            if task.seq >= threshold:
-                self._add(task, fmt_time)
-                added = True
-        return added
+        for task in admitted:
+            self._add(task, fmt_time)
+        return bool(admitted)
+
+    def _fill(self, rows: list[Task], fmt_time: FormatTime) -> None:
+        """Replace every row with ``rows`` (oldest first)."""
+        self.clear()
+        self._rows.clear()
+        self._seq.clear()
+        for task in rows:
+            self._add(task, fmt_time)
 
     def selected_uuid(self) -> str | None:
         if not self.row_count:
