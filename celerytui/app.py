@@ -24,17 +24,16 @@ How a screen gets its data (read this before writing a screen):
   ``monitor.controller.<method>(*args)`` in a thread worker, shows one-line errors as
   notifications, and calls ``on_done(result)`` back on the UI thread. Fire tasks with
   ``app.fire(method, *args, label=...)`` (notifies the id, then the result when it finishes);
-  re-run a task with ``app.rerun_task(uuid)``. Mutating actions a screen defines should be
-  named in ``MUTATING_ACTIONS`` style via ``app.is_read_only`` in the screen's check_action.
+  re-run a task with ``app.rerun_task(uuid)`` (these live in ``celerytui.screens.dispatch``).
+  A screen's own mutating actions: hide them in its check_action when ``app.is_read_only``
+  and call ``app.refuse_if_read_only(what)`` first thing in the action (palette path).
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import gc
 import importlib
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -51,7 +50,7 @@ from textual.worker import get_current_worker
 from celerytui.config import Settings, redact
 from celerytui.core.model import Changes
 from celerytui.screens import ClusterScreen, PlaceholderScreen
-from celerytui.text_safety import escape_controls
+from celerytui.screens.dispatch import DispatchActions, one_line
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.header_bar import HeaderBar, HeaderInfo
@@ -99,7 +98,7 @@ def _mode_factory(mode: str) -> Callable[[], Screen]:
     return build
 
 
-class CeleryTUI(App):
+class CeleryTUI(DispatchActions, App):
     """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks."""
 
     CSS_PATH = "styles.tcss"
@@ -178,7 +177,7 @@ class CeleryTUI(App):
                 self.monitor.start()
                 self._monitor_started = True
             except Exception as exc:
-                self.call_from_thread(self.notify, f"monitor failed to start: {_one_line(exc)}",
+                self.call_from_thread(self.notify, f"monitor failed to start: {one_line(exc)}",
                                       severity="error")
         frozen_at = 0.0
         while not (worker.is_cancelled or self._stopping.is_set()):
@@ -206,7 +205,7 @@ class CeleryTUI(App):
                 if not self._redraw_failed:
                     self._redraw_failed = True
                     with contextlib.suppress(Exception):
-                        self.call_from_thread(self.notify, f"redraw failed: {_one_line(exc)}",
+                        self.call_from_thread(self.notify, f"redraw failed: {one_line(exc)}",
                                               severity="error")
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
 
@@ -377,167 +376,6 @@ class CeleryTUI(App):
         self.push_screen(cls(key) if cls is not None
                          else PlaceholderScreen(f"{title} {key}", target.split(":")[0]))
 
-    # -- talking to the cluster ------------------------------------------------------------
-    def controller_call(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
-                        label: str | None = None, mutating: bool = True, **kwargs: Any) -> None:
-        """Run ``monitor.controller.<method>(*args, **kwargs)`` off the UI thread."""
-        what = label or method.replace("_", " ")
-        if mutating and self.refuse_if_read_only(what):
-            return
-        self._controller_worker(method, args, kwargs, on_done, what)
-
-    @work(thread=True, exclusive=False, exit_on_error=False, group="controller")
-    def _controller_worker(self, method: str, args: tuple, kwargs: dict,
-                           on_done: Callable[[Any], None] | None, what: str) -> None:
-        try:
-            result = getattr(self.monitor.controller, method)(*args, **kwargs)
-        except Exception as exc:  # ControlError, ReadOnlyError, broker errors: one line
-            self.call_from_thread(self.notify, f"{what} failed: {_one_line(exc)}",
-                                  severity="error", timeout=8)
-            return
-        if on_done is not None:
-            self.call_from_thread(on_done, result)
-
-    def fire(self, method: str, *args: Any, label: str, **kwargs: Any) -> None:
-        """Send a task via ``controller.<method>`` and follow it to its end state."""
-
-        def sent(task_id: str) -> None:
-            self._fired[task_id] = label
-            watch = getattr(self.monitor, "watch_result", None)
-            if watch is not None:
-                try:
-                    watch(task_id)
-                except Exception as exc:
-                    self.log.warning(f"watch_result failed: {exc}")
-            self.notify(f"sent {label}: {task_id}", title="task sent")
-
-        self.controller_call(method, *args, on_done=sent, label=label, **kwargs)
-
-    def _notify_finished(self, changes: Changes) -> None:
-        if not self._fired or not changes.tasks:
-            return
-        for task_id in list(self._fired):
-            if task_id not in changes.tasks:
-                continue
-            task = self.monitor.state.tasks.get(task_id)
-            if task is None or not task.ready:
-                continue
-            label = self._fired.pop(task_id)
-            if task.result_is_full:
-                outcome = json.dumps(task.result_full, default=str)
-            else:
-                outcome = task.exception or task.result
-            text = escape_controls(outcome)
-            if len(text) > 200:
-                text = text[:199] + "…"
-            severity = "information" if task.state == "SUCCESS" else "error"
-            self.notify(f"{label} {task.state}: {text}", title=task_id[:8], severity=severity,
-                        markup=False, timeout=8)
-
-    def action_fire_http(self) -> None:
-        from celerytui.screens.dialogs import PromptDialog
-
-        if self.refuse_if_read_only("HTTP check"):
-            return
-        default = self.settings.http_targets[0] if self.settings.http_targets else "https://"
-        self.push_screen(PromptDialog("HTTP check", [("url", "URL", default)],
-                                      validate=_require_url),
-                         lambda v: v and self.fire("fire_http", v["url"],
-                                                   label=f"HTTP check {v['url']}"))
-
-    def action_fire_disk(self) -> None:
-        from celerytui.screens.dialogs import PromptDialog
-
-        if self.refuse_if_read_only("disk check"):
-            return
-        default = self.settings.disk_hosts[0].name if self.settings.disk_hosts else "local"
-        self.push_screen(PromptDialog("Disk check", [("host", "Host", default)],
-                                      validate=_require("host")),
-                         lambda v: v and self.fire("fire_disk", v["host"],
-                                                   label=f"disk check {v['host']}"))
-
-    def action_fire_order(self) -> None:
-        from celerytui.screens.dialogs import PromptDialog
-
-        if self.refuse_if_read_only("order chain"):
-            return
-        self.push_screen(PromptDialog("Order chain", [("order_id", "Order id", "1001")],
-                                      validate=_require_int("order_id")),
-                         lambda v: v and self.fire("fire_order", int(v["order_id"]),
-                                                   label=f"order {v['order_id']}"))
-
-    def action_fire_email(self) -> None:
-        from celerytui.screens.dialogs import PromptDialog
-
-        if self.refuse_if_read_only("send_email"):
-            return
-        fields = [("to", "To", "ops@example.com"), ("content", "Content", "hello from celerytui")]
-        self.push_screen(PromptDialog("send_email", fields, validate=_require("to")),
-                         lambda v: v and self.fire("fire_email", v["to"], v["content"],
-                                                   label=f"email to {v['to']}"))
-
-    def action_fire_task(self) -> None:
-        if self.refuse_if_read_only("send task"):
-            return
-        self._open_task_picker()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="picker")
-    def _open_task_picker(self) -> None:
-        names = set(self._local_task_names())
-        try:
-            replies = self.monitor.controller.inspect("registered") or {}
-        except Exception as exc:
-            self.call_from_thread(self.notify, f"inspect registered failed: {_one_line(exc)}",
-                                  severity="warning")
-            replies = {}
-        for reply in replies.values():
-            for entry in reply or []:
-                names.add(str(entry).split(" ", 1)[0])  # "name [rate_limit=...]"
-        self.call_from_thread(self._push_task_picker, sorted(names))
-
-    def _local_task_names(self) -> list[str]:
-        app = getattr(self.monitor, "app", None)
-        tasks = getattr(app, "tasks", None) or {}
-        return [name for name in list(tasks) if not name.startswith("celery.")]
-
-    def _push_task_picker(self, names: list[str]) -> None:
-        from celerytui.screens.dialogs import TaskPickerDialog
-
-        def chosen(value: dict | None) -> None:
-            if value:
-                self.fire("send_task", value["name"], value["args"], value["kwargs"],
-                          label=value["name"])
-
-        self.push_screen(TaskPickerDialog(names), chosen)
-
-    def action_rerun_selected(self) -> None:
-        screen = self.screen
-        uuid = screen.selected_task() if isinstance(screen, ClusterScreen) else None
-        if uuid is None:
-            self.notify("no task selected", severity="warning")
-            return
-        self.rerun_task(uuid)
-
-    def rerun_task(self, uuid: str) -> None:
-        """Send the task ``uuid`` again with the same name, args and kwargs."""
-        if self.refuse_if_read_only("re-run"):
-            return
-        with self.monitor.lock:
-            task = self.monitor.state.tasks.get(uuid)
-            name, args, kwargs = (task.name, task.args, task.kwargs) if task else (None,) * 3
-        if not name:
-            self.notify("cannot re-run: task name unknown", severity="error")
-            return
-        try:
-            parsed_args = _parse_repr(args, ())
-            parsed_kwargs = _parse_repr(kwargs, {})
-        except ValueError as exc:
-            self.notify(f"cannot re-run: {exc}", severity="error")
-            return
-        self.fire("send_task", name, list(parsed_args), dict(parsed_kwargs),
-                  label=f"re-run {name}")
-
-
 def make_app(settings: Settings, monitor: Any = None, **extra: Any) -> CeleryTUI:
     """The app the CLI runs, the tests drive and the demo opens."""
     return CeleryTUI(settings, monitor, **extra)
@@ -555,11 +393,6 @@ def _timezone(name: str | None):
         return None
 
 
-def _one_line(exc: BaseException) -> str:
-    text = escape_controls(str(exc) or type(exc).__name__)
-    return text if len(text) <= 160 else text[:159] + "…"
-
-
 def _user_celery_app(settings: Settings):
     """The -A app when given (found by commands.app_loader), else None (Monitor builds one).
 
@@ -574,45 +407,6 @@ def _user_celery_app(settings: Settings):
         return find_app(settings.app)
     except AppLoadError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _parse_repr(text: str | None, empty: Any) -> Any:
-    if not text:
-        return empty
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise ValueError(f"arguments not recoverable from {text[:40]!r}") from None
-    if isinstance(empty, tuple) and not isinstance(value, (list, tuple)):
-        raise ValueError("args are not a list")
-    if isinstance(empty, dict) and not isinstance(value, dict):
-        raise ValueError("kwargs are not a mapping")
-    return value
-
-
-def _require(field: str) -> Callable[[dict], str | None]:
-    def check(values: dict) -> str | None:
-        return None if values.get(field, "").strip() else f"{field} is required"
-
-    return check
-
-
-def _require_int(field: str) -> Callable[[dict], str | None]:
-    def check(values: dict) -> str | None:
-        try:
-            int(values.get(field, ""))
-        except ValueError:
-            return f"{field} must be a whole number"
-        return None
-
-    return check
-
-
-def _require_url(values: dict) -> str | None:
-    url = values.get("url", "").strip()
-    if not url.startswith(("http://", "https://")) or len(url) < 10:
-        return "URL must start with http:// or https://"
-    return None
 
 
 async def _sleep(seconds: float) -> None:
