@@ -50,10 +50,6 @@ USE_RELAY = os.environ.get("CELERYTUI_EVENTS_RELAY", "1") != "0"
 JSON = "application/json"
 
 
-class FastLaneUnsupported(Exception):
-    """The broker's settings need kombu's own consumer (e.g. a non-JSON event serializer)."""
-
-
 class EventDecoder:
     """kombu's fanout envelope -> celery event dicts, as EventReceiver.event_from_message does."""
 
@@ -171,7 +167,7 @@ class RedisEventLane:
         self._relay: RedisRelay | None = None
         self.messages = 0  # decoded so far, and their events: the average sizes a drop
         self.events_decoded = 0
-        self.max_backlog = 0  # most bytes ever waiting undecoded (the benchmark prints it)
+        self.max_backlog = 0  # most bytes ever waiting undecoded here
         self._chunks: deque[tuple[float, bytes]] = deque()  # (time received, bytes) unparsed
         self._bytes_in = 0  # bytes received (by _pump) and handed to the parser: their
         self._bytes_out = 0  # difference is the backlog waiting in memory
@@ -232,8 +228,8 @@ class RedisEventLane:
         """Decode on this thread while a second thread (_pump) does nothing but recv().
 
         A thread blocked in recv() wakes as soon as bytes arrive and needs the GIL only for a
-        moment, so the socket is emptied within one switch interval (5 ms) however busy the
-        decoder and the consumer are.
+        moment; with the relay in front, even a pump starved of the GIL costs nothing but
+        memory in the relay.
         """
         stream = self.stream
         self._reader = reader
@@ -247,24 +243,24 @@ class RedisEventLane:
         try:
             ahead = min(DECODE_AHEAD, stream.max_pending)
             while not stream.stopping:
-                backlog = self._bytes_in - self._bytes_out
-                if self._relay is not None:
-                    backlog += self._relay.backlog()
-                pending = stream.pending
-                if ahead <= pending < stream.max_pending and backlog <= self.raw_limit:
-                    # the consumer has plenty to do: decoding more now would only take the GIL
-                    # from the pump (and the consumer); the bytes wait here, compact
-                    stream.drained.wait(POLL_INTERVAL)
-                    stream.drained.clear()
-                    continue
-                parsed = self._decode_round(backlog > self.raw_limit)
                 if mono() >= next_enable:
                     next_enable = mono() + interval
                     self._here = _utcoffset()
                     stream.broadcast_enable(kconn)
-                if not parsed:
-                    if self._pump_error is not None and not self._chunks:
-                        raise self._pump_error
+                backlog = self._bytes_in - self._bytes_out
+                if self._relay is not None:
+                    backlog += self._relay.backlog()
+                broken = self._pump_error is not None
+                if (not broken and ahead <= stream.pending < stream.max_pending
+                        and backlog <= self.raw_limit):
+                    # the consumer has plenty to do: decoding more now would only take the GIL
+                    # from the pump (and the consumer); the bytes wait, compact
+                    stream.drained.wait(POLL_INTERVAL)
+                    stream.drained.clear()
+                    continue
+                if not self._decode_round(backlog > self.raw_limit):
+                    if broken and not self._chunks:
+                        raise self._pump_error  # after handing over all that arrived
                     self._arrived.wait(POLL_INTERVAL)
                     self._arrived.clear()
         finally:
