@@ -100,3 +100,11 @@ async def test_rerun_of_a_task_with_cut_args_says_why_and_sends_nothing():
         app.rerun_task("cut-0001")
         await pilot.pause(0.2)
         assert "cannot re-run: arguments not" in screen_text(app)
+
+
+def test_dash_A_app_is_the_one_the_monitor_watches():
+    import celerytui.tasks
+
+    app = make_app(snapshot_settings(app="celerytui.tasks:app"))
+    assert app.monitor.app is celerytui.tasks.app
+    assert "celerytui.tasks.send_email" in app._local_task_names()  # the t picker's names
