@@ -44,6 +44,7 @@ from weakref import WeakKeyDictionary
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import get_current_worker
 
@@ -51,6 +52,7 @@ from celerytui.config import Settings, redact
 from celerytui.core.model import Changes
 from celerytui.screens import ClusterScreen, PlaceholderScreen
 from celerytui.screens.dispatch import DispatchActions, one_line
+from celerytui.text_safety import escape_controls
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.header_bar import HeaderBar, HeaderInfo
@@ -159,6 +161,14 @@ class CeleryTUI(DispatchActions, App):
         if not ts:
             return "never"
         return format_age(self.now() - ts)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications carry cluster and user text: literal by default (no markup, controls
+        spelled out)."""
+        if not markup:
+            message, title = escape_controls(message, keep_newlines=True), escape_controls(title)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @property
     def is_read_only(self) -> bool:

@@ -57,3 +57,14 @@ async def test_args_sent_through_a_real_worker_show_literally(ui_settings):
         app.fire("fire_email", EVIL, "x", label="evil email")
         await wait_until(pilot, lambda: SHOWN in screen_text(app) and "SUCCESS" in screen_text(app),
                          what="the evil args in the task tail")
+
+
+async def test_notifications_show_markup_and_escapes_literally():
+    app = snapshot_app.build()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await snapshot_app.until_drawn(pilot)
+        app.notify(f"sent {EVIL}", title="[b]t[/b]")
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "[bold red]boom[/]" in text and "\\x1b[31mred" in text
+        assert "[b]t[/b]" in text
