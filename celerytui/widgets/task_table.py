@@ -26,7 +26,7 @@ WINDOW_ROWS = 500
 REBUILD_AFTER = 32  # rows to drop in one tick past which the window is rebuilt instead
 # key, heading, sort value of a Task
 COLUMNS: tuple[tuple[str, str, Callable[[Task], Any]], ...] = (
-    ("time", "Time", lambda t: t.timestamp or t.date_done or 0.0),
+    ("time", "Time", lambda t: t.seq),  # arrival order: a tail that does not reshuffle
     ("state", "State", lambda t: t.state),
     ("name", "Task", lambda t: t.name or ""),
     ("worker", "Worker", lambda t: t.worker or ""),
@@ -52,6 +52,11 @@ def args_text(task: Task) -> str:
     if task.kwargs and task.kwargs not in ("{}", "None"):
         return f"{args} {task.kwargs}" if args else task.kwargs
     return args
+
+
+def arrived(task: Task) -> float | None:
+    """When the task was first seen: sent, else received, else whatever we know."""
+    return task.sent or task.received or task.started or task.timestamp or task.date_done
 
 
 def format_runtime(runtime: float | None) -> str:
@@ -110,7 +115,7 @@ class TaskTable(DataTable):
     @staticmethod
     def values_of(task: Task, fmt_time: FormatTime) -> tuple[str, ...]:
         """What each column shows for ``task``, as plain strings."""
-        return (fmt_time(task.timestamp or task.date_done), task.state, short_name(task.name),
+        return (fmt_time(arrived(task)), task.state, short_name(task.name),
                 task.worker or "", args_text(task), format_runtime(task.runtime),
                 str(task.retries) if task.retries else "")
 
