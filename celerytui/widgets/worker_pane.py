@@ -1,11 +1,11 @@
-"""One worker: status, heartbeat age, load, active/processed, pool, queues, a sparkline."""
+"""One worker's pane: status, heartbeat age, load, active/processed, pool, queues and a
+processed-per-second sparkline, as lines of text (WorkerGrid draws many of them at once)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from textual.content import Content
-from textual.widget import Widget
 
 from celerytui.core.model import WORKER_LOST, WORKER_ONLINE, Worker
 from celerytui.text_safety import literal_content
@@ -62,31 +62,3 @@ def worker_lines(worker: Worker, series: Sequence[int], now: float, width: int,
     line3 = Content.assemble("  ", queue_part, "  ", (sparkline(series, spark_width), "$accent"),
                              rate_text)
     return [line1, line2, line3]
-
-
-class WorkerPane(Widget):
-    """A worker's pane; the grid hands it new facts and it repaints only on a difference."""
-
-    DEFAULT_CSS = """
-    WorkerPane { height: 3; }
-    WorkerPane.-compact { height: 1; }
-    """
-
-    def __init__(self, hostname: str, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.hostname = hostname
-        self._lines: list[Content] = []
-        self._plain: tuple[str, ...] = ()
-
-    def show(self, worker: Worker, series: Sequence[int], now: float, compact: bool) -> None:
-        width = self.size.width or 78
-        lines = worker_lines(worker, series, now, width, compact)
-        plain = (*(line.plain for line in lines), worker.status)
-        self.set_class(compact, "-compact")
-        if plain != self._plain:
-            self._plain = plain
-            self._lines = lines
-            self.refresh()
-
-    def render(self) -> Content:
-        return Content("\n").join(self._lines)
