@@ -28,8 +28,9 @@ async def test_s_cycles_the_sort_column_and_r_reverses_it():
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _tasks(pilot, app)
         table = screen.table
-        times = _column(table, 0)
-        assert times == sorted(times)  # oldest first, newest at the bottom
+        arrival = [app.monitor.state.tasks[str(table.coordinate_to_cell_key((i, 0)).row_key
+                                               .value)].seq for i in range(table.row_count)]
+        assert arrival == sorted(arrival)  # in arrival order, the newest at the bottom
         await pilot.press("s")  # -> State
         states = _column(table, 1)
         assert states == sorted(states) and states[0] == "FAILURE"
