@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST = 0.2  # seconds before the first reconnect attempt
 BACKOFF_MAX = 5.0  # never wait longer than this between attempts
 POLL_INTERVAL = 0.25  # how often the receiver looks at its stop flag while idle
+CONNECT_TIMEOUT = 1.5  # a connect blocks the thread; stop() must still return within 2 s
+SOCKET_TIMEOUT = 5.0  # a command (handshake, broadcast) that gets no answer fails after this
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
@@ -57,6 +59,16 @@ def broker_url_of(app: Any) -> str:
         with app.connection_for_read() as conn:
             url = conn.as_uri(include_password=True)
     return str(url)
+
+
+def receiver_connection(app: Any) -> Any:
+    """The app's read connection, with connects bounded so that stop() stays prompt."""
+    options = dict(app.conf.broker_transport_options or {})
+    options.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)  # redis transport
+    options.setdefault("socket_timeout", SOCKET_TIMEOUT)  # a broker that accepts, then hangs
+    timeout = app.conf.broker_connection_timeout
+    timeout = min(timeout, CONNECT_TIMEOUT) if timeout else CONNECT_TIMEOUT
+    return app.connection_for_read(connect_timeout=timeout, transport_options=options)
 
 
 class EventStream:
@@ -259,7 +271,7 @@ class KombuEventLane:
     def run(self) -> None:
         """Connect, consume until stopped; raises on connection errors (the stream retries)."""
         stream = self.stream
-        conn = self.app.connection_for_read()
+        conn = receiver_connection(self.app)
         try:
             conn.ensure_connection(max_retries=0)
             receiver = self.app.events.Receiver(conn, handlers={"*": stream.offer})

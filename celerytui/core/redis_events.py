@@ -33,7 +33,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from celerytui.core.events import POLL_INTERVAL, EventStream
+from celerytui.core.events import POLL_INTERVAL, EventStream, receiver_connection
 
 try:
     from orjson import loads as json_loads  # several times faster on event bodies
@@ -181,7 +181,7 @@ class RedisEventLane:
     def run(self) -> None:
         """Subscribe, announce ourselves to the workers, then read until stopped."""
         stream = self.stream
-        kconn = self.app.connection_for_read()
+        kconn = receiver_connection(self.app)
         conn = relay = None
         try:
             kconn.ensure_connection(max_retries=0)
