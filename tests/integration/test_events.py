@@ -355,3 +355,24 @@ def wait_for_quietly(predicate, timeout: float) -> bool:
     except AssertionError:
         return False
     return True
+
+
+def test_a_broker_that_accepts_and_never_answers_is_reported(open_stream):
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel accepts connections; nobody ever answers them
+    url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    app = make_celery_app(load_settings(broker_url=url, result_backend=url))
+    try:
+        stream = open_stream(app)
+        status = wait_for(lambda: (s := stream.status).last_error and s, 10,
+                          what="the hang to be reported")
+        assert not status.connected and "timeout" in status.last_error.lower()
+        started = time.monotonic()
+        stream.stop()
+        assert time.monotonic() - started < 2.5
+    finally:
+        silent.close()
+        app.close()
