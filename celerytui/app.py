@@ -117,15 +117,17 @@ class CeleryTUI(DispatchActions, App):
         Binding("p", "toggle_pause", "Pause", id="pause"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", id="quit-ctrl-c", show=False, priority=True),
         *[Binding(key, f"switch_mode('{mode}')", title, id=f"mode-{mode}", group=SCREENS_GROUP)
           for mode, (key, title, _t) in MODE_SCREENS.items()],
     ]
 
     def __init__(self, settings: Settings, monitor: Any = None, *,
                  clock: Callable[[], float] | None = None, start_monitor: bool = True,
-                 pump_interval: float = PUMP_INTERVAL) -> None:
+                 pump_interval: float = PUMP_INTERVAL, notice: str | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
         if monitor is None:
             from celerytui.core.monitor import Monitor
 

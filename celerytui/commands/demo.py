@@ -120,7 +120,10 @@ def _run_tui(session) -> int:
 def _make_demo_app(make_app, session):
     """The dashboard on the demo's own Monitor (already receiving since before the workers
     came up, so nothing is missed); the app pumps it, the session stops it."""
-    return make_app(session.settings, monitor=session.monitor, start_monitor=False)
+    notice = (f"demo cluster {session.cluster.broker_display} · logs in {session.log_dir}"
+              " · q stops every demo process")
+    return make_app(session.settings, monitor=session.monitor, start_monitor=False,
+                    notice=notice)
 
 
 def _announce(app, session, stopped: threading.Event) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable, Footer, Static
 
 from celerytui.core.model import Changes
 from celerytui.screens import ClusterScreen
+from celerytui.text_safety import literal
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.checks_panel import ChecksPanel
 from celerytui.widgets.header_bar import HeaderBar
@@ -54,6 +55,9 @@ class DashboardScreen(ClusterScreen):
         with Vertical(id="tail-box", classes="box") as box:
             box.border_title = "Newest tasks"
             yield self._tail
+        notice = getattr(self.app, "notice", None)
+        if notice:
+            yield Static(literal(notice), id="notice")
         yield Footer()
 
     def on_resize(self) -> None:

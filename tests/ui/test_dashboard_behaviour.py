@@ -108,13 +108,14 @@ async def test_R_reruns_the_selected_task_with_the_same_args(ui_settings, client
         assert _row(app, again.uuid[:8], "SUCCESS")
 
 
-async def test_q_quits_at_once(ui_settings):
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_q_quits_at_once(ui_settings, key):
     from celerytui.app import make_app
 
     app = make_app(ui_settings())
     async with app.run_test(size=(80, 24)) as pilot:
         await _connected(pilot, app)
         began = time.monotonic()
-        await pilot.press("q")
+        await pilot.press(key)
         await wait_until(pilot, lambda: app._exit, timeout=5, what="the app to exit")
         assert time.monotonic() - began < 2.5

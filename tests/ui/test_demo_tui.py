@@ -42,8 +42,9 @@ def _http_rows(text: str) -> list[str]:
 @pytest.mark.timeout(60)
 async def test_demo_dashboard_shows_both_workers_and_both_targets(demo_session):
     from celerytui.app import make_app
+    from celerytui.commands.demo import _make_demo_app
 
-    app = make_app(demo_session.settings, monitor=demo_session.monitor, start_monitor=False)
+    app = _make_demo_app(make_app, demo_session)
     async with app.run_test(size=(160, 48)) as pilot:
         def workers_online():
             text = screen_text(app)
@@ -62,5 +63,6 @@ async def test_demo_dashboard_shows_both_workers_and_both_targets(demo_session):
                                             _http_rows(screen_text(app))),
                          timeout=25, what="the flaky target DOWN")
         assert "demo" in screen_text(app).splitlines()[0]  # the header names the cluster
+        assert f"logs in {demo_session.log_dir}" in screen_text(app)  # and where the logs are
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running, timeout=5, what="q to quit")
