@@ -10,6 +10,12 @@ same channels with redis-py (hiredis parser), decodes the envelope and body with
 
 The kombu channel itself still works out the connection parameters and the channel name from the
 app's transport options, so both lanes read exactly what kombu would.
+
+Who holds a burst: a relay process (RELAY_SOURCE, stdlib only) owns the subscribed socket and
+reads it the moment bytes arrive, whatever our GIL is doing; a pump thread moves its bytes into
+this process; the receiver thread parses (hiredis) and decodes only as fast as the consumer
+takes events. Past RAW_LIMIT bytes waiting, messages are dropped and counted, never left to
+Redis. Figures: benchmarks/firehose.py.
 """
 
 from __future__ import annotations
