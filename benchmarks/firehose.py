@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/firehose.py                  # both lanes, 300k events, 4 publishers
     .venv/bin/python benchmarks/firehose.py --lane fast --events 600000 --publishers 4
     .venv/bin/python benchmarks/firehose.py --lane kombu --no-state
+    .venv/bin/python benchmarks/firehose.py --events 600000 --rate 150000   # paced publishers
+    CELERYTUI_EVENTS_RELAY=0 .venv/bin/python benchmarks/firehose.py --lane fast   # no relay
 
 Several publisher processes send ``task.multi`` batches to an embedded redis-server (its own, on
 a free port, default pub/sub output buffer limits: 32 MB hard, 8 MB for 60 s) as fast as they can,
