@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -17,6 +16,8 @@ from typing import Any, TypeVar
 import click
 
 from celerytui.config import ConfigError, redact
+from celerytui.core.broker_errors import first_line
+from celerytui.core.broker_errors import one_line as exc_line
 
 EXIT_OK = 0
 EXIT_DEGRADED = 1  # status: no worker, or a queue over its backlog threshold
@@ -38,15 +39,12 @@ class CommandError(click.ClickException):
 
 def one_line(text: Any) -> str:
     """The first line of ``text`` with passwords in any URL masked."""
-    text = str(text).strip()
-    first = text.splitlines()[0] if text else ""
-    return re.sub(r"(\w+://[^:/@\s]*:)[^@\s]+@", r"\1****@", first)[:400]
+    return first_line(text, limit=400)
 
 
 def describe(exc: BaseException) -> str:
     """A one-line description of an exception for the user."""
-    message = one_line(exc)
-    return message or type(exc).__name__
+    return exc_line(exc, limit=400)
 
 
 def handle_errors(command: F) -> F:

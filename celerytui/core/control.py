@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from celery import Celery, chain
 
-from celerytui.config import redact
-from celerytui.core.results import redact_urls
+from celerytui.core.broker_errors import bounded_connection, one_line
 
 TASK_PREFIX = "celerytui.tasks."
 HTTP_CHECK_TASK = TASK_PREFIX + "check_http_endpoint"
@@ -84,26 +83,9 @@ class Controller:
 
     # --- connections -------------------------------------------------------------------
 
-    @contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _connection(self) -> AbstractContextManager[Any]:
         """A connected broker connection, or ControlError within about the timeout."""
-        budget = max(self.timeout, 0.5)
-        conn = self.app.connection_for_write(
-            connect_timeout=budget,
-            transport_options={"socket_timeout": budget + 1, "socket_connect_timeout": budget,
-                               "max_retries": 1},
-        )
-        try:
-            try:
-                conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1,
-                                       interval_max=0.2, timeout=budget)
-            except Exception as exc:
-                raise ControlError(f"broker unreachable ({redact(self.app.conf.broker_url)}): "
-                                   f"{_one_line(exc)}") from None
-            yield conn
-        finally:
-            with suppress(Exception):
-                conn.close()
+        return bounded_connection(self.app, self.timeout, write=True, error=ControlError)
 
     def _broadcast(self, command: str, arguments: dict | None = None,
                    destination: str | list[str] | None = None, reply: bool = True,
@@ -120,7 +102,7 @@ class Controller:
             except ControlError:
                 raise
             except Exception as exc:
-                raise ControlError(f"{command} failed: {_one_line(exc)}") from None
+                raise ControlError(f"{command} failed: {one_line(exc)}") from None
         if not reply:
             return ControlResult(ok=True)
         replies = _merge(answers)
@@ -205,7 +187,7 @@ class Controller:
             try:
                 return int(conn.default_channel.queue_purge(queue) or 0)
             except Exception as exc:
-                raise ControlError(f"purge {queue}: {_one_line(exc)}") from None
+                raise ControlError(f"purge {queue}: {one_line(exc)}") from None
 
     # --- read-only calls ---------------------------------------------------------------
 
@@ -228,7 +210,7 @@ class Controller:
                     limit=len(destination) if destination else None)
                 return getattr(inspector, method)() or {}
             except Exception as exc:
-                raise ControlError(f"inspect {method}: {_one_line(exc)}") from None
+                raise ControlError(f"inspect {method}: {one_line(exc)}") from None
 
     # --- sending tasks (mutating) ------------------------------------------------------
 
@@ -246,7 +228,7 @@ class Controller:
                                             countdown=countdown, connection=conn,
                                             retry_policy=_RETRY, **options)
             except Exception as exc:
-                raise ControlError(f"send {name}: {_one_line(exc)}") from None
+                raise ControlError(f"send {name}: {one_line(exc)}") from None
         return str(result.id)
 
     @mutating
@@ -274,7 +256,7 @@ class Controller:
             try:
                 last = canvas.apply_async(connection=conn, retry_policy=_RETRY)
             except Exception as exc:
-                raise ControlError(f"fire order {order_id!r}: {_one_line(exc)}") from None
+                raise ControlError(f"fire order {order_id!r}: {one_line(exc)}") from None
         root = last
         while root.parent is not None:
             root = root.parent
@@ -316,7 +298,3 @@ def _merge(answers: list[dict] | None) -> dict[str, Any]:
             replies.update(answer)
     return replies
 
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return redact_urls(text)[:300]

@@ -8,15 +8,14 @@ counts; a missing queue is reported on its row, not raised.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from celery import Celery
 
-from celerytui.config import redact
-from celerytui.core.results import redact_urls
+from celerytui.core.broker_errors import bounded_connection, one_line
 
 
 class QueueError(Exception):
@@ -39,25 +38,8 @@ class QueueInspector:
         self.app = app
         self.timeout = timeout
 
-    @contextmanager
-    def _connection(self) -> Iterator[Any]:
-        budget = max(self.timeout, 0.5)
-        conn = self.app.connection_for_read(
-            connect_timeout=budget,
-            transport_options={"socket_timeout": budget, "socket_connect_timeout": budget,
-                               "max_retries": 1},
-        )
-        try:
-            try:
-                conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1,
-                                       interval_max=0.2, timeout=budget)
-            except Exception as exc:
-                raise QueueError(f"broker unreachable ({redact(self.app.conf.broker_url)}): "
-                                 f"{_one_line(exc)}") from None
-            yield conn
-        finally:
-            with suppress(Exception):
-                conn.close()
+    def _connection(self) -> AbstractContextManager[Any]:
+        return bounded_connection(self.app, self.timeout, write=False, error=QueueError)
 
     def depths(self, names: Iterable[str]) -> list[QueueDepth]:
         """One QueueDepth per name, in order. Raises QueueError when the broker is unreachable."""
@@ -70,7 +52,7 @@ class QueueInspector:
             except QueueError:
                 raise
             except Exception as exc:
-                raise QueueError(f"queue depths: {_one_line(exc)}") from None
+                raise QueueError(f"queue depths: {one_line(exc)}") from None
 
     def _redis_depths(self, conn: Any, names: list[str]) -> list[QueueDepth]:
         channel = conn.default_channel
@@ -93,9 +75,9 @@ class QueueInspector:
         try:
             _, messages, consumers = channel.queue_declare(queue=name, passive=True)
         except conn.connection_errors as exc:
-            raise QueueError(f"queue depths: {_one_line(exc)}") from None
+            raise QueueError(f"queue depths: {one_line(exc)}") from None
         except Exception as exc:  # channel error: the queue does not exist (404)
-            return QueueDepth(name, messages=0, error=_one_line(exc))
+            return QueueDepth(name, messages=0, error=one_line(exc))
         finally:
             with suppress(Exception):
                 channel.close()
@@ -143,7 +125,3 @@ def _is_internal(name: str) -> bool:
     return name.endswith(".celery.pidbox") or name.endswith("celeryev") or \
         name.startswith("celeryev.")
 
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return redact_urls(text)[:300]

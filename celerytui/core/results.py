@@ -24,6 +24,7 @@ from typing import Any
 from celery import Celery
 
 from celerytui.config import redact
+from celerytui.core.broker_errors import one_line
 from celerytui.core.model import StreamStatus
 
 BACKOFF_START = 0.1
@@ -203,7 +204,7 @@ class ResultWatcher:
                         self._status.since = time.time()
                     self._status.connected = False
                     self._status.attempts += 1
-                    self._status.last_error = _one_line(exc)
+                    self._status.last_error = one_line(exc, with_type=True)
                 self._stop.wait(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
             finally:
@@ -278,7 +279,7 @@ class ResultWatcher:
             try:
                 meta = self._backend.get_task_meta(task_id)
             except Exception as exc:
-                self._set_status(last_error=_one_line(exc))
+                self._set_status(last_error=one_line(exc, with_type=True))
                 meta = None
             if meta and meta.get("status") in ("SUCCESS", "FAILURE", "REVOKED"):
                 self._queue([_plain_meta(task_id, meta)])
@@ -300,14 +301,3 @@ def _plain_meta(task_id: str, meta: dict) -> dict:
             else str(date_done)
     return out
 
-
-def _one_line(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-    return redact_urls(text)[:300]
-
-
-def redact_urls(text: str) -> str:
-    """Mask passwords in any URL inside an error message."""
-    import re
-
-    return re.sub(r"(\w+://[^:/@\s]*:)[^@\s]+@", r"\1****@", text)
