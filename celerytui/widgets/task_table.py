@@ -8,18 +8,16 @@ tick. Sorting reorders the same rows (each cell carries its raw sort value).
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
 
 from celerytui.core.filters import TaskPredicate, compile_filter
 from celerytui.core.model import Task
 from celerytui.text_safety import escape_controls
+from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_tail import STATE_COLOUR, short_name
 
 WINDOW_ROWS = 500
@@ -65,45 +63,32 @@ def format_runtime(runtime: float | None) -> str:
     return f"{runtime:.3f}s" if runtime < 10 else f"{runtime:.1f}s"
 
 
-class TaskTable(DataTable):
+class TaskTable(KeyedTable):
     """The newest ``WINDOW_ROWS`` matching tasks; the cursor row is the selected task."""
 
     DEFAULT_CSS = """
     TaskTable { height: 1fr; }
     """
+    COLUMNS = tuple((key, heading) for key, heading, _f in COLUMNS)
 
     def __init__(self, window: int = WINDOW_ROWS, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", **kwargs)
+        super().__init__(**kwargs)
         self.window = window
         self.predicate: TaskPredicate = compile_filter("")
         self.matching = 0  # tasks matching at the last rescan, plus those seen since
         self.sort_column = "time"
         self.sort_reverse = False
         self.follow = True
-        self._rows: dict[str, tuple[str, ...]] = {}  # uuid -> shown plain values
         self._seq: dict[str, int] = {}  # uuid -> Task.seq, to know the oldest shown
         self._colours: dict[str, str] = {}
 
     # -- columns -----------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        for key, heading, _f in COLUMNS:
-            self.add_column(heading, key=key, width=FIXED_WIDTHS.get(key, 10))
-        self._fit_columns()
-
-    def on_resize(self) -> None:
-        self._fit_columns()
-
-    def _fit_columns(self) -> None:
-        width = max(60, self.size.width or 80) - 2  # the vertical scrollbar
-        free = width - 2 * self.cell_padding * len(COLUMNS) - sum(FIXED_WIDTHS.values())
+    def column_widths(self, space: int) -> dict[str, int]:
+        free = space - sum(FIXED_WIDTHS.values())
         name_w = max(10, free * 9 // 20)
         worker_w = max(8, free // 4)
-        widths = {**FIXED_WIDTHS, "name": name_w, "worker": worker_w,
-                  "args": max(6, free - name_w - worker_w)}
-        for key, column in self.columns.items():
-            column.width = widths[str(key.value)]
-            column.auto_width = False
-        self.refresh()
+        return {**FIXED_WIDTHS, "name": name_w, "worker": worker_w,
+                "args": max(6, free - name_w - worker_w)}
 
     # -- cells ------------------------------------------------------------------------------
     def _style_for(self, state: str) -> str:
@@ -132,16 +117,13 @@ class TaskTable(DataTable):
         return cell
 
     def _add(self, task: Task, fmt_time: FormatTime) -> None:
-        values = self.values_of(task, fmt_time)
-        self._rows[task.uuid] = values
         self._seq[task.uuid] = task.seq
-        self.add_row(*(self._cell(task, i, v) for i, v in enumerate(values)), key=task.uuid)
+        self._put_row(task.uuid, self.values_of(task, fmt_time),
+                      lambda i, v: self._cell(task, i, v))
 
     def _drop(self, uuid: str) -> None:
-        if self._rows.pop(uuid, None) is not None:
-            self._seq.pop(uuid, None)
-            with contextlib.suppress(RowDoesNotExist):
-                self.remove_row(uuid)
+        self._seq.pop(uuid, None)
+        super()._drop(uuid)
 
     # -- filter, sort, follow -----------------------------------------------------------------
     def set_filter(self, expr: str, tasks: Mapping[str, Task], fmt_time: FormatTime) -> None:
@@ -204,10 +186,6 @@ class TaskTable(DataTable):
         if newest is not None:
             self._move_to(newest)
 
-    def _move_to(self, uuid: str) -> None:
-        with contextlib.suppress(RowDoesNotExist):
-            self.move_cursor(row=self.get_row_index(uuid), animate=False)
-
     # -- a tick ------------------------------------------------------------------------------
     def apply(self, tasks: Mapping[str, Task], changed: Iterable[str], removed: Iterable[str],
               fmt_time: FormatTime) -> None:
@@ -233,14 +211,9 @@ class TaskTable(DataTable):
             if old is None:
                 fresh.append(task)
                 continue
-            values = self.values_of(task, fmt_time)
-            if values == old:
-                continue
-            self._rows[uuid] = values
-            for i, key in enumerate(COLUMN_KEYS):
-                if values[i] != old[i]:
-                    self.update_cell(uuid, key, self._cell(task, i, values[i]))
-                    resort = resort or i == sort_index
+            changed = self._put_row(uuid, self.values_of(task, fmt_time),
+                                    lambda i, v, task=task: self._cell(task, i, v))
+            resort = resort or sort_index in changed
         if fresh:
             resort = self._admit(tasks, fresh, fmt_time) or resort
         if resort:
@@ -276,10 +249,4 @@ class TaskTable(DataTable):
             self._add(task, fmt_time)
 
     def selected_uuid(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
-        except Exception:
-            return None
-        return str(key.value) if key.value is not None else None
+        return self.selected_key()

@@ -6,15 +6,13 @@ and the oldest are dropped past ``TAIL_ROWS`` — never cleared and rebuilt on a
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Mapping
 
 from rich.text import Text
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
 
 from celerytui.core.model import Task
 from celerytui.text_safety import literal
+from celerytui.widgets.keyed_table import KeyedTable
 
 TAIL_ROWS = 100
 REBUILD_AT = TAIL_ROWS // 4  # this many new rows in one go: rebuild, not remove one by one
@@ -36,39 +34,26 @@ def short_host(hostname: str | None) -> str:
     return hostname or ""
 
 
-class TaskTail(DataTable):
+class TaskTail(KeyedTable):
     """The newest tasks; the cursor row is "the selected task" for R and enter."""
 
     DEFAULT_CSS = """
     TaskTail { height: 1fr; }
     """
+    COLUMNS = tuple((key, key.capitalize() if key != "id" else "ID") for key in COLUMNS)
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self._rows: dict[str, tuple[str, ...]] = {}  # uuid -> shown plain values
+        super().__init__(zebra_stripes=False, **kwargs)
         self._colours: dict[str, str] = {}
         self.follow = True  # keep the newest row in view unless the user moved up
 
-    def on_mount(self) -> None:
-        for key in COLUMNS:
-            self.add_column(key.capitalize() if key != "id" else "ID", key=key, width=8)
-        self._fit_columns()
-
-    def on_resize(self) -> None:
-        self._fit_columns()
-
-    def _fit_columns(self) -> None:
-        width = max(60, self.size.width or 80) - 2  # scrollbar
-        padding = 2 * self.cell_padding * len(COLUMNS)
+    def column_widths(self, space: int) -> dict[str, int]:
+        wide = space + 2 * self.cell_padding * len(COLUMNS) >= 120  # the width before padding
         fixed = {"time": 8, "state": 7, "id": 8}
-        task_w = 18 if width < 120 else 34
-        worker_w = 12 if width < 120 else 24
-        args_w = max(8, width - padding - sum(fixed.values()) - task_w - worker_w)
-        widths = {**fixed, "task": task_w, "worker": worker_w, "args": args_w}
-        for key, column in self.columns.items():
-            column.width = widths[str(key.value)]
-            column.auto_width = False
-        self.refresh()
+        task_w = 34 if wide else 18
+        worker_w = 24 if wide else 12
+        args_w = max(8, space - sum(fixed.values()) - task_w - worker_w)
+        return {**fixed, "task": task_w, "worker": worker_w, "args": args_w}
 
     def _style_for(self, state: str) -> str:
         variable = STATE_COLOUR.get(state)
@@ -83,10 +68,11 @@ class TaskTail(DataTable):
         return (fmt_time(task.timestamp or task.date_done), task.state, short_name(task.name),
                 task.uuid[:8], short_host(task.worker), task.args or "")
 
-    def _cells(self, values: tuple[str, ...]) -> list[Text]:
-        cells = [literal(v, max_len=200) for v in values]
-        cells[1].stylize(self._style_for(values[1]) or "")
-        return cells
+    def _cell(self, index: int, value: str) -> Text:
+        cell = literal(value, max_len=200)
+        if index == 1:
+            cell.stylize(self._style_for(value) or "")
+        return cell
 
     def on_theme_changed(self) -> None:  # pragma: no cover - cosmetic
         self._colours = {}
@@ -119,9 +105,7 @@ class TaskTail(DataTable):
         self.clear()
         self._rows.clear()
         for task in reversed(newest):
-            values = self._values(task, fmt_time)
-            self._rows[task.uuid] = values
-            self.add_row(*self._cells(values), key=task.uuid)
+            self._put_row(task.uuid, self._values(task, fmt_time), self._cell)
 
     def _apply(self, tasks, changed: set[str], new: list[str], removed, fmt_time) -> None:
         if len(new) >= REBUILD_AT:
@@ -134,35 +118,13 @@ class TaskTail(DataTable):
             task = tasks.get(uuid)
             if task is None or uuid in self._rows:
                 continue
-            values = self._values(task, fmt_time)
-            self._rows[uuid] = values
-            self.add_row(*self._cells(values), key=uuid)
+            self._put_row(uuid, self._values(task, fmt_time), self._cell)
         while len(self._rows) > TAIL_ROWS:
             self._drop(next(iter(self._rows)))
-        for uuid in changed:
-            old = self._rows.get(uuid)
+        for uuid in changed:  # rows shown already; a changed task without one stays out
             task = tasks.get(uuid)
-            if old is None or task is None:
-                continue
-            values = self._values(task, fmt_time)
-            if values == old:
-                continue
-            self._rows[uuid] = values
-            cells = self._cells(values)
-            for i, key in enumerate(COLUMNS):
-                if values[i] != old[i]:
-                    self.update_cell(uuid, key, cells[i])
-
-    def _drop(self, uuid: str) -> None:
-        if self._rows.pop(uuid, None) is not None:
-            with contextlib.suppress(RowDoesNotExist):
-                self.remove_row(uuid)
+            if task is not None and uuid in self._rows:
+                self._put_row(uuid, self._values(task, fmt_time), self._cell)
 
     def selected_uuid(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
-        except Exception:
-            return None
-        return str(key.value) if key.value is not None else None
+        return self.selected_key()

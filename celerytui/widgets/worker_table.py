@@ -6,16 +6,14 @@ Keyed by hostname, updated cell by cell; ages move once a second so every row is
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from rich.text import Text
 
 from celerytui.core.model import WORKER_LOST, WORKER_OFFLINE, Worker
 from celerytui.text_safety import literal
 from celerytui.widgets.ages import short_age
+from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.worker_grid import natural_key
 
 COLUMNS = (("hostname", "Hostname"), ("status", "Status"), ("heartbeat", "Beat"),
@@ -33,64 +31,32 @@ def worker_values(worker: Worker, now: float) -> tuple[str, ...]:
     return (worker.hostname, worker.status, beat, load, str(worker.active),
             str(worker.processed), pool, queues)
 
-class WorkerTable(DataTable):
+class WorkerTable(KeyedTable):
     """One row a worker, sorted lost first, then by name (w2 before w10)."""
 
     DEFAULT_CSS = """
     WorkerTable { height: 1fr; }
     """
+    COLUMNS = COLUMNS
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", **kwargs)
-        self._rows: dict[str, tuple[str, ...]] = {}
-
-    def on_mount(self) -> None:
-        for key, heading in COLUMNS:
-            self.add_column(heading, key=key, width=FIXED.get(key, 10))
-        self._fit_columns()
-
-    def on_resize(self) -> None:
-        self._fit_columns()
-
-    def _fit_columns(self) -> None:
-        width = max(60, self.size.width or 80) - 2
-        free = width - 2 * self.cell_padding * len(COLUMNS) - sum(FIXED.values())
+    def column_widths(self, space: int) -> dict[str, int]:
+        free = space - sum(FIXED.values())
         host_w = max(10, free * 11 // 20)
-        widths = {**FIXED, "hostname": host_w, "queues": max(6, free - host_w)}
-        for key, column in self.columns.items():
-            column.width = widths[str(key.value)]
-            column.auto_width = False
-        self.refresh()
+        return {**FIXED, "hostname": host_w, "queues": max(6, free - host_w)}
 
     def show(self, workers: Mapping[str, Worker], now: float,
              changed: Iterable[str] | None) -> None:
         """Sync rows; ``changed`` None checks every worker (first draw, ages moved)."""
-        for hostname in [h for h in self._rows if h not in workers]:
-            self._rows.pop(hostname)
-            with contextlib.suppress(RowDoesNotExist):
-                self.remove_row(hostname)
+        self._drop_missing(workers)
         targets = workers.keys() if changed is None else changed
-        added = False
+        reorder = False
         for hostname in targets:
             worker = workers.get(hostname)
             if worker is None:
                 continue
-            values = worker_values(worker, now)
-            old = self._rows.get(hostname)
-            if old == values:
-                continue
-            self._rows[hostname] = values
-            cells = [literal(v, max_len=200) for v in values]
-            cells[1].stylize(STATUS_STYLE.get(values[1], "green"))
-            if old is None:
-                self.add_row(*cells, key=hostname)
-                added = True
-                continue
-            for i, (key, _h) in enumerate(COLUMNS):
-                if values[i] != old[i]:
-                    self.update_cell(hostname, key, cells[i])
-            added = added or old[1] != values[1]
-        if added:
+            moved = self._put_row(hostname, worker_values(worker, now), _worker_cell)
+            reorder = reorder or 1 in moved  # a new row, or its status changed
+        if reorder:
             self._order()
 
     def _order(self) -> None:
@@ -99,16 +65,17 @@ class WorkerTable(DataTable):
         self.sort("status", "hostname",
                   key=lambda cells: (rank.get(cells[0].plain, 1), natural_key(cells[1].plain)))
         if selected is not None:
-            with contextlib.suppress(RowDoesNotExist):
-                self.move_cursor(row=self.get_row_index(selected), animate=False)
+            self._move_to(selected)
 
     def selected_hostname(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
-        except Exception:
-            return None
-        return str(key.value) if key.value is not None else None
+        return self.selected_key()
+
+
+def _worker_cell(index: int, value: str) -> Text:
+    cell = literal(value, max_len=200)
+    if index == 1:
+        cell.stylize(STATUS_STYLE.get(value, "green"))
+    return cell
+
 
 FormatAge = Callable[[float | None], str]

@@ -1,0 +1,91 @@
+"""A DataTable whose rows are keyed (by uuid, hostname, queue name) and synced, not rebuilt.
+
+Each row's shown plain values are kept beside the table, so a tick touches only what moved: a new
+key adds a row, a changed value updates that one cell, a key that went away removes its row.
+Column widths are fitted to the widget's width on mount and on every resize.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Container
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+CellOf = Callable[[int, str], Text]  # (column index, plain value) -> the cell to show
+
+
+class KeyedTable(DataTable):
+    """Rows keyed by a string; subclasses name their columns and how wide each one is."""
+
+    COLUMNS: tuple[tuple[str, str], ...] = ()  # (key, heading), in order
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        super().__init__(**kwargs)
+        self._rows: dict[str, tuple[str, ...]] = {}  # key -> shown plain values
+
+    # -- columns -----------------------------------------------------------------------------
+    def column_widths(self, space: int) -> dict[str, int]:
+        """Width of every column, given the ``space`` left for cell contents (the widget's
+        width less the scrollbar and the cells' padding)."""
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        for key, heading in self.COLUMNS:
+            self.add_column(heading, key=key, width=10)
+        self._fit_columns()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        width = max(60, self.size.width or 80) - 2  # the vertical scrollbar
+        widths = self.column_widths(width - 2 * self.cell_padding * len(self.COLUMNS))
+        for key, column in self.columns.items():
+            column.width = widths[str(key.value)]
+            column.auto_width = False
+        self.refresh()
+
+    # -- rows --------------------------------------------------------------------------------
+    def _put_row(self, key: str, values: tuple[str, ...], cell_of: CellOf) -> range | list[int]:
+        """Add the row for ``key`` or update the cells whose value changed; returns the indices
+        of the columns that changed (all of them for a new row, none when nothing moved)."""
+        old = self._rows.get(key)
+        if old == values:
+            return []
+        self._rows[key] = values
+        if old is None:
+            self.add_row(*(cell_of(i, v) for i, v in enumerate(values)), key=key)
+            return range(len(values))
+        changed = [i for i, v in enumerate(values) if v != old[i]]
+        for i in changed:
+            self.update_cell(key, self.COLUMNS[i][0], cell_of(i, values[i]))
+        return changed
+
+    def _drop(self, key: str) -> None:
+        if self._rows.pop(key, None) is not None:
+            with contextlib.suppress(RowDoesNotExist):
+                self.remove_row(key)
+
+    def _drop_missing(self, keep: Container[str]) -> None:
+        """Remove every row whose key is not in ``keep``."""
+        for key in [k for k in self._rows if k not in keep]:
+            self._drop(key)
+
+    def _move_to(self, key: str) -> None:
+        with contextlib.suppress(RowDoesNotExist):
+            self.move_cursor(row=self.get_row_index(key), animate=False)
+
+    def selected_key(self) -> str | None:
+        """The key of the cursor row (None on an empty table)."""
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+        except Exception:
+            return None
+        return str(key.value) if key.value is not None else None
