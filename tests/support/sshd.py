@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.services import free_port, port_answers, service_missing, wait_for
+from tests.support.services import (
+    free_port,
+    port_answers,
+    service_missing,
+    stop_process,
+    wait_for,
+)
 
 SSHD = "/usr/sbin/sshd"
 
@@ -45,13 +51,7 @@ class SshServer:
         return str(path)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
 
 def _keygen(path: Path) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 
 from celerytui.config import load_settings
+from tests.support.screens_ui import until
 from tests.support.workers import WorkerProcess
 
 
@@ -42,12 +40,4 @@ def ui_settings(ui_cluster):
 
 async def wait_until(pilot, predicate, timeout: float = 15.0, what: str = "condition"):
     """Let the app run until predicate() is truthy (polling, with a deadline)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await pilot.pause(0.05)
-        await asyncio.sleep(0)
+    return await until(pilot, predicate, timeout, what)
