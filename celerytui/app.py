@@ -355,10 +355,15 @@ class CeleryTUI(DispatchActions, App):
         seen: set[str] = set()
         screen = self.screen if not isinstance(self.screen, ModalScreen) else \
             self.screen_stack[-2]
+        # the app's priority bindings (ctrl+c quits) hide the screen's on the same key
+        overridden = {b.key for bs in self._bindings.key_to_bindings.values() for b in bs
+                      if b.priority}
         for where, node in (("screen", screen), ("app", self)):
             for bindings in node._bindings.key_to_bindings.values():
                 for bound in bindings:
                     ident = f"{where}:{bound.action}"
+                    if node is not self and bound.key in overridden:
+                        continue
                     if ident in seen:
                         continue
                     seen.add(ident)

@@ -32,10 +32,13 @@ def http_line(check: HttpCheck, now: float, width: int) -> Content:
     spark_w = min(20, width - 40) if width >= 50 else 0
     tail = Content(f" {short_age(now - check.checked_at)}") if check.checked_at else Content("")
     if not up:
+        # the detail goes last: a narrow panel cuts it (ellipsis), never the URL or the age
+        url = literal_content(check.url, max_len=max(10, min(len(check.url), width - 20)))
+        room = max(4, width - 8 - len(url.plain) - len(tail.plain))
         detail = literal_content(check.error or (f"HTTP {check.status_code}"
-                                                 if check.status_code else "down"), max_len=24)
-        url = literal_content(check.url, max_len=max(10, width - 14 - len(detail.plain)))
-        return Content.assemble(status, " ", url, " ", detail, tail)
+                                                 if check.status_code else "down"),
+                                 style="$error", max_len=room)
+        return Content.assemble(status, " ", url, tail, " ", detail)
     url = literal_content(check.url, max_len=max(10, width - 19 - spark_w))
     return Content.assemble(status, " ", url, f" {rt:>6}", " " if spark_w else "",
                             (sparkline(history, spark_w), "$accent"), tail)
