@@ -1,31 +1,13 @@
-"""The demo's beat app (`celery -A celerytui.demo.beat beat`): celerytui's own app, with a
-schedule fast enough to watch — HTTP checks every 10 s, the local disk every 30 s — instead of
-the seed's every 5 minutes and daily at 03:00.
-"""
+"""The demo's beat app (`celery -A celerytui.demo.beat beat`): celerytui's own app with the
+demo's fast schedule (celerytui.demo.schedule)."""
 
 from __future__ import annotations
 
 import os
 
-from celerytui.checks import DISK_CHECK_TASK, HTTP_CHECK_TASK
 from celerytui.config import load_settings
+from celerytui.demo.schedule import demo_schedule
 from celerytui.tasks import make_celery_app
-
-HTTP_EVERY = 10.0  # seconds
-DISK_EVERY = 30.0
-DEMO_DISK_HOST = "local"  # check_disk_usage's no-SSH host
-
-
-def demo_schedule(http_targets: list[str]) -> dict[str, dict]:
-    """One HTTP check entry per target, and one disk check of the local host."""
-    schedule: dict[str, dict] = {
-        f"demo-http-check-{i}": {"task": HTTP_CHECK_TASK, "schedule": HTTP_EVERY, "args": (url,)}
-        for i, url in enumerate(http_targets)
-    }
-    schedule["demo-disk-check-local"] = {
-        "task": DISK_CHECK_TASK, "schedule": DISK_EVERY, "args": (DEMO_DISK_HOST,),
-    }
-    return schedule
 
 
 def _targets_from_env() -> list[str]:

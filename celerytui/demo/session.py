@@ -81,6 +81,7 @@ class DemoSession:
         nothing pumps it yet — the TUI or the headless loop does that.
         """
         from celerytui.core.monitor import Monitor
+        from celerytui.demo.schedule import demo_schedule
         from celerytui.tasks import make_celery_app
 
         if self.cluster.embedded:
@@ -93,7 +94,10 @@ class DemoSession:
         self.http.start()
         self.client = make_celery_app(self.settings)
         if monitor:
-            self.monitor = Monitor(self.settings)
+            # the monitor's app carries the schedule beat really runs (the Schedule screen)
+            watched = make_celery_app(self.settings)
+            watched.conf.beat_schedule = demo_schedule(self.http.targets)
+            self.monitor = Monitor(self.settings, app=watched)
             self.monitor.start()
         self.cluster.wait_workers(self.client)
         self.workload = Workload(self.client, self.http.targets, interval=self.interval,

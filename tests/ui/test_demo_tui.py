@@ -64,5 +64,9 @@ async def test_demo_dashboard_shows_both_workers_and_both_targets(demo_session):
                          timeout=25, what="the flaky target DOWN")
         assert "demo" in screen_text(app).splitlines()[0]  # the header names the cluster
         assert f"logs in {demo_session.log_dir}" in screen_text(app)  # and where the logs are
+        await pilot.press("6")  # the schedule beat really runs: the demo's, not the seed's
+        await wait_until(pilot, lambda: "demo-disk-check-local" in screen_text(app),
+                         timeout=5, what="the demo's beat schedule")
+        assert "demo-http-check-0" in screen_text(app)
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running, timeout=5, what="q to quit")
