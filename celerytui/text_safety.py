@@ -10,6 +10,7 @@ character out (``\\x1b``), so what the user sees is what the cluster sent.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -67,3 +68,17 @@ def literal_content(value: Any, style: str = "", max_len: int | None = None) -> 
     if max_len is not None and len(text) > max_len:
         text = text[: max(0, max_len - 1)] + "…"
     return Content.styled(text, style) if style else Content(text)
+
+
+def labelled_lines(rows: Iterable[tuple[str, Any]], label_width: int) -> Text:
+    """``label  value`` lines, labels bold and right-aligned in ``label_width``, values literal;
+    rows whose value is None or "" are left out (a detail screen shows only what it knows)."""
+    text = Text(end="")
+    for label, value in rows:
+        if value is None or value == "":
+            continue
+        if text:
+            text.append("\n")
+        text.append(f"{label:>{label_width}}  ", style="bold")
+        text.append(escape_controls(value))
+    return text

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static, Tree
 from celerytui.core.model import Changes, Task
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
-from celerytui.text_safety import escape_controls, literal
+from celerytui.text_safety import labelled_lines, literal
 from celerytui.widgets.chain_tree import ChainTree
 from celerytui.widgets.event_timeline import EventTimeline
 from celerytui.widgets.header_bar import HeaderBar
@@ -55,15 +55,7 @@ def fields_text(task: Task, fmt_time) -> Text:
              ("exception", task.exception), ("root id", task.root_id),
              ("parent id", task.parent_id),
              ("children", ", ".join(task.children) if task.children else None)]
-    text = Text(end="")
-    for label, value in rows:
-        if value is None or value == "":
-            continue
-        if text:
-            text.append("\n")
-        text.append(f"{label:>11}  ", style="bold")
-        text.append(escape_controls(value))
-    return text
+    return labelled_lines(rows, 11)
 
 
 class TaskDetailScreen(TaskActions, LiveScreen):

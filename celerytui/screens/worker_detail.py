@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 from celerytui.core.model import Changes, Worker
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.worker_actions import WORKER_ACTION_BINDINGS, WorkerActions
-from celerytui.text_safety import escape_controls, literal
+from celerytui.text_safety import labelled_lines, literal
 from celerytui.widgets.header_bar import HeaderBar
 
 INSPECT_SECTIONS = (("stats", "Stats"), ("registered", "Registered tasks"),
@@ -35,15 +35,7 @@ def record_text(worker: Worker | None, hostname: str, fmt_age) -> Text:
 
 
 def _rows_text(rows: list[tuple[str, Any]]) -> Text:
-    text = Text(end="")
-    for label, value in rows:
-        if value is None or value == "":
-            continue
-        if text:
-            text.append("\n")
-        text.append(f"{label:>12}  ", style="bold")
-        text.append(escape_controls(value))
-    return text
+    return labelled_lines(rows, 12)
 
 
 def _task_line(entry: Any) -> str:
