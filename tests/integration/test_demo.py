@@ -63,6 +63,14 @@ class DemoProcess:
             self.proc.kill()
             self.proc.wait(5)
 
+    def wait_ready(self, timeout: float = 40) -> tuple[int, str, dict[str, int]]:
+        """The ready line's (redis port, demo dir, pids); fails showing stderr if the demo
+        exits before it is ready."""
+        ready = wait_for(lambda: self.line(READY) or self.proc.poll() is not None, timeout,
+                         what="the demo's ready line")
+        assert isinstance(ready, re.Match), "\n".join(self.err_lines)
+        return ready_fields(ready)
+
 
 def demo_processes(demo_dir: str) -> list[psutil.Process]:
     """Live processes the demo started: they carry its temp dir in their environment."""
@@ -97,6 +105,11 @@ READY = r"ready: broker redis://127\.0\.0\.1:(\d+)/0, .*logs in (\S+) \((.*)\)"
 
 def parse_pids(text: str) -> dict[str, int]:
     return {name: int(pid) for name, pid in re.findall(r"([\w-]+) (\d+)", text)}
+
+
+def ready_fields(ready: re.Match) -> tuple[int, str, dict[str, int]]:
+    """(redis port, demo dir, {name: pid}) from a match of READY."""
+    return int(ready.group(1)), ready.group(2), parse_pids(ready.group(3))
 
 
 @pytest.mark.timeout(90)
@@ -135,10 +148,7 @@ def test_headless_demo_shows_every_outcome_and_leaves_nothing_behind():
 def test_sigterm_midway_stops_everything():
     demo = DemoProcess("--headless", "--duration", "120")
     try:
-        ready = wait_for(lambda: demo.line(READY) or demo.proc.poll() is not None, 40,
-                         what="the demo's ready line")
-        assert isinstance(ready, re.Match), "\n".join(demo.err_lines)
-        port, demo_dir, pids = int(ready.group(1)), ready.group(2), parse_pids(ready.group(3))
+        port, demo_dir, pids = demo.wait_ready()
         assert len(pids) == 4 and all(alive(p) for p in pids.values())
         demo.proc.send_signal(signal.SIGTERM)
         code, _out, err = demo.finish(timeout=30)
@@ -154,10 +164,7 @@ def test_sigterm_midway_stops_everything():
 def test_sigkilled_demo_leaves_no_process_and_the_next_demo_removes_its_files():
     demo = DemoProcess("--headless", "--duration", "120")
     try:
-        ready = wait_for(lambda: demo.line(READY) or demo.proc.poll() is not None, 40,
-                         what="the demo's ready line")
-        assert isinstance(ready, re.Match), "\n".join(demo.err_lines)
-        port, demo_dir, pids = int(ready.group(1)), ready.group(2), parse_pids(ready.group(3))
+        port, demo_dir, pids = demo.wait_ready()
         demo.proc.kill()  # no handler runs: only the kernel's parent-death signal helps
         demo.proc.wait(5)
     finally:
@@ -242,5 +249,5 @@ def test_a_crashing_tui_still_stops_everything():
     ready = re.search(READY, err)
     assert ready, err[-2000:]
     assert "stopped every process it started" in err
-    port, demo_dir, pids = int(ready.group(1)), ready.group(2), parse_pids(ready.group(3))
+    port, demo_dir, pids = ready_fields(ready)
     assert_cleaned_up(demo_dir, pids, port)
