@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,16 +21,39 @@ from textual.widgets.option_list import Option
 from celerytui.text_safety import literal
 
 Validator = Callable[[dict[str, str]], str | None]
+Answer = TypeVar("Answer")
 
 
-class PromptDialog(ModalScreen[dict[str, str] | None]):
+class FormDialog(ModalScreen[Answer]):
+    """A form with an OK and a Cancel button and a one-line error; subclasses check and send
+    what was typed in ``_submit`` (cancel dismisses with None)."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog")
+
+    def _submit(self) -> None:
+        raise NotImplementedError
+
+    def show_error(self, message: str) -> None:
+        self.query_one(".dialog-error", Static).update(literal(message))
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PromptDialog(FormDialog[dict[str, str] | None]):
     """A few labelled inputs; enter (or OK) submits, tab moves between fields, esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
     def __init__(self, title: str, fields: Sequence[tuple[str, str, str]],
                  validate: Validator | None = None) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self._title = title
         self._fields = list(fields)  # (name, label, default)
         self._validate = validate
@@ -50,20 +73,9 @@ class PromptDialog(ModalScreen[dict[str, str] | None]):
         return {name: self.query_one(f"#field-{name}", Input).value.strip()
                 for name, _label, _default in self._fields}
 
-    def show_error(self, message: str) -> None:
-        self.query_one(".dialog-error", Static).update(literal(message))
-
     @on(Input.Submitted)
     def _submitted(self) -> None:
         self._submit()  # enter in any field sends (tab moves between fields)
-
-    @on(Button.Pressed, "#ok")
-    def _ok(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def _submit(self) -> None:
         values = self.values()
@@ -91,13 +103,13 @@ def parse_json_args(args_text: str, kwargs_text: str) -> tuple[list, dict]:
     return args, kwargs
 
 
-class TaskPickerDialog(ModalScreen[dict[str, Any] | None]):
+class TaskPickerDialog(FormDialog[dict[str, Any] | None]):
     """Pick a registered task by name, give JSON args/kwargs, send."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker-cancel")]
 
     def __init__(self, names: Sequence[str]) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self._names = list(names)
 
     def compose(self) -> ComposeResult:
@@ -137,14 +149,6 @@ class TaskPickerDialog(ModalScreen[dict[str, Any] | None]):
         else:
             self._submit()
 
-    @on(Button.Pressed, "#ok")
-    def _ok(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def _complete_name(self) -> None:
         """A partial name takes the highlighted (or first) matching task's full name."""
         name_input = self.query_one("#name", Input)
@@ -159,15 +163,14 @@ class TaskPickerDialog(ModalScreen[dict[str, Any] | None]):
     def _submit(self) -> None:
         self._complete_name()
         name = self.query_one("#name", Input).value.strip()
-        error = self.query_one(".dialog-error", Static)
         if not name:
-            error.update(literal("pick a task name"))
+            self.show_error("pick a task name")
             return
         try:
             args, kwargs = parse_json_args(self.query_one("#args", Input).value,
                                            self.query_one("#kwargs", Input).value)
         except ValueError as exc:
-            error.update(literal(str(exc)))
+            self.show_error(str(exc))
             return
         self.dismiss({"name": name, "args": args, "kwargs": kwargs})
 
