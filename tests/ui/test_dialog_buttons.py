@@ -3,6 +3,7 @@ shows the error in the dialog, Cancel closes it with nothing."""
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App
 from textual.widgets import Input, Static
 
@@ -38,27 +39,25 @@ async def test_prompt_ok_sends_the_fields_and_cancel_sends_nothing():
         assert app.answers == [None]
 
 
-async def test_prompt_ok_with_a_bad_value_shows_the_error_and_stays_open():
-    dialog = PromptDialog("Disk check", [("host", "Host", "")],
-                          validate=lambda values: None if values["host"] else "host is required")
+def _host_required(values: dict[str, str]) -> str | None:
+    return None if values["host"] else "host is required"
+
+
+@pytest.mark.parametrize("make_dialog, error", [
+    (lambda: PromptDialog("Disk check", [("host", "Host", "")], validate=_host_required),
+     "host is required"),
+    # no registered task to complete an empty name from
+    (lambda: TaskPickerDialog([]), "pick a task name"),
+], ids=["prompt", "task-picker"])
+async def test_ok_with_bad_input_shows_the_error_and_stays_open(make_dialog, error):
+    dialog = make_dialog()
     app = DialogApp(dialog)
     async with app.run_test() as pilot:
         await pilot.click("#ok")
         await pilot.pause()
         assert app.answers == []
         assert app.screen is dialog
-        assert "host is required" in _error_text(dialog)
-
-
-async def test_task_picker_ok_without_a_name_shows_the_error_and_stays_open():
-    dialog = TaskPickerDialog([])  # no registered task to complete an empty name from
-    app = DialogApp(dialog)
-    async with app.run_test() as pilot:
-        await pilot.click("#ok")
-        await pilot.pause()
-        assert app.answers == []
-        assert app.screen is dialog
-        assert "pick a task name" in _error_text(dialog)
+        assert error in _error_text(dialog)
 
 
 async def test_task_picker_ok_sends_the_name_and_json_args():
