@@ -42,6 +42,12 @@ async def until(pilot, predicate, timeout: float = 20.0, what: str = "condition"
         await asyncio.sleep(0)
 
 
+async def mounted_screen(pilot, app, screen_type: type, what: str):
+    """Wait until the app shows a mounted screen of ``screen_type``; that screen."""
+    return await until(pilot, lambda: isinstance(app.screen, screen_type)
+                       and app.screen.is_mounted and app.screen, what=what)
+
+
 def row_state(table, uuid: str) -> str | None:
     """The State cell of ``uuid``'s row in a TaskTable (None when it has no row)."""
     try:

@@ -11,7 +11,7 @@ from celerytui.screens.task_detail import TaskDetailScreen
 from celerytui.screens.tasks import TasksScreen
 from celerytui.widgets.chain_tree import ChainTree
 from celerytui.widgets.task_table import WINDOW_ROWS
-from tests.support.screens_ui import until
+from tests.support.screens_ui import mounted_screen, until
 from tests.ui.screen_text import screen_text
 from tests.ui.synthetic_cluster import T0, FakeMonitor, fixed_clock, snapshot_settings
 
@@ -48,8 +48,7 @@ async def test_markup_and_escapes_show_literally_in_table_failures_detail_and_tr
         assert "[b]boom[/b]" in screen_text(app)  # failures: exception and last line
         assert "\\x1b[2J" in screen_text(app)
         app.show_task(EVIL)
-        detail = await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen)
-                             and app.screen.is_mounted and app.screen, what="detail")
+        detail = await mounted_screen(pilot, app, TaskDetailScreen, what="detail")
         await until(pilot, lambda: "\\x1b[31mred" in screen_text(app), what="escaped args")
         text = screen_text(app)
         assert "[link=http://x]y[/link]" in text and "[bold red]evil[/]" in text

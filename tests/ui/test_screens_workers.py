@@ -18,7 +18,7 @@ from celerytui.widgets.chain_tree import ChainTree
 from celerytui.widgets.failure_table import FailureTable
 from celerytui.widgets.queue_table import QueueTable
 from celerytui.widgets.worker_table import WorkerTable
-from tests.support.screens_ui import connected, module_worker, notices, until
+from tests.support.screens_ui import connected, module_worker, mounted_screen, notices, until
 from tests.ui.screen_text import screen_text
 
 pytestmark = pytest.mark.redis
@@ -60,8 +60,7 @@ async def test_worker_detail_shows_registered_tasks_from_inspect(cluster):
         await _workers_screen(pilot, app, hostname)
         assert "online" in screen_text(app)
         await pilot.press("enter")
-        detail = await until(pilot, lambda: isinstance(app.screen, WorkerDetailScreen)
-                             and app.screen.is_mounted and app.screen, what="the worker detail")
+        detail = await mounted_screen(pilot, app, WorkerDetailScreen, what="the worker detail")
         registered = detail.query_one("#inspect-registered")
         await until(pilot, lambda: "celerytui.tasks.send_email" in _plain(registered),
                     what="registered tasks from inspect")
@@ -135,8 +134,7 @@ async def test_task_detail_shows_a_10kb_result_whole_and_the_order_chain(cluster
 
         await until(pilot, full, what="the full result")
         app.show_task(uuid)
-        detail = await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen)
-                             and app.screen.is_mounted and app.screen, what="the task detail")
+        detail = await mounted_screen(pilot, app, TaskDetailScreen, what="the task detail")
         result = detail.query_one("#task-result")
         await until(pilot, lambda: big in _plain(result), what="all 10 kB of the result")
         assert "result backend" in _plain(detail.query_one("#task-result-heading"))
@@ -177,8 +175,7 @@ async def test_task_detail_follows_the_task_live(cluster):
         uuid = client.send_task("celerytui.tasks.validate_order", args=[31337], countdown=2).id
         await until(pilot, lambda: uuid in app.monitor.state.tasks, what="the task")
         app.show_task(uuid)
-        detail = await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen)
-                             and app.screen.is_mounted and app.screen, what="the detail")
+        detail = await mounted_screen(pilot, app, TaskDetailScreen, what="the detail")
         fields = detail.query_one("#task-fields")
         await until(pilot, lambda: "RECEIVED" in _plain(fields), what="RECEIVED")
         await until(pilot, lambda: "SUCCESS" in _plain(fields), what="SUCCESS, live")
@@ -207,8 +204,7 @@ async def test_failures_lists_a_real_failure_and_enter_shows_its_traceback(clust
         assert "order_id is empty" in row[4] and "ValueError: order_id is empty" in row[5]
         table.move_cursor(row=table.get_row_index(uuid), animate=False)
         await pilot.press("enter")
-        detail = await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen)
-                             and app.screen.is_mounted and app.screen, what="the detail")
+        detail = await mounted_screen(pilot, app, TaskDetailScreen, what="the detail")
         traceback = detail.query_one("#task-traceback")
         await until(pilot, lambda: "Traceback (most recent call last)" in _plain(traceback),
                     what="the full traceback")
