@@ -7,7 +7,6 @@ cell and removed as the ring moves; nothing is rebuilt per tick.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from rich.text import Text
 
@@ -15,7 +14,7 @@ from celerytui.core.model import Task
 from celerytui.text_safety import literal
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_table import SortCell
-from celerytui.widgets.task_tail import STATE_COLOUR, short_name
+from celerytui.widgets.task_tail import StateStyles, short_name
 
 COLUMNS = (("time", "Time"), ("state", "State"), ("name", "Task"), ("worker", "Worker"),
            ("exception", "Exception"), ("where", "Last traceback line"))
@@ -34,17 +33,13 @@ def failure_time(task: Task) -> float:
     return task.failed or task.retried or task.timestamp or task.date_done or 0.0
 
 
-class FailureTable(KeyedTable):
+class FailureTable(StateStyles, KeyedTable):
     """The failures ring, newest first; enter opens the task with its full traceback."""
 
     DEFAULT_CSS = """
     FailureTable { height: 1fr; }
     """
     COLUMNS = COLUMNS
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._colours: dict[str, str] = {}
 
     def column_widths(self, space: int) -> dict[str, int]:
         free = space - sum(FIXED.values())
@@ -58,13 +53,6 @@ class FailureTable(KeyedTable):
     def values_of(task: Task, fmt_time: Callable[[float | None], str]) -> tuple[str, ...]:
         return (fmt_time(failure_time(task)), task.state, short_name(task.name),
                 task.worker or "", task.exception or "", last_traceback_line(task.traceback))
-
-    def _style_for(self, state: str) -> str:
-        """The theme's colour for a state ($error for FAILURE, $warning for RETRY)."""
-        if not self._colours:
-            variables = self.app.get_css_variables()
-            self._colours = {k: variables.get(v, "") for k, v in STATE_COLOUR.items()}
-        return self._colours.get(state, "")
 
     def _cell(self, task: Task, index: int, value: str) -> Text:
         cell = literal(value, max_len=300)

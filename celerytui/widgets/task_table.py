@@ -18,7 +18,7 @@ from celerytui.core.filters import TaskPredicate, compile_filter
 from celerytui.core.model import Task
 from celerytui.text_safety import escape_controls
 from celerytui.widgets.keyed_table import KeyedTable
-from celerytui.widgets.task_tail import STATE_COLOUR, short_name
+from celerytui.widgets.task_tail import StateStyles, short_name
 
 WINDOW_ROWS = 500
 REBUILD_AFTER = 32  # rows to drop in one tick past which the window is rebuilt instead
@@ -63,7 +63,7 @@ def format_runtime(runtime: float | None) -> str:
     return f"{runtime:.3f}s" if runtime < 10 else f"{runtime:.1f}s"
 
 
-class TaskTable(KeyedTable):
+class TaskTable(StateStyles, KeyedTable):
     """The newest ``WINDOW_ROWS`` matching tasks; the cursor row is the selected task."""
 
     DEFAULT_CSS = """
@@ -80,7 +80,6 @@ class TaskTable(KeyedTable):
         self.sort_reverse = False
         self.follow = True
         self._seq: dict[str, int] = {}  # uuid -> Task.seq, to know the oldest shown
-        self._colours: dict[str, str] = {}
 
     # -- columns -----------------------------------------------------------------------------
     def column_widths(self, space: int) -> dict[str, int]:
@@ -91,12 +90,6 @@ class TaskTable(KeyedTable):
                 "args": max(6, free - name_w - worker_w)}
 
     # -- cells ------------------------------------------------------------------------------
-    def _style_for(self, state: str) -> str:
-        if not self._colours:
-            variables = self.app.get_css_variables()
-            self._colours = {k: variables.get(v, "") for k, v in STATE_COLOUR.items()}
-        return self._colours.get(state, "")
-
     @staticmethod
     def values_of(task: Task, fmt_time: FormatTime) -> tuple[str, ...]:
         """What each column shows for ``task``, as plain strings."""

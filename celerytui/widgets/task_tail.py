@@ -34,7 +34,20 @@ def short_host(hostname: str | None) -> str:
     return hostname or ""
 
 
-class TaskTail(KeyedTable):
+class StateStyles:
+    """For the task tables: the theme's colour for a task state ($error for FAILURE, $warning
+    for RETRY...), looked up once per widget."""
+
+    _state_colours: dict[str, str] | None = None
+
+    def _style_for(self, state: str) -> str:
+        if not self._state_colours:
+            variables = self.app.get_css_variables()  # type: ignore[attr-defined]
+            self._state_colours = {k: variables.get(v, "") for k, v in STATE_COLOUR.items()}
+        return self._state_colours.get(state, "")
+
+
+class TaskTail(StateStyles, KeyedTable):
     """The newest tasks; the cursor row is "the selected task" for R and enter."""
 
     DEFAULT_CSS = """
@@ -44,7 +57,6 @@ class TaskTail(KeyedTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(zebra_stripes=False, **kwargs)
-        self._colours: dict[str, str] = {}
         self.follow = True  # keep the newest row in view unless the user moved up
 
     def column_widths(self, space: int) -> dict[str, int]:
@@ -54,15 +66,6 @@ class TaskTail(KeyedTable):
         worker_w = 24 if wide else 12
         args_w = max(8, space - sum(fixed.values()) - task_w - worker_w)
         return {**fixed, "task": task_w, "worker": worker_w, "args": args_w}
-
-    def _style_for(self, state: str) -> str:
-        variable = STATE_COLOUR.get(state)
-        if variable is None:
-            return ""
-        if not self._colours:
-            variables = self.app.get_css_variables()
-            self._colours = {k: variables.get(v, "") for k, v in STATE_COLOUR.items()}
-        return self._colours.get(state, "")
 
     def _values(self, task: Task, fmt_time: Callable[[float | None], str]) -> tuple[str, ...]:
         return (fmt_time(task.timestamp or task.date_done), task.state, short_name(task.name),
@@ -75,7 +78,7 @@ class TaskTail(KeyedTable):
         return cell
 
     def on_theme_changed(self) -> None:  # pragma: no cover - cosmetic
-        self._colours = {}
+        self._state_colours = None
 
     def show(self, tasks: Mapping[str, Task], changed: Iterable[str] | None,
              new: Iterable[str], removed: Iterable[str],
