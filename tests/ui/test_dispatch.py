@@ -37,8 +37,9 @@ async def _fired_row_shows(pilot, app, suffix: str, state: str = "SUCCESS"):
 
 
 async def _dialog(pilot, app) -> PromptDialog:
-    return await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen,
-                            what="the prompt dialog")
+    return await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog)
+                            and app.screen.query("Input") and app.screen,
+                            what="the prompt dialog, composed")
 
 
 async def _connected(pilot, app):
@@ -92,7 +93,8 @@ async def test_e_fires_send_email_and_notifies_its_id_then_its_result(ui_setting
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _connected(pilot, app)
         await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog)
+                         and app.screen.query("Input"))
         await pilot.press("enter")  # both fields are prefilled
         task = await wait_until(pilot, lambda: _task_named(app, ".send_email"), what="task")
         await wait_until(pilot, lambda: task.uuid[:8] in screen_text(app), what="sent toast")
@@ -108,7 +110,8 @@ async def test_t_picks_a_registered_task_and_validates_json(ui_settings):
         await _connected(pilot, app)
         await pilot.press("t")
         picker = await wait_until(pilot, lambda: isinstance(app.screen, TaskPickerDialog)
-                                  and app.screen, what="the task picker")
+                                  and app.screen.query("#name") and app.screen,
+                                  what="the task picker, composed")
         assert "celerytui.tasks.send_email" in picker._names
         picker.query_one("#name", Input).value = "celerytui.tasks.send_email"
         picker.query_one("#args", Input).value = '["t@example.com", '  # broken JSON

@@ -155,7 +155,8 @@ async def test_L_validates_the_rate_then_sets_it_and_R_reruns_the_selected_task(
         uuid = client.send_task(VALIDATE, args=[5150]).id
         await _select(pilot, screen, uuid, "SUCCESS")
         await pilot.press("L")
-        dialog = await until(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen,
+        dialog = await until(pilot, lambda: isinstance(app.screen, PromptDialog)
+                             and app.screen.query("Input") and app.screen,
                              what="the rate prompt")
         assert "celerytui.tasks.validate_order" in screen_text(app)
         dialog.query_one("Input").value = "fast"

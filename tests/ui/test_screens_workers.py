@@ -232,7 +232,8 @@ async def test_worker_keys_grow_the_pool_add_a_consumer_and_shut_down_after_conf
 
         await pilot.press("c")
         dialog = await until(pilot, lambda: isinstance(app.screen, PromptDialog)
-                             and app.screen, what="the queue prompt")
+                             and app.screen.query("Input") and app.screen,
+                             what="the queue prompt")
         dialog.query_one("Input").value = "extra"
         await pilot.press("enter")
         await until(pilot, lambda: any("add consumer extra" in n for n in notices(app)),
