@@ -135,6 +135,9 @@ class Monitor:
     # -- the poller (blocking calls, off every UI and consumer thread) --------------------
     def _poll_loop(self) -> None:
         while not self._stop.is_set():
+            if not self.events.status.connected:  # poll as soon as the broker answers
+                self._stop.wait(0.2)
+                continue
             try:
                 self._poll_once()
             except Exception as exc:  # a broker problem must never kill the poller
@@ -142,8 +145,6 @@ class Monitor:
             self._stop.wait(POLL_INTERVAL)
 
     def _poll_once(self) -> None:
-        if not self.events.status.connected:
-            return
         stats = self.controller.inspect("stats")
         active_queues = self.controller.inspect("active_queues")
         info: dict[str, dict] = {}
