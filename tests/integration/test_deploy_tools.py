@@ -4,10 +4,12 @@ supervisord running the shipped programs, and the dashboard's structure as Grafa
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -96,8 +98,6 @@ def test_systemd_analyze_verifies_the_units(tmp_path):
         (tmp_path / unit.name).write_text(text)
     units = sorted(str(p) for p in tmp_path.iterdir())
     result = _run(analyze, "verify", "--man=no", *units, cwd=tmp_path)
-    if "Failed to" in result.stderr and "bus" in result.stderr.lower():
-        service_missing("systemd-analyze verify (needs no bus, yet asked for one)")
     assert result.returncode == 0, result.stderr
     # it warns (unknown keys, bad values) on stderr yet exits 0: any output is a finding
     assert result.stdout.strip() == "" and result.stderr.strip() == "", result.stderr
@@ -253,8 +253,25 @@ def test_supervisord_runs_the_shipped_programs_and_stops_them_all(tmp_path, redi
         wait_for(lambda: not [p for p in processes if _alive(p)], 10, 0.1,
                  what="every process supervisord started to be gone")
     finally:
-        stop_process(proc)
+        _stop_supervisord(proc, ctl)
         shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def _stop_supervisord(proc: subprocess.Popen, ctl) -> None:
+    """After a failed test: shut supervisord down its own way, then kill whatever it left."""
+    if proc.poll() is not None:
+        return
+    left = _descendants(proc.pid)
+    try:
+        ctl("shutdown")
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        pass
+    stop_process(proc)
+    for pid in left:
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _logs(tmp: Path) -> str:
