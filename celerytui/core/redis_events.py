@@ -11,7 +11,7 @@ same channels with redis-py (hiredis parser), decodes the envelope and body with
 The kombu channel itself still works out the connection parameters and the channel name from the
 app's transport options, so both lanes read exactly what kombu would.
 
-Who holds a burst: a relay process (RELAY_SOURCE, stdlib only) owns the subscribed socket and
+Who holds a burst: a relay process (core/redis_relay.py, stdlib only) owns the subscribed socket and
 reads it the moment bytes arrive, whatever our GIL is doing; a pump thread moves its bytes into
 this process; the receiver thread parses (hiredis) and decodes only as fast as the consumer
 takes events. Past RAW_LIMIT bytes waiting, messages are dropped and counted, never left to
@@ -25,10 +25,7 @@ import contextlib
 import logging
 import os
 import select
-import socket
 import ssl
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -40,6 +37,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from celerytui.core.events import POLL_INTERVAL, EventStream, receiver_connection
+from celerytui.core.redis_relay import RedisRelay
 
 try:
     from orjson import loads as json_loads  # several times faster on event bodies
@@ -331,116 +329,6 @@ class RedisEventLane:
         events = max(1, round(n * per_message))
         self.stream.events_received += events
         self.stream.events_dropped += events
-
-
-# The relay: a tiny process of its own (stdlib only) that owns nothing but the subscribed Redis
-# socket. It reads from Redis the moment bytes arrive and queues them in its memory until we
-# read them from a socketpair. Our process shares one GIL between the receiver, its decoder and
-# the consumer (ClusterState.apply); under a flood, a pump thread waiting for that GIL let
-# Redis's output buffer reach its 32 MB limit. The relay never waits for our GIL.
-RELAY_SOURCE = """
-import collections, os, select, sys, time
-src, dst, ctl, limit = (int(a) for a in sys.argv[1:5])
-for fd in (src, dst, ctl):
-    os.set_blocking(fd, False)
-queue, size, eof, told, told_at = collections.deque(), 0, False, 0, 0.0
-while not (eof and not queue):
-    rl = [dst] + ([src] if not eof and size < limit else [])
-    r, w, _ = select.select(rl, [dst] if queue else [], [], 1.0)
-    if src in r:
-        while size < limit:
-            try:
-                data = os.read(src, 4 << 20)
-            except BlockingIOError:
-                break
-            except OSError:
-                data = b""
-            if not data:
-                eof = True
-                break
-            queue.append(memoryview(data))
-            size += len(data)
-    if dst in r:
-        try:
-            if not os.read(dst, 1):
-                break
-        except BlockingIOError:
-            pass
-        except OSError:
-            break
-    while queue:
-        try:
-            n = os.write(dst, queue[0])
-        except BlockingIOError:
-            break
-        except OSError:
-            sys.exit(0)
-        size -= n
-        if n < len(queue[0]):
-            queue[0] = queue[0][n:]
-            break
-        queue.popleft()
-    now = time.monotonic()
-    if size != told and now - told_at > 0.02:
-        try:
-            os.write(ctl, b"%d\\n" % size)
-            told, told_at = size, now
-        except OSError:
-            pass
-"""
-
-
-class RedisRelay:
-    """Hands the subscribed socket to the relay process; we read its end of a socketpair, and
-    a second socketpair tells us how many bytes the relay holds (its backlog)."""
-
-    def __init__(self, redis_sock: socket.socket, limit: int) -> None:
-        self.sock, theirs = socket.socketpair()
-        self.ctl, their_ctl = socket.socketpair()
-        self._backlog = 0
-        try:
-            fds = (redis_sock.fileno(), theirs.fileno(), their_ctl.fileno())
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", RELAY_SOURCE, *map(str, fds), str(limit)],
-                pass_fds=fds, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, close_fds=True)
-        except Exception:
-            self.sock.close()
-            self.ctl.close()
-            raise
-        finally:
-            theirs.close()
-            their_ctl.close()
-        self.sock.setblocking(False)
-        self.ctl.setblocking(False)
-
-    @staticmethod
-    def possible(redis_sock: Any) -> bool:
-        """A plain socket (TLS state cannot move to another process) on a POSIX system."""
-        return os.name == "posix" and type(redis_sock) is socket.socket
-
-    def backlog(self) -> int:
-        """Bytes the relay holds for us, as it last said (it reports every 20 ms at most)."""
-        try:
-            report = self.ctl.recv(1 << 16)
-        except (BlockingIOError, InterruptedError):
-            return self._backlog
-        except OSError:
-            return self._backlog
-        lines = report.split(b"\n")
-        if len(lines) >= 2 and lines[-2].isdigit():
-            self._backlog = int(lines[-2])
-        return self._backlog
-
-    def close(self) -> None:
-        """Close our ends (the relay exits on it) and reap the process."""
-        _quietly(self.sock.close)
-        _quietly(self.ctl.close)
-        try:
-            self.proc.wait(1.0)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(1.0)
 
 
 def _readable(sock: Any, timeout: float) -> bool:

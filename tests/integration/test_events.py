@@ -255,7 +255,7 @@ def test_decoder_never_raises(data):
 
 
 def relay_processes() -> list[int]:
-    """Live relay processes started by this test process (see redis_events.RELAY_SOURCE)."""
+    """Live relay processes started by this test process (see core/redis_relay.py)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
