@@ -84,14 +84,24 @@ def port_answers(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: ask Linux to SIGTERM the child when the demo dies (even by SIGKILL)."""
-    try:
-        import ctypes
+# Run a child under a tiny launcher that asks Linux to SIGTERM it when the demo dies (even by
+# SIGKILL), then execs the real command. A launcher, not preexec_fn: preexec_fn is unsafe once
+# the demo has threads (it does by the time workers start). If the demo died before prctl took
+# effect, the launcher sees a new parent and exits at once.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"  # PR_SET_PDEATHSIG
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(1)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux, or no libc: the demo's own cleanup still applies
-        pass
+
+def _dying_with_parent(argv: list[str]) -> list[str]:
+    """argv wrapped so the child dies with the demo (Linux); unchanged elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
 
 
 @dataclass
@@ -206,12 +216,10 @@ class DemoCluster:
 
     def _spawn(self, name: str, argv: list[str]) -> Child:
         log_path = self.dir / f"{name}.log"
-        # one process at a time may fork with preexec_fn safely only with no other threads
-        preexec = _die_with_parent if threading.active_count() == 1 else None
         with open(log_path, "ab") as log:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, cwd=self.dir, env=self.child_env(),
-                                    start_new_session=True, preexec_fn=preexec)
+            proc = subprocess.Popen(_dying_with_parent(argv), stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
+                                    env=self.child_env(), start_new_session=True)
         child = Child(name, proc, log_path)
         self.children.append(child)
         return child

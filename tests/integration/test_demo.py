@@ -85,6 +85,17 @@ def demo_processes(demo_dir: str) -> list[psutil.Process]:
     return found
 
 
+def describe(procs: list[psutil.Process]) -> str:
+    """pid, status and command line of each, for a failure message."""
+    out = []
+    for proc in procs:
+        try:
+            out.append(f"{proc.pid} {proc.status()} {' '.join(proc.cmdline())[:120]}")
+        except psutil.Error:
+            continue
+    return "; ".join(out) or "nothing"
+
+
 def alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -169,8 +180,12 @@ def test_sigkilled_demo_leaves_no_process_and_the_next_demo_removes_its_files():
         demo.proc.wait(5)
     finally:
         demo.kill()
-    wait_for(lambda: not [p for p in pids.values() if alive(p)] and not demo_processes(demo_dir),
-             20, what="the SIGKILLed demo's children to exit")
+    try:
+        wait_for(lambda: not [p for p in pids.values() if alive(p)]
+                 and not demo_processes(demo_dir), 30, what="the SIGKILLed demo's children to exit")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still running: {describe(demo_processes(demo_dir))}") \
+            from None
     assert not port_answers("127.0.0.1", port)
     assert Path(demo_dir).exists()  # nobody was left to remove it...
 
