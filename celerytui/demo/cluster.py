@@ -84,13 +84,15 @@ def port_answers(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-# Run a child under a tiny launcher that asks Linux to SIGTERM it when the demo dies (even by
-# SIGKILL), then execs the real command. A launcher, not preexec_fn: preexec_fn is unsafe once
+# Run a child under a tiny launcher that asks Linux to SIGKILL it when the demo dies (even by
+# SIGKILL), then execs the real command. SIGKILL, not SIGTERM: a celery worker's warm shutdown
+# can hang with nobody left to wait for it, and its pool children die with it (celery gives
+# them the same parent-death signal). A launcher, not preexec_fn: preexec_fn is unsafe once
 # the demo has threads (it does by the time workers start). If the demo died before prctl took
 # effect, the launcher sees a new parent and exits at once.
 _DIE_WITH_PARENT = (
     "import ctypes, os, signal, sys\n"
-    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"  # PR_SET_PDEATHSIG
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)\n"  # PR_SET_PDEATHSIG
     "if os.getppid() != int(sys.argv[1]):\n"
     "    sys.exit(1)\n"
     "os.execvp(sys.argv[2], sys.argv[2:])\n"
