@@ -77,11 +77,17 @@ def _raise_stop(signum: int, frame: Any) -> None:
 
 def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool) -> None:
     from celerytui.core.events import EventStream
+    from celerytui.core.results import ResultWatcher
     from celerytui.core.state import ClusterState
 
     state = ClusterState(max_tasks=min(settings.max_tasks, 20_000))
     stream = EventStream(app, read_only=settings.read_only)
+    # a task that started before tail did is known by name only from its stored result
+    # (result_extended), which the backend publishes before the worker sends task-succeeded
+    results = ResultWatcher(app) if ResultWatcher.supports(app) else None
     stream.start()
+    if results is not None:
+        results.start()
     connected, ever_connected = False, False
     reported: str | None = None
     try:
@@ -103,6 +109,8 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
                 reported = status.last_error
             if not events:
                 continue
+            if results is not None:
+                state.apply_results(results.drain())
             state.apply(events)
             lines = []
             # one batch spans a fraction of a second: show it in the order things happened
@@ -123,6 +131,8 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
                 sys.stdout.flush()
     finally:
         stream.stop()
+        if results is not None:
+            results.stop()
 
 
 def _note(message: str) -> None:

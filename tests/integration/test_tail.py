@@ -84,6 +84,24 @@ def test_tail_streams_lines_json_and_failures(redis_urls, start_worker, celery_a
             assert all(line.split()[1] in ("FAILURE", "RETRY") for line in out.lines)
 
 
+def test_a_task_that_started_before_tail_is_named_from_its_result(redis_urls, start_worker,
+                                                                   celery_app):
+    from tests.support.services import wait_for
+
+    broker, backend = redis_urls
+    start_worker("w1", extra_env={"CELERYTUI_EMAIL_DELAY": "3"})
+    early = celery_app.send_task(EMAIL, args=["ops@example.com", "before tail"])
+    wait_for(lambda: early.state == "STARTED", 15, what="the email to start")
+    proc, out, err = _tail(broker, backend)
+    try:
+        err.wait_for(lambda line: "following redis://" in line, what="tail to subscribe")
+        done = out.wait_for(lambda line: early.id in line and "SUCCESS" in line, timeout=20,
+                            what="the early task's success")
+        assert done.split()[1:3] == ["SUCCESS", EMAIL]  # not "?": its received event was missed
+    finally:
+        _stop(proc, signal.SIGINT)
+
+
 def test_tail_into_a_closed_pipe_exits_without_traceback(redis_urls, start_worker, celery_app,
                                                          tmp_path):
     broker, backend = redis_urls
