@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import time
+
+import pytest
 
 from tests.support.commands import CELERYTUI, LineReader, command_env, start_celerytui
 
@@ -14,9 +18,25 @@ VALIDATE = "celerytui.tasks.validate_order"
 RISKY = "celerytui.tasks.risky_operation"
 
 
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_tail_left_behind():
+    """A failing test must not leave its tails following a dead broker forever."""
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
 def _tail(broker: str, backend: str, *args: str) -> tuple[subprocess.Popen, LineReader,
                                                           LineReader]:
     proc = start_celerytui("tail", "-b", broker, "--result-backend", backend, *args)
+    _started.append(proc)
     return proc, LineReader(proc.stdout), LineReader(proc.stderr)
 
 
@@ -111,6 +131,7 @@ def test_tail_into_a_closed_pipe_exits_without_traceback(redis_urls, start_worke
     shell = subprocess.Popen(["sh", "-c", f"{command} 2>{errors} | head -n 1"],
                              stdout=subprocess.PIPE, text=True, env=command_env(),
                              start_new_session=True)
+    _started.append(shell)
     deadline = time.monotonic() + 30
     while shell.poll() is None and time.monotonic() < deadline:
         celery_app.send_task(EMAIL, args=["ops@example.com", "pipe"])
