@@ -15,7 +15,7 @@ from celerytui.config import load_settings
 from celerytui.core.control import Controller
 from celerytui.core.queues import QueueError, QueueInspector
 from celerytui.tasks import make_celery_app
-from tests.support.services import free_port, port_answers, service_missing
+from tests.support.services import free_port, port_answers, service_missing, wait_for
 
 EMAIL = "celerytui.tasks.send_email"
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
@@ -88,7 +88,13 @@ def test_amqp_depths_by_passive_declare():
                 for priority in (0, 5, 9):
                     producer.publish({"n": priority}, exchange=queue.exchange, routing_key=name,
                                      priority=priority, declare=[queue])
-        depth, missing = QueueInspector(app).depths([name, name + "-missing"])
+        inspector = QueueInspector(app)
+
+        def all_three_counted():  # publishing is asynchronous: RabbitMQ counts a moment later
+            depths = inspector.depths([name, name + "-missing"])
+            return depths if depths[0].messages == 3 else None
+
+        depth, missing = wait_for(all_three_counted, 10, what="RabbitMQ to count 3 messages")
         assert depth.messages == 3 and depth.consumers == 0 and depth.error is None
         assert missing.messages == 0 and missing.error and "NOT_FOUND" in missing.error
     finally:
