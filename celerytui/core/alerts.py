@@ -100,8 +100,9 @@ class AlertBook:
                 self._hold(raised, key, "warning", f"queue {depth.name}: {messages} waiting",
                            f"over the threshold of {t.queue_backlog}", now)
 
-        finished = _window_sum(state, ("succeeded", "failed"), t.failure_window)
-        failed = _window_sum(state, ("failed",), t.failure_window)
+        window = state.throughput(seconds=max(1, int(t.failure_window)))
+        failed = sum(window.get("failed", ()))
+        finished = failed + sum(window.get("succeeded", ()))
         if finished >= t.min_finished_for_rate and failed / finished > t.failure_rate:
             live.add("failure-rate")
             self._hold(raised, "failure-rate", "warning",
@@ -181,8 +182,3 @@ class AlertBook:
         inactive = [k for k, a in self._alerts.items() if not a.active]
         victims = inactive or sorted(self._alerts, key=lambda k: self._alerts[k].last_seen)
         del self._alerts[victims[0]]
-
-
-def _window_sum(state: ClusterState, kinds: tuple[str, ...], seconds: float) -> int:
-    series = state.throughput(seconds=max(1, int(seconds)))
-    return sum(sum(series.get(kind, ())) for kind in kinds)

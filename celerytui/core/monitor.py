@@ -108,11 +108,12 @@ class Monitor:
         if info:
             changes.workers |= self._merge_worker_info(info)
         now = self.clock()
-        if changes.new_failures or now - self._last_tick >= TICK_INTERVAL:
-            if now - self._last_tick >= TICK_INTERVAL:
-                self._last_tick = now
-                changes.merge(self.state.tick(now))
-                self._rate_samples.append((now, self.events.status.events_received))
+        ticked = now - self._last_tick >= TICK_INTERVAL
+        if ticked:  # liveness and the rate once a second, not per pump
+            self._last_tick = now
+            changes.merge(self.state.tick(now))
+            self._rate_samples.append((now, self.events.status.events_received))
+        if ticked or changes.new_failures:  # a failure shows in the banners at once
             self.alerts.evaluate(self.state, changes, now=now, queue_depths=self.queue_depths,
                                  stream_status=self.events.status)
         return changes
