@@ -115,11 +115,11 @@ class ClusterCollector:
         for (kind, name, hostname, queue), n in self.state.counters.items():
             if (hostname or "") in purged:
                 continue
-            labels = [name or "", hostname or "", queue or ""]
+            key = (name or "", hostname or "", queue or "")
             if kind == "failed":
-                failed_by_key[tuple(labels)] = failed_by_key.get(tuple(labels), 0) + n
+                failed_by_key[key] = failed_by_key.get(key, 0) + n
             elif kind in counters:
-                counters[kind].add_metric(labels, n)
+                counters[kind].add_metric(key, n)
         for (name, hostname, queue, exc), n in self.state.failures_by_exception.items():
             if (hostname or "") in purged:
                 continue

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import logging
 import os
 import select
 import ssl
@@ -36,7 +35,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from celerytui.core.events import POLL_INTERVAL, EventStream, receiver_connection
+from celerytui.core.events import POLL_INTERVAL, EventStream, _quietly, receiver_connection
 from celerytui.core.redis_relay import RedisRelay
 
 try:
@@ -44,7 +43,6 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; json still works
     from json import loads as json_loads
 
-log = logging.getLogger(__name__)
 
 READ_SIZE = 4 << 20  # bytes asked of one recv()
 DECODE_ROUND = 8  # messages decoded per hand-off
@@ -358,10 +356,3 @@ def _utcoffset() -> float:
     from celery.utils.time import utcoffset
 
     return utcoffset()
-
-
-def _quietly(fn: Any) -> None:
-    try:
-        fn()
-    except Exception:  # closing a dead connection may fail; nothing to do
-        log.debug("ignored error while closing", exc_info=True)

@@ -316,9 +316,10 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._failure_set.add(uuid)
 
     def _count(self, kind: str, task: Task, hostname: object, row: int | None,
-               lr: float) -> None:
-        """Cumulative counter + per-second ring for one (non-duplicate) event."""
-        key = (kind, *self._labels(task, hostname))
+               lr: float) -> tuple[str, str, str]:
+        """Cumulative counter + per-second ring for one (non-duplicate) event; its labels."""
+        labels = self._labels(task, hostname)
+        key = (kind, *labels)
         self.counters[key] = self.counters.get(key, 0) + 1
         if row is not None:
             second = int(lr)
@@ -327,6 +328,7 @@ class ClusterState(EventHandlers, WorkerTracking):
                 self._ring_second = second
             if self._ring_slot >= 0:
                 self._ring.counts[row][self._ring_slot] += 1
+        return labels
 
     def _host_label(self, hostname: object) -> str:
         if hostname.__class__ is not str:
@@ -361,14 +363,13 @@ class ClusterState(EventHandlers, WorkerTracking):
                 queue = OTHER
         return label, self._host_label(hostname), queue
 
-    def _observe_runtime(self, task: Task, hostname: object, runtime: float) -> None:
-        key = self._labels(task, hostname)
-        hist = self.runtime_hist.get(key)
+    def _observe_runtime(self, labels: tuple[str, str, str], runtime: float) -> None:
+        hist = self.runtime_hist.get(labels)
         if hist is None:
-            hist = self.runtime_hist[key] = RuntimeHistogram()
+            hist = self.runtime_hist[labels] = RuntimeHistogram()
         hist.observe(runtime)
 
-    def _count_exception(self, task: Task, hostname: object) -> None:
+    def _count_exception(self, task: Task, labels: tuple[str, str, str]) -> None:
         exc_type = (task.exception or "").split("(", 1)[0].strip()[:ID_MAX] or "Exception"
         types = self._exception_types
         if exc_type not in types:
@@ -376,7 +377,7 @@ class ClusterState(EventHandlers, WorkerTracking):
                 exc_type = OTHER
             else:
                 types.add(intern(exc_type))
-        key = (*self._labels(task, hostname), exc_type)
+        key = (*labels, exc_type)
         self.failures_by_exception[key] = self.failures_by_exception.get(key, 0) + 1
 
     # ---- result backend ---------------------------------------------------------------------

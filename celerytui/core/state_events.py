@@ -173,14 +173,13 @@ class EventHandlers:
         task.succeeded = ts
         if duplicate:
             return
-        hostname = ev.get("hostname")
         self._timeline(task, ts, "task-succeeded")
-        self._count("succeeded", task, hostname, SUCCEEDED_I, lr)
+        labels = self._count("succeeded", task, ev.get("hostname"), SUCCEEDED_I, lr)
         self._processed(task.worker, lr)
         if runtime is not None and runtime >= 0:
             if task.name is not None:
                 self._stats_for(task.name).add_runtime(runtime)
-            self._observe_runtime(task, hostname, runtime)
+            self._observe_runtime(labels, runtime)
         kind = checks.check_kind(task.name)
         if kind is not None and not task.result_is_full:
             self._record_check(kind, checks.parse_repr(task.result), ts, task.uuid)
@@ -194,11 +193,10 @@ class EventHandlers:
         task.failed = ts
         if duplicate:
             return
-        hostname = ev.get("hostname")
         self._timeline(task, ts, "task-failed")
-        self._count("failed", task, hostname, FAILED_I, lr)
+        labels = self._count("failed", task, ev.get("hostname"), FAILED_I, lr)
         self._processed(task.worker, lr)
-        self._count_exception(task, hostname)
+        self._count_exception(task, labels)
         kind = checks.check_kind(task.name)
         if kind is not None:
             result = checks.failed_check_result(kind, task.args, task.kwargs, task.exception)
