@@ -13,6 +13,7 @@ from typing import Any
 from celery import Celery
 
 from celerytui.config import Settings
+from celerytui.core.broker_errors import one_line
 
 
 class AppLoadError(Exception):
@@ -55,7 +56,7 @@ def _import(module_name: str, spec: str) -> Any:
         raise AppLoadError(f"-A {spec!r}: no module named {exc.name!r}") from None
     except Exception as exc:  # the user's module raised while importing
         raise AppLoadError(f"-A {spec!r}: importing {module_name} failed: "
-                           f"{type(exc).__name__}: {_first_line(exc)}") from None
+                           f"{one_line(exc, with_type=True)}") from None
 
 
 def _app_in(module: Any) -> Celery | None:
@@ -65,11 +66,6 @@ def _app_in(module: Any) -> Celery | None:
             return candidate
     found = [v for v in vars(module).values() if isinstance(v, Celery)]
     return found[0] if len(found) == 1 else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def load_app(settings: Settings) -> Celery:

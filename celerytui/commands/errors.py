@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from celerytui.config import ConfigError, redact
-from celerytui.core.broker_errors import first_line
+from celerytui.core.broker_errors import bounded_connection, first_line
 from celerytui.core.broker_errors import one_line as exc_line
 
 EXIT_OK = 0
@@ -84,20 +84,11 @@ def quiet_stdout() -> None:
 def check_broker(app: Any, timeout: float = BROKER_TIMEOUT) -> None:
     """Connect once to the app's broker, or raise CommandError naming the redacted URL and
     the cause, within about ``timeout`` seconds."""
-    url = app.conf.broker_url
     try:
-        conn = app.connection_for_write(
-            connect_timeout=timeout,
-            transport_options={"socket_timeout": timeout + 1,
-                               "socket_connect_timeout": timeout, "max_retries": 1},
-        )
-    except Exception as exc:
-        raise CommandError(f"bad broker URL {redact(url)}: {describe(exc)}") from None
-    try:
-        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1,
-                               interval_max=0.2, timeout=timeout)
-    except Exception as exc:
-        raise CommandError(f"broker unreachable ({redact(url)}): {describe(exc)}") from None
-    finally:
-        with suppress(Exception):
-            conn.close()
+        with bounded_connection(app, timeout, write=True, error=CommandError):
+            pass
+    except CommandError:
+        raise
+    except Exception as exc:  # the URL itself is bad: no connection could even be made
+        raise CommandError(f"bad broker URL {redact(app.conf.broker_url)}: "
+                           f"{describe(exc)}") from None
