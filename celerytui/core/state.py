@@ -158,6 +158,11 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _finish(self, ch: Changes) -> None:
         self.events_applied += ch.events
         self.malformed += ch.malformed
+        self._drop_removed(ch)
+
+    @staticmethod
+    def _drop_removed(ch: Changes) -> None:
+        """Tasks evicted in this batch are not reported as changed or new."""
         if ch.removed_tasks:
             ch.tasks -= ch.removed_tasks
             ch.new_tasks = [u for u in ch.new_tasks if u not in ch.removed_tasks]
@@ -396,9 +401,7 @@ class ClusterState(EventHandlers, WorkerTracking):
             except Exception:
                 ch.malformed += 1
         self.malformed += ch.malformed
-        if ch.removed_tasks:
-            ch.tasks -= ch.removed_tasks
-            ch.new_tasks = [u for u in ch.new_tasks if u not in ch.removed_tasks]
+        self._drop_removed(ch)
         return ch
 
     # ---- reading ----------------------------------------------------------------------------
