@@ -132,12 +132,11 @@ def _field_predicate(field: str, value: str) -> TaskPredicate:
 
 
 def _state_predicate(value: str) -> TaskPredicate:
-    wanted = [part.strip().upper() for part in re.split(r"[,|]", value) if part.strip()]
+    wanted = tuple(part.strip().upper() for part in re.split(r"[,|]", value) if part.strip())
     if not wanted:
         raise FilterError("state: needs a state, e.g. state:failure")
 
     def match(task: Task) -> bool:
-        state = task.state.upper()
-        return any(state.startswith(prefix) for prefix in wanted)
+        return task.state.upper().startswith(wanted)
 
     return match
