@@ -61,14 +61,13 @@ class TasksScreen(TaskActions, LiveScreen):
 
     # -- live ------------------------------------------------------------------------------
     def draw(self, monitor: Any, changes: Changes | None) -> None:
-        table = self.table
+        if changes is not None and not (changes.tasks or changes.removed_tasks):
+            return
         tasks = monitor.state.tasks
         if changes is None:
-            table.rescan(tasks, self.app.format_time)
-        elif changes.tasks or changes.removed_tasks:
-            table.apply(tasks, changes.tasks, changes.removed_tasks, self.app.format_time)
+            self.table.rescan(tasks, self.app.format_time)
         else:
-            return
+            self.table.apply(tasks, changes.tasks, changes.removed_tasks, self.app.format_time)
         self._show_status()
 
     def _show_status(self) -> None:

@@ -52,9 +52,12 @@ class WorkerGrid(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width or self.size.width or 78
         height = self.size.height or 10
         compact = len(workers) * FULL_PANE_HEIGHT > height
+        second = int(now)
+        if (changed is not None and not changed and second == self._second
+                and compact == self._compact and width == self._width):
+            return  # every worker change is named in ``changed``: nothing moved this tick
         order = sorted(workers, key=lambda h: (STATUS_RANK.get(workers[h].status, 1),
                                                natural_key(h)))
-        second = int(now)
         everything = (changed is None or second != self._second or compact != self._compact
                       or width != self._width or order != self._order)
         self._second, self._compact, self._width = second, compact, width

@@ -6,7 +6,7 @@ Keyed by hostname, updated cell by cell; ages move once a second so every row is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from rich.text import Text
 
@@ -77,5 +77,3 @@ def _worker_cell(index: int, value: str) -> Text:
         cell.stylize(STATUS_STYLE.get(value, "green"))
     return cell
 
-
-FormatAge = Callable[[float | None], str]
