@@ -11,6 +11,7 @@ every few seconds and the collector only reads its last answer.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -209,17 +210,17 @@ class ClusterCollector:
 
 
 def _histogram_buckets(hist: Any) -> list[tuple[str, float]]:
-    buckets = []
-    for bound, count in zip(hist.buckets, hist.counts, strict=False):
-        if math.isinf(bound):
-            continue
-        buckets.append((_bound_label(bound), count))
+    buckets = [(label, count)
+               for label, count in zip(_bound_labels(hist.buckets), hist.counts, strict=False)
+               if label is not None]
     buckets.append(("+Inf", hist.count))
     return buckets
 
 
-def _bound_label(bound: float) -> str:
-    return repr(float(bound))
+@functools.cache
+def _bound_labels(bounds: tuple[float, ...]) -> tuple[str | None, ...]:
+    """Each bound's `le` label (None for infinity), once per bucket layout, not per scrape."""
+    return tuple(None if math.isinf(bound) else repr(float(bound)) for bound in bounds)
 
 
 def _disk_ratio(check: Any) -> float | None:
