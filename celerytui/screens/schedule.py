@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes
 from celerytui.screens.live import LiveScreen
 from celerytui.text_safety import literal
 from celerytui.widgets.ages import short_age
 from celerytui.widgets.header_bar import HeaderBar
+from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_tail import short_name
 
 COLUMNS = (("name", "Entry"), ("task", "Task"), ("schedule", "Schedule"), ("args", "Args"),
@@ -89,6 +90,24 @@ def schedule_rows(app: Any, now_ts: float) -> list[tuple[str, str, str, str, flo
     return rows
 
 
+class ScheduleTable(KeyedTable):
+    """One row a beat entry, keyed by its name."""
+
+    COLUMNS = COLUMNS
+
+    def column_widths(self, space: int) -> dict[str, int]:
+        fixed = {"schedule": 16, "next": 18}
+        free = space - sum(fixed.values())
+        entry_w = max(8, free * 2 // 5)
+        task_w = max(8, free * 7 // 20)
+        return {**fixed, "name": entry_w, "task": task_w,
+                "args": max(4, free - entry_w - task_w)}
+
+    def show(self, name: str, values: tuple[str, ...]) -> None:
+        """Add the entry's row, or update the cells that changed."""
+        self._put_row(name, values, lambda _i, value: literal(value, max_len=120))
+
+
 class ScheduleScreen(LiveScreen):
     """The beat schedule; next-run countdowns move once a second."""
 
@@ -97,36 +116,12 @@ class ScheduleScreen(LiveScreen):
     def __init__(self) -> None:
         super().__init__()
         self._second = -1
-        self._rows: dict[str, tuple[str, ...]] = {}
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         yield Static("", id="schedule-status", classes="screen-status")
-        yield DataTable(cursor_type="row", id="schedule-table")
+        yield ScheduleTable(id="schedule-table")
         yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, heading in COLUMNS:
-            table.add_column(heading, key=key, width=10)
-        self._fit_columns()
-
-    def on_resize(self) -> None:
-        self._fit_columns()
-
-    def _fit_columns(self) -> None:
-        table = self.query_one(DataTable)
-        width = max(60, table.size.width or self.size.width or 80) - 2
-        fixed = {"schedule": 16, "next": 18}
-        free = width - 2 * table.cell_padding * len(COLUMNS) - sum(fixed.values())
-        entry_w = max(8, free * 2 // 5)
-        task_w = max(8, free * 7 // 20)
-        widths = {**fixed, "name": entry_w, "task": task_w,
-                  "args": max(4, free - entry_w - task_w)}
-        for key, column in table.columns.items():
-            column.width = widths[str(key.value)]
-            column.auto_width = False
-        table.refresh()
 
     def draw(self, monitor: Any, changes: Changes | None) -> None:
         now = self.app.now()
@@ -134,7 +129,7 @@ class ScheduleScreen(LiveScreen):
             return
         self._second = int(now)
         status = self.query_one("#schedule-status", Static)
-        table = self.query_one(DataTable)
+        table = self.query_one(ScheduleTable)
         app = getattr(monitor, "app", None)
         rows = schedule_rows(app, now) if app is not None else []
         table.display = bool(rows)
@@ -153,12 +148,4 @@ class ScheduleScreen(LiveScreen):
         for name, task, schedule, args, when in rows:
             shown = "?" if when is None else \
                 f"{self.app.format_time(when)} (in {short_age(when - now)})"
-            values = (name, short_name(task), schedule, args, shown)
-            old = self._rows.get(name)
-            if old == values:
-                continue
-            self._rows[name] = values
-            if old is None:
-                table.add_row(*(literal(v, max_len=120) for v in values), key=name)
-            else:
-                table.update_cell(name, "next", literal(shown))
+            table.show(name, (name, short_name(task), schedule, args, shown))
