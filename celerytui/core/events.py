@@ -210,10 +210,8 @@ class EventStream:
 
     def broadcast_wakeup(self, connection: Any, channel: Any = None) -> None:
         """enable_events (unless read-only), then heartbeat so worker panes fill at once."""
-        control = self.app.control
-        if not self.read_only:
-            control.broadcast("enable_events", connection=connection, channel=channel)
-        control.broadcast("heartbeat", connection=connection, channel=channel)
+        self.broadcast_enable(connection, channel)
+        self.app.control.broadcast("heartbeat", connection=connection, channel=channel)
 
     def broadcast_enable(self, connection: Any, channel: Any = None) -> None:
         if not self.read_only:
