@@ -37,9 +37,14 @@ def action_commands(app: CeleryTUI, screen: Screen) -> Iterator[SystemCommand]:
             title = f"{label} ({key})"
             action_name = binding.action.split("(", 1)[0]
 
-            def run(action=binding.action, target=node, name=action_name, label=label) -> None:
-                if name in MUTATING_ACTIONS and app.is_read_only:
-                    app.notify(f"read-only: {label or name} refused", severity="warning")
+            # a screen's mutating actions (ReadOnlyKeys.MUTATING) too: its check_action would
+            # otherwise drop them without a word
+            what = getattr(node, "MUTATING", {}).get(action_name) or (
+                label if action_name in MUTATING_ACTIONS else None)
+
+            def run(action=binding.action, target=node, what=what) -> None:
+                if what and app.is_read_only:
+                    app.notify(f"read-only: {what} refused", severity="warning")
                     return
                 app.call_later(app.run_action, action, target)
 

@@ -83,3 +83,10 @@ async def test_read_only_hides_and_refuses_purge():
         await until(pilot, lambda: "read-only: purge refused" in notices(app),
                     what="the refusal")
         assert not isinstance(app.screen, ConfirmDialog)
+        app.clear_notifications()
+        purge = next(c for c in app.get_system_commands(app.screen)
+                     if c.help == "action: purge_queue")
+        purge.callback()  # the command palette's entry refuses the same way as the key
+        await until(pilot, lambda: "read-only: purge refused" in notices(app),
+                    what="the palette's refusal")
+        assert not isinstance(app.screen, ConfirmDialog)
