@@ -174,11 +174,9 @@ class DemoCluster:
         return env
 
     # -- start --------------------------------------------------------------------------------
-    def start(self, app=None) -> DemoCluster:
-        """Redis (unless a broker was given), both workers, beat; returns once workers answer.
-
-        `app`: a Celery client app on this cluster, used to ping the workers.
-        """
+    def start(self) -> DemoCluster:
+        """Spawn Redis (unless a broker was given), both workers and beat; wait_workers()
+        then waits for the workers to answer."""
         if self.embedded:
             self._start_redis()
         for spec in WORKERS:
@@ -186,8 +184,6 @@ class DemoCluster:
         self._spawn("beat", [sys.executable, "-m", "celery", "-A", "celerytui.demo.beat", "beat",
                              "-s", str(self.dir / "beat-schedule"),
                              "--pidfile", str(self.dir / "beat.pid"), "-l", "INFO"])
-        if app is not None:
-            self.wait_workers(app)
         return self
 
     def _start_redis(self) -> None:

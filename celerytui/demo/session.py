@@ -73,7 +73,7 @@ class DemoSession:
     def log_dir(self) -> Path:
         return self.cluster.log_dir
 
-    def start(self, monitor: bool = True) -> DemoSession:
+    def start(self) -> DemoSession:
         """Spawn everything, start watching, wait for both workers, start the workload.
 
         The Monitor (`self.monitor`) starts receiving before the workers answer and before
@@ -93,12 +93,11 @@ class DemoSession:
         self.cluster.start()
         self.http.start()
         self.client = make_celery_app(self.settings)
-        if monitor:
-            # the monitor's app carries the schedule beat really runs (the Schedule screen)
-            watched = make_celery_app(self.settings)
-            watched.conf.beat_schedule = demo_schedule(self.http.targets)
-            self.monitor = Monitor(self.settings, app=watched)
-            self.monitor.start()
+        # the monitor's app carries the schedule beat really runs (the Schedule screen)
+        watched = make_celery_app(self.settings)
+        watched.conf.beat_schedule = demo_schedule(self.http.targets)
+        self.monitor = Monitor(self.settings, app=watched)
+        self.monitor.start()
         self.cluster.wait_workers(self.client)
         self.workload = Workload(self.client, self.http.targets, interval=self.interval,
                                  seed=self.seed).start()
