@@ -6,26 +6,15 @@ import asyncio
 import time
 from contextlib import contextmanager
 
-from celerytui.config import load_settings
-from tests.support.workers import WorkerProcess
+from tests.support import worker_side
 
 
 @contextmanager
 def module_worker(redis_target, log_dir, name: str, extra_env: dict | None = None):
     """(broker_url, backend_url, client_app, worker) on two fresh databases."""
-    from celerytui.tasks import make_celery_app
-
-    broker_db, backend_db = redis_target.fresh_dbs(2)
-    broker, backend = redis_target.url(broker_db), redis_target.url(backend_db)
-    client = make_celery_app(load_settings(broker_url=broker, result_backend=backend))
-    worker = WorkerProcess(broker, backend, log_dir, name=name, extra_env=extra_env,
-                           queues="celery,http,disk,secure")
-    try:
-        worker.start(client)
-        yield broker, backend, client, worker
-    finally:
-        worker.stop()
-        client.close()
+    with worker_side.module_worker(redis_target, log_dir, name,
+                                   extra_env=extra_env) as (client, worker):
+        yield worker.broker, worker.backend, client, worker
 
 
 async def until(pilot, predicate, timeout: float = 20.0, what: str = "condition"):
