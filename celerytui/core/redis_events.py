@@ -21,7 +21,6 @@ Redis. Figures: benchmarks/firehose.py.
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import select
 import ssl
@@ -93,8 +92,10 @@ class EventDecoder:
             offset = event.get("utcoffset")
             timestamp = event.get("timestamp")
             if offset is not None and timestamp is not None:
-                with contextlib.suppress(TypeError):
+                try:  # noqa: SIM105 (suppress() costs 6x more, and this runs per event)
                     event["timestamp"] = timestamp - (offset - here) * 3600
+                except TypeError:
+                    pass
             event["local_received"] = now
             out.append(event)
         self.clock = clock
