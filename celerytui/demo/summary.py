@@ -17,7 +17,7 @@ def build_summary(state, *, duration: float, broker: str, log_dir: str, pids: di
                   sent: dict[str, int], alerts_received: int) -> dict[str, Any]:
     """A JSON-able dict of the run; read `state` only while holding the monitor's lock."""
     events = dict.fromkeys(EVENT_KINDS, 0)
-    for key, n in getattr(state, "counters", {}).items():
+    for key, n in state.counters.items():
         if key and key[0] in events:
             events[key[0]] += n
     http: dict[str, dict[str, Any]] = {}

@@ -16,6 +16,7 @@ from collections import Counter
 from celery import Celery
 
 from celerytui.checks import DISK_CHECK_TASK, HTTP_CHECK_TASK, LOCAL_HOST
+from celerytui.core.broker_errors import one_line
 from celerytui.tasks import PREFIX, order_chain
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ class Workload:
         self.interval = interval
         self.random = random.Random(seed)
         self.sent: Counter[str] = Counter()  # kind -> n sent
-        self.errors = 0
-        self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_order = 1001  # the seed's first order id
@@ -66,9 +65,7 @@ class Workload:
         try:
             step()
         except Exception as exc:
-            self.errors += 1
-            self.last_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            log.debug("workload step failed: %s", self.last_error)
+            log.debug("workload step failed: %s", one_line(exc))
 
     def first_round(self) -> None:
         """One of everything, so succeeded, retried, failed, UP and DOWN all show early."""
