@@ -42,20 +42,24 @@ def escape_controls(value: Any, keep_newlines: bool = False) -> str:
     return pattern.sub(_escape, text)
 
 
+def escaped_cut(value: Any, max_len: int | None = None, keep_newlines: bool = False) -> str:
+    """``value`` with controls escaped, cut to ``max_len`` with an ellipsis (after escaping,
+    so escapes are never split into something that looks like a different character)."""
+    text = escape_controls(value, keep_newlines=keep_newlines)
+    if max_len is not None and len(text) > max_len:
+        text = text[: max(0, max_len - 1)] + "…"
+    return text
+
+
 def literal(
     value: Any,
     style: str = "",
     max_len: int | None = None,
     keep_newlines: bool = False,
 ) -> Text:
-    """A Text showing ``value`` literally: no markup parsed, controls escaped, optionally cut.
-
-    ``max_len`` cuts long values with an ellipsis (after escaping, so escapes are never split
-    into something that looks like a different character).
-    """
-    text = escape_controls(value, keep_newlines=keep_newlines)
-    if max_len is not None and len(text) > max_len:
-        text = text[: max(0, max_len - 1)] + "…"
+    """A Text showing ``value`` literally: no markup parsed, controls escaped, optionally cut
+    to ``max_len`` with an ellipsis."""
+    text = escaped_cut(value, max_len, keep_newlines)
     return Text(text, style=style, no_wrap=not keep_newlines, end="")
 
 
@@ -64,9 +68,7 @@ def literal_content(value: Any, style: str = "", max_len: int | None = None) -> 
     ``$error``). ``Content(str)`` never parses markup."""
     from textual.content import Content
 
-    text = escape_controls(value)
-    if max_len is not None and len(text) > max_len:
-        text = text[: max(0, max_len - 1)] + "…"
+    text = escaped_cut(value, max_len)
     return Content.styled(text, style) if style else Content(text)
 
 

@@ -16,7 +16,7 @@ from textual import work
 
 from celerytui.core.model import Changes
 from celerytui.screens import ClusterScreen
-from celerytui.text_safety import escape_controls
+from celerytui.text_safety import escaped_cut
 
 if TYPE_CHECKING:
     from celerytui.config import Settings
@@ -78,9 +78,7 @@ class DispatchActions:
                 outcome = json.dumps(task.result_full, default=str)
             else:
                 outcome = task.exception or task.result
-            text = escape_controls(outcome)
-            if len(text) > 200:
-                text = text[:199] + "…"
+            text = escaped_cut(outcome, 200)
             severity = "information" if task.state == "SUCCESS" else "error"
             self.notify(f"{label} {task.state}: {text}", title=task_id[:8], severity=severity,
                         markup=False, timeout=8)
@@ -191,8 +189,7 @@ class DispatchActions:
 
 def one_line(exc: BaseException) -> str:
     """An exception as one short, escaped line for a notification."""
-    text = escape_controls(str(exc) or type(exc).__name__)
-    return text if len(text) <= 160 else text[:159] + "…"
+    return escaped_cut(str(exc) or type(exc).__name__, 160)
 
 
 def _parse_repr(text: str | None, empty: Any) -> Any:

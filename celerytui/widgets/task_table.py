@@ -16,7 +16,7 @@ from rich.text import Text
 
 from celerytui.core.filters import TaskPredicate, compile_filter
 from celerytui.core.model import Task
-from celerytui.text_safety import escape_controls
+from celerytui.text_safety import escaped_cut
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_tail import StateStyles, short_name
 
@@ -98,10 +98,7 @@ class TaskTable(StateStyles, KeyedTable):
                 str(task.retries) if task.retries else "")
 
     def _cell(self, task: Task, index: int, value: str) -> SortCell:
-        text = escape_controls(value)
-        if len(text) > 300:
-            text = text[:299] + "…"
-        cell = SortCell(text, no_wrap=True, end="")
+        cell = SortCell(escaped_cut(value, 300), no_wrap=True, end="")
         cell.sort_value = COLUMNS[index][2](task)
         if index == 1:
             cell.stylize(self._style_for(value))
