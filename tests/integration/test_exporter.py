@@ -51,7 +51,8 @@ def test_metrics_equal_a_known_workload(redis_urls, start_worker, celery_app):
     broker, backend = redis_urls
     start_worker("w1", queues="celery,http")
     doomed = start_worker("w2", queues="disk")
-    proc, port, stderr = _start_exporter(broker, backend, "--worker-timeout", "3")
+    # 6 s: two missed heartbeats (every 2 s) and slack for a busy machine
+    proc, port, stderr = _start_exporter(broker, backend, "--worker-timeout", "6")
     try:
         wait_for(lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 15,
                  what="/healthz to say connected")
