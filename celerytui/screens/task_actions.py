@@ -61,20 +61,26 @@ class TaskActions(ReadOnlyKeys):
     def selected_task(self) -> str | None:  # pragma: no cover - screens override
         return None
 
-    def action_revoke_task(self) -> None:
+    def _acting_on(self, what: str) -> str | None:
+        """The selected task's uuid, or None after saying why nothing happens."""
         uuid = self.selected_task()
         if uuid is None:
             self.app.notify("no task selected", severity="warning")
+            return None
+        if self.app.refuse_if_read_only(what):
+            return None
+        return uuid
+
+    def action_revoke_task(self) -> None:
+        uuid = self._acting_on("revoke")
+        if uuid is None:
             return
         self.app.controller_call("revoke", uuid, label=f"revoke {uuid[:8]}",
                                  on_done=lambda r: self._reported("revoke", uuid, r))
 
     def action_terminate_task(self) -> None:
-        uuid = self.selected_task()
+        uuid = self._acting_on("terminate")
         if uuid is None:
-            self.app.notify("no task selected", severity="warning")
-            return
-        if self.app.refuse_if_read_only("terminate"):
             return
 
         def answered(yes: bool | None) -> None:
@@ -86,11 +92,8 @@ class TaskActions(ReadOnlyKeys):
                                            "SIGTERM."), answered)
 
     def action_rate_limit_task(self) -> None:
-        uuid = self.selected_task()
+        uuid = self._acting_on("rate limit")
         if uuid is None:
-            self.app.notify("no task selected", severity="warning")
-            return
-        if self.app.refuse_if_read_only("rate limit"):
             return
         with self.app.monitor.lock:
             task = self.app.monitor.state.tasks.get(uuid)
