@@ -48,10 +48,11 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import get_current_worker
 
-from celerytui.config import Settings, redact
+from celerytui.config import Settings
 from celerytui.core.model import Changes
+from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen, PlaceholderScreen
-from celerytui.screens.dispatch import DispatchActions, one_line
+from celerytui.screens.dispatch import DispatchActions
 from celerytui.text_safety import escape_controls
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
@@ -206,7 +207,7 @@ class CeleryTUI(DispatchActions, App):
                 with self.monitor.lock:
                     changes = self.monitor.pump()
             except Exception as exc:  # a broker hiccup must never stop the dashboard
-                self.log.warning(f"pump failed: {exc}")
+                self.log.warning(f"pump failed: {one_line(exc)}")
                 changes = Changes()
             if self._stopping.is_set():
                 break
@@ -215,7 +216,7 @@ class CeleryTUI(DispatchActions, App):
             except RuntimeError:  # the app is shutting down
                 break
             except Exception as exc:  # a screen's bug must not stop live updates
-                self.log.error(f"redraw failed: {exc!r}")
+                self.log.error(f"redraw failed: {one_line(exc, with_type=True)}")
                 if not self._redraw_failed:
                     self._redraw_failed = True
                     with contextlib.suppress(Exception):
@@ -304,7 +305,7 @@ class CeleryTUI(DispatchActions, App):
         try:
             self.monitor.stop(timeout=1.0)
         except Exception as exc:
-            self.log.warning(f"monitor stop failed: {exc}")
+            self.log.warning(f"monitor stop failed: {one_line(exc)}")
         self._monitor_started = False
 
     def on_unmount(self) -> None:

@@ -14,9 +14,9 @@ import socket
 import subprocess
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from celerytui.config import DiskHost, redact
+from celerytui.config import DiskHost
+from celerytui.redaction import one_line, redact
 
 HTTP_CHECK_TASK = "celerytui.tasks.check_http_endpoint"
 DISK_CHECK_TASK = "celerytui.tasks.check_disk_usage"
@@ -33,7 +33,7 @@ def probe_http(url: str, timeout: float = 10.0) -> dict[str, Any]:
     import requests
 
     url = str(url)
-    shown = hide_password(url)
+    shown = redact(url)
     start = time.monotonic()
     try:
         resp = requests.get(url, timeout=timeout, allow_redirects=True)
@@ -87,29 +87,7 @@ def _root_reason(exc: BaseException) -> str:
         cur = nxt
     if reason:
         return reason
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return redact_urls(text)[:200]
-
-
-_URL_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
-
-
-def hide_password(url: str) -> str:
-    """url with its password (if any) masked, everything else as given (results are shown
-    in the TUI and kept in Redis, so a password in a check URL must not reach them)."""
-    try:
-        parts = urlsplit(url)
-        if not parts.password:
-            return url
-        host = parts.netloc.rpartition("@")[2]
-        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:****@{host}"))
-    except ValueError:
-        return redact(url)
-
-
-def redact_urls(text: str) -> str:
-    """Mask passwords in any URL inside a free-text message."""
-    return _URL_RE.sub(lambda m: hide_password(m.group(0)), text)
+    return one_line(exc, limit=200)
 
 
 # --------------------------------------------------------------------------- df parsing
@@ -248,7 +226,7 @@ def _run_local_df(path: str, timeout: float) -> str:
 
 
 def _first_line(text: str) -> str:
-    return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:200]
+    return one_line(next((ln for ln in text.splitlines() if ln.strip()), ""), limit=200)
 
 
 def _accept_unknown_policy():

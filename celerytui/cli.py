@@ -11,7 +11,8 @@ import click
 
 from celerytui import __version__
 from celerytui.cli_options import cluster_options, settings_from
-from celerytui.config import Settings, config_file, redact
+from celerytui.config import Settings, config_file
+from celerytui.redaction import redact, redact_webhook
 
 # name -> (module:attribute, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -111,7 +112,7 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
         if spec.name == "disk_hosts":
             value = ", ".join(_describe_host(host) for host in value) or "-"
         elif spec.name == "alert_webhook" and value:
-            value = _webhook_origin(value)
+            value = redact_webhook(value)
         elif isinstance(value, list):
             value = ", ".join(value) or "-"
         rows.append((spec.name, "-" if value is None else str(value),
@@ -121,11 +122,3 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
 
 def _describe_host(host) -> str:
     return f"{host.name}={host.user}@{host.host or host.name}:{host.port}{host.path}"
-
-
-def _webhook_origin(url: str) -> str:
-    """Webhook URLs often carry their secret in the path (Slack, Teams): show the host only."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}/****" if parts.path.strip("/") else redact(url)

@@ -21,6 +21,7 @@ from celerytui.config_checks import (
     expected,
     unknown_key,
 )
+from celerytui.redaction import redact
 
 ENV_PREFIX = "CELERYTUI_"
 CONFIG_ENV = "CELERYTUI_CONFIG"
@@ -91,33 +92,6 @@ class Settings:
     def source_of(self, key: str) -> str:
         """Where ``key`` (a field, or ``thresholds.<name>``) got its value, for messages."""
         return self.sources.get(key, "default")
-
-
-# ---------------------------------------------------------------------------------- redaction
-
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
-# scheme://user:SECRET@ — the secret runs to the last "@" before the next ";scheme://" (failover
-# lists), so a password holding "@", "/" or ";" is still hidden whole.
-_USERINFO = re.compile(rf"(?P<head>{_SCHEME}[^:@/\s;]*:)(?P<secret>(?:(?!;{_SCHEME})\S)*)@")
-_QUERY_SECRET = re.compile(
-    r"(?i)(?P<head>[?&](?:password|passwd|pwd|secret|token|api_?key|access_?key|secret_?key)=)"
-    r"[^&#\s;]*"
-)
-_CONTROL = {c: "?" for c in [*range(32), 127]}
-
-
-def redact(url: object) -> str:
-    """``url`` with passwords masked (``redis://:****@host:6379/0``). Never raises: safe to call
-    on anything an error message or a screen might show."""
-    try:
-        if url is None:
-            return ""
-        text = url.decode("utf-8", "replace") if isinstance(url, bytes | bytearray) else str(url)
-        text = _USERINFO.sub(
-            lambda m: m["head"] + ("****" if m["secret"] else "") + "@", text)
-        return _QUERY_SECRET.sub(r"\g<head>****", text).translate(_CONTROL)
-    except Exception:
-        return "<unprintable>"
 
 
 # ------------------------------------------------------------------------------------ loading

@@ -20,7 +20,7 @@ class Invalid(Exception):
 
 
 def _show(value: object) -> str:
-    from celerytui.config import redact
+    from celerytui.redaction import redact
 
     text = repr(redact(value)) if isinstance(value, str) else redact(repr(value))
     return text if len(text) <= 80 else text[:77] + "..."

@@ -22,6 +22,7 @@ from kombu import Queue
 
 from celerytui import checks
 from celerytui.config import ConfigError, Settings, load_settings
+from celerytui.redaction import one_line, redact_webhook, webhook_secrets
 
 log = logging.getLogger(__name__)
 
@@ -165,13 +166,18 @@ def alert_on_failure(sender=None, task_id=None, exception=None, args=None, kwarg
         "hostname": getattr(getattr(sender, "request", None), "hostname", None),
         "time": datetime.now(UTC).isoformat(),
     }
+    url = settings.alert_webhook
     try:
         import requests
 
-        requests.post(settings.alert_webhook, json=payload, timeout=settings.alert_timeout)
+        resp = requests.post(url, json=payload, timeout=settings.alert_timeout)
+        problem = None if resp.ok else f"HTTP {resp.status_code} {resp.reason or ''}".strip()
     except Exception as exc:  # never let the alert break the worker
-        log.warning("failure alert for %s not delivered: %s", task_id,
-                    checks.redact_urls(str(exc).splitlines()[0] if str(exc) else repr(exc)))
+        problem = exc
+    if problem is not None:  # the hook's path is its token: only its host is ever logged
+        log.warning("failure alert for %s not delivered to %s: %s", task_id,
+                    redact_webhook(url), one_line(problem, with_type=True,
+                                                  secrets=webhook_secrets(url)))
 
 
 def _jsonable(value: Any) -> Any:

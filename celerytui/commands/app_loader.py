@@ -13,7 +13,7 @@ from typing import Any
 from celery import Celery
 
 from celerytui.config import Settings
-from celerytui.core.broker_errors import one_line
+from celerytui.redaction import one_line
 
 
 class AppLoadError(Exception):

@@ -15,15 +15,16 @@ from typing import Any, TypeVar
 
 import click
 
-from celerytui.config import ConfigError, redact
-from celerytui.core.broker_errors import bounded_connection, first_line
-from celerytui.core.broker_errors import one_line as exc_line
+from celerytui.config import ConfigError
+from celerytui.core.broker_errors import bounded_connection
+from celerytui.redaction import one_line, redact
 
 EXIT_OK = 0
 EXIT_DEGRADED = 1  # status: no worker, or a queue over its backlog threshold
 EXIT_ERROR = 2  # broker unreachable, bad input, refused under --read-only
 
 BROKER_TIMEOUT = 2.0  # seconds to connect to the broker before saying it is unreachable
+ERROR_LIMIT = 400  # characters of an Error: line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,17 +35,7 @@ class CommandError(click.ClickException):
     exit_code = EXIT_ERROR
 
     def __init__(self, message: str) -> None:
-        super().__init__(one_line(message))
-
-
-def one_line(text: Any) -> str:
-    """The first line of ``text`` with passwords in any URL masked."""
-    return first_line(text, limit=400)
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line description of an exception for the user."""
-    return exc_line(exc, limit=400)
+        super().__init__(one_line(message, limit=ERROR_LIMIT))
 
 
 def handle_errors(command: F) -> F:
@@ -66,9 +57,9 @@ def handle_errors(command: F) -> F:
             quiet_stdout()
             raise SystemExit(EXIT_OK) from None
         except (AppLoadError, ConfigError, ControlError, FilterError) as exc:
-            raise CommandError(describe(exc)) from None
+            raise CommandError(one_line(exc, limit=ERROR_LIMIT)) from None
         except Exception as exc:  # anything else: still one line, never a traceback
-            raise CommandError(f"{type(exc).__name__}: {describe(exc)}") from None
+            raise CommandError(one_line(exc, with_type=True, limit=ERROR_LIMIT)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -91,4 +82,4 @@ def check_broker(app: Any, timeout: float = BROKER_TIMEOUT) -> None:
         raise
     except Exception as exc:  # the URL itself is bad: no connection could even be made
         raise CommandError(f"bad broker URL {redact(app.conf.broker_url)}: "
-                           f"{describe(exc)}") from None
+                           f"{one_line(exc, limit=ERROR_LIMIT)}") from None

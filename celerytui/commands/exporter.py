@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import EXIT_OK, CommandError, check_broker, handle_errors
-from celerytui.config import redact
+from celerytui.redaction import redact
 
 
 @click.command()

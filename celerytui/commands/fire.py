@@ -18,9 +18,9 @@ from celerytui.commands.errors import (
     EXIT_OK,
     CommandError,
     check_broker,
-    describe,
     handle_errors,
 )
+from celerytui.redaction import one_line
 
 EXIT_TASK_FAILED = 1
 
@@ -172,7 +172,7 @@ def _wait_for(app: Any, task_id: str, timeout: float) -> int:
         if name == "TimeoutError":
             raise CommandError(f"task {task_id} has no result after {timeout:g}s "
                                f"(state {result.state})") from None
-        raise CommandError(f"waiting for {task_id}: {describe(exc)}") from None
+        raise CommandError(f"waiting for {task_id}: {one_line(exc)}") from None
     if result.failed():
         error = f"{type(value).__name__}: {value}" if isinstance(value, BaseException) else value
         click.echo(json.dumps({"id": task_id, "state": result.state, "error": str(error)}))

@@ -25,8 +25,8 @@ from celerytui.commands.errors import (
     handle_errors,
 )
 from celerytui.commands.plain_text import printable
-from celerytui.config import redact
 from celerytui.core.model import ALL_STATES
+from celerytui.redaction import redact
 
 SCHEMA_VERSION = 1
 INSPECT_TIMEOUT = 1.0

@@ -20,7 +20,7 @@ import click
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import EXIT_OK, check_broker, handle_errors, quiet_stdout
 from celerytui.commands.plain_text import printable
-from celerytui.config import redact
+from celerytui.redaction import redact
 
 # event type -> the state shown on its line
 EVENT_STATES = {

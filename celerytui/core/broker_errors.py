@@ -1,42 +1,17 @@
-"""Broker connections that fail fast, and errors cut to one line without secrets.
+"""Broker connections that fail fast, with one-line errors without secrets.
 
 Shared by the controller, the queue inspector, the result watcher and the headless commands: a
 closed or dead broker must be reported within about the caller's timeout, as one line that never
-shows a password from a URL.
+shows a password from a URL (``celerytui.redaction.one_line``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from celerytui.config import redact
-
-_URL_PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]+@")
-
-
-def redact_urls(text: str) -> str:
-    """Mask passwords in any URL inside an error message."""
-    return _URL_PASSWORD.sub(r"\1****@", text)
-
-
-def first_line(text: object, limit: int = 300) -> str:
-    """The first line of ``text`` (stripped, at most ``limit`` characters), passwords in any URL
-    masked; "" when there is no text."""
-    text = str(text).strip()
-    return redact_urls(text.splitlines()[0] if text else "")[:limit]
-
-
-def one_line(exc: BaseException, *, with_type: bool = False, limit: int = 300) -> str:
-    """An exception as one line without secrets: its message's first line (after
-    ``TypeName: `` when ``with_type``), or the type's name when it has no message."""
-    if not str(exc).strip():
-        return type(exc).__name__
-    if with_type:
-        return first_line(f"{type(exc).__name__}: {exc}", limit)
-    return first_line(exc, limit)
+from celerytui.redaction import one_line, redact
 
 
 @contextmanager

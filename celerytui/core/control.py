@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from celery import Celery, chain
 
-from celerytui.core.broker_errors import bounded_connection, one_line
+from celerytui.core.broker_errors import bounded_connection
+from celerytui.redaction import one_line
 
 TASK_PREFIX = "celerytui.tasks."
 HTTP_CHECK_TASK = TASK_PREFIX + "check_http_endpoint"

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import threading
 import time
 from collections import deque
 from typing import Any
 
-from celerytui.config import redact
 from celerytui.core.model import StreamStatus
+from celerytui.redaction import one_line, redact
 
 log = logging.getLogger(__name__)
 
@@ -33,22 +32,6 @@ BACKOFF_MAX = 5.0  # never wait longer than this between attempts
 POLL_INTERVAL = 0.25  # how often the receiver looks at its stop flag while idle
 CONNECT_TIMEOUT = 1.5  # a connect blocks the thread; stop() must still return within 2 s
 SOCKET_TIMEOUT = 5.0  # a command (handshake, broadcast) that gets no answer fails after this
-
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
-
-
-def one_line_error(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
-    """The exception as one line a status bar can show, with passwords masked."""
-    text = str(exc).strip() or exc.__class__.__name__
-    text = text.splitlines()[0] if text else ""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "****")
-    text = _URL_PASSWORD.sub(r"\1****@", text)
-    name = exc.__class__.__name__
-    line = text if text.startswith(name) else f"{name}: {text}"
-    return line[:300]
-
 
 def broker_url_of(app: Any) -> str:
     """The broker URL the app's connections use (as a string, possibly with a password)."""
@@ -249,7 +232,7 @@ class EventStream:
             delay = min(delay * 2, BACKOFF_MAX)
 
     def _failed(self, exc: BaseException) -> None:
-        line = one_line_error(exc, self._secrets)
+        line = one_line(exc, with_type=True, secrets=self._secrets)
         log.debug("event stream: %s", line)
         with self._status_lock:
             s = self._status

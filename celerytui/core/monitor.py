@@ -16,7 +16,7 @@ from collections import deque
 
 from celery import Celery
 
-from celerytui.config import Settings, redact
+from celerytui.config import Settings
 from celerytui.core.alerts import AlertBook
 from celerytui.core.control import Controller
 from celerytui.core.events import EventStream
@@ -24,6 +24,7 @@ from celerytui.core.model import Changes
 from celerytui.core.queues import QueueInspector
 from celerytui.core.results import ResultWatcher
 from celerytui.core.state import ClusterState
+from celerytui.redaction import one_line, redact
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class Monitor:
             try:
                 self._poll_once()
             except Exception as exc:  # a broker problem must never kill the poller
-                log.debug("poll failed: %s", exc)
+                log.debug("poll failed: %s", one_line(exc))
             self._stop.wait(POLL_INTERVAL)
 
     def _poll_once(self) -> None:

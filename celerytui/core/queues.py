@@ -15,7 +15,8 @@ from typing import Any
 
 from celery import Celery
 
-from celerytui.core.broker_errors import bounded_connection, one_line
+from celerytui.core.broker_errors import bounded_connection
+from celerytui.redaction import one_line
 
 
 class QueueError(Exception):

@@ -23,9 +23,8 @@ from typing import Any
 
 from celery import Celery
 
-from celerytui.config import redact
-from celerytui.core.broker_errors import one_line
 from celerytui.core.model import StreamStatus
+from celerytui.redaction import one_line, redact
 
 BACKOFF_START = 0.1
 BACKOFF_MAX = 5.0  # seconds between reconnect attempts, at most

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from celerytui.config import redact
+from celerytui.redaction import redact
 
 DEMO_DIR_ENV = "CELERYTUI_DEMO_DIR"  # set in every child: how leftovers are found
 DIR_PREFIX = "celerytui-demo-"

@@ -16,7 +16,7 @@ from collections import Counter
 from celery import Celery
 
 from celerytui.checks import DISK_CHECK_TASK, HTTP_CHECK_TASK, LOCAL_HOST
-from celerytui.core.broker_errors import one_line
+from celerytui.redaction import one_line
 from celerytui.tasks import PREFIX, order_chain
 
 log = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from celerytui.core.model import Changes
+from celerytui.redaction import one_line
 from celerytui.screens import ClusterScreen
 from celerytui.text_safety import escaped_cut
 
@@ -59,7 +60,7 @@ class DispatchActions:
                 try:
                     watch(task_id)
                 except Exception as exc:
-                    self.log.warning(f"watch_result failed: {exc}")
+                    self.log.warning(f"watch_result failed: {one_line(exc)}")
             self.notify(f"sent {label}: {task_id}", title="task sent")
 
         self.controller_call(method, *args, on_done=sent, label=label, **kwargs)
@@ -185,11 +186,6 @@ class DispatchActions:
             return
         self.fire("send_task", name, list(parsed_args), dict(parsed_kwargs),
                   label=f"re-run {name}")
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one short, escaped line for a notification."""
-    return escaped_cut(str(exc) or type(exc).__name__, 160)
 
 
 def _parse_repr(text: str | None, empty: Any) -> Any:

@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static, Tree
 
 from celerytui.core.model import Changes, Task
+from celerytui.redaction import one_line
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.text_safety import labelled_lines, literal
@@ -122,7 +123,7 @@ class TaskDetailScreen(TaskActions, LiveScreen):
                 try:
                     watch(self.uuid)
                 except Exception as exc:  # a backend hiccup: the event's repr stays shown
-                    self.log.warning(f"watch_result failed: {exc}")
+                    self.log.warning(f"watch_result failed: {one_line(exc)}")
         if self.at_traceback and not self._scrolled:
             self._scrolled = True
             self.call_after_refresh(self.action_to_traceback)
