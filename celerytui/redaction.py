@@ -91,6 +91,27 @@ def redact_webhook(url: object) -> str:
         return "<unprintable>"
 
 
+def url_secrets(url: object) -> list[str]:
+    """The passwords in ``url`` (one URL, a failover list, or kombu's list form) as an error
+    may quote them without their URL: whole, percent-decoded, and in the pieces a parser may
+    cut them into (urllib reads ``redis://:ab/cd@h`` as host "" and port "ab", and says so).
+    For ``one_line(exc, secrets=url_secrets(url))`` where a URL failed to parse."""
+    try:
+        from urllib.parse import unquote
+
+        if isinstance(url, list | tuple):
+            return sorted({s for item in url for s in url_secrets(item)}, key=len, reverse=True)
+        found: set[str] = set()
+        for match in _URL.finditer(_as_str(url)):
+            password = match["rest"][:max(match["rest"].rfind("@"), 0)].partition(":")[2]
+            for coded in (password, unquote(password)):
+                found.add(coded)
+                found |= {piece for piece in re.split(r"[/?#@:;]", coded) if len(piece) >= 3}
+        return sorted((s for s in found if s), key=len, reverse=True)
+    except Exception:
+        return []
+
+
 def webhook_secrets(url: object) -> list[str]:
     """The parts of a webhook URL an error message may quote and that must be cut out of it
     (``one_line(exc, secrets=webhook_secrets(url))``): the URL, what follows its host (HTTP
@@ -146,4 +167,5 @@ def _as_str(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-__all__ = ["MASK", "one_line", "redact", "redact_text", "redact_webhook", "webhook_secrets"]
+__all__ = ["MASK", "one_line", "redact", "redact_text", "redact_webhook", "url_secrets",
+           "webhook_secrets"]

@@ -17,7 +17,7 @@ import click
 
 from celerytui.config import ConfigError
 from celerytui.core.broker_errors import bounded_connection
-from celerytui.redaction import one_line, redact
+from celerytui.redaction import one_line, redact, url_secrets
 
 EXIT_OK = 0
 EXIT_DEGRADED = 1  # status: no worker, or a queue over its backlog threshold
@@ -81,5 +81,6 @@ def check_broker(app: Any, timeout: float = BROKER_TIMEOUT) -> None:
     except CommandError:
         raise
     except Exception as exc:  # the URL itself is bad: no connection could even be made
-        raise CommandError(f"bad broker URL {redact(app.conf.broker_url)}: "
-                           f"{one_line(exc, limit=ERROR_LIMIT)}") from None
+        url = app.conf.broker_url
+        raise CommandError(f"bad broker URL {redact(url)}: "
+                           f"{one_line(exc, secrets=url_secrets(url))}") from None

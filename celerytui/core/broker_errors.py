@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from celerytui.redaction import one_line, redact
+from celerytui.redaction import one_line, redact, url_secrets
 
 
 @contextmanager
@@ -34,8 +34,9 @@ def bounded_connection(app: Any, timeout: float, *, write: bool,
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1,
                                    interval_max=0.2, timeout=budget)
         except Exception as exc:
-            raise error(f"broker unreachable ({redact(app.conf.broker_url)}): "
-                        f"{one_line(exc)}") from None
+            url = app.conf.broker_url
+            raise error(f"broker unreachable ({redact(url)}): "
+                        f"{one_line(exc, secrets=url_secrets(url))}") from None
         yield conn
     finally:
         with suppress(Exception):
