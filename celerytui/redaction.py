@@ -28,7 +28,8 @@ _URL = re.compile(rf"(?P<scheme>{_SCHEME})(?P<rest>(?:(?!{_SCHEME})\S)*)")
 # separator, quote or whitespace.
 _QUERY_SECRET = re.compile(
     r"(?i)(?P<head>[?&;][\w.\-]*(?:pass|pwd|secret|token|key|auth|sig|credential)[\w.\-]*=)"
-    r"[^&#;\s\"'<>]+"
+    # the value, not one masked already (text redacted twice), nor a sentence's ":" "." ","
+    r"(?!\*\*\*\*)[^&#;\s\"'<>]*[^&#;\s\"'<>:.,)\]]"
 )
 _CONTROL = {c: "?" for c in [*range(32), 127]}
 

@@ -116,3 +116,9 @@ def test_unprintable_values_become_a_placeholder():
 def test_one_line_cuts_after_masking():
     line = one_line("x" * 290 + " redis://:Cut1Secret@host/0", limit=300)
     assert "Cut1" not in line and len(line) == 300
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+def test_redacting_twice_changes_nothing(shape):
+    once = redact_text(f"bad broker URL {shape.url(HOST, PORT)}: refused")
+    assert redact_text(once) == once and once.endswith(": refused")
