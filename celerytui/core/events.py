@@ -23,7 +23,7 @@ from collections import deque
 from typing import Any
 
 from celerytui.core.model import StreamStatus
-from celerytui.redaction import one_line, redact
+from celerytui.redaction import one_line, redact, url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class EventStream:
         self.enable_interval = enable_interval
         self.fast_redis = fast_redis
         self._url = broker_url_of(app)
-        self._secrets = tuple(_passwords_in(self._url))
+        self._secrets = tuple(url_secrets(self._url))
         self._pending: deque[dict] = deque()
         self._ready = threading.Event()
         self.drained = threading.Event()  # set by drain(): a lane may wait for the consumer
@@ -288,20 +288,6 @@ def _quietly(fn: Any) -> None:
         fn()
     except Exception:  # closing a dead connection may fail; nothing to do
         log.debug("ignored error while closing", exc_info=True)
-
-
-def _passwords_in(url: str) -> list[str]:
-    from urllib.parse import unquote, urlsplit
-
-    found = []
-    for part in url.split(";"):
-        try:
-            password = urlsplit(part.strip()).password
-        except ValueError:
-            continue
-        if password:
-            found += [password, unquote(password)]
-    return found
 
 
 def _fast_lane_possible(url: str) -> bool:
