@@ -144,7 +144,7 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def _stop(proc) -> str:
-    """SIGINT the command, wait for it, and return the rest of its stderr."""
+    """SIGINT the command, wait for it to end, and return its exit code."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGINT)
     try:
