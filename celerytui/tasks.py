@@ -22,6 +22,7 @@ from kombu import Queue
 
 from celerytui import checks
 from celerytui.config import ConfigError, Settings, load_settings
+from celerytui.core.app_urls import pin_urls
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ def make_celery_app(settings: Settings) -> Celery:
         task_routes=TASK_ROUTES,
         beat_schedule=beat_schedule(settings),
     )
+    # the settings already weighed $CELERY_BROKER_URL / $CELERY_RESULT_BACKEND against the
+    # config file and flags: Celery must not read them again over our answer
+    pin_urls(app, settings.broker_url, settings.result_backend)
     app.celerytui_settings = settings
     _register_tasks(app)
     return app
