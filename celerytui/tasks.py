@@ -183,18 +183,36 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=repr))
 
 
+# the seed's tasks, importable as in the article: `from celerytui.tasks import send_email`
+TASK_NAMES = ("send_email", "validate_order", "process_payment", "ship_order", "order_pipeline",
+              "risky_operation", "check_http_endpoint", "check_disk_usage")
+
+
 def __getattr__(name: str) -> Any:
-    """The module-level ``app`` (for ``celery -A celerytui.tasks``), built on first use from
-    the config file and environment, so importing make_celery_app never reads them.
+    """The module-level ``app`` (for ``celery -A celerytui.tasks``) and its seed tasks
+    (``send_email.delay(...)``), built on first use from the config file and environment, so
+    importing make_celery_app never reads them.
     A bad setting ends the process with its one-line message, not a traceback."""
+    if name in TASK_NAMES:
+        return _module_app().tasks[PREFIX + name]
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        built = make_celery_app(load_settings())
-    except ConfigError as exc:
-        raise SystemExit(f"celerytui: bad configuration: {exc}") from None
-    globals()["app"] = built
+    return _module_app()
+
+
+def _module_app() -> Celery:
+    built = globals().get("app")
+    if built is None:
+        try:
+            built = make_celery_app(load_settings())
+        except ConfigError as exc:
+            raise SystemExit(f"celerytui: bad configuration: {exc}") from None
+        globals()["app"] = built
     return built
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "app", *TASK_NAMES})
 
 
 # Prometheus counters for the worker (served only when settings.worker_metrics_port is set).
