@@ -30,10 +30,9 @@ EMAIL = "celerytui.tasks.send_email"
 class Cluster:
     """One Redis server seen as a cluster: its URLs, and what happened on it."""
 
-    def __init__(self, port: int, broker_db: int, backend_db: int) -> None:
-        self.broker = f"redis://127.0.0.1:{port}/{broker_db}"
-        self.backend = f"redis://127.0.0.1:{port}/{backend_db}"
-        self.client = redis.Redis(port=port, db=broker_db)
+    def __init__(self, broker: str, backend: str) -> None:
+        self.broker, self.backend = broker, backend
+        self.client = redis.Redis.from_url(broker)
 
     def queued(self, queue: str = "celery") -> int:
         """Messages waiting in ``queue`` (kombu's Redis lists, all priority steps)."""
@@ -67,13 +66,13 @@ def server_a():
 
 
 @pytest.fixture
-def clusters(server_a, redis_target):
-    """(A, B): A on its own server (named by the environment), B on the session's."""
-    a = Cluster(server_a.port, 0, 1)
+def clusters(server_a, redis_urls):
+    """(A, B): A on its own server (named by the environment), B on the session's (the
+    databases the start_worker fixture uses)."""
+    a = Cluster(f"redis://127.0.0.1:{server_a.port}/0", f"redis://127.0.0.1:{server_a.port}/1")
     a.client.flushall()
     a.push(3)  # A has a backlog of its own, so a report of A's queue cannot pass for B's
-    b_broker, b_backend = redis_target.fresh_dbs(2)
-    b = Cluster(redis_target.port, b_broker, b_backend)
+    b = Cluster(*redis_urls)
     yield a, b
     a.client.close()
     b.client.close()
@@ -98,6 +97,17 @@ def test_fire_enqueues_on_the_flag_broker(clusters):
     result = celerytui("fire", "email", "ops@example.com", "hi", *_flags(b), env=_env(a))
     assert result.returncode == 0, result.stderr
     assert b.queued() == 1
+    _untouched(a, before)
+
+
+def test_fire_wait_reads_the_result_from_the_flag_backend(clusters, start_worker):
+    a, b = clusters
+    start_worker("w1")
+    before = a.connections()
+    result = celerytui("fire", "email", "ops@example.com", "hi", "--wait", *_flags(b),
+                       env=_env(a), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[1]) == "Email to ops@example.com sent: hi..."
     _untouched(a, before)
 
 
