@@ -421,10 +421,10 @@ def _user_celery_app(settings: Settings):
         return None
     import click
 
-    from celerytui.commands.app_loader import AppLoadError, find_app
+    from celerytui.commands.app_loader import AppLoadError, load_app
 
     try:
-        return find_app(settings.app)
+        return load_app(settings)  # with --broker / --result-backend pinned on it
     except AppLoadError as exc:
         raise click.ClickException(str(exc)) from None
 

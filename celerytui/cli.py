@@ -76,7 +76,10 @@ def main(ctx: click.Context, **options) -> None:
         if exc.name != "celerytui.app":
             raise
         raise click.ClickException("the dashboard is not built yet.") from None
-    make_app(settings).run()
+    app = make_app(settings)
+    app.run()
+    if app.return_code:  # a crash: Textual printed the traceback, the shell sees the failure
+        ctx.exit(app.return_code)
 
 
 @click.command(name="config")

@@ -22,6 +22,7 @@ from kombu import Queue
 
 from celerytui import checks
 from celerytui.config import ConfigError, Settings, load_settings
+from celerytui.core.app_urls import pin_urls
 from celerytui.redaction import one_line, redact_webhook, webhook_secrets
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ def make_celery_app(settings: Settings) -> Celery:
         task_routes=TASK_ROUTES,
         beat_schedule=beat_schedule(settings),
     )
+    # the settings already weighed $CELERY_BROKER_URL / $CELERY_RESULT_BACKEND against the
+    # config file and flags: Celery must not read them again over our answer
+    pin_urls(app, settings.broker_url, settings.result_backend)
     app.celerytui_settings = settings
     _register_tasks(app)
     return app
@@ -185,18 +189,36 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=repr))
 
 
+# the seed's tasks, importable as in the article: `from celerytui.tasks import send_email`
+TASK_NAMES = ("send_email", "validate_order", "process_payment", "ship_order", "order_pipeline",
+              "risky_operation", "check_http_endpoint", "check_disk_usage")
+
+
 def __getattr__(name: str) -> Any:
-    """The module-level ``app`` (for ``celery -A celerytui.tasks``), built on first use from
-    the config file and environment, so importing make_celery_app never reads them.
+    """The module-level ``app`` (for ``celery -A celerytui.tasks``) and its seed tasks
+    (``send_email.delay(...)``), built on first use from the config file and environment, so
+    importing make_celery_app never reads them.
     A bad setting ends the process with its one-line message, not a traceback."""
+    if name in TASK_NAMES:
+        return _module_app().tasks[PREFIX + name]
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        built = make_celery_app(load_settings())
-    except ConfigError as exc:
-        raise SystemExit(f"celerytui: bad configuration: {exc}") from None
-    globals()["app"] = built
+    return _module_app()
+
+
+def _module_app() -> Celery:
+    built = globals().get("app")
+    if built is None:
+        try:
+            built = make_celery_app(load_settings())
+        except ConfigError as exc:
+            raise SystemExit(f"celerytui: bad configuration: {exc}") from None
+        globals()["app"] = built
     return built
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "app", *TASK_NAMES})
 
 
 # Prometheus counters for the worker (served only when settings.worker_metrics_port is set).

@@ -13,6 +13,7 @@ from typing import Any
 from celery import Celery
 
 from celerytui.config import Settings
+from celerytui.core.app_urls import pin_urls
 from celerytui.redaction import one_line
 
 
@@ -49,6 +50,11 @@ def find_app(spec: str) -> Celery:
     return app
 
 
+def _flagged(settings: Settings, key: str) -> str | None:
+    """The setting's value when a command-line flag gave it, else None."""
+    return getattr(settings, key) if settings.source_of(key).startswith("flag ") else None
+
+
 def _import(module_name: str, spec: str) -> Any:
     try:
         return importlib.import_module(module_name)
@@ -70,9 +76,14 @@ def _app_in(module: Any) -> Celery | None:
 
 def load_app(settings: Settings) -> Celery:
     """The app to talk to the cluster with: the user's (-A), or celerytui's own client app
-    configured with the settings' broker and backend."""
+    configured with the settings' broker and backend.
+
+    The -A app keeps its own broker and backend unless ``--broker`` / ``--result-backend``
+    name others: a flag beats the app's configuration and the environment alike."""
     if settings.app:
-        return find_app(settings.app)
+        app = find_app(settings.app)
+        return pin_urls(app, _flagged(settings, "broker_url"),
+                        _flagged(settings, "result_backend"))
     from celerytui.core.monitor import client_app
 
     return client_app(settings)

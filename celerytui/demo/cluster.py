@@ -10,11 +10,13 @@ a failed start keeps a copy of the failing log outside it, and names that copy.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,7 @@ from celerytui.redaction import redact
 
 DEMO_DIR_ENV = "CELERYTUI_DEMO_DIR"  # set in every child: how leftovers are found
 DIR_PREFIX = "celerytui-demo-"
+KEPT_LOG_PREFIX = "celerytui-demo-failed-"  # + child name + random part + ".log"
 OWNER_FILE = "owner.pid"  # the demo process that made the dir: a dead owner means stale
 STOP_GRACE = 6.0  # seconds a worker gets for a warm shutdown before SIGKILL
 EMAIL_DELAY = 0.7
@@ -251,15 +254,26 @@ class DemoCluster:
         raise DemoStartError(f"{what}; see its log: {self.keep_log(child)}")
 
     def keep_log(self, child: Child) -> Path:
-        """Copy a failing child's log outside the temp dir (which stop() removes); one file
-        per child name, overwritten by the next failure, so failures do not pile up."""
-        kept = Path(tempfile.gettempdir()) / f"celerytui-demo-failed-{child.name}.log"
+        """Copy a failing child's log outside the temp dir (which stop() removes).
+
+        The copy is a new private file with an unguessable name (mkstemp: O_EXCL, mode 0600),
+        so a symlink planted in the shared temp dir cannot redirect the write. The previous
+        copy for the same child is removed, so failures do not pile up."""
+        prefix = f"{KEPT_LOG_PREFIX}{child.name}-"
+        _remove_own_files(Path(tempfile.gettempdir()).glob(f"{glob.escape(prefix)}*.log"))
         try:
-            shutil.copyfile(child.log_path, kept)
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=".log")
         except OSError:
             return child.log_path
-        self.kept_log = kept
-        return kept
+        try:
+            with os.fdopen(fd, "wb") as out, open(child.log_path, "rb") as log:
+                shutil.copyfileobj(log, out)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            return child.log_path
+        self.kept_log = Path(name)
+        return self.kept_log
 
     def check_alive(self) -> str | None:
         """One line about the first child that died, or None while all run."""
@@ -302,6 +316,16 @@ class DemoCluster:
         for proc in find_demo_processes(self.dir):
             with contextlib.suppress(Exception):
                 proc.kill()
+
+
+def _remove_own_files(paths) -> None:
+    """Unlink the regular files among ``paths`` that this user owns (never what a link
+    points at: lstat, and unlink removes the link itself)."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid():
+                os.unlink(path)
 
 
 def _signal_group(pgid: int, sig: int) -> None:
