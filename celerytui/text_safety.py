@@ -18,11 +18,12 @@ from rich.text import Text
 if TYPE_CHECKING:
     from textual.content import Content
 
-# C0 controls, DEL, C1 controls, and the Unicode bidi overrides/isolates that reorder text.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_KEEP_NEWLINES = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+# C0 controls, DEL, C1 controls, the Unicode bidi marks/overrides/isolates that reorder text,
+# the line and paragraph separators (U+2028/U+2029 break lines like a newline) and the invisible
+# zero-width space, word joiner and BOM (they hide inside a name that looks like another).
+_UNICODE = "\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_UNICODE}]")
+_CONTROL_KEEP_NEWLINES = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_UNICODE}]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
