@@ -74,7 +74,8 @@ def literal_content(value: Any, style: str = "", max_len: int | None = None) -> 
 
 
 def labelled_lines(rows: Iterable[tuple[str, Any]], label_width: int) -> Text:
-    """``label  value`` lines, labels bold and right-aligned in ``label_width``, values literal;
+    """``label  value`` lines, labels bold and right-aligned in ``label_width``, labels and
+    values literal (a label may come from the cluster too: a task's name in a worker's stats);
     rows whose value is None or "" are left out (a detail screen shows only what it knows)."""
     text = Text(end="")
     for label, value in rows:
@@ -82,6 +83,6 @@ def labelled_lines(rows: Iterable[tuple[str, Any]], label_width: int) -> Text:
             continue
         if text:
             text.append("\n")
-        text.append(f"{label:>{label_width}}  ", style="bold")
+        text.append(f"{escape_controls(label):>{label_width}}  ", style="bold")
         text.append(escape_controls(value))
     return text
