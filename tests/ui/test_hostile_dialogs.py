@@ -21,7 +21,7 @@ from textual.widgets._toast import Toast
 from celerytui.core.queues import QueueDepth
 from celerytui.screens.dialogs import ConfirmDialog, PromptDialog, TaskPickerDialog
 from celerytui.screens.task_detail import TaskDetailScreen
-from celerytui.screens.worker_detail import WorkerDetailScreen
+from celerytui.screens.worker_detail import WorkerDetailScreen, inspect_text
 from tests.support import hostile_app as hostile
 from tests.support.screens_ui import mounted_screen, until
 from tests.ui import snapshot_app
@@ -229,3 +229,10 @@ async def test_palette_entries_and_the_dialog_they_open_stay_literal():
         await until(pilot, lambda: SHOWN_NAME in region_text(app, screen.query_one(".dialog-box")),
                     what="the hostile name spelled out")
         await still_inert(pilot)
+
+
+def test_a_workers_stats_naming_a_hostile_task_spell_its_label_out():
+    """inspect stats counts tasks by name: the name becomes a label of Worker detail."""
+    shown = inspect_text("stats", {"pid": 7, "total": {NAME: 5}}).plain
+    assert "done quit]" + hostile.SHOWN_TAIL + "  5" in shown
+    assert not any(ch in shown for ch in _RAW)

@@ -15,12 +15,10 @@ import pytest
 from tests.support import hostile_app as hostile
 from tests.support.commands import CELERYTUI, command_env
 from tests.support.services import wait_for
-from tests.support.workers import WorkerProcess
 
 pytestmark = [pytest.mark.redis,
               pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]
 
-HOSTNAME = hostile.WORKER_NAME + "@celerytui-test"
 SHOWN_HOST = hostile.SHOWN_WORKER_NAME + "@celerytui-test"
 SHOWN_NAME = hostile.SHOWN_TASK_NAME
 TITLE = "celerytui-test-title"
@@ -77,20 +75,9 @@ class Pane:
                        env=self.env, timeout=10)
 
 
-def ran(worker: WorkerProcess) -> int:
-    """How many times the worker's log says the hostile task (its real name) succeeded."""
-    log = worker.log_path.read_text(errors="replace")
-    return sum(1 for line in log.split("\n")  # (splitlines would split at U+2028)
-               if f"Task {hostile.TASK_NAME}[" in line and "succeeded" in line)
-
-
 @pytest.fixture
 def hostile_worker(redis_urls, celery_app, tmp_path):
-    broker, backend = redis_urls
-    worker = WorkerProcess(broker, backend, tmp_path, name="hostile",
-                           app="tests.support.hostile_app", concurrency=1)
-    worker.hostname = HOSTNAME  # the log file keeps the plain name
-    worker.cmd[worker.cmd.index("-n") + 1] = HOSTNAME
+    worker = hostile.hostile_worker(*redis_urls, tmp_path)
     try:
         worker.start(celery_app)
         yield worker
@@ -149,7 +136,7 @@ def test_real_celerytui_in_tmux_keeps_hostile_cluster_text_inert(redis_urls, cel
                 wait_for(lambda: flat("Send a task") not in pane.text(), 1.5, interval=0.1)
         pane.wait_shown("sent" + SHOWN_NAME, what="the picked task's toast")
         # the worker got it under its real name: the first send, the re-run, the pick
-        wait_for(lambda: ran(hostile_worker) == 3, 20, interval=0.2,
+        wait_for(lambda: hostile.runs_logged(hostile_worker) == 3, 20, interval=0.2,
                  what="the worker to run the picked task")
         pane.keys("q")
         wait_for(lambda: pane.show("#{pane_dead}") == "1", 15, what="celerytui to quit")
