@@ -5,6 +5,9 @@ tasks. Shown through Rich markup they could restyle or hide parts of the screen
 (``[bold red]x[/]``), and raw terminal escapes could move the cursor or change the terminal's
 state. ``literal`` makes a ``rich.text.Text`` that never parses markup and spells every control
 character out (``\\x1b``), so what the user sees is what the cluster sent.
+
+``escape_controls`` is pure and imports nothing (no Rich, no Textual): the headless commands
+and ``celerytui.core`` (e.g. the exporter's label values) may use it.
 """
 
 from __future__ import annotations
@@ -13,9 +16,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-
 if TYPE_CHECKING:
+    from rich.text import Text
     from textual.content import Content
 
 # C0 controls, DEL, C1 controls, the Unicode bidi marks/overrides/isolates that reorder text,
@@ -60,6 +62,8 @@ def literal(
 ) -> Text:
     """A Text showing ``value`` literally: no markup parsed, controls escaped, optionally cut
     to ``max_len`` with an ellipsis."""
+    from rich.text import Text
+
     text = escaped_cut(value, max_len, keep_newlines)
     return Text(text, style=style, no_wrap=not keep_newlines, end="")
 
@@ -77,6 +81,8 @@ def labelled_lines(rows: Iterable[tuple[str, Any]], label_width: int) -> Text:
     """``label  value`` lines, labels bold and right-aligned in ``label_width``, labels and
     values literal (a label may come from the cluster too: a task's name in a worker's stats);
     rows whose value is None or "" are left out (a detail screen shows only what it knows)."""
+    from rich.text import Text
+
     text = Text(end="")
     for label, value in rows:
         if value is None or value == "":
