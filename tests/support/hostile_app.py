@@ -2,8 +2,9 @@
 extra task is registered under a hostile name (``celery -A tests.support.hostile_app``).
 
 Each hostile string holds Textual markup (a link, an ``@click`` action), an OSC 0 title and an
-OSC 52 clipboard escape ended by BEL, U+2028 (line separator) and U+200B (zero-width space);
-the SHOWN_ form is what the user must read instead (raw strings: every escape spelled out).
+OSC 52 clipboard escape ended by BEL, U+2028 and U+2029 (line and paragraph separators) and
+U+200B (zero-width space); the SHOWN_ form is what the user must read instead (raw strings:
+every escape spelled out).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from celerytui.config import load_settings
 from celerytui.tasks import make_celery_app
 
-TAIL = "\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u2028\u200b"
-SHOWN_TAIL = r"\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u2028\u200b"
+TAIL = "\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u2028\u2029\u200b"
+SHOWN_TAIL = r"\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u2028\u2029\u200b"
 TASK_NAME = "x[link=file:///etc/passwd]y[/link][@click=app.quit]" + TAIL
 SHOWN_TASK_NAME = r"x[link=file:///etc/passwd]y[/link][@click=app.quit]" + SHOWN_TAIL
 WORKER_NAME = "w[b]9[/b][@click=app.quit]" + TAIL  # the part of a hostname before "@host"
