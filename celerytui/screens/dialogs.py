@@ -3,7 +3,7 @@
 Each dialog dismisses with its value (or None on esc), so callers use
 ``app.push_screen(Dialog(...), callback)``. Errors show as one line inside the dialog.
 Titles, labels and questions often hold cluster text (a task name, a hostname, a queue): every
-one is shown literally (``literal``), never parsed as markup.
+one is shown literally and wrapped (``wrapped``), never parsed as markup.
 """
 
 from __future__ import annotations
