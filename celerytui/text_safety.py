@@ -5,6 +5,9 @@ tasks. Shown through Rich markup they could restyle or hide parts of the screen
 (``[bold red]x[/]``), and raw terminal escapes could move the cursor or change the terminal's
 state. ``literal`` makes a ``rich.text.Text`` that never parses markup and spells every control
 character out (``\\x1b``), so what the user sees is what the cluster sent.
+
+``escape_controls`` is pure and imports nothing (no Rich, no Textual): the headless commands
+and ``celerytui.core`` (e.g. the exporter's label values) may use it.
 """
 
 from __future__ import annotations
@@ -13,16 +16,16 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-
 if TYPE_CHECKING:
+    from rich.text import Text
     from textual.content import Content
 
-# C0 controls, DEL, C1 controls, and the Unicode bidi overrides/isolates that reorder text.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_KEEP_NEWLINES = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+# C0 controls, DEL, C1 controls, the Unicode bidi marks/overrides/isolates that reorder text,
+# the line and paragraph separators (U+2028/U+2029 break lines like a newline) and the invisible
+# zero-width space, word joiner and BOM (they hide inside a name that looks like another).
+_UNICODE = "\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_UNICODE}]")
+_CONTROL_KEEP_NEWLINES = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_UNICODE}]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
@@ -59,6 +62,8 @@ def literal(
 ) -> Text:
     """A Text showing ``value`` literally: no markup parsed, controls escaped, optionally cut
     to ``max_len`` with an ellipsis."""
+    from rich.text import Text
+
     text = escaped_cut(value, max_len, keep_newlines)
     return Text(text, style=style, no_wrap=not keep_newlines, end="")
 
@@ -73,14 +78,17 @@ def literal_content(value: Any, style: str = "", max_len: int | None = None) -> 
 
 
 def labelled_lines(rows: Iterable[tuple[str, Any]], label_width: int) -> Text:
-    """``label  value`` lines, labels bold and right-aligned in ``label_width``, values literal;
+    """``label  value`` lines, labels bold and right-aligned in ``label_width``, labels and
+    values literal (a label may come from the cluster too: a task's name in a worker's stats);
     rows whose value is None or "" are left out (a detail screen shows only what it knows)."""
+    from rich.text import Text
+
     text = Text(end="")
     for label, value in rows:
         if value is None or value == "":
             continue
         if text:
             text.append("\n")
-        text.append(f"{label:>{label_width}}  ", style="bold")
+        text.append(f"{escape_controls(label):>{label_width}}  ", style="bold")
         text.append(escape_controls(value))
     return text

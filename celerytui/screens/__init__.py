@@ -42,10 +42,11 @@ class PlaceholderScreen(ClusterScreen):
         self._module = module
 
     def compose(self) -> ComposeResult:
+        from celerytui.text_safety import literal
         from celerytui.widgets.header_bar import HeaderBar
 
         yield HeaderBar()
-        yield Static(
-            f"{self._title}: not built yet ({self._module})", classes="placeholder"
-        )
+        # the title may hold a hostname or a task id: literal, never markup
+        yield Static(literal(f"{self._title}: not built yet ({self._module})"),
+                     classes="placeholder")
         yield Footer()

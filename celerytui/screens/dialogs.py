@@ -2,6 +2,8 @@
 
 Each dialog dismisses with its value (or None on esc), so callers use
 ``app.push_screen(Dialog(...), callback)``. Errors show as one line inside the dialog.
+Titles, labels and questions often hold cluster text (a task name, a hostname, a queue): every
+one is shown literally and wrapped (``wrapped``), never parsed as markup.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,10 +21,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from celerytui.text_safety import literal
+from celerytui.text_safety import escape_controls, literal
 
 Validator = Callable[[dict[str, str]], str | None]
 Answer = TypeVar("Answer")
+
+
+def wrapped(value: str) -> Text:
+    """``value`` literally (no markup, controls spelled out), wrapped to the dialog's width so
+    a long task name or hostname is read whole, not cut."""
+    return Text(escape_controls(value), end="")
 
 
 class FormDialog(ModalScreen[Answer]):
@@ -60,9 +69,9 @@ class PromptDialog(FormDialog[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self._title, classes="dialog-title")
+            yield Label(wrapped(self._title), classes="dialog-title")
             for name, label, default in self._fields:
-                yield Label(label)
+                yield Label(wrapped(label))
                 yield Input(value=default, id=f"field-{name}")
             yield Static("", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
@@ -104,13 +113,17 @@ def parse_json_args(args_text: str, kwargs_text: str) -> tuple[list, dict]:
 
 
 class TaskPickerDialog(FormDialog[dict[str, Any] | None]):
-    """Pick a registered task by name, give JSON args/kwargs, send."""
+    """Pick a registered task by name, give JSON args/kwargs, send.
+
+    Names come from the workers (inspect registered): the list and the name box show each one
+    spelled out (``escape_controls``), and a shown name maps back to the real one on send."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker-cancel")]
 
     def __init__(self, names: Sequence[str]) -> None:
         super().__init__()
-        self._names = list(names)
+        self._real = {escape_controls(n): n for n in names}  # shown name -> real name
+        self._names = list(self._real)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box task-picker"):
@@ -172,7 +185,7 @@ class TaskPickerDialog(FormDialog[dict[str, Any] | None]):
         except ValueError as exc:
             self.show_error(str(exc))
             return
-        self.dismiss({"name": name, "args": args, "kwargs": kwargs})
+        self.dismiss({"name": self._real.get(name, name), "args": args, "kwargs": kwargs})
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -189,7 +202,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(literal(self._question), classes="dialog-title")
+            yield Static(wrapped(self._question), classes="dialog-title")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", id="no")

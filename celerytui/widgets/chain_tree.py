@@ -20,7 +20,7 @@ def node_label(node: ChainNode, current: str | None) -> Text:
     """``STATE  tasks.name  uuid8`` with the state coloured; the shown task in bold."""
     task = node.task
     label = Text(no_wrap=True, end="")
-    label.append(f"{task.state:<8}", style=STATE_STYLE.get(task.state, ""))
+    label.append(f"{escape_controls(task.state):<8}", style=STATE_STYLE.get(task.state, ""))
     label.append(" ")
     label.append(escape_controls(short_name(task.name) if task.name else "(not seen)"),
                  style="bold" if task.uuid == current else "")
