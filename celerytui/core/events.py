@@ -433,12 +433,16 @@ class KombuEventLane:
                 # AMQP has heartbeats (receiver_connection); Redis needs to be asked
                 watchdog = self.watchdog = Watchdog(stream, RedisPinger(self.app))
             next_enable = [time.monotonic() + stream.enable_interval]
+            next_beat = [0.0]
 
             def on_iteration() -> None:
                 if stream.stopping or self.hung is not None:
                     receiver.should_stop = True
                     return
                 now = time.monotonic()
+                if now >= next_beat[0]:  # AMQP: send ours, and raise on missed ones, even busy
+                    next_beat[0] = now + 1.0
+                    conn.heartbeat_check()
                 if now >= next_enable[0]:
                     next_enable[0] = now + stream.enable_interval
                     self.here = utcoffset_hours()
