@@ -67,30 +67,14 @@ class BrokerNotAnswering(TimeoutError):
         super().__init__(f"broker not answering for {HUNG_AFTER:g} s")
 
 
-def usable_event(event: object) -> bool:
-    """What every consumer relies on: a dict with a string type, a task event's uuid and a
-    worker event's hostname as non-empty strings. Anything else is malformed."""
-    if event.__class__ is not dict:
-        return False
-    kind = event.get("type")
-    if kind.__class__ is not str or not kind:
-        return False
-    if kind.startswith("task-"):
-        key = event.get("uuid")
-    elif kind.startswith("worker-"):
-        key = event.get("hostname")
-    else:
-        return True
-    return key.__class__ is str and key != ""
-
-
 class EventStamper:
     """Decoded bodies -> the event dicts celery's EventReceiver hands a handler: task.multi
     lists flattened, the Lamport clock and ``local_received`` stamped, timestamps localized.
 
-    Unlike ``EventReceiver.event_from_message`` it never raises: an event that is not
-    ``usable_event`` is counted in ``malformed`` and skipped; a clock, timestamp or offset of
-    the wrong type is left for ClusterState (which ignores it).
+    Unlike ``EventReceiver.event_from_message`` it never raises. What every consumer relies on
+    is checked: a dict with a string ``type``, a task event's ``uuid`` and a worker event's
+    ``hostname`` non-empty strings; anything else is counted in ``malformed`` and skipped. A
+    clock, timestamp or offset of the wrong type is left for ClusterState (which ignores it).
     """
 
     def __init__(self) -> None:
@@ -103,7 +87,7 @@ class EventStamper:
         out = []
         clock = self.clock
         for event in events:
-            # usable_event(), inlined: this runs for every event of a firehose
+            # checks inlined: this runs for every event of a firehose
             kind = event.get("type") if event.__class__ is dict else None
             if kind.__class__ is not str:
                 self.malformed += 1

@@ -186,7 +186,7 @@ class RedisEventLane:
                 sock = relay.sock
             stream.connected()
             stream.broadcast_wakeup()
-            self._read(sock, reader, kconn, conn._sock)
+            self._read(sock, reader, conn._sock)
         finally:
             stream.count_malformed(self.decoder.malformed)
             self.decoder.malformed = 0
@@ -210,7 +210,7 @@ class RedisEventLane:
         if not self.stream.stopping:
             raise TimeoutError("no PSUBSCRIBE confirmation from Redis")
 
-    def _read(self, sock: Any, reader: Any, kconn: Any, redis_sock: Any = None) -> None:
+    def _read(self, sock: Any, reader: Any, redis_sock: Any = None) -> None:
         """Decode on this thread while a second thread (_pump) does nothing but recv().
 
         A thread blocked in recv() wakes as soon as bytes arrive and needs the GIL only for a
