@@ -134,9 +134,10 @@ def _lines(state: Any, results: Any, events: list[dict], matches: Any, failures:
         return []
     lines = []
     # one batch spans a fraction of a second: show it in the order things happened
-    for event in sorted(events, key=_event_time):
+    for event in sorted((e for e in events if e.__class__ is dict), key=_event_time):
         kind = event.get("type")
-        if kind not in EVENT_STATES or (failures and kind not in FAILURE_EVENTS):
+        if kind.__class__ is not str or kind not in EVENT_STATES \
+                or (failures and kind not in FAILURE_EVENTS):
             continue
         uuid = event.get("uuid")
         task = state.tasks.get(uuid) if uuid.__class__ is str else None
