@@ -261,7 +261,8 @@ class CeleryTUI(DispatchActions, App):
                           connected=status.connected, connection_note=note,
                           events_per_second=rate, paused=self.paused,
                           paused_new=self.paused_new, read_only=self.is_read_only,
-                          screen_title=title if isinstance(title, str) else "")
+                          screen_title=title if isinstance(title, str) else "",
+                          malformed=status.malformed + self.monitor.state.malformed)
 
     def _chrome(self, screen: Screen) -> tuple[list[HeaderBar], list[AlertBanner]]:
         """The screen's headers and banners, found once (a DOM query per tick costs ms)."""

@@ -8,6 +8,7 @@ docs/status-json.md.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -29,6 +30,8 @@ from celerytui.commands.errors import (
 from celerytui.commands.plain_text import printable
 from celerytui.core.model import ALL_STATES
 from celerytui.redaction import redact
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 INSPECT_TIMEOUT = 1.0
@@ -141,8 +144,11 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
         if remaining > 0:
             threading.Event().wait(remaining)
         with monitor.lock:
-            monitor.pump()
-            tasks = _tasks(monitor.state, listen)
+            try:
+                monitor.pump()
+            except Exception:  # what was applied so far still makes the snapshot
+                log.debug("pump failed", exc_info=True)
+            tasks = _tasks(monitor.state, listen, monitor.events.status.malformed)
     finally:
         monitor.stop()
     problems = []
@@ -223,12 +229,14 @@ def _queues(inspector: Any, active_queues: dict[str, Any], backlog: int) -> list
     return rows
 
 
-def _tasks(state: Any, listen: float) -> dict[str, Any]:
+def _tasks(state: Any, listen: float, lane_malformed: int = 0) -> dict[str, Any]:
     by_name = {name: {k: n for k, n in sorted(stats.counts.items()) if n}
                for name, stats in sorted(state.task_stats().items()) if stats.total}
     return {
         "listened_seconds": listen,
         "events": state.events_applied,
+        # skipped: undecodable on the broker's channel, or with fields of the wrong type
+        "malformed": lane_malformed + state.malformed,
         "by_state": {k: n for k, n in sorted(state.counts_by_state().items()) if n},
         "by_name": by_name,
     }
@@ -280,6 +288,8 @@ def render(report: dict[str, Any]) -> str:
         lines += table([title, *states], rows, numeric=set(range(1, len(states) + 1)))
     else:
         lines.append(f"{title}: none")
+    if tasks.get("malformed"):
+        lines.append(f"{tasks['malformed']} malformed events skipped")
     return "\n".join(lines).rstrip()
 
 

@@ -3,7 +3,7 @@
 Made for terminals and pipes: `celerytui tail --failures | tee failures.log`,
 `celerytui tail --json | jq`. Task text is printed literally with control characters spelled
 out, so a task's args cannot drive the terminal. Ctrl+C, SIGTERM or a closed pipe end it
-quietly.
+quietly. A malformed event never ends it: it is skipped and counted in a note on stderr.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import dataclasses
 import json
 import signal
 import sys
+import time
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ EVENT_STATES = {
 }
 FAILURE_EVENTS = frozenset({"task-failed", "task-retried"})
 ARGS_SHOWN = 120  # characters of args/kwargs on a line (JSON output carries them whole)
+MALFORMED_NOTE_EVERY = 5.0  # seconds between two "malformed events skipped" notes
 
 
 class _Stop(Exception):
@@ -90,6 +92,7 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
         results.start()
     connected, ever_connected = False, False
     reported: str | None = None
+    malformed = MalformedNotes()
     try:
         while True:
             stream.wait(0.5)
@@ -107,32 +110,65 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
             elif not connected and status.last_error and status.last_error != reported:
                 _note(f"waiting for the broker: {status.last_error}")
                 reported = status.last_error
-            if not events:
-                continue
-            if results is not None:
-                state.apply_results(results.drain())
-            state.apply(events)
-            lines = []
-            # one batch spans a fraction of a second: show it in the order things happened
-            for event in sorted(events, key=_event_time):
-                kind = event.get("type")
-                if kind not in EVENT_STATES or (failures and kind not in FAILURE_EVENTS):
-                    continue
-                task = state.tasks.get(event.get("uuid"))
-                if task is None:
-                    continue
-                shown = dataclasses.replace(task, state=EVENT_STATES[kind])
-                if matches is not None and not matches(shown):
-                    continue
-                lines.append(json_line(event, shown) if as_json
-                             else text_line(event, shown, failures))
-            if lines:
-                sys.stdout.write("\n".join(lines) + "\n")
-                sys.stdout.flush()
+            if events:
+                lines = _lines(state, results, events, matches, failures, as_json, malformed)
+                if lines:
+                    sys.stdout.write("\n".join(lines) + "\n")
+                    sys.stdout.flush()
+            malformed.maybe_note(status.malformed + state.malformed)
     finally:
         stream.stop()
         if results is not None:
             results.stop()
+
+
+def _lines(state: Any, results: Any, events: list[dict], matches: Any, failures: bool,
+           as_json: bool, malformed: MalformedNotes) -> list[str]:
+    """The lines for one batch; an event that cannot be shown is counted, never raised."""
+    try:
+        if results is not None:
+            state.apply_results(results.drain())
+        state.apply(events)
+    except Exception:  # ClusterState counts its own; this is for a bug there
+        malformed.skipped += len(events)
+        return []
+    lines = []
+    # one batch spans a fraction of a second: show it in the order things happened
+    for event in sorted((e for e in events if e.__class__ is dict), key=_event_time):
+        kind = event.get("type")
+        if kind.__class__ is not str or kind not in EVENT_STATES \
+                or (failures and kind not in FAILURE_EVENTS):
+            continue
+        uuid = event.get("uuid")
+        task = state.tasks.get(uuid) if uuid.__class__ is str else None
+        if task is None:
+            continue
+        try:
+            shown = dataclasses.replace(task, state=EVENT_STATES[kind])
+            if matches is not None and not matches(shown):
+                continue
+            lines.append(json_line(event, shown) if as_json
+                         else text_line(event, shown, failures))
+        except Exception:
+            malformed.skipped += 1
+    return lines
+
+
+class MalformedNotes:
+    """Counts what tail skipped itself, and says how many were skipped in all, now and then."""
+
+    def __init__(self) -> None:
+        self.skipped = 0  # events tail could not show (the lanes and the state count theirs)
+        self.reported = 0
+        self._noted_at = 0.0
+
+    def maybe_note(self, counted_elsewhere: int) -> None:
+        total = counted_elsewhere + self.skipped
+        now = time.monotonic()
+        if total > self.reported and now - self._noted_at >= MALFORMED_NOTE_EVERY:
+            _note(f"skipped {total - self.reported} malformed "
+                  f"event{'s' if total - self.reported != 1 else ''} ({total} in all)")
+            self.reported, self._noted_at = total, now
 
 
 def _note(message: str) -> None:
@@ -141,12 +177,19 @@ def _note(message: str) -> None:
 
 def _event_time(event: dict) -> float:
     value = event.get("timestamp")
-    return value if isinstance(value, int | float) else 0.0
+    return value if value.__class__ in (int, float) and value == value else 0.0
 
 
 def _when(event: dict, task: Any) -> float | None:
-    value = event.get("timestamp")
-    return value if isinstance(value, int | float) else task.timestamp
+    """The event's time, else the task's: a number a datetime can hold, else None."""
+    for value in (event.get("timestamp"), task.timestamp):
+        if value.__class__ in (int, float) and value:
+            try:
+                datetime.fromtimestamp(value)
+            except (ValueError, OverflowError, OSError):
+                continue
+            return value
+    return None
 
 
 def _error(task: Any) -> str | None:

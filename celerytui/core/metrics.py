@@ -87,7 +87,8 @@ class ClusterCollector:
         with self.lock:
             families = self._task_families() + self._worker_and_check_families()
             families += self._queue_families(self.queues())
-        families += self._stream_families(self.stream_status())
+            malformed = self.state.malformed
+        families += self._stream_families(self.stream_status(), malformed)
         yield from families
 
     # -- tasks -------------------------------------------------------------------------------
@@ -177,9 +178,12 @@ class ClusterCollector:
     # -- the monitor itself and the queues ---------------------------------------------------
 
     @staticmethod
-    def _stream_families(status: StreamStatus | None) -> list[Metric]:
+    def _stream_families(status: StreamStatus | None, malformed: int = 0) -> list[Metric]:
         status = status or StreamStatus()
         return [
+            CounterMetricFamily("celerytui_events_malformed",
+                                "Events skipped because they could not be read (not JSON, bad "
+                                "base64, wrong field types).", value=status.malformed + malformed),
             CounterMetricFamily("celerytui_events", "Events received from the broker.",
                                 value=status.events_received),
             CounterMetricFamily("celerytui_events_dropped",

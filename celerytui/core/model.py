@@ -194,3 +194,4 @@ class StreamStatus:
     events_dropped: int = 0
     reconnects: int = 0
     broker: str = ""  # redacted URL
+    malformed: int = 0  # messages / events the lane could not decode, counted and skipped

@@ -87,7 +87,10 @@ class Monitor:
             while not self._stop.is_set():
                 self.events.wait(interval)
                 with self.lock:
-                    self.pump()
+                    try:
+                        self.pump()
+                    except Exception:  # one bad batch must not stop a headless command
+                        log.debug("pump failed", exc_info=True)
 
         self._spawn(loop, "celerytui-pump")
 

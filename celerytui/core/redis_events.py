@@ -21,6 +21,7 @@ Redis. Figures: benchmarks/firehose.py.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import select
 import ssl
@@ -34,7 +35,17 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from celerytui.core.events import POLL_INTERVAL, EventStream, _quietly, receiver_connection
+from celerytui.core.events import (
+    HUNG_AFTER,
+    PING_EVERY,
+    POLL_INTERVAL,
+    BrokerNotAnswering,
+    EventStamper,
+    EventStream,
+    _quietly,
+    receiver_connection,
+    utcoffset_hours,
+)
 from celerytui.core.redis_relay import RedisRelay
 
 try:
@@ -49,17 +60,17 @@ DECODE_AHEAD = 20_000  # decoded events waiting for the consumer before decoding
 RAW_LIMIT = 256 * 1024 * 1024  # bytes of undecoded messages held before dropping
 USE_RELAY = os.environ.get("CELERYTUI_EVENTS_RELAY", "1") != "0"
 JSON = "application/json"
+PING = b"*1\r\n$4\r\nPING\r\n"  # answered with ["pong", ""] on a subscribed connection
 
 
-class EventDecoder:
+class EventDecoder(EventStamper):
     """kombu's fanout envelope -> celery event dicts, as EventReceiver.event_from_message does."""
 
     def __init__(self, accept: set[str] | None = None) -> None:
-        self.clock = 0  # Lamport clock of what we have seen; only the receiver thread uses it
+        super().__init__()
         from kombu.serialization import prepare_accept_content
 
         self.accept = prepare_accept_content(accept or {"json"})  # names -> content types
-        self.malformed = 0
 
     def decode(self, data: bytes, now: float, here: float) -> list[dict]:
         """One pub/sub payload -> its events (empty, and counted as malformed, if unreadable).
@@ -71,35 +82,7 @@ class EventDecoder:
         except Exception:  # anything unreadable is counted and skipped, never raised
             self.malformed += 1
             return []
-        events = payload if isinstance(payload, list) else [payload]
-        out = []
-        clock = self.clock
-        for event in events:
-            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-                self.malformed += 1
-                continue
-            if event["type"] == "task-sent":
-                # clients never sync their clock, so theirs is not used (as celery does)
-                sent_clock = event["clock"] = (clock or 1) - 1
-                clock = max(clock, sent_clock) + 1
-            else:
-                other = event.get("clock")
-                if isinstance(other, int):
-                    clock = max(clock, other) + 1
-                else:
-                    clock += 1
-                    event["clock"] = clock
-            offset = event.get("utcoffset")
-            timestamp = event.get("timestamp")
-            if offset is not None and timestamp is not None:
-                try:  # noqa: SIM105 (suppress() costs 6x more, and this runs per event)
-                    event["timestamp"] = timestamp - (offset - here) * 3600
-                except TypeError:
-                    pass
-            event["local_received"] = now
-            out.append(event)
-        self.clock = clock
-        return out
+        return self.stamp(payload, now, here)
 
     def _body(self, data: bytes) -> Any:
         envelope = json_loads(data)
@@ -202,8 +185,8 @@ class RedisEventLane:
                 relay = self._relay = RedisRelay(sock, 2 * self.raw_limit)
                 sock = relay.sock
             stream.connected()
-            stream.broadcast_wakeup(kconn)
-            self._read(sock, reader, kconn)
+            stream.broadcast_wakeup()
+            self._read(sock, reader, conn._sock)
         finally:
             stream.count_malformed(self.decoder.malformed)
             self.decoder.malformed = 0
@@ -227,7 +210,7 @@ class RedisEventLane:
         if not self.stream.stopping:
             raise TimeoutError("no PSUBSCRIBE confirmation from Redis")
 
-    def _read(self, sock: Any, reader: Any, kconn: Any) -> None:
+    def _read(self, sock: Any, reader: Any, redis_sock: Any = None) -> None:
         """Decode on this thread while a second thread (_pump) does nothing but recv().
 
         A thread blocked in recv() wakes as soon as bytes arrive and needs the GIL only for a
@@ -238,18 +221,18 @@ class RedisEventLane:
         self._reader = reader
         interval = stream.enable_interval
         next_enable = time.monotonic() + interval
-        self._here = _utcoffset()
+        self._here = utcoffset_hours()
         mono = time.monotonic
-        pump = threading.Thread(target=self._pump, args=(sock,), name="celerytui-events-recv",
-                                daemon=True)
+        pump = threading.Thread(target=self._pump, args=(sock, redis_sock),
+                                name="celerytui-events-recv", daemon=True)
         pump.start()
         try:
             ahead = min(DECODE_AHEAD, stream.max_pending)
             while not stream.stopping:
                 if mono() >= next_enable:
                     next_enable = mono() + interval
-                    self._here = _utcoffset()
-                    stream.broadcast_enable(kconn)
+                    self._here = utcoffset_hours()
+                    stream.broadcast_enable()
                 backlog = self._bytes_in - self._bytes_out
                 if self._relay is not None:
                     backlog += self._relay.backlog()
@@ -270,14 +253,28 @@ class RedisEventLane:
             self._pump_stop = True
             pump.join(2 * POLL_INTERVAL + 1)
 
-    def _pump(self, sock: Any) -> None:
-        """Move bytes from the socket into memory until stopped or the connection breaks."""
-        chunks, arrived, wall = self._chunks, self._arrived, time.time
+    def _pump(self, sock: Any, redis_sock: Any = None) -> None:
+        """Move bytes from the socket into memory until stopped or the connection breaks.
+
+        Liveness: after PING_EVERY seconds with nothing read, PING Redis (on its own socket,
+        whoever reads it) every PING_EVERY seconds; the "pong" comes back as bytes like any
+        message. Nothing at all for HUNG_AFTER seconds: the broker is hung.
+        """
+        chunks, arrived, wall, mono = self._chunks, self._arrived, time.time, time.monotonic
+        redis_sock = sock if redis_sock is None else redis_sock
+        heard = asked = mono()
         try:
             while not (self._pump_stop or self.stream.stopping):
                 if not _readable(sock, POLL_INTERVAL):
+                    now = mono()
+                    if now - heard >= HUNG_AFTER:
+                        raise BrokerNotAnswering()
+                    if now - heard >= PING_EVERY and now - asked >= PING_EVERY:
+                        asked = now
+                        _send_quietly(redis_sock, PING)
                     continue
                 got = _recv_all(sock, READ_SIZE)
+                heard = mono()
                 now = wall()
                 for chunk in got:
                     chunks.append((now, chunk))
@@ -288,6 +285,8 @@ class RedisEventLane:
                 arrived.set()
         except Exception as exc:  # handed to the decoding thread, which raises it
             self._pump_error = exc
+            if isinstance(exc, BrokerNotAnswering):
+                self.stream.not_answering(exc)  # at once, whatever the decoder is doing
             arrived.set()
 
     def _decode_round(self, drop: bool) -> int:
@@ -353,7 +352,8 @@ def _recv_all(sock: Any, size: int) -> list[bytes]:
             return chunks
 
 
-def _utcoffset() -> float:
-    from celery.utils.time import utcoffset
-
-    return utcoffset()
+def _send_quietly(sock: Any, data: bytes) -> None:
+    """A few bytes on a non-blocking socket; a full send buffer only means no answer soon."""
+    with contextlib.suppress(BlockingIOError, InterruptedError, ssl.SSLWantWriteError,
+                             ssl.SSLWantReadError):
+        sock.send(data)

@@ -23,6 +23,7 @@ class HeaderInfo:
     paused_new: int
     read_only: bool
     screen_title: str = ""
+    malformed: int = 0  # events skipped because they could not be read
 
 
 class HeaderBar(Widget):
@@ -49,6 +50,8 @@ class HeaderBar(Widget):
         status = [("● " if info.connected else "○ ") + info.connection_note,
                   "bold $success" if info.connected else "bold $error"]
         tail: list = ["  ", tuple(status), f"  {info.events_per_second:,.0f} ev/s"]
+        if info.malformed:
+            tail.append((f"  {info.malformed:,} malformed", "$warning"))
         if info.read_only:
             tail.append(("  read-only", "bold $warning"))
         if info.paused:
