@@ -20,7 +20,7 @@ from sys import intern
 from celerytui.core.task_stats import RuntimeHistogram
 
 OTHER = "other"  # the label value of whatever a cap folded
-SERIES_MAX = 2_500  # label sets (name, hostname, queue_name); see benchmarks/exporter_flood.py
+SERIES_MAX = 2_000  # label sets (name, hostname, queue_name); see benchmarks/exporter_flood.py
 HOSTS_MAX = 1_000
 QUEUES_MAX = 1_000  # e.g. worker_direct's <hostname>.dq queues come and go
 NAMES_MAX = 2_000
