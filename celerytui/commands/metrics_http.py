@@ -151,8 +151,12 @@ class BoundedWSGIServer:
                 started[:] = [status, headers]
                 return lambda _data: None
 
-            body = b"".join(self.app(environ, start_response))
-            status, headers = started
+            try:
+                body = b"".join(self.app(environ, start_response))
+                status, headers = started
+            except Exception as exc:  # the app's bug: say so in one line, keep serving
+                status, headers = "500 Internal Server Error", [("Content-Type", "text/plain")]
+                body = f"error: {type(exc).__name__}\n".encode()
             lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers
                                               if k.lower() not in ("content-length",
                                                                    "connection")),

@@ -112,6 +112,8 @@ def test_metrics_are_gzipped_on_request_and_openmetrics_when_asked(redis_urls):
 
 def test_an_unfinished_request_times_out_and_bad_ones_get_one_short_answer():
     def app(environ, start_response):
+        if environ["PATH_INFO"] == "/boom":
+            raise RuntimeError("a bug")
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}\n".encode()]
 
@@ -134,6 +136,9 @@ def test_an_unfinished_request_times_out_and_bad_ones_get_one_short_answer():
         status, headers, body = _request(port, "/a%20b?x=1")
         assert (status, body) == (200, b"GET /a b\n")
         assert headers["Connection"] == "close"
+        status, _, body = _request(port, "/boom")  # a failing app: one short answer
+        assert (status, body) == (500, b"error: RuntimeError\n")
+        assert _request(port, "/")[0] == 200  # and the server goes on
     finally:
         server.shutdown()
         server.server_close()
