@@ -95,14 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     scrape(registry)  # warm-up (and a first scrape, as Prometheus would have made)
-    body, seconds = scrape(registry)
+    runs = [scrape(registry) for _ in range(3)]  # best of 3: the machine is shared
+    body, seconds = runs[0][0], min(s for _, s in runs)
     lines = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
     print(f"flood: {len(events):,} events, {args.names:,} names x {args.hosts} hosts x "
           f"{args.queues} queues")
     print(f"  label sets kept: {len({k[1:] for k in state.counters}):,}")
     print(f"  series (sample lines): {lines:,}")
     print(f"  scrape: {len(body) / 1e6:.2f} MB plain, "
-          f"{len(gzip.compress(body)) / 1e6:.2f} MB gzip, {seconds * 1000:.0f} ms")
+          f"{len(gzip.compress(body)) / 1e6:.2f} MB gzip, {seconds * 1000:.0f} ms (best of 3)")
     folded = [line.decode() for line in body.splitlines()
               if line.startswith(b"celerytui_series_folded_total")]
     print("  " + (", ".join(folded) if folded else "no folded counter"))
