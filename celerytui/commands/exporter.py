@@ -1,8 +1,10 @@
 """`celerytui exporter`: Prometheus metrics for a Celery cluster on /metrics, health on /healthz.
 
 One process follows the cluster's events (the core's Monitor, pumping in a thread); a scrape
-computes every value from ClusterState under the monitor's lock. Binds 127.0.0.1 by default: a
-metrics port is not for the internet.
+computes every value from ClusterState under the monitor's lock. /metrics is prometheus_client's
+own WSGI app (gzip, OpenMetrics when the scraper asks for it) on a server whose threads are
+bounded and whose requests time out (metrics_http.py). Binds 127.0.0.1 by default: a metrics
+port is not for the internet.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 import click
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest, make_wsgi_app
 
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import EXIT_OK, CommandError, check_broker, handle_errors
+from celerytui.commands.metrics_http import BoundedWSGIServer
 from celerytui.redaction import redact
 
 
@@ -33,10 +37,13 @@ from celerytui.redaction import redact
               type=click.FloatRange(min=0, min_open=True),
               help="Drop a silent worker's series after this long. "
                    "[default: worker_purge setting, 600]")
+@click.option("--max-series", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Label sets (name, hostname, queue_name) the task metrics keep; events "
+                   "beyond go under 'other' (celerytui_series_folded_total). [default: 2000]")
 @click.pass_context
 @handle_errors
 def exporter(ctx: click.Context, host: str, port: int, worker_timeout: float | None,
-             worker_purge: float | None, **options: Any) -> None:
+             worker_purge: float | None, max_series: int | None, **options: Any) -> None:
     """Serve Prometheus metrics (celery-exporter compatible) until SIGTERM or Ctrl+C."""
     from celerytui.commands.app_loader import load_app
 
@@ -47,7 +54,7 @@ def exporter(ctx: click.Context, host: str, port: int, worker_timeout: float | N
         settings.worker_purge = worker_purge
     app = load_app(settings)
     check_broker(app)
-    service = MetricsService(settings, app)
+    service = MetricsService(settings, app, max_series=max_series)
     try:
         server = service.serve(host, port)
     except OSError as exc:
@@ -72,12 +79,14 @@ def exporter(ctx: click.Context, host: str, port: int, worker_timeout: float | N
 class MetricsService:
     """The Monitor, the collector over its state, and the HTTP server, started together."""
 
-    def __init__(self, settings: Any, app: Any) -> None:
+    def __init__(self, settings: Any, app: Any, max_series: int | None = None) -> None:
         from celerytui.core.metrics import ClusterCollector, queue_snapshot
         from celerytui.core.monitor import Monitor
 
         self.monitor = Monitor(settings, app=app)
         monitor = self.monitor
+        if max_series is not None:
+            monitor.state.series.max_series = max_series
         self.collector = ClusterCollector(
             monitor.state,
             lock=monitor.lock,
@@ -89,13 +98,12 @@ class MetricsService:
         )
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
-        self.server: ThreadingHTTPServer | None = None
+        self.server: BoundedWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
-    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
+    def serve(self, host: str, port: int) -> BoundedWSGIServer:
         """Start following the cluster and serving HTTP; returns the bound server."""
-        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.server.daemon_threads = True
+        self.server = BoundedWSGIServer((host, port), wsgi_app(self))
         self.monitor.start()
         self.monitor.run_in_thread()
         self._thread = threading.Thread(target=self.server.serve_forever, name="exporter-http",
@@ -125,30 +133,28 @@ class MetricsService:
         return (200 if status.connected else 503), body
 
 
-def _handler_for(service: MetricsService) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "celerytui-exporter"
+def wsgi_app(service: MetricsService) -> Callable[..., Iterable[bytes]]:
+    """/metrics through prometheus_client's own app; /healthz and / are ours."""
+    metrics = make_wsgi_app(service.registry)
 
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path == "/metrics":
-                self._send(200, service.metrics(), CONTENT_TYPE_LATEST)
-            elif path == "/healthz":
-                code, body = service.health()
-                self._send(code, json.dumps(body).encode(), "application/json")
-            elif path == "/":
-                self._send(200, b"celerytui exporter: /metrics /healthz\n", "text/plain")
-            else:
-                self._send(404, b"not found\n", "text/plain")
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            return metrics(environ, start_response)
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return _answer(start_response, 405, b"GET only\n", "text/plain")
+        if path == "/healthz":
+            code, body = service.health()
+            return _answer(start_response, code, json.dumps(body).encode(), "application/json")
+        if path == "/":
+            return _answer(start_response, 200, b"celerytui exporter: /metrics /healthz\n",
+                           "text/plain")
+        return _answer(start_response, 404, b"not found\n", "text/plain")
 
-        def _send(self, code: int, body: bytes, content_type: str) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    return app
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # one line per scrape is noise in supervisor logs
 
-    return Handler
+def _answer(start_response: Callable[..., Any], code: int, body: bytes,
+            content_type: str) -> list[bytes]:
+    start_response(f"{code} {HTTPStatus(code).phrase}", [("Content-Type", content_type)])
+    return [body]

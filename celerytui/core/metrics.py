@@ -4,6 +4,10 @@ Nothing here runs per event: the exporter's consumer thread applies events to Cl
 a scrape walks the state's cumulative counters once, under the monitor's lock. Names and labels
 follow danihodovic/celery-exporter so its dashboards and alerts keep working.
 
+Task counters are capped (celerytui/core/series_caps.py): what a cap folded is counted in
+celerytui_series_folded_total{kind}, and a scrape frees the label sets of hosts gone longer
+than worker_purge. Every label value has its control characters spelt out.
+
 Queue depths need broker round trips, which can block: the Monitor's poller thread fetches them
 every few seconds and the collector only reads its last answer.
 """
@@ -26,6 +30,7 @@ from prometheus_client.core import (
 )
 
 from celerytui.core.model import WORKER_OFFLINE, StreamStatus
+from celerytui.core.series_caps import FOLD_KINDS, label_text
 
 TASK_LABELS = ("name", "hostname", "queue_name")
 
@@ -93,17 +98,27 @@ class ClusterCollector:
 
     # -- tasks -------------------------------------------------------------------------------
 
-    def _purged_hosts(self) -> set[str]:
+    def _release_gone_hosts(self) -> None:
+        """Free the label sets of hosts gone past worker_purge: workers silent that long, and
+        hostnames that are no worker (task-sent's client machines, workers dropped from the
+        roster) whose label sets counted nothing for that long. The collector already hid
+        them; freeing lets the workers that replace them have labels of their own."""
+        series = getattr(self.state, "series", None)
+        if series is None:
+            return
         now = self.clock()
-        gone = set()
+        gone, workers = set(), set()
         for hostname, worker in self.state.workers.items():
+            label = label_text(hostname)
+            workers.add(label)
             seen = worker.last_heartbeat or worker.first_seen
             if seen is not None and now - seen > self.worker_purge:
-                gone.add(hostname)
-        return gone
+                gone.add(label)
+        gone |= series.idle_hosts(now - self.worker_purge) - workers
+        series.release_hosts(gone)
 
     def _task_families(self) -> list[Metric]:
-        purged = self._purged_hosts()
+        self._release_gone_hosts()
         counters = {
             kind: CounterMetricFamily(metric, f"Task {kind} events seen since the exporter "
                                               "started.", labels=TASK_LABELS)
@@ -115,16 +130,12 @@ class ClusterCollector:
         )
         failed_by_key: dict[tuple[str, str, str], int] = {}
         for (kind, name, hostname, queue), n in self.state.counters.items():
-            if (hostname or "") in purged:
-                continue
             key = (name or "", hostname or "", queue or "")
             if kind == "failed":
                 failed_by_key[key] = failed_by_key.get(key, 0) + n
             elif kind in counters:
                 counters[kind].add_metric(key, n)
         for (name, hostname, queue, exc), n in self.state.failures_by_exception.items():
-            if (hostname or "") in purged:
-                continue
             key = (name or "", hostname or "", queue or "")
             failed.add_metric([*key, exc or ""], n)
             failed_by_key[key] = failed_by_key.get(key, 0) - n
@@ -135,11 +146,23 @@ class ClusterCollector:
             "celery_task_runtime", "Task runtime in seconds.", labels=TASK_LABELS,
         )
         for (name, hostname, queue), hist in self.state.runtime_hist.items():
-            if (hostname or "") in purged:
-                continue
             runtime.add_metric([name or "", hostname or "", queue or ""],
                                _histogram_buckets(hist), hist.sum)
-        return [*counters.values(), failed, runtime]
+        return [*counters.values(), failed, runtime, *self._series_families()]
+
+    def _series_families(self) -> list[Metric]:
+        series = getattr(self.state, "series", None)
+        folded = CounterMetricFamily(
+            "celerytui_series_folded", "Task events counted under 'other' because a cap was "
+            "full (kind: the label capped, or series for the label sets).", labels=("kind",))
+        label_sets = GaugeMetricFamily(
+            "celerytui_series_label_sets", "Label sets (name, hostname, queue_name) the task "
+            "metrics hold now.")
+        if series is not None:
+            for kind in FOLD_KINDS:
+                folded.add_metric([kind], series.folded.get(kind, 0))
+            label_sets.add_metric([], series.label_sets)
+        return [folded, label_sets]
 
     # -- workers and checks ------------------------------------------------------------------
 
@@ -155,24 +178,26 @@ class ClusterCollector:
             if silent > self.worker_purge:
                 continue
             alive = worker.status != WORKER_OFFLINE and silent <= self.worker_timeout
-            up.add_metric([hostname], 1 if alive else 0)
-            active.add_metric([hostname], worker.active if alive else 0)
+            label = label_text(hostname)
+            up.add_metric([label], 1 if alive else 0)
+            active.add_metric([label], worker.active if alive else 0)
 
         check_up = GaugeMetricFamily("celerytui_check_up", "1 when the last HTTP check was UP.",
                                      labels=("url",))
         check_rt = GaugeMetricFamily("celerytui_check_response_seconds",
                                      "Response time of the last HTTP check.", labels=("url",))
         for url, check in self.state.http_checks.items():
-            check_up.add_metric([url], 1 if check.status == "UP" else 0)
+            label = label_text(url)
+            check_up.add_metric([label], 1 if check.status == "UP" else 0)
             if check.response_time is not None:
-                check_rt.add_metric([url], check.response_time)
+                check_rt.add_metric([label], check.response_time)
         disk = GaugeMetricFamily("celerytui_disk_used_ratio",
                                  "Used / size of the checked filesystem (0..1).",
                                  labels=("host", "mount"))
         for host, check in self.state.disk_checks.items():
             ratio = _disk_ratio(check)
             if ratio is not None:
-                disk.add_metric([host, check.mount or ""], ratio)
+                disk.add_metric([label_text(host), label_text(check.mount or "")], ratio)
         return [up, active, check_up, check_rt, disk]
 
     # -- the monitor itself and the queues ---------------------------------------------------
@@ -207,9 +232,9 @@ class ClusterCollector:
                                       labels=("queue_name",))
         if snapshot is not None:
             for name, n in sorted(snapshot.lengths.items()):
-                length.add_metric([name], n)
+                length.add_metric([label_text(name)], n)
             for name, n in sorted(snapshot.consumers.items()):
-                consumers.add_metric([name], n)
+                consumers.add_metric([label_text(name)], n)
         return [length, consumers]
 
 

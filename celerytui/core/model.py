@@ -46,6 +46,7 @@ class Task:
     queue: str | None = None
     routing_key: str | None = None
     exchange: str | None = None
+    series_queue: str | None = None  # the exporter's queue_name label, decided once
     # times: event timestamps (epoch seconds, the worker's clock)
     sent: float | None = None
     received: float | None = None

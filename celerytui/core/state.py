@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from sys import intern
 
+from celerytui.core import series_caps
 from celerytui.core.chains import ChainNode, build_chain
 from celerytui.core.model import (
     ALL_STATES,
@@ -37,6 +38,7 @@ from celerytui.core.model import (
     Task,
     Worker,
 )
+from celerytui.core.series_caps import SeriesCaps
 from celerytui.core.state_events import ID_MAX, EventHandlers, Malformed, id_of
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
@@ -47,7 +49,7 @@ from celerytui.core.task_stats import (
     TaskStats,
 )
 
-OTHER = "other"  # label for names / hostnames beyond the caps
+OTHER = series_caps.OTHER  # label for names / hostnames beyond the caps
 # celery.states.PRECEDENCE as a lookup: lower wins; an event of a higher number than the
 # task's current state "happened before" it and only merges fields.
 PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, STARTED: 4, RECEIVED: 5, REJECTED: 6,
@@ -57,9 +59,10 @@ STATE_TIME = {PENDING: "sent", RECEIVED: "received", STARTED: "started", SUCCESS
 _SETS_WORKER = frozenset({"task-received", "task-started", "task-succeeded", "task-failed",
                           "task-retried"})
 _TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
-HOSTS_COUNTED = 1_000  # distinct hostnames in the cumulative counters
-EXCEPTION_TYPES_COUNTED = 500
-QUEUES_COUNTED = 1_000  # e.g. worker_direct's <hostname>.dq queues come and go
+HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
+EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
+QUEUES_COUNTED = series_caps.QUEUES_MAX
+SERIES_COUNTED = series_caps.SERIES_MAX  # label sets (name, hostname, queue) of the counters
 
 
 class ClusterState(EventHandlers, WorkerTracking):
@@ -80,9 +83,15 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._failure_set: set[str] = set()  # what `failures` holds, to keep it distinct
         self.events_applied = 0
         self.malformed = 0
-        self.counters: dict[tuple[str, str, str, str], int] = {}
-        self.failures_by_exception: dict[tuple[str, str, str, str], int] = {}
-        self.runtime_hist: dict[tuple[str, str, str], RuntimeHistogram] = {}
+        # the exporter's counters, capped label sets (series_caps.py); the dicts are its own
+        self.series = SeriesCaps(max_series=SERIES_COUNTED, max_hosts=HOSTS_COUNTED,
+                                 max_queues=QUEUES_COUNTED, max_names=self.max_names,
+                                 max_exception_types=EXCEPTION_TYPES_COUNTED)
+        self.counters: dict[tuple[str, str, str, str], int] = self.series.counters
+        self.failures_by_exception: dict[tuple[str, str, str, str], int] = (
+            self.series.failures_by_exception)
+        self.runtime_hist: dict[tuple[str, str, str], RuntimeHistogram] = (
+            self.series.runtime_hist)
         self._order: deque[str] = deque()  # uuids in insertion order, for eviction
         self._seq = 0
         self._by_state: dict[str, int] = dict.fromkeys(ALL_STATES, 0)
@@ -91,9 +100,6 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ring = SecondRing(len(THROUGHPUT_KINDS), THROUGHPUT_SECONDS)
         self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
-        self._counted_hosts: set[str] = set()
-        self._counted_queues: set[str] = set()
-        self._exception_types: set[str] = set()
         self._ch = Changes()
         self._handlers: dict[str, Callable[[dict], None]] = {
             "task-sent": self._on_sent, "task-received": self._on_received,
@@ -323,7 +329,7 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _count(self, kind: str, task: Task, hostname: object, row: int | None,
                lr: float) -> tuple[str, str, str]:
         """Cumulative counter + per-second ring for one (non-duplicate) event; its labels."""
-        labels = self._labels(task, hostname)
+        labels = self._labels(task, hostname, lr)
         key = (kind, *labels)
         self.counters[key] = self.counters.get(key, 0) + 1
         if row is not None:
@@ -334,16 +340,6 @@ class ClusterState(EventHandlers, WorkerTracking):
             if self._ring_slot >= 0:
                 self._ring.counts[row][self._ring_slot] += 1
         return labels
-
-    def _host_label(self, hostname: object) -> str:
-        if hostname.__class__ is not str:
-            return ""
-        if hostname in self._counted_hosts:
-            return hostname
-        if len(self._counted_hosts) < HOSTS_COUNTED and len(hostname) <= ID_MAX:
-            self._counted_hosts.add(intern(hostname))
-            return hostname
-        return OTHER
 
     def _timeline(self, task: Task, ts: float, kind: str) -> None:
         """Keep the newest TIMELINE_MAX events in time order (events arrive out of order)."""
@@ -357,33 +353,20 @@ class ClusterState(EventHandlers, WorkerTracking):
         else:
             timeline.append((ts, kind))
 
-    def _labels(self, task: Task, hostname: object) -> tuple[str, str, str]:
-        name = task.name
-        label = OTHER if name is not None and name not in self._stats else (name or "")
-        queue = task.queue or task.routing_key or ""
-        if queue and queue not in self._counted_queues:
-            if len(self._counted_queues) < QUEUES_COUNTED:
-                self._counted_queues.add(queue)
-            else:
-                queue = OTHER
-        return label, self._host_label(hostname), queue
+    def _labels(self, task: Task, hostname: object, lr: float) -> tuple[str, str, str]:
+        """(name, hostname, queue_name) of one counted event. The queue is decided at the
+        task's first counted event, from what the events said by then, and kept: one task's
+        counts never split over two queue_name values when its result names the queue."""
+        queue = task.series_queue
+        if queue is None:
+            queue = task.series_queue = task.queue or task.routing_key or ""
+        return self.series.labels(task.name, hostname, queue, lr)
 
     def _observe_runtime(self, labels: tuple[str, str, str], runtime: float) -> None:
-        hist = self.runtime_hist.get(labels)
-        if hist is None:
-            hist = self.runtime_hist[labels] = RuntimeHistogram()
-        hist.observe(runtime)
+        self.series.observe_runtime(labels, runtime)
 
     def _count_exception(self, task: Task, labels: tuple[str, str, str]) -> None:
-        exc_type = (task.exception or "").split("(", 1)[0].strip()[:ID_MAX] or "Exception"
-        types = self._exception_types
-        if exc_type not in types:
-            if len(types) >= EXCEPTION_TYPES_COUNTED:
-                exc_type = OTHER
-            else:
-                types.add(intern(exc_type))
-        key = (*labels, exc_type)
-        self.failures_by_exception[key] = self.failures_by_exception.get(key, 0) + 1
+        self.series.count_exception(labels, task.exception)
 
     # ---- result backend ---------------------------------------------------------------------
 

@@ -1,0 +1,204 @@
+"""The exporter's task counters, bounded: capped label sets, folded overflow, freed slots.
+
+ClusterState counts every task event under a label set (name, hostname, queue_name), the
+labels of celery-exporter's metrics. Left alone, a flood of names x hosts x queues grows one
+series per combination and a scrape with it. `SeriesCaps` keeps at most `max_series` label
+sets (and at most `max_hosts` / `max_queues` / `max_names` distinct values of each label);
+an event that would need one more is counted under "other" instead, and `folded` says how
+many events were folded and why. When a host is gone (the exporter's purge), `release_hosts`
+drops its label sets so their slots go to the workers that replace it.
+
+Label values are cluster text: control characters are spelt out (``\\x1b``), never raw.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from sys import intern
+
+from celerytui.core.task_stats import RuntimeHistogram
+
+OTHER = "other"  # the label value of whatever a cap folded
+SERIES_MAX = 2_000  # label sets (name, hostname, queue_name); see benchmarks/exporter_flood.py
+HOSTS_MAX = 1_000
+QUEUES_MAX = 1_000  # e.g. worker_direct's <hostname>.dq queues come and go
+NAMES_MAX = 2_000
+EXCEPTION_TYPES_MAX = 500
+LABEL_MAX = 256  # longer values are folded, not cut (a cut could collide with another)
+FOLD_KINDS = ("name", "hostname", "queue_name", "series", "exception")
+
+# C0 controls, DEL, C1 controls and the bidi overrides, as celerytui.text_safety spells them
+# (kept here so the headless core does not import rich for it)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+LabelSet = tuple[str, str, str]
+
+
+def label_text(value: str) -> str:
+    """``value`` with every control character shown as a visible escape."""
+    if _CONTROL.search(value) is None:
+        return value
+    return _CONTROL.sub(_escape, value)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
+
+
+class _Slots:
+    """One label's distinct values, capped: raw value -> label, and how many label sets use
+    each label (a label whose last label set is dropped frees its slot)."""
+
+    __slots__ = ("cache", "folded", "kind", "limit", "refs")
+
+    def __init__(self, kind: str, limit: int, folded: dict[str, int]) -> None:
+        self.kind, self.limit, self.folded = kind, max(1, limit), folded
+        self.cache: dict[str, str] = {}  # raw value -> label, for values in use
+        self.refs: dict[str, int] = {}  # label -> label sets using it
+
+    def label(self, raw: str) -> str:
+        """The label for a raw value not in the cache: itself escaped, or OTHER if no slot."""
+        label = label_text(raw) if len(raw) <= LABEL_MAX else None
+        if label is not None and (label in self.refs or len(self.refs) < self.limit):
+            return label
+        self.folded[self.kind] += 1
+        return OTHER
+
+    def take(self, raw: str, label: str) -> None:
+        if label == OTHER or not raw:  # a value spelt "other" joins the folded ones
+            return
+        self.cache[raw] = label
+        self.refs[label] = self.refs.get(label, 0) + 1
+
+    def drop(self, label: str) -> None:
+        left = self.refs.get(label, 0) - 1
+        if left > 0:
+            self.refs[label] = left
+            return
+        if self.refs.pop(label, None) is not None:
+            for raw in [r for r, lab in self.cache.items() if lab == label]:
+                del self.cache[raw]
+
+
+class SeriesCaps:
+    """Cumulative task counters keyed by capped label sets.
+
+    ``counters[(kind, name, hostname, queue)]``, ``failures_by_exception[(name, hostname,
+    queue, exception_type)]`` and ``runtime_hist[(name, hostname, queue)]`` are what the
+    collector exposes; ClusterState exposes the same dicts under the same names.
+    """
+
+    def __init__(self, max_series: int = SERIES_MAX, max_hosts: int = HOSTS_MAX,
+                 max_queues: int = QUEUES_MAX, max_names: int = NAMES_MAX,
+                 max_exception_types: int = EXCEPTION_TYPES_MAX) -> None:
+        self.max_series = max(1, max_series)
+        self.max_exception_types = max_exception_types
+        self.counters: dict[tuple[str, str, str, str], int] = {}
+        self.failures_by_exception: dict[tuple[str, str, str, str], int] = {}
+        self.runtime_hist: dict[LabelSet, RuntimeHistogram] = {}
+        self.folded: dict[str, int] = dict.fromkeys(FOLD_KINDS, 0)
+        self._series: dict[LabelSet, float] = {}  # label set -> last time it counted
+        self._names = _Slots("name", max_names, self.folded)
+        self._hosts = _Slots("hostname", max_hosts, self.folded)
+        self._queues = _Slots("queue_name", max_queues, self.folded)
+        self._exception_types: set[str] = set()
+
+    # ---- counting (the hot path: one call per counted event) -------------------------------
+
+    def labels(self, name: str | None, hostname: object, queue: str, now: float) -> LabelSet:
+        """The label set one event is counted under; ``now`` is its local receipt time."""
+        names, hosts, queues = self._names, self._hosts, self._queues
+        if not name:
+            name, name_label = "", ""
+        else:
+            name_label = names.cache.get(name) or names.label(name)
+        if hostname.__class__ is not str or not hostname:
+            hostname, host_label = "", ""
+        else:
+            host_label = hosts.cache.get(hostname) or hosts.label(hostname)
+        queue_label = (queues.cache.get(queue) or queues.label(queue)) if queue else ""
+        key = (name_label, host_label, queue_label)
+        series = self._series
+        if key in series:
+            series[key] = now
+            return key
+        if len(series) >= self.max_series and key != _FOLDED:
+            self.folded["series"] += 1
+            key = _FOLDED
+            series[key] = now  # the one label set allowed beyond the cap
+            return key
+        series[key] = now
+        names.take(name, name_label)
+        hosts.take(hostname, host_label)
+        queues.take(queue, queue_label)
+        return key
+
+    def count(self, kind: str, labels: LabelSet) -> None:
+        key = (kind, *labels)
+        self.counters[key] = self.counters.get(key, 0) + 1
+
+    def observe_runtime(self, labels: LabelSet, runtime: float) -> None:
+        hist = self.runtime_hist.get(labels)
+        if hist is None:
+            hist = self.runtime_hist[labels] = RuntimeHistogram()
+        hist.observe(runtime)
+
+    def count_exception(self, labels: LabelSet, exception: str | None) -> None:
+        exc_type = (exception or "").split("(", 1)[0].strip()[:LABEL_MAX] or "Exception"
+        exc_type = label_text(exc_type)
+        types = self._exception_types
+        if exc_type not in types:
+            if len(types) >= self.max_exception_types:
+                exc_type = OTHER
+                self.folded["exception"] += 1
+            else:
+                exc_type = intern(exc_type)
+                types.add(exc_type)
+        key = (*labels, exc_type)
+        self.failures_by_exception[key] = self.failures_by_exception.get(key, 0) + 1
+
+    @property
+    def label_sets(self) -> int:
+        return len(self._series)
+
+    # ---- freeing ------------------------------------------------------------------------------
+
+    def hosts(self) -> set[str]:
+        """The hostname labels that hold label sets now."""
+        return set(self._hosts.refs)
+
+    def idle_hosts(self, before: float) -> set[str]:
+        """Hostname labels none of whose label sets counted anything since ``before``."""
+        newest: dict[str, float] = {}
+        for (_, host, _), seen in self._series.items():
+            if host in self._hosts.refs and seen > newest.get(host, float("-inf")):
+                newest[host] = seen
+        return {host for host, seen in newest.items() if seen < before}
+
+    def release_hosts(self, hosts: Iterable[str]) -> int:
+        """Drop every label set of these hostname labels (gone workers) and free their slots
+        (hostname, and the name / queue_name slots no other label set uses). Returns how many
+        label sets were dropped."""
+        gone = {h for h in hosts if h in self._hosts.refs}
+        if not gone:
+            return 0
+        dropped = [key for key in self._series if key[1] in gone]
+        for key in dropped:
+            del self._series[key]
+            self._names.drop(key[0])
+            self._hosts.drop(key[1])
+            self._queues.drop(key[2])
+        for key in [k for k in self.counters if k[2] in gone]:
+            del self.counters[key]
+        for key in [k for k in self.failures_by_exception if k[1] in gone]:
+            del self.failures_by_exception[key]
+        for key in [k for k in self.runtime_hist if k[1] in gone]:
+            del self.runtime_hist[key]
+        return len(dropped)
+
+
+_FOLDED: LabelSet = (OTHER, OTHER, OTHER)
