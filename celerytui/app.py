@@ -316,6 +316,8 @@ class CeleryTUI(DispatchActions, App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MUTATING_ACTIONS and self.is_read_only:
             return False
+        if self.seed_unregistered(action):  # -A proj: its workers would discard the task
+            return False
         if action == "rerun_selected":
             screen = self.screen
             return isinstance(screen, ClusterScreen) and screen.selected_task() is not None
@@ -370,6 +372,8 @@ class CeleryTUI(DispatchActions, App):
                     if not bound.description or bound.system:
                         continue
                     if node is self and bound.action in MUTATING_ACTIONS and self.is_read_only:
+                        continue
+                    if node is self and self.seed_unregistered(bound.action):
                         continue
                     display = bound.key_display or self.get_key_display(bound)
                     rows.append((display, bound.description or bound.action, where))
