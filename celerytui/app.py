@@ -55,7 +55,7 @@ from celerytui.screens.dispatch import DispatchActions, one_line
 from celerytui.text_safety import escape_controls
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
-from celerytui.widgets.header_bar import HeaderBar, HeaderInfo
+from celerytui.widgets.header_bar import HeaderBar, HeaderInfo, cluster_label
 
 PUMP_INTERVAL = 0.1
 GC_FREEZE_INTERVAL = 1.0
@@ -256,7 +256,8 @@ class CeleryTUI(DispatchActions, App):
             else 0.0
         broker = getattr(self.monitor, "broker_display", None) or redact(self.settings.broker_url)
         title = getattr(self.screen, "TITLE", None) or ""
-        return HeaderInfo(cluster=self.settings.cluster_name, broker=broker,
+        cluster = cluster_label(self.settings, getattr(self.monitor, "app", None))
+        return HeaderInfo(cluster=cluster, broker=broker,
                           connected=status.connected, connection_note=note,
                           events_per_second=rate, paused=self.paused,
                           paused_new=self.paused_new, read_only=self.is_read_only,
