@@ -143,6 +143,12 @@ async def test_a_worker_without_heartbeats_shows_processed_from_inspect_stats(pr
                     what=f"Done {processed} from inspect stats")
         assert cells[1] == "online"
         assert "heartbeats off on 1: counts from inspect stats" in screen_text(app)
+        await pilot.press("1")  # the dashboard's pane says so too, with the same count
+        pane = await until(pilot, lambda: next((line for line in screen_text(app).splitlines()
+                                                if "heartbeats off" in line), None),
+                           what="the worker pane to say heartbeats off")
+        assert worker.hostname in pane
+        assert f"processed {processed}" in screen_text(app)
 
 
 def test_fire_refuses_the_seed_tasks_under_proj_and_sends_nothing(proj):
