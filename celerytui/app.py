@@ -56,7 +56,7 @@ from celerytui.screens.dispatch import DispatchActions
 from celerytui.text_safety import escape_controls
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
-from celerytui.widgets.header_bar import HeaderBar, HeaderInfo
+from celerytui.widgets.header_bar import HeaderBar, HeaderInfo, cluster_label
 
 PUMP_INTERVAL = 0.1
 GC_FREEZE_INTERVAL = 1.0
@@ -257,7 +257,8 @@ class CeleryTUI(DispatchActions, App):
             else 0.0
         broker = getattr(self.monitor, "broker_display", None) or redact(self.settings.broker_url)
         title = getattr(self.screen, "TITLE", None) or ""
-        return HeaderInfo(cluster=self.settings.cluster_name, broker=broker,
+        cluster = cluster_label(self.settings, getattr(self.monitor, "app", None))
+        return HeaderInfo(cluster=cluster, broker=broker,
                           connected=status.connected, connection_note=note,
                           events_per_second=rate, paused=self.paused,
                           paused_new=self.paused_new, read_only=self.is_read_only,
@@ -318,6 +319,8 @@ class CeleryTUI(DispatchActions, App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MUTATING_ACTIONS and self.is_read_only:
             return False
+        if self.seed_unregistered(action):  # -A proj: its workers would discard the task
+            return False
         if action == "rerun_selected":
             screen = self.screen
             return isinstance(screen, ClusterScreen) and screen.selected_task() is not None
@@ -372,6 +375,8 @@ class CeleryTUI(DispatchActions, App):
                     if not bound.description or bound.system:
                         continue
                     if node is self and bound.action in MUTATING_ACTIONS and self.is_read_only:
+                        continue
+                    if node is self and self.seed_unregistered(bound.action):
                         continue
                     display = bound.key_display or self.get_key_display(bound)
                     rows.append((display, bound.description or bound.action, where))

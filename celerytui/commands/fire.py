@@ -52,7 +52,7 @@ def fire_http(ctx: click.Context, url: str, wait: bool, timeout: float, **option
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise CommandError(f"not an http(s) URL: {url!r}")
-    _send(ctx, options, wait, timeout, lambda ctl: ctl.fire_http(url))
+    _send(ctx, options, wait, timeout, _seed("http", lambda ctl: ctl.fire_http(url)))
 
 
 @fire.command("disk")
@@ -64,7 +64,7 @@ def fire_disk(ctx: click.Context, host: str, wait: bool, timeout: float, **optio
     """Check a host's disk over SSH (check_disk_usage HOST)."""
     if not host.strip():
         raise CommandError("HOST must not be empty")
-    _send(ctx, options, wait, timeout, lambda ctl: ctl.fire_disk(host))
+    _send(ctx, options, wait, timeout, _seed("disk", lambda ctl: ctl.fire_disk(host)))
 
 
 @fire.command("order")
@@ -76,7 +76,7 @@ def fire_order(ctx: click.Context, order_id: str, wait: bool, timeout: float,
                **options: Any) -> None:
     """Run the order chain validate_order -> process_payment -> ship_order."""
     value: Any = int(order_id) if order_id.lstrip("-").isdigit() else order_id
-    _send(ctx, options, wait, timeout, lambda ctl: ctl.fire_order(value))
+    _send(ctx, options, wait, timeout, _seed("order", lambda ctl: ctl.fire_order(value)))
 
 
 @fire.command("email")
@@ -88,7 +88,7 @@ def fire_order(ctx: click.Context, order_id: str, wait: bool, timeout: float,
 def fire_email(ctx: click.Context, to: str, content: str, wait: bool, timeout: float,
                **options: Any) -> None:
     """Send the demo email (send_email TO CONTENT)."""
-    _send(ctx, options, wait, timeout, lambda ctl: ctl.fire_email(to, content))
+    _send(ctx, options, wait, timeout, _seed("email", lambda ctl: ctl.fire_email(to, content)))
 
 
 @fire.command("task")
@@ -116,6 +116,20 @@ def fire_task(ctx: click.Context, name: str, args_json: str, kwargs_json: str,
     _send(ctx, options, wait, timeout, send)
 
 
+def _seed(kind: str, send: Any) -> Any:
+    """``send``, after checking the app (or a worker) registers the seed tasks it sends: under
+    ``-A proj`` they are refused as ``fire task`` refuses unknown names, before anything is
+    sent, instead of ending as NotRegistered on proj's workers."""
+
+    def checked(ctl: Any) -> Any:
+        from celerytui.core.seed_tasks import SEED_TASKS
+
+        _check_registered(ctl, *SEED_TASKS[kind])
+        return send(ctl)
+
+    return checked
+
+
 def _json_arg(flag: str, text: str, kind: type) -> Any:
     try:
         value = json.loads(text)
@@ -127,12 +141,14 @@ def _json_arg(flag: str, text: str, kind: type) -> Any:
     return value
 
 
-def _check_registered(ctl: Any, name: str) -> None:
+def _check_registered(ctl: Any, *names: str) -> None:
     """Refuse names no worker (and not the -A app) knows, before sending a message that would
     sit in a queue or be rejected."""
     local = {n for n in ctl.app.tasks if not n.startswith("celery.")}
-    if name in local:
+    unknown = [name for name in names if name not in local]
+    if not unknown:
         return
+    name = unknown[0]
     registered = ctl.inspect("registered")
     if not registered:
         if local:
@@ -141,8 +157,9 @@ def _check_registered(ctl: Any, name: str) -> None:
         raise CommandError(f"cannot check task {name!r}: no worker answered "
                            "`inspect registered`")
     known = {str(n).split(" ", 1)[0] for names in registered.values() for n in names or ()}
-    if name not in known:
-        raise CommandError(f"unknown task {name!r}: no worker has it registered")
+    for name in unknown:
+        if name not in known:
+            raise CommandError(f"unknown task {name!r}: no worker has it registered")
 
 
 def _send(ctx: click.Context, options: dict, wait: bool, timeout: float, send: Any) -> None:

@@ -99,6 +99,10 @@ class Worker:
     queues: list[str] | None = None
     first_seen: float | None = None
     offline_at: float | None = None
+    # a worker that sends no heartbeats (--without-heartbeat, celery.contrib.pytest's) is known
+    # from inspect stats: processed from its totals, alive while it answers (state.note_stats)
+    heartbeat_seen: bool = False  # a worker-heartbeat / worker-online event arrived
+    heartbeats_off: bool = False  # it answers inspect stats but has sent no heartbeat
 
     @property
     def alive(self) -> bool:

@@ -57,6 +57,7 @@ class Monitor:
         self.queue_depths: list = []  # newest QueueDepth list from the poller
         self.queue_history: dict[str, deque] = {}  # queue -> (time, messages) for sparklines
         self._worker_info: dict[str, dict] | None = None  # from the poller, merged at pump
+        self._worker_totals: dict[str, int | None] | None = None  # inspect stats' totals
         self._last_tick = 0.0
         self._rate_samples: deque = deque(maxlen=64)  # (time, events_received)
         self._stop = threading.Event()
@@ -108,6 +109,9 @@ class Monitor:
             metas = self.results.drain()
             if metas:
                 changes.merge(self.state.apply_results(metas))
+        totals, self._worker_totals = self._worker_totals, None
+        if totals:  # first: a worker without heartbeats is known from these
+            changes.workers |= self.state.note_stats(totals, self.clock(), every=POLL_INTERVAL)
         info, self._worker_info = self._worker_info, None
         if info:
             changes.workers |= self._merge_worker_info(info)
@@ -164,6 +168,7 @@ class Monitor:
             if isinstance(reply, list):
                 names = [q.get("name") for q in reply if isinstance(q, dict) and q.get("name")]
                 info.setdefault(host, {})["queues"] = names
+        self._worker_totals = {host: _processed(reply) for host, reply in (stats or {}).items()}
         self._worker_info = info
         names = self.queues.known_queues(active_queues)
         depths = self.queues.depths(names)
@@ -189,3 +194,11 @@ class Monitor:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+
+
+def _processed(stats_reply) -> int | None:
+    """Tasks a worker has run, by its ``inspect stats`` totals ({name: count})."""
+    totals = (stats_reply or {}).get("total") if isinstance(stats_reply, dict) else None
+    if not isinstance(totals, dict):
+        return None
+    return sum(n for n in totals.values() if isinstance(n, int))

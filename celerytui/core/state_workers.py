@@ -17,6 +17,8 @@ from celerytui.core.task_stats import WORKER_SERIES_SECONDS, SecondRing
 if TYPE_CHECKING:
     from celerytui.core.state import ClusterState
 
+HEARTBEATS_OFF_AFTER = 5.0  # seconds known without a heartbeat (celery sends one every 2 s)
+
 
 class WorkerTracking:
     """Mixin for ClusterState: worker events, liveness and per-worker series."""
@@ -53,6 +55,8 @@ class WorkerTracking:
         if worker.status != WORKER_ONLINE:
             worker.status = WORKER_ONLINE
             worker.offline_at = None
+        if processed is not None:  # the worker's own (a `heartbeat` command's reply has none)
+            worker.heartbeat_seen, worker.heartbeats_off = True, False
         self._ch.workers.add(worker.hostname)
 
     def _on_offline(self: ClusterState, ev: dict) -> None:
@@ -67,6 +71,37 @@ class WorkerTracking:
         worker.offline_at = lr
         worker.active = 0
         self._ch.workers.add(worker.hostname)
+
+    def note_stats(self: ClusterState, totals: dict[str, int | None], now: float,
+                   every: float) -> set[str]:
+        """Workers that answered ``inspect stats`` (hostname -> sum of its ``total`` counts),
+        polled every ``every`` seconds. Until a worker has sent a heartbeat its replies are
+        its signs of life (alive for two polls); one known for HEARTBEATS_OFF_AFTER without
+        any heartbeat is marked ``heartbeats_off`` and its processed count comes from these
+        totals. Returns the hostnames whose record changed."""
+        changed: set[str] = set()
+        for hostname, processed in totals.items():
+            hostname = id_of(hostname)
+            if hostname is None:
+                continue
+            worker = self.workers.get(hostname)
+            if worker is None:
+                worker = self._new_worker(hostname, now)
+                changed.add(worker.hostname)
+            if worker.heartbeat_seen:
+                continue
+            before = (worker.status, worker.processed, worker.heartbeats_off)
+            worker.freq = every
+            worker.last_heartbeat = max(now, worker.last_heartbeat or now)
+            if worker.status != WORKER_ONLINE:
+                worker.status, worker.offline_at = WORKER_ONLINE, None
+            if now - (worker.first_seen or now) >= HEARTBEATS_OFF_AFTER:
+                worker.heartbeats_off = True
+                if processed is not None:
+                    worker.processed = processed
+            if (worker.status, worker.processed, worker.heartbeats_off) != before:
+                changed.add(worker.hostname)
+        return changed
 
     # ---- workers ----------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from celerytui.text_safety import escape_controls, literal
 
 Validator = Callable[[dict[str, str]], str | None]
 Answer = TypeVar("Answer")
+REPAINT_EVERY = 0.2  # seconds between a new dialog's own repaints, for its first second
+REPAINTS = 5
 
 
 def wrapped(value: str) -> Text:
@@ -33,7 +35,21 @@ def wrapped(value: str) -> Text:
     return Text(escape_controls(value), end="")
 
 
-class FormDialog(ModalScreen[Answer]):
+class PaintedModal(ModalScreen[Answer]):
+    """A modal that repaints itself a few times just after it opens.
+
+    Textual drops a screen's repaint while any batch is open (``App.batch_update``; a
+    Footer's recompose holds one across awaits). A dialog that lays out inside such a window
+    and then gets no message of its own is on the stack, taking keys, but never drawn: the
+    user sees the old screen "frozen" until a blind answer. Its own timer gives it messages
+    until it is surely painted.
+    """
+
+    def on_mount(self) -> None:
+        self.set_interval(REPAINT_EVERY, self.refresh, repeat=REPAINTS)
+
+
+class FormDialog(PaintedModal[Answer]):
     """A form with an OK and a Cancel button and a one-line error; subclasses check and send
     what was typed in ``_submit`` (cancel dismisses with None)."""
 
@@ -188,7 +204,7 @@ class TaskPickerDialog(FormDialog[dict[str, Any] | None]):
         self.dismiss({"name": self._real.get(name, name), "args": args, "kwargs": kwargs})
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(PaintedModal[bool]):
     """Yes / no for destructive actions (terminate, shrink, shutdown)."""
 
     BINDINGS = [
@@ -215,7 +231,7 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(PaintedModal[None]):
     """Every binding of the app and the screen below, one a line."""
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help-close")]

@@ -12,15 +12,21 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
+from textual.screen import ModalScreen
 
 from celerytui.core.model import Changes
+from celerytui.core.seed_tasks import unregistered_seed_tasks
 from celerytui.redaction import one_line
 from celerytui.screens import ClusterScreen
 from celerytui.text_safety import escaped_cut
 
 if TYPE_CHECKING:
     from celerytui.config import Settings
+
+# the keys that send the seed's tasks: action -> (seed_tasks kind, what a notice calls it)
+SEED_ACTIONS = {"fire_http": ("http", "HTTP check"), "fire_disk": ("disk", "disk check"),
+                "fire_order": ("order", "order chain"), "fire_email": ("email", "send_email")}
 
 
 class DispatchActions:
@@ -29,6 +35,49 @@ class DispatchActions:
     monitor: Any
     settings: Settings
     _fired: dict[str, str]
+    _seed_unregistered: dict[str, list[str]] | None = None
+
+    def seed_unregistered(self, action: str) -> list[str]:
+        """The seed tasks ``action`` would send that the watched app does not register (empty
+        for other actions, and when the app is not known)."""
+        if action not in SEED_ACTIONS:
+            return []
+        if self._seed_unregistered is None:
+            self._seed_unregistered = {}
+        if action not in self._seed_unregistered:
+            app = getattr(self.monitor, "app", None)
+            kind = SEED_ACTIONS[action][0]
+            try:
+                missing = unregistered_seed_tasks(app, kind) if app is not None else []
+            except Exception as exc:  # the user's app failed to finalize: offer the key
+                self.log.warning(f"registered tasks unknown: {exc}")
+                missing = []
+            self._seed_unregistered[action] = missing
+        return self._seed_unregistered[action]
+
+    def refuse_if_unregistered(self, action: str) -> bool:
+        """True (and one line) when the watched app does not register ``action``'s tasks."""
+        missing = self.seed_unregistered(action)
+        if not missing:
+            return False
+        app = getattr(self.monitor, "app", None)
+        owner = getattr(app, "main", None) or self.settings.app or "the app"
+        self.notify(f"{SEED_ACTIONS[action][1]}: {owner} does not register {missing[0]}; "
+                    "t sends any task it does", severity="warning")
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A seed key the app does not offer answers with one line, not silence."""
+        if isinstance(self.screen, ModalScreen):
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.enabled:
+            return  # the screen (or an offered key) handles it
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if binding.action in SEED_ACTIONS and self.refuse_if_unregistered(binding.action):
+                event.stop()
+                event.prevent_default()
+                return
 
     def controller_call(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
                         label: str | None = None, mutating: bool = True, **kwargs: Any) -> None:
@@ -87,7 +136,7 @@ class DispatchActions:
     def action_fire_http(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
-        if self.refuse_if_read_only("HTTP check"):
+        if self.refuse_if_read_only("HTTP check") or self.refuse_if_unregistered("fire_http"):
             return
         default = self.settings.http_targets[0] if self.settings.http_targets else "https://"
         self.push_screen(PromptDialog("HTTP check", [("url", "URL", default)],
@@ -98,7 +147,7 @@ class DispatchActions:
     def action_fire_disk(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
-        if self.refuse_if_read_only("disk check"):
+        if self.refuse_if_read_only("disk check") or self.refuse_if_unregistered("fire_disk"):
             return
         default = self.settings.disk_hosts[0].name if self.settings.disk_hosts else "local"
         self.push_screen(PromptDialog("Disk check", [("host", "Host", default)],
@@ -109,7 +158,7 @@ class DispatchActions:
     def action_fire_order(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
-        if self.refuse_if_read_only("order chain"):
+        if self.refuse_if_read_only("order chain") or self.refuse_if_unregistered("fire_order"):
             return
         self.push_screen(PromptDialog("Order chain", [("order_id", "Order id", "1001")],
                                       validate=_require_int("order_id")),
@@ -119,7 +168,7 @@ class DispatchActions:
     def action_fire_email(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
-        if self.refuse_if_read_only("send_email"):
+        if self.refuse_if_read_only("send_email") or self.refuse_if_unregistered("fire_email"):
             return
         fields = [("to", "To", "ops@example.com"), ("content", "Content", "hello from celerytui")]
         self.push_screen(PromptDialog("send_email", fields, validate=_require("to")),

@@ -31,6 +31,8 @@ def action_commands(app: CeleryTUI, screen: Screen) -> Iterator[SystemCommand]:
         for binding in _bindings(node):
             if binding.action in seen or binding.action in ("quit", "command_palette"):
                 continue
+            if node is app and app.seed_unregistered(binding.action):
+                continue  # a seed task the watched app does not register
             seen.add(binding.action)
             key = binding.key_display or app.get_key_display(binding)
             label = binding.tooltip or binding.description or binding.action

@@ -45,7 +45,9 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
                                         monitor.state.workers)
         if depths:
             waiting = sum(d.messages for d in depths)
-            text = f"{len(depths)} queues, {waiting:,} messages waiting · polled every few s"
+            queues = "1 queue" if len(depths) == 1 else f"{len(depths)} queues"
+            messages = "1 message" if waiting == 1 else f"{waiting:,} messages"
+            text = f"{queues}, {messages} waiting · polled every few s"
         else:
             text = "no queue depths yet (the broker is polled every few seconds)"
         self.query_one("#queues-status", Static).update(text)

@@ -40,6 +40,15 @@ def result_text(task: Task) -> tuple[str, str]:
     return "", ""
 
 
+def no_result_text(task: Task) -> str:
+    """What the Result section says when there is none: "none yet" only while it may come."""
+    if not task.ready:
+        return "none yet"
+    if task.state == "FAILURE":
+        return f"none: it raised {task.exception}" if task.exception else "none: it failed"
+    return f"none ({task.state.lower()})"
+
+
 def fields_text(task: Task, fmt_time) -> Text:
     """``label  value`` lines for every scalar field, values literal."""
     rows: list[tuple[str, Any]] = [
@@ -112,7 +121,7 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         result, source = result_text(task)
         self.query_one("#task-result-heading", Static).update(
             f"Result ({source})" if source else "Result")
-        self._body("#task-result", result, "none yet")
+        self._body("#task-result", result, no_result_text(task))
         self._body("#task-traceback", task.traceback, "none")
         self.query_one(EventTimeline).show(task.timeline, fmt)
         chain_tree.show(state.chain(self.uuid), self.uuid)
@@ -130,7 +139,7 @@ class TaskDetailScreen(TaskActions, LiveScreen):
 
     def _body(self, selector: str, value: Any, empty: str) -> None:
         if value is None or value == "":
-            self.query_one(selector, Static).update(Text(empty, style="dim"))
+            self.query_one(selector, Static).update(literal(empty, style="dim"))
         else:
             self.query_one(selector, Static).update(literal(value, keep_newlines=True))
 

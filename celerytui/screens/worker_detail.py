@@ -27,7 +27,8 @@ def record_text(worker: Worker | None, hostname: str, fmt_age) -> Text:
         return literal(f"{hostname}: no events from this worker yet")
     load = " ".join(f"{x:.2f}" for x in worker.loadavg[:3]) if worker.loadavg else "-"
     rows = [("hostname", worker.hostname), ("status", worker.status),
-            ("heartbeat", fmt_age(worker.last_heartbeat)), ("load", load),
+            ("heartbeat", "off (processed from inspect stats)" if worker.heartbeats_off
+             else fmt_age(worker.last_heartbeat)), ("load", load),
             ("active", worker.active), ("processed", worker.processed),
             ("pid", worker.pid), ("software", " ".join(filter(None, (
                 worker.sw_ident, worker.sw_ver, worker.sw_sys))) or None)]

@@ -48,6 +48,9 @@ class WorkersScreen(WorkerActions, LiveScreen):
         online = sum(1 for w in workers.values() if w.status == WORKER_ONLINE)
         text = (f"{online} of {len(workers)} online · enter: details (inspect)"
                 if workers else "no workers seen yet")
+        quiet = sum(1 for w in workers.values() if w.heartbeats_off)
+        if quiet:
+            text += f" · heartbeats off on {quiet}: counts from inspect stats"
         self.query_one("#workers-status", Static).update(text)
 
     def selected_worker(self) -> str | None:

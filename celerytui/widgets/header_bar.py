@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.content import Content
 from textual.widget import Widget
 
 from celerytui.text_safety import literal_content
+
+DEFAULT_CLUSTER_NAME = "celery"  # Settings.cluster_name's default
+
+
+def cluster_label(settings: Any, celery_app: Any) -> str:
+    """The name the header shows: ``cluster_name`` when it was set; under ``-A proj`` with
+    none set, the app's own name (``Celery("proj")`` -> "proj"), not the default "celery"."""
+    name = settings.cluster_name
+    if (settings.app and name == DEFAULT_CLUSTER_NAME
+            and settings.source_of("cluster_name") == "default"):
+        return str(getattr(celery_app, "main", None) or settings.app)
+    return name
 
 
 @dataclass(slots=True, frozen=True)

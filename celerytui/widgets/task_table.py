@@ -18,7 +18,7 @@ from celerytui.core.filters import TaskPredicate, compile_filter
 from celerytui.core.model import Task
 from celerytui.text_safety import escaped_cut
 from celerytui.widgets.keyed_table import KeyedTable
-from celerytui.widgets.task_tail import StateStyles, short_name
+from celerytui.widgets.task_tail import StateStyles, arrived, short_name
 
 WINDOW_ROWS = 500
 REBUILD_AFTER = 32  # rows to drop in one tick past which the window is rebuilt instead
@@ -50,11 +50,6 @@ def args_text(task: Task) -> str:
     if task.kwargs and task.kwargs not in ("{}", "None"):
         return f"{args} {task.kwargs}" if args else task.kwargs
     return args
-
-
-def arrived(task: Task) -> float | None:
-    """When the task was first seen: sent, else received, else whatever we know."""
-    return task.sent or task.received or task.started or task.timestamp or task.date_done
 
 
 def format_runtime(runtime: float | None) -> str:

@@ -30,6 +30,13 @@ def short_name(name: str | None) -> str:
     return ".".join(parts[-2:]) if len(parts) > 2 else name
 
 
+def arrived(task: Task) -> float | None:
+    """When the task was first seen: sent, else received, else whatever we know. The one
+    "Time" of a task in every table (the dashboard's tail and the Tasks screen), matching
+    their row order (arrival)."""
+    return task.sent or task.received or task.started or task.timestamp or task.date_done
+
+
 def short_host(hostname: str | None) -> str:
     return hostname or ""
 
@@ -68,7 +75,7 @@ class TaskTail(StateStyles, KeyedTable):
         return {**fixed, "task": task_w, "worker": worker_w, "args": args_w}
 
     def _values(self, task: Task, fmt_time: Callable[[float | None], str]) -> tuple[str, ...]:
-        return (fmt_time(task.timestamp or task.date_done), task.state, short_name(task.name),
+        return (fmt_time(arrived(task)), task.state, short_name(task.name),
                 task.uuid[:8], short_host(task.worker), task.args or "")
 
     def _cell(self, index: int, value: str) -> Text:

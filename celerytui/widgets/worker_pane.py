@@ -22,6 +22,9 @@ def worker_lines(worker: Worker, series: Sequence[int], now: float, width: int,
     style = STATUS_STYLE.get(worker.status, "dim")
     mark = STATUS_MARK.get(worker.status, "○")
     hb = short_age(now - worker.last_heartbeat) if worker.last_heartbeat else "-"
+    beat_note = f"  hb {hb} ago"
+    if worker.heartbeats_off:  # its counts come from inspect stats
+        hb, beat_note = "hb off", "  heartbeats off"
     rate = series[-2] if len(series) >= 2 else (series[-1] if series else 0)
     load = " ".join(f"{v:.2f}" for v in worker.loadavg) if worker.loadavg else "-"
     pool = str(worker.pool_size) if worker.pool_size is not None else "?"
@@ -42,7 +45,7 @@ def worker_lines(worker: Worker, series: Sequence[int], now: float, width: int,
         (f"{mark} ", style),
         literal_content(worker.hostname, style="bold", max_len=max(12, width - 24)),
         (f"  {worker.status}", style),
-        f"  hb {hb} ago",
+        beat_note,
     )
     line2 = Content(f"  active {worker.active}  processed {worker.processed}  pool {pool}")
     one_minute = f"{worker.loadavg[0]:.2f}" if worker.loadavg else "-"

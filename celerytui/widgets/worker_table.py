@@ -24,7 +24,10 @@ STATUS_STYLE = {WORKER_LOST: "bold red", WORKER_OFFLINE: "dim"}
 
 def worker_values(worker: Worker, now: float) -> tuple[str, ...]:
     """What each column shows for ``worker`` at ``now``."""
-    beat = short_age(now - worker.last_heartbeat) if worker.last_heartbeat else "-"
+    if worker.heartbeats_off:
+        beat = "off"  # known from inspect stats: see the Workers screen's status line
+    else:
+        beat = short_age(now - worker.last_heartbeat) if worker.last_heartbeat else "-"
     load = " ".join(f"{x:.2f}" for x in worker.loadavg[:3]) if worker.loadavg else "-"
     pool = str(worker.pool_size) if worker.pool_size is not None else "?"
     queues = ",".join(worker.queues) if worker.queues is not None else "?"
