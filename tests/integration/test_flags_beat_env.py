@@ -226,11 +226,12 @@ async def test_tui_fires_and_watches_on_the_flag_broker(clusters, proj, monkeypa
 
 
 async def _fire_an_order_from_the_tui(b: Cluster, settings) -> None:
-    """The dashboard's header names B, its queue depths are B's, `o` enqueues on B."""
+    """The dashboard's header names B, its queue depths are B's, `o` (or `t` under -A) enqueues
+    on B."""
     from textual.widgets import Input
 
     from celerytui.app import make_app
-    from celerytui.screens.dialogs import PromptDialog
+    from celerytui.screens.dialogs import PromptDialog, TaskPickerDialog
     from tests.ui.conftest import wait_until
     from tests.ui.screen_text import screen_text
 
@@ -245,12 +246,21 @@ async def _fire_an_order_from_the_tui(b: Cluster, settings) -> None:
                                   what="queue depths")
         queued = b.queued()
         assert depths["celery"] == queued
-        await pilot.press("o")
-        dialog = await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog)
-                                  and app.screen.query("Input") and app.screen,
-                                  what="the order dialog")
-        dialog.query_one(Input).value = "4242"
-        await pilot.press("enter")
+        if settings.app:  # proj registers no seed task: `t` sends one of its own
+            await pilot.press("t")
+            picker = await wait_until(pilot, lambda: isinstance(app.screen, TaskPickerDialog)
+                                      and app.screen.query("#name") and app.screen,
+                                      what="the task picker")
+            picker.query_one("#name", Input).value = "proj.add"
+            picker.query_one("#args", Input).value = "[1, 2]"
+            picker._submit()
+        else:
+            await pilot.press("o")
+            dialog = await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog)
+                                      and app.screen.query("Input") and app.screen,
+                                      what="the order dialog")
+            dialog.query_one(Input).value = "4242"
+            await pilot.press("enter")
         await wait_until(pilot, lambda: b.queued() == queued + 1, what="the order on B")
         await pilot.press("q")
 

@@ -51,8 +51,9 @@ def test_worker_pane_facts_come_from_inspect_and_queue_depths_are_polled(monitor
     pump_until(monitor, lambda: worker.pool_size == 2 and worker.queues, 15,
                what="pool size and queues from inspect")
     assert set(worker.queues) == {"celery", "http", "disk", "secure"}
-    names = {d.name for d in monitor.queue_depths}
-    assert {"celery", "http", "disk", "secure"} <= names
+    wanted = {"celery", "http", "disk", "secure"}  # depths arrive with a poll of their own
+    names = pump_until(monitor, lambda: wanted <= (n := {d.name for d in monitor.queue_depths})
+                       and n, 15, what="queue depths of the worker's queues")
     assert all(d.messages == 0 for d in monitor.queue_depths if d.name in names)
 
 
