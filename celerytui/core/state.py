@@ -21,7 +21,6 @@ from celerytui.core.model import (
     ALL_STATES,
     FAILURE,
     PENDING,
-    READY_STATES,
     RECEIVED,
     REJECTED,
     RETRY,
@@ -52,10 +51,8 @@ OTHER = "other"  # label for names / hostnames beyond the caps
 # task's current state "happened before" it and only merges fields.
 PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, STARTED: 4, RECEIVED: 5, REJECTED: 6,
               RETRY: 7, PENDING: 8}
-STATE_TIME = {PENDING: "sent", RECEIVED: "received", STARTED: "started", SUCCESS: "succeeded",
-              FAILURE: "failed", RETRY: "retried", REVOKED: "revoked", REJECTED: "rejected"}
-_SETS_WORKER = frozenset({"task-received", "task-started", "task-succeeded", "task-failed",
-                          "task-retried"})
+# states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
+_LOOPS = frozenset({RETRY, REJECTED})
 _TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
 HOSTS_COUNTED = 1_000  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = 500
@@ -88,6 +85,9 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._by_state: dict[str, int] = dict.fromkeys(ALL_STATES, 0)
         self._stats: dict[str, TaskStats] = {}
         self._chain_members: dict[str, deque[str]] = {}
+        # parent uuid -> children in memory that name it while it is not (never seen, or
+        # evicted): linked into its `children` when it shows up again
+        self._orphans: dict[str, dict[str, None]] = {}
         self._ring = SecondRing(len(THROUGHPUT_KINDS), THROUGHPUT_SECONDS)
         self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
@@ -181,8 +181,9 @@ class ClusterState(EventHandlers, WorkerTracking):
             raise Malformed
         return ts, lr
 
-    def _task(self, ev: dict, kind: str) -> tuple[Task, float, float]:
-        """The event's task (created if new), timestamp and local receipt time; or Malformed."""
+    def _task(self, ev: dict, kind: str) -> tuple[Task, float, float, str | None]:
+        """The event's task (created if new), timestamp, local receipt time and worker (None
+        for task-sent, which a client stamps); or Malformed."""
         ts, lr = self._times(ev)
         uuid = ev.get("uuid")
         if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
@@ -191,18 +192,18 @@ class ClusterState(EventHandlers, WorkerTracking):
         if task is None:
             task = self._new_task(uuid)
         self._ch.tasks.add(task.uuid)
-        if kind != "task-sent":
-            hostname = ev.get("hostname")
-            if hostname.__class__ is str and 0 < len(hostname) <= ID_MAX:
-                worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
-                if task.worker is None or kind in _SETS_WORKER:
-                    task.worker = worker.hostname
-                if worker.last_heartbeat is None or lr > worker.last_heartbeat:
-                    worker.last_heartbeat = lr
-                if worker.status == WORKER_LOST:  # a task event: it is alive after all
-                    worker.status = WORKER_ONLINE
-                    self._ch.workers.add(worker.hostname)
-        return task, ts, lr
+        if kind == "task-sent":
+            return task, ts, lr, None
+        hostname = ev.get("hostname")
+        if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
+            return task, ts, lr, None
+        worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
+        if worker.last_heartbeat is None or lr > worker.last_heartbeat:
+            worker.last_heartbeat = lr
+        if worker.status == WORKER_LOST:  # a task event: it is alive after all
+            worker.status = WORKER_ONLINE
+            self._ch.workers.add(worker.hostname)
+        return task, ts, lr, worker.hostname
 
     def _new_task(self, uuid: str) -> Task:
         self._seq += 1
@@ -211,6 +212,12 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._order.append(uuid)
         self._by_state[PENDING] += 1
         self._ch.new_tasks.append(uuid)
+        if self._orphans:
+            orphans = self._orphans.pop(uuid, None)
+            if orphans:
+                tasks = self.tasks
+                task.children.extend(c for c in orphans
+                                     if c in tasks and tasks[c].parent_id == uuid)
         if len(self.tasks) > self.max_tasks:
             self._evict_tasks()
         return task
@@ -223,6 +230,8 @@ class ClusterState(EventHandlers, WorkerTracking):
                 continue
             removed.add(task.uuid)
             self._by_state[task.state] -= 1
+            if task.children or task.parent_id is not None:
+                self._unlink(task)
             if task.name is not None:
                 counts = self._stats_for(task.name).counts
                 counts[task.state] = counts.get(task.state, 0) - 1
@@ -237,6 +246,20 @@ class ClusterState(EventHandlers, WorkerTracking):
                             members.remove(task.uuid)
                     if not members:
                         del self._chain_members[root]
+
+    def _unlink(self, task: Task) -> None:
+        """An evicted task: its children wait for it as orphans; it is no orphan any more."""
+        tasks, orphans = self.tasks, self._orphans
+        for child in task.children:
+            if child in tasks:
+                orphans.setdefault(task.uuid, {})[child] = None
+        parent = task.parent_id
+        if parent is not None:
+            waiting = orphans.get(parent)
+            if waiting is not None:
+                waiting.pop(task.uuid, None)
+                if not waiting:
+                    del orphans[parent]
 
     def _stats_for(self, name: str) -> TaskStats:
         stats = self._stats.get(name)
@@ -277,21 +300,37 @@ class ClusterState(EventHandlers, WorkerTracking):
                 known.children.append(task.uuid)  # once: parent_id is set once per task
             else:
                 task.parent_id = parent
+                self._orphans.setdefault(parent, {})[task.uuid] = None
 
-    def _transition(self, task: Task, new: str, ts: float | None) -> bool:
-        """Move task to state `new` unless that would move it back; True if it moved."""
+    def _transition(self, task: Task, new: str, ts: float | None, host: str | None) -> bool:
+        """Let the event saying `new` (stamped `ts` by `host`) set the task's state if it is
+        the newest word on it; True if it did. Otherwise the event only merges fields.
+
+        Timestamps compare only when one host stamped both (clocks of two hosts may be apart):
+        then the newer wins where a task can move back and forth (RETRY and its next attempt,
+        REJECTED and a redelivery, the same state again). Otherwise celery's precedence
+        decides, so a finished task is never hidden behind a RETRY another host stamped later.
+        """
         cur = task.state
+        if cur == new or new in _LOOPS or cur in _LOOPS:
+            cur_ts = task.state_ts
+            if host is not None and host == task.state_host and cur_ts is not None \
+                    and ts is not None:
+                wins = ts >= cur_ts
+            else:
+                wins = cur == new or PRECEDENCE.get(new, 2) <= PRECEDENCE.get(cur, 2)
+        else:
+            wins = PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
+        if not wins:
+            if task.worker is None and host is not None:
+                task.worker = host
+            return False
+        task.state_ts = ts
+        task.state_host = host
+        if host is not None:
+            task.worker = host
         if cur == new:
-            return False
-        if new == RETRY or cur == RETRY:  # retries loop: the newer event wins
-            cur_ts = getattr(task, STATE_TIME.get(cur, "sent"), None) or task.date_done
-            if cur_ts is None:
-                if cur in READY_STATES:  # finished, by the backend, at an unknown time
-                    return False
-            elif ts is not None and ts < cur_ts:
-                return False
-        elif PRECEDENCE.get(new, 2) > PRECEDENCE.get(cur, 2):
-            return False
+            return True
         task.state = new
         by_state = self._by_state
         by_state[cur] = by_state.get(cur, 0) - 1
