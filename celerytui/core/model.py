@@ -70,6 +70,7 @@ class Task:
     state_ts: float | None = None
     state_host: str | None = None
     attempt: int = -1  # `retries` of the newest task-received (-1: none seen yet)
+    attempt_host: str | None = None  # the worker that received that attempt
 
     @property
     def ready(self) -> bool:

@@ -48,11 +48,14 @@ from celerytui.core.task_stats import (
 
 OTHER = "other"  # label for names / hostnames beyond the caps
 # celery.states.PRECEDENCE as a lookup: lower wins; an event of a higher number than the
-# task's current state "happened before" it and only merges fields.
-PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, STARTED: 4, RECEIVED: 5, REJECTED: 6,
+# task's current state "happened before" it and only merges fields. One change: REJECTED is
+# finished, ranked with REVOKED (celery ranks it below RECEIVED, so a late task-received
+# "un-rejects" a task); a redelivery after it still wins on its own worker's timestamps.
+PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, REJECTED: 3, STARTED: 4, RECEIVED: 5,
               RETRY: 7, PENDING: 8}
 # states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
 _LOOPS = frozenset({RETRY, REJECTED})
+_NOT_RETRYING = frozenset({RECEIVED, SUCCESS, FAILURE, REVOKED, REJECTED})
 _TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
 HOSTS_COUNTED = 1_000  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = 500
@@ -302,7 +305,8 @@ class ClusterState(EventHandlers, WorkerTracking):
                 task.parent_id = parent
                 self._orphans.setdefault(parent, {})[task.uuid] = None
 
-    def _transition(self, task: Task, new: str, ts: float | None, host: str | None) -> bool:
+    def _transition(self, task: Task, new: str, ts: float | None, host: str | None,
+                    force: bool = False) -> bool:
         """Let the event saying `new` (stamped `ts` by `host`) set the task's state if it is
         the newest word on it; True if it did. Otherwise the event only merges fields.
 
@@ -310,13 +314,22 @@ class ClusterState(EventHandlers, WorkerTracking):
         then the newer wins where a task can move back and forth (RETRY and its next attempt,
         REJECTED and a redelivery, the same state again). Otherwise celery's precedence
         decides, so a finished task is never hidden behind a RETRY another host stamped later.
+        `force`: a later attempt's task-received, which replaces what earlier ones said.
         """
         cur = task.state
-        if cur == new or new in _LOOPS or cur in _LOOPS:
+        if force:
+            wins = True
+        elif cur == new or new in _LOOPS or cur in _LOOPS:
             cur_ts = task.state_ts
             if host is not None and host == task.state_host and cur_ts is not None \
                     and ts is not None:
-                wins = ts >= cur_ts
+                # celery sends a retry's next message before task-retried: the worker may
+                # stamp the next attempt's task-received (even its end) first. On the worker
+                # of the newest attempt, only a started attempt retries: any other RETRY is
+                # the previous attempt's.
+                wins = ts >= cur_ts and not (new == RETRY and cur in _NOT_RETRYING
+                                             and task.attempt > 0
+                                             and host == task.attempt_host)
             else:
                 wins = cur == new or PRECEDENCE.get(new, 2) <= PRECEDENCE.get(cur, 2)
         else:

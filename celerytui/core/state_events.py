@@ -33,6 +33,7 @@ ID_MAX = 256
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED,
                           REJECTED})
+_RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
 
 
 class Malformed(Exception):
@@ -146,16 +147,21 @@ class EventHandlers:
         retries = int_of(ev.get("retries")) or 0
         if retries > task.retries:
             task.retries = retries
+        # a later attempt than any received so far: its worker now holds the task, whatever an
+        # earlier attempt said (its task-retried may be late, or lost)
+        newer = retries > task.attempt >= 0 and task.state in _RUNNING and (
+            host != task.state_host or task.state_ts is None or task.state_ts <= ts)
         if retries > task.attempt or (retries == task.attempt and ts >= (task.received or 0)):
             # the newest attempt's eta / expires, even when it has none (a retry with no delay)
             task.attempt = retries
+            task.attempt_host = host
             task.eta = id_of(ev.get("eta"))
             task.expires = id_of(ev.get("expires"))
             task.received = ts
         self._set_ids(task, ev)
         if task.queue is None:
             self._set_route(task, ev)
-        self._transition(task, RECEIVED, ts, host)
+        self._transition(task, RECEIVED, ts, host, newer)
         if not duplicate:
             self._timeline(task, ts, "task-received")
             self._count("received", task, ev.get("hostname"), RECEIVED_I, lr)
