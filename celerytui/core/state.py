@@ -55,7 +55,7 @@ PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, REJECTED: 3, STARTED: 4, RECEI
               RETRY: 7, PENDING: 8}
 # states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
 _LOOPS = frozenset({RETRY, REJECTED})
-_NOT_RETRYING = frozenset({RECEIVED, SUCCESS, FAILURE, REVOKED, REJECTED})
+_FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
 _TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
 HOSTS_COUNTED = 1_000  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = 500
@@ -310,24 +310,29 @@ class ClusterState(EventHandlers, WorkerTracking):
         """Let the event saying `new` (stamped `ts` by `host`) set the task's state if it is
         the newest word on it; True if it did. Otherwise the event only merges fields.
 
-        Timestamps compare only when one host stamped both (clocks of two hosts may be apart):
-        then the newer wins where a task can move back and forth (RETRY and its next attempt,
-        REJECTED and a redelivery, the same state again). Otherwise celery's precedence
-        decides, so a finished task is never hidden behind a RETRY another host stamped later.
+        A finished state (SUCCESS, FAILURE, REVOKED, REJECTED) always replaces RETRY and a
+        RETRY never replaces one: nothing of a task happens after it finished, and a task
+        retries before its next attempt ends. Otherwise timestamps compare only when one host
+        stamped both (clocks of two hosts may be apart): then the newer wins where a task can
+        move back and forth (RETRY and its next attempt, REJECTED and a redelivery, the same
+        state again). Otherwise celery's precedence decides.
         `force`: a later attempt's task-received, which replaces what earlier ones said.
         """
         cur = task.state
         if force:
+            wins = True
+        elif new == RETRY and cur in _FINISHED:
+            wins = False
+        elif cur == RETRY and new in _FINISHED:
             wins = True
         elif cur == new or new in _LOOPS or cur in _LOOPS:
             cur_ts = task.state_ts
             if host is not None and host == task.state_host and cur_ts is not None \
                     and ts is not None:
                 # celery sends a retry's next message before task-retried: the worker may
-                # stamp the next attempt's task-received (even its end) first. On the worker
-                # of the newest attempt, only a started attempt retries: any other RETRY is
-                # the previous attempt's.
-                wins = ts >= cur_ts and not (new == RETRY and cur in _NOT_RETRYING
+                # stamp the next attempt's task-received first. A RETRY after it, before that
+                # attempt started, is the previous attempt's.
+                wins = ts >= cur_ts and not (new == RETRY and cur == RECEIVED
                                              and task.attempt > 0
                                              and host == task.attempt_host)
             else:

@@ -83,7 +83,7 @@ def run(cfg: StreamConfig, max_tasks: int) -> Diff:
     while i < len(events):
         batch = events[i:i + rng.randint(1, 60)]
         for k, ev in enumerate(batch):
-            (obj, created), _ = celery.event(dict(ev))
+            (_, created), _ = celery.event(dict(ev))
             uuid = ev.get("uuid")
             if uuid is not None:
                 if created and uuid in since:
