@@ -35,6 +35,7 @@ class Diff:
     # (field, celery's value kind, ours) e.g. ("state", "RETRY", "SUCCESS") -> n
     kinds: Counter = field(default_factory=Counter)
     ours_wrong_alone: Counter = field(default_factory=Counter)  # field -> n, celery agreeing
+    ours_kinds: Counter = field(default_factory=Counter)  # (field, ours, truth) where celery right
     final_hidden: int = 0  # tasks that really finished but ClusterState shows otherwise
     celery_final_hidden: int = 0
     kept_apart: int = 0  # tasks one kept and the other evicted
@@ -49,6 +50,7 @@ class Diff:
         self.verdicts.update(other.verdicts)
         self.kinds.update(other.kinds)
         self.ours_wrong_alone.update(other.ours_wrong_alone)
+        self.ours_kinds.update(other.ours_kinds)
         self.final_hidden += other.final_hidden
         self.celery_final_hidden += other.celery_final_hidden
         self.kept_apart += other.kept_apart
@@ -126,6 +128,7 @@ def _sort(diff: Diff, name: str, theirs: object, mine: object, real: object,
         diff.verdicts[name, verdict] += 1
         if verdict == "ours_wrong":
             diff.ours_wrong_alone[name] += 1
+            diff.ours_kinds[name, _kind(name, mine), _kind(name, real)] += 1
             if len(diff.examples) < 5:
                 diff.examples.append(f"{uuid} {name}: ours {mine!r} celery/truth {real!r}")
 
