@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from bisect import insort
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from sys import intern
 
@@ -76,8 +76,8 @@ class ClusterState(EventHandlers, WorkerTracking):
         self.workers: dict[str, Worker] = {}
         self.http_checks: dict[str, HttpCheck] = {}
         self.disk_checks: dict[str, DiskCheck] = {}
-        self.failures: deque[str] = deque(maxlen=max(1, failures_kept))
-        self._failure_set: set[str] = set()  # what `failures` holds, to keep it distinct
+        self._failures: OrderedDict[str, None] = OrderedDict()  # newest last, each once
+        self._failures_kept = max(1, failures_kept)
         self.events_applied = 0
         self.malformed = 0
         self.counters: dict[tuple[str, str, str, str], int] = {}
@@ -367,15 +367,19 @@ class ClusterState(EventHandlers, WorkerTracking):
 
     def _remember_failure(self, uuid: str) -> None:
         """Newest last and each uuid once, so a task that retried 3 times takes one place."""
-        failures = self.failures
-        if uuid in self._failure_set:
-            if failures[-1] == uuid:
-                return
-            failures.remove(uuid)
-        elif len(failures) == failures.maxlen:
-            self._failure_set.discard(failures[0])
-        failures.append(uuid)
-        self._failure_set.add(uuid)
+        failures = self._failures
+        if uuid in failures:
+            failures.move_to_end(uuid)
+            return
+        failures[uuid] = None
+        if len(failures) > self._failures_kept:
+            failures.popitem(last=False)
+
+    @property
+    def failures(self) -> deque[str]:
+        """uuids that failed or retried, each once, newest last (a copy; may name evicted
+        tasks)."""
+        return deque(self._failures, maxlen=self._failures_kept)
 
     def _count(self, kind: str, task: Task, hostname: object, row: int | None,
                lr: float) -> tuple[str, str, str]:

@@ -150,7 +150,8 @@ class EventHandlers:
         # a later attempt than any received so far: its worker now holds the task, whatever an
         # earlier attempt said (its task-retried may be late, or lost) - unless the state came
         # after this event on its own worker (this attempt's task-started, delivered first)
-        newer = retries > task.attempt >= 0 and task.state in _RUNNING and (
+        newer = retries > task.attempt and (retries > 0 or task.attempt >= 0) \
+            and task.state in _RUNNING and (
             host != task.state_host or task.state_ts is None or task.state_ts <= ts
             or (task.state == RETRY and (task.started is None or task.started < ts)))
         if retries > task.attempt or (retries == task.attempt and ts >= (task.received or 0)):

@@ -139,6 +139,7 @@ def test_duplicate_events_do_not_double_count_but_retried_attempts_do():
     state.apply([received("r", T0, name="proj.risky"),
                  task_event("retried", "r", T0 + 1, exception="E()"),
                  received("r", T0 + 2, name="proj.risky", retries=1),
+                 task_event("started", "r", T0 + 2.5),  # only a started attempt retries
                  task_event("retried", "r", T0 + 3, exception="E()"),
                  task_event("retried", "r", T0 + 3, exception="E()")])
     assert state.counters[("received", "proj.risky", "celery@w1", "")] == 2
