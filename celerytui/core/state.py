@@ -60,6 +60,7 @@ _TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and ga
 HOSTS_COUNTED = 1_000  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = 500
 QUEUES_COUNTED = 1_000  # e.g. worker_direct's <hostname>.dq queues come and go
+LABELS_CACHED = 20_000
 
 
 class ClusterState(EventHandlers, WorkerTracking):
@@ -97,6 +98,8 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._counted_hosts: set[str] = set()
         self._counted_queues: set[str] = set()
         self._exception_types: set[str] = set()
+        # (kind, name, hostname, queue) as the task has them -> (counter key, labels)
+        self._label_cache: dict[tuple, tuple[tuple[str, str, str, str], tuple[str, str, str]]] = {}
         self._ch = Changes()
         self._handlers: dict[str, Callable[[dict], None]] = {
             "task-sent": self._on_sent, "task-received": self._on_received,
@@ -187,21 +190,31 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _task(self, ev: dict, kind: str) -> tuple[Task, float, float, str | None]:
         """The event's task (created if new), timestamp, local receipt time and worker (None
         for task-sent, which a client stamps); or Malformed."""
-        ts, lr = self._times(ev)
+        lr = ev.get("local_received")  # as _times, inlined: this runs for every task event
+        if lr is None:
+            lr = self.clock()
+        elif not (lr.__class__ is float or lr.__class__ is int) or not _TS_MIN <= lr < _TS_MAX:
+            raise Malformed
+        ts = ev.get("timestamp")
+        if ts is None:
+            ts = lr
+        elif not (ts.__class__ is float or ts.__class__ is int) or not _TS_MIN <= ts < _TS_MAX:
+            raise Malformed
         uuid = ev.get("uuid")
         if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
             raise Malformed
         task = self.tasks.get(uuid)
         if task is None:
             task = self._new_task(uuid)
-        self._ch.tasks.add(task.uuid)
+        self._ch.tasks.add(uuid)
         if kind == "task-sent":
             return task, ts, lr, None
         hostname = ev.get("hostname")
         if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
             return task, ts, lr, None
         worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
-        if worker.last_heartbeat is None or lr > worker.last_heartbeat:
+        last = worker.last_heartbeat
+        if last is None or lr > last:
             worker.last_heartbeat = lr
         if worker.status == WORKER_LOST:  # a task event: it is alive after all
             worker.status = WORKER_ONLINE
@@ -287,16 +300,16 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _set_ids(self, task: Task, ev: dict) -> None:
         """root_id / parent_id, sharing string objects, and the chain links."""
         tasks = self.tasks
-        root = id_of(ev.get("root_id"))
-        if root is not None and task.root_id is None:
+        root = id_of(ev.get("root_id")) if task.root_id is None else None
+        if root is not None:
             if root == task.uuid:
                 task.root_id = task.uuid
             else:
                 known = tasks.get(root)
                 task.root_id = known.uuid if known is not None else root
                 self._chain_members.setdefault(task.root_id, deque()).append(task.uuid)
-        parent = id_of(ev.get("parent_id"))
-        if parent is not None and task.parent_id is None and parent != task.uuid:
+        parent = id_of(ev.get("parent_id")) if task.parent_id is None else None
+        if parent is not None and parent != task.uuid:
             known = tasks.get(parent)
             if known is not None:
                 task.parent_id = known.uuid
@@ -353,8 +366,9 @@ class ClusterState(EventHandlers, WorkerTracking):
         by_state = self._by_state
         by_state[cur] = by_state.get(cur, 0) - 1
         by_state[new] = by_state.get(new, 0) + 1
-        if task.name is not None:
-            counts = self._stats_for(task.name).counts
+        name = task.name
+        if name is not None:
+            counts = (self._stats.get(name) or self._stats_for(name)).counts
             counts[cur] = counts.get(cur, 0) - 1
             counts[new] = counts.get(new, 0) + 1
         if new == FAILURE:
@@ -384,8 +398,17 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _count(self, kind: str, task: Task, hostname: object, row: int | None,
                lr: float) -> tuple[str, str, str]:
         """Cumulative counter + per-second ring for one (non-duplicate) event; its labels."""
-        labels = self._labels(task, hostname)
-        key = (kind, *labels)
+        raw = (kind, task.name, hostname if hostname.__class__ is str else None,
+               task.queue or task.routing_key)
+        known = self._label_cache.get(raw)
+        if known is None:  # labels of a (name, host, queue) never change once given
+            if kind == "sent" and hostname.__class__ is str:
+                hostname = hostname.rpartition("@")[2]  # gen<pid>@machine: the machine
+            labels = self._labels(task, hostname)
+            if len(self._label_cache) >= LABELS_CACHED:
+                self._label_cache.clear()
+            known = self._label_cache[raw] = ((kind, *labels), labels)
+        key, labels = known
         self.counters[key] = self.counters.get(key, 0) + 1
         if row is not None:
             second = int(lr)

@@ -100,31 +100,34 @@ class EventHandlers:
         task, ts, lr, _ = self._task(ev, "task-sent")
         duplicate = task.sent == ts
         if task.received is None:  # RECEIVED's name/args/kwargs win over the client's
-            self._set_name(task, ev.get("name"))
+            name = ev.get("name")
+            if name != task.name:
+                self._set_name(task, name)
             if task.args is None:
                 task.args = text_of(ev.get("args"))
             if task.kwargs is None:
                 task.kwargs = text_of(ev.get("kwargs"))
-        retries = int_of(ev.get("retries")) or 0
+        retries = ev.get("retries")
+        if retries.__class__ is not int or not 0 <= retries < 2**62:
+            retries = 0
         if retries > task.attempt and retries >= task.retries:
             # no task-received of this attempt yet: the sender's eta / expires stand for now
-            task.eta = id_of(ev.get("eta"))
-            task.expires = id_of(ev.get("expires"))
+            eta, expires = ev.get("eta"), ev.get("expires")
+            task.eta = None if eta is None else id_of(eta)
+            task.expires = None if expires is None else id_of(expires)
         if retries > task.retries:
             task.retries = retries
         self._set_ids(task, ev)
         self._set_route(task, ev)
-        exchange = id_of(ev.get("exchange"))
-        if exchange is not None and task.exchange is None:
-            task.exchange = intern(exchange)
+        if task.exchange is None:
+            exchange = id_of(ev.get("exchange"))
+            if exchange is not None:
+                task.exchange = intern(exchange)
         task.sent = ts
         if not duplicate:
             self._timeline(task, ts, "task-sent")
-            # the client's name is gen<pid>@machine, a new one per process: label the machine
-            client = ev.get("hostname")
-            if client.__class__ is str:
-                client = client.rpartition("@")[2]
-            self._count("sent", task, client, SENT_I, lr)
+            # the client's name is gen<pid>@machine: _count labels the machine
+            self._count("sent", task, ev.get("hostname"), SENT_I, lr)
 
     def _set_route(self: ClusterState, task: Task, ev: dict) -> None:
         queue, routing_key = id_of(ev.get("queue")), id_of(ev.get("routing_key"))
@@ -138,13 +141,19 @@ class EventHandlers:
     def _on_received(self: ClusterState, ev: dict) -> None:
         task, ts, lr, host = self._task(ev, "task-received")
         duplicate = task.received == ts
-        self._set_name(task, ev.get("name"))
+        name = ev.get("name")
+        if name != task.name:
+            self._set_name(task, name)
         args, kwargs = ev.get("args"), ev.get("kwargs")
         if args is not None:
-            task.args = text_of(args)
+            task.args = args if args.__class__ is str and len(args) <= TEXT_MAX \
+                else text_of(args)
         if kwargs is not None:
-            task.kwargs = text_of(kwargs)
-        retries = int_of(ev.get("retries")) or 0
+            task.kwargs = kwargs if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX \
+                else text_of(kwargs)
+        retries = ev.get("retries")
+        if retries.__class__ is not int or not 0 <= retries < 2**62:
+            retries = 0
         if retries > task.retries:
             task.retries = retries
         # a later attempt than any received so far: its worker now holds the task, whatever an
@@ -158,8 +167,9 @@ class EventHandlers:
             # the newest attempt's eta / expires, even when it has none (a retry with no delay)
             task.attempt = retries
             task.attempt_host = host
-            task.eta = id_of(ev.get("eta"))
-            task.expires = id_of(ev.get("expires"))
+            eta, expires = ev.get("eta"), ev.get("expires")
+            task.eta = None if eta is None else id_of(eta)
+            task.expires = None if expires is None else id_of(expires)
             task.received = ts
         self._set_ids(task, ev)
         if task.queue is None:
