@@ -37,6 +37,8 @@ class Diff:
     ours_wrong_alone: Counter = field(default_factory=Counter)  # field -> n, celery agreeing
     ours_kinds: Counter = field(default_factory=Counter)  # (field, ours, truth) where celery right
     final_hidden: int = 0  # tasks that really finished but ClusterState shows otherwise
+    streams: int = 0
+    streams_final_hidden: int = 0  # streams with at least one such task
     celery_final_hidden: int = 0
     kept_apart: int = 0  # tasks one kept and the other evicted
     counts_consistent: bool = True
@@ -52,6 +54,8 @@ class Diff:
         self.ours_wrong_alone.update(other.ours_wrong_alone)
         self.ours_kinds.update(other.ours_kinds)
         self.final_hidden += other.final_hidden
+        self.streams += other.streams
+        self.streams_final_hidden += other.streams_final_hidden
         self.celery_final_hidden += other.celery_final_hidden
         self.kept_apart += other.kept_apart
         self.counts_consistent &= other.counts_consistent
@@ -115,6 +119,7 @@ def run(cfg: StreamConfig, max_tasks: int) -> Diff:
         for name in FIELDS:
             _sort(diff, name, theirs[name], mine[name], getattr(real, name), uuid)
     diff.workers_ok = _workers_agree(celery, ours)
+    diff.streams, diff.streams_final_hidden = 1, int(diff.final_hidden > 0)
     return diff
 
 
@@ -177,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {args.streams} streams, {d.events:,} events, {d.tasks:,} tasks "
               f"compared, {d.evicted:,} evicted, {d.kept_apart} kept by one only; counts "
               f"consistent {d.counts_consistent}; workers agree {d.workers_ok}")
-        print(f"  finished tasks shown unfinished: ours {d.final_hidden}, celery "
-              f"{d.celery_final_hidden}")
+        print(f"  finished tasks shown unfinished: ours {d.final_hidden} (in "
+              f"{d.streams_final_hidden} streams), celery {d.celery_final_hidden}")
         for fname in FIELDS:
             row = {v: d.verdicts[fname, v] for v in ("celery_wrong", "ours_wrong",
                                                      "both_wrong")}
