@@ -60,7 +60,6 @@ _TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and ga
 HOSTS_COUNTED = 1_000  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = 500
 QUEUES_COUNTED = 1_000  # e.g. worker_direct's <hostname>.dq queues come and go
-LABELS_CACHED = 20_000
 
 
 class ClusterState(EventHandlers, WorkerTracking):
@@ -98,8 +97,6 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._counted_hosts: set[str] = set()
         self._counted_queues: set[str] = set()
         self._exception_types: set[str] = set()
-        # (kind, name, hostname, queue) as the task has them -> (counter key, labels)
-        self._label_cache: dict[tuple, tuple[tuple[str, str, str, str], tuple[str, str, str]]] = {}
         self._ch = Changes()
         self._handlers: dict[str, Callable[[dict], None]] = {
             "task-sent": self._on_sent, "task-received": self._on_received,
@@ -398,17 +395,8 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _count(self, kind: str, task: Task, hostname: object, row: int | None,
                lr: float) -> tuple[str, str, str]:
         """Cumulative counter + per-second ring for one (non-duplicate) event; its labels."""
-        raw = (kind, task.name, hostname if hostname.__class__ is str else None,
-               task.queue or task.routing_key)
-        known = self._label_cache.get(raw)
-        if known is None:  # labels of a (name, host, queue) never change once given
-            if kind == "sent" and hostname.__class__ is str:
-                hostname = hostname.rpartition("@")[2]  # gen<pid>@machine: the machine
-            labels = self._labels(task, hostname)
-            if len(self._label_cache) >= LABELS_CACHED:
-                self._label_cache.clear()
-            known = self._label_cache[raw] = ((kind, *labels), labels)
-        key, labels = known
+        labels = self._labels(task, hostname)
+        key = (kind, *labels)
         self.counters[key] = self.counters.get(key, 0) + 1
         if row is not None:
             second = int(lr)

@@ -156,8 +156,11 @@ class EventHandlers:
         task.sent = ts
         if not duplicate:
             self._timeline(task, ts, "task-sent")
-            # the client's name is gen<pid>@machine: _count labels the machine
-            self._count("sent", task, ev.get("hostname"), SENT_I, lr)
+            # the client's name is gen<pid>@machine, a new one per process: label the machine
+            client = ev.get("hostname")
+            if client.__class__ is str:
+                client = client.rpartition("@")[2]
+            self._count("sent", task, client, SENT_I, lr)
 
     def _set_route(self: ClusterState, task: Task, ev: dict) -> None:
         queue, routing_key = id_of(ev.get("queue")), id_of(ev.get("routing_key"))

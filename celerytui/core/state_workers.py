@@ -28,8 +28,22 @@ class WorkerTracking:
         if hostname is None:
             raise Malformed
         _, lr = self._times(ev)
+        freq = number_of(ev.get("freq"))
+        active, processed = int_of(ev.get("active")), int_of(ev.get("processed"))
+        loadavg = ev.get("loadavg")
+        if isinstance(loadavg, list | tuple):
+            loadavg = tuple(x for x in map(number_of, loadavg[:3]) if x is not None)
+        else:
+            loadavg = None
         worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
-        self._worker_fields(worker, ev)
+        if freq is not None and 0 < freq <= 3_600:
+            worker.freq = freq
+        if active is not None:
+            worker.active = active
+        if processed is not None:
+            worker.processed = processed
+        if loadavg is not None:
+            worker.loadavg = loadavg
         worker.pid = int_of(ev.get("pid")) or worker.pid
         worker.sw_ident = id_of(ev.get("sw_ident")) or worker.sw_ident
         worker.sw_ver = id_of(ev.get("sw_ver")) or worker.sw_ver
@@ -41,25 +55,6 @@ class WorkerTracking:
             worker.offline_at = None
         self._ch.workers.add(worker.hostname)
 
-    @staticmethod
-    def _worker_fields(worker: Worker, ev: dict) -> None:
-        """freq, active, processed and loadavg, each only when the event has a sane one."""
-        freq = number_of(ev.get("freq"))
-        active, processed = int_of(ev.get("active")), int_of(ev.get("processed"))
-        loadavg = ev.get("loadavg")
-        if isinstance(loadavg, list | tuple):
-            loadavg = tuple(x for x in map(number_of, loadavg[:3]) if x is not None)
-        else:
-            loadavg = None
-        if freq is not None and 0 < freq <= 3_600:
-            worker.freq = freq
-        if active is not None:
-            worker.active = active
-        if processed is not None:
-            worker.processed = processed
-        if loadavg is not None:
-            worker.loadavg = loadavg
-
     def _on_offline(self: ClusterState, ev: dict) -> None:
         hostname = id_of(ev.get("hostname"))
         if hostname is None:
@@ -68,7 +63,12 @@ class WorkerTracking:
         worker = self.workers.get(hostname)
         if worker is None or worker.status == WORKER_OFFLINE:
             return
-        self._worker_fields(worker, ev)  # its last word: tasks processed, load at shutdown
+        # its last word: tasks processed and load at shutdown (as celery keeps them)
+        processed, loadavg = int_of(ev.get("processed")), ev.get("loadavg")
+        if processed is not None:
+            worker.processed = processed
+        if isinstance(loadavg, list | tuple):
+            worker.loadavg = tuple(x for x in map(number_of, loadavg[:3]) if x is not None)
         worker.status = WORKER_OFFLINE
         worker.offline_at = lr
         worker.active = 0
