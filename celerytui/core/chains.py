@@ -43,7 +43,9 @@ def build_chain(tasks: Mapping[str, Task], members: Mapping[str, list[str]],
     """The tree `uuid` belongs to, from its root; None if `uuid` is unknown.
 
     `members` maps a root_id to the uuids (other than the root) that named it. When the root was
-    evicted (or never seen), a placeholder PENDING task stands in for it, so the rest still shows.
+    evicted (or never seen), a placeholder PENDING task stands in for it, so the rest still shows;
+    so does a missing parent (its events lost, or evicted), hung under the root: a child is
+    never drawn under a task that did not start it. The tasks' `children` are not changed.
     """
     task = tasks.get(uuid)
     if task is None:
@@ -62,10 +64,13 @@ def build_chain(tasks: Mapping[str, Task], members: Mapping[str, list[str]],
         root = Task(uuid=root_id)
 
     kids: dict[str, list[Task]] = {}
-    for t in found.values():
+    for t in list(found.values()):
         if t.uuid == root_id:
             continue
-        parent = t.parent_id if t.parent_id in found else root_id
+        parent = t.parent_id or root_id
+        if parent not in found and parent != root_id:
+            stand_in = found[parent] = Task(uuid=parent, seq=t.seq)
+            kids.setdefault(root_id, []).append(stand_in)
         kids.setdefault(parent, []).append(t)
 
     top = ChainNode(root)
@@ -73,13 +78,10 @@ def build_chain(tasks: Mapping[str, Task], members: Mapping[str, list[str]],
     queue = [top]
     while queue:  # iterative: chains can be thousands long, groups wide; ids may loop
         parent = queue.pop()
-        linked = set(parent.task.children) if parent.task.uuid in found else None
         for child in sorted(kids.get(parent.task.uuid, ()), key=_when):
             if child.uuid in seen:
                 continue
             seen.add(child.uuid)
-            if linked is not None and child.uuid not in linked:
-                parent.task.children.append(child.uuid)  # keep links in step with the tree
             child_node = ChainNode(child)
             parent.children.append(child_node)
             queue.append(child_node)

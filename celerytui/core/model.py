@@ -66,6 +66,12 @@ class Task:
     children: list[str] = field(default_factory=list)
     timeline: list[tuple[float, str]] = field(default_factory=list)  # (timestamp, event type)
     seq: int = 0  # ClusterState's insertion counter: newest task has the highest seq
+    # the event that set `state`: its timestamp and the host that stamped it (None: the result
+    # backend, or not known). Timestamps of one host compare; those of two hosts may not.
+    state_ts: float | None = None
+    state_host: str | None = None
+    attempt: int = -1  # `retries` of the newest task-received (-1: none seen yet)
+    attempt_host: str | None = None  # the worker that received that attempt
 
     @property
     def ready(self) -> bool:

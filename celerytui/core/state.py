@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from bisect import insort
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from sys import intern
 
@@ -22,7 +22,6 @@ from celerytui.core.model import (
     ALL_STATES,
     FAILURE,
     PENDING,
-    READY_STATES,
     RECEIVED,
     REJECTED,
     RETRY,
@@ -51,13 +50,14 @@ from celerytui.core.task_stats import (
 
 OTHER = series_caps.OTHER  # label for names / hostnames beyond the caps
 # celery.states.PRECEDENCE as a lookup: lower wins; an event of a higher number than the
-# task's current state "happened before" it and only merges fields.
-PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, STARTED: 4, RECEIVED: 5, REJECTED: 6,
+# task's current state "happened before" it and only merges fields. One change: REJECTED is
+# finished, ranked with REVOKED (celery ranks it below RECEIVED, so a late task-received
+# "un-rejects" a task); a redelivery after it still wins on its own worker's timestamps.
+PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, REJECTED: 3, STARTED: 4, RECEIVED: 5,
               RETRY: 7, PENDING: 8}
-STATE_TIME = {PENDING: "sent", RECEIVED: "received", STARTED: "started", SUCCESS: "succeeded",
-              FAILURE: "failed", RETRY: "retried", REVOKED: "revoked", REJECTED: "rejected"}
-_SETS_WORKER = frozenset({"task-received", "task-started", "task-succeeded", "task-failed",
-                          "task-retried"})
+# states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
+_LOOPS = frozenset({RETRY, REJECTED})
+_FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
 _TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
@@ -79,8 +79,8 @@ class ClusterState(EventHandlers, WorkerTracking):
         self.workers: dict[str, Worker] = {}
         self.http_checks: dict[str, HttpCheck] = {}
         self.disk_checks: dict[str, DiskCheck] = {}
-        self.failures: deque[str] = deque(maxlen=max(1, failures_kept))
-        self._failure_set: set[str] = set()  # what `failures` holds, to keep it distinct
+        self._failures: OrderedDict[str, None] = OrderedDict()  # newest last, each once
+        self._failures_kept = max(1, failures_kept)
         self.events_applied = 0
         self.malformed = 0
         # the exporter's counters, capped label sets (series_caps.py); the dicts are its own
@@ -97,6 +97,9 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._by_state: dict[str, int] = dict.fromkeys(ALL_STATES, 0)
         self._stats: dict[str, TaskStats] = {}
         self._chain_members: dict[str, deque[str]] = {}
+        # parent uuid -> children in memory that name it while it is not (never seen, or
+        # evicted): linked into its `children` when it shows up again
+        self._orphans: dict[str, dict[str, None]] = {}
         self._ring = SecondRing(len(THROUGHPUT_KINDS), THROUGHPUT_SECONDS)
         self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
@@ -187,28 +190,39 @@ class ClusterState(EventHandlers, WorkerTracking):
             raise Malformed
         return ts, lr
 
-    def _task(self, ev: dict, kind: str) -> tuple[Task, float, float]:
-        """The event's task (created if new), timestamp and local receipt time; or Malformed."""
-        ts, lr = self._times(ev)
+    def _task(self, ev: dict, kind: str) -> tuple[Task, float, float, str | None]:
+        """The event's task (created if new), timestamp, local receipt time and worker (None
+        for task-sent, which a client stamps); or Malformed."""
+        lr = ev.get("local_received")  # as _times, inlined: this runs for every task event
+        if lr is None:
+            lr = self.clock()
+        elif not (lr.__class__ is float or lr.__class__ is int) or not _TS_MIN <= lr < _TS_MAX:
+            raise Malformed
+        ts = ev.get("timestamp")
+        if ts is None:
+            ts = lr
+        elif not (ts.__class__ is float or ts.__class__ is int) or not _TS_MIN <= ts < _TS_MAX:
+            raise Malformed
         uuid = ev.get("uuid")
         if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
             raise Malformed
         task = self.tasks.get(uuid)
         if task is None:
             task = self._new_task(uuid)
-        self._ch.tasks.add(task.uuid)
-        if kind != "task-sent":
-            hostname = ev.get("hostname")
-            if hostname.__class__ is str and 0 < len(hostname) <= ID_MAX:
-                worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
-                if task.worker is None or kind in _SETS_WORKER:
-                    task.worker = worker.hostname
-                if worker.last_heartbeat is None or lr > worker.last_heartbeat:
-                    worker.last_heartbeat = lr
-                if worker.status == WORKER_LOST:  # a task event: it is alive after all
-                    worker.status = WORKER_ONLINE
-                    self._ch.workers.add(worker.hostname)
-        return task, ts, lr
+        self._ch.tasks.add(uuid)
+        if kind == "task-sent":
+            return task, ts, lr, None
+        hostname = ev.get("hostname")
+        if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
+            return task, ts, lr, None
+        worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
+        last = worker.last_heartbeat
+        if last is None or lr > last:
+            worker.last_heartbeat = lr
+        if worker.status == WORKER_LOST:  # a task event: it is alive after all
+            worker.status = WORKER_ONLINE
+            self._ch.workers.add(worker.hostname)
+        return task, ts, lr, worker.hostname
 
     def _new_task(self, uuid: str) -> Task:
         self._seq += 1
@@ -217,6 +231,12 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._order.append(uuid)
         self._by_state[PENDING] += 1
         self._ch.new_tasks.append(uuid)
+        if self._orphans:
+            orphans = self._orphans.pop(uuid, None)
+            if orphans:
+                tasks = self.tasks
+                task.children.extend(c for c in orphans
+                                     if c in tasks and tasks[c].parent_id == uuid)
         if len(self.tasks) > self.max_tasks:
             self._evict_tasks()
         return task
@@ -229,6 +249,8 @@ class ClusterState(EventHandlers, WorkerTracking):
                 continue
             removed.add(task.uuid)
             self._by_state[task.state] -= 1
+            if task.children or task.parent_id is not None:
+                self._unlink(task)
             if task.name is not None:
                 counts = self._stats_for(task.name).counts
                 counts[task.state] = counts.get(task.state, 0) - 1
@@ -243,6 +265,20 @@ class ClusterState(EventHandlers, WorkerTracking):
                             members.remove(task.uuid)
                     if not members:
                         del self._chain_members[root]
+
+    def _unlink(self, task: Task) -> None:
+        """An evicted task: its children wait for it as orphans; it is no orphan any more."""
+        tasks, orphans = self.tasks, self._orphans
+        for child in task.children:
+            if child in tasks:
+                orphans.setdefault(task.uuid, {})[child] = None
+        parent = task.parent_id
+        if parent is not None:
+            waiting = orphans.get(parent)
+            if waiting is not None:
+                waiting.pop(task.uuid, None)
+                if not waiting:
+                    del orphans[parent]
 
     def _stats_for(self, name: str) -> TaskStats:
         stats = self._stats.get(name)
@@ -267,43 +303,75 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _set_ids(self, task: Task, ev: dict) -> None:
         """root_id / parent_id, sharing string objects, and the chain links."""
         tasks = self.tasks
-        root = id_of(ev.get("root_id"))
-        if root is not None and task.root_id is None:
+        root = id_of(ev.get("root_id")) if task.root_id is None else None
+        if root is not None:
             if root == task.uuid:
                 task.root_id = task.uuid
             else:
                 known = tasks.get(root)
                 task.root_id = known.uuid if known is not None else root
                 self._chain_members.setdefault(task.root_id, deque()).append(task.uuid)
-        parent = id_of(ev.get("parent_id"))
-        if parent is not None and task.parent_id is None and parent != task.uuid:
+        parent = id_of(ev.get("parent_id")) if task.parent_id is None else None
+        if parent is not None and parent != task.uuid:
             known = tasks.get(parent)
             if known is not None:
                 task.parent_id = known.uuid
                 known.children.append(task.uuid)  # once: parent_id is set once per task
             else:
                 task.parent_id = parent
+                self._orphans.setdefault(parent, {})[task.uuid] = None
 
-    def _transition(self, task: Task, new: str, ts: float | None) -> bool:
-        """Move task to state `new` unless that would move it back; True if it moved."""
+    def _transition(self, task: Task, new: str, ts: float | None, host: str | None,
+                    force: bool = False) -> bool:
+        """Let the event saying `new` (stamped `ts` by `host`) set the task's state if it is
+        the newest word on it; True if it did. Otherwise the event only merges fields.
+
+        A finished state (SUCCESS, FAILURE, REVOKED, REJECTED) always replaces RETRY and a
+        RETRY never replaces one: nothing of a task happens after it finished, and a task
+        retries before its next attempt ends. Otherwise timestamps compare only when one host
+        stamped both (clocks of two hosts may be apart): then the newer wins where a task can
+        move back and forth (RETRY and its next attempt, REJECTED and a redelivery, the same
+        state again). Otherwise celery's precedence decides.
+        `force`: a later attempt's task-received, which replaces what earlier ones said.
+        """
         cur = task.state
+        if force:
+            wins = True
+        elif new == RETRY and cur in _FINISHED:
+            wins = False
+        elif cur == RETRY and new in _FINISHED:
+            wins = True
+        elif cur == new or new in _LOOPS or cur in _LOOPS:
+            cur_ts = task.state_ts
+            if host is not None and host == task.state_host and cur_ts is not None \
+                    and ts is not None:
+                # celery sends a retry's next message before task-retried: the worker may
+                # stamp the next attempt's task-received first. A RETRY after it, before that
+                # attempt started, is the previous attempt's.
+                wins = ts >= cur_ts and not (new == RETRY and cur == RECEIVED
+                                             and task.attempt > 0
+                                             and host == task.attempt_host)
+            else:
+                wins = cur == new or PRECEDENCE.get(new, 2) <= PRECEDENCE.get(cur, 2)
+        else:
+            wins = PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
+        if not wins:
+            if task.worker is None and host is not None:
+                task.worker = host
+            return False
+        task.state_ts = ts
+        task.state_host = host
+        if host is not None:
+            task.worker = host
         if cur == new:
-            return False
-        if new == RETRY or cur == RETRY:  # retries loop: the newer event wins
-            cur_ts = getattr(task, STATE_TIME.get(cur, "sent"), None) or task.date_done
-            if cur_ts is None:
-                if cur in READY_STATES:  # finished, by the backend, at an unknown time
-                    return False
-            elif ts is not None and ts < cur_ts:
-                return False
-        elif PRECEDENCE.get(new, 2) > PRECEDENCE.get(cur, 2):
-            return False
+            return True
         task.state = new
         by_state = self._by_state
         by_state[cur] = by_state.get(cur, 0) - 1
         by_state[new] = by_state.get(new, 0) + 1
-        if task.name is not None:
-            counts = self._stats_for(task.name).counts
+        name = task.name
+        if name is not None:
+            counts = (self._stats.get(name) or self._stats_for(name)).counts
             counts[cur] = counts.get(cur, 0) - 1
             counts[new] = counts.get(new, 0) + 1
         if new == FAILURE:
@@ -316,15 +384,19 @@ class ClusterState(EventHandlers, WorkerTracking):
 
     def _remember_failure(self, uuid: str) -> None:
         """Newest last and each uuid once, so a task that retried 3 times takes one place."""
-        failures = self.failures
-        if uuid in self._failure_set:
-            if failures[-1] == uuid:
-                return
-            failures.remove(uuid)
-        elif len(failures) == failures.maxlen:
-            self._failure_set.discard(failures[0])
-        failures.append(uuid)
-        self._failure_set.add(uuid)
+        failures = self._failures
+        if uuid in failures:
+            failures.move_to_end(uuid)
+            return
+        failures[uuid] = None
+        if len(failures) > self._failures_kept:
+            failures.popitem(last=False)
+
+    @property
+    def failures(self) -> deque[str]:
+        """uuids that failed or retried, each once, newest last (a copy; may name evicted
+        tasks)."""
+        return deque(self._failures, maxlen=self._failures_kept)
 
     def _count(self, kind: str, task: Task, hostname: object, row: int | None,
                lr: float) -> tuple[str, str, str]:

@@ -7,6 +7,7 @@ raises Malformed or any other exception, counted by `apply`) leaves the state co
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from sys import intern
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,36 @@ ID_MAX = 256
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED,
                           REJECTED})
+_RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
+
+
+# one `'key': value` of a flat dict repr, value a plain string, number, None, True or False
+_PAIR = re.compile(r"""\s*'([^'\\]*)'\s*:\s*(?:'([^'\\]*)'|"([^"\\]*)"|"""
+                   r"""(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)|(None|True|False))\s*(?:,|$)""")
+_WORDS = {"None": None, "True": True, "False": False}
+
+
+def parse_check_repr(text: object) -> Any:
+    """checks.parse_repr, with a fast way for what check tasks return: a flat dict of plain
+    strings and numbers (literal_eval compiles each one: the most costly step of ingest)."""
+    if text.__class__ is not str or len(text) >= checks.REPR_MAX or text[:1] != "{" \
+            or text[-1:] != "}":
+        return checks.parse_repr(text)
+    out: dict[str, Any] = {}
+    body, pos, end = text[1:-1], 0, len(text) - 2
+    while pos < end:
+        m = _PAIR.match(body, pos)
+        if m is None:
+            return checks.parse_repr(text)  # escapes, nesting, ...: the slow, complete way
+        key, single, double, number, word = m.groups()
+        if number is not None:
+            out[key] = float(number) if "." in number or "e" in number else int(number)
+        elif word is not None:
+            out[key] = _WORDS[word]
+        else:
+            out[key] = single if single is not None else double
+        pos = m.end()
+    return out
 
 
 class Malformed(Exception):
@@ -96,21 +127,32 @@ class EventHandlers:
     # ---- task events (see celery/worker/request.py and celery/app/amqp.py for fields) -------
 
     def _on_sent(self: ClusterState, ev: dict) -> None:
-        task, ts, lr = self._task(ev, "task-sent")
+        task, ts, lr, _ = self._task(ev, "task-sent")
         duplicate = task.sent == ts
         if task.received is None:  # RECEIVED's name/args/kwargs win over the client's
-            self._set_name(task, ev.get("name"))
+            name = ev.get("name")
+            if name != task.name:
+                self._set_name(task, name)
             if task.args is None:
                 task.args = text_of(ev.get("args"))
             if task.kwargs is None:
                 task.kwargs = text_of(ev.get("kwargs"))
-            task.eta = task.eta or id_of(ev.get("eta"))
-            task.expires = task.expires or id_of(ev.get("expires"))
+        retries = ev.get("retries")
+        if retries.__class__ is not int or not 0 <= retries < 2**62:
+            retries = 0
+        if retries > task.attempt and retries >= task.retries:
+            # no task-received of this attempt yet: the sender's eta / expires stand for now
+            eta, expires = ev.get("eta"), ev.get("expires")
+            task.eta = None if eta is None else id_of(eta)
+            task.expires = None if expires is None else id_of(expires)
+        if retries > task.retries:
+            task.retries = retries
         self._set_ids(task, ev)
         self._set_route(task, ev)
-        exchange = id_of(ev.get("exchange"))
-        if exchange is not None and task.exchange is None:
-            task.exchange = intern(exchange)
+        if task.exchange is None:
+            exchange = id_of(ev.get("exchange"))
+            if exchange is not None:
+                task.exchange = intern(exchange)
         task.sent = ts
         if not duplicate:
             self._timeline(task, ts, "task-sent")
@@ -130,46 +172,64 @@ class EventHandlers:
                 task.queue = task.routing_key
 
     def _on_received(self: ClusterState, ev: dict) -> None:
-        task, ts, lr = self._task(ev, "task-received")
+        task, ts, lr, host = self._task(ev, "task-received")
         duplicate = task.received == ts
-        self._set_name(task, ev.get("name"))
+        name = ev.get("name")
+        if name != task.name:
+            self._set_name(task, name)
         args, kwargs = ev.get("args"), ev.get("kwargs")
         if args is not None:
-            task.args = text_of(args)
+            task.args = args if args.__class__ is str and len(args) <= TEXT_MAX \
+                else text_of(args)
         if kwargs is not None:
-            task.kwargs = text_of(kwargs)
-        retries = int_of(ev.get("retries"))
-        if retries is not None:
+            task.kwargs = kwargs if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX \
+                else text_of(kwargs)
+        retries = ev.get("retries")
+        if retries.__class__ is not int or not 0 <= retries < 2**62:
+            retries = 0
+        if retries > task.retries:
             task.retries = retries
-        task.eta = id_of(ev.get("eta")) or task.eta
-        task.expires = id_of(ev.get("expires")) or task.expires
+        # a later attempt than any received so far: its worker now holds the task, whatever an
+        # earlier attempt said (its task-retried may be late, or lost) - unless the state came
+        # after this event on its own worker (this attempt's task-started, delivered first)
+        newer = retries > task.attempt and (retries > 0 or task.attempt >= 0) \
+            and task.state in _RUNNING and (
+            host != task.state_host or task.state_ts is None or task.state_ts <= ts
+            or (task.state == RETRY and (task.started is None or task.started < ts)))
+        if retries > task.attempt or (retries == task.attempt and ts >= (task.received or 0)):
+            # the newest attempt's eta / expires, even when it has none (a retry with no delay)
+            task.attempt = retries
+            task.attempt_host = host
+            eta, expires = ev.get("eta"), ev.get("expires")
+            task.eta = None if eta is None else id_of(eta)
+            task.expires = None if expires is None else id_of(expires)
+            task.received = ts
         self._set_ids(task, ev)
         if task.queue is None:
             self._set_route(task, ev)
-        self._transition(task, RECEIVED, ts)
-        task.received = ts
+        self._transition(task, RECEIVED, ts, host, newer)
         if not duplicate:
             self._timeline(task, ts, "task-received")
             self._count("received", task, ev.get("hostname"), RECEIVED_I, lr)
 
     def _on_started(self: ClusterState, ev: dict) -> None:
-        task, ts, lr = self._task(ev, "task-started")
+        task, ts, lr, host = self._task(ev, "task-started")
         duplicate = task.started == ts
-        self._transition(task, STARTED, ts)
+        self._transition(task, STARTED, ts, host)
         task.started = ts
         if not duplicate:
             self._timeline(task, ts, "task-started")
             self._count("started", task, ev.get("hostname"), STARTED_I, lr)
 
     def _on_succeeded(self: ClusterState, ev: dict) -> None:
-        task, ts, lr = self._task(ev, "task-succeeded")
+        task, ts, lr, host = self._task(ev, "task-succeeded")
         duplicate = task.succeeded == ts
         runtime = number_of(ev.get("runtime"))
         if not task.result_is_full:  # a full backend result always wins over a repr
             task.result = text_of(ev.get("result"))
         if runtime is not None and runtime >= 0:
             task.runtime = runtime
-        self._transition(task, SUCCESS, ts)
+        self._transition(task, SUCCESS, ts, host)
         task.succeeded = ts
         if duplicate:
             return
@@ -182,14 +242,12 @@ class EventHandlers:
             self._observe_runtime(labels, runtime)
         kind = checks.check_kind(task.name)
         if kind is not None and not task.result_is_full:
-            self._record_check(kind, checks.parse_repr(task.result), ts, task.uuid)
+            self._record_check(kind, parse_check_repr(task.result), ts, task.uuid)
 
     def _on_failed(self: ClusterState, ev: dict) -> None:
-        task, ts, lr = self._task(ev, "task-failed")
+        task, ts, lr, host = self._task(ev, "task-failed")
         duplicate = task.failed == ts
-        task.exception = text_of(ev.get("exception")) or task.exception
-        task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
-        self._transition(task, FAILURE, ts)
+        self._set_exception(task, ev, self._transition(task, FAILURE, ts, host))
         task.failed = ts
         if duplicate:
             return
@@ -203,38 +261,36 @@ class EventHandlers:
             self._record_check(kind, result, ts, task.uuid)
 
     def _on_retried(self: ClusterState, ev: dict) -> None:
-        task, ts, lr = self._task(ev, "task-retried")
+        task, ts, lr, host = self._task(ev, "task-retried")
         duplicate = task.retried == ts
-        task.exception = text_of(ev.get("exception")) or task.exception
-        task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
         # celery's task-retried carries no retries count (the next attempt's task-received,
         # often delivered before this event, does); take one only if an event has it
         retries = int_of(ev.get("retries"))
-        if retries is not None:
+        if retries is not None and retries > task.retries:
             task.retries = retries
-        self._transition(task, RETRY, ts)
+        self._set_exception(task, ev, self._transition(task, RETRY, ts, host))
         task.retried = ts
         if not duplicate:
             self._timeline(task, ts, "task-retried")
             self._count("retried", task, ev.get("hostname"), RETRIED_I, lr)
 
     def _on_revoked(self: ClusterState, ev: dict) -> None:
-        task, ts, lr = self._task(ev, "task-revoked")
+        task, ts, lr, host = self._task(ev, "task-revoked")
         duplicate = task.revoked == ts
         if ev.get("expired") is True and task.exception is None:
             task.exception = "expired"
         elif ev.get("terminated") is True and task.exception is None:
             task.exception = "terminated"
-        self._transition(task, REVOKED, ts)
+        self._transition(task, REVOKED, ts, host)
         task.revoked = ts
         if not duplicate:
             self._timeline(task, ts, "task-revoked")
             self._count("revoked", task, ev.get("hostname"), None, lr)
 
     def _on_rejected(self: ClusterState, ev: dict) -> None:
-        task, ts, lr = self._task(ev, "task-rejected")
+        task, ts, lr, host = self._task(ev, "task-rejected")
         duplicate = task.rejected == ts
-        self._transition(task, REJECTED, ts)
+        self._transition(task, REJECTED, ts, host)
         task.rejected = ts
         if not duplicate:
             self._timeline(task, ts, "task-rejected")
@@ -245,8 +301,18 @@ class EventHandlers:
         kind = ev.get("type")
         if kind.__class__ is not str or not kind.startswith("task-") or len(kind) > 64:
             raise Malformed
-        task, ts, _ = self._task(ev, kind)
+        task, ts, _, host = self._task(ev, kind)
+        if task.worker is None:
+            task.worker = host
         self._timeline(task, ts, intern(kind))
+
+    @staticmethod
+    def _set_exception(task: Task, ev: dict, won: bool) -> None:
+        """A task-failed / task-retried's exception lands unless the task's state came from
+        another failure or retry that is newer (a late retry never replaces the failure)."""
+        if won or (task.state != FAILURE and task.state != RETRY):
+            task.exception = text_of(ev.get("exception")) or task.exception
+            task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
 
     # ---- result-backend metas ---------------------------------------------------------------
 
@@ -268,8 +334,10 @@ class EventHandlers:
         if task.kwargs is None and meta.get("kwargs") is not None:
             task.kwargs = text_of(meta.get("kwargs"))
         worker = id_of(meta.get("worker"))
-        if task.worker is None and worker is not None:
-            task.worker = intern(worker)
+        if worker is not None:
+            worker = intern(worker)
+            if task.worker is None:
+                task.worker = worker
         retries = int_of(meta.get("retries"))
         if retries is not None and retries > task.retries:
             task.retries = retries
@@ -288,7 +356,7 @@ class EventHandlers:
             task.exception = exception_text(result) or task.exception
             task.traceback = traceback or task.traceback
         if status in KNOWN_STATES:
-            self._transition(task, status, done)
+            self._transition(task, status, done, worker)
         kind = checks.check_kind(task.name)
         if kind is None:
             return

@@ -67,6 +67,12 @@ class WorkerTracking:
         worker = self.workers.get(hostname)
         if worker is None or worker.status == WORKER_OFFLINE:
             return
+        # its last word: tasks processed and load at shutdown (as celery keeps them)
+        processed, loadavg = int_of(ev.get("processed")), ev.get("loadavg")
+        if processed is not None:
+            worker.processed = processed
+        if isinstance(loadavg, list | tuple):
+            worker.loadavg = tuple(x for x in map(number_of, loadavg[:3]) if x is not None)
         worker.status = WORKER_OFFLINE
         worker.offline_at = lr
         worker.active = 0

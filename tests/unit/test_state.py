@@ -96,7 +96,7 @@ def test_retry_flow_goes_retry_then_continues_with_the_next_attempt():
     assert task.exception == "IOError('down')"  # kept for the detail view
 
 
-def test_retry_as_celery_orders_it_next_received_before_retried_counts_attempts_right():
+def test_retry_as_celery_orders_it_next_received_before_retried_shows_the_next_attempt():
     state = ClusterState()
     state.apply([received("t1", T0), task_event("started", "t1", T0 + 1),
                  sent("t1", T0 + 2), received("t1", T0 + 2.1, retries=1),
@@ -105,9 +105,15 @@ def test_retry_as_celery_orders_it_next_received_before_retried_counts_attempts_
                  sent("t1", T0 + 3), received("t1", T0 + 3.1, retries=2),
                  task_event("retried", "t1", T0 + 3.2, exception="E(2)")])
     task = state.tasks["t1"]
-    assert (task.state, task.retries, task.exception) == (RETRY, 2, "E(2)")
-    state.apply([task_event("started", "t1", T0 + 4), succeeded("t1", T0 + 5)])
-    assert (task.state, task.retries) == (SUCCESS, 2)
+    # the task-retried stamped after attempt 2's task-received is attempt 1's: attempt 2 waits
+    assert (task.state, task.retries, task.exception) == (RECEIVED, 2, "E(2)")
+    state.apply([task_event("started", "t1", T0 + 4)])
+    assert task.state == STARTED
+    state.apply([task_event("retried", "t1", T0 + 4.5, exception="E(3)")])
+    assert (task.state, task.exception) == (RETRY, "E(3)")  # attempt 2 started: its own retry
+    state.apply([received("t1", T0 + 4.6, retries=3), task_event("started", "t1", T0 + 4.7),
+                 succeeded("t1", T0 + 5)])
+    assert (task.state, task.retries) == (SUCCESS, 3)
 
 
 def test_backend_success_before_the_events_of_earlier_attempts_stays_success():
@@ -140,9 +146,12 @@ def test_failure_is_reported_once_in_changes_and_kept_in_the_failures_ring():
     assert state.apply([failed("t1", T0 + 1)]).new_failures == []
     state.apply([failed("t2", T0 + 2), failed("t3", T0 + 3)])
     assert list(state.failures) == ["t2", "t3"]
-    state.apply([received("t2", T0 + 4, retries=1), task_event("retried", "t2", T0 + 5),
-                 failed("t4", T0 + 6)])
-    assert list(state.failures) == ["t2", "t4"]  # each once, newest last
+    state.apply([received("t5", T0 + 4), task_event("started", "t5", T0 + 4.5),
+                 task_event("retried", "t5", T0 + 5), failed("t4", T0 + 6)])
+    assert list(state.failures) == ["t5", "t4"]
+    state.apply([received("t5", T0 + 7, retries=1), task_event("started", "t5", T0 + 7.5),
+                 task_event("retried", "t5", T0 + 8)])
+    assert list(state.failures) == ["t4", "t5"]  # each once, newest last
 
 
 def test_oldest_tasks_are_evicted_first_and_reported():

@@ -139,6 +139,7 @@ def test_duplicate_events_do_not_double_count_but_retried_attempts_do():
     state.apply([received("r", T0, name="proj.risky"),
                  task_event("retried", "r", T0 + 1, exception="E()"),
                  received("r", T0 + 2, name="proj.risky", retries=1),
+                 task_event("started", "r", T0 + 2.5),  # only a started attempt retries
                  task_event("retried", "r", T0 + 3, exception="E()"),
                  task_event("retried", "r", T0 + 3, exception="E()")])
     assert state.counters[("received", "proj.risky", "celery@w1", "")] == 2
@@ -205,3 +206,27 @@ def test_synthetic_stream_is_deterministic_and_shaped_like_celerys_events():
     assert {"freq", "active", "processed", "loadavg", "sw_ident"} <= set(
         by_type["worker-heartbeat"])
     assert any(e.get("parent_id") for e in first)  # chains
+
+
+def test_check_results_parse_the_fast_way_exactly_as_literal_eval_does():
+    import ast
+
+    from celerytui.core.state_events import parse_check_repr
+
+    samples = [
+        repr({"url": "https://a.example.com/h", "status": "UP", "status_code": 200,
+              "response_time": 0.1234}),
+        repr({"url": "x", "status": "DOWN", "status_code": None, "error": "it's down"}),
+        repr({"host": "db", "size_bytes": 107374182400, "use_percent": 55.0, "t": 1e-05,
+              "n": -3, "b": True}),
+        repr({"a": 'say "hi"'}), repr({"a": "back\\slash"}), repr({"a": [1, 2]}), repr({}),
+        "{'a': 1,}", "{'a': 1, 'b'}", "{1: 2}", "{'a': 1 'b': 2}", repr({"é": "x\ny"})]
+    for text in samples:
+        try:
+            expected = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            expected = None
+        got = parse_check_repr(text)
+        assert got == expected, text
+        if isinstance(expected, dict):
+            assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
