@@ -105,7 +105,8 @@ async def test_R_reruns_the_selected_task_with_the_same_args(ui_settings, client
 
         again = await wait_until(pilot, rerun, what="the re-run to succeed")
         assert again.args == _task(app, uuid).args
-        assert _row(app, again.uuid[:8], "SUCCESS")
+        await wait_until(pilot, lambda: _row(app, again.uuid[:8], "SUCCESS"),
+                         what="the re-run's row")  # drawn at the next tick, not at once
 
 
 @pytest.mark.parametrize("key", ["q", "ctrl+c"])

@@ -61,17 +61,32 @@ def _app():
     return make_app(snapshot_settings(), monitor, start_monitor=False, clock=fixed_clock)
 
 
+async def _settled(pilot) -> None:
+    """Until the current screen has been drawn by the pump and redrawn a few ticks after (its
+    tables fit their columns and follow the newest row on those ticks): a fixed pause was too
+    short on a loaded machine."""
+    app = pilot.app
+    await pilot.pause()
+    start = app.ticks
+    for _ in range(1_000):
+        if app._drawn_screen is app.screen and app.ticks >= start + 4:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause(0.2)
+    await pilot.wait_for_scheduled_animations()
+
+
 def _before(mode: str, detail: tuple[str, str] | None = None):
     async def run_before(pilot) -> None:
         app = pilot.app
         app.switch_mode(mode)
-        await pilot.pause(0.4)
+        await _settled(pilot)
         if detail == ("task", FAILED_TASK):
             app.show_task(FAILED_TASK)
         elif detail is not None:
             app.show_worker(detail[1])
-        await pilot.pause(0.6)
-        await pilot.wait_for_scheduled_animations()
+        if detail is not None:
+            await _settled(pilot)
 
     return run_before
 
