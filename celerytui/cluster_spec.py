@@ -10,6 +10,7 @@ worker metrics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, chain
@@ -79,7 +80,7 @@ def configure(app: Celery, settings: Settings) -> Celery:
         task_routes=TASK_ROUTES,
         beat_schedule=beat_schedule(settings),
     )
-    app.celerytui_settings = settings  # type: ignore[attr-defined]
+    app.celerytui_settings = settings
     return app
 
 
@@ -97,7 +98,7 @@ def declare_tasks(app: Celery) -> Celery:
     return app
 
 
-def _runs_on_a_worker(name: str) -> Any:
+def _runs_on_a_worker(name: str) -> Callable[..., Any]:
     def declared(*args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{name} runs on a worker (celery -A celerytui.tasks worker),"
                                   " not in the monitor's app")
