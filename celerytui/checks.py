@@ -15,12 +15,12 @@ import subprocess
 import time
 from typing import Any
 
+# the check tasks' names, shared with the monitor (re-exported here for the worker side)
+from celerytui.cluster_spec import DISK_CHECK_TASK as DISK_CHECK_TASK
+from celerytui.cluster_spec import HTTP_CHECK_TASK as HTTP_CHECK_TASK
+from celerytui.cluster_spec import LOCAL_HOST
 from celerytui.config import DiskHost
 from celerytui.redaction import one_line, redact
-
-HTTP_CHECK_TASK = "celerytui.tasks.check_http_endpoint"
-DISK_CHECK_TASK = "celerytui.tasks.check_disk_usage"
-LOCAL_HOST = "local"  # disk host name that means "this machine, no SSH"
 
 log = logging.getLogger(__name__)
 

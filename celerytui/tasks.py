@@ -1,9 +1,11 @@
-"""The worker side: the seed article's Celery app, tasks, routes, beat schedule and alerts.
+"""The worker side: the seed article's Celery app, its task bodies, the failure alert and the
+worker metrics (signal handlers, connected on import).
 
 Run it with ``celery -A celerytui.tasks worker -E -Q celery,http,disk`` and
 ``celery -A celerytui.tasks beat``. ``make_celery_app(settings)`` builds a fresh app with every
-task registered on it (tests and the monitor build their own, on their own broker); the
-module-level ``app`` is built from the environment / config file.
+task registered on it (tests build their own, on their own broker); the module-level ``app``
+is built from the environment / config file. Names, queues, routes, the beat schedule and the
+Celery configuration are shared with the monitor: ``celerytui.cluster_spec``.
 """
 
 from __future__ import annotations
@@ -15,86 +17,40 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from celery import Celery, chain, signals
-from celery.canvas import Signature
-from celery.schedules import crontab
-from kombu import Queue
+from celery import Celery, signals
 
 from celerytui import checks
+from celerytui.cluster_spec import (
+    DISK_CHECK_TASK,
+    HTTP_CHECK_TASK,
+    PREFIX,
+    TASK_NAMES,
+    configure,
+    order_chain,
+    settings_of,
+)
+
+# shared with the monitor, still importable from here: `from celerytui.tasks import beat_schedule`
+from celerytui.cluster_spec import QUEUES as QUEUES
+from celerytui.cluster_spec import TASK_ROUTES as TASK_ROUTES
+from celerytui.cluster_spec import beat_schedule as beat_schedule
 from celerytui.config import ConfigError, Settings, load_settings
 from celerytui.core.app_urls import pin_urls
 from celerytui.redaction import one_line, redact_webhook, webhook_secrets
 
 log = logging.getLogger(__name__)
 
-PREFIX = "celerytui.tasks."
-QUEUES = ("celery", "http", "disk", "secure")
-TASK_ROUTES = {
-    checks.HTTP_CHECK_TASK: {"queue": "http"},
-    checks.DISK_CHECK_TASK: {"queue": "disk"},
-    "critical_tasks.*": {"queue": "secure"},
-}
-
-
-def settings_of(app: Celery) -> Settings | None:
-    """The Settings an app was made with; None for an app make_celery_app did not make."""
-    return getattr(app, "celerytui_settings", None)
-
-
-def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    """The seed's schedule: each HTTP target every 5 minutes, each disk host daily at 03:00."""
-    schedule: dict[str, dict[str, Any]] = {}
-    for url in settings.http_targets:
-        schedule[f"http-check {url}"] = {
-            "task": checks.HTTP_CHECK_TASK,
-            "schedule": crontab(minute="*/5"),
-            "args": (url,),
-        }
-    for host in settings.disk_hosts:
-        schedule[f"disk-check {host.name}"] = {
-            "task": checks.DISK_CHECK_TASK,
-            "schedule": crontab(hour=3, minute=0),
-            "args": (host.name,),
-        }
-    return schedule
-
-
 def make_celery_app(settings: Settings) -> Celery:
-    """A Celery app configured from settings, with the seed's tasks registered on it."""
+    """A Celery app configured from settings (cluster_spec.configure), with the seed's tasks
+    registered on it."""
     app = Celery("celerytui", broker=settings.broker_url, backend=settings.result_backend,
                  set_as_current=False)
-    app.conf.update(
-        task_serializer="json",
-        result_serializer="json",
-        accept_content=["json"],
-        timezone=settings.timezone or "UTC",
-        enable_utc=True,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
-        task_track_started=True,
-        result_extended=True,
-        result_expires=settings.result_expires,
-        broker_connection_retry_on_startup=True,
-        task_default_queue="celery",
-        task_queues=[Queue(name, routing_key=name) for name in QUEUES],
-        task_routes=TASK_ROUTES,
-        beat_schedule=beat_schedule(settings),
-    )
+    configure(app, settings)
     # the settings already weighed $CELERY_BROKER_URL / $CELERY_RESULT_BACKEND against the
     # config file and flags: Celery must not read them again over our answer
     pin_urls(app, settings.broker_url, settings.result_backend)
-    app.celerytui_settings = settings
     _register_tasks(app)
     return app
-
-
-def order_chain(app: Celery, order_id: Any) -> Signature:
-    """The seed's order pipeline, validate -> pay -> ship, as a chain not yet sent."""
-    return chain(
-        app.signature(PREFIX + "validate_order", args=(order_id,)),
-        app.signature(PREFIX + "process_payment"),
-        app.signature(PREFIX + "ship_order"),
-    )
 
 
 def _register_tasks(app: Celery) -> None:
@@ -144,11 +100,11 @@ def _register_tasks(app: Celery) -> None:
             raise self.retry(exc=exc, countdown=conf(self).retry_base * 2**retries)
         return {"attempts": retries + 1, "retries": retries}
 
-    @app.task(name=checks.HTTP_CHECK_TASK, bind=True, shared=False)
+    @app.task(name=HTTP_CHECK_TASK, bind=True, shared=False)
     def check_http_endpoint(self, url: str) -> dict[str, Any]:
         return checks.probe_http(url, timeout=conf(self).http_timeout)
 
-    @app.task(name=checks.DISK_CHECK_TASK, bind=True, shared=False)
+    @app.task(name=DISK_CHECK_TASK, bind=True, shared=False)
     def check_disk_usage(self, host: str, path: str | None = None) -> dict[str, Any]:
         """df on a configured host; `path` defaults to the host's configured path ("/")."""
         return checks.probe_disk(conf(self).disk_hosts, host, path)
@@ -187,11 +143,6 @@ def alert_on_failure(sender=None, task_id=None, exception=None, args=None, kwarg
 def _jsonable(value: Any) -> Any:
     """value made JSON-safe (anything odd becomes its repr), so the alert POST cannot fail on it."""
     return json.loads(json.dumps(value, default=repr))
-
-
-# the seed's tasks, importable as in the article: `from celerytui.tasks import send_email`
-TASK_NAMES = ("send_email", "validate_order", "process_payment", "ship_order", "order_pipeline",
-              "risky_operation", "check_http_endpoint", "check_disk_usage")
 
 
 def __getattr__(name: str) -> Any:

@@ -12,10 +12,11 @@ import ast
 from collections.abc import MutableMapping
 from typing import Any
 
+from celerytui.cluster_spec import DISK_CHECK_TASK, HTTP_CHECK_TASK
 from celerytui.core.model import DiskCheck, HttpCheck
 
-HTTP_SUFFIX = "check_http_endpoint"
-DISK_SUFFIX = "check_disk_usage"
+HTTP_SUFFIX = HTTP_CHECK_TASK.rsplit(".", 1)[1]  # "check_http_endpoint"
+DISK_SUFFIX = DISK_CHECK_TASK.rsplit(".", 1)[1]  # "check_disk_usage"
 HTTP = "http"
 DISK = "disk"
 REPR_MAX = 10_000  # reprs longer than this are not parsed (cut by celery anyway)

@@ -15,17 +15,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from celery import Celery, chain
+from celery import Celery
 
+from celerytui.cluster_spec import DISK_CHECK_TASK, EMAIL_TASK, HTTP_CHECK_TASK, order_chain
 from celerytui.core.broker_errors import bounded_connection
 from celerytui.redaction import one_line
 
-TASK_PREFIX = "celerytui.tasks."
-HTTP_CHECK_TASK = TASK_PREFIX + "check_http_endpoint"
-DISK_CHECK_TASK = TASK_PREFIX + "check_disk_usage"
-EMAIL_TASK = TASK_PREFIX + "send_email"
-ORDER_TASKS = (TASK_PREFIX + "validate_order", TASK_PREFIX + "process_payment",
-               TASK_PREFIX + "ship_order")
 INSPECT_METHODS = ("active", "reserved", "scheduled", "registered", "stats", "active_queues",
                    "conf", "revoked")
 
@@ -250,9 +245,7 @@ class Controller:
         client that does not import the tasks). Returns the last task's id; .root_id is the
         first's."""
         _checked_call("fire_order", [order_id], None, None)
-        first, *rest = ORDER_TASKS
-        canvas = chain(self.app.signature(first, args=(order_id,)),
-                       *(self.app.signature(name) for name in rest))
+        canvas = order_chain(self.app, order_id)
         with self._connection() as conn:
             try:
                 last = canvas.apply_async(connection=conn, retry_policy=_RETRY)

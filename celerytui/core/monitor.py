@@ -16,8 +16,10 @@ from collections import deque
 
 from celery import Celery
 
+from celerytui import cluster_spec
 from celerytui.config import Settings
 from celerytui.core.alerts import AlertBook
+from celerytui.core.app_urls import pin_urls
 from celerytui.core.control import Controller
 from celerytui.core.events import EventStream
 from celerytui.core.model import Changes
@@ -34,11 +36,14 @@ RATE_WINDOW = 5.0  # seconds over which events/s is averaged
 
 
 def client_app(settings: Settings) -> Celery:
-    """A Celery app to watch the cluster with: celerytui's own (it knows the seed's tasks and
-    beat schedule) configured for the given broker and backend."""
-    from celerytui.tasks import make_celery_app
-
-    return make_celery_app(settings)
+    """A Celery app to watch the cluster with: the seed's configuration (cluster_spec: queues,
+    routes, beat schedule) and task names, without the worker side's bodies or signal
+    handlers, on the given broker and backend."""
+    app = Celery("celerytui", broker=settings.broker_url, backend=settings.result_backend,
+                 set_as_current=False)
+    cluster_spec.configure(app, settings)
+    pin_urls(app, settings.broker_url, settings.result_backend)
+    return cluster_spec.declare_tasks(app)
 
 
 class Monitor:

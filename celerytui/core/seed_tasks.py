@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celerytui.core.control import DISK_CHECK_TASK, EMAIL_TASK, HTTP_CHECK_TASK, ORDER_TASKS
+from celerytui.cluster_spec import DISK_CHECK_TASK, EMAIL_TASK, HTTP_CHECK_TASK, ORDER_TASKS
 
 SEED_TASKS: dict[str, tuple[str, ...]] = {
     "http": (HTTP_CHECK_TASK,),

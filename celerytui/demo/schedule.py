@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from celerytui.checks import DISK_CHECK_TASK, HTTP_CHECK_TASK
+from celerytui.cluster_spec import DISK_CHECK_TASK, HTTP_CHECK_TASK
 
 HTTP_EVERY = 10.0  # seconds
 DISK_EVERY = 30.0

@@ -80,9 +80,8 @@ class DemoSession:
         the workload sends anything, so it sees every worker come online and every task;
         nothing pumps it yet — the TUI or the headless loop does that.
         """
-        from celerytui.core.monitor import Monitor
+        from celerytui.core.monitor import Monitor, client_app
         from celerytui.demo.schedule import demo_schedule
-        from celerytui.tasks import make_celery_app
 
         if self.cluster.embedded:
             say(f"starting Redis on 127.0.0.1:{self.cluster.port}, two workers and beat "
@@ -92,9 +91,9 @@ class DemoSession:
                 f"(logs in {self.log_dir})")
         self.cluster.start()
         self.http.start()
-        self.client = make_celery_app(self.settings)
+        self.client = client_app(self.settings)
         # the monitor's app carries the schedule beat really runs (the Schedule screen)
-        watched = make_celery_app(self.settings)
+        watched = client_app(self.settings)
         watched.conf.beat_schedule = demo_schedule(self.http.targets)
         self.monitor = Monitor(self.settings, app=watched)
         self.monitor.start()

@@ -15,14 +15,18 @@ from collections import Counter
 
 from celery import Celery
 
-from celerytui.checks import DISK_CHECK_TASK, HTTP_CHECK_TASK, LOCAL_HOST
+from celerytui.cluster_spec import (
+    DISK_CHECK_TASK,
+    EMAIL_TASK,
+    HTTP_CHECK_TASK,
+    LOCAL_HOST,
+    RISKY_TASK,
+    order_chain,
+)
 from celerytui.redaction import one_line
-from celerytui.tasks import PREFIX, order_chain
 
 log = logging.getLogger(__name__)
 
-EMAIL_TASK = PREFIX + "send_email"
-RISKY_TASK = PREFIX + "risky_operation"
 RECIPIENTS = ("ops@example.com", "alice@example.com", "bob@example.com", "oncall@example.com")
 SUBJECTS = ("Disk almost full", "Nightly report", "Order shipped", "Password reset",
             "Weekly digest", "Payment received")
