@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from celerytui.config import Thresholds
 from celerytui.core.alerts.registry import registered
-from celerytui.core.alerts.rule import Context, Rule
+from celerytui.core.alerts.rule import Context, Finding, Rule
 from celerytui.core.model import SEVERITY_ORDER, Alert, Changes, StreamStatus
 
 if TYPE_CHECKING:
@@ -75,42 +75,40 @@ class AlertBook:
             for found in rule.evaluate(context):
                 if rule.kind == "event":
                     self._event_keys.add(found.key)
-                    self._occur(raised, found.key, found.severity, found.title, found.detail,
-                                now)
+                    self._occur(raised, found, now)
                 else:
                     live.add(found.key)
-                    self._hold(raised, found.key, found.severity, found.title, found.detail,
-                               now)
+                    self._hold(raised, found, now)
         self._clear(live, now)
         return raised
 
     # -- internals -----------------------------------------------------------------------
-    def _occur(self, raised, key, severity, title, detail, now) -> None:
+    def _occur(self, raised: list[Alert], found: Finding, now: float) -> None:
         """An event-driven alert: each call is one more occurrence."""
-        alert = self._alerts.get(key)
+        alert = self._alerts.get(found.key)
         if alert is not None and alert.active:
             alert.count += 1
             alert.last_seen = now
-            alert.detail = detail or alert.detail
+            alert.detail = found.detail or alert.detail
             alert.acknowledged = False  # something new happened: show it again
             return
-        self._new(raised, key, severity, title, detail, now)
+        self._new(raised, found, now)
 
-    def _hold(self, raised, key, severity, title, detail, now) -> None:
+    def _hold(self, raised: list[Alert], found: Finding, now: float) -> None:
         """A condition alert: raised once while the condition holds, refreshed each pass."""
-        alert = self._alerts.get(key)
+        alert = self._alerts.get(found.key)
         if alert is not None and alert.active:
             alert.last_seen = now
-            alert.title, alert.detail = title, detail
+            alert.title, alert.detail = found.title, found.detail
             return
-        self._new(raised, key, severity, title, detail, now)
+        self._new(raised, found, now)
 
-    def _new(self, raised, key, severity, title, detail, now) -> None:
-        if key not in self._alerts and len(self._alerts) >= MAX_ALERTS:
+    def _new(self, raised: list[Alert], found: Finding, now: float) -> None:
+        if found.key not in self._alerts and len(self._alerts) >= MAX_ALERTS:
             self._evict()
-        alert = Alert(key=key, severity=severity, title=title, detail=detail,
-                      first_seen=now, last_seen=now)
-        self._alerts[key] = alert
+        alert = Alert(key=found.key, severity=found.severity, title=found.title,
+                      detail=found.detail, first_seen=now, last_seen=now)
+        self._alerts[found.key] = alert
         raised.append(alert)
 
     def _clear(self, live: set[str], now: float) -> None:
