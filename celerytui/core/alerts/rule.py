@@ -32,7 +32,7 @@ class Context:
     pings: Mapping[str, bool] | None = None  # status only: hostname -> answered pong
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a burst of failures builds thousands, and frozen is slower
 class Finding:
     """One thing a rule found; the key names the alert it folds into (rule + subject)."""
 
