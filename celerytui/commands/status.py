@@ -1,8 +1,8 @@
 """`celerytui status`: one snapshot of the cluster, for a shell, a cron job or a health check.
 
-Exit codes: 0 healthy, 1 degraded (no worker answers, or a queue is over its backlog
-threshold), 2 the broker does not answer (or bad input). The JSON schema is in
-docs/status-json.md.
+Exit codes: 0 healthy, 1 degraded (a registered status rule fires: no worker answers, or a
+queue is over its backlog threshold), 2 the broker does not answer (or bad input). The JSON
+schema is in docs/status-json.md.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,9 @@ from celerytui.commands.errors import (
     handle_errors,
 )
 from celerytui.commands.plain_text import printable
+from celerytui.config import Thresholds
+from celerytui.core.alerts import Context, status_rules
+from celerytui.core.alerts.rules.queues import QueueBacklog
 from celerytui.core.model import ALL_STATES
 from celerytui.redaction import redact
 
@@ -139,7 +143,7 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
     deadline = time.monotonic() + listen
     try:
         workers, active_queues = _workers(monitor.controller)
-        queues = _queues(monitor.queues, active_queues, settings.thresholds.queue_backlog)
+        queues, depths = _queues(monitor.queues, active_queues)
         remaining = deadline - time.monotonic()
         if remaining > 0:
             threading.Event().wait(remaining)
@@ -151,12 +155,9 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
             tasks = _tasks(monitor.state, listen, monitor.events.status.malformed)
     finally:
         monitor.stop()
-    problems = []
-    if not any(w["ok"] for w in workers):
-        problems.append("no worker answered ping")
-    problems += [f"queue {q['name']} holds {q['messages']} messages "
-                 f"(threshold {settings.thresholds.queue_backlog})"
-                 for q in queues if q["over_threshold"]]
+    problems, backlogged = assess(monitor.state, settings.thresholds, workers, depths)
+    for row in queues:
+        row["over_threshold"] = row["name"] in backlogged
     exit_code = EXIT_DEGRADED if problems else EXIT_OK
     return {
         "schema": SCHEMA_VERSION,
@@ -169,6 +170,23 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
         "queues": queues,
         "tasks": tasks,
     }
+
+
+def assess(state: Any, thresholds: Thresholds, workers: list[dict[str, Any]],
+           depths: Sequence[Any]) -> tuple[list[str], set[str]]:
+    """Run the registered status rules (alerts.status_rules) on this snapshot: the problem
+    lines (any makes the cluster degraded) and the queues found over their backlog."""
+    context = Context(state=state, thresholds=thresholds, now=time.time(),
+                      queue_depths=tuple(depths),
+                      pings={w["hostname"]: w["ok"] for w in workers})
+    problems: list[str] = []
+    backlogged: set[str] = set()
+    for rule in status_rules():
+        for found in rule.evaluate(context):
+            problems.append(found.problem_line)
+            if rule.name == QueueBacklog.name:
+                backlogged.add(found.subject)
+    return problems, backlogged
 
 
 def _workers(controller: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -208,7 +226,9 @@ def _pool_name(implementation: Any) -> str | None:
     return implementation.rsplit(":", 1)[0].rsplit(".", 1)[-1]
 
 
-def _queues(inspector: Any, active_queues: dict[str, Any], backlog: int) -> list[dict[str, Any]]:
+def _queues(inspector: Any, active_queues: dict[str, Any]
+            ) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The queue rows (over_threshold filled in by ``assess``) and the depths they show."""
     names = inspector.known_queues(active_queues or None)
     consumers: dict[str, int] = {}
     for replies in (active_queues or {}).values():
@@ -216,17 +236,18 @@ def _queues(inspector: Any, active_queues: dict[str, Any], backlog: int) -> list
             if isinstance(queue, dict) and queue.get("name"):
                 consumers[queue["name"]] = consumers.get(queue["name"], 0) + 1
     rows = []
-    for depth in inspector.depths(names):
+    depths = inspector.depths(names)
+    for depth in depths:
         count = depth.consumers if depth.consumers is not None else consumers.get(depth.name, 0)
         rows.append({
             "name": depth.name,
             "messages": depth.messages,
             "consumers": count,
             "by_priority": {str(k): v for k, v in sorted(depth.by_priority.items())},
-            "over_threshold": depth.error is None and depth.messages > backlog,
+            "over_threshold": False,
             "error": depth.error,
         })
-    return rows
+    return rows, depths
 
 
 def _tasks(state: Any, listen: float, lane_malformed: int = 0) -> dict[str, Any]:

@@ -1,11 +1,24 @@
-"""AlertBook rules over a real ClusterState fed event dicts, with a clock the test controls."""
+"""AlertBook and its registered rules over a real ClusterState fed event dicts, with a clock
+the test controls."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from celerytui.config import Thresholds
-from celerytui.core.alerts import MAX_ALERTS, AlertBook
+from celerytui.core.alerts import (
+    MAX_ALERTS,
+    AlertBook,
+    Context,
+    Finding,
+    Rule,
+    register,
+    registered,
+    status_rules,
+    unregister,
+)
 from celerytui.core.model import StreamStatus
 from celerytui.core.state import ClusterState
 
@@ -161,3 +174,109 @@ def test_many_distinct_failures_stay_bounded():
     for i in range(MAX_ALERTS + 50):
         book.evaluate(state, fail(state, clock, f"t{i}", name=f"proj.task{i}"))
     assert len(book._alerts) <= MAX_ALERTS
+
+
+# -- the rule registry ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def test_rule():
+    """Registers rule classes for one test, and drops them after it."""
+    names: list[str] = []
+
+    def add(cls):
+        register(cls)
+        names.append(cls.name)
+        return cls
+
+    yield add
+    for name in names:
+        unregister(name)
+
+
+def test_status_degraded_and_the_book_alerts_come_from_the_same_rule_objects():
+    from celerytui.commands.status import assess
+
+    _clock, state, book = make(Thresholds(queue_backlog=10))
+    deep = [SimpleNamespace(name="celery", messages=11, error=None),
+            SimpleNamespace(name="gone", messages=0, error="queue not found")]
+    book.evaluate(state, queue_depths=deep)
+    assert [a.key for a in book.active()] == ["queue-backlog:celery"]
+    # the status snapshot: one worker answered, the same depths
+    problems, backlogged = assess(state, book.thresholds, [{"hostname": "w1", "ok": True}], deep)
+    assert problems == ["queue celery holds 11 messages (threshold 10)"]
+    assert backlogged == {"celery"}
+    # the very objects: status's rules are among those the book runs
+    assert status_rules() and all(rule in book.rules for rule in status_rules())
+    assert {"no-worker-answers", "queue-backlog"} <= {rule.name for rule in status_rules()}
+    # nobody answered the ping: status degrades; the book, which pings nobody, raises nothing more
+    problems, _ = assess(state, book.thresholds, [{"hostname": "w1", "ok": False}], [])
+    assert problems == ["no worker answered ping"]
+    book.evaluate(state, queue_depths=[])
+    assert book.active() == []
+
+
+def test_a_rule_registered_in_a_test_shows_up_in_the_book_and_in_status(test_rule):
+    from celerytui.commands.status import assess
+
+    @test_rule
+    class PoisonQueue(Rule):
+        name = "poison-queue"
+        kind = "periodic"
+        watches = "the depth of the queue named poison"
+        in_status = True
+
+        def evaluate(self, context: Context) -> list[Finding]:
+            return [Finding(f"poison-queue:{d.name}", "critical", f"{d.messages} poisoned",
+                            subject=d.name)
+                    for d in context.queue_depths if d.name == "poison" and d.messages]
+
+    _clock, state, book = make()
+    poisoned = [SimpleNamespace(name="poison", messages=2, error=None)]
+    book.evaluate(state, queue_depths=poisoned)
+    assert [(a.key, a.severity, a.title) for a in book.active()] == [
+        ("poison-queue:poison", "critical", "2 poisoned")]
+    assert assess(state, book.thresholds, [{"hostname": "w1", "ok": True}], poisoned)[0] == [
+        "2 poisoned"]
+    book.evaluate(state, queue_depths=[])  # a periodic rule: clears as soon as it finds nothing
+    assert book.active() == []
+
+
+def test_a_registered_event_rule_folds_repeats_and_clears_after_the_quiet_window(test_rule):
+    @test_rule
+    class CriticalTaskFailed(Rule):
+        name = "critical-failed"
+        kind = "event"
+        watches = "failures of proj.critical"
+        settings = ("failure_window",)
+
+        def evaluate(self, context: Context) -> list[Finding]:
+            if context.changes is None:
+                return []
+            return [Finding("critical-failed", "critical", "proj.critical failed")
+                    for uuid in context.changes.new_failures
+                    if context.state.tasks[uuid].name == "proj.critical"]
+
+    clock, state, book = make(Thresholds(failure_window=60))
+    book.evaluate(state, fail(state, clock, "c1", name="proj.critical"))
+    clock.now += 30
+    book.evaluate(state, fail(state, clock, "c2", name="proj.critical"))
+    first = book.active()[0]
+    assert (first.key, first.count) == ("critical-failed", 2)  # most severe, counted
+    clock.now += 59
+    book.evaluate(state, state.apply([]))
+    assert book.get("critical-failed").active
+    clock.now += 2
+    book.evaluate(state, state.apply([]))
+    assert book.active() == []
+
+
+def test_every_rule_names_its_kind_and_real_threshold_settings():
+    fields = set(Thresholds.__dataclass_fields__)
+    rules = registered()
+    assert len({rule.name for rule in rules}) == len(rules)
+    assert {"task-failed", "worker-lost", "queue-backlog", "failure-rate", "check-down", "disk",
+            "broker"} <= {rule.name for rule in rules}
+    for rule in rules:
+        assert rule.kind in ("event", "periodic") and rule.watches
+        assert set(rule.settings) <= fields, rule

@@ -1,0 +1,1 @@
+"""One module per family of alert rules; registry.py imports every module here."""
