@@ -24,6 +24,7 @@ from typing import Any
 from celery import Celery
 
 from celerytui.core.model import StreamStatus
+from celerytui.core.transports import pushes_results
 from celerytui.redaction import one_line, redact
 
 BACKOFF_START = 0.1
@@ -31,7 +32,6 @@ BACKOFF_MAX = 5.0  # seconds between reconnect attempts, at most
 POLL_INTERVAL = 0.25  # how often the receiver looks at stop / resync requests
 META_FIELDS = ("task_id", "status", "result", "traceback", "date_done", "children",
                "name", "args", "kwargs", "worker", "retries", "queue")
-REDIS_SCHEMES = ("redis", "rediss")
 CLIENT_NAME = "celerytui-results"  # CLIENT LIST shows the watcher's connections by this name
 
 
@@ -60,11 +60,9 @@ class ResultWatcher:
 
     @staticmethod
     def supports(app: Celery) -> bool:
-        """True when the app's result backend is plain Redis (pub/sub of stored results)."""
-        url = app.conf.result_backend or ""
-        if not isinstance(url, str):
-            return False
-        return url.split("://", 1)[0].lower() in REDIS_SCHEMES
+        """True when the app's result backend pushes stored results (plain Redis: pub/sub);
+        the transports (core/transports/) say which do."""
+        return pushes_results(app.conf.result_backend or "")
 
     @property
     def status(self) -> StreamStatus:

@@ -11,7 +11,7 @@ same channels with redis-py (hiredis parser), decodes the envelope and body with
 The kombu channel itself still works out the connection parameters and the channel name from the
 app's transport options, so both lanes read exactly what kombu would.
 
-Who holds a burst: a relay process (core/redis_relay.py, stdlib only) owns the subscribed socket and
+Who holds a burst: a relay process (redis_relay.py, stdlib only) owns the subscribed socket and
 reads it the moment bytes arrive, whatever our GIL is doing; a pump thread moves its bytes into
 this process; the receiver thread parses (hiredis) and decodes only as fast as the consumer
 takes events. Past RAW_LIMIT bytes waiting, messages are dropped and counted, never left to
@@ -35,18 +35,18 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from celerytui.core.events import (
+from celerytui.core.transports.base import LaneHost
+from celerytui.core.transports.lane_parts import (
     HUNG_AFTER,
     PING_EVERY,
     POLL_INTERVAL,
     BrokerNotAnswering,
     EventStamper,
-    EventStream,
-    _quietly,
+    quietly,
     receiver_connection,
     utcoffset_hours,
 )
-from celerytui.core.redis_relay import RedisRelay
+from celerytui.core.transports.redis_relay import RedisRelay
 
 try:
     from orjson import loads as json_loads  # several times faster on event bodies
@@ -142,7 +142,7 @@ class RedisEventLane:
     their events counted (from the running average of events per message).
     """
 
-    def __init__(self, stream: EventStream) -> None:
+    def __init__(self, stream: LaneHost) -> None:
         self.stream = stream
         self.app = stream.app
         conf = self.app.conf
@@ -193,8 +193,8 @@ class RedisEventLane:
             if relay is not None:
                 relay.close()
             if conn is not None:
-                _quietly(conn.disconnect)
-            _quietly(kconn.release)
+                quietly(conn.disconnect)
+            quietly(kconn.release)
 
     def _await_subscribed(self, sock: Any, reader: Any) -> None:
         deadline = time.monotonic() + 10
@@ -271,7 +271,7 @@ class RedisEventLane:
                         raise BrokerNotAnswering()
                     if now - heard >= PING_EVERY and now - asked >= PING_EVERY:
                         asked = now
-                        _send_quietly(redis_sock, PING)
+                        _sendquietly(redis_sock, PING)
                     continue
                 got = _recv_all(sock, READ_SIZE)
                 heard = mono()
@@ -352,7 +352,7 @@ def _recv_all(sock: Any, size: int) -> list[bytes]:
             return chunks
 
 
-def _send_quietly(sock: Any, data: bytes) -> None:
+def _sendquietly(sock: Any, data: bytes) -> None:
     """A few bytes on a non-blocking socket; a full send buffer only means no answer soon."""
     with contextlib.suppress(BlockingIOError, InterruptedError, ssl.SSLWantWriteError,
                              ssl.SSLWantReadError):
