@@ -3,8 +3,9 @@
 A transport (``base.Transport``) says which broker URLs it reads (``supports``), builds the
 event lanes EventStream runs (``lane_name`` / ``make_lane``), answers queue depths on an open
 kombu connection (``queue_depths``) and says whether a result backend of its kind pushes
-stored results (``pushes_results``, ResultWatcher's pub/sub). The first in ``TRANSPORTS`` that
-supports a URL wins; the generic kombu one is last and supports every URL.
+stored results (``pushes_results``), receiving them for ResultWatcher (``result_receiver``).
+The first in ``TRANSPORTS`` that supports a URL wins; the generic kombu one is last and
+supports every URL.
 
 Adding a broker: a module here with a class like those below, its URL schemes in
 ``celerytui/url_schemes.py`` if kombu does not list them already, and an entry in
@@ -14,14 +15,20 @@ Adding a broker: a module here with a class like those below, its URL schemes in
 from __future__ import annotations
 
 from celerytui.core.transports.amqp_transport import AmqpTransport
-from celerytui.core.transports.base import EventLane, LaneHost, Transport
+from celerytui.core.transports.base import (
+    EventLane,
+    LaneHost,
+    ResultHost,
+    ResultReceiver,
+    Transport,
+)
 from celerytui.core.transports.kombu_transport import KombuTransport
 from celerytui.core.transports.redis_transport import RedisTransport
 
 TRANSPORTS: tuple[Transport, ...] = (RedisTransport(), AmqpTransport(), KombuTransport())
 
-__all__ = ["TRANSPORTS", "EventLane", "LaneHost", "Transport", "pushes_results",
-           "transport_for"]
+__all__ = ["TRANSPORTS", "EventLane", "LaneHost", "ResultHost", "ResultReceiver", "Transport",
+           "pushes_results", "result_transport_for", "transport_for"]
 
 
 def transport_for(url: str) -> Transport:
@@ -29,7 +36,14 @@ def transport_for(url: str) -> Transport:
     return next(t for t in TRANSPORTS if t.supports(url))
 
 
+def result_transport_for(backend_url: object) -> Transport | None:
+    """The transport whose result backend at this URL pushes stored results (ResultWatcher
+    subscribes through its ``result_receiver``), or None: the watcher polls."""
+    if not isinstance(backend_url, str):
+        return None
+    return next((t for t in TRANSPORTS if t.pushes_results(backend_url)), None)
+
+
 def pushes_results(backend_url: object) -> bool:
     """Does this result backend URL push stored results (so ResultWatcher subscribes)?"""
-    return isinstance(backend_url, str) and any(t.pushes_results(backend_url)
-                                                 for t in TRANSPORTS)
+    return result_transport_for(backend_url) is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from celerytui.core.queue_depth import QueueDepth
-from celerytui.core.transports.base import EventLane, LaneHost
+from celerytui.core.transports.base import EventLane, LaneHost, ResultHost, ResultReceiver
 from celerytui.core.transports.kombu_transport import declare_depth
 from celerytui.core.transports.lane_parts import AMQP_HEARTBEAT
 from celerytui.url_schemes import BROKER_SCHEMES_BY_TRANSPORT, scheme_of
@@ -34,3 +34,6 @@ class AmqpTransport:
 
     def pushes_results(self, backend_url: str) -> bool:
         return False
+
+    def result_receiver(self, host: ResultHost) -> ResultReceiver:
+        raise NotImplementedError("no pushed results: ResultWatcher polls")

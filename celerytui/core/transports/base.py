@@ -1,5 +1,6 @@
-"""What a transport module provides (``Transport``), and what its event lanes may call on the
-EventStream that runs them (``LaneHost``). Typing only: nothing here connects anywhere.
+"""What a transport module provides (``Transport``), what its event lanes may call on the
+EventStream that runs them (``LaneHost``) and its result receivers on the ResultWatcher
+(``ResultHost``). Typing only: nothing here connects anywhere.
 """
 
 from __future__ import annotations
@@ -40,6 +41,32 @@ class EventLane(Protocol):
     def run(self) -> None: ...
 
 
+class ResultHost(Protocol):
+    """The ResultWatcher side a result receiver sees, on the watcher's thread (core/results.py)."""
+
+    @property
+    def backend(self) -> Any:
+        """The app's result backend."""
+        ...
+    @property
+    def stopping(self) -> bool: ...
+    @property
+    def resync_requested(self) -> bool: ...
+    def subscribed(self) -> None: ...
+    def decode(self, data: Any) -> dict | None: ...
+    def queue(self, metas: list[dict]) -> None: ...
+    def take_resync_requests(self) -> list[str]: ...
+    def retry_resync(self, ids: list[str]) -> None: ...
+
+
+class ResultReceiver(Protocol):
+    """One subscribed session of pushed results: ``run()`` calls ``host.subscribed()`` once
+    it listens, queues metas until the host is stopping, and raises on any connection error
+    (the watcher backs off, reconnects and asks for a resync)."""
+
+    def run(self) -> None: ...
+
+
 class Transport(Protocol):
     """One broker family: which URLs it reads, its event lanes, its queue depths, and whether a
     result backend URL of its kind pushes stored results (ResultWatcher's pub/sub)."""
@@ -62,4 +89,10 @@ class Transport(Protocol):
         """Depths on an open kombu connection; raises QueueError when the broker fails."""
         ...
 
-    def pushes_results(self, backend_url: str) -> bool: ...
+    def pushes_results(self, backend_url: str) -> bool:
+        """Does a result backend at this URL push stored results?"""
+        ...
+
+    def result_receiver(self, host: ResultHost) -> ResultReceiver:
+        """The receiver of pushed results (only asked where ``pushes_results`` is True)."""
+        ...

@@ -7,7 +7,7 @@ from contextlib import suppress
 from typing import Any
 
 from celerytui.core.queue_depth import QueueDepth, QueueError
-from celerytui.core.transports.base import EventLane, LaneHost
+from celerytui.core.transports.base import EventLane, LaneHost, ResultHost, ResultReceiver
 from celerytui.redaction import one_line
 from celerytui.url_schemes import BROKER_SCHEMES_BY_TRANSPORT
 
@@ -32,6 +32,9 @@ class KombuTransport:
 
     def pushes_results(self, backend_url: str) -> bool:
         return False
+
+    def result_receiver(self, host: ResultHost) -> ResultReceiver:
+        raise NotImplementedError("no pushed results: ResultWatcher polls")
 
 
 def declare_depth(conn: Any, name: str, *, consumers: bool) -> QueueDepth:

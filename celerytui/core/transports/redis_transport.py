@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from celerytui.core.queue_depth import QueueDepth
-from celerytui.core.transports.base import EventLane, LaneHost
+from celerytui.core.transports.base import EventLane, LaneHost, ResultHost, ResultReceiver
 from celerytui.core.transports.lane_parts import HUNG_AFTER, PING_EVERY, receiver_connection
 from celerytui.url_schemes import BROKER_SCHEMES_BY_TRANSPORT, RESULT_PUSH_SCHEMES, scheme_of
 
@@ -53,6 +53,11 @@ class RedisTransport:
 
     def pushes_results(self, backend_url: str) -> bool:
         return backend_url.split("://", 1)[0].lower() in RESULT_PUSH_SCHEMES
+
+    def result_receiver(self, host: ResultHost) -> ResultReceiver:
+        from celerytui.core.transports.redis_results import RedisResultReceiver
+
+        return RedisResultReceiver(host)
 
 
 def fast_lane_possible(url: str) -> bool:
