@@ -271,7 +271,7 @@ class RedisEventLane:
                         raise BrokerNotAnswering()
                     if now - heard >= PING_EVERY and now - asked >= PING_EVERY:
                         asked = now
-                        _sendquietly(redis_sock, PING)
+                        _send_quietly(redis_sock, PING)
                     continue
                 got = _recv_all(sock, READ_SIZE)
                 heard = mono()
@@ -352,7 +352,7 @@ def _recv_all(sock: Any, size: int) -> list[bytes]:
             return chunks
 
 
-def _sendquietly(sock: Any, data: bytes) -> None:
+def _send_quietly(sock: Any, data: bytes) -> None:
     """A few bytes on a non-blocking socket; a full send buffer only means no answer soon."""
     with contextlib.suppress(BlockingIOError, InterruptedError, ssl.SSLWantWriteError,
                              ssl.SSLWantReadError):
