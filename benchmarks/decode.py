@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.synthetic import generate_events
-from celerytui.core.redis_events import EventDecoder
+from celerytui.core.transports.redis_lane import EventDecoder
 
 
 def envelope(events: list[dict]) -> bytes:

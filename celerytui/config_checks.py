@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
+from celerytui.url_schemes import BACKEND_SCHEMES, BROKER_SCHEMES
+
 
 class Invalid(Exception):
     """A value failed its check; ``path`` is a sub-key like ``[0].port`` to append to the key."""
@@ -124,22 +126,8 @@ def _timezone(value: Any) -> str:
     return value.strip()
 
 
-# kombu.transport.TRANSPORT_ALIASES and celery.app.backends.BACKEND_ALIASES (kombu 5.7); anything
-# else is checked against the installed kombu/celery before it is refused.
-_BROKER_SCHEMES = frozenset({
-    "amqp", "amqps", "pyamqp", "librabbitmq", "redis", "rediss", "sentinel", "memory",
-    "filesystem", "sqla", "sqlalchemy", "sqs", "slmq", "azureservicebus", "azurestoragequeues",
-    "confluentkafka", "kafka", "consul", "etcd", "gcpubsub", "mongodb", "pgmq", "pyro", "qpid",
-    "zookeeper",
-})
-_BACKEND_SCHEMES = frozenset({
-    "rpc", "redis", "rediss", "sentinel", "db", "database", "cache", "mongodb",
-    "elasticsearch", "cassandra", "couchbase", "couchdb", "cosmosdbsql", "riak", "file",
-    "disabled", "consul", "dynamodb", "azureblockblob", "arangodb", "s3", "gs", "gcs",
-})
-
-
 def _installed_schemes(kind: str) -> set[str]:
+    """Schemes the installed kombu / celery know beyond ours (celerytui/url_schemes.py)."""
     try:
         if kind == "broker":
             from kombu.transport import TRANSPORT_ALIASES as aliases
@@ -256,8 +244,8 @@ def _disk_hosts(value: Any) -> list[Any]:
 
 
 FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "broker_url": _service_url("broker", _BROKER_SCHEMES, "redis://host:6379/0", False),
-    "result_backend": _service_url("result backend", _BACKEND_SCHEMES, "redis://host:6379/1",
+    "broker_url": _service_url("broker", BROKER_SCHEMES, "redis://host:6379/0", False),
+    "result_backend": _service_url("result backend", BACKEND_SCHEMES, "redis://host:6379/1",
                                    True),
     "app": _optional(_module),
     "read_only": _bool,

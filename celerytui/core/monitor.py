@@ -21,6 +21,7 @@ from celerytui.config import Settings
 from celerytui.core.alerts import AlertBook
 from celerytui.core.app_urls import pin_urls
 from celerytui.core.control import Controller
+from celerytui.core.event_source import EventSource
 from celerytui.core.events import EventStream
 from celerytui.core.model import Changes
 from celerytui.core.queues import QueueInspector
@@ -47,13 +48,16 @@ def client_app(settings: Settings) -> Celery:
 
 
 class Monitor:
-    def __init__(self, settings: Settings, app: Celery | None = None, clock=time.time):
+    def __init__(self, settings: Settings, app: Celery | None = None, clock=time.time,
+                 source: EventSource | None = None):
         self.settings = settings
         self.app = app if app is not None else client_app(settings)
         self.clock = clock
         self.broker_display = redact(self.app.conf.broker_url or settings.broker_url)
         self.state = ClusterState(max_tasks=settings.max_tasks, clock=clock)
-        self.events = EventStream(self.app, read_only=settings.read_only)
+        # where events come from: the broker's live stream, or any EventSource given
+        self.events: EventSource = source if source is not None else \
+            EventStream(self.app, read_only=settings.read_only)
         self.results = ResultWatcher(self.app) if ResultWatcher.supports(self.app) else None
         self.controller = Controller(self.app, read_only=settings.read_only)
         self.queues = QueueInspector(self.app)

@@ -1,11 +1,11 @@
 """ResultWatcher: full task results from the result backend, as they are stored.
 
-Events carry reprs cut at a few hundred characters; the Redis result backend stores the whole
-meta under ``celery-task-meta-<id>`` and PUBLISHes the same value on a channel of that name. A
-receiver thread pattern-subscribes to those channels, decodes each meta and queues it for the
-consumer (``drain()``), never blocking on the consumer: when the queue is full, metas are dropped
-and counted. A reconnect may miss results, so it sets ``resync_needed``; the consumer answers with
-``request_resync(ids)`` and the watcher thread fetches those keys with one MGET.
+Events carry reprs cut at a few hundred characters; a backend that pushes stored results (the
+Redis backend PUBLISHes each meta: core/transports/redis_results.py) is listened to by a
+receiver thread, which decodes each meta and queues it for the consumer (``drain()``), never
+blocking on the consumer: when the queue is full, metas are dropped and counted. A reconnect may
+miss results, so it sets ``resync_needed``; the consumer answers with ``request_resync(ids)``
+and the watcher thread fetches those keys (Redis: one MGET).
 
 Other backends have no push: ``watch(task_id)`` polls one result off the caller's thread.
 """
@@ -18,25 +18,25 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from typing import Any
 
 from celery import Celery
 
 from celerytui.core.model import StreamStatus
+from celerytui.core.transports import ResultReceiver, pushes_results, result_transport_for
+from celerytui.core.transports.redis_results import CLIENT_NAME
 from celerytui.redaction import one_line, redact
 
 BACKOFF_START = 0.1
 BACKOFF_MAX = 5.0  # seconds between reconnect attempts, at most
-POLL_INTERVAL = 0.25  # how often the receiver looks at stop / resync requests
 META_FIELDS = ("task_id", "status", "result", "traceback", "date_done", "children",
                "name", "args", "kwargs", "worker", "retries", "queue")
-REDIS_SCHEMES = ("redis", "rediss")
-CLIENT_NAME = "celerytui-results"  # CLIENT LIST shows the watcher's connections by this name
+
+__all__ = ["CLIENT_NAME", "ResultWatcher"]  # CLIENT_NAME: the Redis receiver's CLIENT SETNAME
 
 
 class ResultWatcher:
-    """Receives result metas from a Redis result backend (or polls other backends)."""
+    """Receives result metas a backend pushes (Redis), or polls other backends."""
 
     def __init__(self, app: Celery, *, max_pending: int = 100_000,
                  watch_timeout: float = 3600.0, watch_interval: float = 0.5) -> None:
@@ -45,7 +45,10 @@ class ResultWatcher:
         self.watch_timeout = watch_timeout
         self.watch_interval = watch_interval
         self._backend = app.backend
-        self._redis = self.supports(app)
+        transport = result_transport_for(app.conf.result_backend or "")
+        self._receiver: ResultReceiver | None = \
+            transport.result_receiver(self) if transport is not None else None
+        self._pushed = self._receiver is not None  # pushed results (Redis), else polled
         self._pending: deque[dict] = deque()
         self._lock = threading.Lock()
         self._has_pending = threading.Event()
@@ -53,6 +56,8 @@ class ResultWatcher:
         self._resync_requests: deque[list[str]] = deque()
         self._resync_needed = False
         self._thread: threading.Thread | None = None
+        self._subscribed_before = False  # a later subscription is a reconnect
+        self._session_ok = False
         self._pool: ThreadPoolExecutor | None = None
         self._status = StreamStatus(broker=redact(app.conf.result_backend or ""))
 
@@ -60,11 +65,9 @@ class ResultWatcher:
 
     @staticmethod
     def supports(app: Celery) -> bool:
-        """True when the app's result backend is plain Redis (pub/sub of stored results)."""
-        url = app.conf.result_backend or ""
-        if not isinstance(url, str):
-            return False
-        return url.split("://", 1)[0].lower() in REDIS_SCHEMES
+        """True when the app's result backend pushes stored results (plain Redis: pub/sub);
+        the transports (core/transports/) say which do."""
+        return pushes_results(app.conf.result_backend or "")
 
     @property
     def status(self) -> StreamStatus:
@@ -79,11 +82,11 @@ class ResultWatcher:
     def start(self) -> None:
         """Start the receiver thread (Redis) or the small polling pool (other backends)."""
         self._stop.clear()
-        if self._redis and self._thread is None:
+        if self._pushed and self._thread is None:
             self._thread = threading.Thread(target=self._run, name="celerytui-results",
                                             daemon=True)
             self._thread.start()
-        if not self._redis and self._pool is None:
+        if not self._pushed and self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="celerytui-watch")
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -120,7 +123,7 @@ class ResultWatcher:
         self._resync_needed = False
         if not ids:
             return
-        if self._redis:
+        if self._pushed:
             self._resync_requests.append(ids)
         else:
             for task_id in ids:
@@ -129,7 +132,7 @@ class ResultWatcher:
     def watch(self, task_id: str) -> None:
         """Queue this task's meta when it is ready. Redis: one fetch now (pub/sub does the
         rest); other backends: poll with AsyncResult on the pool until ready or timeout."""
-        if self._redis:
+        if self._pushed:
             self._resync_requests.append([str(task_id)])
             return
         if self._pool is None:
@@ -139,7 +142,8 @@ class ResultWatcher:
 
     # --- hand-off ----------------------------------------------------------------------
 
-    def _queue(self, metas: list[dict]) -> None:
+    def queue(self, metas: list[dict]) -> None:
+        """Hand metas to the consumer; what does not fit under max_pending is counted dropped."""
         with self._lock:
             self._status.events_received += len(metas)
             room = self.max_pending - len(self._pending)
@@ -155,48 +159,48 @@ class ResultWatcher:
             for key, value in fields.items():
                 setattr(self._status, key, value)
 
-    # --- Redis receiver thread ---------------------------------------------------------
+    # --- the receiver thread (pushed results) -------------------------------------------
 
-    def _pattern(self) -> bytes:
-        prefix = self._backend.task_keyprefix
-        if isinstance(prefix, str):
-            prefix = prefix.encode()
-        for ch in b"\\*?[]":
-            prefix = prefix.replace(bytes([ch]), b"\\" + bytes([ch]))
-        return prefix + b"*"
+    @property
+    def backend(self) -> Any:
+        return self._backend
 
-    def _client(self):
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
-        params = dict(self._backend.connparams)
-        # short connect (stop stays prompt), health checks to notice a silently dead link
-        params.update(socket_timeout=5.0, socket_connect_timeout=1.0, health_check_interval=15,
-                      retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
-                      client_name=CLIENT_NAME)
-        params.pop("max_connections", None)
-        return redis.Redis(connection_pool=redis.ConnectionPool(**params))
+    @property
+    def resync_requested(self) -> bool:
+        return bool(self._resync_requests)
+
+    def take_resync_requests(self) -> list[str]:
+        ids: list[str] = []
+        while self._resync_requests:
+            ids.extend(self._resync_requests.popleft())
+        return list(dict.fromkeys(ids))
+
+    def retry_resync(self, ids: list[str]) -> None:
+        self._resync_requests.appendleft(ids)
+
+    def subscribed(self) -> None:
+        """The receiver listens: connected; after a reconnect, results may have been missed."""
+        with self._lock:
+            if self._subscribed_before:
+                self._status.reconnects += 1
+                self._resync_needed = True
+            self._status.connected = True
+            self._status.since = time.time()
+            self._status.attempts = 0
+        self._subscribed_before = self._session_ok = True
 
     def _run(self) -> None:
+        assert self._receiver is not None
         delay = BACKOFF_START
-        first = True
+        self._subscribed_before = False
         while not self._stop.is_set():
-            client = pubsub = None
+            self._session_ok = False
             try:
-                client = self._client()
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.psubscribe(self._pattern())
-                with self._lock:
-                    if not first:
-                        self._status.reconnects += 1
-                        self._resync_needed = True
-                    self._status.connected = True
-                    self._status.since = time.time()
-                    self._status.attempts = 0
-                first = False
-                delay = BACKOFF_START
-                self._receive(client, pubsub)
+                self._receiver.run()
             except Exception as exc:  # any failure: report, back off, reconnect
                 with self._lock:
                     if self._status.connected or self._status.since is None:
@@ -204,62 +208,13 @@ class ResultWatcher:
                     self._status.connected = False
                     self._status.attempts += 1
                     self._status.last_error = one_line(exc, with_type=True)
+                if self._session_ok:
+                    delay = BACKOFF_START  # a session that worked: retry soon after it broke
                 self._stop.wait(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
-            finally:
-                # Redis.close() leaves a pool it was given open: disconnect it ourselves
-                closers = [c.close for c in (pubsub, client) if c is not None]
-                if client is not None:
-                    closers.append(client.connection_pool.disconnect)
-                for close in closers:
-                    with suppress(Exception):
-                        close()
 
-    def _receive(self, client, pubsub) -> None:
-        while not self._stop.is_set():
-            if self._resync_requests:
-                self._resync(client)
-            message = pubsub.get_message(timeout=POLL_INTERVAL)
-            batch: list[dict] = []
-            keys: list[bytes] = []
-            while message is not None:
-                if message.get("type") in ("pmessage", "message"):
-                    meta = self._decode(message["data"])
-                    if meta is not None:
-                        batch.append(meta)
-                        keys.append(message["channel"])
-                if len(batch) >= 1000:
-                    break
-                message = pubsub.get_message(timeout=0)
-            if batch:
-                self._queue(self._own_database_only(client, batch, keys))
-
-    @staticmethod
-    def _own_database_only(client, batch: list[dict], keys: list[bytes]) -> list[dict]:
-        """Redis pub/sub ignores database numbers: a result published by another app on the
-        same server (another db) reaches us too. The backend SETs the key before it
-        PUBLISHes, so keeping the metas whose key exists in our database drops the others,
-        for one round trip per batch."""
-        pipe = client.pipeline(transaction=False)
-        for key in keys:
-            pipe.exists(key)
-        return [meta for meta, found in zip(batch, pipe.execute(), strict=True) if found]
-
-    def _resync(self, client) -> None:
-        ids: list[str] = []
-        while self._resync_requests:
-            ids.extend(self._resync_requests.popleft())
-        ids = list(dict.fromkeys(ids))
-        try:
-            values = client.mget([self._backend.get_key_for_task(t) for t in ids])
-        except Exception:
-            self._resync_requests.appendleft(ids)  # asked again after the reconnect
-            raise
-        metas = [m for m in (self._decode(v) for v in values if v is not None) if m is not None]
-        if metas:
-            self._queue(metas)
-
-    def _decode(self, data: Any) -> dict | None:
+    def decode(self, data: Any) -> dict | None:
+        """One stored meta, by the backend's serializer; None (counted dropped) if unreadable."""
         try:
             meta = self._backend.decode(data)
         except Exception:
@@ -281,7 +236,7 @@ class ResultWatcher:
                 self._set_status(last_error=one_line(exc, with_type=True))
                 meta = None
             if meta and meta.get("status") in ("SUCCESS", "FAILURE", "REVOKED"):
-                self._queue([_plain_meta(task_id, meta)])
+                self.queue([_plain_meta(task_id, meta)])
                 return
             self._stop.wait(self.watch_interval)
 

@@ -18,7 +18,7 @@ from kombu.utils.json import dumps as kombu_dumps
 
 from celerytui.config import load_settings
 from celerytui.core.events import EventStream
-from celerytui.core.redis_events import EventDecoder
+from celerytui.core.transports.redis_lane import EventDecoder
 from celerytui.tasks import make_celery_app
 from tests.support.services import RedisServer, free_port, wait_for
 
@@ -255,7 +255,7 @@ def test_decoder_never_raises(data):
 
 
 def relay_processes() -> list[int]:
-    """Live relay processes started by this test process (see core/redis_relay.py)."""
+    """Live relay processes started by this test process (see core/transports/redis_relay.py)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

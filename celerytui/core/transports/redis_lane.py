@@ -11,7 +11,7 @@ same channels with redis-py (hiredis parser), decodes the envelope and body with
 The kombu channel itself still works out the connection parameters and the channel name from the
 app's transport options, so both lanes read exactly what kombu would.
 
-Who holds a burst: a relay process (core/redis_relay.py, stdlib only) owns the subscribed socket and
+Who holds a burst: a relay process (redis_relay.py, stdlib only) owns the subscribed socket and
 reads it the moment bytes arrive, whatever our GIL is doing; a pump thread moves its bytes into
 this process; the receiver thread parses (hiredis) and decodes only as fast as the consumer
 takes events. Past RAW_LIMIT bytes waiting, messages are dropped and counted, never left to
@@ -35,23 +35,23 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from celerytui.core.events import (
+from celerytui.core.transports.base import LaneHost
+from celerytui.core.transports.lane_parts import (
     HUNG_AFTER,
     PING_EVERY,
     POLL_INTERVAL,
     BrokerNotAnswering,
     EventStamper,
-    EventStream,
-    _quietly,
+    quietly,
     receiver_connection,
     utcoffset_hours,
 )
-from celerytui.core.redis_relay import RedisRelay
+from celerytui.core.transports.redis_relay import RedisRelay
 
 try:
     from orjson import loads as json_loads  # several times faster on event bodies
 except ImportError:  # pragma: no cover - orjson is a dependency; json still works
-    from json import loads as json_loads
+    from json import loads as json_loads  # type: ignore[assignment]
 
 
 READ_SIZE = 4 << 20  # bytes asked of one recv()
@@ -142,7 +142,7 @@ class RedisEventLane:
     their events counted (from the running average of events per message).
     """
 
-    def __init__(self, stream: EventStream) -> None:
+    def __init__(self, stream: LaneHost) -> None:
         self.stream = stream
         self.app = stream.app
         conf = self.app.conf
@@ -193,8 +193,8 @@ class RedisEventLane:
             if relay is not None:
                 relay.close()
             if conn is not None:
-                _quietly(conn.disconnect)
-            _quietly(kconn.release)
+                quietly(conn.disconnect)
+            quietly(kconn.release)
 
     def _await_subscribed(self, sock: Any, reader: Any) -> None:
         deadline = time.monotonic() + 10
@@ -245,7 +245,7 @@ class RedisEventLane:
                     stream.drained.clear()
                     continue
                 if not self._decode_round(backlog > self.raw_limit):
-                    if broken and not self._chunks:
+                    if self._pump_error is not None and not self._chunks:
                         raise self._pump_error  # after handing over all that arrived
                     self._arrived.wait(POLL_INTERVAL)
                     self._arrived.clear()
@@ -339,7 +339,7 @@ def _readable(sock: Any, timeout: float) -> bool:
 
 def _recv_all(sock: Any, size: int) -> list[bytes]:
     """Everything the non-blocking socket holds right now, in chunks; raises if it closed."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         try:
             chunk = sock.recv(size)

@@ -1,6 +1,6 @@
 """The relay for the Redis fast lane: a tiny process of its own (stdlib only) that owns the
 subscribed Redis socket, so a busy GIL in the monitor never lets Redis cut the subscriber off.
-Used by celerytui.core.redis_events; figures in benchmarks/firehose.py.
+Used by celerytui.core.transports.redis_lane; figures in benchmarks/firehose.py.
 """
 
 from __future__ import annotations
