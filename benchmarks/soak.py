@@ -147,7 +147,8 @@ class Recorder:
         if minutes >= self.next_minute:
             self.next_minute += 1
             print(f"  {minutes:5.2f} min  RSS {rss:6.1f} MB  tasks kept {kept:>7,}  "
-                  f"events received {self.received():>10,}", flush=True)
+                  f"events received {self.received():>10,}  GC-frozen objects "
+                  f"{gc.get_freeze_count():>9,}", flush=True)
 
     def report(self) -> None:
         gc.callbacks.remove(self._on_gc)
@@ -203,6 +204,9 @@ async def soak_tui(args, settings) -> None:
                 expected = time.perf_counter() + TIMER_INTERVAL  # the sample is ours, not lag
         await pilot.press("q")
     recorder.report()
+    policy = getattr(app, "gc_policy", None)
+    if policy is not None:
+        print(f"the app's full GC passes (unfreeze + collect): {policy.full_passes}")
     ms = 1000
     print(f"event-loop lag ({len(lags):,} samples of a {TIMER_INTERVAL * ms:.0f} ms timer): "
           f"p50 {pct(lags, .5) * ms:.1f} ms  p99 {pct(lags, .99) * ms:.1f} ms  "

@@ -49,7 +49,7 @@ from textual.worker import get_current_worker
 
 from celerytui.config import Settings, redact
 from celerytui.core.model import Changes
-from celerytui.gc_policy import GcPolicy
+from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
 from celerytui.screens import ClusterScreen, PlaceholderScreen
 from celerytui.screens.dispatch import DispatchActions, one_line
 from celerytui.text_safety import escape_controls
@@ -147,6 +147,7 @@ class CeleryTUI(DispatchActions, App):
         self._tz = _timezone(settings.timezone)
         self._chrome_cache: WeakKeyDictionary[Screen, tuple] = WeakKeyDictionary()
         self.gc_policy = GcPolicy()
+        unlink_cleared_lru_caches()
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:

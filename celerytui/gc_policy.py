@@ -14,6 +14,10 @@ ring of entries behind); frozen every second, they grew the process by ~15 MB a 
 * when the frozen heap has grown by ``growth`` since the last full pass (counted in objects,
   the way CPython itself paces its oldest generation), unfreeze everything and collect it all
   once: the garbage that was frozen alive goes; a pass every several minutes, not every second.
+
+``unlink_cleared_lru_caches()`` makes the biggest source of that garbage a non-cycle: a
+DataTable clears its LRU render caches on every update, and each cleared ring held the table's
+old rows and their rendered cells; unlinked, refcounting frees them at once.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from __future__ import annotations
 import gc
 import time
 
-FREEZE_INTERVAL = 5.0
-FULL_PASS_GROWTH = 0.5  # a full pass once the frozen heap is this much bigger than after the last
+from textual.cache import LRUCache
+
+FREEZE_INTERVAL = 10.0
+FULL_PASS_GROWTH = 0.25  # a full pass once the frozen heap has grown this much since the last
 
 
 class GcPolicy:
@@ -56,3 +62,21 @@ class GcPolicy:
         self._baseline = gc.get_freeze_count()
         self.full_passes += 1
         return collected
+
+
+def unlink_cleared_lru_caches() -> None:
+    """Make ``textual.cache.LRUCache.clear()`` unlink its entries ([prev, next, key, value]
+    lists in a ring) so that they are not left as a cycle for the collector (idempotent)."""
+    if getattr(LRUCache.clear, "unlinks_entries", False):
+        return
+
+    def clear(self: LRUCache) -> None:
+        for entry in self._cache.values():
+            entry.clear()
+        self._cache.clear()
+        self._full = False
+        self._head = []
+
+    clear.unlinks_entries = True  # type: ignore[attr-defined]
+    clear.__doc__ = LRUCache.clear.__doc__
+    LRUCache.clear = clear  # type: ignore[method-assign]
