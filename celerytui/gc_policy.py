@@ -1,11 +1,12 @@
 """When the TUI's process runs Python's cyclic garbage collector.
 
 A full pass over 100k kept tasks takes about half a second, and the UI stands still meanwhile,
-so the app freezes (``gc.freeze()``) what has survived every few seconds: frozen objects are
+so the app freezes (``gc.freeze()``) what has survived now and then: frozen objects are
 never scanned, refcounting still frees them. But a frozen object that later becomes part of
 unreachable cycles is never freed either, and Textual makes plenty of those (render caches
 that hold themselves: a Strip caches itself as its own crop, a cleared LRUCache leaves its
-ring of entries behind); frozen every second, they grew the process by ~15 MB a minute.
+ring of entries behind); frozen every second, they grew the process by ~70 MB a minute
+(benchmarks/soak.py).
 
 ``GcPolicy.step()`` (called by the pump thread between pumps):
 
@@ -27,7 +28,7 @@ import time
 
 from textual.cache import LRUCache
 
-FREEZE_INTERVAL = 10.0
+FREEZE_INTERVAL = 30.0  # each freeze also freezes the UI garbage of the moment: not too often
 FULL_PASS_GROWTH = 0.25  # a full pass once the frozen heap has grown this much since the last
 
 

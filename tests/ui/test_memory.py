@@ -40,7 +40,7 @@ async def test_garbage_the_running_app_froze_is_freed(collector_restored):
     async with app.run_test(size=(80, 24)) as pilot:
         node = Cyclic()
         alive = weakref.ref(node)
-        await wait_until(pilot, lambda: frozen(node), what="the pump to freeze the object")
+        await wait_until(pilot, lambda: frozen(alive()), what="the pump to freeze the object")
         del node  # garbage now, but frozen: only a full pass can free it
         ballast = [Cyclic() for _ in range(gc.get_freeze_count() // 3)]  # the heap grows
         await wait_until(pilot, lambda: alive() is None, what="the frozen garbage to be freed")
