@@ -228,6 +228,7 @@ def soak_exporter(args, settings) -> None:
 
     recorder = Recorder(args, kept, lambda: monitor.events.status.events_received)
     scrapes: list[float] = []
+    failed = 0
     stop = recorder.t0 + args.minutes * 60
     next_sample, next_scrape = recorder.t0, recorder.t0 + SCRAPE_EVERY
     try:
@@ -236,9 +237,13 @@ def soak_exporter(args, settings) -> None:
             if time.monotonic() >= next_scrape:
                 next_scrape += SCRAPE_EVERY
                 t0 = time.perf_counter()
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    response.read()
-                scrapes.append(time.perf_counter() - t0)
+                try:
+                    with urllib.request.urlopen(url, timeout=30) as response:
+                        response.read()
+                    scrapes.append(time.perf_counter() - t0)
+                except OSError as exc:
+                    failed += 1
+                    print(f"  scrape failed: {exc}", flush=True)
             if time.monotonic() >= next_sample:
                 next_sample += SAMPLE_EVERY
                 recorder.sample()
@@ -247,7 +252,8 @@ def soak_exporter(args, settings) -> None:
     recorder.report()
     ms = 1000
     print(f"/metrics scrape ({len(scrapes)} every {SCRAPE_EVERY:.0f} s): p50 "
-          f"{pct(scrapes, .5) * ms:.0f} ms  max {max(scrapes, default=0) * ms:.0f} ms")
+          f"{pct(scrapes, .5) * ms:.0f} ms  max {max(scrapes, default=0) * ms:.0f} ms; "
+          f"{failed} failed")
 
 
 def main(argv: list[str] | None = None) -> int:

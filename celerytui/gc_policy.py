@@ -28,7 +28,7 @@ import time
 
 from textual.cache import LRUCache
 
-FREEZE_INTERVAL = 30.0  # each freeze also freezes the UI garbage of the moment: not too often
+FREEZE_INTERVAL = 10.0  # each freeze also freezes the UI garbage of the moment: not too often
 FULL_PASS_GROWTH = 0.25  # a full pass once the frozen heap has grown this much since the last
 
 
