@@ -32,7 +32,6 @@ How a screen gets its data (read this before writing a screen):
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import threading
 import time
@@ -50,6 +49,7 @@ from textual.worker import get_current_worker
 
 from celerytui.config import Settings
 from celerytui.core.model import Changes
+from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen, PlaceholderScreen
 from celerytui.screens.dispatch import DispatchActions
@@ -59,7 +59,6 @@ from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.header_bar import HeaderBar, HeaderInfo, cluster_label
 
 PUMP_INTERVAL = 0.1
-GC_FREEZE_INTERVAL = 1.0
 # mode name -> (key, title, "module:Class")
 MODE_SCREENS: dict[str, tuple[str, str, str]] = {
     "dashboard": ("1", "Dashboard", "celerytui.screens.dashboard:DashboardScreen"),
@@ -148,6 +147,8 @@ class CeleryTUI(DispatchActions, App):
         self.ticks = 0  # pump rounds handed to the UI (tests wait on it)
         self._tz = _timezone(settings.timezone)
         self._chrome_cache: WeakKeyDictionary[Screen, tuple] = WeakKeyDictionary()
+        self.gc_policy = GcPolicy()
+        unlink_cleared_lru_caches()
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:
@@ -192,16 +193,9 @@ class CeleryTUI(DispatchActions, App):
             except Exception as exc:
                 self.call_from_thread(self.notify, f"monitor failed to start: {one_line(exc)}",
                                       severity="error")
-        frozen_at = 0.0
         while not (worker.is_cancelled or self._stopping.is_set()):
             began = time.monotonic()
-            if began - frozen_at >= GC_FREEZE_INTERVAL:
-                # 100k tasks make a full GC pass take ~0.4 s, which freezes the UI: move what
-                # survived so far out of the collector's scans (refcounting still frees it),
-                # after a cheap young-generation pass has reclaimed fresh cyclic garbage
-                gc.collect(1)
-                gc.freeze()
-                frozen_at = began
+            self.gc_policy.step(began)  # no full GC pass per 100k tasks on the UI (gc_policy)
             changes: Changes | None
             try:
                 with self.monitor.lock:

@@ -1,0 +1,83 @@
+"""When the TUI's process runs Python's cyclic garbage collector.
+
+A full pass over 100k kept tasks takes about half a second, and the UI stands still meanwhile,
+so the app freezes (``gc.freeze()``) what has survived now and then: frozen objects are
+never scanned, refcounting still frees them. But a frozen object that later becomes part of
+unreachable cycles is never freed either, and Textual makes plenty of those (render caches
+that hold themselves: a Strip caches itself as its own crop, a cleared LRUCache leaves its
+ring of entries behind); frozen every second, they grew the process by ~70 MB a minute
+(benchmarks/soak.py).
+
+``GcPolicy.step()`` (called by the pump thread between pumps):
+
+* every ``interval`` seconds, a full collection of what is not frozen yet (costs only what was
+  made since the last freeze), then a freeze;
+* when the frozen heap has grown by ``growth`` since the last full pass (counted in objects,
+  the way CPython itself paces its oldest generation), unfreeze everything and collect it all
+  once: the garbage that was frozen alive goes; a pass every several minutes, not every second.
+
+``unlink_cleared_lru_caches()`` makes the biggest source of that garbage a non-cycle: a
+DataTable clears its LRU render caches on every update, and each cleared ring held the table's
+old rows and their rendered cells; unlinked, refcounting frees them at once.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+from textual.cache import LRUCache
+
+FREEZE_INTERVAL = 10.0  # each freeze also freezes the UI garbage of the moment: not too often
+FULL_PASS_GROWTH = 0.25  # a full pass once the frozen heap has grown this much since the last
+
+
+class GcPolicy:
+    def __init__(self, interval: float = FREEZE_INTERVAL, growth: float = FULL_PASS_GROWTH):
+        self.interval = interval
+        self.growth = growth
+        self.full_passes = 0
+        self._frozen_at: float | None = None
+        self._baseline: int | None = None  # objects frozen right after the last full pass
+
+    def step(self, now: float | None = None) -> None:
+        """Collect and freeze if it is time; a full pass if the frozen heap has grown enough."""
+        now = time.monotonic() if now is None else now
+        if self._frozen_at is not None and now - self._frozen_at < self.interval:
+            return
+        self._frozen_at = now
+        if self._baseline is not None and \
+                gc.get_freeze_count() > self._baseline * (1 + self.growth):
+            self.full_pass()
+            return
+        gc.collect()  # frozen objects are not scanned: this costs what is new since the last
+        gc.freeze()
+        if self._baseline is None:
+            self._baseline = gc.get_freeze_count()
+
+    def full_pass(self) -> int:
+        """Unfreeze, collect everything, freeze again; returns the objects collected."""
+        gc.unfreeze()
+        collected = gc.collect()
+        gc.freeze()
+        self._baseline = gc.get_freeze_count()
+        self.full_passes += 1
+        return collected
+
+
+def unlink_cleared_lru_caches() -> None:
+    """Make ``textual.cache.LRUCache.clear()`` unlink its entries ([prev, next, key, value]
+    lists in a ring) so that they are not left as a cycle for the collector (idempotent)."""
+    if getattr(LRUCache.clear, "unlinks_entries", False):
+        return
+
+    def clear(self: LRUCache) -> None:
+        for entry in self._cache.values():
+            entry.clear()
+        self._cache.clear()
+        self._full = False
+        self._head = []
+
+    clear.unlinks_entries = True  # type: ignore[attr-defined]
+    clear.__doc__ = LRUCache.clear.__doc__
+    LRUCache.clear = clear  # type: ignore[method-assign]
