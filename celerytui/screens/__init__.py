@@ -8,7 +8,7 @@ app-wide ``R`` (re-run) works on it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -16,12 +16,13 @@ from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
     from celerytui.core.model import Changes
+    from celerytui.core.monitor_view import MonitorView
 
 
 class ClusterScreen(Screen):
     """A screen that shows live cluster state."""
 
-    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+    def refresh_view(self, monitor: MonitorView, changes: Changes | None) -> None:
         """Redraw from ``monitor.state``; ``changes`` None means "redraw everything".
 
         Called on the UI thread while the pump is parked, so reading ``monitor.state`` here

@@ -16,6 +16,7 @@ from textual import events, work
 from textual.screen import ModalScreen
 
 from celerytui.core.model import Changes
+from celerytui.core.monitor_view import MonitorView
 from celerytui.core.seed_tasks import unregistered_seed_tasks
 from celerytui.redaction import one_line
 from celerytui.screens import ClusterScreen
@@ -32,7 +33,7 @@ SEED_ACTIONS = {"fire_http": ("http", "HTTP check"), "fire_disk": ("disk", "disk
 class DispatchActions:
     """The app's actions that send tasks or control calls to the cluster."""
 
-    monitor: Any
+    monitor: MonitorView
     settings: Settings
     _fired: dict[str, str]
     _seed_unregistered: dict[str, list[str]] | None = None
@@ -45,7 +46,7 @@ class DispatchActions:
         if self._seed_unregistered is None:
             self._seed_unregistered = {}
         if action not in self._seed_unregistered:
-            app = getattr(self.monitor, "app", None)
+            app = self.monitor.app
             kind = SEED_ACTIONS[action][0]
             try:
                 missing = unregistered_seed_tasks(app, kind) if app is not None else []
@@ -60,8 +61,8 @@ class DispatchActions:
         missing = self.seed_unregistered(action)
         if not missing:
             return False
-        app = getattr(self.monitor, "app", None)
-        owner = getattr(app, "main", None) or self.settings.app or "the app"
+        app = self.monitor.app
+        owner = (app.main if app is not None else None) or self.settings.app or "the app"
         self.notify(f"{SEED_ACTIONS[action][1]}: {owner} does not register {missing[0]}; "
                     "t sends any task it does", severity="warning")
         return True
@@ -104,12 +105,10 @@ class DispatchActions:
 
         def sent(task_id: str) -> None:
             self._fired[task_id] = label
-            watch = getattr(self.monitor, "watch_result", None)
-            if watch is not None:
-                try:
-                    watch(task_id)
-                except Exception as exc:
-                    self.log.warning(f"watch_result failed: {one_line(exc)}")
+            try:
+                self.monitor.watch_result(task_id)
+            except Exception as exc:
+                self.log.warning(f"watch_result failed: {one_line(exc)}")
             self.notify(f"sent {label}: {task_id}", title="task sent")
 
         self.controller_call(method, *args, on_done=sent, label=label, **kwargs)
@@ -195,8 +194,8 @@ class DispatchActions:
         self.call_from_thread(self._push_task_picker, sorted(names))
 
     def _local_task_names(self) -> list[str]:
-        app = getattr(self.monitor, "app", None)
-        tasks = getattr(app, "tasks", None) or {}
+        app = self.monitor.app
+        tasks = app.tasks if app is not None else {}
         return [name for name in list(tasks) if not name.startswith("celery.")]
 
     def _push_task_picker(self, names: list[str]) -> None:

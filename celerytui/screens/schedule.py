@@ -14,19 +14,23 @@ import ast
 import contextlib
 import copy
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery.schedules import schedule as celery_schedule
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes, Task
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.live import LiveScreen
 from celerytui.text_safety import literal
 from celerytui.widgets.ages import short_age
 from celerytui.widgets.header_bar import HeaderBar
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_tail import short_name
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 COLUMNS = (("name", "Entry"), ("task", "Task"), ("schedule", "Schedule"), ("args", "Args"),
            ("next", "Next run"))
@@ -212,7 +216,7 @@ class ScheduleScreen(LiveScreen):
         yield ScheduleTable(id="schedule-table")
         yield Footer()
 
-    def _observe(self, monitor: Any, app: Any, changes: Changes | None) -> None:
+    def _observe(self, monitor: MonitorView, app: Celery, changes: Changes | None) -> None:
         """Follow the entries' sends: every kept task on a full redraw, else the changed."""
         entries = dict(getattr(app.conf, "beat_schedule", None) or {})
         if self._sends is None or entries != self._entries:
@@ -227,9 +231,9 @@ class ScheduleScreen(LiveScreen):
             if task is not None:
                 self._sends.observe(task)
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         now = self.app.now()
-        app = getattr(monitor, "app", None)
+        app = monitor.app
         if app is not None:
             self._observe(monitor, app, changes)
         if changes is not None and int(now) == self._second:

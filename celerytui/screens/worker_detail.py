@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes, Worker
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.worker_actions import WORKER_ACTION_BINDINGS, WorkerActions
 from celerytui.text_safety import labelled_lines, literal
@@ -122,7 +123,7 @@ class WorkerDetailScreen(WorkerActions, LiveScreen):
         if self.is_mounted:
             self.query_one(f"#inspect-{method}", Static).update(inspect_text(method, reply))
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         second = int(self.app.now())
         if changes is not None and self.hostname not in changes.workers \
                 and second == self._second:
