@@ -42,7 +42,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
@@ -54,6 +54,7 @@ from celerytui.core.monitor_view import MonitorView
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen, PlaceholderScreen
 from celerytui.screens.dispatch import DispatchActions
+from celerytui.screens.host import ScreenHost
 from celerytui.text_safety import escape_controls
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
@@ -102,7 +103,7 @@ def _mode_factory(mode: str) -> Callable[[], Screen]:
     return build
 
 
-class CeleryTUI(DispatchActions, App):
+class CeleryTUI(DispatchActions, ScreenHost):
     """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks."""
 
     CSS_PATH = "styles.tcss"

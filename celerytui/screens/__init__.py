@@ -15,12 +15,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
+    from textual import getters
+
     from celerytui.core.model import Changes
     from celerytui.core.monitor_view import MonitorView
+    from celerytui.screens.host import ScreenHost
 
 
 class ClusterScreen(Screen):
     """A screen that shows live cluster state."""
+
+    if TYPE_CHECKING:
+        app = getters.app(ScreenHost)  # typing only: the app is a CeleryTUI
 
     def refresh_view(self, monitor: MonitorView, changes: Changes | None) -> None:
         """Redraw from ``monitor.state``; ``changes`` None means "redraw everything".

@@ -16,25 +16,24 @@ from textual import events, work
 from textual.screen import ModalScreen
 
 from celerytui.core.model import Changes
-from celerytui.core.monitor_view import MonitorView
 from celerytui.core.seed_tasks import unregistered_seed_tasks
 from celerytui.redaction import one_line
 from celerytui.screens import ClusterScreen
 from celerytui.text_safety import escaped_cut
 
 if TYPE_CHECKING:
-    from celerytui.config import Settings
+    from celerytui.screens.host import ScreenHost as _Host
+else:
+    _Host = object
 
 # the keys that send the seed's tasks: action -> (seed_tasks kind, what a notice calls it)
 SEED_ACTIONS = {"fire_http": ("http", "HTTP check"), "fire_disk": ("disk", "disk check"),
                 "fire_order": ("order", "order chain"), "fire_email": ("email", "send_email")}
 
 
-class DispatchActions:
+class DispatchActions(_Host):
     """The app's actions that send tasks or control calls to the cluster."""
 
-    monitor: MonitorView
-    settings: Settings
     _fired: dict[str, str]
     _seed_unregistered: dict[str, list[str]] | None = None
 
