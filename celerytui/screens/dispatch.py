@@ -22,6 +22,8 @@ from celerytui.screens import ClusterScreen
 from celerytui.text_safety import escaped_cut
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from celerytui.screens.host import ScreenHost as _Host
 else:
     _Host = object
@@ -122,12 +124,13 @@ class DispatchActions(_Host):
             if task is None or not task.ready:
                 continue
             label = self._fired.pop(task_id)
+            outcome: str | None
             if task.result_is_full:
                 outcome = json.dumps(task.result_full, default=str)
             else:
                 outcome = task.exception or task.result
             text = escaped_cut(outcome, 200)
-            severity = "information" if task.state == "SUCCESS" else "error"
+            severity: SeverityLevel = "information" if task.state == "SUCCESS" else "error"
             self.notify(f"{label} {task.state}: {text}", title=task_id[:8], severity=severity,
                         markup=False, timeout=8)
 
@@ -139,8 +142,8 @@ class DispatchActions(_Host):
         default = self.settings.http_targets[0] if self.settings.http_targets else "https://"
         self.push_screen(PromptDialog("HTTP check", [("url", "URL", default)],
                                       validate=_require_url),
-                         lambda v: v and self.fire("fire_http", v["url"],
-                                                   label=f"HTTP check {v['url']}"))
+                         _if_given(lambda v: self.fire("fire_http", v["url"],
+                                                   label=f"HTTP check {v['url']}")))
 
     def action_fire_disk(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -150,8 +153,8 @@ class DispatchActions(_Host):
         default = self.settings.disk_hosts[0].name if self.settings.disk_hosts else "local"
         self.push_screen(PromptDialog("Disk check", [("host", "Host", default)],
                                       validate=_require("host")),
-                         lambda v: v and self.fire("fire_disk", v["host"],
-                                                   label=f"disk check {v['host']}"))
+                         _if_given(lambda v: self.fire("fire_disk", v["host"],
+                                                   label=f"disk check {v['host']}")))
 
     def action_fire_order(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -160,8 +163,8 @@ class DispatchActions(_Host):
             return
         self.push_screen(PromptDialog("Order chain", [("order_id", "Order id", "1001")],
                                       validate=_require_int("order_id")),
-                         lambda v: v and self.fire("fire_order", int(v["order_id"]),
-                                                   label=f"order {v['order_id']}"))
+                         _if_given(lambda v: self.fire("fire_order", int(v["order_id"]),
+                                                   label=f"order {v['order_id']}")))
 
     def action_fire_email(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -170,8 +173,8 @@ class DispatchActions(_Host):
             return
         fields = [("to", "To", "ops@example.com"), ("content", "Content", "hello from celerytui")]
         self.push_screen(PromptDialog("send_email", fields, validate=_require("to")),
-                         lambda v: v and self.fire("fire_email", v["to"], v["content"],
-                                                   label=f"email to {v['to']}"))
+                         _if_given(lambda v: self.fire("fire_email", v["to"], v["content"],
+                                                   label=f"email to {v['to']}")))
 
     def action_fire_task(self) -> None:
         if self.refuse_if_read_only("send task"):
@@ -233,6 +236,16 @@ class DispatchActions(_Host):
             return
         self.fire("send_task", name, list(parsed_args), dict(parsed_kwargs),
                   label=f"re-run {name}")
+
+
+def _if_given(then: Callable[[dict], None]) -> Callable[[dict | None], None]:
+    """A dialog's callback: ``then(values)`` unless it was cancelled (None) or empty."""
+
+    def done(values: dict | None) -> None:
+        if values:
+            then(values)
+
+    return done
 
 
 def _parse_repr(text: str | None, empty: Any) -> Any:

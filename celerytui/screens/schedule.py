@@ -139,12 +139,13 @@ def schedule_rows(app: Any, now_ts: float, sends: BeatSends | None = None,
     now = datetime.fromtimestamp(now_ts, UTC)
     with contextlib.suppress(Exception):  # crontabs count in the app's timezone, as beat does
         now = now.astimezone(app.timezone)
-    rows = []
+    rows: list[tuple[str, str, str, str, float | None, bool]] = []
     for name, entry in sorted(entries.items()):
         entry = entry if isinstance(entry, dict) else {}
         schedule = entry.get("schedule")
         every = interval_of(schedule)
         estimated = False
+        when_ts: float | None
         if every is not None:
             last = sends.last.get(str(name)) if sends is not None else None
             when_ts, estimated = interval_next(every, last, now_ts)
@@ -227,9 +228,9 @@ class ScheduleScreen(LiveScreen):
                 self._sends.observe(task)
             return
         for uuid in changes.tasks:
-            task = tasks.get(uuid)
-            if task is not None:
-                self._sends.observe(task)
+            changed = tasks.get(uuid)
+            if changed is not None:
+                self._sends.observe(changed)
 
     def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         now = self.app.now()

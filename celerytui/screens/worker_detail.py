@@ -3,6 +3,7 @@ registered tasks, queues, active / reserved / scheduled tasks — fetched off th
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -44,7 +45,9 @@ def _task_line(entry: Any) -> str:
     """One line for an active / reserved / scheduled entry (scheduled wraps a request)."""
     if not isinstance(entry, dict):
         return str(entry)
-    request = entry.get("request") if isinstance(entry.get("request"), dict) else entry
+    request = entry.get("request")
+    if not isinstance(request, dict):
+        request = entry
     line = f"{str(request.get('id', '?'))[:8]}  {request.get('name', '?')}  " \
            f"{request.get('args', '')}"
     if "eta" in entry:
@@ -115,7 +118,7 @@ class WorkerDetailScreen(WorkerActions, LiveScreen):
         for method, _title in INSPECT_SECTIONS:
             self.app.controller_call("inspect", method, self.hostname, mutating=False,
                                      label=f"inspect {method}",
-                                     on_done=lambda r, m=method: self._answered(m, r))
+                                     on_done=partial(self._answered, method))
 
     def _answered(self, method: str, replies: Any) -> None:
         reply = (replies or {}).get(self.hostname) if isinstance(replies, dict) else None
