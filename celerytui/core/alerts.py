@@ -9,8 +9,8 @@ clear as soon as the condition no longer holds.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from celerytui.config import Thresholds
 from celerytui.core.model import (
@@ -31,7 +31,8 @@ MAX_ALERTS = 500  # a flood of distinct task names must not grow this without bo
 class AlertBook:
     """Evaluates the rules and keeps the current alerts, folded by key."""
 
-    def __init__(self, thresholds: Thresholds | None = None, clock=time.time):
+    def __init__(self, thresholds: Thresholds | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.thresholds = thresholds or Thresholds()
         self.clock = clock
         self._alerts: dict[str, Alert] = {}
@@ -62,7 +63,7 @@ class AlertBook:
         state: ClusterState,
         changes: Changes | None = None,
         now: float | None = None,
-        queue_depths: Iterable = (),
+        queue_depths: Iterable[Any] = (),
         stream_status: StreamStatus | None = None,
     ) -> list[Alert]:
         """Apply every rule; returns the alerts raised (new or re-raised) by this call."""
@@ -138,7 +139,8 @@ class AlertBook:
         return raised
 
     # -- internals -----------------------------------------------------------------------
-    def _occur(self, raised, key, severity, title, detail, now) -> None:
+    def _occur(self, raised: list[Alert], key: str, severity: str, title: str, detail: str,
+               now: float) -> None:
         """An event-driven alert: each call is one more occurrence."""
         alert = self._alerts.get(key)
         if alert is not None and alert.active:
@@ -149,7 +151,8 @@ class AlertBook:
             return
         self._new(raised, key, severity, title, detail, now)
 
-    def _hold(self, raised, key, severity, title, detail, now) -> None:
+    def _hold(self, raised: list[Alert], key: str, severity: str, title: str, detail: str,
+              now: float) -> None:
         """A condition alert: raised once while the condition holds, refreshed each pass."""
         alert = self._alerts.get(key)
         if alert is not None and alert.active:
@@ -158,7 +161,8 @@ class AlertBook:
             return
         self._new(raised, key, severity, title, detail, now)
 
-    def _new(self, raised, key, severity, title, detail, now) -> None:
+    def _new(self, raised: list[Alert], key: str, severity: str, title: str, detail: str,
+             now: float) -> None:
         if key not in self._alerts and len(self._alerts) >= MAX_ALERTS:
             self._evict()
         alert = Alert(key=key, severity=severity, title=title, detail=detail,
