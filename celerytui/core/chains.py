@@ -38,7 +38,7 @@ def _when(task: Task) -> tuple[float, int]:
     return (first if first is not None else _INF, task.seq)
 
 
-def build_chain(tasks: Mapping[str, Task], members: Mapping[str, list[str]],
+def build_chain(tasks: Mapping[str, Task], members: Mapping[str, Iterable[str]],
                 uuid: str) -> ChainNode | None:
     """The tree `uuid` belongs to, from its root; None if `uuid` is unknown.
 

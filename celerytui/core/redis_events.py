@@ -51,7 +51,7 @@ from celerytui.core.redis_relay import RedisRelay
 try:
     from orjson import loads as json_loads  # several times faster on event bodies
 except ImportError:  # pragma: no cover - orjson is a dependency; json still works
-    from json import loads as json_loads
+    from json import loads as json_loads  # type: ignore[assignment]
 
 
 READ_SIZE = 4 << 20  # bytes asked of one recv()
@@ -246,7 +246,7 @@ class RedisEventLane:
                     continue
                 if not self._decode_round(backlog > self.raw_limit):
                     if broken and not self._chunks:
-                        raise self._pump_error  # after handing over all that arrived
+                        raise self._pump_error  # type: ignore[misc]  # all that arrived is handed over
                     self._arrived.wait(POLL_INTERVAL)
                     self._arrived.clear()
         finally:
@@ -339,7 +339,7 @@ def _readable(sock: Any, timeout: float) -> bool:
 
 def _recv_all(sock: Any, size: int) -> list[bytes]:
     """Everything the non-blocking socket holds right now, in chunks; raises if it closed."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         try:
             chunk = sock.recv(size)
