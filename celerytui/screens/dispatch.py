@@ -143,7 +143,7 @@ class DispatchActions(_Host):
         self.push_screen(PromptDialog("HTTP check", [("url", "URL", default)],
                                       validate=_require_url),
                          _if_given(lambda v: self.fire("fire_http", v["url"],
-                                                   label=f"HTTP check {v['url']}")))
+                                                             label=f"HTTP check {v['url']}")))
 
     def action_fire_disk(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -154,7 +154,7 @@ class DispatchActions(_Host):
         self.push_screen(PromptDialog("Disk check", [("host", "Host", default)],
                                       validate=_require("host")),
                          _if_given(lambda v: self.fire("fire_disk", v["host"],
-                                                   label=f"disk check {v['host']}")))
+                                                             label=f"disk check {v['host']}")))
 
     def action_fire_order(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -164,7 +164,7 @@ class DispatchActions(_Host):
         self.push_screen(PromptDialog("Order chain", [("order_id", "Order id", "1001")],
                                       validate=_require_int("order_id")),
                          _if_given(lambda v: self.fire("fire_order", int(v["order_id"]),
-                                                   label=f"order {v['order_id']}")))
+                                                             label=f"order {v['order_id']}")))
 
     def action_fire_email(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -174,7 +174,7 @@ class DispatchActions(_Host):
         fields = [("to", "To", "ops@example.com"), ("content", "Content", "hello from celerytui")]
         self.push_screen(PromptDialog("send_email", fields, validate=_require("to")),
                          _if_given(lambda v: self.fire("fire_email", v["to"], v["content"],
-                                                   label=f"email to {v['to']}")))
+                                                             label=f"email to {v['to']}")))
 
     def action_fire_task(self) -> None:
         if self.refuse_if_read_only("send task"):

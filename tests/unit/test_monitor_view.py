@@ -65,3 +65,14 @@ def test_the_ui_reads_the_monitor_only_through_the_contract():
     assert {"state", "lock", "events", "alerts", "controller", "queue_depths",
             "events_per_second", "watch_result", "app"} <= read  # the scan sees the reads
     assert read - MEMBERS == set()
+
+
+def test_the_app_implements_every_member_screens_call_on_it():
+    from celerytui.app import CeleryTUI
+    from celerytui.screens.host import ScreenHost
+
+    members = [name for name in vars(ScreenHost) if not name.startswith("_")]
+    assert {"now", "format_time", "controller_call", "refuse_if_read_only"} <= set(members)
+    # ScreenHost's own bodies raise NotImplementedError: CeleryTUI must override each one
+    assert [name for name in members if getattr(CeleryTUI, name) is getattr(ScreenHost, name)
+            ] == []
