@@ -56,7 +56,7 @@ class DashboardScreen(ClusterScreen):
         with Vertical(id="tail-box", classes="box") as box:
             box.border_title = "Newest tasks"
             yield self._tail
-        notice = getattr(self.app, "notice", None)
+        notice = self.app.notice
         if notice:
             yield Static(literal(notice), id="notice")
         yield Footer()

@@ -22,6 +22,7 @@ class ScreenHost(App[None]):
 
     settings: Settings
     monitor: MonitorView
+    notice: str | None  # one line the dashboard keeps on screen (the demo's log dir)
 
     @property
     def is_read_only(self) -> bool:

@@ -132,10 +132,10 @@ def interval_next(every: float, last_sent: float | None, now: float) -> tuple[fl
     return last_sent + every, False
 
 
-def schedule_rows(app: Any, now_ts: float, sends: BeatSends | None = None,
+def schedule_rows(app: Celery, now_ts: float, sends: BeatSends | None = None,
                   ) -> list[tuple[str, str, str, str, float | None, bool]]:
     """(entry, task, schedule, args, next run epoch, estimated) per beat_schedule entry."""
-    entries = dict(getattr(app.conf, "beat_schedule", None) or {})
+    entries = dict(app.conf.beat_schedule or {})
     now = datetime.fromtimestamp(now_ts, UTC)
     with contextlib.suppress(Exception):  # crontabs count in the app's timezone, as beat does
         now = now.astimezone(app.timezone)
@@ -219,7 +219,7 @@ class ScheduleScreen(LiveScreen):
 
     def _observe(self, monitor: MonitorView, app: Celery, changes: Changes | None) -> None:
         """Follow the entries' sends: every kept task on a full redraw, else the changed."""
-        entries = dict(getattr(app.conf, "beat_schedule", None) or {})
+        entries = dict(app.conf.beat_schedule or {})
         if self._sends is None or entries != self._entries:
             self._sends, self._entries, changes = BeatSends(entries), entries, None
         tasks = monitor.state.tasks
