@@ -12,7 +12,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from typing import Any
 
@@ -295,7 +294,7 @@ def render(report: dict[str, Any]) -> str:
 
 
 def table(headers: list[str], rows: list[list[str]],
-          numeric: AbstractSet[int] = frozenset()) -> list[str]:
+          numeric: set[int] | frozenset[int] = frozenset()) -> list[str]:
     """Aligned columns: text left, numbers right, two spaces between."""
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     out = []

@@ -245,8 +245,8 @@ class RedisEventLane:
                     stream.drained.clear()
                     continue
                 if not self._decode_round(backlog > self.raw_limit):
-                    if broken and not self._chunks:
-                        raise self._pump_error  # type: ignore[misc]  # all that arrived is handed over
+                    if self._pump_error is not None and not self._chunks:
+                        raise self._pump_error  # after handing over all that arrived
                     self._arrived.wait(POLL_INTERVAL)
                     self._arrived.clear()
         finally:
