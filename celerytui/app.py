@@ -41,7 +41,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
@@ -49,10 +49,12 @@ from textual.worker import get_current_worker
 
 from celerytui.config import Settings
 from celerytui.core.model import Changes
+from celerytui.core.monitor_view import MonitorView
 from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen, PlaceholderScreen
 from celerytui.screens.dispatch import DispatchActions
+from celerytui.screens.host import ScreenHost
 from celerytui.text_safety import escape_controls
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
@@ -100,7 +102,7 @@ def _mode_factory(mode: str) -> Callable[[], Screen]:
     return build
 
 
-class CeleryTUI(DispatchActions, App):
+class CeleryTUI(DispatchActions, ScreenHost):
     """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks."""
 
     CSS_PATH = "styles.tcss"
@@ -122,7 +124,7 @@ class CeleryTUI(DispatchActions, App):
           for mode, (key, title, _t) in MODE_SCREENS.items()],
     ]
 
-    def __init__(self, settings: Settings, monitor: Any = None, *,
+    def __init__(self, settings: Settings, monitor: MonitorView | None = None, *,
                  clock: Callable[[], float] | None = None, start_monitor: bool = True,
                  pump_interval: float = PUMP_INTERVAL, notice: str | None = None) -> None:
         super().__init__()
@@ -132,8 +134,8 @@ class CeleryTUI(DispatchActions, App):
             from celerytui.core.monitor import Monitor
 
             monitor = Monitor(settings, app=_user_celery_app(settings))
-        self.monitor = monitor
-        self.clock = clock or getattr(monitor, "clock", None) or time.time
+        self.monitor: MonitorView = monitor
+        self.clock = clock or monitor.clock
         self.start_monitor = start_monitor
         self.pump_interval = pump_interval
         self.paused = False
@@ -247,11 +249,10 @@ class CeleryTUI(DispatchActions, App):
             note = f"reconnecting {self.format_age(status.since).removesuffix(' ago')}"
         else:
             note = "connecting"
-        rate = self.monitor.events_per_second() if hasattr(self.monitor, "events_per_second") \
-            else 0.0
-        broker = getattr(self.monitor, "broker_display", None) or redact(self.settings.broker_url)
-        title = getattr(self.screen, "TITLE", None) or ""
-        cluster = cluster_label(self.settings, getattr(self.monitor, "app", None))
+        rate = self.monitor.events_per_second()
+        broker = self.monitor.broker_display or redact(self.settings.broker_url)
+        title = self.screen.TITLE or ""
+        cluster = cluster_label(self.settings, self.monitor.app)
         return HeaderInfo(cluster=cluster, broker=broker,
                           connected=status.connected, connection_note=note,
                           events_per_second=rate, paused=self.paused,
@@ -396,7 +397,7 @@ class CeleryTUI(DispatchActions, App):
         self.push_screen(cls(key) if cls is not None
                          else PlaceholderScreen(f"{title} {key}", target.split(":")[0]))
 
-def make_app(settings: Settings, monitor: Any = None, **extra: Any) -> CeleryTUI:
+def make_app(settings: Settings, monitor: MonitorView | None = None, **extra: Any) -> CeleryTUI:
     """The app the CLI runs, the tests drive and the demo opens."""
     return CeleryTUI(settings, monitor, **extra)
 

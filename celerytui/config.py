@@ -141,6 +141,7 @@ def load_settings(config_path: str | None = None, env: Mapping[str, str] | None 
 
 
 def _set(settings: Settings, key: str, raw: Any, source: str) -> None:
+    target: Settings | Thresholds
     if key.startswith("thresholds."):
         convert, target, attr = THRESHOLD_CHECKS[key[11:]], settings.thresholds, key[11:]
     else:

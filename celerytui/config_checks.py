@@ -132,7 +132,7 @@ def _installed_schemes(kind: str) -> set[str]:
         if kind == "broker":
             from kombu.transport import TRANSPORT_ALIASES as aliases
         else:
-            from celery.app.backends import BACKEND_ALIASES as aliases
+            from celery.app.backends import BACKEND_ALIASES as aliases  # type: ignore[no-redef]
         return {name.lower() for name in aliases}
     except Exception:
         return set()

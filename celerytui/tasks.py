@@ -127,6 +127,7 @@ def alert_on_failure(sender=None, task_id=None, exception=None, args=None, kwarg
         "time": datetime.now(UTC).isoformat(),
     }
     url = settings.alert_webhook
+    problem: str | Exception | None
     try:
         import requests
 

@@ -166,7 +166,8 @@ def _send(ctx: click.Context, options: dict, wait: bool, timeout: float, send: A
     from celerytui.commands.app_loader import load_app
     from celerytui.core.control import Controller
 
-    merged = {**(ctx.parent.obj or {}), **{k: v for k, v in options.items() if v is not None}}
+    parent = ctx.parent.obj if ctx.parent is not None else None
+    merged = {**(parent or {}), **{k: v for k, v in options.items() if v is not None}}
     settings = settings_from(ctx, **merged)
     if settings.read_only:
         raise CommandError("read-only mode: `fire` would change the cluster; refused")

@@ -212,7 +212,7 @@ def _workers(controller: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             "concurrency": pool.get("max-concurrency"),
             "processed": sum((info.get("total") or {}).values()) if info else None,
             "active": len(running) if isinstance(running, list) else None,
-            "queues": sorted(q.get("name") for q in queues if isinstance(q, dict))
+            "queues": sorted(q.get("name") for q in queues if isinstance(q, dict))  # type: ignore[type-var]
             if isinstance(queues, list) else None,
             "uptime": info.get("uptime"),
         })
@@ -314,7 +314,8 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip()
 
 
-def table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> list[str]:
+def table(headers: list[str], rows: list[list[str]],
+          numeric: set[int] | frozenset[int] = frozenset()) -> list[str]:
     """Aligned columns: text left, numbers right, two spaces between."""
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     out = []

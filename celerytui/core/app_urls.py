@@ -11,6 +11,7 @@ for reading and writing, the result backend, and every message that shows the UR
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from celery import Celery
 
@@ -28,7 +29,8 @@ def pin_urls(app: Celery, broker_url: str | None = None,
     if result_backend is not None:
         conf.update(result_backend=result_backend)
     base = type(conf)
-    pinned = _pinned_class(getattr(base, "unpinned", base),
+    unpinned: type = getattr(base, "unpinned", base)
+    pinned = _pinned_class(unpinned,
                            broker_url is not None or getattr(base, "pins_broker", False),
                            result_backend is not None or getattr(base, "pins_backend", False))
     # conf's own __setattr__ stores keys; swap the class of that very object (Celery keeps it
@@ -40,7 +42,7 @@ def pin_urls(app: Celery, broker_url: str | None = None,
 @functools.cache
 def _pinned_class(base: type, broker: bool, backend: bool) -> type:
     """A subclass of Celery's ``Settings`` whose URL properties skip the environment."""
-    namespace: dict = {"unpinned": base, "pins_broker": broker, "pins_backend": backend,
+    namespace: dict[str, Any] = {"unpinned": base, "pins_broker": broker, "pins_backend": backend,
                        "__slots__": (), "__module__": __name__}
     if broker:
         namespace.update(

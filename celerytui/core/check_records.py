@@ -140,7 +140,8 @@ def record_disk(checks: MutableMapping[str, DiskCheck], result: Any,
     return host
 
 
-def failed_check_result(kind: str, args: Any, kwargs: Any, exception: str | None) -> dict | None:
+def failed_check_result(kind: str, args: Any, kwargs: Any,
+                        exception: str | None) -> dict[str, Any] | None:
     """A DOWN / ERROR result for a check task that raised, from its args (repr or decoded).
 
     A check that crashes must not leave the panel showing its last UP.

@@ -83,7 +83,7 @@ class Controller:
         """A connected broker connection, or ControlError within about the timeout."""
         return bounded_connection(self.app, self.timeout, write=True, error=ControlError)
 
-    def _broadcast(self, command: str, arguments: dict | None = None,
+    def _broadcast(self, command: str, arguments: dict[str, Any] | None = None,
                    destination: str | list[str] | None = None, reply: bool = True,
                    timeout: float | None = None) -> ControlResult:
         if isinstance(destination, str):
@@ -187,7 +187,7 @@ class Controller:
 
     # --- read-only calls ---------------------------------------------------------------
 
-    def ping(self, destination: str | list[str] | None = None) -> dict[str, dict]:
+    def ping(self, destination: str | list[str] | None = None) -> dict[str, dict[str, Any]]:
         """{hostname: {"ok": "pong"}} for every worker that answered ({} when none did).
         Calls naming their destinations return as soon as all of them answered."""
         return self._broadcast("ping", destination=destination).replies
@@ -266,7 +266,8 @@ def mutating_methods() -> list[str]:
                   if getattr(value, "mutating", False))
 
 
-def _checked_call(name: Any, args: Any, kwargs: Any, countdown: Any) -> tuple[list, dict]:
+def _checked_call(name: Any, args: Any, kwargs: Any,
+                  countdown: Any) -> tuple[list[Any], dict[str, Any]]:
     if not isinstance(name, str) or not name.strip():
         raise ControlError("task name must be a non-empty string")
     if isinstance(args, tuple):
@@ -285,7 +286,7 @@ def _checked_call(name: Any, args: Any, kwargs: Any, countdown: Any) -> tuple[li
     return args, kwargs
 
 
-def _merge(answers: list[dict] | None) -> dict[str, Any]:
+def _merge(answers: list[dict[str, Any]] | None) -> dict[str, Any]:
     replies: dict[str, Any] = {}
     for answer in answers or ():
         if isinstance(answer, dict):

@@ -256,9 +256,9 @@ def _disk_ratio(check: Any) -> float | None:
     if check.status != "OK":
         return None
     if check.size_bytes and check.used_bytes is not None:
-        return check.used_bytes / check.size_bytes
+        return float(check.used_bytes / check.size_bytes)
     if check.use_percent is not None:
-        return check.use_percent / 100.0
+        return float(check.use_percent / 100.0)
     return None
 
 

@@ -126,7 +126,8 @@ class HttpCheck:
     error: str | None = None
     checked_at: float | None = None
     task_id: str | None = None
-    history: deque = field(default_factory=lambda: deque(maxlen=60))  # (checked_at, up, rt)
+    # (checked_at, up, rt)
+    history: deque[tuple[Any, ...]] = field(default_factory=lambda: deque(maxlen=60))
 
 
 @dataclass(slots=True)

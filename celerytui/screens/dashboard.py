@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
 from celerytui.core.model import Changes
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens import ClusterScreen
 from celerytui.text_safety import literal
 from celerytui.widgets.alert_banner import AlertBanner
@@ -55,7 +56,7 @@ class DashboardScreen(ClusterScreen):
         with Vertical(id="tail-box", classes="box") as box:
             box.border_title = "Newest tasks"
             yield self._tail
-        notice = getattr(self.app, "notice", None)
+        notice = self.app.notice
         if notice:
             yield Static(literal(notice), id="notice")
         yield Footer()
@@ -64,7 +65,7 @@ class DashboardScreen(ClusterScreen):
         wide = self.size.width >= 120
         self.query_one("#checks-box").styles.width = 64 if wide else 40
 
-    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+    def refresh_view(self, monitor: MonitorView, changes: Changes | None) -> None:
         state = monitor.state
         app = self.app
         now = app.now()

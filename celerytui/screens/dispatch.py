@@ -22,18 +22,20 @@ from celerytui.screens import ClusterScreen
 from celerytui.text_safety import escaped_cut
 
 if TYPE_CHECKING:
-    from celerytui.config import Settings
+    from textual.notifications import SeverityLevel
+
+    from celerytui.screens.host import ScreenHost as _Host
+else:
+    _Host = object
 
 # the keys that send the seed's tasks: action -> (seed_tasks kind, what a notice calls it)
 SEED_ACTIONS = {"fire_http": ("http", "HTTP check"), "fire_disk": ("disk", "disk check"),
                 "fire_order": ("order", "order chain"), "fire_email": ("email", "send_email")}
 
 
-class DispatchActions:
+class DispatchActions(_Host):
     """The app's actions that send tasks or control calls to the cluster."""
 
-    monitor: Any
-    settings: Settings
     _fired: dict[str, str]
     _seed_unregistered: dict[str, list[str]] | None = None
 
@@ -45,7 +47,7 @@ class DispatchActions:
         if self._seed_unregistered is None:
             self._seed_unregistered = {}
         if action not in self._seed_unregistered:
-            app = getattr(self.monitor, "app", None)
+            app = self.monitor.app
             kind = SEED_ACTIONS[action][0]
             try:
                 missing = unregistered_seed_tasks(app, kind) if app is not None else []
@@ -60,8 +62,8 @@ class DispatchActions:
         missing = self.seed_unregistered(action)
         if not missing:
             return False
-        app = getattr(self.monitor, "app", None)
-        owner = getattr(app, "main", None) or self.settings.app or "the app"
+        app = self.monitor.app
+        owner = (app.main if app is not None else None) or self.settings.app or "the app"
         self.notify(f"{SEED_ACTIONS[action][1]}: {owner} does not register {missing[0]}; "
                     "t sends any task it does", severity="warning")
         return True
@@ -104,12 +106,10 @@ class DispatchActions:
 
         def sent(task_id: str) -> None:
             self._fired[task_id] = label
-            watch = getattr(self.monitor, "watch_result", None)
-            if watch is not None:
-                try:
-                    watch(task_id)
-                except Exception as exc:
-                    self.log.warning(f"watch_result failed: {one_line(exc)}")
+            try:
+                self.monitor.watch_result(task_id)
+            except Exception as exc:
+                self.log.warning(f"watch_result failed: {one_line(exc)}")
             self.notify(f"sent {label}: {task_id}", title="task sent")
 
         self.controller_call(method, *args, on_done=sent, label=label, **kwargs)
@@ -124,12 +124,13 @@ class DispatchActions:
             if task is None or not task.ready:
                 continue
             label = self._fired.pop(task_id)
+            outcome: str | None
             if task.result_is_full:
                 outcome = json.dumps(task.result_full, default=str)
             else:
                 outcome = task.exception or task.result
             text = escaped_cut(outcome, 200)
-            severity = "information" if task.state == "SUCCESS" else "error"
+            severity: SeverityLevel = "information" if task.state == "SUCCESS" else "error"
             self.notify(f"{label} {task.state}: {text}", title=task_id[:8], severity=severity,
                         markup=False, timeout=8)
 
@@ -141,8 +142,8 @@ class DispatchActions:
         default = self.settings.http_targets[0] if self.settings.http_targets else "https://"
         self.push_screen(PromptDialog("HTTP check", [("url", "URL", default)],
                                       validate=_require_url),
-                         lambda v: v and self.fire("fire_http", v["url"],
-                                                   label=f"HTTP check {v['url']}"))
+                         _if_given(lambda v: self.fire("fire_http", v["url"],
+                                                             label=f"HTTP check {v['url']}")))
 
     def action_fire_disk(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -152,8 +153,8 @@ class DispatchActions:
         default = self.settings.disk_hosts[0].name if self.settings.disk_hosts else "local"
         self.push_screen(PromptDialog("Disk check", [("host", "Host", default)],
                                       validate=_require("host")),
-                         lambda v: v and self.fire("fire_disk", v["host"],
-                                                   label=f"disk check {v['host']}"))
+                         _if_given(lambda v: self.fire("fire_disk", v["host"],
+                                                             label=f"disk check {v['host']}")))
 
     def action_fire_order(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -162,8 +163,8 @@ class DispatchActions:
             return
         self.push_screen(PromptDialog("Order chain", [("order_id", "Order id", "1001")],
                                       validate=_require_int("order_id")),
-                         lambda v: v and self.fire("fire_order", int(v["order_id"]),
-                                                   label=f"order {v['order_id']}"))
+                         _if_given(lambda v: self.fire("fire_order", int(v["order_id"]),
+                                                             label=f"order {v['order_id']}")))
 
     def action_fire_email(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -172,8 +173,8 @@ class DispatchActions:
             return
         fields = [("to", "To", "ops@example.com"), ("content", "Content", "hello from celerytui")]
         self.push_screen(PromptDialog("send_email", fields, validate=_require("to")),
-                         lambda v: v and self.fire("fire_email", v["to"], v["content"],
-                                                   label=f"email to {v['to']}"))
+                         _if_given(lambda v: self.fire("fire_email", v["to"], v["content"],
+                                                             label=f"email to {v['to']}")))
 
     def action_fire_task(self) -> None:
         if self.refuse_if_read_only("send task"):
@@ -195,8 +196,8 @@ class DispatchActions:
         self.call_from_thread(self._push_task_picker, sorted(names))
 
     def _local_task_names(self) -> list[str]:
-        app = getattr(self.monitor, "app", None)
-        tasks = getattr(app, "tasks", None) or {}
+        app = self.monitor.app
+        tasks = app.tasks if app is not None else {}
         return [name for name in list(tasks) if not name.startswith("celery.")]
 
     def _push_task_picker(self, names: list[str]) -> None:
@@ -235,6 +236,16 @@ class DispatchActions:
             return
         self.fire("send_task", name, list(parsed_args), dict(parsed_kwargs),
                   label=f"re-run {name}")
+
+
+def _if_given(then: Callable[[dict], None]) -> Callable[[dict | None], None]:
+    """A dialog's callback: ``then(values)`` unless it was cancelled (None) or empty."""
+
+    def done(values: dict | None) -> None:
+        if values:
+            then(values)
+
+    return done
 
 
 def _parse_repr(text: str | None, empty: Any) -> Any:

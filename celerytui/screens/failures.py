@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
 from celerytui.core.model import Changes
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.widgets.alert_banner import AlertBanner
@@ -29,7 +28,7 @@ class FailuresScreen(TaskActions, LiveScreen):
         yield FailureTable(id="failure-table")
         yield Footer()
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         table = self.query_one(FailureTable)
         state = monitor.state
         if changes is not None and not (changes.new_failures or changes.new_retries

@@ -8,18 +8,17 @@ see a half-built screen.
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.css.query import NoMatches
 
 from celerytui.core.model import Changes
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens import ClusterScreen
 
 
 class LiveScreen(ClusterScreen):
     _missed_full = True
 
-    def refresh_view(self, monitor: Any, changes: Changes | None) -> None:
+    def refresh_view(self, monitor: MonitorView, changes: Changes | None) -> None:
         if not self.is_mounted:  # widgets (and their columns) may not exist yet
             self._missed_full = True
             return
@@ -32,5 +31,5 @@ class LiveScreen(ClusterScreen):
             return
         self._missed_full = False
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         """Redraw from ``monitor.state``; ``changes`` None means everything."""

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.dialogs import ConfirmDialog
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import ReadOnlyKeys
@@ -36,12 +37,12 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
         yield QueueTable(id="queue-table")
         yield Footer()
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
-        depths = getattr(monitor, "queue_depths", None) or []
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
+        depths = monitor.queue_depths or []
         if changes is not None and depths is self._depths and not changes.workers:
             return
         self._depths = depths
-        self.query_one(QueueTable).show(depths, getattr(monitor, "queue_history", {}),
+        self.query_one(QueueTable).show(depths, monitor.queue_history,
                                         monitor.state.workers)
         if depths:
             waiting = sum(d.messages for d in depths)

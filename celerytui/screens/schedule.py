@@ -14,19 +14,23 @@ import ast
 import contextlib
 import copy
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery.schedules import schedule as celery_schedule
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes, Task
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.live import LiveScreen
 from celerytui.text_safety import literal
 from celerytui.widgets.ages import short_age
 from celerytui.widgets.header_bar import HeaderBar
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_tail import short_name
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 COLUMNS = (("name", "Entry"), ("task", "Task"), ("schedule", "Schedule"), ("args", "Args"),
            ("next", "Next run"))
@@ -128,19 +132,20 @@ def interval_next(every: float, last_sent: float | None, now: float) -> tuple[fl
     return last_sent + every, False
 
 
-def schedule_rows(app: Any, now_ts: float, sends: BeatSends | None = None,
+def schedule_rows(app: Celery, now_ts: float, sends: BeatSends | None = None,
                   ) -> list[tuple[str, str, str, str, float | None, bool]]:
     """(entry, task, schedule, args, next run epoch, estimated) per beat_schedule entry."""
-    entries = dict(getattr(app.conf, "beat_schedule", None) or {})
+    entries = dict(app.conf.beat_schedule or {})
     now = datetime.fromtimestamp(now_ts, UTC)
     with contextlib.suppress(Exception):  # crontabs count in the app's timezone, as beat does
         now = now.astimezone(app.timezone)
-    rows = []
+    rows: list[tuple[str, str, str, str, float | None, bool]] = []
     for name, entry in sorted(entries.items()):
         entry = entry if isinstance(entry, dict) else {}
         schedule = entry.get("schedule")
         every = interval_of(schedule)
         estimated = False
+        when_ts: float | None
         if every is not None:
             last = sends.last.get(str(name)) if sends is not None else None
             when_ts, estimated = interval_next(every, last, now_ts)
@@ -212,9 +217,9 @@ class ScheduleScreen(LiveScreen):
         yield ScheduleTable(id="schedule-table")
         yield Footer()
 
-    def _observe(self, monitor: Any, app: Any, changes: Changes | None) -> None:
+    def _observe(self, monitor: MonitorView, app: Celery, changes: Changes | None) -> None:
         """Follow the entries' sends: every kept task on a full redraw, else the changed."""
-        entries = dict(getattr(app.conf, "beat_schedule", None) or {})
+        entries = dict(app.conf.beat_schedule or {})
         if self._sends is None or entries != self._entries:
             self._sends, self._entries, changes = BeatSends(entries), entries, None
         tasks = monitor.state.tasks
@@ -223,13 +228,13 @@ class ScheduleScreen(LiveScreen):
                 self._sends.observe(task)
             return
         for uuid in changes.tasks:
-            task = tasks.get(uuid)
-            if task is not None:
-                self._sends.observe(task)
+            changed = tasks.get(uuid)
+            if changed is not None:
+                self._sends.observe(changed)
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         now = self.app.now()
-        app = getattr(monitor, "app", None)
+        app = monitor.app
         if app is not None:
             self._observe(monitor, app, changes)
         if changes is not None and int(now) == self._second:

@@ -8,12 +8,17 @@ their key gets a notice instead of an action.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.binding import Binding
 
 from celerytui.screens.dialogs import ConfirmDialog, PromptDialog
+
+if TYPE_CHECKING:
+    from celerytui.screens import ClusterScreen as _Screen
+else:
+    _Screen = object
 
 TASK_ACTION_BINDINGS = [
     Binding("x", "revoke_task", "Revoke", id="task-revoke"),
@@ -33,7 +38,7 @@ def validate_rate(values: dict[str, str]) -> str | None:
     return None
 
 
-class ReadOnlyKeys:
+class ReadOnlyKeys(_Screen):
     """Mixin: hide mutating bindings under --read-only and answer their keys with a notice."""
 
     MUTATING: dict[str, str] = {}  # action name -> what the notice calls it

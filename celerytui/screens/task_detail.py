@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static, Tree
 
 from celerytui.core.model import Changes, Task
+from celerytui.core.monitor_view import MonitorView
 from celerytui.redaction import one_line
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
@@ -103,7 +104,7 @@ class TaskDetailScreen(TaskActions, LiveScreen):
             yield ChainTree(id="task-chain")
         yield Footer()
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         chain_tree = self.query_one(ChainTree)
         if changes is not None and self.uuid not in changes.tasks \
                 and not (chain_tree.members & changes.tasks):
@@ -127,12 +128,10 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         chain_tree.show(state.chain(self.uuid), self.uuid)
         if task.ready and not task.result_is_full and not self._asked_result:
             self._asked_result = True
-            watch = getattr(monitor, "watch_result", None)
-            if watch is not None:
-                try:
-                    watch(self.uuid)
-                except Exception as exc:  # a backend hiccup: the event's repr stays shown
-                    self.log.warning(f"watch_result failed: {one_line(exc)}")
+            try:
+                monitor.watch_result(self.uuid)
+            except Exception as exc:  # a backend hiccup: the event's repr stays shown
+                self.log.warning(f"watch_result failed: {one_line(exc)}")
         if self.at_traceback and not self._scrolled:
             self._scrolled = True
             self.call_after_refresh(self.action_to_traceback)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +10,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from celerytui.core.filters import FilterError
 from celerytui.core.model import Changes
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.text_safety import literal_content
@@ -60,7 +59,7 @@ class TasksScreen(TaskActions, LiveScreen):
         return self.query_one(TaskTable)
 
     # -- live ------------------------------------------------------------------------------
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         if changes is not None and not (changes.tasks or changes.removed_tasks):
             return
         tasks = monitor.state.tasks

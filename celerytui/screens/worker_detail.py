@@ -3,6 +3,7 @@ registered tasks, queues, active / reserved / scheduled tasks — fetched off th
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -12,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes, Worker
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.worker_actions import WORKER_ACTION_BINDINGS, WorkerActions
 from celerytui.text_safety import labelled_lines, literal
@@ -43,7 +45,9 @@ def _task_line(entry: Any) -> str:
     """One line for an active / reserved / scheduled entry (scheduled wraps a request)."""
     if not isinstance(entry, dict):
         return str(entry)
-    request = entry.get("request") if isinstance(entry.get("request"), dict) else entry
+    request = entry.get("request")
+    if not isinstance(request, dict):
+        request = entry
     line = f"{str(request.get('id', '?'))[:8]}  {request.get('name', '?')}  " \
            f"{request.get('args', '')}"
     if "eta" in entry:
@@ -114,7 +118,7 @@ class WorkerDetailScreen(WorkerActions, LiveScreen):
         for method, _title in INSPECT_SECTIONS:
             self.app.controller_call("inspect", method, self.hostname, mutating=False,
                                      label=f"inspect {method}",
-                                     on_done=lambda r, m=method: self._answered(m, r))
+                                     on_done=partial(self._answered, method))
 
     def _answered(self, method: str, replies: Any) -> None:
         reply = (replies or {}).get(self.hostname) if isinstance(replies, dict) else None
@@ -122,7 +126,7 @@ class WorkerDetailScreen(WorkerActions, LiveScreen):
         if self.is_mounted:
             self.query_one(f"#inspect-{method}", Static).update(inspect_text(method, reply))
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         second = int(self.app.now())
         if changes is not None and self.hostname not in changes.workers \
                 and second == self._second:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
 from celerytui.core.model import WORKER_ONLINE, Changes
+from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.worker_actions import WORKER_ACTION_BINDINGS, WorkerActions
 from celerytui.widgets.alert_banner import AlertBanner
@@ -33,7 +32,7 @@ class WorkersScreen(WorkerActions, LiveScreen):
         yield WorkerTable(id="worker-table")
         yield Footer()
 
-    def draw(self, monitor: Any, changes: Changes | None) -> None:
+    def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         now = self.app.now()
         second = int(now)
         workers = monitor.state.workers

@@ -38,7 +38,7 @@ class AlertBanner(Widget):
         lines: list[Content] = []
         broker_down = status is not None and not status.connected and (
             status.attempts > 0 or status.last_error is not None)
-        if broker_down:
+        if status is not None and broker_down:
             since = f" for {short_age(now - status.since)}" if status.since else ""
             lines.append(Content.assemble(
                 (" ✖ broker unreachable, retrying", SEVERITY_STYLE["critical"]),

@@ -12,10 +12,11 @@ from collections.abc import Callable, Container
 from typing import Any
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-CellOf = Callable[[int, str], Text]  # (column index, plain value) -> the cell to show
+CellOf = Callable[..., Text]  # (column index, plain value) -> the cell to show
 
 
 class KeyedTable(DataTable):
@@ -85,7 +86,7 @@ class KeyedTable(DataTable):
         if not self.row_count:
             return None
         try:
-            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
         except Exception:
             return None
         return str(key.value) if key.value is not None else None

@@ -33,7 +33,7 @@ def consumers_of(name: str, depth: Any, workers: Mapping[str, Worker]) -> str:
     known = [w for w in workers.values() if w.queues is not None]
     if not known:
         return "?"
-    return str(sum(1 for w in known if w.status == WORKER_ONLINE and name in w.queues))
+    return str(sum(1 for w in known if w.status == WORKER_ONLINE and name in (w.queues or ())))
 
 
 class QueueTable(KeyedTable):

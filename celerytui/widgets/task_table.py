@@ -111,12 +111,12 @@ class TaskTable(StateStyles, KeyedTable):
         super()._drop(uuid)
 
     # -- filter, sort, follow -----------------------------------------------------------------
-    def set_filter(self, expr: str, tasks: Mapping[str, Task], fmt_time: FormatTime) -> None:
+    def set_filter(self, expr: str, tasks: dict[str, Task], fmt_time: FormatTime) -> None:
         """Compile ``expr`` (FilterError propagates, the table unchanged) and rescan."""
         self.predicate = compile_filter(expr)
         self.rescan(tasks, fmt_time)
 
-    def rescan(self, tasks: Mapping[str, Task], fmt_time: FormatTime) -> None:
+    def rescan(self, tasks: dict[str, Task], fmt_time: FormatTime) -> None:
         """Test every kept task; show the newest ``window`` that match."""
         match = self.predicate
         newest: list[Task] = []
@@ -196,9 +196,9 @@ class TaskTable(StateStyles, KeyedTable):
             if old is None:
                 fresh.append(task)
                 continue
-            changed = self._put_row(uuid, self.values_of(task, fmt_time),
+            columns = self._put_row(uuid, self.values_of(task, fmt_time),
                                     lambda i, v, task=task: self._cell(task, i, v))
-            resort = resort or sort_index in changed
+            resort = resort or sort_index in columns
         if fresh:
             resort = self._admit(tasks, fresh, fmt_time) or resort
         if resort:

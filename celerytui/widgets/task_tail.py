@@ -6,7 +6,7 @@ and the oldest are dropped past ``TAIL_ROWS`` — never cleared and rebuilt on a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 from rich.text import Text
 
@@ -87,7 +87,7 @@ class TaskTail(StateStyles, KeyedTable):
     def on_theme_changed(self) -> None:  # pragma: no cover - cosmetic
         self._state_colours = None
 
-    def show(self, tasks: Mapping[str, Task], changed: Iterable[str] | None,
+    def show(self, tasks: dict[str, Task], changed: Iterable[str] | None,
              new: Iterable[str], removed: Iterable[str],
              fmt_time: Callable[[float | None], str]) -> None:
         """Apply a tick: ``changed`` None rebuilds from the newest tasks."""
@@ -106,7 +106,7 @@ class TaskTail(StateStyles, KeyedTable):
             if row != self.cursor_row:
                 self.move_cursor(row=row, animate=False, scroll=False)
 
-    def _rebuild(self, tasks: Mapping[str, Task], fmt_time) -> None:
+    def _rebuild(self, tasks: dict[str, Task], fmt_time) -> None:
         newest: list[Task] = []
         for task in reversed(tasks.values()):
             newest.append(task)

@@ -61,7 +61,7 @@ class WorkerGrid(ScrollView, can_focus=True):
         everything = (changed is None or second != self._second or compact != self._compact
                       or width != self._width or order != self._order)
         self._second, self._compact, self._width = second, compact, width
-        targets = order if everything else [h for h in changed if h in workers]
+        targets = order if everything else [h for h in changed or () if h in workers]
         dirty = everything
         for hostname in targets:
             lines = worker_lines(workers[hostname], series(hostname), now, width, compact)

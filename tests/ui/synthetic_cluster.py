@@ -4,11 +4,16 @@ with a fixed clock, inside a Monitor stand-in that is not connected to anything.
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
+from collections import deque
+from typing import Any
+
+from celery import Celery
 
 from celerytui.config import DiskHost, Settings
 from celerytui.core.alerts import AlertBook
 from celerytui.core.model import Changes, StreamStatus
+from celerytui.core.monitor_view import MonitorView
+from celerytui.core.queues import QueueDepth
 from celerytui.core.state import ClusterState
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
@@ -28,9 +33,20 @@ def snapshot_settings(**overrides) -> Settings:
     return Settings(**base)
 
 
-class FakeMonitor:
-    """What the app reads from a Monitor, over a real ClusterState; pump() returns queued
-    Changes (none by default), so the picture stays exactly as built."""
+class UnconnectedLane:
+    """An event source that never connects: only the status the header and banners read."""
+
+    def __init__(self, status: StreamStatus) -> None:
+        self.status = status
+
+
+class FakeMonitor(MonitorView):
+    """A MonitorView over a real ClusterState; pump() returns queued Changes (none by
+    default), so the picture stays exactly as built."""
+
+    # MonitorView's read-only members, settable here: tests plug in an app or canned replies
+    app: Celery | None = None
+    controller: Any = None
 
     def __init__(self, state: ClusterState, clock=fixed_clock, connected: bool = True,
                  broker: str = "redis://:****@broker.example:6379/0"):
@@ -38,12 +54,15 @@ class FakeMonitor:
         self.clock = clock
         self.lock = threading.RLock()
         self.alerts = AlertBook(clock=clock)
-        self.events = SimpleNamespace(status=StreamStatus(connected=connected, since=T0,
-                                                          broker=broker))
-        self.controller = None
-        self.app = None
+        self._lane = UnconnectedLane(StreamStatus(connected=connected, since=T0, broker=broker))
         self.broker_display = broker
+        self.queue_depths: list[QueueDepth] = []
+        self.queue_history: dict[str, deque[tuple[float, int]]] = {}
         self.queued: list[Changes] = []
+
+    @property
+    def events(self) -> UnconnectedLane:
+        return self._lane
 
     def start(self) -> FakeMonitor:
         return self
@@ -56,6 +75,9 @@ class FakeMonitor:
 
     def events_per_second(self) -> float:
         return 1234.0
+
+    def watch_result(self, task_id: str) -> None:
+        return None
 
 
 def _heartbeat(host: str, at: float, active: int, processed: int, load=(0.5, 0.4, 0.3)):
