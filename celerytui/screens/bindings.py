@@ -8,19 +8,27 @@ BindingsMap``, so the help, the command palette and the key guards see what the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from types import MappingProxyType
 
 from textual.binding import Binding, BindingsMap
 
 
-def declared_bindings(node: object) -> dict[str, list[Binding]]:
+def declared_bindings(node: object) -> Mapping[str, Sequence[Binding]]:
     """key -> the bindings ``node``'s class declares for it, in Textual's merge order."""
-    keys: dict[str, list[Binding]] = {}
-    for base in reversed(type(node).__mro__):
+    return _merged(type(node))
+
+
+@cache
+def _merged(cls: type) -> Mapping[str, Sequence[Binding]]:
+    keys: dict[str, tuple[Binding, ...]] = {}
+    for base in reversed(cls.__mro__):
         declared = base.__dict__.get("BINDINGS")
         if declared:
-            keys.update(BindingsMap(declared).key_to_bindings)
-    return keys
+            keys.update((key, tuple(bindings))
+                        for key, bindings in BindingsMap(declared).key_to_bindings.items())
+    return MappingProxyType(keys)
 
 
 def each_binding(node: object) -> Iterator[Binding]:
