@@ -16,32 +16,33 @@ How a screen gets its data (read this before writing a screen):
   and ``self.app.format_age`` give times in settings.timezone and "12s ago" ages.
 * Put ``HeaderBar()`` at the top of a screen and (optionally) ``AlertBanner()``: the app keeps
   every one of those on the active screen up to date. Put ``Footer()`` at the bottom.
-* Screens for keys 1-6 are modes: module ``celerytui.screens.<mode>`` with the class named in
-  ``MODE_SCREENS`` below; a missing module shows a "not built yet" placeholder. Detail screens
-  are pushed with ``app.show_task(uuid)`` / ``app.show_worker(hostname)``.
+* Screens for keys 1-6 are modes: the classes in ``MODE_SCREENS`` below. Detail screens are
+  pushed with ``app.show_task(uuid)`` / ``app.show_worker(hostname)``; a table that lists tasks
+  or workers posts ``TaskChosen`` / ``WorkerChosen`` (``celerytui.widgets.chosen``) on enter and
+  the app opens the detail, whatever the screen.
 * Actions reach the cluster only through ``self.app.controller_call(method, *args,
   on_done=callback, label="...")``: it refuses under --read-only with a notice, runs
   ``monitor.controller.<method>(*args)`` in a thread worker, shows one-line errors as
   notifications, and calls ``on_done(result)`` back on the UI thread. Fire tasks with
   ``app.fire(method, *args, label=...)`` (notifies the id, then the result when it finishes);
   re-run a task with ``app.rerun_task(uuid)`` (these live in ``celerytui.screens.dispatch``).
-  A screen's own mutating actions: hide them in its check_action when ``app.is_read_only``
-  and call ``app.refuse_if_read_only(what)`` first thing in the action (palette path).
+  A screen's own mutating actions: name them in ``celerytui.screens.read_only.
+  MUTATING_ACTIONS``, mix in its ``ReadOnlyKeys`` (hides them and answers their keys under
+  --read-only) and call ``app.refuse_if_read_only(what)`` first thing in the action.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from textual import work
-from textual.app import SystemCommand
+from textual import on, work
+from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
@@ -52,54 +53,37 @@ from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
 from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
 from celerytui.redaction import one_line, redact
-from celerytui.screens import ClusterScreen, PlaceholderScreen
+from celerytui.screens import ClusterScreen
+from celerytui.screens.bindings import declared_bindings, each_binding
+from celerytui.screens.dashboard import DashboardScreen
 from celerytui.screens.dispatch import DispatchActions
+from celerytui.screens.failures import FailuresScreen
 from celerytui.screens.host import ScreenHost
+from celerytui.screens.palette import ActionCommands
+from celerytui.screens.queues import QueuesScreen
+from celerytui.screens.read_only import hides, refusal
+from celerytui.screens.schedule import ScheduleScreen
+from celerytui.screens.task_detail import TaskDetailScreen
+from celerytui.screens.tasks import TasksScreen
+from celerytui.screens.worker_detail import WorkerDetailScreen
+from celerytui.screens.workers import WorkersScreen
 from celerytui.text_safety import escape_controls
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
+from celerytui.widgets.chosen import TaskChosen, WorkerChosen
 from celerytui.widgets.header_bar import HeaderBar, HeaderInfo, cluster_label
 
 PUMP_INTERVAL = 0.1
-# mode name -> (key, title, "module:Class")
-MODE_SCREENS: dict[str, tuple[str, str, str]] = {
-    "dashboard": ("1", "Dashboard", "celerytui.screens.dashboard:DashboardScreen"),
-    "tasks": ("2", "Tasks", "celerytui.screens.tasks:TasksScreen"),
-    "failures": ("3", "Failures", "celerytui.screens.failures:FailuresScreen"),
-    "workers": ("4", "Workers", "celerytui.screens.workers:WorkersScreen"),
-    "queues": ("5", "Queues", "celerytui.screens.queues:QueuesScreen"),
-    "schedule": ("6", "Schedule", "celerytui.screens.schedule:ScheduleScreen"),
+# mode name -> (key, title, screen class)
+MODE_SCREENS: dict[str, tuple[str, str, type[Screen]]] = {
+    "dashboard": ("1", "Dashboard", DashboardScreen),
+    "tasks": ("2", "Tasks", TasksScreen),
+    "failures": ("3", "Failures", FailuresScreen),
+    "workers": ("4", "Workers", WorkersScreen),
+    "queues": ("5", "Queues", QueuesScreen),
+    "schedule": ("6", "Schedule", ScheduleScreen),
 }
 SCREENS_GROUP = Binding.Group("screens", compact=True)
-DETAIL_SCREENS = {
-    "task": ("Task", "celerytui.screens.task_detail:TaskDetailScreen"),
-    "worker": ("Worker", "celerytui.screens.worker_detail:WorkerDetailScreen"),
-}
-# actions that change the cluster: hidden and refused under --read-only
-MUTATING_ACTIONS = frozenset({"fire_http", "fire_disk", "fire_order", "fire_email", "fire_task",
-                              "rerun_selected"})
-
-
-def load_screen_class(target: str) -> type[Screen] | None:
-    """The screen class at "module:Class", or None when that module is not built yet."""
-    module_name, class_name = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    return getattr(module, class_name)
-
-
-def _mode_factory(mode: str) -> Callable[[], Screen]:
-    _key, title, target = MODE_SCREENS[mode]
-
-    def build() -> Screen:
-        cls = load_screen_class(target)
-        return cls() if cls is not None else PlaceholderScreen(title, target.split(":")[0])
-
-    return build
 
 
 class CeleryTUI(DispatchActions, ScreenHost):
@@ -107,7 +91,8 @@ class CeleryTUI(DispatchActions, ScreenHost):
 
     CSS_PATH = "styles.tcss"
     TITLE = "celerytui"
-    MODES = {mode: _mode_factory(mode) for mode in MODE_SCREENS}
+    MODES = {mode: cls for mode, (_key, _title, cls) in MODE_SCREENS.items()}
+    COMMANDS = {ActionCommands}  # Textual's system commands and every bound action
     BINDINGS = [
         Binding("h", "fire_http", "HTTP", id="fire-http", tooltip="Fire an HTTP check"),
         Binding("d", "fire_disk", "Disk", id="fire-disk", tooltip="Fire a disk check"),
@@ -121,7 +106,12 @@ class CeleryTUI(DispatchActions, ScreenHost):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", id="quit-ctrl-c", show=False, priority=True),
         *[Binding(key, f"switch_mode('{mode}')", title, id=f"mode-{mode}", group=SCREENS_GROUP)
-          for mode, (key, title, _t) in MODE_SCREENS.items()],
+          for mode, (key, title, _cls) in MODE_SCREENS.items()],
+        # Textual's own palette key, declared here so the help and the palette read it from
+        # BINDINGS like every other key
+        Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "palette", show=False,
+                key_display=App.COMMAND_PALETTE_DISPLAY, priority=True,
+                tooltip="Open the command palette"),
     ]
 
     def __init__(self, settings: Settings, monitor: MonitorView | None = None, *,
@@ -312,7 +302,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
 
     # -- read-only ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MUTATING_ACTIONS and self.is_read_only:
+        if hides(action, self.is_read_only):
             return False
         if self.seed_unregistered(action):  # -A proj: its workers would discard the task
             return False
@@ -324,7 +314,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
     def refuse_if_read_only(self, what: str) -> bool:
         """True (and a notice) when --read-only forbids ``what``."""
         if self.is_read_only:
-            self.notify(f"read-only: {what} refused", severity="warning")
+            self.notify(refusal(what), severity="warning")
             return True
         return False
 
@@ -356,10 +346,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
         screen = self.screen if not isinstance(self.screen, ModalScreen) else \
             self.screen_stack[-2]
         # the app's priority bindings (ctrl+c quits) hide the screen's on the same key
-        overridden = {b.key for bs in self._bindings.key_to_bindings.values() for b in bs
-                      if b.priority}
+        overridden = {b.key for b in each_binding(self) if b.priority}
         for where, node in (("screen", screen), ("app", self)):
-            for bindings in node._bindings.key_to_bindings.values():
+            for bindings in declared_bindings(node).values():
                 for bound in bindings:
                     ident = f"{where}:{bound.action}"
                     if node is not self and bound.key in overridden:
@@ -369,7 +358,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
                     seen.add(ident)
                     if not bound.description or bound.system:
                         continue
-                    if node is self and bound.action in MUTATING_ACTIONS and self.is_read_only:
+                    if node is self and hides(bound.action, self.is_read_only):
                         continue
                     if node is self and self.seed_unregistered(bound.action):
                         continue
@@ -377,25 +366,22 @@ class CeleryTUI(DispatchActions, ScreenHost):
                     rows.append((display, bound.description or bound.action, where))
         return rows
 
-    # -- command palette --------------------------------------------------------------------
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        from celerytui.screens.palette import action_commands
-
-        yield from action_commands(self, screen)
-
     # -- screens ---------------------------------------------------------------------------
-    def show_task(self, uuid: str) -> None:
-        self._push_detail("task", uuid)
+    def show_task(self, uuid: str, *, at_traceback: bool = False) -> None:
+        self.push_screen(TaskDetailScreen(uuid, at_traceback=at_traceback))
 
     def show_worker(self, hostname: str) -> None:
-        self._push_detail("worker", hostname)
+        self.push_screen(WorkerDetailScreen(hostname))
 
-    def _push_detail(self, kind: str, key: str) -> None:
-        title, target = DETAIL_SCREENS[kind]
-        cls = load_screen_class(target)
-        self.push_screen(cls(key) if cls is not None
-                         else PlaceholderScreen(f"{title} {key}", target.split(":")[0]))
+    @on(TaskChosen)
+    def _open_task(self, message: TaskChosen) -> None:
+        """Enter on a task row, on any screen: its detail (at the traceback for a failure)."""
+        self.show_task(message.uuid, at_traceback=message.at_traceback)
+
+    @on(WorkerChosen)
+    def _open_worker(self, message: WorkerChosen) -> None:
+        self.show_worker(message.hostname)
+
 
 def make_app(settings: Settings, monitor: MonitorView | None = None, **extra: Any) -> CeleryTUI:
     """The app the CLI runs, the tests drive and the demo opens."""

@@ -34,22 +34,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx, name):
         if name not in SUBCOMMANDS:
             return None
-        target, short_help = SUBCOMMANDS[name]
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-
-            @click.command(name=name, help=short_help,
-                           context_settings={"ignore_unknown_options": True})
-            @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-            def not_built(args):
-                raise click.ClickException(f"`celerytui {name}` is not built yet.")
-
-            return not_built
-        return getattr(module, attr)
+        module_name, attr = SUBCOMMANDS[name][0].split(":")
+        return getattr(importlib.import_module(module_name), attr)
 
     def format_commands(self, ctx, formatter):
         rows = [(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -70,12 +56,8 @@ def main(ctx: click.Context, **options) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_from(ctx)
-    try:
-        from celerytui.app import make_app
-    except ModuleNotFoundError as exc:
-        if exc.name != "celerytui.app":
-            raise
-        raise click.ClickException("the dashboard is not built yet.") from None
+    from celerytui.app import make_app
+
     app = make_app(settings)
     app.run()
     if app.return_code:  # a crash: Textual printed the traceback, the shell sees the failure

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
     from textual import getters
@@ -39,21 +37,3 @@ class ClusterScreen(Screen):
         """The uuid of the task the cursor is on, for ``R``; None when there is none."""
         return None
 
-
-class PlaceholderScreen(ClusterScreen):
-    """Stands in for a screen whose module is not built yet."""
-
-    def __init__(self, title: str, module: str) -> None:
-        super().__init__()
-        self._title = title
-        self._module = module
-
-    def compose(self) -> ComposeResult:
-        from celerytui.text_safety import literal
-        from celerytui.widgets.header_bar import HeaderBar
-
-        yield HeaderBar()
-        # the title may hold a hostname or a task id: literal, never markup
-        yield Static(literal(f"{self._title}: not built yet ({self._module})"),
-                     classes="placeholder")
-        yield Footer()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
@@ -110,8 +109,3 @@ class DashboardScreen(ClusterScreen):
 
     def selected_task(self) -> str | None:
         return self._tail.selected_uuid()
-
-    @on(DataTable.RowSelected)
-    def _open_task(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.app.show_task(str(event.row_key.value))

@@ -2,7 +2,7 @@
 reaches the Controller (``controller_call``) — always in a thread worker, never blocking the UI.
 
 Mixed into ``celerytui.app.CeleryTUI``; it relies on the app's ``monitor``, ``settings`` and
-``refuse_if_read_only``.
+``refuse_if_read_only``; what a refusal says is in ``celerytui.screens.read_only``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from celerytui.core.model import Changes
 from celerytui.core.seed_tasks import unregistered_seed_tasks
 from celerytui.redaction import one_line
 from celerytui.screens import ClusterScreen
+from celerytui.screens.bindings import declared_bindings
+from celerytui.screens.read_only import MUTATING_ACTIONS
 from celerytui.text_safety import escaped_cut
 
 if TYPE_CHECKING:
@@ -68,6 +70,11 @@ class DispatchActions(_Host):
                     "t sends any task it does", severity="warning")
         return True
 
+    def _refused(self, action: str) -> bool:
+        """True (and one line) when --read-only or the watched app rules out a seed key."""
+        return (self.refuse_if_read_only(MUTATING_ACTIONS[action])
+                or self.refuse_if_unregistered(action))
+
     def on_key(self, event: events.Key) -> None:
         """A seed key the app does not offer answers with one line, not silence."""
         if isinstance(self.screen, ModalScreen):
@@ -75,7 +82,7 @@ class DispatchActions(_Host):
         active = self.screen.active_bindings.get(event.key)
         if active is not None and active.enabled:
             return  # the screen (or an offered key) handles it
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+        for binding in declared_bindings(self).get(event.key, ()):
             if binding.action in SEED_ACTIONS and self.refuse_if_unregistered(binding.action):
                 event.stop()
                 event.prevent_default()
@@ -137,7 +144,7 @@ class DispatchActions(_Host):
     def action_fire_http(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
-        if self.refuse_if_read_only("HTTP check") or self.refuse_if_unregistered("fire_http"):
+        if self._refused("fire_http"):
             return
         default = self.settings.http_targets[0] if self.settings.http_targets else "https://"
         self.push_screen(PromptDialog("HTTP check", [("url", "URL", default)],
@@ -148,7 +155,7 @@ class DispatchActions(_Host):
     def action_fire_disk(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
-        if self.refuse_if_read_only("disk check") or self.refuse_if_unregistered("fire_disk"):
+        if self._refused("fire_disk"):
             return
         default = self.settings.disk_hosts[0].name if self.settings.disk_hosts else "local"
         self.push_screen(PromptDialog("Disk check", [("host", "Host", default)],
@@ -159,7 +166,7 @@ class DispatchActions(_Host):
     def action_fire_order(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
-        if self.refuse_if_read_only("order chain") or self.refuse_if_unregistered("fire_order"):
+        if self._refused("fire_order"):
             return
         self.push_screen(PromptDialog("Order chain", [("order_id", "Order id", "1001")],
                                       validate=_require_int("order_id")),
@@ -169,7 +176,7 @@ class DispatchActions(_Host):
     def action_fire_email(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
-        if self.refuse_if_read_only("send_email") or self.refuse_if_unregistered("fire_email"):
+        if self._refused("fire_email"):
             return
         fields = [("to", "To", "ops@example.com"), ("content", "Content", "hello from celerytui")]
         self.push_screen(PromptDialog("send_email", fields, validate=_require("to")),
@@ -177,7 +184,7 @@ class DispatchActions(_Host):
                                                              label=f"email to {v['to']}")))
 
     def action_fire_task(self) -> None:
-        if self.refuse_if_read_only("send task"):
+        if self.refuse_if_read_only(MUTATING_ACTIONS["fire_task"]):
             return
         self._open_task_picker()
 
@@ -220,7 +227,7 @@ class DispatchActions(_Host):
 
     def rerun_task(self, uuid: str) -> None:
         """Send the task ``uuid`` again with the same name, args and kwargs."""
-        if self.refuse_if_read_only("re-run"):
+        if self.refuse_if_read_only(MUTATING_ACTIONS["rerun_selected"]):
             return
         with self.monitor.lock:
             task = self.monitor.state.tasks.get(uuid)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
@@ -45,11 +44,3 @@ class FailuresScreen(TaskActions, LiveScreen):
 
     def selected_task(self) -> str | None:
         return self.query_one(FailureTable).selected_uuid()
-
-    @on(DataTable.RowSelected)
-    def _open_task(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is None:
-            return
-        from celerytui.screens.task_detail import TaskDetailScreen
-
-        self.app.push_screen(TaskDetailScreen(str(event.row_key.value), at_traceback=True))

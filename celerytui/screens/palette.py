@@ -1,53 +1,86 @@
-"""Command palette entries (ctrl+p) for every action the app and the active screen bind.
+"""The command palette (ctrl+p): every action the app and the active screen bind, by its
+description, beside Textual's own system commands.
 
-Textual's SystemCommandsProvider asks ``App.get_system_commands``; the app yields these, so the
-palette offers every key's action by its description. Under --read-only the mutating ones stay
-listed but answer with a notice instead of acting.
+``ActionCommands`` is the app's palette ``Provider`` (``CeleryTUI.COMMANDS``). Under --read-only
+the mutating entries stay listed but answer with the read-only notice instead of acting
+(``celerytui.screens.read_only``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from textual.app import SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 from textual.screen import Screen
 
-if TYPE_CHECKING:
-    from celerytui.app import CeleryTUI
+from celerytui.screens.bindings import each_binding
+from celerytui.screens.read_only import palette_refusal, refusal
+
+# bound actions the palette leaves to Textual's own entries
+NOT_LISTED = frozenset({"quit", "command_palette"})
 
 
-def _bindings(node) -> Iterator:
-    for _key, bindings in node._bindings.key_to_bindings.items():
-        yield from bindings
+class ActionsHost(Protocol):
+    """What the palette needs of the app."""
+
+    @property
+    def is_read_only(self) -> bool: ...
+
+    def seed_unregistered(self, action: str) -> list[str]: ...
+
+    def get_key_display(self, binding: Binding) -> str: ...
+
+    def notify(self, message: str, *, severity: Any = ...) -> None: ...
+
+    def call_later(self, callback: Any, *args: Any) -> bool: ...
+
+    async def run_action(self, action: str, default_namespace: DOMNode | None = ...) -> bool: ...
 
 
-def action_commands(app: CeleryTUI, screen: Screen) -> Iterator[SystemCommand]:
-    """One SystemCommand per distinct bound action of ``screen`` and ``app``."""
-    from celerytui.app import MUTATING_ACTIONS
-
+def action_commands(app: ActionsHost, screen: Screen) -> Iterator[SystemCommand]:
+    """One entry per distinct bound action of ``screen`` and ``app``."""
     seen: set[str] = set()
     for node in (screen, app):
-        for binding in _bindings(node):
-            if binding.action in seen or binding.action in ("quit", "command_palette"):
+        for binding in each_binding(node):
+            if binding.action in seen or binding.action in NOT_LISTED:
                 continue
             if node is app and app.seed_unregistered(binding.action):
                 continue  # a seed task the watched app does not register
             seen.add(binding.action)
             key = binding.key_display or app.get_key_display(binding)
             label = binding.tooltip or binding.description or binding.action
-            title = f"{label} ({key})"
-            action_name = binding.action.split("(", 1)[0]
+            # a mutating entry refuses itself: its check_action would drop it without a word
+            what = palette_refusal(binding.action, label, on_app=node is app)
 
-            # a screen's mutating actions (ReadOnlyKeys.MUTATING) too: its check_action would
-            # otherwise drop them without a word
-            what = getattr(node, "MUTATING", {}).get(action_name) or (
-                label if action_name in MUTATING_ACTIONS else None)
-
-            def run(action=binding.action, target=node, what=what) -> None:
+            def run(action: str = binding.action, target: Any = node,
+                    what: str | None = what) -> None:
                 if what and app.is_read_only:
-                    app.notify(f"read-only: {what} refused", severity="warning")
+                    app.notify(refusal(what), severity="warning")
                     return
                 app.call_later(app.run_action, action, target)
 
-            yield SystemCommand(title, f"action: {binding.action}", run)
+            yield SystemCommand(f"{label} ({key})", f"action: {binding.action}", run)
+
+
+class ActionCommands(Provider):
+    """Textual's system commands plus ``action_commands``, in one list sorted by title."""
+
+    def _commands(self) -> list[SystemCommand]:
+        app: Any = self.app
+        return [*app.get_system_commands(self.screen), *action_commands(app, self.screen)]
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback, discover in sorted(self._commands(),
+                                                            key=lambda c: c.title):
+            if discover:
+                yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback, _discover in self._commands():
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

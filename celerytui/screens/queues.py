@@ -12,7 +12,7 @@ from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.dialogs import ConfirmDialog
 from celerytui.screens.live import LiveScreen
-from celerytui.screens.task_actions import ReadOnlyKeys
+from celerytui.screens.read_only import MUTATING_ACTIONS, ReadOnlyKeys
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.header_bar import HeaderBar
 from celerytui.widgets.queue_table import QueueTable
@@ -22,7 +22,6 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
     """Queue depths as the monitor's poller last saw them (every few seconds)."""
 
     TITLE = "Queues"
-    MUTATING = {"purge_queue": "purge"}
     BINDINGS = [Binding("P", "purge_queue", "Purge queue", id="queue-purge")]
 
     def __init__(self) -> None:
@@ -58,7 +57,7 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
         if name is None:
             self.app.notify("no queue selected", severity="warning")
             return
-        if self.app.refuse_if_read_only("purge"):
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS["purge_queue"]):
             return
 
         def purged(count: Any) -> None:

@@ -1,8 +1,8 @@
 """Revoke, terminate and rate-limit the selected task: shared by Tasks, Failures, Task detail.
 
 A screen mixes ``TaskActions`` in, adds ``TASK_ACTION_BINDINGS`` to its BINDINGS and provides
-``selected_task()``. Under --read-only the bindings are hidden (check_action) and a press of
-their key gets a notice instead of an action.
+``selected_task()``. Under --read-only the bindings are hidden and a press of their key gets a
+notice instead of an action (``celerytui.screens.read_only``).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from textual import events
 from textual.binding import Binding
 
 from celerytui.screens.dialogs import ConfirmDialog, PromptDialog
+from celerytui.screens.read_only import MUTATING_ACTIONS, ReadOnlyKeys
 
 if TYPE_CHECKING:
     from celerytui.screens import ClusterScreen as _Screen
@@ -25,8 +25,6 @@ TASK_ACTION_BINDINGS = [
     Binding("X", "terminate_task", "Terminate", id="task-terminate"),
     Binding("L", "rate_limit_task", "Rate limit", id="task-rate-limit"),
 ]
-TASK_MUTATING = {"revoke_task": "revoke", "terminate_task": "terminate",
-                 "rate_limit_task": "rate limit"}
 _RATE = re.compile(r"^\d+(\.\d+)?(/[smh])?$")
 
 
@@ -38,53 +36,31 @@ def validate_rate(values: dict[str, str]) -> str | None:
     return None
 
 
-class ReadOnlyKeys(_Screen):
-    """Mixin: hide mutating bindings under --read-only and answer their keys with a notice."""
-
-    MUTATING: dict[str, str] = {}  # action name -> what the notice calls it
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.MUTATING and self.app.is_read_only)
-
-    def on_key(self, event: events.Key) -> None:
-        if not self.app.is_read_only:
-            return
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            what = self.MUTATING.get(binding.action.split("(", 1)[0])
-            if what:
-                event.stop()
-                event.prevent_default()
-                self.app.notify(f"read-only: {what} refused", severity="warning")
-                return
-
-
 class TaskActions(ReadOnlyKeys):
     """x / X / L on the task ``selected_task()`` names."""
-
-    MUTATING = TASK_MUTATING
 
     def selected_task(self) -> str | None:  # pragma: no cover - screens override
         return None
 
-    def _acting_on(self, what: str) -> str | None:
+    def _acting_on(self, action: str) -> str | None:
         """The selected task's uuid, or None after saying why nothing happens."""
         uuid = self.selected_task()
         if uuid is None:
             self.app.notify("no task selected", severity="warning")
             return None
-        if self.app.refuse_if_read_only(what):
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS[action]):
             return None
         return uuid
 
     def action_revoke_task(self) -> None:
-        uuid = self._acting_on("revoke")
+        uuid = self._acting_on("revoke_task")
         if uuid is None:
             return
         self.app.controller_call("revoke", uuid, label=f"revoke {uuid[:8]}",
                                  on_done=lambda r: self._reported("revoke", uuid, r))
 
     def action_terminate_task(self) -> None:
-        uuid = self._acting_on("terminate")
+        uuid = self._acting_on("terminate_task")
         if uuid is None:
             return
 
@@ -97,7 +73,7 @@ class TaskActions(ReadOnlyKeys):
                                            "SIGTERM."), answered)
 
     def action_rate_limit_task(self) -> None:
-        uuid = self._acting_on("rate limit")
+        uuid = self._acting_on("rate_limit_task")
         if uuid is None:
             return
         with self.app.monitor.lock:

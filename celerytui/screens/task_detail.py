@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Footer, Static
 
 from celerytui.core.model import Changes, Task
 from celerytui.core.monitor_view import MonitorView
@@ -151,8 +151,3 @@ class TaskDetailScreen(TaskActions, LiveScreen):
 
     def selected_task(self) -> str | None:
         return self.uuid
-
-    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
-        uuid = event.node.data
-        if uuid and uuid != self.uuid:
-            self.app.show_task(uuid)

@@ -6,7 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from celerytui.core.filters import FilterError
 from celerytui.core.model import Changes
@@ -150,8 +150,3 @@ class TasksScreen(TaskActions, LiveScreen):
 
     def selected_task(self) -> str | None:
         return self.table.selected_uuid()
-
-    @on(DataTable.RowSelected)
-    def _open_task(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.app.show_task(str(event.row_key.value))

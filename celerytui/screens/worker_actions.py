@@ -9,7 +9,7 @@ from typing import Any
 from textual.binding import Binding
 
 from celerytui.screens.dialogs import ConfirmDialog, PromptDialog
-from celerytui.screens.task_actions import ReadOnlyKeys
+from celerytui.screens.read_only import MUTATING_ACTIONS, ReadOnlyKeys
 
 WORKER_ACTION_BINDINGS = [
     Binding("plus", "pool_grow", "Grow", id="worker-grow", key_display="+"),
@@ -19,9 +19,6 @@ WORKER_ACTION_BINDINGS = [
     Binding("C", "cancel_consumer", "Cancel consumer", id="worker-cancel-consumer"),
     Binding("S", "shutdown_worker", "Shutdown", id="worker-shutdown"),
 ]
-WORKER_MUTATING = {"pool_grow": "pool grow", "pool_shrink": "pool shrink",
-                   "autoscale": "autoscale", "add_consumer": "add consumer",
-                   "cancel_consumer": "cancel consumer", "shutdown_worker": "shutdown"}
 
 
 def _whole_numbers(values: dict[str, str]) -> str | None:
@@ -41,17 +38,15 @@ def _queue_named(values: dict[str, str]) -> str | None:
 class WorkerActions(ReadOnlyKeys):
     """The remote-control keys of a screen that has a selected worker."""
 
-    MUTATING = WORKER_MUTATING
-
     def selected_worker(self) -> str | None:  # pragma: no cover - screens override
         return None
 
-    def _worker(self, what: str) -> str | None:
+    def _worker(self, action: str) -> str | None:
         hostname = self.selected_worker()
         if hostname is None:
             self.app.notify("no worker selected", severity="warning")
             return None
-        if self.app.refuse_if_read_only(what):
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS[action]):
             return None
         return hostname
 
@@ -73,12 +68,12 @@ class WorkerActions(ReadOnlyKeys):
         self.app.push_screen(ConfirmDialog(question), lambda yes: yes and then())
 
     def action_pool_grow(self) -> None:
-        hostname = self._worker("pool grow")
+        hostname = self._worker("pool_grow")
         if hostname:
             self._call("pool_grow", hostname, 1, label=f"pool grow {hostname}")
 
     def action_pool_shrink(self) -> None:
-        hostname = self._worker("pool shrink")
+        hostname = self._worker("pool_shrink")
         if hostname:
             self._confirm(f"Shrink the pool of {hostname} by one process?",
                           lambda: self._call("pool_shrink", hostname, 1,
@@ -100,7 +95,7 @@ class WorkerActions(ReadOnlyKeys):
                                           validate=_whole_numbers), answered)
 
     def action_add_consumer(self) -> None:
-        hostname = self._worker("add consumer")
+        hostname = self._worker("add_consumer")
         if not hostname:
             return
 
@@ -115,7 +110,7 @@ class WorkerActions(ReadOnlyKeys):
                              answered)
 
     def action_cancel_consumer(self) -> None:
-        hostname = self._worker("cancel consumer")
+        hostname = self._worker("cancel_consumer")
         if not hostname:
             return
 
@@ -132,7 +127,7 @@ class WorkerActions(ReadOnlyKeys):
                              answered)
 
     def action_shutdown_worker(self) -> None:
-        hostname = self._worker("shutdown")
+        hostname = self._worker("shutdown_worker")
         if hostname:
             self._confirm(f"Shut down {hostname} (warm shutdown)?",
                           lambda: self._call("shutdown", hostname, label=f"shutdown {hostname}"))

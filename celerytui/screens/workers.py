@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from celerytui.core.model import WORKER_ONLINE, Changes
 from celerytui.core.monitor_view import MonitorView
@@ -54,8 +53,3 @@ class WorkersScreen(WorkerActions, LiveScreen):
 
     def selected_worker(self) -> str | None:
         return self.query_one(WorkerTable).selected_hostname()
-
-    @on(DataTable.RowSelected)
-    def _open_worker(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.app.show_worker(str(event.row_key.value))

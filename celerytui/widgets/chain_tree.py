@@ -9,6 +9,7 @@ from textual.widgets import Tree
 
 from celerytui.core.chains import ChainNode
 from celerytui.text_safety import escape_controls
+from celerytui.widgets import chosen
 from celerytui.widgets.task_tail import short_name
 
 STATE_STYLE = {"SUCCESS": "green", "FAILURE": "bold red", "RETRY": "yellow",
@@ -35,11 +36,20 @@ class ChainTree(Tree[str]):
     ChainTree { height: auto; max-height: 16; }
     """
 
+    class TaskChosen(chosen.TaskChosen):
+        """Enter on another member of the chain: open that task."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("chain", **kwargs)
         self.show_root = True
         self._shape: tuple = ()
+        self._current: str | None = None
         self.members: set[str] = set()
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        uuid = event.node.data
+        if uuid and uuid != self._current:
+            self.post_message(self.TaskChosen(uuid))
 
     def show(self, chain: ChainNode | None, current: str | None) -> None:
         """Draw ``chain`` (None: the task belongs to no chain we know of)."""
@@ -48,6 +58,7 @@ class ChainTree(Tree[str]):
         else:
             shape = tuple((depth, n.task.uuid, n.task.state, n.task.name)
                           for depth, n in chain.walk())
+        self._current = current
         if shape == self._shape and self.members:
             return
         self._shape = shape

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from celerytui.core.model import Task
 from celerytui.text_safety import literal
+from celerytui.widgets import chosen
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_table import SortCell
 from celerytui.widgets.task_tail import StateStyles, short_name
@@ -40,6 +41,11 @@ class FailureTable(StateStyles, KeyedTable):
     FailureTable { height: 1fr; }
     """
     COLUMNS = COLUMNS
+
+    class TaskChosen(chosen.TaskChosen):
+        """Enter on a failure's row: open the task at its traceback."""
+
+        at_traceback = True
 
     def column_widths(self, space: int) -> dict[str, int]:
         free = space - sum(FIXED.values())
@@ -92,6 +98,9 @@ class FailureTable(StateStyles, KeyedTable):
             self.sort("time", key=lambda cell: cell.sort_value, reverse=True)
             if selected is not None and selected in self._rows:
                 self._move_to(selected)
+
+    def row_chosen(self, key: str) -> TaskChosen:
+        return self.TaskChosen(key)
 
     def selected_uuid(self) -> str | None:
         return self.selected_key()

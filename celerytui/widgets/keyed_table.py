@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -80,6 +81,17 @@ class KeyedTable(DataTable):
     def _move_to(self, key: str) -> None:
         with contextlib.suppress(RowDoesNotExist):
             self.move_cursor(row=self.get_row_index(key), animate=False)
+
+    # -- choosing a row ----------------------------------------------------------------------
+    def row_chosen(self, key: str) -> Message | None:
+        """What enter (or a click) on the row ``key`` posts; None: nothing (the default)."""
+        return None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            message = self.row_chosen(str(event.row_key.value))
+            if message is not None:
+                self.post_message(message)
 
     def selected_key(self) -> str | None:
         """The key of the cursor row (None on an empty table)."""

@@ -17,6 +17,7 @@ from rich.text import Text
 from celerytui.core.filters import TaskPredicate, compile_filter
 from celerytui.core.model import Task
 from celerytui.text_safety import escaped_cut
+from celerytui.widgets import chosen
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_tail import StateStyles, arrived, short_name
 
@@ -65,6 +66,9 @@ class TaskTable(StateStyles, KeyedTable):
     TaskTable { height: 1fr; }
     """
     COLUMNS = tuple((key, heading) for key, heading, _f in COLUMNS)
+
+    class TaskChosen(chosen.TaskChosen):
+        """Enter on a task's row: open the task."""
 
     def __init__(self, window: int = WINDOW_ROWS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -232,6 +236,9 @@ class TaskTable(StateStyles, KeyedTable):
         self._seq.clear()
         for task in rows:
             self._add(task, fmt_time)
+
+    def row_chosen(self, key: str) -> TaskChosen:
+        return self.TaskChosen(key)
 
     def selected_uuid(self) -> str | None:
         return self.selected_key()

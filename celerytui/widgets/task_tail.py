@@ -12,6 +12,7 @@ from rich.text import Text
 
 from celerytui.core.model import Task
 from celerytui.text_safety import literal
+from celerytui.widgets import chosen
 from celerytui.widgets.keyed_table import KeyedTable
 
 TAIL_ROWS = 100
@@ -135,6 +136,12 @@ class TaskTail(StateStyles, KeyedTable):
             task = tasks.get(uuid)
             if task is not None and uuid in self._rows:
                 self._put_row(uuid, self._values(task, fmt_time), self._cell)
+
+    class TaskChosen(chosen.TaskChosen):
+        """Enter on a task's row: open the task."""
+
+    def row_chosen(self, key: str) -> TaskChosen:
+        return self.TaskChosen(key)
 
     def selected_uuid(self) -> str | None:
         return self.selected_key()

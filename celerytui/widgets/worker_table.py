@@ -12,6 +12,7 @@ from rich.text import Text
 
 from celerytui.core.model import WORKER_LOST, WORKER_OFFLINE, Worker
 from celerytui.text_safety import literal
+from celerytui.widgets import chosen
 from celerytui.widgets.ages import short_age
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.worker_grid import natural_key
@@ -42,6 +43,9 @@ class WorkerTable(KeyedTable):
     """
     COLUMNS = COLUMNS
 
+    class WorkerChosen(chosen.WorkerChosen):
+        """Enter on a worker's row: open the worker."""
+
     def column_widths(self, space: int) -> dict[str, int]:
         free = space - sum(FIXED.values())
         host_w = max(10, free * 11 // 20)
@@ -69,6 +73,9 @@ class WorkerTable(KeyedTable):
                   key=lambda cells: (rank.get(cells[0].plain, 1), natural_key(cells[1].plain)))
         if selected is not None:
             self._move_to(selected)
+
+    def row_chosen(self, key: str) -> WorkerChosen:
+        return self.WorkerChosen(key)
 
     def selected_hostname(self) -> str | None:
         return self.selected_key()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from celerytui.app import make_app
 from celerytui.core.queues import QueueDepth
 from celerytui.screens.dialogs import ConfirmDialog
+from celerytui.screens.palette import action_commands
 from celerytui.screens.queues import QueuesScreen
 from celerytui.screens.tasks import TasksScreen
 from tests.support.screens_ui import notices, until
@@ -84,7 +85,7 @@ async def test_read_only_hides_and_refuses_purge():
                     what="the refusal")
         assert not isinstance(app.screen, ConfirmDialog)
         app.clear_notifications()
-        purge = next(c for c in app.get_system_commands(app.screen)
+        purge = next(c for c in action_commands(app, app.screen)
                      if c.help == "action: purge_queue")
         purge.callback()  # the command palette's entry refuses the same way as the key
         await until(pilot, lambda: "read-only: purge refused" in notices(app),
