@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from bisect import insort
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from sys import intern
 
 from celerytui.core import series_caps
 from celerytui.core.chains import ChainNode, build_chain
+from celerytui.core.event_fields import ID_MAX, TS_MAX, TS_MIN, Malformed, id_of
 from celerytui.core.model import (
     ALL_STATES,
     FAILURE,
@@ -28,7 +28,6 @@ from celerytui.core.model import (
     REVOKED,
     STARTED,
     SUCCESS,
-    TIMELINE_MAX,
     WORKER_LOST,
     WORKER_ONLINE,
     Changes,
@@ -38,7 +37,7 @@ from celerytui.core.model import (
     Worker,
 )
 from celerytui.core.series_caps import SeriesCaps
-from celerytui.core.state_events import ID_MAX, EventHandlers, Malformed, id_of
+from celerytui.core.state_events import EventHandlers, add_to_timeline
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
     THROUGHPUT_KINDS,
@@ -58,7 +57,6 @@ PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, REJECTED: 3, STARTED: 4, RECEI
 # states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
 _LOOPS = frozenset({RETRY, REJECTED})
 _FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
-_TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
 QUEUES_COUNTED = series_caps.QUEUES_MAX
@@ -181,28 +179,20 @@ class ClusterState(EventHandlers, WorkerTracking):
         lr = ev.get("local_received")
         if lr is None:
             lr = self.clock()
-        elif not (lr.__class__ is float or lr.__class__ is int) or not _TS_MIN <= lr < _TS_MAX:
+        elif not (lr.__class__ is float or lr.__class__ is int) or not TS_MIN <= lr < TS_MAX:
             raise Malformed
         ts = ev.get("timestamp")
         if ts is None:
             ts = lr
-        elif not (ts.__class__ is float or ts.__class__ is int) or not _TS_MIN <= ts < _TS_MAX:
+        elif not (ts.__class__ is float or ts.__class__ is int) or not TS_MIN <= ts < TS_MAX:
             raise Malformed
         return ts, lr
 
-    def _task(self, ev: dict, kind: str) -> tuple[Task, float, float, str | None]:
+    def _task(self, ev: dict, worker_side: bool = True
+              ) -> tuple[Task, float, float, str | None]:
         """The event's task (created if new), timestamp, local receipt time and worker (None
-        for task-sent, which a client stamps); or Malformed."""
-        lr = ev.get("local_received")  # as _times, inlined: this runs for every task event
-        if lr is None:
-            lr = self.clock()
-        elif not (lr.__class__ is float or lr.__class__ is int) or not _TS_MIN <= lr < _TS_MAX:
-            raise Malformed
-        ts = ev.get("timestamp")
-        if ts is None:
-            ts = lr
-        elif not (ts.__class__ is float or ts.__class__ is int) or not _TS_MIN <= ts < _TS_MAX:
-            raise Malformed
+        unless `worker_side`: task-sent is a client's); or Malformed."""
+        ts, lr = self._times(ev)
         uuid = ev.get("uuid")
         if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
             raise Malformed
@@ -210,7 +200,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         if task is None:
             task = self._new_task(uuid)
         self._ch.tasks.add(uuid)
-        if kind == "task-sent":
+        if not worker_side:
             return task, ts, lr, None
         hostname = ev.get("hostname")
         if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
@@ -398,12 +388,22 @@ class ClusterState(EventHandlers, WorkerTracking):
         tasks)."""
         return deque(self._failures, maxlen=self._failures_kept)
 
-    def _count(self, kind: str, task: Task, hostname: object, row: int | None,
-               lr: float) -> tuple[str, str, str]:
-        """Cumulative counter + per-second ring for one (non-duplicate) event; its labels."""
-        labels = self._labels(task, hostname, lr)
-        key = (kind, *labels)
-        self.counters[key] = self.counters.get(key, 0) + 1
+    def _record(self, task: Task, ts: float, lr: float, kind: str, counter: str,
+                hostname: object, row: int | None) -> tuple[str, str, str]:
+        """One (non-duplicate) event `kind` of `task`: on its timeline, one more in the
+        cumulative `counter` and in the per-second ring `row`; returns its labels.
+
+        The labels are (name, hostname, queue_name). The queue is decided at the task's
+        first counted event, from what the events said by then, and kept: one task's counts
+        never split over two queue_name values when its result names the queue."""
+        add_to_timeline(task, ts, kind)
+        queue = task.series_queue
+        if queue is None:
+            queue = task.series_queue = task.queue or task.routing_key or ""
+        labels = self.series.labels(task.name, hostname, queue, lr)
+        key = (counter, *labels)
+        counters = self.counters
+        counters[key] = counters.get(key, 0) + 1
         if row is not None:
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
@@ -412,27 +412,6 @@ class ClusterState(EventHandlers, WorkerTracking):
             if self._ring_slot >= 0:
                 self._ring.counts[row][self._ring_slot] += 1
         return labels
-
-    def _timeline(self, task: Task, ts: float, kind: str) -> None:
-        """Keep the newest TIMELINE_MAX events in time order (events arrive out of order)."""
-        timeline = task.timeline
-        if len(timeline) >= TIMELINE_MAX:
-            if ts < timeline[0][0]:
-                return
-            del timeline[0]
-        if timeline and ts < timeline[-1][0]:
-            insort(timeline, (ts, kind))
-        else:
-            timeline.append((ts, kind))
-
-    def _labels(self, task: Task, hostname: object, lr: float) -> tuple[str, str, str]:
-        """(name, hostname, queue_name) of one counted event. The queue is decided at the
-        task's first counted event, from what the events said by then, and kept: one task's
-        counts never split over two queue_name values when its result names the queue."""
-        queue = task.series_queue
-        if queue is None:
-            queue = task.series_queue = task.queue or task.routing_key or ""
-        return self.series.labels(task.name, hostname, queue, lr)
 
     def _observe_runtime(self, labels: tuple[str, str, str], runtime: float) -> None:
         self.series.observe_runtime(labels, runtime)
