@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
+from celerytui.settings_model import DiskHost
+
 
 class Invalid(Exception):
     """A value failed its check; ``path`` is a sub-key like ``[0].port`` to append to the key."""
@@ -229,8 +231,6 @@ def _disk_host(value: Any) -> dict[str, Any]:
 
 
 def _disk_hosts(value: Any) -> list[Any]:
-    from celerytui.config import DiskHost
-
     if isinstance(value, str):  # env: JSON, or just comma-separated names
         import json
 
