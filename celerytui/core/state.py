@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from bisect import insort
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from sys import intern
@@ -28,6 +29,7 @@ from celerytui.core.model import (
     REVOKED,
     STARTED,
     SUCCESS,
+    TIMELINE_MAX,
     WORKER_LOST,
     WORKER_ONLINE,
     Changes,
@@ -37,7 +39,7 @@ from celerytui.core.model import (
     Worker,
 )
 from celerytui.core.series_caps import SeriesCaps
-from celerytui.core.state_events import EventHandlers, add_to_timeline
+from celerytui.core.state_events import EventHandlers
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
     THROUGHPUT_KINDS,
@@ -57,6 +59,23 @@ PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, REJECTED: 3, STARTED: 4, RECEI
 # states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
 _LOOPS = frozenset({RETRY, REJECTED})
 _FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
+
+
+def _decided(cur: str, new: str) -> bool | None:
+    """Whether `new` replaces `cur` when no timestamp can tell (see _transition); None when
+    timestamps decide: RETRY and REJECTED come and go, and a state said again."""
+    if new == RETRY and cur in _FINISHED:
+        return False
+    if cur == RETRY and new in _FINISHED:
+        return True
+    if cur == new or new in _LOOPS or cur in _LOOPS:
+        return None
+    return PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
+
+
+# (current state, the event's) -> whether it wins, for the pairs no timestamp decides
+_DECIDED = {(cur, new): won for cur in ALL_STATES for new in ALL_STATES
+            if (won := _decided(cur, new)) is not None}
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
 QUEUES_COUNTED = series_caps.QUEUES_MAX
@@ -192,20 +211,25 @@ class ClusterState(EventHandlers, WorkerTracking):
               ) -> tuple[Task, float, float, str | None]:
         """The event's task (created if new), timestamp, local receipt time and worker (None
         unless `worker_side`: task-sent is a client's); or Malformed."""
-        ts, lr = self._times(ev)
+        lr, ts = ev.get("local_received"), ev.get("timestamp")
+        if not (lr.__class__ is float and ts.__class__ is float and TS_MIN <= lr < TS_MAX
+                and TS_MIN <= ts < TS_MAX):  # what the receiver gives; else the long way
+            ts, lr = self._times(ev)
         uuid = ev.get("uuid")
-        if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
-            raise Malformed
-        task = self.tasks.get(uuid)
-        if task is None:
+        task = self.tasks.get(uuid) if uuid.__class__ is str else None
+        if task is None:  # a new task: a plausible id?
+            if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
+                raise Malformed
             task = self._new_task(uuid)
         self._ch.tasks.add(uuid)
         if not worker_side:
             return task, ts, lr, None
         hostname = ev.get("hostname")
-        if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
-            return task, ts, lr, None
-        worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
+        worker = self.workers.get(hostname) if hostname.__class__ is str else None
+        if worker is None:  # a new worker: a plausible hostname?
+            if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
+                return task, ts, lr, None
+            worker = self._new_worker(hostname, lr)
         last = worker.last_heartbeat
         if last is None or lr > last:
             worker.last_heartbeat = lr
@@ -325,13 +349,10 @@ class ClusterState(EventHandlers, WorkerTracking):
         `force`: a later attempt's task-received, which replaces what earlier ones said.
         """
         cur = task.state
-        if force:
-            wins = True
-        elif new == RETRY and cur in _FINISHED:
-            wins = False
-        elif cur == RETRY and new in _FINISHED:
-            wins = True
-        elif cur == new or new in _LOOPS or cur in _LOOPS:
+        wins = True if force else _DECIDED.get((cur, new))
+        if wins is None:
+            wins = _decided(cur, new)  # a state outside ALL_STATES, or timestamps decide
+        if wins is None:
             cur_ts = task.state_ts
             if host is not None and host == task.state_host and cur_ts is not None \
                     and ts is not None:
@@ -343,8 +364,6 @@ class ClusterState(EventHandlers, WorkerTracking):
                                              and host == task.attempt_host)
             else:
                 wins = cur == new or PRECEDENCE.get(new, 2) <= PRECEDENCE.get(cur, 2)
-        else:
-            wins = PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
         if not wins:
             if task.worker is None and host is not None:
                 task.worker = host
@@ -356,9 +375,9 @@ class ClusterState(EventHandlers, WorkerTracking):
         if cur == new:
             return True
         task.state = new
-        by_state = self._by_state
-        by_state[cur] = by_state.get(cur, 0) - 1
-        by_state[new] = by_state.get(new, 0) + 1
+        by_state = self._by_state  # holds every state: a task's is one of ALL_STATES
+        by_state[cur] -= 1
+        by_state[new] += 1
         name = task.name
         if name is not None:
             counts = (self._stats.get(name) or self._stats_for(name)).counts
@@ -388,15 +407,25 @@ class ClusterState(EventHandlers, WorkerTracking):
         tasks)."""
         return deque(self._failures, maxlen=self._failures_kept)
 
-    def _record(self, task: Task, ts: float, lr: float, kind: str, counter: str,
+    def _record(self, task: Task, ts: float, lr: float, kind: str, counter: str | None,
                 hostname: object, row: int | None) -> tuple[str, str, str]:
         """One (non-duplicate) event `kind` of `task`: on its timeline, one more in the
-        cumulative `counter` and in the per-second ring `row`; returns its labels.
+        cumulative `counter` (if any) and in the per-second ring `row`; returns its labels.
 
         The labels are (name, hostname, queue_name). The queue is decided at the task's
         first counted event, from what the events said by then, and kept: one task's counts
         never split over two queue_name values when its result names the queue."""
-        add_to_timeline(task, ts, kind)
+        timeline = task.timeline  # the newest TIMELINE_MAX, in time order (events come out
+        full = len(timeline) >= TIMELINE_MAX  # of order)
+        if not full or ts >= timeline[0][0]:
+            if full:
+                del timeline[0]
+            if timeline and ts < timeline[-1][0]:
+                insort(timeline, (ts, kind))
+            else:
+                timeline.append((ts, kind))
+        if counter is None:  # a custom event: on the timeline only
+            return ("", "", "")
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""

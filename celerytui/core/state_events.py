@@ -8,7 +8,6 @@ raises Malformed or any other exception, counted by `apply`) leaves the state co
 from __future__ import annotations
 
 import re
-from bisect import insort
 from sys import intern
 from typing import Any
 
@@ -34,7 +33,6 @@ from celerytui.core.model import (
     REVOKED,
     STARTED,
     SUCCESS,
-    TIMELINE_MAX,
     Task,
 )
 from celerytui.core.state_parts import LabelSet, StateParts
@@ -243,7 +241,7 @@ class EventHandlers:
         task, ts, _, host = self._task(ev)
         if task.worker is None:
             task.worker = host
-        add_to_timeline(task, ts, intern(kind))
+        self._record(task, ts, 0.0, intern(kind), None, None, None)
 
     # ---- result-backend metas ---------------------------------------------------------------
 
@@ -329,15 +327,3 @@ def _set_exception(task: Task, ev: dict[str, Any], won: bool) -> None:
         task.exception = text_of(ev.get("exception")) or task.exception
         task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
 
-
-def add_to_timeline(task: Task, ts: float, kind: str) -> None:
-    """Keep the newest TIMELINE_MAX events in time order (events arrive out of order)."""
-    timeline = task.timeline
-    if len(timeline) >= TIMELINE_MAX:
-        if ts < timeline[0][0]:
-            return
-        del timeline[0]
-    if timeline and ts < timeline[-1][0]:
-        insort(timeline, (ts, kind))
-    else:
-        timeline.append((ts, kind))
