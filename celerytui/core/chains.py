@@ -6,7 +6,7 @@ demand, so a chain whose events came out of order (child before parent) still dr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from celerytui.core.model import Task
@@ -38,7 +38,7 @@ def _when(task: Task) -> tuple[float, int]:
     return (first if first is not None else _INF, task.seq)
 
 
-def build_chain(tasks: Mapping[str, Task], members: Mapping[str, list[str]],
+def build_chain(tasks: Mapping[str, Task], members: Mapping[str, Collection[str]],
                 uuid: str) -> ChainNode | None:
     """The tree `uuid` belongs to, from its root; None if `uuid` is unknown.
 
@@ -77,12 +77,12 @@ def build_chain(tasks: Mapping[str, Task], members: Mapping[str, list[str]],
     seen = {root_id}
     queue = [top]
     while queue:  # iterative: chains can be thousands long, groups wide; ids may loop
-        parent = queue.pop()
-        for child in sorted(kids.get(parent.task.uuid, ()), key=_when):
+        node = queue.pop()
+        for child in sorted(kids.get(node.task.uuid, ()), key=_when):
             if child.uuid in seen:
                 continue
             seen.add(child.uuid)
             child_node = ChainNode(child)
-            parent.children.append(child_node)
+            node.children.append(child_node)
             queue.append(child_node)
     return top

@@ -207,10 +207,10 @@ class SeriesCaps:
             self._names.drop(key[0])
             self._hosts.drop(key[1])
             self._queues.drop(key[2])
-        for key in [k for k in self.counters if k[2] in gone]:
-            del self.counters[key]
-        for key in [k for k in self.failures_by_exception if k[1] in gone]:
-            del self.failures_by_exception[key]
+        for counted in [k for k in self.counters if k[2] in gone]:
+            del self.counters[counted]
+        for failed in [k for k in self.failures_by_exception if k[1] in gone]:
+            del self.failures_by_exception[failed]
         for key in [k for k in self.runtime_hist if k[1] in gone]:
             del self.runtime_hist[key]
         return len(dropped)

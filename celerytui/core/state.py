@@ -15,6 +15,7 @@ from bisect import insort
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from sys import intern
+from typing import Any
 
 from celerytui.core import series_caps
 from celerytui.core.chains import ChainNode, build_chain
@@ -121,7 +122,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
         self._ch = Changes()
-        self._handlers: dict[str, Callable[[dict], None]] = {
+        self._handlers: dict[object, Callable[[dict[str, Any]], None]] = {
             "task-sent": self._on_sent, "task-received": self._on_received,
             "task-started": self._on_started, "task-succeeded": self._on_succeeded,
             "task-failed": self._on_failed, "task-retried": self._on_retried,
@@ -215,7 +216,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         if not (lr.__class__ is float and ts.__class__ is float and TS_MIN <= lr < TS_MAX
                 and TS_MIN <= ts < TS_MAX):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
-        uuid = ev.get("uuid")
+        uuid: Any = ev.get("uuid")
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
         if task is None:  # a new task: a plausible id?
             if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
@@ -454,7 +455,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         """Merge full results from the result backend (celery-task-meta-* values, decoded)."""
         ch = self._ch = Changes()
         try:
-            items = list(metas or ())
+            items: list[Any] = list(metas or ())
         except Exception:
             items = [None]
         for meta in items:

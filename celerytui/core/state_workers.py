@@ -84,8 +84,8 @@ class WorkerTracking:
         any heartbeat is marked ``heartbeats_off`` and its processed count comes from these
         totals. Returns the hostnames whose record changed."""
         changed: set[str] = set()
-        for hostname, processed in totals.items():
-            hostname = id_of(hostname)
+        for raw, processed in totals.items():
+            hostname = id_of(raw)
             if hostname is None:
                 continue
             worker = self.workers.get(hostname)
