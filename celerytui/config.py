@@ -22,6 +22,7 @@ from celerytui.config_checks import (
     unknown_key,
 )
 from celerytui.redaction import redact
+from celerytui.settings_model import DiskHost
 
 ENV_PREFIX = "CELERYTUI_"
 CONFIG_ENV = "CELERYTUI_CONFIG"
@@ -33,21 +34,6 @@ class ConfigError(ValueError):
 
 class ConfigWarning(UserWarning):
     """A usable but risky setting, e.g. a config file with a password that others can read."""
-
-
-@dataclass(slots=True)
-class DiskHost:
-    """One SSH disk-check host. ``name`` is what tasks are called with (``local`` = no SSH)."""
-
-    name: str
-    host: str | None = None  # defaults to name
-    port: int = 22
-    user: str = "monitor"
-    key_file: str | None = None
-    known_hosts: str | None = None  # defaults to ~/.ssh/known_hosts
-    accept_unknown_host_key: bool = False
-    path: str = "/"
-    timeout: float = 10.0
 
 
 @dataclass(slots=True)

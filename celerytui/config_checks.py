@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
+from celerytui.settings_model import DiskHost
 from celerytui.url_schemes import BACKEND_SCHEMES, BROKER_SCHEMES
 
 
@@ -217,8 +218,6 @@ def _disk_host(value: Any) -> dict[str, Any]:
 
 
 def _disk_hosts(value: Any) -> list[Any]:
-    from celerytui.config import DiskHost
-
     if isinstance(value, str):  # env: JSON, or just comma-separated names
         import json
 

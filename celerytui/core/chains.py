@@ -6,7 +6,7 @@ demand, so a chain whose events came out of order (child before parent) still dr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from celerytui.core.model import Task
@@ -38,7 +38,7 @@ def _when(task: Task) -> tuple[float, int]:
     return (first if first is not None else _INF, task.seq)
 
 
-def build_chain(tasks: Mapping[str, Task], members: Mapping[str, Iterable[str]],
+def build_chain(tasks: Mapping[str, Task], members: Mapping[str, Collection[str]],
                 uuid: str) -> ChainNode | None:
     """The tree `uuid` belongs to, from its root; None if `uuid` is unknown.
 

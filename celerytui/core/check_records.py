@@ -78,30 +78,41 @@ def _evict(records: MutableMapping[str, Any]) -> None:
         del records[oldest]
 
 
+def _target(result: Any, key: str) -> str | None:
+    """What a check result is about (its "url" / "host"), cut; None if it names none."""
+    if not isinstance(result, dict):
+        return None
+    target = result.get(key)
+    if target.__class__ is not str or not target:
+        return None
+    return target[:_TEXT_MAX]
+
+
+def _is_late(record: HttpCheck | DiskCheck, checked_at: float | None,
+             task_id: str | None) -> bool:
+    """An older check (of another task) arriving after the record's: the newer one stays."""
+    return (record.checked_at is not None and checked_at is not None
+            and checked_at < record.checked_at and record.task_id != task_id)
+
+
 def record_http(checks: MutableMapping[str, HttpCheck], result: Any,
                 checked_at: float | None, task_id: str | None) -> str | None:
     """Merge one check_http_endpoint result; returns the URL it updated, or None."""
-    if not isinstance(result, dict):
+    url = _target(result, "url")
+    if url is None:
         return None
-    url = result.get("url")
-    if url.__class__ is not str or not url:
-        return None
-    url = url[:_TEXT_MAX]
     status = str(result.get("status") or "DOWN").upper()[:16]
     response_time = _number(result.get("response_time"))
     record = checks.get(url)
     if record is None:
         record = checks[url] = HttpCheck(url=url, status=status)
-    elif (record.checked_at is not None and checked_at is not None
-          and checked_at < record.checked_at and record.task_id != task_id):
-        return None  # an older check arriving late: the newer one stays
+    elif _is_late(record, checked_at, task_id):
+        return None
     same_task = record.task_id is not None and record.task_id == task_id
-    record.status = status
+    record.status, record.checked_at, record.task_id = status, checked_at, task_id
     record.status_code = _int(result.get("status_code"))
     record.response_time = response_time
     record.error = _text(result.get("error"))
-    record.checked_at = checked_at
-    record.task_id = task_id
     point = (checked_at, status == "UP", response_time)
     if same_task and record.history:
         record.history[-1] = point  # the full result replacing the event's repr
@@ -114,18 +125,15 @@ def record_http(checks: MutableMapping[str, HttpCheck], result: Any,
 def record_disk(checks: MutableMapping[str, DiskCheck], result: Any,
                 checked_at: float | None, task_id: str | None) -> str | None:
     """Merge one check_disk_usage result; returns the host it updated, or None."""
-    if not isinstance(result, dict):
+    host = _target(result, "host")
+    if host is None:
         return None
-    host = result.get("host")
-    if host.__class__ is not str or not host:
-        return None
-    host = host[:_TEXT_MAX]
     record = checks.get(host)
     if record is None:
         record = checks[host] = DiskCheck(host=host)
-    elif (record.checked_at is not None and checked_at is not None
-          and checked_at < record.checked_at and record.task_id != task_id):
+    elif _is_late(record, checked_at, task_id):
         return None
+    record.checked_at, record.task_id = checked_at, task_id
     record.status = str(result.get("status") or "ERROR").upper()[:16]
     record.mount = _text(result.get("mount"))
     record.filesystem = _text(result.get("filesystem"))
@@ -134,8 +142,6 @@ def record_disk(checks: MutableMapping[str, DiskCheck], result: Any,
     record.avail_bytes = _int(result.get("avail_bytes"))
     record.use_percent = _number(result.get("use_percent"))
     record.error = _text(result.get("error"))
-    record.checked_at = checked_at
-    record.task_id = task_id
     _evict(checks)
     return host
 

@@ -106,11 +106,19 @@ class SeriesCaps:
         self._hosts = _Slots("hostname", max_hosts, self.folded)
         self._queues = _Slots("queue_name", max_queues, self.folded)
         self._exception_types: set[str] = set()
+        # raw (name, hostname, queue) -> its label set, for raw values that hold their slots
+        self._known: dict[tuple[str | None, object, str], LabelSet] = {}
 
     # ---- counting (the hot path: one call per counted event) -------------------------------
 
     def labels(self, name: str | None, hostname: object, queue: str, now: float) -> LabelSet:
         """The label set one event is counted under; ``now`` is its local receipt time."""
+        series = self._series
+        if hostname.__class__ is str:  # the usual case: raw values seen before, a known set
+            known = self._known.get((name, hostname, queue))
+            if known is not None:
+                series[known] = now
+                return known
         names, hosts, queues = self._names, self._hosts, self._queues
         if not name:
             name, name_label = "", ""
@@ -122,9 +130,15 @@ class SeriesCaps:
             host_label = hosts.cache.get(hostname) or hosts.label(hostname)
         queue_label = (queues.cache.get(queue) or queues.label(queue)) if queue else ""
         key = (name_label, host_label, queue_label)
-        series = self._series
         if key in series:
             series[key] = now
+            if (name in names.cache or not name) and (hostname in hosts.cache or not hostname) \
+                    and (queue in queues.cache or not queue):
+                # each raw value has its slot: the same three give this set until a release
+                known_sets = self._known
+                if len(known_sets) >= 4 * self.max_series:  # raws spelt alike: stay bounded
+                    known_sets.clear()
+                known_sets[(name, hostname, queue)] = key
             return key
         if len(series) >= self.max_series and key != _FOLDED:
             self.folded["series"] += 1
@@ -186,6 +200,7 @@ class SeriesCaps:
         gone = {h for h in hosts if h in self._hosts.refs}
         if not gone:
             return 0
+        self._known.clear()
         dropped = [key for key in self._series if key[1] in gone]
         for key in dropped:
             del self._series[key]

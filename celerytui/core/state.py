@@ -15,9 +15,11 @@ from bisect import insort
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from sys import intern
+from typing import Any
 
 from celerytui.core import series_caps
 from celerytui.core.chains import ChainNode, build_chain
+from celerytui.core.event_fields import ID_MAX, TS_MAX, TS_MIN, Malformed, id_of
 from celerytui.core.model import (
     ALL_STATES,
     FAILURE,
@@ -38,7 +40,7 @@ from celerytui.core.model import (
     Worker,
 )
 from celerytui.core.series_caps import SeriesCaps
-from celerytui.core.state_events import ID_MAX, EventHandlers, Malformed, id_of
+from celerytui.core.state_events import EventHandlers
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
     THROUGHPUT_KINDS,
@@ -58,7 +60,23 @@ PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, REJECTED: 3, STARTED: 4, RECEI
 # states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
 _LOOPS = frozenset({RETRY, REJECTED})
 _FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
-_TS_MIN, _TS_MAX = 0.0, 1e11  # plausible epoch seconds; rejects nan, inf and garbage
+
+
+def _decided(cur: str, new: str) -> bool | None:
+    """Whether `new` replaces `cur` when no timestamp can tell (see _transition); None when
+    timestamps decide: RETRY and REJECTED come and go, and a state said again."""
+    if new == RETRY and cur in _FINISHED:
+        return False
+    if cur == RETRY and new in _FINISHED:
+        return True
+    if cur == new or new in _LOOPS or cur in _LOOPS:
+        return None
+    return PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
+
+
+# (current state, the event's) -> whether it wins, for the pairs no timestamp decides
+_DECIDED = {(cur, new): won for cur in ALL_STATES for new in ALL_STATES
+            if (won := _decided(cur, new)) is not None}
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
 QUEUES_COUNTED = series_caps.QUEUES_MAX
@@ -104,7 +122,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
         self._ch = Changes()
-        self._handlers: dict[object, Callable[[dict], None]] = {
+        self._handlers: dict[object, Callable[[dict[str, Any]], None]] = {
             "task-sent": self._on_sent, "task-received": self._on_received,
             "task-started": self._on_started, "task-succeeded": self._on_succeeded,
             "task-failed": self._on_failed, "task-retried": self._on_retried,
@@ -181,41 +199,38 @@ class ClusterState(EventHandlers, WorkerTracking):
         lr = ev.get("local_received")
         if lr is None:
             lr = self.clock()
-        elif not (lr.__class__ is float or lr.__class__ is int) or not _TS_MIN <= lr < _TS_MAX:
+        elif not (lr.__class__ is float or lr.__class__ is int) or not TS_MIN <= lr < TS_MAX:
             raise Malformed
         ts = ev.get("timestamp")
         if ts is None:
             ts = lr
-        elif not (ts.__class__ is float or ts.__class__ is int) or not _TS_MIN <= ts < _TS_MAX:
+        elif not (ts.__class__ is float or ts.__class__ is int) or not TS_MIN <= ts < TS_MAX:
             raise Malformed
         return ts, lr
 
-    def _task(self, ev: dict, kind: str) -> tuple[Task, float, float, str | None]:
+    def _task(self, ev: dict, worker_side: bool = True
+              ) -> tuple[Task, float, float, str | None]:
         """The event's task (created if new), timestamp, local receipt time and worker (None
-        for task-sent, which a client stamps); or Malformed."""
-        lr = ev.get("local_received")  # as _times, inlined: this runs for every task event
-        if lr is None:
-            lr = self.clock()
-        elif not (lr.__class__ is float or lr.__class__ is int) or not _TS_MIN <= lr < _TS_MAX:
-            raise Malformed
-        ts = ev.get("timestamp")
-        if ts is None:
-            ts = lr
-        elif not (ts.__class__ is float or ts.__class__ is int) or not _TS_MIN <= ts < _TS_MAX:
-            raise Malformed
-        uuid = ev.get("uuid")
-        if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
-            raise Malformed
-        task = self.tasks.get(uuid)
-        if task is None:
+        unless `worker_side`: task-sent is a client's); or Malformed."""
+        lr, ts = ev.get("local_received"), ev.get("timestamp")
+        if not (lr.__class__ is float and ts.__class__ is float and TS_MIN <= lr < TS_MAX
+                and TS_MIN <= ts < TS_MAX):  # what the receiver gives; else the long way
+            ts, lr = self._times(ev)
+        uuid: Any = ev.get("uuid")
+        task = self.tasks.get(uuid) if uuid.__class__ is str else None
+        if task is None:  # a new task: a plausible id?
+            if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
+                raise Malformed
             task = self._new_task(uuid)
         self._ch.tasks.add(uuid)
-        if kind == "task-sent":
+        if not worker_side:
             return task, ts, lr, None
         hostname = ev.get("hostname")
-        if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
-            return task, ts, lr, None
-        worker = self.workers.get(hostname) or self._new_worker(hostname, lr)
+        worker = self.workers.get(hostname) if hostname.__class__ is str else None
+        if worker is None:  # a new worker: a plausible hostname?
+            if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
+                return task, ts, lr, None
+            worker = self._new_worker(hostname, lr)
         last = worker.last_heartbeat
         if last is None or lr > last:
             worker.last_heartbeat = lr
@@ -335,13 +350,10 @@ class ClusterState(EventHandlers, WorkerTracking):
         `force`: a later attempt's task-received, which replaces what earlier ones said.
         """
         cur = task.state
-        if force:
-            wins = True
-        elif new == RETRY and cur in _FINISHED:
-            wins = False
-        elif cur == RETRY and new in _FINISHED:
-            wins = True
-        elif cur == new or new in _LOOPS or cur in _LOOPS:
+        wins = True if force else _DECIDED.get((cur, new))
+        if wins is None:
+            wins = _decided(cur, new)  # a state outside ALL_STATES, or timestamps decide
+        if wins is None:
             cur_ts = task.state_ts
             if host is not None and host == task.state_host and cur_ts is not None \
                     and ts is not None:
@@ -353,8 +365,6 @@ class ClusterState(EventHandlers, WorkerTracking):
                                              and host == task.attempt_host)
             else:
                 wins = cur == new or PRECEDENCE.get(new, 2) <= PRECEDENCE.get(cur, 2)
-        else:
-            wins = PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
         if not wins:
             if task.worker is None and host is not None:
                 task.worker = host
@@ -366,9 +376,9 @@ class ClusterState(EventHandlers, WorkerTracking):
         if cur == new:
             return True
         task.state = new
-        by_state = self._by_state
-        by_state[cur] = by_state.get(cur, 0) - 1
-        by_state[new] = by_state.get(new, 0) + 1
+        by_state = self._by_state  # holds every state: a task's is one of ALL_STATES
+        by_state[cur] -= 1
+        by_state[new] += 1
         name = task.name
         if name is not None:
             counts = (self._stats.get(name) or self._stats_for(name)).counts
@@ -398,12 +408,32 @@ class ClusterState(EventHandlers, WorkerTracking):
         tasks)."""
         return deque(self._failures, maxlen=self._failures_kept)
 
-    def _count(self, kind: str, task: Task, hostname: object, row: int | None,
-               lr: float) -> tuple[str, str, str]:
-        """Cumulative counter + per-second ring for one (non-duplicate) event; its labels."""
-        labels = self._labels(task, hostname, lr)
-        key = (kind, *labels)
-        self.counters[key] = self.counters.get(key, 0) + 1
+    def _record(self, task: Task, ts: float, lr: float, kind: str, counter: str | None,
+                hostname: object, row: int | None) -> tuple[str, str, str]:
+        """One (non-duplicate) event `kind` of `task`: on its timeline, one more in the
+        cumulative `counter` (if any) and in the per-second ring `row`; returns its labels.
+
+        The labels are (name, hostname, queue_name). The queue is decided at the task's
+        first counted event, from what the events said by then, and kept: one task's counts
+        never split over two queue_name values when its result names the queue."""
+        timeline = task.timeline  # the newest TIMELINE_MAX, in time order (events come out
+        full = len(timeline) >= TIMELINE_MAX  # of order)
+        if not full or ts >= timeline[0][0]:
+            if full:
+                del timeline[0]
+            if timeline and ts < timeline[-1][0]:
+                insort(timeline, (ts, kind))
+            else:
+                timeline.append((ts, kind))
+        if counter is None:  # a custom event: on the timeline only
+            return ("", "", "")
+        queue = task.series_queue
+        if queue is None:
+            queue = task.series_queue = task.queue or task.routing_key or ""
+        labels = self.series.labels(task.name, hostname, queue, lr)
+        key = (counter, *labels)
+        counters = self.counters
+        counters[key] = counters.get(key, 0) + 1
         if row is not None:
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
@@ -412,27 +442,6 @@ class ClusterState(EventHandlers, WorkerTracking):
             if self._ring_slot >= 0:
                 self._ring.counts[row][self._ring_slot] += 1
         return labels
-
-    def _timeline(self, task: Task, ts: float, kind: str) -> None:
-        """Keep the newest TIMELINE_MAX events in time order (events arrive out of order)."""
-        timeline = task.timeline
-        if len(timeline) >= TIMELINE_MAX:
-            if ts < timeline[0][0]:
-                return
-            del timeline[0]
-        if timeline and ts < timeline[-1][0]:
-            insort(timeline, (ts, kind))
-        else:
-            timeline.append((ts, kind))
-
-    def _labels(self, task: Task, hostname: object, lr: float) -> tuple[str, str, str]:
-        """(name, hostname, queue_name) of one counted event. The queue is decided at the
-        task's first counted event, from what the events said by then, and kept: one task's
-        counts never split over two queue_name values when its result names the queue."""
-        queue = task.series_queue
-        if queue is None:
-            queue = task.series_queue = task.queue or task.routing_key or ""
-        return self.series.labels(task.name, hostname, queue, lr)
 
     def _observe_runtime(self, labels: tuple[str, str, str], runtime: float) -> None:
         self.series.observe_runtime(labels, runtime)
@@ -445,7 +454,7 @@ class ClusterState(EventHandlers, WorkerTracking):
     def apply_results(self, metas: Iterable[dict] | None) -> Changes:
         """Merge full results from the result backend (celery-task-meta-* values, decoded)."""
         ch = self._ch = Changes()
-        items: list[dict | None]
+        items: list[Any]
         try:
             items = list(metas or ())
         except Exception:

@@ -8,11 +8,22 @@ raises Malformed or any other exception, counted by `apply`) leaves the state co
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from sys import intern
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celerytui.core import check_records as checks
+from celerytui.core.event_fields import (
+    ID_MAX,
+    TEXT_MAX,
+    TRACEBACK_MAX,
+    Malformed,
+    exception_text,
+    id_of,
+    int_of,
+    number_of,
+    parse_date_done,
+    text_of,
+)
 from celerytui.core.model import (
     FAILURE,
     PENDING,
@@ -24,17 +35,25 @@ from celerytui.core.model import (
     SUCCESS,
     Task,
 )
+from celerytui.core.state_parts import LabelSet, StateParts
 
-if TYPE_CHECKING:
-    from celerytui.core.state import ClusterState
-
-TEXT_MAX = 4_096  # args / kwargs / result reprs (celery cuts them near 1 kB anyway)
-TRACEBACK_MAX = 32_768
-ID_MAX = 256
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED,
                           REJECTED})
 _RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
+# what each worker-side task event after task-received shares (EventHandlers._advance): its
+# kind, the state it says, the Task field it stamps (also the name of its counter), its
+# throughput row, and whether it carries an exception
+Step = tuple[str, str, str, int | None, bool]
+STARTED_STEP: Step = ("task-started", STARTED, "started", STARTED_I, False)
+SUCCEEDED_STEP: Step = ("task-succeeded", SUCCESS, "succeeded", SUCCEEDED_I, False)
+FAILED_STEP: Step = ("task-failed", FAILURE, "failed", FAILED_I, True)
+RETRIED_STEP: Step = ("task-retried", RETRY, "retried", RETRIED_I, True)
+REVOKED_STEP: Step = ("task-revoked", REVOKED, "revoked", None, False)
+REJECTED_STEP: Step = ("task-rejected", REJECTED, "rejected", None, False)
+
+__all__ = ["ID_MAX", "TEXT_MAX", "TRACEBACK_MAX", "EventHandlers", "Malformed", "id_of",
+           "int_of", "number_of", "parse_check_repr", "text_of"]
 
 
 # one `'key': value` of a flat dict repr, value a plain string, number, None, True or False
@@ -66,68 +85,13 @@ def parse_check_repr(text: object) -> Any:
     return out
 
 
-class Malformed(Exception):
-    """An event we count and skip."""
-
-
-def text_of(value: object, limit: int = TEXT_MAX) -> str | None:
-    """A string for display: reprs of non-strings, cut at `limit`."""
-    if value is None:
-        return None
-    if value.__class__ is not str:
-        try:
-            value = repr(value)
-        except Exception:
-            return None
-    return value if len(value) <= limit else value[:limit]
-
-
-def id_of(value: object) -> str | None:
-    """A plausible id / hostname / name, else None."""
-    return value if value.__class__ is str and 0 < len(value) <= ID_MAX else None
-
-
-def int_of(value: object) -> int | None:
-    return value if value.__class__ is int and 0 <= value < 2**62 else None
-
-
-def number_of(value: object) -> float | None:
-    if (value.__class__ is float or value.__class__ is int) and -1e12 < value < 1e12:
-        return float(value)
-    return None
-
-
-def parse_date_done(value: object) -> float | None:
-    """The backend's ISO date_done as epoch seconds (naive means UTC, as celery stores it)."""
-    if value.__class__ is not str or len(value) > 64:
-        return number_of(value)
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
-
-
-def exception_text(result: object) -> str | None:
-    """`ValueError('boom')` from the backend's {"exc_type", "exc_message"} dict."""
-    if not isinstance(result, dict) or "exc_type" not in result:
-        return text_of(result) if result is not None else None
-    exc_type = text_of(result.get("exc_type"), ID_MAX)
-    message = result.get("exc_message")
-    parts = message if isinstance(message, list | tuple) else [message]
-    inner = ", ".join(repr(m) if m.__class__ is str else (text_of(m) or "None") for m in parts)
-    return text_of(f"{exc_type}({inner})")
-
-
 class EventHandlers:
     """Mixin for ClusterState: what each event type does to a task or worker."""
 
     # ---- task events (see celery/worker/request.py and celery/app/amqp.py for fields) -------
 
-    def _on_sent(self: ClusterState, ev: dict) -> None:
-        task, ts, lr, _ = self._task(ev, "task-sent")
+    def _on_sent(self: StateParts, ev: dict[str, Any]) -> None:
+        task, ts, lr, _ = self._task(ev, False)
         duplicate = task.sent == ts
         if task.received is None:  # RECEIVED's name/args/kwargs win over the client's
             name = ev.get("name")
@@ -148,31 +112,21 @@ class EventHandlers:
         if retries > task.retries:
             task.retries = retries
         self._set_ids(task, ev)
-        self._set_route(task, ev)
+        _set_route(task, ev)
         if task.exchange is None:
             exchange = id_of(ev.get("exchange"))
             if exchange is not None:
                 task.exchange = intern(exchange)
         task.sent = ts
         if not duplicate:
-            self._timeline(task, ts, "task-sent")
             # the client's name is gen<pid>@machine, a new one per process: label the machine
             client = ev.get("hostname")
             if client.__class__ is str:
                 client = client.rpartition("@")[2]
-            self._count("sent", task, client, SENT_I, lr)
+            self._record(task, ts, lr, "task-sent", "sent", client, SENT_I)
 
-    def _set_route(self: ClusterState, task: Task, ev: dict) -> None:
-        queue, routing_key = id_of(ev.get("queue")), id_of(ev.get("routing_key"))
-        if queue is not None:
-            task.queue = intern(queue)
-        if routing_key is not None:
-            task.routing_key = intern(routing_key)
-            if task.queue is None:
-                task.queue = task.routing_key
-
-    def _on_received(self: ClusterState, ev: dict) -> None:
-        task, ts, lr, host = self._task(ev, "task-received")
+    def _on_received(self: StateParts, ev: dict[str, Any]) -> None:
+        task, ts, lr, host = self._task(ev)
         duplicate = task.received == ts
         name = ev.get("name")
         if name != task.name:
@@ -206,35 +160,44 @@ class EventHandlers:
             task.received = ts
         self._set_ids(task, ev)
         if task.queue is None:
-            self._set_route(task, ev)
+            _set_route(task, ev)
         self._transition(task, RECEIVED, ts, host, newer)
         if not duplicate:
-            self._timeline(task, ts, "task-received")
-            self._count("received", task, ev.get("hostname"), RECEIVED_I, lr)
+            self._record(task, ts, lr, "task-received", "received", ev.get("hostname"),
+                         RECEIVED_I)
 
-    def _on_started(self: ClusterState, ev: dict) -> None:
-        task, ts, lr, host = self._task(ev, "task-started")
-        duplicate = task.started == ts
-        self._transition(task, STARTED, ts, host)
-        task.started = ts
-        if not duplicate:
-            self._timeline(task, ts, "task-started")
-            self._count("started", task, ev.get("hostname"), STARTED_I, lr)
+    def _advance(self: StateParts, ev: dict[str, Any], step: Step
+                 ) -> tuple[Task, float, LabelSet | None]:
+        """What every worker-side task event after task-received does: find the task, let
+        the state it says win (or only merge), stamp its time and, unless the event is a
+        duplicate, put it on the timeline and count it. (task, local receipt time, labels it
+        was counted under or None for a duplicate)."""
+        kind, new, field, row, carries_exception = step
+        task, ts, lr, host = self._task(ev)
+        duplicate = getattr(task, field) == ts
+        won = self._transition(task, new, ts, host)
+        if carries_exception:
+            _set_exception(task, ev, won)
+        setattr(task, field, ts)
+        if duplicate:
+            return task, lr, None
+        return task, lr, self._record(task, ts, lr, kind, field, ev.get("hostname"), row)
 
-    def _on_succeeded(self: ClusterState, ev: dict) -> None:
-        task, ts, lr, host = self._task(ev, "task-succeeded")
-        duplicate = task.succeeded == ts
+    def _on_started(self: StateParts, ev: dict[str, Any]) -> None:
+        EventHandlers._advance(self, ev, STARTED_STEP)
+
+    def _on_rejected(self: StateParts, ev: dict[str, Any]) -> None:
+        EventHandlers._advance(self, ev, REJECTED_STEP)
+
+    def _on_succeeded(self: StateParts, ev: dict[str, Any]) -> None:
+        task, lr, labels = EventHandlers._advance(self, ev, SUCCEEDED_STEP)
         runtime = number_of(ev.get("runtime"))
         if not task.result_is_full:  # a full backend result always wins over a repr
             task.result = text_of(ev.get("result"))
         if runtime is not None and runtime >= 0:
             task.runtime = runtime
-        self._transition(task, SUCCESS, ts, host)
-        task.succeeded = ts
-        if duplicate:
+        if labels is None:
             return
-        self._timeline(task, ts, "task-succeeded")
-        labels = self._count("succeeded", task, ev.get("hostname"), SUCCEEDED_I, lr)
         self._processed(task.worker, lr)
         if runtime is not None and runtime >= 0:
             if task.name is not None:
@@ -242,81 +205,47 @@ class EventHandlers:
             self._observe_runtime(labels, runtime)
         kind = checks.check_kind(task.name)
         if kind is not None and not task.result_is_full:
-            self._record_check(kind, parse_check_repr(task.result), ts, task.uuid)
+            self._record_check(kind, parse_check_repr(task.result), task.succeeded, task.uuid)
 
-    def _on_failed(self: ClusterState, ev: dict) -> None:
-        task, ts, lr, host = self._task(ev, "task-failed")
-        duplicate = task.failed == ts
-        self._set_exception(task, ev, self._transition(task, FAILURE, ts, host))
-        task.failed = ts
-        if duplicate:
+    def _on_failed(self: StateParts, ev: dict[str, Any]) -> None:
+        task, lr, labels = EventHandlers._advance(self, ev, FAILED_STEP)
+        if labels is None:
             return
-        self._timeline(task, ts, "task-failed")
-        labels = self._count("failed", task, ev.get("hostname"), FAILED_I, lr)
         self._processed(task.worker, lr)
         self._count_exception(task, labels)
         kind = checks.check_kind(task.name)
         if kind is not None:
             result = checks.failed_check_result(kind, task.args, task.kwargs, task.exception)
-            self._record_check(kind, result, ts, task.uuid)
+            self._record_check(kind, result, task.failed, task.uuid)
 
-    def _on_retried(self: ClusterState, ev: dict) -> None:
-        task, ts, lr, host = self._task(ev, "task-retried")
-        duplicate = task.retried == ts
+    def _on_retried(self: StateParts, ev: dict[str, Any]) -> None:
+        task = EventHandlers._advance(self, ev, RETRIED_STEP)[0]
         # celery's task-retried carries no retries count (the next attempt's task-received,
         # often delivered before this event, does); take one only if an event has it
         retries = int_of(ev.get("retries"))
         if retries is not None and retries > task.retries:
             task.retries = retries
-        self._set_exception(task, ev, self._transition(task, RETRY, ts, host))
-        task.retried = ts
-        if not duplicate:
-            self._timeline(task, ts, "task-retried")
-            self._count("retried", task, ev.get("hostname"), RETRIED_I, lr)
 
-    def _on_revoked(self: ClusterState, ev: dict) -> None:
-        task, ts, lr, host = self._task(ev, "task-revoked")
-        duplicate = task.revoked == ts
+    def _on_revoked(self: StateParts, ev: dict[str, Any]) -> None:
+        task = EventHandlers._advance(self, ev, REVOKED_STEP)[0]
         if ev.get("expired") is True and task.exception is None:
             task.exception = "expired"
         elif ev.get("terminated") is True and task.exception is None:
             task.exception = "terminated"
-        self._transition(task, REVOKED, ts, host)
-        task.revoked = ts
-        if not duplicate:
-            self._timeline(task, ts, "task-revoked")
-            self._count("revoked", task, ev.get("hostname"), None, lr)
 
-    def _on_rejected(self: ClusterState, ev: dict) -> None:
-        task, ts, lr, host = self._task(ev, "task-rejected")
-        duplicate = task.rejected == ts
-        self._transition(task, REJECTED, ts, host)
-        task.rejected = ts
-        if not duplicate:
-            self._timeline(task, ts, "task-rejected")
-            self._count("rejected", task, ev.get("hostname"), None, lr)
-
-    def _on_other(self: ClusterState, ev: dict) -> None:
+    def _on_other(self: StateParts, ev: dict[str, Any]) -> None:
         """Custom task events (task-progress, ...) go on the timeline; anything else is bad."""
         kind = ev.get("type")
         if kind.__class__ is not str or not kind.startswith("task-") or len(kind) > 64:
             raise Malformed
-        task, ts, _, host = self._task(ev, kind)
+        task, ts, _, host = self._task(ev)
         if task.worker is None:
             task.worker = host
-        self._timeline(task, ts, intern(kind))
-
-    @staticmethod
-    def _set_exception(task: Task, ev: dict, won: bool) -> None:
-        """A task-failed / task-retried's exception lands unless the task's state came from
-        another failure or retry that is newer (a late retry never replaces the failure)."""
-        if won or (task.state != FAILURE and task.state != RETRY):
-            task.exception = text_of(ev.get("exception")) or task.exception
-            task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
+        self._record(task, ts, 0.0, intern(kind), None, None, None)
 
     # ---- result-backend metas ---------------------------------------------------------------
 
-    def _merge_meta(self: ClusterState, meta: Any) -> None:
+    def _merge_meta(self: StateParts, meta: Any) -> None:
         if not isinstance(meta, dict):
             raise Malformed
         uuid, status = id_of(meta.get("task_id")), meta.get("status")
@@ -369,7 +298,7 @@ class EventHandlers:
                 task.exception)
             self._record_check(kind, failed, when, uuid)
 
-    def _record_check(self: ClusterState, kind: str, result: Any, when: float | None,
+    def _record_check(self: StateParts, kind: str, result: Any, when: float | None,
                       task_id: str) -> None:
         if result is None:
             return
@@ -379,3 +308,22 @@ class EventHandlers:
             key = checks.record_disk(self.disk_checks, result, when, task_id)
         if key is not None:
             self._ch.checks.add(key)
+
+
+def _set_route(task: Task, ev: dict[str, Any]) -> None:
+    queue, routing_key = id_of(ev.get("queue")), id_of(ev.get("routing_key"))
+    if queue is not None:
+        task.queue = intern(queue)
+    if routing_key is not None:
+        task.routing_key = intern(routing_key)
+        if task.queue is None:
+            task.queue = task.routing_key
+
+
+def _set_exception(task: Task, ev: dict[str, Any], won: bool) -> None:
+    """A task-failed / task-retried's exception lands unless the task's state came from
+    another failure or retry that is newer (a late retry never replaces the failure)."""
+    if won or (task.state != FAILURE and task.state != RETRY):
+        task.exception = text_of(ev.get("exception")) or task.exception
+        task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
+

@@ -8,14 +8,12 @@ so a worker with a skewed clock is judged fairly. Kept apart from state.py to ke
 from __future__ import annotations
 
 from sys import intern
-from typing import TYPE_CHECKING
+from typing import Any
 
+from celerytui.core.event_fields import Malformed, id_of, int_of, number_of
 from celerytui.core.model import WORKER_LOST, WORKER_OFFLINE, WORKER_ONLINE, Changes, Worker
-from celerytui.core.state_events import Malformed, id_of, int_of, number_of
+from celerytui.core.state_parts import StateParts
 from celerytui.core.task_stats import WORKER_SERIES_SECONDS, SecondRing
-
-if TYPE_CHECKING:
-    from celerytui.core.state import ClusterState
 
 HEARTBEATS_OFF_AFTER = 5.0  # seconds known without a heartbeat (celery sends one every 2 s)
 
@@ -25,7 +23,7 @@ class WorkerTracking:
 
     # ---- worker events --------------------------------------------------------------------
 
-    def _on_heartbeat(self: ClusterState, ev: dict) -> None:
+    def _on_heartbeat(self: StateParts, ev: dict[str, Any]) -> None:
         hostname = id_of(ev.get("hostname"))
         if hostname is None:
             raise Malformed
@@ -59,7 +57,7 @@ class WorkerTracking:
             worker.heartbeat_seen, worker.heartbeats_off = True, False
         self._ch.workers.add(worker.hostname)
 
-    def _on_offline(self: ClusterState, ev: dict) -> None:
+    def _on_offline(self: StateParts, ev: dict[str, Any]) -> None:
         hostname = id_of(ev.get("hostname"))
         if hostname is None:
             raise Malformed
@@ -78,7 +76,7 @@ class WorkerTracking:
         worker.active = 0
         self._ch.workers.add(worker.hostname)
 
-    def note_stats(self: ClusterState, totals: dict[str, int | None], now: float,
+    def note_stats(self: StateParts, totals: dict[str, int | None], now: float,
                    every: float) -> set[str]:
         """Workers that answered ``inspect stats`` (hostname -> sum of its ``total`` counts),
         polled every ``every`` seconds. Until a worker has sent a heartbeat its replies are
@@ -86,8 +84,8 @@ class WorkerTracking:
         any heartbeat is marked ``heartbeats_off`` and its processed count comes from these
         totals. Returns the hostnames whose record changed."""
         changed: set[str] = set()
-        for reported, processed in totals.items():
-            hostname = id_of(reported)
+        for raw, processed in totals.items():
+            hostname = id_of(raw)
             if hostname is None:
                 continue
             worker = self.workers.get(hostname)
@@ -111,7 +109,7 @@ class WorkerTracking:
 
     # ---- workers ----------------------------------------------------------------------------
 
-    def _new_worker(self: ClusterState, hostname: str, lr: float) -> Worker:
+    def _new_worker(self: StateParts, hostname: str, lr: float) -> Worker:
         hostname = intern(hostname)
         worker = self.workers[hostname] = Worker(hostname=hostname, first_seen=lr,
                                                  last_heartbeat=lr)
@@ -120,7 +118,7 @@ class WorkerTracking:
             self._evict_worker(keep=hostname)
         return worker
 
-    def _evict_worker(self: ClusterState, keep: str) -> None:
+    def _evict_worker(self: StateParts, keep: str) -> None:
         """Drop the worker gone longest (offline or lost first), never `keep`."""
         def gone_since(w: Worker) -> tuple[int, float]:
             online = w.status == WORKER_ONLINE
@@ -132,7 +130,7 @@ class WorkerTracking:
         self._worker_rings.pop(victim.hostname, None)
         self._ch.workers.add(victim.hostname)
 
-    def tick(self: ClusterState, now: float | None = None) -> Changes:
+    def tick(self: StateParts, now: float | None = None) -> Changes:
         """Mark workers whose heartbeats stopped (freq * 2 without one) as lost."""
         ch = Changes()
         now = self.clock() if now is None else now
@@ -144,14 +142,14 @@ class WorkerTracking:
                 ch.workers_lost.append(worker.hostname)
         return ch
 
-    def heartbeat_age(self: ClusterState, hostname: str, now: float | None = None) -> float | None:
+    def heartbeat_age(self: StateParts, hostname: str, now: float | None = None) -> float | None:
         """Seconds since the worker's last heartbeat (or task event), by the state's clock."""
         worker = self.workers.get(hostname)
         if worker is None or worker.last_heartbeat is None:
             return None
         return max(0.0, (self.clock() if now is None else now) - worker.last_heartbeat)
 
-    def _processed(self: ClusterState, hostname: str | None, lr: float) -> None:
+    def _processed(self: StateParts, hostname: str | None, lr: float) -> None:
         """One more task done on `hostname` this second (the worker's sparkline)."""
         if hostname is None or hostname not in self.workers:
             return
@@ -162,7 +160,7 @@ class WorkerTracking:
         if i >= 0:
             ring.counts[0][i] += 1
 
-    def worker_series(self: ClusterState, hostname: str, seconds: int = 60) -> list[int]:
+    def worker_series(self: StateParts, hostname: str, seconds: int = 60) -> list[int]:
         """Tasks the worker finished per second, oldest first (for its sparkline)."""
         ring = self._worker_rings.get(hostname)
         seconds = max(0, min(seconds, WORKER_SERIES_SECONDS))

@@ -1,0 +1,60 @@
+"""What ClusterState's handler mixins (state_events.py, state_workers.py) use of the state.
+
+The mixins are typed against this Protocol, not against ClusterState, so no handler module
+imports state.py: state.py imports them, and they import only this and the helper modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from celerytui.core.model import Changes, DiskCheck, HttpCheck, Task, Worker
+from celerytui.core.task_stats import SecondRing, TaskStats
+
+LabelSet = tuple[str, str, str]
+
+
+class StateParts(Protocol):
+    """The attributes and steps of ClusterState its handlers read and call."""
+
+    tasks: dict[str, Task]
+    workers: dict[str, Worker]
+    http_checks: dict[str, HttpCheck]
+    disk_checks: dict[str, DiskCheck]
+    max_workers: int
+    clock: Callable[[], float]
+    _ch: Changes
+    _worker_rings: dict[str, SecondRing]
+
+    def _times(self, ev: dict[str, Any]) -> tuple[float, float]: ...
+
+    def _task(self, ev: dict[str, Any], worker_side: bool = True
+              ) -> tuple[Task, float, float, str | None]: ...
+
+    def _new_task(self, uuid: str) -> Task: ...
+
+    def _new_worker(self, hostname: str, lr: float) -> Worker: ...
+
+    def _evict_worker(self, keep: str) -> None: ...
+
+    def _set_name(self, task: Task, name: object) -> None: ...
+
+    def _set_ids(self, task: Task, ev: dict[str, Any]) -> None: ...
+
+    def _transition(self, task: Task, new: str, ts: float | None, host: str | None,
+                    force: bool = False) -> bool: ...
+
+    def _record(self, task: Task, ts: float, lr: float, kind: str, counter: str | None,
+                hostname: object, row: int | None) -> LabelSet: ...
+
+    def _processed(self, hostname: str | None, lr: float) -> None: ...
+
+    def _stats_for(self, name: str) -> TaskStats: ...
+
+    def _observe_runtime(self, labels: LabelSet, runtime: float) -> None: ...
+
+    def _count_exception(self, task: Task, labels: LabelSet) -> None: ...
+
+    def _record_check(self, kind: str, result: Any, when: float | None,
+                      task_id: str) -> None: ...
