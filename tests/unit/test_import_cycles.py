@@ -54,6 +54,12 @@ def _cycle_through(start: str, graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def test_no_module_of_the_package_is_on_an_import_cycle() -> None:
+    graph = _graph()
+    cycles = [path for name in sorted(graph) if (path := _cycle_through(name, graph))]
+    assert cycles == []
+
+
 @pytest.mark.parametrize("module", CHECKED)
 def test_module_is_on_no_import_cycle(module: str) -> None:
     graph = _graph()
