@@ -25,9 +25,15 @@ from celerytui.core.transports.redis_lane import EventDecoder
 
 def envelope(events: list[dict]) -> bytes:
     body = base64.b64encode(json.dumps(events).encode()).decode()
-    return json.dumps({"body": body, "content-encoding": "utf-8",
-                       "content-type": "application/json", "headers": {},
-                       "properties": {"body_encoding": "base64", "delivery_tag": "t"}}).encode()
+    return json.dumps(
+        {
+            "body": body,
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": {},
+            "properties": {"body_encoding": "base64", "delivery_tag": "t"},
+        }
+    ).encode()
 
 
 def best_rate(messages: list[bytes], events: int, repeat: int) -> tuple[float, int]:
@@ -47,19 +53,28 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    batches = [[{k: v for k, v in e.items() if k != "local_received"} for e in batch]
-               for batch in generate_events(args.events)]
+    batches = [
+        [{k: v for k, v in e.items() if k != "local_received"} for e in batch]
+        for batch in generate_events(args.events)
+    ]
     good = [envelope(batch) for batch in batches]
     n = sum(len(b) for b in batches)
     rate, malformed = best_rate(good, n, args.repeat)
-    print(f"good:      {n:,} events in {len(good):,} messages: {rate / 1e6:.2f} M events/s "
-          f"(malformed {malformed})")
-    bad_events = [dict(e, uuid=[e.get("uuid")]) if "uuid" in e else dict(e, hostname=None)
-                  for batch in batches for e in batch]
-    bad = [envelope(bad_events[i:i + 100]) for i in range(0, len(bad_events), 100)]
+    print(
+        f"good:      {n:,} events in {len(good):,} messages: {rate / 1e6:.2f} M events/s "
+        f"(malformed {malformed})"
+    )
+    bad_events = [
+        dict(e, uuid=[e.get("uuid")]) if "uuid" in e else dict(e, hostname=None)
+        for batch in batches
+        for e in batch
+    ]
+    bad = [envelope(bad_events[i : i + 100]) for i in range(0, len(bad_events), 100)]
     rate, malformed = best_rate(bad, len(bad_events), args.repeat)
-    print(f"malformed: {len(bad_events):,} events in {len(bad):,} messages: "
-          f"{rate / 1e6:.2f} M events/s (malformed {malformed:,})")
+    print(
+        f"malformed: {len(bad_events):,} events in {len(bad):,} messages: "
+        f"{rate / 1e6:.2f} M events/s (malformed {malformed:,})"
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ from celerytui.core.state import ClusterState
 START = 1_767_225_600.0
 
 
-def flood(tasks: int, names: int, hosts: int, queues: int, seed: int,
-          start: float) -> list[dict]:
+def flood(tasks: int, names: int, hosts: int, queues: int, seed: int, start: float) -> list[dict]:
     rng = random.Random(seed)
     events: list[dict] = []
     t = start
@@ -43,13 +42,32 @@ def flood(tasks: int, names: int, hosts: int, queues: int, seed: int,
         t += 0.001
         base = {"uuid": uuid, "timestamp": t, "local_received": t}
         events += [
-            {**base, "type": "task-sent", "hostname": "gen42@bastion", "name": name,
-             "args": "()", "kwargs": "{}", "queue": queue, "routing_key": queue},
-            {**base, "type": "task-received", "hostname": host, "name": name, "args": "()",
-             "kwargs": "{}"},
+            {
+                **base,
+                "type": "task-sent",
+                "hostname": "gen42@bastion",
+                "name": name,
+                "args": "()",
+                "kwargs": "{}",
+                "queue": queue,
+                "routing_key": queue,
+            },
+            {
+                **base,
+                "type": "task-received",
+                "hostname": host,
+                "name": name,
+                "args": "()",
+                "kwargs": "{}",
+            },
             {**base, "type": "task-started", "hostname": host},
-            {**base, "type": "task-succeeded", "hostname": host, "result": "None",
-             "runtime": rng.random()},
+            {
+                **base,
+                "type": "task-succeeded",
+                "hostname": host,
+                "result": "None",
+                "runtime": rng.random(),
+            },
         ]
     return events
 
@@ -89,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     state = ClusterState(clock=lambda: now[0])
     events = flood(args.tasks, args.names, args.hosts, args.queues, args.seed, START)
     for i in range(0, len(events), 500):
-        state.apply(events[i:i + 500])
+        state.apply(events[i : i + 500])
     now[0] = events[-1]["local_received"]
     collector = ClusterCollector(state, clock=lambda: now[0], worker_purge=600.0)
     registry = CollectorRegistry(auto_describe=False)
@@ -98,14 +116,21 @@ def main(argv: list[str] | None = None) -> int:
     runs = [scrape(registry) for _ in range(3)]  # best of 3: the machine is shared
     body, seconds = runs[0][0], min(s for _, s in runs)
     lines = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
-    print(f"flood: {len(events):,} events, {args.names:,} names x {args.hosts} hosts x "
-          f"{args.queues} queues")
+    print(
+        f"flood: {len(events):,} events, {args.names:,} names x {args.hosts} hosts x "
+        f"{args.queues} queues"
+    )
     print(f"  label sets kept: {len({k[1:] for k in state.counters}):,}")
     print(f"  series (sample lines): {lines:,}")
-    print(f"  scrape: {len(body) / 1e6:.2f} MB plain, "
-          f"{len(gzip.compress(body)) / 1e6:.2f} MB gzip, {seconds * 1000:.0f} ms (best of 3)")
-    folded = [line.decode() for line in body.splitlines()
-              if line.startswith(b"celerytui_series_folded_total")]
+    print(
+        f"  scrape: {len(body) / 1e6:.2f} MB plain, "
+        f"{len(gzip.compress(body)) / 1e6:.2f} MB gzip, {seconds * 1000:.0f} ms (best of 3)"
+    )
+    folded = [
+        line.decode()
+        for line in body.splitlines()
+        if line.startswith(b"celerytui_series_folded_total")
+    ]
     print("  " + (", ".join(folded) if folded else "no folded counter"))
 
     # autoscaled pods: each comes, works, goes; a scrape runs after each wave's purge time
@@ -124,10 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         ev["hostname"] = "celery@pod-newcomer"
     state.apply(newcomer)
     body, _ = scrape(registry)
-    own = any(line.startswith(b"celery_task_received_total")
-              and b'hostname="celery@pod-newcomer"' in line for line in body.splitlines())
-    print(f"after {args.churn:,} workers came and went: the next worker is counted under "
-          f"{'its own hostname' if own else 'other'}")
+    own = any(
+        line.startswith(b"celery_task_received_total") and b'hostname="celery@pod-newcomer"' in line
+        for line in body.splitlines()
+    )
+    print(
+        f"after {args.churn:,} workers came and went: the next worker is counted under "
+        f"{'its own hostname' if own else 'other'}"
+    )
     return 0
 
 

@@ -68,8 +68,18 @@ def build_payloads(envelope: dict, events: int, batch: int, seed: int) -> list[b
     return payloads
 
 
-def publisher(port: int, channel: str, envelope: dict, events: int, batch: int, seed: int,
-              rate: float, ready, go, done) -> None:
+def publisher(
+    port: int,
+    channel: str,
+    envelope: dict,
+    events: int,
+    batch: int,
+    seed: int,
+    rate: float,
+    ready,
+    go,
+    done,
+) -> None:
     """One process: build its payloads, wait for the start signal, PUBLISH them all
     (at `rate` events/s if given, else as fast as it can)."""
     import redis
@@ -101,10 +111,24 @@ def run_lane(lane: str, args: argparse.Namespace, server: RedisServer, db: int) 
     per_pub = args.events // args.publishers
     ctx = mp.get_context("fork")
     ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=publisher, args=(server.port, channel, envelope, per_pub,
-                                                 args.batch, 100 + i,
-                                                 args.rate / args.publishers, ready, go, done))
-             for i in range(args.publishers)]
+    procs = [
+        ctx.Process(
+            target=publisher,
+            args=(
+                server.port,
+                channel,
+                envelope,
+                per_pub,
+                args.batch,
+                100 + i,
+                args.rate / args.publishers,
+                ready,
+                go,
+                done,
+            ),
+        )
+        for i in range(args.publishers)
+    ]
     for p in procs:
         p.start()
     messages = sum(ready.get(timeout=300) for _ in procs)
@@ -115,8 +139,9 @@ def run_lane(lane: str, args: argparse.Namespace, server: RedisServer, db: int) 
         from celerytui.core.state import ClusterState
 
         state = ClusterState(max_tasks=100_000)
-    stream = EventStream(app, read_only=True, fast_redis=(lane == "fast"),
-                         max_pending=args.max_pending)
+    stream = EventStream(
+        app, read_only=True, fast_redis=(lane == "fast"), max_pending=args.max_pending
+    )
     stream.start()
     deadline = time.monotonic() + 10
     while not stream.status.connected and time.monotonic() < deadline:
@@ -152,13 +177,18 @@ def run_lane(lane: str, args: argparse.Namespace, server: RedisServer, db: int) 
     stream.stop()
     app.close()
     return {
-        "lane": lane, "published": published, "messages": messages,
-        "received": status.events_received, "dropped": status.events_dropped,
-        "applied": applied, "lost": published - status.events_received,
-        "disconnects": status.reconnects + (0 if status.connected or not status.last_error
-                                            else 1),
-        "last_error": status.last_error, "malformed": stream.malformed,
-        "publish_s": pub_end - t0, "ingest_s": t_end - t0,
+        "lane": lane,
+        "published": published,
+        "messages": messages,
+        "received": status.events_received,
+        "dropped": status.events_dropped,
+        "applied": applied,
+        "lost": published - status.events_received,
+        "disconnects": status.reconnects + (0 if status.connected or not status.last_error else 1),
+        "last_error": status.last_error,
+        "malformed": stream.malformed,
+        "publish_s": pub_end - t0,
+        "ingest_s": t_end - t0,
         "kept": len(state.tasks) if state is not None else None,
     }
 
@@ -166,10 +196,12 @@ def run_lane(lane: str, args: argparse.Namespace, server: RedisServer, db: int) 
 def report(r: dict) -> None:
     rate_in = r["received"] / r["ingest_s"] if r["ingest_s"] else 0
     rate_pub = r["published"] / r["publish_s"] if r["publish_s"] else 0
-    print(f"[{r['lane']:5}] published {r['published']:,} events in {r['messages']:,} messages "
-          f"at {rate_pub:,.0f} ev/s; received {r['received']:,} ({r['lost']:,} lost), "
-          f"dropped {r['dropped']:,}, applied {r['applied']:,}; disconnects "
-          f"{r['disconnects']}; ingest {rate_in:,.0f} ev/s over {r['ingest_s']:.2f} s")
+    print(
+        f"[{r['lane']:5}] published {r['published']:,} events in {r['messages']:,} messages "
+        f"at {rate_pub:,.0f} ev/s; received {r['received']:,} ({r['lost']:,} lost), "
+        f"dropped {r['dropped']:,}, applied {r['applied']:,}; disconnects "
+        f"{r['disconnects']}; ingest {rate_in:,.0f} ev/s over {r['ingest_s']:.2f} s"
+    )
     if r["last_error"]:
         print(f"        last error: {r['last_error']}")
     if r["malformed"]:
@@ -181,10 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lane", choices=("fast", "kombu", "both"), default="both")
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--publishers", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=24,
-                        help="events per task.multi message (a worker's buffer_limit is 24)")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="events/s offered by all publishers together (0: flat out)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=24,
+        help="events per task.multi message (a worker's buffer_limit is 24)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="events/s offered by all publishers together (0: flat out)",
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="cap on one lane's run")
     parser.add_argument("--max-pending", type=int, default=500_000)
     parser.add_argument("--drain", type=int, default=100_000, help="max events per apply")
@@ -194,10 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     server = RedisServer().start()
     try:
         pace = f"{args.rate:,.0f} events/s" if args.rate else "flat out"
-        print(f"firehose: {args.events:,} events, {args.publishers} publishers ({pace}), "
-              f"task.multi of "
-              f"{args.batch}, consumer: {'drain only' if args.no_state else 'ClusterState'}; "
-              f"redis-server on port {server.port}")
+        print(
+            f"firehose: {args.events:,} events, {args.publishers} publishers ({pace}), "
+            f"task.multi of "
+            f"{args.batch}, consumer: {'drain only' if args.no_state else 'ClusterState'}; "
+            f"redis-server on port {server.port}"
+        )
         lanes = ("fast", "kombu") if args.lane == "both" else (args.lane,)
         for db, lane in enumerate(lanes):
             report(run_lane(lane, args, server, db))

@@ -63,10 +63,10 @@ def best_of(repeat: int, run, *args: int) -> tuple[float, int]:
     return min(results)
 
 
-def compare(events: int, workers: int, seed: int, max_tasks: int, skip_celery: bool,
-            repeat: int = 1) -> None:
-    print(f"stream: {events:,} events, {workers} workers, seed {seed}, "
-          f"max_tasks {max_tasks:,}")
+def compare(
+    events: int, workers: int, seed: int, max_tasks: int, skip_celery: bool, repeat: int = 1
+) -> None:
+    print(f"stream: {events:,} events, {workers} workers, seed {seed}, max_tasks {max_tasks:,}")
     ours, kept = best_of(repeat, run_cluster_state, events, workers, seed, max_tasks)
     ours_rate = events / ours
     print(f"ClusterState.apply : {ours_rate:>10,.0f} events/s  ({ours:.2f} s, {kept:,} tasks kept)")
@@ -74,15 +74,21 @@ def compare(events: int, workers: int, seed: int, max_tasks: int, skip_celery: b
         return
     theirs, kept = best_of(repeat, run_celery_state, events, workers, seed, max_tasks)
     theirs_rate = events / theirs
-    print(f"celery State.event : {theirs_rate:>10,.0f} events/s  ({theirs:.2f} s, "
-          f"{kept:,} tasks kept)")
+    print(
+        f"celery State.event : {theirs_rate:>10,.0f} events/s  ({theirs:.2f} s, "
+        f"{kept:,} tasks kept)"
+    )
     print(f"ratio              : {ours_rate / theirs_rate:.2f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=None,
-                        help="one stream of this many events (default: the two streams)")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=None,
+        help="one stream of this many events (default: the two streams)",
+    )
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-tasks", type=int, default=100_000)

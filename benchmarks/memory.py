@@ -62,8 +62,15 @@ def measure(impl: str, tasks: int, max_tasks: int, workers: int, seed: int) -> l
         seen += sum(1 for ev in batch if ev["type"] == "task-received" and not ev.get("retries"))
         if seen >= checkpoints[0]:
             gc.collect()
-            rows.append({"tasks": checkpoints[0], "events": events, "rss_mb": rss_mb(),
-                         "kept": kept(), "seconds": time.perf_counter() - started})
+            rows.append(
+                {
+                    "tasks": checkpoints[0],
+                    "events": events,
+                    "rss_mb": rss_mb(),
+                    "kept": kept(),
+                    "seconds": time.perf_counter() - started,
+                }
+            )
             checkpoints.pop(0)
             if not checkpoints:
                 break
@@ -81,23 +88,43 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.json:
-        print(json.dumps(measure(args.impl, args.tasks, args.max_tasks, args.workers,
-                                 args.seed)))
+        print(json.dumps(measure(args.impl, args.tasks, args.max_tasks, args.workers, args.seed)))
         return 0
     impls = IMPLS if args.impl == "both" else (args.impl,)
-    print(f"streaming {args.tasks:,} tasks, {args.max_tasks:,} kept, each implementation in a "
-          f"fresh process (imports loaded: {rss_mb():.0f} MB)")
+    print(
+        f"streaming {args.tasks:,} tasks, {args.max_tasks:,} kept, each implementation in a "
+        f"fresh process (imports loaded: {rss_mb():.0f} MB)"
+    )
     results = {}
     for impl in impls:
         child = subprocess.run(
-            [sys.executable, __file__, "--json", "--impl", impl, "--tasks", str(args.tasks),
-             "--max-tasks", str(args.max_tasks), "--workers", str(args.workers),
-             "--seed", str(args.seed)], capture_output=True, text=True, check=True, cwd=ROOT)
+            [
+                sys.executable,
+                __file__,
+                "--json",
+                "--impl",
+                impl,
+                "--tasks",
+                str(args.tasks),
+                "--max-tasks",
+                str(args.max_tasks),
+                "--workers",
+                str(args.workers),
+                "--seed",
+                str(args.seed),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         results[impl] = json.loads(child.stdout)
     print(f"{'tasks':>10}  " + "  ".join(f"{impl + ' RSS':>15}  {'s':>4}" for impl in impls))
     for i, row in enumerate(results[impls[0]]):
-        cells = "  ".join(f"{results[impl][i]['rss_mb']:12.0f} MB  "
-                          f"{results[impl][i]['seconds']:4.0f}" for impl in impls)
+        cells = "  ".join(
+            f"{results[impl][i]['rss_mb']:12.0f} MB  {results[impl][i]['seconds']:4.0f}"
+            for impl in impls
+        )
         print(f"{row['tasks']:>10,}  {cells}")
     return 0
 

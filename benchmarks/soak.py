@@ -76,15 +76,17 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 # -- the publisher (its own process) ---------------------------------------------------------
-def publisher(port: int, channel: str, envelope: dict, rate: float, burst: float,
-              workers: int, stop) -> None:
+def publisher(
+    port: int, channel: str, envelope: dict, rate: float, burst: float, workers: int, stop
+) -> None:
     """PUBLISH the synthetic stream in bursts of rate x burst events until `stop` is set."""
     import redis
 
     client = redis.Redis(port=port, protocol=2)
     per_burst = max(BATCH, int(rate * burst))
-    stream = generate_events(10**12, workers=workers, seed=11, batch=per_burst, rate=rate,
-                             start=time.time())
+    stream = generate_events(
+        10**12, workers=workers, seed=11, batch=per_burst, rate=rate, start=time.time()
+    )
     started = time.monotonic()
     for n, chunk in enumerate(stream):
         due = started + n * burst
@@ -95,7 +97,7 @@ def publisher(port: int, channel: str, envelope: dict, rate: float, burst: float
         now = time.time()
         pipe = client.pipeline(transaction=False)
         for i in range(0, len(chunk), BATCH):
-            part = chunk[i:i + BATCH]
+            part = chunk[i : i + BATCH]
             for ev in part:
                 ev.pop("local_received", None)  # the receiver adds it
                 ev["timestamp"] = now
@@ -140,40 +142,48 @@ class Recorder:
         kept = self.kept()
         if self.capped_at is None and kept >= self.args.max_tasks:
             self.capped_at = minutes
-            print(f"  {minutes:5.2f} min  cap reached: {kept:,} tasks kept, RSS {rss:.0f} MB",
-                  flush=True)
+            print(
+                f"  {minutes:5.2f} min  cap reached: {kept:,} tasks kept, RSS {rss:.0f} MB",
+                flush=True,
+            )
             if self.args.tracemalloc:
                 self.first_snapshot = tracemalloc.take_snapshot()
         if minutes >= self.next_minute:
             self.next_minute += 1
-            print(f"  {minutes:5.2f} min  RSS {rss:6.1f} MB  tasks kept {kept:>7,}  "
-                  f"events received {self.received():>10,}  GC-frozen objects "
-                  f"{gc.get_freeze_count():>9,}", flush=True)
+            print(
+                f"  {minutes:5.2f} min  RSS {rss:6.1f} MB  tasks kept {kept:>7,}  "
+                f"events received {self.received():>10,}  GC-frozen objects "
+                f"{gc.get_freeze_count():>9,}",
+                flush=True,
+            )
 
     def report(self) -> None:
         gc.callbacks.remove(self._on_gc)
         ms = 1000
         if self.capped_at is None:
-            print("the cap was never reached: no growth figure (run longer or lower "
-                  "--max-tasks)")
+            print("the cap was never reached: no growth figure (run longer or lower --max-tasks)")
         else:
             settle = self.capped_at + 1.0
             after = [(m, r) for m, r in self.samples if m >= settle]
             if after:
-                print(f"RSS after the cap: {after[0][1]:.1f} MB at {after[0][0]:.1f} min -> "
-                      f"{after[-1][1]:.1f} MB at {after[-1][0]:.1f} min; growth "
-                      f"{slope(after):+.2f} MB/min (least squares, {len(after)} samples; "
-                      f"target <= 1 MB/min)")
+                print(
+                    f"RSS after the cap: {after[0][1]:.1f} MB at {after[0][0]:.1f} min -> "
+                    f"{after[-1][1]:.1f} MB at {after[-1][0]:.1f} min; growth "
+                    f"{slope(after):+.2f} MB/min (least squares, {len(after)} samples; "
+                    f"target <= 1 MB/min)"
+                )
             else:
                 print("too little time after the cap for a growth figure")
         for gen, pauses in self.gc_pauses.items():
             if pauses:
-                print(f"GC generation {gen}: {len(pauses)} collections, p99 "
-                      f"{pct(pauses, .99) * ms:.1f} ms, max {max(pauses) * ms:.1f} ms")
+                print(
+                    f"GC generation {gen}: {len(pauses)} collections, p99 "
+                    f"{pct(pauses, 0.99) * ms:.1f} ms, max {max(pauses) * ms:.1f} ms"
+                )
         if self.first_snapshot is not None:
             last = tracemalloc.take_snapshot()
             print(f"tracemalloc: the {self.args.tracemalloc} sites that grew most since the cap")
-            for stat in last.compare_to(self.first_snapshot, "traceback")[:self.args.tracemalloc]:
+            for stat in last.compare_to(self.first_snapshot, "traceback")[: self.args.tracemalloc]:
                 print(f"  {stat.size_diff / 2**20:+8.2f} MB  {stat.count_diff:+9,} blocks")
                 for line in stat.traceback.format()[-8:]:
                     print(f"      {line}")
@@ -188,8 +198,9 @@ async def soak_tui(args, settings) -> None:
     width, height = (int(v) for v in args.size.split("x"))
     async with app.run_test(size=(width, height)) as pilot:
         monitor = app.monitor
-        recorder = Recorder(args, lambda: len(monitor.state.tasks),
-                            lambda: monitor.events.status.events_received)
+        recorder = Recorder(
+            args, lambda: len(monitor.state.tasks), lambda: monitor.events.status.events_received
+        )
         stop = recorder.t0 + args.minutes * 60
         next_sample = recorder.t0
         expected = time.perf_counter() + TIMER_INTERVAL
@@ -208,9 +219,11 @@ async def soak_tui(args, settings) -> None:
     if policy is not None:
         print(f"the app's full GC passes (unfreeze + collect): {policy.full_passes}")
     ms = 1000
-    print(f"event-loop lag ({len(lags):,} samples of a {TIMER_INTERVAL * ms:.0f} ms timer): "
-          f"p50 {pct(lags, .5) * ms:.1f} ms  p99 {pct(lags, .99) * ms:.1f} ms  "
-          f"max {max(lags, default=0) * ms:.1f} ms   (target p99 <= 50 ms)")
+    print(
+        f"event-loop lag ({len(lags):,} samples of a {TIMER_INTERVAL * ms:.0f} ms timer): "
+        f"p50 {pct(lags, 0.5) * ms:.1f} ms  p99 {pct(lags, 0.99) * ms:.1f} ms  "
+        f"max {max(lags, default=0) * ms:.1f} ms   (target p99 <= 50 ms)"
+    )
 
 
 def soak_exporter(args, settings) -> None:
@@ -251,9 +264,11 @@ def soak_exporter(args, settings) -> None:
         service.close()
     recorder.report()
     ms = 1000
-    print(f"/metrics scrape ({len(scrapes)} every {SCRAPE_EVERY:.0f} s): p50 "
-          f"{pct(scrapes, .5) * ms:.0f} ms  max {max(scrapes, default=0) * ms:.0f} ms; "
-          f"{failed} failed")
+    print(
+        f"/metrics scrape ({len(scrapes)} every {SCRAPE_EVERY:.0f} s): p50 "
+        f"{pct(scrapes, 0.5) * ms:.0f} ms  max {max(scrapes, default=0) * ms:.0f} ms; "
+        f"{failed} failed"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,13 +276,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", choices=("tui", "exporter"), default="tui")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=2000.0, help="events per second")
-    parser.add_argument("--burst", type=float, default=0.5,
-                        help="seconds between bursts (each carries rate x burst events)")
+    parser.add_argument(
+        "--burst",
+        type=float,
+        default=0.5,
+        help="seconds between bursts (each carries rate x burst events)",
+    )
     parser.add_argument("--workers", type=int, default=20, help="simulated celery workers")
     parser.add_argument("--max-tasks", type=int, default=100_000)
     parser.add_argument("--size", default="120x40", help="terminal WIDTHxHEIGHT (tui)")
-    parser.add_argument("--tracemalloc", type=int, default=0, metavar="N",
-                        help="print the N allocation sites that grew most after the cap")
+    parser.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the N allocation sites that grew most after the cap",
+    )
     args = parser.parse_args(argv)
 
     from celerytui.config import load_settings
@@ -280,18 +304,26 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     try:
         url = f"redis://127.0.0.1:{server.port}/0"
-        settings = load_settings(broker_url=url, result_backend=f"redis://127.0.0.1:"
-                                 f"{server.port}/1", max_tasks=args.max_tasks)
+        settings = load_settings(
+            broker_url=url,
+            result_backend=f"redis://127.0.0.1:{server.port}/1",
+            max_tasks=args.max_tasks,
+        )
         capture = make_celery_app(settings)
         channel, envelope = capture_envelope(capture, server.port)
         capture.close()
         proc = mp.get_context("fork").Process(
-            target=publisher, daemon=True,
-            args=(server.port, channel, envelope, args.rate, args.burst, args.workers, stop))
-        print(f"soak: {args.target} for {args.minutes:g} min, {args.rate:,.0f} events/s in "
-              f"bursts every {args.burst:g} s from {args.workers} workers, max_tasks "
-              f"{args.max_tasks:,}; redis-server on port {server.port}; RSS now "
-              f"{rss_mb():.0f} MB", flush=True)
+            target=publisher,
+            daemon=True,
+            args=(server.port, channel, envelope, args.rate, args.burst, args.workers, stop),
+        )
+        print(
+            f"soak: {args.target} for {args.minutes:g} min, {args.rate:,.0f} events/s in "
+            f"bursts every {args.burst:g} s from {args.workers} workers, max_tasks "
+            f"{args.max_tasks:,}; redis-server on port {server.port}; RSS now "
+            f"{rss_mb():.0f} MB",
+            flush=True,
+        )
         proc.start()
         if args.target == "tui":
             asyncio.run(soak_tui(args, settings))

@@ -49,8 +49,9 @@ class FeedMonitor:
         self.clock = time.time
         self.lock = threading.RLock()
         self.alerts = AlertBook()
-        self.events = SimpleNamespace(status=StreamStatus(connected=True, since=time.time(),
-                                                          broker="synthetic://"))
+        self.events = SimpleNamespace(
+            status=StreamStatus(connected=True, since=time.time(), broker="synthetic://")
+        )
         self.controller = None
         self.app = None
         self.broker_display = "synthetic://"
@@ -75,7 +76,7 @@ class FeedMonitor:
             return Changes()
         t0 = time.perf_counter()
         due = min(len(self._stream), int((time.monotonic() - self._began) * self._rate))
-        batch = self._stream[self._pos:due]
+        batch = self._stream[self._pos : due]
         self._pos = due
         now = time.time()
         for ev in batch:
@@ -110,20 +111,18 @@ async def run(args) -> None:
     total = int(args.rate * args.seconds)
     print(f"generating {total + args.prefill:,} synthetic events from {args.workers} workers ...")
     stream: list[dict] = []
-    for batch in generate_events(total + args.prefill, workers=args.workers, seed=7,
-                                 batch=1000):
+    for batch in generate_events(total + args.prefill, workers=args.workers, seed=7, batch=1000):
         stream.extend(batch)
-    monitor = FeedMonitor(stream[args.prefill:], args.rate, args.max_tasks)
+    monitor = FeedMonitor(stream[args.prefill :], args.rate, args.max_tasks)
     if args.prefill:
         now = time.time()
-        prefill = stream[:args.prefill]
+        prefill = stream[: args.prefill]
         for ev in prefill:
             ev["local_received"] = now
             ev["timestamp"] = now
         monitor.state.apply(prefill)
     gc.freeze()  # the pre-generated stream is the benchmark's, not the app's: keep GC off it
-    print(f"state before: {len(monitor.state.tasks):,} tasks, {len(monitor.state.workers)} "
-          f"workers")
+    print(f"state before: {len(monitor.state.tasks):,} tasks, {len(monitor.state.workers)} workers")
     width, height = (int(v) for v in args.size.split("x"))
     app = make_app(Settings(cluster_name="bench", broker_url="synthetic://"), monitor=monitor)
     draws: list[float] = []
@@ -167,19 +166,30 @@ async def run(args) -> None:
             app.post_message(events.Key("p", "p"))
         applied = monitor.applied
     ms = 1000
-    print(f"ingested {applied:,} events in {args.seconds:.0f} s "
-          f"({applied / args.seconds:,.0f}/s; target {args.rate:,.0f}/s); "
-          f"state: {len(monitor.state.tasks):,} tasks, {len(monitor.state.workers)} workers")
+    print(
+        f"ingested {applied:,} events in {args.seconds:.0f} s "
+        f"({applied / args.seconds:,.0f}/s; target {args.rate:,.0f}/s); "
+        f"state: {len(monitor.state.tasks):,} tasks, {len(monitor.state.workers)} workers"
+    )
     pumps = monitor.pump_seconds
-    print(f"pump (apply+tick+alerts, off the UI loop): p50 {pct(pumps, .5)*ms:.1f} ms"
-          f"  p99 {pct(pumps, .99)*ms:.1f} ms")
-    print(f"redraw per tick (refresh_view, on the UI loop): p50 {pct(draws, .5)*ms:.1f} ms"
-          f"  p99 {pct(draws, .99)*ms:.1f} ms")
-    print(f"event-loop lag ({len(lags)} samples of a {TIMER_INTERVAL*ms:.0f} ms timer): "
-          f"p50 {pct(lags, .5)*ms:.1f} ms  p99 {pct(lags, .99)*ms:.1f} ms  "
-          f"max {max(lags, default=0)*ms:.1f} ms   (target p99 <= 50 ms)")
-    print(f"key-to-screen ('p', {len(keys)} presses): p50 {pct(keys, .5)*ms:.1f} ms  "
-          f"p99 {pct(keys, .99)*ms:.1f} ms  mean {statistics.fmean(keys)*ms if keys else 0:.1f} ms")
+    print(
+        f"pump (apply+tick+alerts, off the UI loop): p50 {pct(pumps, 0.5) * ms:.1f} ms"
+        f"  p99 {pct(pumps, 0.99) * ms:.1f} ms"
+    )
+    print(
+        f"redraw per tick (refresh_view, on the UI loop): p50 {pct(draws, 0.5) * ms:.1f} ms"
+        f"  p99 {pct(draws, 0.99) * ms:.1f} ms"
+    )
+    print(
+        f"event-loop lag ({len(lags)} samples of a {TIMER_INTERVAL * ms:.0f} ms timer): "
+        f"p50 {pct(lags, 0.5) * ms:.1f} ms  p99 {pct(lags, 0.99) * ms:.1f} ms  "
+        f"max {max(lags, default=0) * ms:.1f} ms   (target p99 <= 50 ms)"
+    )
+    print(
+        f"key-to-screen ('p', {len(keys)} presses): p50 {pct(keys, 0.5) * ms:.1f} ms  "
+        f"p99 {pct(keys, 0.99) * ms:.1f} ms  "
+        f"mean {statistics.fmean(keys) * ms if keys else 0:.1f} ms"
+    )
 
 
 def main() -> None:
@@ -187,8 +197,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10_000, help="events per second")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=200)
-    parser.add_argument("--prefill", type=int, default=200_000,
-                        help="events applied before measuring (fills the state)")
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=200_000,
+        help="events applied before measuring (fills the state)",
+    )
     parser.add_argument("--max-tasks", type=int, default=100_000)
     parser.add_argument("--size", default="80x24", help="terminal WIDTHxHEIGHT")
     asyncio.run(run(parser.parse_args()))

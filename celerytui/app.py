@@ -105,18 +105,33 @@ class CeleryTUI(DispatchActions, ScreenHost):
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", id="quit-ctrl-c", show=False, priority=True),
-        *[Binding(key, f"switch_mode('{mode}')", title, id=f"mode-{mode}", group=SCREENS_GROUP)
-          for mode, (key, title, _cls) in MODE_SCREENS.items()],
+        *[
+            Binding(key, f"switch_mode('{mode}')", title, id=f"mode-{mode}", group=SCREENS_GROUP)
+            for mode, (key, title, _cls) in MODE_SCREENS.items()
+        ],
         # Textual's own palette key, declared here so the help and the palette read it from
         # BINDINGS like every other key
-        Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "palette", show=False,
-                key_display=App.COMMAND_PALETTE_DISPLAY, priority=True,
-                tooltip="Open the command palette"),
+        Binding(
+            App.COMMAND_PALETTE_BINDING,
+            "command_palette",
+            "palette",
+            show=False,
+            key_display=App.COMMAND_PALETTE_DISPLAY,
+            priority=True,
+            tooltip="Open the command palette",
+        ),
     ]
 
-    def __init__(self, settings: Settings, monitor: MonitorView | None = None, *,
-                 clock: Callable[[], float] | None = None, start_monitor: bool = True,
-                 pump_interval: float = PUMP_INTERVAL, notice: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        monitor: MonitorView | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        start_monitor: bool = True,
+        pump_interval: float = PUMP_INTERVAL,
+        notice: str | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
@@ -158,8 +173,15 @@ class CeleryTUI(DispatchActions, ScreenHost):
             return "never"
         return format_age(self.now() - ts)
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
         """Notifications carry cluster and user text: literal by default (no markup, controls
         spelled out)."""
         if not markup:
@@ -183,8 +205,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
                 self.monitor.start()
                 self._monitor_started = True
             except Exception as exc:
-                self.call_from_thread(self.notify, f"monitor failed to start: {one_line(exc)}",
-                                      severity="error")
+                self.call_from_thread(
+                    self.notify, f"monitor failed to start: {one_line(exc)}", severity="error"
+                )
         while not (worker.is_cancelled or self._stopping.is_set()):
             began = time.monotonic()
             self.gc_policy.step(began)  # no full GC pass per 100k tasks on the UI (gc_policy)
@@ -206,8 +229,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
                 if not self._redraw_failed:
                     self._redraw_failed = True
                     with contextlib.suppress(Exception):
-                        self.call_from_thread(self.notify, f"redraw failed: {one_line(exc)}",
-                                              severity="error")
+                        self.call_from_thread(
+                            self.notify, f"redraw failed: {one_line(exc)}", severity="error"
+                        )
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
 
     def _on_pumped(self, changes: Changes) -> None:
@@ -243,12 +267,18 @@ class CeleryTUI(DispatchActions, ScreenHost):
         broker = self.monitor.broker_display or redact(self.settings.broker_url)
         title = self.screen.TITLE or ""
         cluster = cluster_label(self.settings, self.monitor.app)
-        return HeaderInfo(cluster=cluster, broker=broker,
-                          connected=status.connected, connection_note=note,
-                          events_per_second=rate, paused=self.paused,
-                          paused_new=self.paused_new, read_only=self.is_read_only,
-                          screen_title=title if isinstance(title, str) else "",
-                          malformed=status.malformed + self.monitor.state.malformed)
+        return HeaderInfo(
+            cluster=cluster,
+            broker=broker,
+            connected=status.connected,
+            connection_note=note,
+            events_per_second=rate,
+            paused=self.paused,
+            paused_new=self.paused_new,
+            read_only=self.is_read_only,
+            screen_title=title if isinstance(title, str) else "",
+            malformed=status.malformed + self.monitor.state.malformed,
+        )
 
     def _chrome(self, screen: Screen) -> tuple[list[HeaderBar], list[AlertBanner]]:
         """The screen's headers and banners, found once (a DOM query per tick costs ms)."""
@@ -343,8 +373,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
         """(key, description, where) for every binding of the app and the active screen."""
         rows: list[tuple[str, str, str]] = []
         seen: set[str] = set()
-        screen = self.screen if not isinstance(self.screen, ModalScreen) else \
-            self.screen_stack[-2]
+        screen = self.screen if not isinstance(self.screen, ModalScreen) else self.screen_stack[-2]
         # the app's priority bindings (ctrl+c quits) hide the screen's on the same key
         overridden = {b.key for b in each_binding(self) if b.priority}
         for where, node in (("screen", screen), ("app", self)):

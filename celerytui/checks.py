@@ -82,8 +82,11 @@ def _root_reason(exc: BaseException) -> str:
             reason = f"cannot resolve host ({cur.strerror})"
         nxt = getattr(cur, "reason", None)
         if not isinstance(nxt, BaseException):
-            nxt = (cur.args[0] if cur.args and isinstance(cur.args[0], BaseException)
-                   else cur.__cause__ or cur.__context__)
+            nxt = (
+                cur.args[0]
+                if cur.args and isinstance(cur.args[0], BaseException)
+                else cur.__cause__ or cur.__context__
+            )
         cur = nxt
     if reason:
         return reason
@@ -96,8 +99,7 @@ _DF_LINE = re.compile(
     r"^(?P<fs>\S.*?)\s+(?P<size>\d+)\s+(?P<used>\d+)\s+(?P<avail>\d+)\s+"
     r"(?P<pct>\d+%|-)\s+(?P<mount>/.*?)\s*$"
 )
-_BLOCK_UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "KB": 1000,
-                "MB": 1000**2}
+_BLOCK_UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "KB": 1000, "MB": 1000**2}
 
 
 def _block_size(header: str) -> int:
@@ -143,14 +145,16 @@ def parse_disk_output(output: str, mount: str | None = None) -> dict[str, Any]:
             use_percent = round(100.0 * used / (used + avail), 1) if used + avail else 0.0
         else:
             use_percent = float(pct.rstrip("%"))
-        rows.append({
-            "filesystem": m.group("fs"),
-            "size_bytes": size,
-            "used_bytes": used,
-            "avail_bytes": avail,
-            "use_percent": use_percent,
-            "mount": m.group("mount"),
-        })
+        rows.append(
+            {
+                "filesystem": m.group("fs"),
+                "size_bytes": size,
+                "used_bytes": used,
+                "avail_bytes": avail,
+                "use_percent": use_percent,
+                "mount": m.group("mount"),
+            }
+        )
     if pending_fs is not None:
         raise ValueError(f"df output ends after filesystem {pending_fs!r} with no numbers")
     if not rows:
@@ -205,9 +209,17 @@ def probe_disk(hosts: list[DiskHost], name: str, path: str | None = None) -> dic
 
 
 def disk_error(name: str, error: str) -> dict[str, Any]:
-    return {"host": name, "status": "ERROR", "filesystem": None, "size_bytes": None,
-            "used_bytes": None, "avail_bytes": None, "use_percent": None, "mount": None,
-            "error": error}
+    return {
+        "host": name,
+        "status": "ERROR",
+        "filesystem": None,
+        "size_bytes": None,
+        "used_bytes": None,
+        "avail_bytes": None,
+        "use_percent": None,
+        "mount": None,
+        "error": error,
+    }
 
 
 class DiskProbeError(Exception):
@@ -216,8 +228,13 @@ class DiskProbeError(Exception):
 
 def _run_local_df(path: str, timeout: float) -> str:
     try:
-        proc = subprocess.run(["sh", "-c", df_command(path)], capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            ["sh", "-c", df_command(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise DiskProbeError(f"df timed out after {timeout:g}s") from None
     if proc.returncode != 0:
@@ -237,8 +254,12 @@ def _accept_unknown_policy():
         """Trust an unknown host key for this connection only (logged, never saved)."""
 
         def missing_host_key(self, client, hostname, key) -> None:
-            log.warning("accepting unknown %s host key %s for %s (accept_unknown_host_key)",
-                        key.get_name(), key.fingerprint, hostname)
+            log.warning(
+                "accepting unknown %s host key %s for %s (accept_unknown_host_key)",
+                key.get_name(),
+                key.fingerprint,
+                hostname,
+            )
 
     return AcceptUnknownOnce()
 
@@ -262,13 +283,23 @@ def run_ssh_df(host: DiskHost, path: str) -> str:
         )
         key_file = os.path.expanduser(host.key_file) if host.key_file else None
         try:
-            client.connect(address, port=host.port, username=host.user, key_filename=key_file,
-                           timeout=host.timeout, banner_timeout=host.timeout,
-                           auth_timeout=host.timeout, channel_timeout=host.timeout,
-                           allow_agent=False, look_for_keys=key_file is None)
+            client.connect(
+                address,
+                port=host.port,
+                username=host.user,
+                key_filename=key_file,
+                timeout=host.timeout,
+                banner_timeout=host.timeout,
+                auth_timeout=host.timeout,
+                channel_timeout=host.timeout,
+                allow_agent=False,
+                look_for_keys=key_file is None,
+            )
         except paramiko.BadHostKeyException:
-            raise DiskProbeError(f"host key of {address}:{host.port} does not match "
-                                 f"{known_hosts} (possible man-in-the-middle)") from None
+            raise DiskProbeError(
+                f"host key of {address}:{host.port} does not match "
+                f"{known_hosts} (possible man-in-the-middle)"
+            ) from None
         except paramiko.AuthenticationException:
             raise DiskProbeError(f"SSH authentication failed for {where}") from None
         except TimeoutError:
@@ -277,15 +308,20 @@ def run_ssh_df(host: DiskHost, path: str) -> str:
             if "not found in known_hosts" in str(exc):
                 raise DiskProbeError(
                     f"unknown host key for {address}:{host.port} (not in {known_hosts}; add it "
-                    "with ssh-keyscan, or set accept_unknown_host_key for this host)") from None
+                    "with ssh-keyscan, or set accept_unknown_host_key for this host)"
+                ) from None
             raise DiskProbeError(f"SSH error with {where}: {_first_line(str(exc))}") from None
         except FileNotFoundError as exc:
             raise DiskProbeError(f"cannot read SSH key file {exc.filename}") from None
         except OSError as exc:
             # paramiko's NoValidConnectionsError keeps the per-address errors in .errors
             inner = next(iter(getattr(exc, "errors", {}).values()), exc)
-            reason = (getattr(inner, "strerror", None) or exc.strerror
-                      or _first_line(str(exc)) or type(exc).__name__)
+            reason = (
+                getattr(inner, "strerror", None)
+                or exc.strerror
+                or _first_line(str(exc))
+                or type(exc).__name__
+            )
             raise DiskProbeError(f"cannot connect to {address}:{host.port}: {reason}") from None
         try:
             _stdin, stdout, stderr = client.exec_command(df_command(path), timeout=host.timeout)

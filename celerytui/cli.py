@@ -100,8 +100,9 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
             value = redact_webhook(value)
         elif isinstance(value, list):
             value = ", ".join(value) or "-"
-        rows.append((spec.name, "-" if value is None else str(value),
-                     settings.source_of(spec.name)))
+        rows.append(
+            (spec.name, "-" if value is None else str(value), settings.source_of(spec.name))
+        )
     return rows
 
 

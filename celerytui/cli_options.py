@@ -23,16 +23,31 @@ class SettingsError(click.ClickException):
 def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add -b/--broker, --result-backend, -A/--app, --config and --read-only to a command."""
 
-    @click.option("-b", "--broker", "broker", metavar="URL",
-                  help="Broker URL (redis://, amqp://). Env: CELERY_BROKER_URL.")
-    @click.option("--result-backend", "result_backend", metavar="URL",
-                  help="Result backend URL. Env: CELERY_RESULT_BACKEND.")
-    @click.option("-A", "--app", "app", metavar="MODULE", help="Your Celery app module (proj).")
-    @click.option("--config", "config", metavar="PATH",
-                  help="TOML config file [default: $CELERYTUI_CONFIG, else "
-                       "~/.config/celerytui/config.toml].")
     @click.option(
-        "--read-only", "read_only", is_flag=True, default=None,
+        "-b",
+        "--broker",
+        "broker",
+        metavar="URL",
+        help="Broker URL (redis://, amqp://). Env: CELERY_BROKER_URL.",
+    )
+    @click.option(
+        "--result-backend",
+        "result_backend",
+        metavar="URL",
+        help="Result backend URL. Env: CELERY_RESULT_BACKEND.",
+    )
+    @click.option("-A", "--app", "app", metavar="MODULE", help="Your Celery app module (proj).")
+    @click.option(
+        "--config",
+        "config",
+        metavar="PATH",
+        help="TOML config file [default: $CELERYTUI_CONFIG, else ~/.config/celerytui/config.toml].",
+    )
+    @click.option(
+        "--read-only",
+        "read_only",
+        is_flag=True,
+        default=None,
         help="Refuse every action that changes the cluster.",
     )
     @functools.wraps(func)
@@ -74,6 +89,7 @@ def settings_from(ctx: click.Context, **local: Any) -> Settings:
                 if issubclass(warning.category, ConfigWarning):
                     click.echo(f"Warning: {warning.message}", err=True)
                 else:
-                    warnings.showwarning(warning.message, warning.category,
-                                         warning.filename, warning.lineno)
+                    warnings.showwarning(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
     return settings

@@ -23,8 +23,16 @@ from celerytui.config import Settings
 PREFIX = "celerytui.tasks."
 # the seed's tasks by short name: registered as PREFIX + name, and module attributes of
 # celerytui.tasks (`from celerytui.tasks import send_email`)
-TASK_NAMES = ("send_email", "validate_order", "process_payment", "ship_order", "order_pipeline",
-              "risky_operation", "check_http_endpoint", "check_disk_usage")
+TASK_NAMES = (
+    "send_email",
+    "validate_order",
+    "process_payment",
+    "ship_order",
+    "order_pipeline",
+    "risky_operation",
+    "check_http_endpoint",
+    "check_disk_usage",
+)
 EMAIL_TASK = PREFIX + "send_email"
 ORDER_TASKS = (PREFIX + "validate_order", PREFIX + "process_payment", PREFIX + "ship_order")
 ORDER_PIPELINE_TASK = PREFIX + "order_pipeline"
@@ -100,8 +108,9 @@ def declare_tasks(app: Celery) -> Celery:
 
 def _runs_on_a_worker(name: str) -> Callable[..., Any]:
     def declared(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"{name} runs on a worker (celery -A celerytui.tasks worker),"
-                                  " not in the monitor's app")
+        raise NotImplementedError(
+            f"{name} runs on a worker (celery -A celerytui.tasks worker), not in the monitor's app"
+        )
 
     declared.__name__ = name.rsplit(".", 1)[1]
     return declared

@@ -92,8 +92,7 @@ def default_config_path() -> str:
     return os.path.join(platformdirs.user_config_dir("celerytui"), "config.toml")
 
 
-def config_file(config_path: str | None = None,
-                env: Mapping[str, str] | None = None) -> str | None:
+def config_file(config_path: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
     """The TOML file load_settings reads: ``config_path``, else $CELERYTUI_CONFIG (both must
     exist), else the per-user file if there is one."""
     env = os.environ if env is None else env
@@ -103,8 +102,9 @@ def config_file(config_path: str | None = None,
     return None if path is None else os.fspath(path)
 
 
-def load_settings(config_path: str | None = None, env: Mapping[str, str] | None = None,
-                  **flags: Any) -> Settings:
+def load_settings(
+    config_path: str | None = None, env: Mapping[str, str] | None = None, **flags: Any
+) -> Settings:
     """Defaults < TOML file (``config_path``, else $CELERYTUI_CONFIG, else the user config dir)
     < environment < ``flags`` (keyword args named like the fields; None means "not given")."""
     env = os.environ if env is None else env
@@ -144,19 +144,21 @@ def _apply_thresholds(settings: Settings, value: Any, source: str) -> None:
     if isinstance(value, Thresholds):
         value = asdict(value)
     if not isinstance(value, Mapping):
-        raise ConfigError(f"thresholds: {expected('a table of thresholds', value)} "
-                          f"(from {source})")
+        raise ConfigError(f"thresholds: {expected('a table of thresholds', value)} (from {source})")
     for name, raw in value.items():
         if name not in THRESHOLD_CHECKS:
-            raise ConfigError(f"thresholds.{name}: {unknown_key(name, THRESHOLD_CHECKS)} "
-                              f"(from {source})")
+            raise ConfigError(
+                f"thresholds.{name}: {unknown_key(name, THRESHOLD_CHECKS)} (from {source})"
+            )
         _set(settings, f"thresholds.{name}", raw, source)
 
 
 def _apply_env(settings: Settings, env: Mapping[str, str]) -> None:
     # Celery's own names first, so CELERYTUI_BROKER_URL wins over CELERY_BROKER_URL
-    for key, name in (("broker_url", "CELERY_BROKER_URL"),
-                      ("result_backend", "CELERY_RESULT_BACKEND")):
+    for key, name in (
+        ("broker_url", "CELERY_BROKER_URL"),
+        ("result_backend", "CELERY_RESULT_BACKEND"),
+    ):
         if env.get(name):
             _set(settings, key, env[name], f"env {name}")
     for key in FIELD_CHECKS:
@@ -190,8 +192,9 @@ def _apply_file(settings: Settings, path: str) -> None:
         elif key in FIELD_CHECKS:
             _set(settings, key, value, path)
         else:
-            raise ConfigError(f"{key}: {unknown_key(key, {**FIELD_CHECKS, 'thresholds': 0})} "
-                              f"(from {path})")
+            raise ConfigError(
+                f"{key}: {unknown_key(key, {**FIELD_CHECKS, 'thresholds': 0})} (from {path})"
+            )
 
 
 _SECRET_KEY = re.compile(r"(?i)pass(word|wd)?$|secret|token|api_?key")
@@ -214,10 +217,22 @@ def _warn_if_exposed(path: str, data: Mapping[str, Any]) -> None:
     except OSError:
         return
     if exposed and _holds_secret(data):
-        warnings.warn(ConfigWarning(
-            f"{path} holds a password and other users can read it; run: chmod 600 {path}"),
-            stacklevel=4)  # point at the caller of load_settings
+        warnings.warn(
+            ConfigWarning(
+                f"{path} holds a password and other users can read it; run: chmod 600 {path}"
+            ),
+            stacklevel=4,
+        )  # point at the caller of load_settings
 
 
-__all__ = ["ConfigError", "ConfigWarning", "DiskHost", "Settings", "Thresholds",
-           "config_file", "default_config_path", "load_settings", "redact"]
+__all__ = [
+    "ConfigError",
+    "ConfigWarning",
+    "DiskHost",
+    "Settings",
+    "Thresholds",
+    "config_file",
+    "default_config_path",
+    "load_settings",
+    "redact",
+]

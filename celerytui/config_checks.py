@@ -191,9 +191,15 @@ def _url_list(value: Any) -> list[str]:
 
 
 _DISK_HOST_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "name": _text, "host": _optional(_text), "port": _port, "user": _text,
-    "key_file": _optional(_path), "known_hosts": _optional(_path),
-    "accept_unknown_host_key": _bool, "path": _abs_path, "timeout": _positive_float,
+    "name": _text,
+    "host": _optional(_text),
+    "port": _port,
+    "user": _text,
+    "key_file": _optional(_path),
+    "known_hosts": _optional(_path),
+    "accept_unknown_host_key": _bool,
+    "path": _abs_path,
+    "timeout": _positive_float,
 }
 
 
@@ -244,8 +250,7 @@ def _disk_hosts(value: Any) -> list[Any]:
 
 FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "broker_url": _service_url("broker", BROKER_SCHEMES, "redis://host:6379/0", False),
-    "result_backend": _service_url("result backend", BACKEND_SCHEMES, "redis://host:6379/1",
-                                   True),
+    "result_backend": _service_url("result backend", BACKEND_SCHEMES, "redis://host:6379/1", True),
     "app": _optional(_module),
     "read_only": _bool,
     "max_tasks": _positive_int,
@@ -271,10 +276,10 @@ THRESHOLD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "min_finished_for_rate": _count,
 }
 
+
 def unknown_key(key: object, known: Mapping[str, Any]) -> str:
-    """"unknown key", with the closest known key when a typo is likely."""
+    """ "unknown key", with the closest known key when a typo is likely."""
     import difflib
 
     close = difflib.get_close_matches(str(key), list(known), n=1)
     return "unknown key" + (f", did you mean {close[0]!r}?" if close else "")
-

@@ -46,8 +46,9 @@ class GcPolicy:
         if self._frozen_at is not None and now - self._frozen_at < self.interval:
             return
         self._frozen_at = now
-        if self._baseline is not None and \
-                gc.get_freeze_count() > self._baseline * (1 + self.growth):
+        if self._baseline is not None and gc.get_freeze_count() > self._baseline * (
+            1 + self.growth
+        ):
             self.full_pass()
             return
         gc.collect()  # frozen objects are not scanned: this costs what is new since the last

@@ -86,7 +86,7 @@ def redact_webhook(url: object) -> str:
         else:
             name, _, port = host.partition(":")
         shown = f"{scheme}://{name}" + (f":{port}" if port.isdigit() else "")
-        hidden = rest[len(netloc):].strip("/")
+        hidden = rest[len(netloc) :].strip("/")
         return (shown + "/" + MASK if hidden else shown).translate(_CONTROL)
     except Exception:
         return "<unprintable>"
@@ -104,7 +104,7 @@ def url_secrets(url: object) -> list[str]:
             return sorted({s for item in url for s in url_secrets(item)}, key=len, reverse=True)
         found: set[str] = set()
         for match in _URL.finditer(_as_str(url)):
-            password = match["rest"][:max(match["rest"].rfind("@"), 0)].partition(":")[2]
+            password = match["rest"][: max(match["rest"].rfind("@"), 0)].partition(":")[2]
             for coded in (password, unquote(password)):
                 found.add(coded)
                 found |= {piece for piece in re.split(r"[/?#@:;]", coded) if len(piece) >= 3}
@@ -124,18 +124,23 @@ def webhook_secrets(url: object) -> list[str]:
         text = _as_str(url).strip()
         rest = text.partition("://")[2] or text
         netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
-        tail = rest[len(netloc):]
+        tail = rest[len(netloc) :]
         parts = {text, tail, tail.lstrip("/"), netloc.rpartition("@")[0]}
-        parts |= {piece for coded in (tail, unquote(tail))
-                  for piece in re.split(r"[/?#&=;]", coded) if len(piece) >= 4}
+        parts |= {
+            piece
+            for coded in (tail, unquote(tail))
+            for piece in re.split(r"[/?#&=;]", coded)
+            if len(piece) >= 4
+        }
         parts |= {variant for part in list(parts) for variant in (unquote(part), quote(part))}
         return sorted((p for p in parts if p), key=len, reverse=True)
     except Exception:
         return []
 
 
-def one_line(value: object, *, with_type: bool = False, limit: int = 300,
-             secrets: Iterable[str] = ()) -> str:
+def one_line(
+    value: object, *, with_type: bool = False, limit: int = 300, secrets: Iterable[str] = ()
+) -> str:
     """An exception or a text as one line without secrets, for an error message, a status
     field or a log record: the first line (an exception's message; its type's name when it has
     none, or ``TypeName: message`` with ``with_type``), each of ``secrets`` replaced by
@@ -168,5 +173,12 @@ def _as_str(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-__all__ = ["MASK", "one_line", "redact", "redact_text", "redact_webhook", "url_secrets",
-           "webhook_secrets"]
+__all__ = [
+    "MASK",
+    "one_line",
+    "redact",
+    "redact_text",
+    "redact_webhook",
+    "url_secrets",
+    "webhook_secrets",
+]

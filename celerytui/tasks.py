@@ -40,11 +40,16 @@ from celerytui.redaction import one_line, redact_webhook, webhook_secrets
 
 log = logging.getLogger(__name__)
 
+
 def make_celery_app(settings: Settings) -> Celery:
     """A Celery app configured from settings (cluster_spec.configure), with the seed's tasks
     registered on it."""
-    app = Celery("celerytui", broker=settings.broker_url, backend=settings.result_backend,
-                 set_as_current=False)
+    app = Celery(
+        "celerytui",
+        broker=settings.broker_url,
+        backend=settings.result_backend,
+        set_as_current=False,
+    )
     configure(app, settings)
     # the settings already weighed $CELERY_BROKER_URL / $CELERY_RESULT_BACKEND against the
     # config file and flags: Celery must not read them again over our answer
@@ -111,8 +116,9 @@ def _register_tasks(app: Celery) -> None:
 
 
 @signals.task_failure.connect(weak=False, dispatch_uid="celerytui.alert_on_failure")
-def alert_on_failure(sender=None, task_id=None, exception=None, args=None, kwargs=None,
-                     **_: Any) -> None:
+def alert_on_failure(
+    sender=None, task_id=None, exception=None, args=None, kwargs=None, **_: Any
+) -> None:
     """POST a failure alert to settings.alert_webhook; a dead webhook is only logged."""
     settings = settings_of(getattr(sender, "app", None))
     if settings is None or not settings.alert_webhook:
@@ -136,9 +142,12 @@ def alert_on_failure(sender=None, task_id=None, exception=None, args=None, kwarg
     except Exception as exc:  # never let the alert break the worker
         problem = exc
     if problem is not None:  # the hook's path is its token: only its host is ever logged
-        log.warning("failure alert for %s not delivered to %s: %s", task_id,
-                    redact_webhook(url), one_line(problem, with_type=True,
-                                                  secrets=webhook_secrets(url)))
+        log.warning(
+            "failure alert for %s not delivered to %s: %s",
+            task_id,
+            redact_webhook(url),
+            one_line(problem, with_type=True, secrets=webhook_secrets(url)),
+        )
 
 
 def _jsonable(value: Any) -> Any:

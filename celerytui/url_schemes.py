@@ -12,20 +12,57 @@ from __future__ import annotations
 BROKER_SCHEMES_BY_TRANSPORT: dict[str, tuple[str, ...]] = {
     "redis": ("redis", "rediss", "sentinel"),
     "amqp": ("amqp", "amqps", "pyamqp", "librabbitmq"),
-    "kombu": ("memory", "filesystem", "sqla", "sqlalchemy", "sqs", "slmq", "azureservicebus",
-              "azurestoragequeues", "confluentkafka", "kafka", "consul", "etcd", "gcpubsub",
-              "mongodb", "pgmq", "pyro", "qpid", "zookeeper"),
+    "kombu": (
+        "memory",
+        "filesystem",
+        "sqla",
+        "sqlalchemy",
+        "sqs",
+        "slmq",
+        "azureservicebus",
+        "azurestoragequeues",
+        "confluentkafka",
+        "kafka",
+        "consul",
+        "etcd",
+        "gcpubsub",
+        "mongodb",
+        "pgmq",
+        "pyro",
+        "qpid",
+        "zookeeper",
+    ),
 }
 BROKER_SCHEMES = frozenset(s for group in BROKER_SCHEMES_BY_TRANSPORT.values() for s in group)
 
 # celery.app.backends.BACKEND_ALIASES; the first group is the one whose results are pushed
 RESULT_PUSH_SCHEMES = ("redis", "rediss")  # pub/sub of stored results (ResultWatcher)
-BACKEND_SCHEMES = frozenset((
-    *RESULT_PUSH_SCHEMES, "rpc", "sentinel", "db", "database", "cache", "mongodb",
-    "elasticsearch", "cassandra",
-    "couchbase", "couchdb", "cosmosdbsql", "riak", "file", "disabled", "consul", "dynamodb",
-    "azureblockblob", "arangodb", "s3", "gs", "gcs",
-))
+BACKEND_SCHEMES = frozenset(
+    (
+        *RESULT_PUSH_SCHEMES,
+        "rpc",
+        "sentinel",
+        "db",
+        "database",
+        "cache",
+        "mongodb",
+        "elasticsearch",
+        "cassandra",
+        "couchbase",
+        "couchdb",
+        "cosmosdbsql",
+        "riak",
+        "file",
+        "disabled",
+        "consul",
+        "dynamodb",
+        "azureblockblob",
+        "arangodb",
+        "s3",
+        "gs",
+        "gcs",
+    )
+)
 
 
 def scheme_of(url: str) -> str:

@@ -30,8 +30,9 @@ def install() -> None:
     signals.celeryd_init.connect(_on_worker_init, weak=False, dispatch_uid="celerytui.metrics")
     signals.task_prerun.connect(_on_task_prerun, weak=False, dispatch_uid="celerytui.m.start")
     signals.task_failure.connect(_on_task_failure, weak=False, dispatch_uid="celerytui.m.fail")
-    signals.worker_shutdown.connect(_on_worker_shutdown, weak=False,
-                                    dispatch_uid="celerytui.m.stop")
+    signals.worker_shutdown.connect(
+        _on_worker_shutdown, weak=False, dispatch_uid="celerytui.m.stop"
+    )
 
 
 def start_metrics_server(port: int, addr: str = "0.0.0.0") -> str:

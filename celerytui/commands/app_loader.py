@@ -45,8 +45,10 @@ def find_app(spec: str) -> Celery:
         except ImportError:
             app = None
     if app is None:
-        raise AppLoadError(f"-A {spec!r}: no Celery app found in module {module_name} "
-                           "(name it `app`, or use -A module:attribute)")
+        raise AppLoadError(
+            f"-A {spec!r}: no Celery app found in module {module_name} "
+            "(name it `app`, or use -A module:attribute)"
+        )
     return app
 
 
@@ -61,8 +63,9 @@ def _import(module_name: str, spec: str) -> Any:
     except ModuleNotFoundError as exc:
         raise AppLoadError(f"-A {spec!r}: no module named {exc.name!r}") from None
     except Exception as exc:  # the user's module raised while importing
-        raise AppLoadError(f"-A {spec!r}: importing {module_name} failed: "
-                           f"{one_line(exc, with_type=True)}") from None
+        raise AppLoadError(
+            f"-A {spec!r}: importing {module_name} failed: {one_line(exc, with_type=True)}"
+        ) from None
 
 
 def _app_in(module: Any) -> Celery | None:
@@ -82,8 +85,7 @@ def load_app(settings: Settings) -> Celery:
     name others: a flag beats the app's configuration and the environment alike."""
     if settings.app:
         app = find_app(settings.app)
-        return pin_urls(app, _flagged(settings, "broker_url"),
-                        _flagged(settings, "result_backend"))
+        return pin_urls(app, _flagged(settings, "broker_url"), _flagged(settings, "result_backend"))
     from celerytui.core.monitor import client_app
 
     return client_app(settings)

@@ -21,17 +21,41 @@ TUI_EXIT_GRACE = 5.0  # seconds the TUI gets to quit after a signal before we cl
 @click.command()
 @cluster_options
 @click.option("--headless", is_flag=True, help="No TUI: run, then print a summary.")
-@click.option("--duration", type=click.FloatRange(min=1), default=30.0, show_default=True,
-              metavar="SECONDS", help="With --headless: how long to run once ready.")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --headless: how long to run once ready.",
+)
 @click.option("--json", "as_json", is_flag=True, help="With --headless: the summary as JSON.")
-@click.option("--port", type=click.IntRange(1, 65535), metavar="PORT",
-              help="Port for the embedded Redis (default: a free one).")
-@click.option("--start-timeout", type=click.FloatRange(min=1), default=20.0, show_default=True,
-              metavar="SECONDS", help="How long the workers get to come up.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="Port for the embedded Redis (default: a free one).",
+)
+@click.option(
+    "--start-timeout",
+    type=click.FloatRange(min=1),
+    default=20.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long the workers get to come up.",
+)
 @click.option("--seed", type=int, help="Seed the workload's randomness.")
 @click.pass_context
-def demo(ctx: click.Context, headless: bool, duration: float, as_json: bool, port: int | None,
-         start_timeout: float, seed: int | None, **options) -> None:
+def demo(
+    ctx: click.Context,
+    headless: bool,
+    duration: float,
+    as_json: bool,
+    port: int | None,
+    start_timeout: float,
+    seed: int | None,
+    **options,
+) -> None:
     """Run the whole seed system on an embedded Redis and watch it.
 
     Starts Redis (or uses --broker), two workers (celery,http and disk,secure), beat with a
@@ -53,8 +77,14 @@ def demo(ctx: click.Context, headless: bool, duration: float, as_json: bool, por
         raise click.UsageError("--port is for the embedded Redis; it makes no sense with --broker.")
     base = settings_from(ctx, **options)
     try:
-        session = DemoSession(base, broker=broker, result_backend=given.get("result_backend"),
-                              port=port, start_timeout=start_timeout, seed=seed)
+        session = DemoSession(
+            base,
+            broker=broker,
+            result_backend=given.get("result_backend"),
+            port=port,
+            start_timeout=start_timeout,
+            seed=seed,
+        )
     except OSError as exc:
         raise click.ClickException(f"could not start the demo's HTTP server: {exc}") from None
     try:
@@ -98,8 +128,9 @@ def _run_tui(session) -> int:
         except ModuleNotFoundError as exc:
             if exc.name != "celerytui.app":
                 raise
-            raise click.ClickException("the dashboard is not built yet; "
-                                       "try `celerytui demo --headless`.") from None
+            raise click.ClickException(
+                "the dashboard is not built yet; try `celerytui demo --headless`."
+            ) from None
         app = _make_demo_app(make_app, session)
         pending = _exit_app_on_signals(app)
         stopped = threading.Event()
@@ -120,16 +151,19 @@ def _run_tui(session) -> int:
 def _make_demo_app(make_app, session):
     """The dashboard on the demo's own Monitor (already receiving since before the workers
     came up, so nothing is missed); the app pumps it, the session stops it."""
-    notice = (f"demo cluster {session.cluster.broker_display} · logs in {session.log_dir}"
-              " · q stops every demo process")
-    return make_app(session.settings, monitor=session.monitor, start_monitor=False,
-                    notice=notice)
+    notice = (
+        f"demo cluster {session.cluster.broker_display} · logs in {session.log_dir}"
+        " · q stops every demo process"
+    )
+    return make_app(session.settings, monitor=session.monitor, start_monitor=False, notice=notice)
 
 
 def _announce(app, session, stopped: threading.Event) -> None:
     """Tell the user, inside the TUI, where the demo's logs are (a toast once it is up)."""
-    message = (f"Demo cluster on {session.cluster.broker_display}. Logs: {session.log_dir}. "
-               "q quits and stops every demo process.")
+    message = (
+        f"Demo cluster on {session.cluster.broker_display}. Logs: {session.log_dir}. "
+        "q quits and stops every demo process."
+    )
     deadline = time.monotonic() + 15
     while not stopped.wait(0.3) and time.monotonic() < deadline:
         try:

@@ -82,5 +82,6 @@ def check_broker(app: Any, timeout: float = BROKER_TIMEOUT) -> None:
         raise
     except Exception as exc:  # the URL itself is bad: no connection could even be made
         url = app.conf.broker_url
-        raise CommandError(f"bad broker URL {redact(url)}: "
-                           f"{one_line(exc, secrets=url_secrets(url))}") from None
+        raise CommandError(
+            f"bad broker URL {redact(url)}: {one_line(exc, secrets=url_secrets(url))}"
+        ) from None

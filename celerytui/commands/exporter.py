@@ -28,22 +28,48 @@ from celerytui.redaction import redact
 @click.command()
 @cluster_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", type=click.IntRange(0, 65535), default=9808, show_default=True,
-              help="Port to serve /metrics and /healthz on.")
-@click.option("--worker-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="SECONDS", help="A worker silent this long is down (celery_worker_up 0). "
-                   "[default: worker_timeout setting, 60]")
-@click.option("--purge-offline-after", "worker_purge", default=None, metavar="SECONDS",
-              type=click.FloatRange(min=0, min_open=True),
-              help="Drop a silent worker's series after this long. "
-                   "[default: worker_purge setting, 600]")
-@click.option("--max-series", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Label sets (name, hostname, queue_name) the task metrics keep; events "
-                   "beyond go under 'other' (celerytui_series_folded_total). [default: 2000]")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=9808,
+    show_default=True,
+    help="Port to serve /metrics and /healthz on.",
+)
+@click.option(
+    "--worker-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="A worker silent this long is down (celery_worker_up 0). "
+    "[default: worker_timeout setting, 60]",
+)
+@click.option(
+    "--purge-offline-after",
+    "worker_purge",
+    default=None,
+    metavar="SECONDS",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Drop a silent worker's series after this long. [default: worker_purge setting, 600]",
+)
+@click.option(
+    "--max-series",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Label sets (name, hostname, queue_name) the task metrics keep; events "
+    "beyond go under 'other' (celerytui_series_folded_total). [default: 2000]",
+)
 @click.pass_context
 @handle_errors
-def exporter(ctx: click.Context, host: str, port: int, worker_timeout: float | None,
-             worker_purge: float | None, max_series: int | None, **options: Any) -> None:
+def exporter(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    worker_timeout: float | None,
+    worker_purge: float | None,
+    max_series: int | None,
+    **options: Any,
+) -> None:
     """Serve Prometheus metrics (celery-exporter compatible) until SIGTERM or Ctrl+C."""
     from celerytui.commands.app_loader import load_app
 
@@ -60,8 +86,11 @@ def exporter(ctx: click.Context, host: str, port: int, worker_timeout: float | N
     except OSError as exc:
         raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_host, bound_port = server.server_address[:2]
-    click.echo(f"celerytui exporter: http://{bound_host}:{bound_port}/metrics "
-               f"(broker {redact(app.conf.broker_url)})", err=True)
+    click.echo(
+        f"celerytui exporter: http://{bound_host}:{bound_port}/metrics "
+        f"(broker {redact(app.conf.broker_url)})",
+        err=True,
+    )
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -106,8 +135,12 @@ class MetricsService:
         self.server = BoundedWSGIServer((host, port), wsgi_app(self))
         self.monitor.start()
         self.monitor.run_in_thread()
-        self._thread = threading.Thread(target=self.server.serve_forever, name="exporter-http",
-                                         kwargs={"poll_interval": 0.2}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever,
+            name="exporter-http",
+            kwargs={"poll_interval": 0.2},
+            daemon=True,
+        )
         self._thread.start()
         return self.server
 
@@ -147,14 +180,16 @@ def wsgi_app(service: MetricsService) -> Callable[..., Iterable[bytes]]:
             code, body = service.health()
             return _answer(start_response, code, json.dumps(body).encode(), "application/json")
         if path == "/":
-            return _answer(start_response, 200, b"celerytui exporter: /metrics /healthz\n",
-                           "text/plain")
+            return _answer(
+                start_response, 200, b"celerytui exporter: /metrics /healthz\n", "text/plain"
+            )
         return _answer(start_response, 404, b"not found\n", "text/plain")
 
     return app
 
 
-def _answer(start_response: Callable[..., Any], code: int, body: bytes,
-            content_type: str) -> list[bytes]:
+def _answer(
+    start_response: Callable[..., Any], code: int, body: bytes, content_type: str
+) -> list[bytes]:
     start_response(f"{code} {HTTPStatus(code).phrase}", [("Content-Type", content_type)])
     return [body]

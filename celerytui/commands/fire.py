@@ -26,11 +26,17 @@ EXIT_TASK_FAILED = 1
 
 
 def _wait_options(func: Any) -> Any:
-    func = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
-                        show_default=True, metavar="SECONDS",
-                        help="How long --wait waits for the result.")(func)
-    func = click.option("--wait", is_flag=True,
-                        help="Wait for the result and print it as JSON.")(func)
+    func = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=60.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long --wait waits for the result.",
+    )(func)
+    func = click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")(
+        func
+    )
     return cluster_options(func)
 
 
@@ -72,8 +78,9 @@ def fire_disk(ctx: click.Context, host: str, wait: bool, timeout: float, **optio
 @_wait_options
 @click.pass_context
 @handle_errors
-def fire_order(ctx: click.Context, order_id: str, wait: bool, timeout: float,
-               **options: Any) -> None:
+def fire_order(
+    ctx: click.Context, order_id: str, wait: bool, timeout: float, **options: Any
+) -> None:
     """Run the order chain validate_order -> process_payment -> ship_order."""
     value: Any = int(order_id) if order_id.lstrip("-").isdigit() else order_id
     _send(ctx, options, wait, timeout, _seed("order", lambda ctl: ctl.fire_order(value)))
@@ -85,8 +92,9 @@ def fire_order(ctx: click.Context, order_id: str, wait: bool, timeout: float,
 @_wait_options
 @click.pass_context
 @handle_errors
-def fire_email(ctx: click.Context, to: str, content: str, wait: bool, timeout: float,
-               **options: Any) -> None:
+def fire_email(
+    ctx: click.Context, to: str, content: str, wait: bool, timeout: float, **options: Any
+) -> None:
     """Send the demo email (send_email TO CONTENT)."""
     _send(ctx, options, wait, timeout, _seed("email", lambda ctl: ctl.fire_email(to, content)))
 
@@ -94,17 +102,30 @@ def fire_email(ctx: click.Context, to: str, content: str, wait: bool, timeout: f
 @fire.command("task")
 @click.argument("name")
 @click.option("--args", "args_json", default="[]", metavar="JSON", help="Positional args: a list.")
-@click.option("--kwargs", "kwargs_json", default="{}", metavar="JSON",
-              help="Keyword args: an object.")
+@click.option(
+    "--kwargs", "kwargs_json", default="{}", metavar="JSON", help="Keyword args: an object."
+)
 @click.option("--queue", metavar="QUEUE", help="Queue to send to (default: the app's routes).")
-@click.option("--countdown", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Run no earlier than this many seconds from now.")
+@click.option(
+    "--countdown",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Run no earlier than this many seconds from now.",
+)
 @_wait_options
 @click.pass_context
 @handle_errors
-def fire_task(ctx: click.Context, name: str, args_json: str, kwargs_json: str,
-              queue: str | None, countdown: float | None, wait: bool, timeout: float,
-              **options: Any) -> None:
+def fire_task(
+    ctx: click.Context,
+    name: str,
+    args_json: str,
+    kwargs_json: str,
+    queue: str | None,
+    countdown: float | None,
+    wait: bool,
+    timeout: float,
+    **options: Any,
+) -> None:
     """Send any registered task by name, with JSON args and kwargs."""
     args = _json_arg("--args", args_json, list)
     kwargs = _json_arg("--kwargs", kwargs_json, dict)
@@ -152,10 +173,11 @@ def _check_registered(ctl: Any, *names: str) -> None:
     registered = ctl.inspect("registered")
     if not registered:
         if local:
-            raise CommandError(f"unknown task {name!r}: the app does not define it and no "
-                               "worker answered `inspect registered` to confirm it")
-        raise CommandError(f"cannot check task {name!r}: no worker answered "
-                           "`inspect registered`")
+            raise CommandError(
+                f"unknown task {name!r}: the app does not define it and no "
+                "worker answered `inspect registered` to confirm it"
+            )
+        raise CommandError(f"cannot check task {name!r}: no worker answered `inspect registered`")
     known = {str(n).split(" ", 1)[0] for names in registered.values() for n in names or ()}
     for name in unknown:
         if name not in known:
@@ -188,8 +210,9 @@ def _wait_for(app: Any, task_id: str, timeout: float) -> int:
     except Exception as exc:  # celery's TimeoutError, or the backend went away
         name = type(exc).__name__
         if name == "TimeoutError":
-            raise CommandError(f"task {task_id} has no result after {timeout:g}s "
-                               f"(state {result.state})") from None
+            raise CommandError(
+                f"task {task_id} has no result after {timeout:g}s (state {result.state})"
+            ) from None
         raise CommandError(f"waiting for {task_id}: {one_line(exc)}") from None
     if result.failed():
         error = f"{type(value).__name__}: {value}" if isinstance(value, BaseException) else value

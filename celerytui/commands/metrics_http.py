@@ -24,17 +24,27 @@ from urllib.parse import unquote
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
-              b"Content-Length: 0\r\n\r\n")
+_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
 _BAD = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 
 class BoundedWSGIServer:
     """Serve `app` on (host, port); `serve_forever` in a thread, `shutdown`, `server_close`."""
 
-    def __init__(self, address: tuple[str, int], app: WSGIApp, *, workers: int = 4,
-                 request_timeout: float = 10.0, response_timeout: float = 30.0,
-                 max_pending: int = 512, max_head_bytes: int = 16_384) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: WSGIApp,
+        *,
+        workers: int = 4,
+        request_timeout: float = 10.0,
+        response_timeout: float = 30.0,
+        max_pending: int = 512,
+        max_head_bytes: int = 16_384,
+    ) -> None:
         host, port = address
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
@@ -53,8 +63,9 @@ class BoundedWSGIServer:
         self._pending: dict[socket.socket, tuple[float, bytearray]] = {}  # oldest first
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.socket, selectors.EVENT_READ)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
-                                        thread_name_prefix="exporter-http")
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, workers), thread_name_prefix="exporter-http"
+        )
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self._stopped.set()
@@ -146,8 +157,9 @@ class BoundedWSGIServer:
                 return
             started: list[Any] = []
 
-            def start_response(status: str, headers: list[tuple[str, str]],
-                               exc_info: Any = None) -> Callable[[bytes], None]:
+            def start_response(
+                status: str, headers: list[tuple[str, str]], exc_info: Any = None
+            ) -> Callable[[bytes], None]:
                 started[:] = [status, headers]
                 return lambda _data: None
 
@@ -157,10 +169,18 @@ class BoundedWSGIServer:
             except Exception as exc:  # the app's bug: say so in one line, keep serving
                 status, headers = "500 Internal Server Error", [("Content-Type", "text/plain")]
                 body = f"error: {type(exc).__name__}\n".encode()
-            lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers
-                                              if k.lower() not in ("content-length",
-                                                                   "connection")),
-                     f"Content-Length: {len(body)}", "Connection: close", "", ""]
+            lines = [
+                f"HTTP/1.1 {status}",
+                *(
+                    f"{k}: {v}"
+                    for k, v in headers
+                    if k.lower() not in ("content-length", "connection")
+                ),
+                f"Content-Length: {len(body)}",
+                "Connection: close",
+                "",
+                "",
+            ]
             conn.sendall("\r\n".join(lines).encode("latin-1"))
             if environ["REQUEST_METHOD"] != "HEAD":
                 conn.sendall(body)
@@ -180,11 +200,21 @@ class BoundedWSGIServer:
         path, _, query = target.partition("?")
         host, port = self.server_address[:2]
         environ: dict[str, Any] = {
-            "REQUEST_METHOD": method, "PATH_INFO": unquote(path), "QUERY_STRING": query,
-            "SERVER_PROTOCOL": protocol, "SERVER_NAME": str(host), "SERVER_PORT": str(port),
-            "SCRIPT_NAME": "", "CONTENT_LENGTH": "", "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "REQUEST_METHOD": method,
+            "PATH_INFO": unquote(path),
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": protocol,
+            "SERVER_NAME": str(host),
+            "SERVER_PORT": str(port),
+            "SCRIPT_NAME": "",
+            "CONTENT_LENGTH": "",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
         }
         with contextlib.suppress(OSError):
             environ["REMOTE_ADDR"] = str(conn.getpeername()[0])

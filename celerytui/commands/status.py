@@ -46,8 +46,14 @@ MIN_BROKER_WAIT = 1.0  # however slow the start was, the broker itself gets this
 @click.command()
 @cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/status-json.md).")
-@click.option("--listen", type=click.FloatRange(0, 600), default=2.0, show_default=True,
-              metavar="SECONDS", help="How long to count task events.")
+@click.option(
+    "--listen",
+    type=click.FloatRange(0, 600),
+    default=2.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to count task events.",
+)
 @click.pass_context
 @handle_errors
 def status(ctx: click.Context, as_json: bool, listen: float, **options: Any) -> None:
@@ -78,10 +84,15 @@ def status(ctx: click.Context, as_json: bool, listen: float, **options: Any) -> 
 
 def _unreachable(broker: str, error: str) -> dict[str, Any]:
     return {
-        "schema": SCHEMA_VERSION, "generated_at": _now_iso(), "health": "unreachable",
-        "exit_code": EXIT_ERROR, "problems": [error],
+        "schema": SCHEMA_VERSION,
+        "generated_at": _now_iso(),
+        "health": "unreachable",
+        "exit_code": EXIT_ERROR,
+        "problems": [error],
         "broker": {"url": broker, "reachable": False, "error": error},
-        "workers": [], "queues": [], "tasks": None,
+        "workers": [],
+        "queues": [],
+        "tasks": None,
     }
 
 
@@ -104,8 +115,10 @@ def _check_broker_in_time(app: Any, timeout: float | None = None) -> None:
     thread.start()
     thread.join(timeout)
     if thread.is_alive():  # left behind: the process exits right after saying so
-        raise CommandError(f"broker unreachable ({redact(app.conf.broker_url)}): "
-                           f"no answer within {BROKER_TIMEOUT:g} s")
+        raise CommandError(
+            f"broker unreachable ({redact(app.conf.broker_url)}): "
+            f"no answer within {BROKER_TIMEOUT:g} s"
+        )
     if failed:
         raise failed[0]
 
@@ -172,13 +185,18 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
     }
 
 
-def assess(state: Any, thresholds: Thresholds, workers: list[dict[str, Any]],
-           depths: Sequence[Any]) -> tuple[list[str], set[str]]:
+def assess(
+    state: Any, thresholds: Thresholds, workers: list[dict[str, Any]], depths: Sequence[Any]
+) -> tuple[list[str], set[str]]:
     """Run the registered status rules (alerts.status_rules) on this snapshot: the problem
     lines (any makes the cluster degraded) and the queues found over their backlog."""
-    context = Context(state=state, thresholds=thresholds, now=time.time(),
-                      queue_depths=tuple(depths),
-                      pings={w["hostname"]: w["ok"] for w in workers})
+    context = Context(
+        state=state,
+        thresholds=thresholds,
+        now=time.time(),
+        queue_depths=tuple(depths),
+        pings={w["hostname"]: w["ok"] for w in workers},
+    )
     problems: list[str] = []
     backlogged: set[str] = set()
     for rule in status_rules():
@@ -204,18 +222,21 @@ def _workers(controller: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         pool = info.get("pool") or {}
         running = active.get(host)
         queues = active_queues.get(host)
-        workers.append({
-            "hostname": host,
-            "ok": (pings.get(host) or {}).get("ok") == "pong",
-            "pid": info.get("pid"),
-            "pool": _pool_name(pool.get("implementation")),
-            "concurrency": pool.get("max-concurrency"),
-            "processed": sum((info.get("total") or {}).values()) if info else None,
-            "active": len(running) if isinstance(running, list) else None,
-            "queues": sorted(q.get("name") for q in queues if isinstance(q, dict))  # type: ignore[type-var]
-            if isinstance(queues, list) else None,
-            "uptime": info.get("uptime"),
-        })
+        workers.append(
+            {
+                "hostname": host,
+                "ok": (pings.get(host) or {}).get("ok") == "pong",
+                "pid": info.get("pid"),
+                "pool": _pool_name(pool.get("implementation")),
+                "concurrency": pool.get("max-concurrency"),
+                "processed": sum((info.get("total") or {}).values()) if info else None,
+                "active": len(running) if isinstance(running, list) else None,
+                "queues": sorted(q.get("name") for q in queues if isinstance(q, dict))  # type: ignore[type-var]
+                if isinstance(queues, list)
+                else None,
+                "uptime": info.get("uptime"),
+            }
+        )
     return workers, active_queues
 
 
@@ -226,8 +247,9 @@ def _pool_name(implementation: Any) -> str | None:
     return implementation.rsplit(":", 1)[0].rsplit(".", 1)[-1]
 
 
-def _queues(inspector: Any, active_queues: dict[str, Any]
-            ) -> tuple[list[dict[str, Any]], list[Any]]:
+def _queues(
+    inspector: Any, active_queues: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[Any]]:
     """The queue rows (over_threshold filled in by ``assess``) and the depths they show."""
     names = inspector.known_queues(active_queues or None)
     consumers: dict[str, int] = {}
@@ -239,20 +261,25 @@ def _queues(inspector: Any, active_queues: dict[str, Any]
     depths = inspector.depths(names)
     for depth in depths:
         count = depth.consumers if depth.consumers is not None else consumers.get(depth.name, 0)
-        rows.append({
-            "name": depth.name,
-            "messages": depth.messages,
-            "consumers": count,
-            "by_priority": {str(k): v for k, v in sorted(depth.by_priority.items())},
-            "over_threshold": False,
-            "error": depth.error,
-        })
+        rows.append(
+            {
+                "name": depth.name,
+                "messages": depth.messages,
+                "consumers": count,
+                "by_priority": {str(k): v for k, v in sorted(depth.by_priority.items())},
+                "over_threshold": False,
+                "error": depth.error,
+            }
+        )
     return rows, depths
 
 
 def _tasks(state: Any, listen: float, lane_malformed: int = 0) -> dict[str, Any]:
-    by_name = {name: {k: n for k, n in sorted(stats.counts.items()) if n}
-               for name, stats in sorted(state.task_stats().items()) if stats.total}
+    by_name = {
+        name: {k: n for k, n in sorted(stats.counts.items()) if n}
+        for name, stats in sorted(state.task_stats().items())
+        if stats.total
+    }
     return {
         "listened_seconds": listen,
         "events": state.events_applied,
@@ -280,20 +307,33 @@ def render(report: dict[str, Any]) -> str:
     lines += [f"  ! {problem}" for problem in report["problems"]]
     lines.append("")
     worker_rows = [
-        [printable(w["hostname"]), "ok" if w["ok"] else "no pong", _cell(w["pool"]),
-         _cell(w["concurrency"]), _cell(w["processed"]), _cell(w["active"]),
-         printable(",".join(w["queues"] or [])) or "-"]
+        [
+            printable(w["hostname"]),
+            "ok" if w["ok"] else "no pong",
+            _cell(w["pool"]),
+            _cell(w["concurrency"]),
+            _cell(w["processed"]),
+            _cell(w["active"]),
+            printable(",".join(w["queues"] or [])) or "-",
+        ]
         for w in report["workers"]
     ]
     if worker_rows:
-        lines += table(["WORKER", "STATUS", "POOL", "CONC", "PROCESSED", "ACTIVE", "QUEUES"],
-                       worker_rows, numeric={3, 4, 5})
+        lines += table(
+            ["WORKER", "STATUS", "POOL", "CONC", "PROCESSED", "ACTIVE", "QUEUES"],
+            worker_rows,
+            numeric={3, 4, 5},
+        )
     else:
         lines.append("No worker answered ping.")
     lines.append("")
     queue_rows = [
-        [printable(q["name"]), _cell(q["messages"]), _cell(q["consumers"]),
-         q["error"] or ("BACKLOG" if q["over_threshold"] else "")]
+        [
+            printable(q["name"]),
+            _cell(q["messages"]),
+            _cell(q["consumers"]),
+            q["error"] or ("BACKLOG" if q["over_threshold"] else ""),
+        ]
         for q in report["queues"]
     ]
     if queue_rows:
@@ -304,8 +344,10 @@ def render(report: dict[str, Any]) -> str:
     title = f"TASKS SEEN IN {tasks.get('listened_seconds', 0):g}s"
     if by_name:
         states = [s for s in ALL_STATES if any(s in counts for counts in by_name.values())]
-        rows = [[printable(name), *(_cell(counts.get(s, 0)) for s in states)]
-                for name, counts in by_name.items()]
+        rows = [
+            [printable(name), *(_cell(counts.get(s, 0)) for s in states)]
+            for name, counts in by_name.items()
+        ]
         lines += table([title, *states], rows, numeric=set(range(1, len(states) + 1)))
     else:
         lines.append(f"{title}: none")
@@ -314,14 +356,17 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip()
 
 
-def table(headers: list[str], rows: list[list[str]],
-          numeric: set[int] | frozenset[int] = frozenset()) -> list[str]:
+def table(
+    headers: list[str], rows: list[list[str]], numeric: set[int] | frozenset[int] = frozenset()
+) -> list[str]:
     """Aligned columns: text left, numbers right, two spaces between."""
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     out = []
     for row in [headers, *rows]:
-        cells = [str(v).rjust(w) if i in numeric else str(v).ljust(w)
-                 for i, (v, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            str(v).rjust(w) if i in numeric else str(v).ljust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ]
         out.append("  ".join(cells).rstrip())
     return out
 

@@ -47,12 +47,17 @@ class _Stop(Exception):
 @cluster_options
 @click.option("--failures", is_flag=True, help="Only failures and retries, with the error.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line (NDJSON).")
-@click.option("--filter", "filter_expr", metavar="EXPR",
-              help="Regex, or name: state: worker: args: queue: terms; ! negates.")
+@click.option(
+    "--filter",
+    "filter_expr",
+    metavar="EXPR",
+    help="Regex, or name: state: worker: args: queue: terms; ! negates.",
+)
 @click.pass_context
 @handle_errors
-def tail(ctx: click.Context, failures: bool, as_json: bool, filter_expr: str | None,
-         **options: Any) -> None:
+def tail(
+    ctx: click.Context, failures: bool, as_json: bool, filter_expr: str | None, **options: Any
+) -> None:
     """Stream task events, one line each: time, state, name, id, worker, runtime or error."""
     from celerytui.commands.app_loader import load_app
     from celerytui.core.filters import compile_filter
@@ -101,8 +106,10 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
             if status.connected != connected:
                 connected = status.connected
                 if connected:
-                    _note(f"{'reconnected to' if ever_connected else 'following'} "
-                          f"{status.broker or redact(app.conf.broker_url)}")
+                    _note(
+                        f"{'reconnected to' if ever_connected else 'following'} "
+                        f"{status.broker or redact(app.conf.broker_url)}"
+                    )
                     ever_connected = True
                 else:
                     _note(f"reconnecting: {status.last_error or 'broker connection lost'}")
@@ -122,8 +129,15 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
             results.stop()
 
 
-def _lines(state: Any, results: Any, events: list[dict], matches: Any, failures: bool,
-           as_json: bool, malformed: MalformedNotes) -> list[str]:
+def _lines(
+    state: Any,
+    results: Any,
+    events: list[dict],
+    matches: Any,
+    failures: bool,
+    as_json: bool,
+    malformed: MalformedNotes,
+) -> list[str]:
     """The lines for one batch; an event that cannot be shown is counted, never raised."""
     try:
         if results is not None:
@@ -136,8 +150,11 @@ def _lines(state: Any, results: Any, events: list[dict], matches: Any, failures:
     # one batch spans a fraction of a second: show it in the order things happened
     for event in sorted((e for e in events if e.__class__ is dict), key=_event_time):
         kind = event.get("type")
-        if kind.__class__ is not str or kind not in EVENT_STATES \
-                or (failures and kind not in FAILURE_EVENTS):
+        if (
+            kind.__class__ is not str
+            or kind not in EVENT_STATES
+            or (failures and kind not in FAILURE_EVENTS)
+        ):
             continue
         uuid = event.get("uuid")
         task = state.tasks.get(uuid) if uuid.__class__ is str else None
@@ -147,8 +164,7 @@ def _lines(state: Any, results: Any, events: list[dict], matches: Any, failures:
             shown = dataclasses.replace(task, state=EVENT_STATES[kind])
             if matches is not None and not matches(shown):
                 continue
-            lines.append(json_line(event, shown) if as_json
-                         else text_line(event, shown, failures))
+            lines.append(json_line(event, shown) if as_json else text_line(event, shown, failures))
         except Exception:
             malformed.skipped += 1
     return lines
@@ -166,8 +182,10 @@ class MalformedNotes:
         total = counted_elsewhere + self.skipped
         now = time.monotonic()
         if total > self.reported and now - self._noted_at >= MALFORMED_NOTE_EVERY:
-            _note(f"skipped {total - self.reported} malformed "
-                  f"event{'s' if total - self.reported != 1 else ''} ({total} in all)")
+            _note(
+                f"skipped {total - self.reported} malformed "
+                f"event{'s' if total - self.reported != 1 else ''} ({total} in all)"
+            )
             self.reported, self._noted_at = total, now
 
 
@@ -204,8 +222,7 @@ def _error(task: Any) -> str | None:
 def text_line(event: dict, task: Any, failures: bool = False) -> str:
     """One aligned human line for one task event."""
     when = _when(event, task)
-    stamp = (datetime.fromtimestamp(when).strftime("%H:%M:%S.%f")[:-3]
-             if when else "--:--:--.---")
+    stamp = datetime.fromtimestamp(when).strftime("%H:%M:%S.%f")[:-3] if when else "--:--:--.---"
     kind = event.get("type")
     worker = "-" if kind == "task-sent" else task.worker or event.get("hostname") or "-"
     parts = [stamp, f"{task.state:<8}", printable(task.name or "?"), task.uuid, printable(worker)]
@@ -231,8 +248,9 @@ def json_line(event: dict, task: Any) -> str:
         "state": task.state,
         "name": task.name,
         "uuid": task.uuid,
-        "worker": None if event.get("type") == "task-sent" else (
-            task.worker or event.get("hostname")),
+        "worker": None
+        if event.get("type") == "task-sent"
+        else (task.worker or event.get("hostname")),
         "queue": task.queue or task.routing_key,
         "args": task.args,
         "kwargs": task.kwargs,

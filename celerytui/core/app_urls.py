@@ -16,23 +16,25 @@ from typing import Any
 from celery import Celery
 
 
-def pin_urls(app: Celery, broker_url: str | None = None,
-             result_backend: str | None = None) -> Celery:
+def pin_urls(
+    app: Celery, broker_url: str | None = None, result_backend: str | None = None
+) -> Celery:
     """Set ``app``'s broker and/or result backend URL so that no environment variable overrides
     them (None leaves that one to Celery's usual rules). Returns ``app``."""
     if broker_url is None and result_backend is None:
         return app
     conf = app.conf  # still lazy: the keys below join the app's own configuration
     if broker_url is not None:
-        conf.update(broker_url=broker_url, broker_read_url=broker_url,
-                    broker_write_url=broker_url)
+        conf.update(broker_url=broker_url, broker_read_url=broker_url, broker_write_url=broker_url)
     if result_backend is not None:
         conf.update(result_backend=result_backend)
     base = type(conf)
     unpinned: type = getattr(base, "unpinned", base)
-    pinned = _pinned_class(unpinned,
-                           broker_url is not None or getattr(base, "pins_broker", False),
-                           result_backend is not None or getattr(base, "pins_backend", False))
+    pinned = _pinned_class(
+        unpinned,
+        broker_url is not None or getattr(base, "pins_broker", False),
+        result_backend is not None or getattr(base, "pins_backend", False),
+    )
     # conf's own __setattr__ stores keys; swap the class of that very object (Celery keeps it
     # when the lazy configuration is loaded), so every holder of app.conf sees the pin
     object.__setattr__(conf, "__class__", pinned)
@@ -42,18 +44,23 @@ def pin_urls(app: Celery, broker_url: str | None = None,
 @functools.cache
 def _pinned_class(base: type, broker: bool, backend: bool) -> type:
     """A subclass of Celery's ``Settings`` whose URL properties skip the environment."""
-    namespace: dict[str, Any] = {"unpinned": base, "pins_broker": broker, "pins_backend": backend,
-                       "__slots__": (), "__module__": __name__}
+    namespace: dict[str, Any] = {
+        "unpinned": base,
+        "pins_broker": broker,
+        "pins_backend": backend,
+        "__slots__": (),
+        "__module__": __name__,
+    }
     if broker:
         namespace.update(
             broker_url=property(lambda self: self.first("broker_url", "broker_host")),
             broker_read_url=property(lambda self: self.get("broker_read_url") or self.broker_url),
-            broker_write_url=property(
-                lambda self: self.get("broker_write_url") or self.broker_url),
+            broker_write_url=property(lambda self: self.get("broker_write_url") or self.broker_url),
         )
     if backend:
         namespace["result_backend"] = property(
-            lambda self: self.first("result_backend", "CELERY_RESULT_BACKEND"))
+            lambda self: self.first("result_backend", "CELERY_RESULT_BACKEND")
+        )
     return type(f"Pinned{base.__name__}", (base,), namespace)
 
 

@@ -15,8 +15,9 @@ from celerytui.redaction import one_line, redact, url_secrets
 
 
 @contextmanager
-def bounded_connection(app: Any, timeout: float, *, write: bool,
-                       error: type[Exception]) -> Iterator[Any]:
+def bounded_connection(
+    app: Any, timeout: float, *, write: bool, error: type[Exception]
+) -> Iterator[Any]:
     """A connected broker connection of ``app`` (closed on exit), or ``error`` with a one-line,
     redacted message within about ``timeout`` (at least 0.5 s) when the broker is unreachable.
 
@@ -26,17 +27,22 @@ def bounded_connection(app: Any, timeout: float, *, write: bool,
     connect = app.connection_for_write if write else app.connection_for_read
     conn = connect(
         connect_timeout=budget,
-        transport_options={"socket_timeout": budget + 1 if write else budget,
-                           "socket_connect_timeout": budget, "max_retries": 1},
+        transport_options={
+            "socket_timeout": budget + 1 if write else budget,
+            "socket_connect_timeout": budget,
+            "max_retries": 1,
+        },
     )
     try:
         try:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1,
-                                   interval_max=0.2, timeout=budget)
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0.1, interval_max=0.2, timeout=budget
+            )
         except Exception as exc:
             url = app.conf.broker_url
-            raise error(f"broker unreachable ({redact(url)}): "
-                        f"{one_line(exc, secrets=url_secrets(url))}") from None
+            raise error(
+                f"broker unreachable ({redact(url)}): {one_line(exc, secrets=url_secrets(url))}"
+            ) from None
         yield conn
     finally:
         with suppress(Exception):

@@ -38,8 +38,9 @@ def _when(task: Task) -> tuple[float, int]:
     return (first if first is not None else _INF, task.seq)
 
 
-def build_chain(tasks: Mapping[str, Task], members: Mapping[str, Collection[str]],
-                uuid: str) -> ChainNode | None:
+def build_chain(
+    tasks: Mapping[str, Task], members: Mapping[str, Collection[str]], uuid: str
+) -> ChainNode | None:
     """The tree `uuid` belongs to, from its root; None if `uuid` is unknown.
 
     `members` maps a root_id to the uuids (other than the root) that named it. When the root was

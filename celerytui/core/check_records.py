@@ -25,7 +25,7 @@ _TEXT_MAX = 2_000
 
 
 def check_kind(name: object) -> str | None:
-    """"http" / "disk" for the monitoring tasks (by name suffix), else None."""
+    """ "http" / "disk" for the monitoring tasks (by name suffix), else None."""
     if name.__class__ is not str:
         return None
     if name.endswith(HTTP_SUFFIX):
@@ -88,15 +88,22 @@ def _target(result: Any, key: str) -> str | None:
     return target[:_TEXT_MAX]
 
 
-def _is_late(record: HttpCheck | DiskCheck, checked_at: float | None,
-             task_id: str | None) -> bool:
+def _is_late(record: HttpCheck | DiskCheck, checked_at: float | None, task_id: str | None) -> bool:
     """An older check (of another task) arriving after the record's: the newer one stays."""
-    return (record.checked_at is not None and checked_at is not None
-            and checked_at < record.checked_at and record.task_id != task_id)
+    return (
+        record.checked_at is not None
+        and checked_at is not None
+        and checked_at < record.checked_at
+        and record.task_id != task_id
+    )
 
 
-def record_http(checks: MutableMapping[str, HttpCheck], result: Any,
-                checked_at: float | None, task_id: str | None) -> str | None:
+def record_http(
+    checks: MutableMapping[str, HttpCheck],
+    result: Any,
+    checked_at: float | None,
+    task_id: str | None,
+) -> str | None:
     """Merge one check_http_endpoint result; returns the URL it updated, or None."""
     url = _target(result, "url")
     if url is None:
@@ -122,8 +129,12 @@ def record_http(checks: MutableMapping[str, HttpCheck], result: Any,
     return url
 
 
-def record_disk(checks: MutableMapping[str, DiskCheck], result: Any,
-                checked_at: float | None, task_id: str | None) -> str | None:
+def record_disk(
+    checks: MutableMapping[str, DiskCheck],
+    result: Any,
+    checked_at: float | None,
+    task_id: str | None,
+) -> str | None:
     """Merge one check_disk_usage result; returns the host it updated, or None."""
     host = _target(result, "host")
     if host is None:
@@ -146,8 +157,9 @@ def record_disk(checks: MutableMapping[str, DiskCheck], result: Any,
     return host
 
 
-def failed_check_result(kind: str, args: Any, kwargs: Any,
-                        exception: str | None) -> dict[str, Any] | None:
+def failed_check_result(
+    kind: str, args: Any, kwargs: Any, exception: str | None
+) -> dict[str, Any] | None:
     """A DOWN / ERROR result for a check task that raised, from its args (repr or decoded).
 
     A check that crashes must not leave the panel showing its last UP.

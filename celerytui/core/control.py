@@ -21,8 +21,16 @@ from celerytui.cluster_spec import DISK_CHECK_TASK, EMAIL_TASK, HTTP_CHECK_TASK,
 from celerytui.core.broker_errors import bounded_connection
 from celerytui.redaction import one_line
 
-INSPECT_METHODS = ("active", "reserved", "scheduled", "registered", "stats", "active_queues",
-                   "conf", "revoked")
+INSPECT_METHODS = (
+    "active",
+    "reserved",
+    "scheduled",
+    "registered",
+    "stats",
+    "active_queues",
+    "conf",
+    "revoked",
+)
 
 
 class ControlError(Exception):
@@ -61,8 +69,9 @@ def mutating(method: F) -> F:
     @functools.wraps(method)
     def guarded(self: Controller, *args: Any, **kwargs: Any) -> Any:
         if self.read_only:
-            raise ReadOnlyError(f"read-only mode: {method.__name__} refused "
-                                "(it would change the cluster)")
+            raise ReadOnlyError(
+                f"read-only mode: {method.__name__} refused (it would change the cluster)"
+            )
         return method(self, *args, **kwargs)
 
     guarded.mutating = True  # type: ignore[attr-defined]
@@ -83,18 +92,28 @@ class Controller:
         """A connected broker connection, or ControlError within about the timeout."""
         return bounded_connection(self.app, self.timeout, write=True, error=ControlError)
 
-    def _broadcast(self, command: str, arguments: dict[str, Any] | None = None,
-                   destination: str | list[str] | None = None, reply: bool = True,
-                   timeout: float | None = None) -> ControlResult:
+    def _broadcast(
+        self,
+        command: str,
+        arguments: dict[str, Any] | None = None,
+        destination: str | list[str] | None = None,
+        reply: bool = True,
+        timeout: float | None = None,
+    ) -> ControlResult:
         if isinstance(destination, str):
             destination = [destination]
         timeout = self.timeout if timeout is None else timeout
         with self._connection() as conn:
             try:
                 answers = self.app.control.broadcast(
-                    command, arguments=arguments or {}, destination=destination,
-                    connection=conn, reply=reply, timeout=timeout,
-                    limit=len(destination) if destination else None)
+                    command,
+                    arguments=arguments or {},
+                    destination=destination,
+                    connection=conn,
+                    reply=reply,
+                    timeout=timeout,
+                    limit=len(destination) if destination else None,
+                )
             except ControlError:
                 raise
             except Exception as exc:
@@ -103,39 +122,53 @@ class Controller:
             return ControlResult(ok=True)
         replies = _merge(answers)
         if not replies:
-            return ControlResult(ok=False, error=f"{command}: no worker answered within "
-                                                 f"{timeout:g}s")
-        errors = [f"{host}: {r['error']}" for host, r in replies.items()
-                  if isinstance(r, dict) and r.get("error")]
-        return ControlResult(ok=not errors, replies=replies,
-                             error="; ".join(errors)[:300] if errors else None)
+            return ControlResult(
+                ok=False, error=f"{command}: no worker answered within {timeout:g}s"
+            )
+        errors = [
+            f"{host}: {r['error']}"
+            for host, r in replies.items()
+            if isinstance(r, dict) and r.get("error")
+        ]
+        return ControlResult(
+            ok=not errors, replies=replies, error="; ".join(errors)[:300] if errors else None
+        )
 
     # --- remote control (mutating) -----------------------------------------------------
 
     @mutating
-    def revoke(self, task_id: str, terminate: bool = False,
-               signal: str = "SIGTERM") -> ControlResult:
+    def revoke(
+        self, task_id: str, terminate: bool = False, signal: str = "SIGTERM"
+    ) -> ControlResult:
         """Revoke on every worker (a revoke must reach whoever holds the task)."""
-        return self._broadcast("revoke", {"task_id": task_id, "terminate": terminate,
-                                          "signal": signal})
+        return self._broadcast(
+            "revoke", {"task_id": task_id, "terminate": terminate, "signal": signal}
+        )
 
     @mutating
     def terminate(self, task_id: str, signal: str = "SIGTERM") -> ControlResult:
         """Revoke and kill the pool process running the task."""
-        return self._broadcast("revoke", {"task_id": task_id, "terminate": True,
-                                          "signal": signal})
+        return self._broadcast("revoke", {"task_id": task_id, "terminate": True, "signal": signal})
 
     @mutating
-    def rate_limit(self, task_name: str, rate: str | int | None,
-                   destination: str | list[str] | None = None) -> ControlResult:
-        return self._broadcast("rate_limit", {"task_name": task_name, "rate_limit": rate},
-                               destination)
+    def rate_limit(
+        self, task_name: str, rate: str | int | None, destination: str | list[str] | None = None
+    ) -> ControlResult:
+        return self._broadcast(
+            "rate_limit", {"task_name": task_name, "rate_limit": rate}, destination
+        )
 
     @mutating
-    def time_limit(self, task_name: str, soft: float | None = None, hard: float | None = None,
-                   destination: str | list[str] | None = None) -> ControlResult:
-        return self._broadcast("time_limit", {"task_name": task_name, "soft": soft,
-                                              "hard": hard}, destination)
+    def time_limit(
+        self,
+        task_name: str,
+        soft: float | None = None,
+        hard: float | None = None,
+        destination: str | list[str] | None = None,
+    ) -> ControlResult:
+        return self._broadcast(
+            "time_limit", {"task_name": task_name, "soft": soft, "hard": hard}, destination
+        )
 
     @mutating
     def pool_grow(self, hostname: str, n: int = 1) -> ControlResult:
@@ -165,8 +198,9 @@ class Controller:
     @mutating
     def pool_restart(self, hostname: str) -> ControlResult:
         """Needs the worker's worker_pool_restarts setting; otherwise the reply is an error."""
-        return self._broadcast("pool_restart", {"modules": None, "reload": False,
-                                                "reloader": None}, hostname)
+        return self._broadcast(
+            "pool_restart", {"modules": None, "reload": False, "reloader": None}, hostname
+        )
 
     @mutating
     def enable_events(self, destination: str | list[str] | None = None) -> ControlResult:
@@ -195,15 +229,19 @@ class Controller:
     def inspect(self, method: str, destination: str | list[str] | None = None) -> dict[str, Any]:
         """{hostname: reply} for one inspect method ({} when no worker answered)."""
         if method not in INSPECT_METHODS:
-            raise ControlError(f"unknown inspect method {method!r} "
-                               f"(one of: {', '.join(INSPECT_METHODS)})")
+            raise ControlError(
+                f"unknown inspect method {method!r} (one of: {', '.join(INSPECT_METHODS)})"
+            )
         if isinstance(destination, str):
             destination = [destination]
         with self._connection() as conn:
             try:
                 inspector = self.app.control.inspect(
-                    destination=destination, timeout=self.timeout, connection=conn,
-                    limit=len(destination) if destination else None)
+                    destination=destination,
+                    timeout=self.timeout,
+                    connection=conn,
+                    limit=len(destination) if destination else None,
+                )
                 return getattr(inspector, method)() or {}
             except Exception as exc:
                 raise ControlError(f"inspect {method}: {one_line(exc)}") from None
@@ -211,8 +249,14 @@ class Controller:
     # --- sending tasks (mutating) ------------------------------------------------------
 
     @mutating
-    def send_task(self, name: str, args: Any = (), kwargs: Any = None,
-                  queue: str | None = None, countdown: float | None = None) -> str:
+    def send_task(
+        self,
+        name: str,
+        args: Any = (),
+        kwargs: Any = None,
+        queue: str | None = None,
+        countdown: float | None = None,
+    ) -> str:
         """Send a task by name with JSON-able args; returns its id."""
         args, kwargs = _checked_call(name, args, kwargs, countdown)
         options: dict[str, Any] = {}
@@ -220,9 +264,15 @@ class Controller:
             options["queue"] = queue
         with self._connection() as conn:
             try:
-                result = self.app.send_task(name, args=args, kwargs=kwargs,
-                                            countdown=countdown, connection=conn,
-                                            retry_policy=_RETRY, **options)
+                result = self.app.send_task(
+                    name,
+                    args=args,
+                    kwargs=kwargs,
+                    countdown=countdown,
+                    connection=conn,
+                    retry_policy=_RETRY,
+                    **options,
+                )
             except Exception as exc:
                 raise ControlError(f"send {name}: {one_line(exc)}") from None
         return str(result.id)
@@ -262,12 +312,14 @@ _RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval
 
 def mutating_methods() -> list[str]:
     """Names of the Controller methods read_only refuses (the tests go over every one)."""
-    return sorted(name for name, value in vars(Controller).items()
-                  if getattr(value, "mutating", False))
+    return sorted(
+        name for name, value in vars(Controller).items() if getattr(value, "mutating", False)
+    )
 
 
-def _checked_call(name: Any, args: Any, kwargs: Any,
-                  countdown: Any) -> tuple[list[Any], dict[str, Any]]:
+def _checked_call(
+    name: Any, args: Any, kwargs: Any, countdown: Any
+) -> tuple[list[Any], dict[str, Any]]:
     if not isinstance(name, str) or not name.strip():
         raise ControlError("task name must be a non-empty string")
     if isinstance(args, tuple):
@@ -292,4 +344,3 @@ def _merge(answers: list[dict[str, Any]] | None) -> dict[str, Any]:
         if isinstance(answer, dict):
             replies.update(answer)
     return replies
-

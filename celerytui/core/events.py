@@ -51,8 +51,15 @@ class EventStream:
     to a handler.
     """
 
-    def __init__(self, app: Any, *, read_only: bool = False, max_pending: int = 500_000,
-                 enable_interval: float = 10.0, fast_redis: bool = True) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        read_only: bool = False,
+        max_pending: int = 500_000,
+        enable_interval: float = 10.0,
+        fast_redis: bool = True,
+    ) -> None:
         self.app = app
         self.read_only = read_only
         self.max_pending = max_pending
@@ -202,8 +209,9 @@ class EventStream:
         previous = self._broadcaster
         if previous is not None and previous.is_alive():
             return
-        thread = threading.Thread(target=self._send_broadcasts, args=(commands,),
-                                  name="celerytui-broadcast", daemon=True)
+        thread = threading.Thread(
+            target=self._send_broadcasts, args=(commands,), name="celerytui-broadcast", daemon=True
+        )
         self._broadcaster = thread
         thread.start()
 
@@ -211,13 +219,17 @@ class EventStream:
         from celerytui.core.broker_errors import bounded_connection
 
         try:
-            with bounded_connection(self.app, CONNECT_TIMEOUT, write=True,
-                                    error=ConnectionError) as conn:
+            with bounded_connection(
+                self.app, CONNECT_TIMEOUT, write=True, error=ConnectionError
+            ) as conn:
                 for command in commands:
                     self.app.control.broadcast(command, connection=conn)
         except Exception as exc:  # the lanes see broker trouble for themselves
-            log.debug("broadcast %s failed: %s", commands,
-                      one_line(exc, with_type=True, secrets=self._secrets))
+            log.debug(
+                "broadcast %s failed: %s",
+                commands,
+                one_line(exc, with_type=True, secrets=self._secrets),
+            )
 
     # -- the thread ----------------------------------------------------------------------
 

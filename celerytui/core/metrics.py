@@ -120,12 +120,15 @@ class ClusterCollector:
     def _task_families(self) -> list[Metric]:
         self._release_gone_hosts()
         counters = {
-            kind: CounterMetricFamily(metric, f"Task {kind} events seen since the exporter "
-                                              "started.", labels=TASK_LABELS)
-            for kind, metric in TASK_COUNTERS.items() if kind != "failed"
+            kind: CounterMetricFamily(
+                metric, f"Task {kind} events seen since the exporter started.", labels=TASK_LABELS
+            )
+            for kind, metric in TASK_COUNTERS.items()
+            if kind != "failed"
         }
         failed = CounterMetricFamily(
-            "celery_task_failed", "Task failures seen since the exporter started.",
+            "celery_task_failed",
+            "Task failures seen since the exporter started.",
             labels=(*TASK_LABELS, "exception"),
         )
         failed_by_key: dict[tuple[str, str, str], int] = {}
@@ -143,21 +146,28 @@ class ClusterCollector:
             if rest > 0:  # failures the state counted without an exception type
                 failed.add_metric([*key, ""], rest)
         runtime = HistogramMetricFamily(
-            "celery_task_runtime", "Task runtime in seconds.", labels=TASK_LABELS,
+            "celery_task_runtime",
+            "Task runtime in seconds.",
+            labels=TASK_LABELS,
         )
         for (name, hostname, queue), hist in self.state.runtime_hist.items():
-            runtime.add_metric([name or "", hostname or "", queue or ""],
-                               _histogram_buckets(hist), hist.sum)
+            runtime.add_metric(
+                [name or "", hostname or "", queue or ""], _histogram_buckets(hist), hist.sum
+            )
         return [*counters.values(), failed, runtime, *self._series_families()]
 
     def _series_families(self) -> list[Metric]:
         series = getattr(self.state, "series", None)
         folded = CounterMetricFamily(
-            "celerytui_series_folded", "Task events counted under 'other' because a cap was "
-            "full (kind: the label capped, or series for the label sets).", labels=("kind",))
+            "celerytui_series_folded",
+            "Task events counted under 'other' because a cap was "
+            "full (kind: the label capped, or series for the label sets).",
+            labels=("kind",),
+        )
         label_sets = GaugeMetricFamily(
-            "celerytui_series_label_sets", "Label sets (name, hostname, queue_name) the task "
-            "metrics hold now.")
+            "celerytui_series_label_sets",
+            "Label sets (name, hostname, queue_name) the task metrics hold now.",
+        )
         if series is not None:
             for kind in FOLD_KINDS:
                 folded.add_metric([kind], series.folded.get(kind, 0))
@@ -168,10 +178,12 @@ class ClusterCollector:
 
     def _worker_and_check_families(self) -> list[Metric]:
         now = self.clock()
-        up = GaugeMetricFamily("celery_worker_up", "1 while the worker sends heartbeats.",
-                               labels=("hostname",))
-        active = GaugeMetricFamily("celery_worker_tasks_active",
-                                   "Tasks the worker is running now.", labels=("hostname",))
+        up = GaugeMetricFamily(
+            "celery_worker_up", "1 while the worker sends heartbeats.", labels=("hostname",)
+        )
+        active = GaugeMetricFamily(
+            "celery_worker_tasks_active", "Tasks the worker is running now.", labels=("hostname",)
+        )
         for hostname, worker in self.state.workers.items():
             seen = worker.last_heartbeat or worker.first_seen
             silent = now - seen if seen is not None else 0.0
@@ -182,18 +194,24 @@ class ClusterCollector:
             up.add_metric([label], 1 if alive else 0)
             active.add_metric([label], worker.active if alive else 0)
 
-        check_up = GaugeMetricFamily("celerytui_check_up", "1 when the last HTTP check was UP.",
-                                     labels=("url",))
-        check_rt = GaugeMetricFamily("celerytui_check_response_seconds",
-                                     "Response time of the last HTTP check.", labels=("url",))
+        check_up = GaugeMetricFamily(
+            "celerytui_check_up", "1 when the last HTTP check was UP.", labels=("url",)
+        )
+        check_rt = GaugeMetricFamily(
+            "celerytui_check_response_seconds",
+            "Response time of the last HTTP check.",
+            labels=("url",),
+        )
         for url, check in self.state.http_checks.items():
             label = label_text(url)
             check_up.add_metric([label], 1 if check.status == "UP" else 0)
             if check.response_time is not None:
                 check_rt.add_metric([label], check.response_time)
-        disk = GaugeMetricFamily("celerytui_disk_used_ratio",
-                                 "Used / size of the checked filesystem (0..1).",
-                                 labels=("host", "mount"))
+        disk = GaugeMetricFamily(
+            "celerytui_disk_used_ratio",
+            "Used / size of the checked filesystem (0..1).",
+            labels=("host", "mount"),
+        )
         for host, check in self.state.disk_checks.items():
             ratio = _disk_ratio(check)
             if ratio is not None:
@@ -206,30 +224,44 @@ class ClusterCollector:
     def _stream_families(status: StreamStatus | None, malformed: int = 0) -> list[Metric]:
         status = status or StreamStatus()
         return [
-            CounterMetricFamily("celerytui_events_malformed",
-                                "Events skipped because they could not be read (not JSON, bad "
-                                "base64, wrong field types).", value=status.malformed + malformed),
-            CounterMetricFamily("celerytui_events", "Events received from the broker.",
-                                value=status.events_received),
-            CounterMetricFamily("celerytui_events_dropped",
-                                "Events dropped because the consumer fell behind.",
-                                value=status.events_dropped),
-            CounterMetricFamily("celerytui_broker_reconnects",
-                                "Times the event stream reconnected to the broker.",
-                                value=status.reconnects),
-            GaugeMetricFamily("celerytui_broker_connected",
-                              "1 while the event stream is connected to the broker.",
-                              value=1 if status.connected else 0),
+            CounterMetricFamily(
+                "celerytui_events_malformed",
+                "Events skipped because they could not be read (not JSON, bad "
+                "base64, wrong field types).",
+                value=status.malformed + malformed,
+            ),
+            CounterMetricFamily(
+                "celerytui_events", "Events received from the broker.", value=status.events_received
+            ),
+            CounterMetricFamily(
+                "celerytui_events_dropped",
+                "Events dropped because the consumer fell behind.",
+                value=status.events_dropped,
+            ),
+            CounterMetricFamily(
+                "celerytui_broker_reconnects",
+                "Times the event stream reconnected to the broker.",
+                value=status.reconnects,
+            ),
+            GaugeMetricFamily(
+                "celerytui_broker_connected",
+                "1 while the event stream is connected to the broker.",
+                value=1 if status.connected else 0,
+            ),
         ]
 
     @staticmethod
     def _queue_families(snapshot: QueueSnapshot | None) -> list[Metric]:
-        length = GaugeMetricFamily("celery_queue_length",
-                                   "Messages waiting in the queue (all priorities).",
-                                   labels=("queue_name",))
-        consumers = GaugeMetricFamily("celery_active_consumer_count",
-                                      "Workers consuming from the queue.",
-                                      labels=("queue_name",))
+        length = GaugeMetricFamily(
+            "celery_queue_length",
+            "Messages waiting in the queue (all priorities).",
+            labels=("queue_name",),
+        )
+        consumers = GaugeMetricFamily(
+            "celery_active_consumer_count",
+            "Workers consuming from the queue.",
+            labels=("queue_name",),
+        )
         if snapshot is not None:
             for name, n in sorted(snapshot.lengths.items()):
                 length.add_metric([label_text(name)], n)
@@ -239,9 +271,11 @@ class ClusterCollector:
 
 
 def _histogram_buckets(hist: Any) -> list[tuple[str, float]]:
-    buckets = [(label, count)
-               for label, count in zip(_bound_labels(hist.buckets), hist.counts, strict=False)
-               if label is not None]
+    buckets = [
+        (label, count)
+        for label, count in zip(_bound_labels(hist.buckets), hist.counts, strict=False)
+        if label is not None
+    ]
     buckets.append(("+Inf", hist.count))
     return buckets
 

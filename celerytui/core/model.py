@@ -81,8 +81,20 @@ class Task:
     def timestamp(self) -> float | None:
         """The time of the newest thing that happened to this task."""
         return max(
-            (t for t in (self.sent, self.received, self.started, self.succeeded,
-                         self.failed, self.retried, self.revoked, self.rejected) if t),
+            (
+                t
+                for t in (
+                    self.sent,
+                    self.received,
+                    self.started,
+                    self.succeeded,
+                    self.failed,
+                    self.retried,
+                    self.revoked,
+                    self.rejected,
+                )
+                if t
+            ),
             default=None,
         )
 

@@ -42,25 +42,34 @@ def client_app(settings: Settings) -> Celery:
     """A Celery app to watch the cluster with: the seed's configuration (cluster_spec: queues,
     routes, beat schedule) and task names, without the worker side's bodies or signal
     handlers, on the given broker and backend."""
-    app = Celery("celerytui", broker=settings.broker_url, backend=settings.result_backend,
-                 set_as_current=False)
+    app = Celery(
+        "celerytui",
+        broker=settings.broker_url,
+        backend=settings.result_backend,
+        set_as_current=False,
+    )
     cluster_spec.configure(app, settings)
     pin_urls(app, settings.broker_url, settings.result_backend)
     return cluster_spec.declare_tasks(app)
 
 
 class Monitor:
-    def __init__(self, settings: Settings, app: Celery | None = None,
-                 clock: Callable[[], float] = time.time,
-                 source: EventSource | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        app: Celery | None = None,
+        clock: Callable[[], float] = time.time,
+        source: EventSource | None = None,
+    ) -> None:
         self.settings = settings
         self.app = app if app is not None else client_app(settings)
         self.clock = clock
         self.broker_display = redact(self.app.conf.broker_url or settings.broker_url)
         self.state = ClusterState(max_tasks=settings.max_tasks, clock=clock)
         # where events come from: the broker's live stream, or any EventSource given
-        self.events: EventSource = source if source is not None else \
-            EventStream(self.app, read_only=settings.read_only)
+        self.events: EventSource = (
+            source if source is not None else EventStream(self.app, read_only=settings.read_only)
+        )
         self.results = ResultWatcher(self.app) if ResultWatcher.supports(self.app) else None
         self.controller = Controller(self.app, read_only=settings.read_only)
         self.queues = QueueInspector(self.app)
@@ -136,8 +145,13 @@ class Monitor:
             changes.merge(self.state.tick(now))
             self._rate_samples.append((now, self.events.status.events_received))
         if ticked or changes.new_failures:  # a failure shows in the banners at once
-            self.alerts.evaluate(self.state, changes, now=now, queue_depths=self.queue_depths,
-                                 stream_status=self.events.status)
+            self.alerts.evaluate(
+                self.state,
+                changes,
+                now=now,
+                queue_depths=self.queue_depths,
+                stream_status=self.events.status,
+            )
         return changes
 
     def events_per_second(self) -> float:

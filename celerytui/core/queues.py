@@ -84,6 +84,6 @@ def _route_queues(routes: Any) -> list[str]:
 
 def _is_internal(name: str) -> bool:
     """Celery's own reply / broadcast queues, which are not work queues."""
-    return name.endswith(".celery.pidbox") or name.endswith("celeryev") or \
-        name.startswith("celeryev.")
-
+    return (
+        name.endswith(".celery.pidbox") or name.endswith("celeryev") or name.startswith("celeryev.")
+    )

@@ -29,8 +29,20 @@ from celerytui.redaction import one_line, redact
 
 BACKOFF_START = 0.1
 BACKOFF_MAX = 5.0  # seconds between reconnect attempts, at most
-META_FIELDS = ("task_id", "status", "result", "traceback", "date_done", "children",
-               "name", "args", "kwargs", "worker", "retries", "queue")
+META_FIELDS = (
+    "task_id",
+    "status",
+    "result",
+    "traceback",
+    "date_done",
+    "children",
+    "name",
+    "args",
+    "kwargs",
+    "worker",
+    "retries",
+    "queue",
+)
 
 __all__ = ["CLIENT_NAME", "ResultWatcher"]  # CLIENT_NAME: the Redis receiver's CLIENT SETNAME
 
@@ -38,16 +50,23 @@ __all__ = ["CLIENT_NAME", "ResultWatcher"]  # CLIENT_NAME: the Redis receiver's 
 class ResultWatcher:
     """Receives result metas a backend pushes (Redis), or polls other backends."""
 
-    def __init__(self, app: Celery, *, max_pending: int = 100_000,
-                 watch_timeout: float = 3600.0, watch_interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        app: Celery,
+        *,
+        max_pending: int = 100_000,
+        watch_timeout: float = 3600.0,
+        watch_interval: float = 0.5,
+    ) -> None:
         self.app = app
         self.max_pending = max_pending
         self.watch_timeout = watch_timeout
         self.watch_interval = watch_interval
         self._backend = app.backend
         transport = result_transport_for(app.conf.result_backend or "")
-        self._receiver: ResultReceiver | None = \
+        self._receiver: ResultReceiver | None = (
             transport.result_receiver(self) if transport is not None else None
+        )
         self._pushed = self._receiver is not None  # pushed results (Redis), else polled
         self._pending: deque[dict] = deque()
         self._lock = threading.Lock()
@@ -83,8 +102,7 @@ class ResultWatcher:
         """Start the receiver thread (Redis) or the small polling pool (other backends)."""
         self._stop.clear()
         if self._pushed and self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="celerytui-results",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, name="celerytui-results", daemon=True)
             self._thread.start()
         if not self._pushed and self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="celerytui-watch")
@@ -149,7 +167,7 @@ class ResultWatcher:
             room = self.max_pending - len(self._pending)
             if room < len(metas):
                 self._status.events_dropped += len(metas) - max(room, 0)
-                metas = metas[:max(room, 0)]
+                metas = metas[: max(room, 0)]
             self._pending.extend(metas)
             if self._pending:
                 self._has_pending.set()
@@ -247,11 +265,13 @@ def _plain_meta(task_id: str, meta: dict) -> dict:
     out["task_id"] = task_id
     result = out.get("result")
     if isinstance(result, BaseException):
-        out["result"] = {"exc_type": type(result).__name__,
-                         "exc_message": [str(a) for a in result.args]}
+        out["result"] = {
+            "exc_type": type(result).__name__,
+            "exc_message": [str(a) for a in result.args],
+        }
     date_done = out.get("date_done")
     if date_done is not None and not isinstance(date_done, str):
-        out["date_done"] = date_done.isoformat() if hasattr(date_done, "isoformat") \
-            else str(date_done)
+        out["date_done"] = (
+            date_done.isoformat() if hasattr(date_done, "isoformat") else str(date_done)
+        )
     return out
-

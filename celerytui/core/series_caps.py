@@ -92,9 +92,14 @@ class SeriesCaps:
     collector exposes; ClusterState exposes the same dicts under the same names.
     """
 
-    def __init__(self, max_series: int = SERIES_MAX, max_hosts: int = HOSTS_MAX,
-                 max_queues: int = QUEUES_MAX, max_names: int = NAMES_MAX,
-                 max_exception_types: int = EXCEPTION_TYPES_MAX) -> None:
+    def __init__(
+        self,
+        max_series: int = SERIES_MAX,
+        max_hosts: int = HOSTS_MAX,
+        max_queues: int = QUEUES_MAX,
+        max_names: int = NAMES_MAX,
+        max_exception_types: int = EXCEPTION_TYPES_MAX,
+    ) -> None:
         self.max_series = max(1, max_series)
         self.max_exception_types = max_exception_types
         self.counters: dict[tuple[str, str, str, str], int] = {}
@@ -132,8 +137,11 @@ class SeriesCaps:
         key = (name_label, host_label, queue_label)
         if key in series:
             series[key] = now
-            if (name in names.cache or not name) and (hostname in hosts.cache or not hostname) \
-                    and (queue in queues.cache or not queue):
+            if (
+                (name in names.cache or not name)
+                and (hostname in hosts.cache or not hostname)
+                and (queue in queues.cache or not queue)
+            ):
                 # each raw value has its slot: the same three give this set until a release
                 known_sets = self._known
                 if len(known_sets) >= 4 * self.max_series:  # raws spelt alike: stay bounded

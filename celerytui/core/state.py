@@ -55,8 +55,16 @@ OTHER = series_caps.OTHER  # label for names / hostnames beyond the caps
 # task's current state "happened before" it and only merges fields. One change: REJECTED is
 # finished, ranked with REVOKED (celery ranks it below RECEIVED, so a late task-received
 # "un-rejects" a task); a redelivery after it still wins on its own worker's timestamps.
-PRECEDENCE = {SUCCESS: 0, FAILURE: 1, REVOKED: 3, REJECTED: 3, STARTED: 4, RECEIVED: 5,
-              RETRY: 7, PENDING: 8}
+PRECEDENCE = {
+    SUCCESS: 0,
+    FAILURE: 1,
+    REVOKED: 3,
+    REJECTED: 3,
+    STARTED: 4,
+    RECEIVED: 5,
+    RETRY: 7,
+    PENDING: 8,
+}
 # states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
 _LOOPS = frozenset({RETRY, REJECTED})
 _FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
@@ -75,8 +83,12 @@ def _decided(cur: str, new: str) -> bool | None:
 
 
 # (current state, the event's) -> whether it wins, for the pairs no timestamp decides
-_DECIDED = {(cur, new): won for cur in ALL_STATES for new in ALL_STATES
-            if (won := _decided(cur, new)) is not None}
+_DECIDED = {
+    (cur, new): won
+    for cur in ALL_STATES
+    for new in ALL_STATES
+    if (won := _decided(cur, new)) is not None
+}
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
 QUEUES_COUNTED = series_caps.QUEUES_MAX
@@ -86,9 +98,14 @@ SERIES_COUNTED = series_caps.SERIES_MAX  # label sets (name, hostname, queue) of
 class ClusterState(EventHandlers, WorkerTracking):
     """Tasks, workers, checks and statistics of one cluster, merged from its events."""
 
-    def __init__(self, max_tasks: int = 100_000, max_workers: int = 2_000,
-                 failures_kept: int = 1_000, clock: Callable[[], float] = time.time,
-                 max_names: int = 2_000) -> None:
+    def __init__(
+        self,
+        max_tasks: int = 100_000,
+        max_workers: int = 2_000,
+        failures_kept: int = 1_000,
+        clock: Callable[[], float] = time.time,
+        max_names: int = 2_000,
+    ) -> None:
         self.max_tasks = max(1, max_tasks)
         self.max_workers = max(1, max_workers)
         self.max_names = max(1, max_names)
@@ -102,14 +119,18 @@ class ClusterState(EventHandlers, WorkerTracking):
         self.events_applied = 0
         self.malformed = 0
         # the exporter's counters, capped label sets (series_caps.py); the dicts are its own
-        self.series = SeriesCaps(max_series=SERIES_COUNTED, max_hosts=HOSTS_COUNTED,
-                                 max_queues=QUEUES_COUNTED, max_names=self.max_names,
-                                 max_exception_types=EXCEPTION_TYPES_COUNTED)
+        self.series = SeriesCaps(
+            max_series=SERIES_COUNTED,
+            max_hosts=HOSTS_COUNTED,
+            max_queues=QUEUES_COUNTED,
+            max_names=self.max_names,
+            max_exception_types=EXCEPTION_TYPES_COUNTED,
+        )
         self.counters: dict[tuple[str, str, str, str], int] = self.series.counters
         self.failures_by_exception: dict[tuple[str, str, str, str], int] = (
-            self.series.failures_by_exception)
-        self.runtime_hist: dict[tuple[str, str, str], RuntimeHistogram] = (
-            self.series.runtime_hist)
+            self.series.failures_by_exception
+        )
+        self.runtime_hist: dict[tuple[str, str, str], RuntimeHistogram] = self.series.runtime_hist
         self._order: deque[str] = deque()  # uuids in insertion order, for eviction
         self._seq = 0
         self._by_state: dict[str, int] = dict.fromkeys(ALL_STATES, 0)
@@ -123,11 +144,16 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._worker_rings: dict[str, SecondRing] = {}
         self._ch = Changes()
         self._handlers: dict[object, Callable[[dict[str, Any]], None]] = {
-            "task-sent": self._on_sent, "task-received": self._on_received,
-            "task-started": self._on_started, "task-succeeded": self._on_succeeded,
-            "task-failed": self._on_failed, "task-retried": self._on_retried,
-            "task-revoked": self._on_revoked, "task-rejected": self._on_rejected,
-            "worker-heartbeat": self._on_heartbeat, "worker-online": self._on_heartbeat,
+            "task-sent": self._on_sent,
+            "task-received": self._on_received,
+            "task-started": self._on_started,
+            "task-succeeded": self._on_succeeded,
+            "task-failed": self._on_failed,
+            "task-retried": self._on_retried,
+            "task-revoked": self._on_revoked,
+            "task-rejected": self._on_rejected,
+            "worker-heartbeat": self._on_heartbeat,
+            "worker-online": self._on_heartbeat,
             "worker-offline": self._on_offline,
         }
 
@@ -208,13 +234,16 @@ class ClusterState(EventHandlers, WorkerTracking):
             raise Malformed
         return ts, lr
 
-    def _task(self, ev: dict, worker_side: bool = True
-              ) -> tuple[Task, float, float, str | None]:
+    def _task(self, ev: dict, worker_side: bool = True) -> tuple[Task, float, float, str | None]:
         """The event's task (created if new), timestamp, local receipt time and worker (None
         unless `worker_side`: task-sent is a client's); or Malformed."""
         lr, ts = ev.get("local_received"), ev.get("timestamp")
-        if not (lr.__class__ is float and ts.__class__ is float and TS_MIN <= lr < TS_MAX
-                and TS_MIN <= ts < TS_MAX):  # what the receiver gives; else the long way
+        if not (
+            lr.__class__ is float
+            and ts.__class__ is float
+            and TS_MIN <= lr < TS_MAX
+            and TS_MIN <= ts < TS_MAX
+        ):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
         uuid: Any = ev.get("uuid")
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
@@ -250,8 +279,9 @@ class ClusterState(EventHandlers, WorkerTracking):
             orphans = self._orphans.pop(uuid, None)
             if orphans:
                 tasks = self.tasks
-                task.children.extend(c for c in orphans
-                                     if c in tasks and tasks[c].parent_id == uuid)
+                task.children.extend(
+                    c for c in orphans if c in tasks and tasks[c].parent_id == uuid
+                )
         if len(self.tasks) > self.max_tasks:
             self._evict_tasks()
         return task
@@ -336,8 +366,9 @@ class ClusterState(EventHandlers, WorkerTracking):
                 task.parent_id = parent
                 self._orphans.setdefault(parent, {})[task.uuid] = None
 
-    def _transition(self, task: Task, new: str, ts: float | None, host: str | None,
-                    force: bool = False) -> bool:
+    def _transition(
+        self, task: Task, new: str, ts: float | None, host: str | None, force: bool = False
+    ) -> bool:
         """Let the event saying `new` (stamped `ts` by `host`) set the task's state if it is
         the newest word on it; True if it did. Otherwise the event only merges fields.
 
@@ -355,14 +386,21 @@ class ClusterState(EventHandlers, WorkerTracking):
             wins = _decided(cur, new)  # a state outside ALL_STATES, or timestamps decide
         if wins is None:
             cur_ts = task.state_ts
-            if host is not None and host == task.state_host and cur_ts is not None \
-                    and ts is not None:
+            if (
+                host is not None
+                and host == task.state_host
+                and cur_ts is not None
+                and ts is not None
+            ):
                 # celery sends a retry's next message before task-retried: the worker may
                 # stamp the next attempt's task-received first. A RETRY after it, before that
                 # attempt started, is the previous attempt's.
-                wins = ts >= cur_ts and not (new == RETRY and cur == RECEIVED
-                                             and task.attempt > 0
-                                             and host == task.attempt_host)
+                wins = ts >= cur_ts and not (
+                    new == RETRY
+                    and cur == RECEIVED
+                    and task.attempt > 0
+                    and host == task.attempt_host
+                )
             else:
                 wins = cur == new or PRECEDENCE.get(new, 2) <= PRECEDENCE.get(cur, 2)
         if not wins:
@@ -408,8 +446,16 @@ class ClusterState(EventHandlers, WorkerTracking):
         tasks)."""
         return deque(self._failures, maxlen=self._failures_kept)
 
-    def _record(self, task: Task, ts: float, lr: float, kind: str, counter: str | None,
-                hostname: object, row: int | None) -> tuple[str, str, str]:
+    def _record(
+        self,
+        task: Task,
+        ts: float,
+        lr: float,
+        kind: str,
+        counter: str | None,
+        hostname: object,
+        row: int | None,
+    ) -> tuple[str, str, str]:
         """One (non-duplicate) event `kind` of `task`: on its timeline, one more in the
         cumulative `counter` (if any) and in the per-second ring `row`; returns its labels.
 
@@ -482,8 +528,7 @@ class ClusterState(EventHandlers, WorkerTracking):
     def throughput(self, seconds: int = THROUGHPUT_SECONDS) -> dict[str, list[int]]:
         """Events per second by kind, oldest first; the last value is the current second."""
         now = int(self.clock())
-        return {kind: self._ring.series(i, now, seconds)
-                for i, kind in enumerate(THROUGHPUT_KINDS)}
+        return {kind: self._ring.series(i, now, seconds) for i, kind in enumerate(THROUGHPUT_KINDS)}
 
     def chain(self, uuid: str) -> ChainNode | None:
         """The tree of the chain (or workflow) `uuid` belongs to, from its root."""

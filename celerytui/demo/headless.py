@@ -49,17 +49,23 @@ def run_headless(session: DemoSession, duration: float, as_json: bool = False) -
                 time.sleep(SETTLE)
             with monitor.lock:
                 summary = build_summary(
-                    monitor.state, duration=time.monotonic() - session.started_at,
-                    broker=session.cluster.broker_display, log_dir=log_dir, pids=pids,
+                    monitor.state,
+                    duration=time.monotonic() - session.started_at,
+                    broker=session.cluster.broker_display,
+                    log_dir=log_dir,
+                    pids=pids,
                     sent=dict(session.workload.sent) if session.workload else {},
-                    alerts_received=session.http.alerts_received())
+                    alerts_received=session.http.alerts_received(),
+                )
     finally:
         session.stop()
         restore_signals(previous)
     leftovers = find_demo_processes(log_dir)
     if leftovers:
-        say(f"warning: {len(leftovers)} demo processes survived: "
-            + ", ".join(str(p.pid) for p in leftovers))
+        say(
+            f"warning: {len(leftovers)} demo processes survived: "
+            + ", ".join(str(p.pid) for p in leftovers)
+        )
         code = code or 1
     if summary is not None:
         with contextlib.suppress(BrokenPipeError):  # `| head` is fine

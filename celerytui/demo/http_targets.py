@@ -98,8 +98,12 @@ class DemoHttpServer(ThreadingHTTPServer):
             return self._alert_count
 
     def start(self) -> DemoHttpServer:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="celerytui-demo-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="celerytui-demo-http",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

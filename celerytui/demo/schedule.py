@@ -18,6 +18,8 @@ def demo_schedule(http_targets: list[str]) -> dict[str, dict]:
         for i, url in enumerate(http_targets)
     }
     schedule["demo-disk-check-local"] = {
-        "task": DISK_CHECK_TASK, "schedule": DISK_EVERY, "args": (DEMO_DISK_HOST,),
+        "task": DISK_CHECK_TASK,
+        "schedule": DISK_EVERY,
+        "args": (DEMO_DISK_HOST,),
     }
     return schedule

@@ -53,20 +53,39 @@ def say(message: str) -> None:
 class DemoSession:
     """start() brings the whole system up (raises DemoStartError); stop() is idempotent."""
 
-    def __init__(self, base: Settings, *, broker: str | None = None,
-                 result_backend: str | None = None, port: int | None = None,
-                 start_timeout: float = 20.0, seed: int | None = None, interval: float = 0.8):
+    def __init__(
+        self,
+        base: Settings,
+        *,
+        broker: str | None = None,
+        result_backend: str | None = None,
+        port: int | None = None,
+        start_timeout: float = 20.0,
+        seed: int | None = None,
+        interval: float = 0.8,
+    ):
         self.http = DemoHttpServer()
-        self.cluster = DemoCluster(broker=broker, result_backend=result_backend, port=port,
-                                   http_targets=self.http.targets,
-                                   alert_webhook=self.http.webhook_url,
-                                   start_timeout=start_timeout)
+        self.cluster = DemoCluster(
+            broker=broker,
+            result_backend=result_backend,
+            port=port,
+            http_targets=self.http.targets,
+            alert_webhook=self.http.webhook_url,
+            start_timeout=start_timeout,
+        )
         assert self.cluster.broker is not None and self.cluster.result_backend is not None
         self.settings = replace(
-            base, broker_url=self.cluster.broker, result_backend=self.cluster.result_backend,
-            app=None, http_targets=list(self.http.targets), disk_hosts=[DiskHost("local")],
-            email_delay=EMAIL_DELAY, retry_base=RETRY_BASE, http_timeout=HTTP_TIMEOUT,
-            alert_webhook=self.http.webhook_url, cluster_name="demo",
+            base,
+            broker_url=self.cluster.broker,
+            result_backend=self.cluster.result_backend,
+            app=None,
+            http_targets=list(self.http.targets),
+            disk_hosts=[DiskHost("local")],
+            email_delay=EMAIL_DELAY,
+            retry_base=RETRY_BASE,
+            http_timeout=HTTP_TIMEOUT,
+            alert_webhook=self.http.webhook_url,
+            cluster_name="demo",
         )
         self.seed, self.interval = seed, interval
         self.client: Celery | None = None  # the Celery app the workload sends with
@@ -91,11 +110,15 @@ class DemoSession:
         from celerytui.demo.schedule import demo_schedule
 
         if self.cluster.embedded:
-            say(f"starting Redis on 127.0.0.1:{self.cluster.port}, two workers and beat "
-                f"(logs in {self.log_dir})")
+            say(
+                f"starting Redis on 127.0.0.1:{self.cluster.port}, two workers and beat "
+                f"(logs in {self.log_dir})"
+            )
         else:
-            say(f"starting two workers and beat on {self.cluster.broker_display} "
-                f"(logs in {self.log_dir})")
+            say(
+                f"starting two workers and beat on {self.cluster.broker_display} "
+                f"(logs in {self.log_dir})"
+            )
         self.cluster.start()
         self.http.start()
         self.client = client_app(self.settings)
@@ -105,15 +128,18 @@ class DemoSession:
         self.monitor = monitor = Monitor(self.settings, app=watched)
         monitor.start()
         self.cluster.wait_workers(self.client)
-        self.workload = Workload(self.client, self.http.targets, interval=self.interval,
-                                 seed=self.seed).start()
+        self.workload = Workload(
+            self.client, self.http.targets, interval=self.interval, seed=self.seed
+        ).start()
         self.started_at = time.monotonic()
         return self
 
     def ready_line(self) -> str:
         pids = ", ".join(f"{name} {pid}" for name, pid in self.cluster.pids().items())
-        return (f"ready: broker {self.cluster.broker_display}, workers "
-                f"{', '.join(self.cluster.worker_hostnames)}; logs in {self.log_dir} ({pids})")
+        return (
+            f"ready: broker {self.cluster.broker_display}, workers "
+            f"{', '.join(self.cluster.worker_hostnames)}; logs in {self.log_dir} ({pids})"
+        )
 
     def stop(self) -> None:
         """Stop the workload, every process, the HTTP server; remove the temp dir."""

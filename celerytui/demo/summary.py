@@ -13,8 +13,16 @@ from typing import Any
 EVENT_KINDS = ("sent", "received", "started", "succeeded", "failed", "retried", "revoked")
 
 
-def build_summary(state, *, duration: float, broker: str, log_dir: str, pids: dict[str, int],
-                  sent: dict[str, int], alerts_received: int) -> dict[str, Any]:
+def build_summary(
+    state,
+    *,
+    duration: float,
+    broker: str,
+    log_dir: str,
+    pids: dict[str, int],
+    sent: dict[str, int],
+    alerts_received: int,
+) -> dict[str, Any]:
     """A JSON-able dict of the run; read `state` only while holding the monitor's lock."""
     events = dict.fromkeys(EVENT_KINDS, 0)
     for key, n in state.counters.items():
@@ -29,11 +37,21 @@ def build_summary(state, *, duration: float, broker: str, log_dir: str, pids: di
             up, down = (1, 0) if check.status == "UP" else (0, 1)
         totals["UP"] += up
         totals["DOWN"] += down
-        http[url] = {"latest": check.status, "up": up, "down": down,
-                     "response_time": check.response_time}
-    disk = {host: {"status": check.status, "use_percent": check.use_percent,
-                   "mount": check.mount, "error": check.error}
-            for host, check in state.disk_checks.items()}
+        http[url] = {
+            "latest": check.status,
+            "up": up,
+            "down": down,
+            "response_time": check.response_time,
+        }
+    disk = {
+        host: {
+            "status": check.status,
+            "use_percent": check.use_percent,
+            "mount": check.mount,
+            "error": check.error,
+        }
+        for host, check in state.disk_checks.items()
+    }
     return {
         "duration": round(duration, 1),
         "broker": broker,
@@ -54,11 +72,15 @@ def format_summary(summary: dict[str, Any]) -> str:
     """The summary as a few aligned lines for people."""
     lines = [f"celerytui demo: {summary['duration']:g} s on {summary['broker']}"]
     workers = summary["workers"]
-    lines.append(f"  workers seen   {len(workers)}: " + (", ".join(
-        f"{host} ({status})" for host, status in sorted(workers.items())) or "none"))
+    lines.append(
+        f"  workers seen   {len(workers)}: "
+        + (", ".join(f"{host} ({status})" for host, status in sorted(workers.items())) or "none")
+    )
     states = summary["tasks_by_state"]
-    lines.append("  tasks by state " + (", ".join(
-        f"{name} {n}" for name, n in states.items() if n) or "none"))
+    lines.append(
+        "  tasks by state "
+        + (", ".join(f"{name} {n}" for name, n in states.items() if n) or "none")
+    )
     events = summary["events"]
     lines.append("  events         " + ", ".join(f"{k} {v}" for k, v in events.items()))
     checks = summary["checks"]
@@ -70,11 +92,15 @@ def format_summary(summary: dict[str, Any]) -> str:
         used = f"{pct:.0f}% used" if isinstance(pct, int | float) else check["error"] or "?"
         lines.append(f"  disk {host:<9} {check['status']}  {used}")
     sent = summary["sent_by_workload"]
-    lines.append("  workload sent  " + (", ".join(f"{k} {v}" for k, v in sorted(sent.items()))
-                                         or "nothing"))
+    lines.append(
+        "  workload sent  " + (", ".join(f"{k} {v}" for k, v in sorted(sent.items())) or "nothing")
+    )
     lines.append(f"  alerts         {summary['alerts_received']} failure webhook POSTs received")
-    lines.append("  processes      " + ", ".join(
-        f"{name} {pid}" for name, pid in summary["pids"].items()) + " (all stopped)")
+    lines.append(
+        "  processes      "
+        + ", ".join(f"{name} {pid}" for name, pid in summary["pids"].items())
+        + " (all stopped)"
+    )
     return "\n".join(lines)
 
 

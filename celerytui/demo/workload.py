@@ -28,15 +28,22 @@ from celerytui.redaction import one_line
 log = logging.getLogger(__name__)
 
 RECIPIENTS = ("ops@example.com", "alice@example.com", "bob@example.com", "oncall@example.com")
-SUBJECTS = ("Disk almost full", "Nightly report", "Order shipped", "Password reset",
-            "Weekly digest", "Payment received")
+SUBJECTS = (
+    "Disk almost full",
+    "Nightly report",
+    "Order shipped",
+    "Password reset",
+    "Weekly digest",
+    "Payment received",
+)
 
 
 class Workload:
     """Send tasks every `interval` seconds (jittered) until stop(); counts what it sent."""
 
-    def __init__(self, app: Celery, http_targets: list[str], interval: float = 0.8,
-                 seed: int | None = None):
+    def __init__(
+        self, app: Celery, http_targets: list[str], interval: float = 0.8, seed: int | None = None
+    ):
         self.app = app
         self.http_targets = list(http_targets)
         self.interval = interval
@@ -47,8 +54,9 @@ class Workload:
         self._next_order = 1001  # the seed's first order id
 
     def start(self) -> Workload:
-        self._thread = threading.Thread(target=self._run, name="celerytui-demo-workload",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="celerytui-demo-workload", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -36,4 +36,3 @@ class ClusterScreen(Screen):
     def selected_task(self) -> str | None:
         """The uuid of the task the cursor is on, for ``R``; None when there is none."""
         return None
-

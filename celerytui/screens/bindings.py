@@ -27,8 +27,10 @@ def _merged(cls: type) -> Mapping[str, Sequence[Binding]]:
     for base in reversed(cls.__mro__):
         declared = base.__dict__.get("BINDINGS")
         if declared:
-            keys.update((key, tuple(bindings))
-                        for key, bindings in BindingsMap(declared).key_to_bindings.items())
+            keys.update(
+                (key, tuple(bindings))
+                for key, bindings in BindingsMap(declared).key_to_bindings.items()
+            )
     return MappingProxyType(keys)
 
 

@@ -72,14 +72,21 @@ class DashboardScreen(ClusterScreen):
         new_second = second != self._second
         self._second = second
         self._workers.show(
-            state.workers, lambda host: state.worker_series(host, 60), now,
-            None if changes is None else changes.workers)
+            state.workers,
+            lambda host: state.worker_series(host, 60),
+            now,
+            None if changes is None else changes.workers,
+        )
         if changes is None or changes.checks or new_second or self._checks.stale:
             settings = app.settings
             self._checks.show(
-                state.http_checks, state.disk_checks, settings.http_targets,
-                [h.name for h in settings.disk_hosts], now,
-                settings.thresholds.disk_percent)
+                state.http_checks,
+                state.disk_checks,
+                settings.http_targets,
+                [h.name for h in settings.disk_hosts],
+                now,
+                settings.thresholds.disk_percent,
+            )
         if changes is None or new_second or self._throughput.stale:
             throughput = self._throughput
             throughput.show(state.throughput(throughput.width_wanted() + 1))
@@ -104,8 +111,13 @@ class DashboardScreen(ClusterScreen):
             return
         self._tail_pending = Changes()
         self._tail_drawn = time.monotonic()
-        tail.show(state.tasks, pending.tasks, pending.new_tasks[-TAIL_ROWS:],
-                  pending.removed_tasks, self.app.format_time)
+        tail.show(
+            state.tasks,
+            pending.tasks,
+            pending.new_tasks[-TAIL_ROWS:],
+            pending.removed_tasks,
+            self.app.format_time,
+        )
 
     def selected_task(self) -> str | None:
         return self._tail.selected_uuid()

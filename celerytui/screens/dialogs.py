@@ -76,8 +76,9 @@ class PromptDialog(FormDialog[dict[str, str] | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
-    def __init__(self, title: str, fields: Sequence[tuple[str, str, str]],
-                 validate: Validator | None = None) -> None:
+    def __init__(
+        self, title: str, fields: Sequence[tuple[str, str, str]], validate: Validator | None = None
+    ) -> None:
         super().__init__()
         self._title = title
         self._fields = list(fields)  # (name, label, default)
@@ -95,8 +96,10 @@ class PromptDialog(FormDialog[dict[str, str] | None]):
                 yield Button("Cancel", id="cancel")
 
     def values(self) -> dict[str, str]:
-        return {name: self.query_one(f"#field-{name}", Input).value.strip()
-                for name, _label, _default in self._fields}
+        return {
+            name: self.query_one(f"#field-{name}", Input).value.strip()
+            for name, _label, _default in self._fields
+        }
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
@@ -160,8 +163,7 @@ class TaskPickerDialog(FormDialog[dict[str, Any] | None]):
         needle = event.value.strip().lower()
         options = self.query_one("#names", OptionList)
         options.clear_options()
-        options.add_options([Option(literal(n), id=n) for n in self._names
-                             if needle in n.lower()])
+        options.add_options([Option(literal(n), id=n) for n in self._names if needle in n.lower()])
 
     @on(OptionList.OptionSelected, "#names")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -196,8 +198,9 @@ class TaskPickerDialog(FormDialog[dict[str, Any] | None]):
             self.show_error("pick a task name")
             return
         try:
-            args, kwargs = parse_json_args(self.query_one("#args", Input).value,
-                                           self.query_one("#kwargs", Input).value)
+            args, kwargs = parse_json_args(
+                self.query_one("#args", Input).value, self.query_one("#kwargs", Input).value
+            )
         except ValueError as exc:
             self.show_error(str(exc))
             return

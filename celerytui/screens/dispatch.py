@@ -31,8 +31,12 @@ else:
     _Host = object
 
 # the keys that send the seed's tasks: action -> (seed_tasks kind, what a notice calls it)
-SEED_ACTIONS = {"fire_http": ("http", "HTTP check"), "fire_disk": ("disk", "disk check"),
-                "fire_order": ("order", "order chain"), "fire_email": ("email", "send_email")}
+SEED_ACTIONS = {
+    "fire_http": ("http", "HTTP check"),
+    "fire_disk": ("disk", "disk check"),
+    "fire_order": ("order", "order chain"),
+    "fire_email": ("email", "send_email"),
+}
 
 
 class DispatchActions(_Host):
@@ -66,14 +70,18 @@ class DispatchActions(_Host):
             return False
         app = self.monitor.app
         owner = (app.main if app is not None else None) or self.settings.app or "the app"
-        self.notify(f"{SEED_ACTIONS[action][1]}: {owner} does not register {missing[0]}; "
-                    "t sends any task it does", severity="warning")
+        self.notify(
+            f"{SEED_ACTIONS[action][1]}: {owner} does not register {missing[0]}; "
+            "t sends any task it does",
+            severity="warning",
+        )
         return True
 
     def _refused(self, action: str) -> bool:
         """True (and one line) when --read-only or the watched app rules out a seed key."""
-        return (self.refuse_if_read_only(MUTATING_ACTIONS[action])
-                or self.refuse_if_unregistered(action))
+        return self.refuse_if_read_only(MUTATING_ACTIONS[action]) or self.refuse_if_unregistered(
+            action
+        )
 
     def on_key(self, event: events.Key) -> None:
         """A seed key the app does not offer answers with one line, not silence."""
@@ -88,8 +96,15 @@ class DispatchActions(_Host):
                 event.prevent_default()
                 return
 
-    def controller_call(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
-                        label: str | None = None, mutating: bool = True, **kwargs: Any) -> None:
+    def controller_call(
+        self,
+        method: str,
+        *args: Any,
+        on_done: Callable[[Any], None] | None = None,
+        label: str | None = None,
+        mutating: bool = True,
+        **kwargs: Any,
+    ) -> None:
         """Run ``monitor.controller.<method>(*args, **kwargs)`` off the UI thread."""
         what = label or method.replace("_", " ")
         if mutating and self.refuse_if_read_only(what):
@@ -97,13 +112,20 @@ class DispatchActions(_Host):
         self._controller_worker(method, args, kwargs, on_done, what)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="controller")
-    def _controller_worker(self, method: str, args: tuple, kwargs: dict,
-                           on_done: Callable[[Any], None] | None, what: str) -> None:
+    def _controller_worker(
+        self,
+        method: str,
+        args: tuple,
+        kwargs: dict,
+        on_done: Callable[[Any], None] | None,
+        what: str,
+    ) -> None:
         try:
             result = getattr(self.monitor.controller, method)(*args, **kwargs)
         except Exception as exc:  # ControlError, ReadOnlyError, broker errors: one line
-            self.call_from_thread(self.notify, f"{what} failed: {one_line(exc)}",
-                                  severity="error", timeout=8)
+            self.call_from_thread(
+                self.notify, f"{what} failed: {one_line(exc)}", severity="error", timeout=8
+            )
             return
         if on_done is not None:
             self.call_from_thread(on_done, result)
@@ -138,8 +160,13 @@ class DispatchActions(_Host):
                 outcome = task.exception or task.result
             text = escaped_cut(outcome, 200)
             severity: SeverityLevel = "information" if task.state == "SUCCESS" else "error"
-            self.notify(f"{label} {task.state}: {text}", title=task_id[:8], severity=severity,
-                        markup=False, timeout=8)
+            self.notify(
+                f"{label} {task.state}: {text}",
+                title=task_id[:8],
+                severity=severity,
+                markup=False,
+                timeout=8,
+            )
 
     def action_fire_http(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -147,10 +174,10 @@ class DispatchActions(_Host):
         if self._refused("fire_http"):
             return
         default = self.settings.http_targets[0] if self.settings.http_targets else "https://"
-        self.push_screen(PromptDialog("HTTP check", [("url", "URL", default)],
-                                      validate=_require_url),
-                         _if_given(lambda v: self.fire("fire_http", v["url"],
-                                                             label=f"HTTP check {v['url']}")))
+        self.push_screen(
+            PromptDialog("HTTP check", [("url", "URL", default)], validate=_require_url),
+            _if_given(lambda v: self.fire("fire_http", v["url"], label=f"HTTP check {v['url']}")),
+        )
 
     def action_fire_disk(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -158,20 +185,26 @@ class DispatchActions(_Host):
         if self._refused("fire_disk"):
             return
         default = self.settings.disk_hosts[0].name if self.settings.disk_hosts else "local"
-        self.push_screen(PromptDialog("Disk check", [("host", "Host", default)],
-                                      validate=_require("host")),
-                         _if_given(lambda v: self.fire("fire_disk", v["host"],
-                                                             label=f"disk check {v['host']}")))
+        self.push_screen(
+            PromptDialog("Disk check", [("host", "Host", default)], validate=_require("host")),
+            _if_given(lambda v: self.fire("fire_disk", v["host"], label=f"disk check {v['host']}")),
+        )
 
     def action_fire_order(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
 
         if self._refused("fire_order"):
             return
-        self.push_screen(PromptDialog("Order chain", [("order_id", "Order id", "1001")],
-                                      validate=_require_int("order_id")),
-                         _if_given(lambda v: self.fire("fire_order", int(v["order_id"]),
-                                                             label=f"order {v['order_id']}")))
+        self.push_screen(
+            PromptDialog(
+                "Order chain", [("order_id", "Order id", "1001")], validate=_require_int("order_id")
+            ),
+            _if_given(
+                lambda v: self.fire(
+                    "fire_order", int(v["order_id"]), label=f"order {v['order_id']}"
+                )
+            ),
+        )
 
     def action_fire_email(self) -> None:
         from celerytui.screens.dialogs import PromptDialog
@@ -179,9 +212,14 @@ class DispatchActions(_Host):
         if self._refused("fire_email"):
             return
         fields = [("to", "To", "ops@example.com"), ("content", "Content", "hello from celerytui")]
-        self.push_screen(PromptDialog("send_email", fields, validate=_require("to")),
-                         _if_given(lambda v: self.fire("fire_email", v["to"], v["content"],
-                                                             label=f"email to {v['to']}")))
+        self.push_screen(
+            PromptDialog("send_email", fields, validate=_require("to")),
+            _if_given(
+                lambda v: self.fire(
+                    "fire_email", v["to"], v["content"], label=f"email to {v['to']}"
+                )
+            ),
+        )
 
     def action_fire_task(self) -> None:
         if self.refuse_if_read_only(MUTATING_ACTIONS["fire_task"]):
@@ -194,8 +232,9 @@ class DispatchActions(_Host):
         try:
             replies = self.monitor.controller.inspect("registered") or {}
         except Exception as exc:
-            self.call_from_thread(self.notify, f"inspect registered failed: {one_line(exc)}",
-                                  severity="warning")
+            self.call_from_thread(
+                self.notify, f"inspect registered failed: {one_line(exc)}", severity="warning"
+            )
             replies = {}
         for reply in replies.values():
             for entry in reply or []:
@@ -212,8 +251,9 @@ class DispatchActions(_Host):
 
         def chosen(value: dict | None) -> None:
             if value:
-                self.fire("send_task", value["name"], value["args"], value["kwargs"],
-                          label=value["name"])
+                self.fire(
+                    "send_task", value["name"], value["args"], value["kwargs"], label=value["name"]
+                )
 
         self.push_screen(TaskPickerDialog(names), chosen)
 
@@ -241,8 +281,7 @@ class DispatchActions(_Host):
         except ValueError as exc:
             self.notify(f"cannot re-run: {exc}", severity="error")
             return
-        self.fire("send_task", name, list(parsed_args), dict(parsed_kwargs),
-                  label=f"re-run {name}")
+        self.fire("send_task", name, list(parsed_args), dict(parsed_kwargs), label=f"re-run {name}")
 
 
 def _if_given(then: Callable[[dict], None]) -> Callable[[dict | None], None]:

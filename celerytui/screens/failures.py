@@ -30,16 +30,25 @@ class FailuresScreen(TaskActions, LiveScreen):
     def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         table = self.query_one(FailureTable)
         state = monitor.state
-        if changes is not None and not (changes.new_failures or changes.new_retries
-                                        or changes.removed_tasks
-                                        or table.shows(changes.tasks)):
+        if changes is not None and not (
+            changes.new_failures
+            or changes.new_retries
+            or changes.removed_tasks
+            or table.shows(changes.tasks)
+        ):
             return
         table.show(state.tasks, state.failures, self.app.format_time)
         states = table.states()
         failed = states.count("FAILURE")
         retried = len(states) - failed
-        text = (f"{failed} failed, {retried} retrying or retried · newest first · "
-                "enter: full traceback") if table.row_count else "no failures yet"
+        text = (
+            (
+                f"{failed} failed, {retried} retrying or retried · newest first · "
+                "enter: full traceback"
+            )
+            if table.row_count
+            else "no failures yet"
+        )
         self.query_one("#failures-status", Static).update(text)
 
     def selected_task(self) -> str | None:

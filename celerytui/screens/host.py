@@ -44,8 +44,15 @@ class ScreenHost(App[None]):
         """True (and a notice) when --read-only forbids ``what``."""
         raise NotImplementedError
 
-    def controller_call(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
-                        label: str | None = None, mutating: bool = True, **kwargs: Any) -> None:
+    def controller_call(
+        self,
+        method: str,
+        *args: Any,
+        on_done: Callable[[Any], None] | None = None,
+        label: str | None = None,
+        mutating: bool = True,
+        **kwargs: Any,
+    ) -> None:
         """Run ``monitor.controller.<method>(*args, **kwargs)`` in a thread worker."""
         raise NotImplementedError
 

@@ -56,8 +56,9 @@ def action_commands(app: ActionsHost, screen: Screen) -> Iterator[SystemCommand]
             # a mutating entry refuses itself: its check_action would drop it without a word
             what = palette_refusal(binding.action, label, on_app=node is app)
 
-            def run(action: str = binding.action, target: Any = node,
-                    what: str | None = what) -> None:
+            def run(
+                action: str = binding.action, target: Any = node, what: str | None = what
+            ) -> None:
                 if what and app.is_read_only:
                     app.notify(refusal(what), severity="warning")
                     return
@@ -74,8 +75,7 @@ class ActionCommands(Provider):
         return [*app.get_system_commands(self.screen), *action_commands(app, self.screen)]
 
     async def discover(self) -> Hits:
-        for title, help_text, callback, discover in sorted(self._commands(),
-                                                            key=lambda c: c.title):
+        for title, help_text, callback, discover in sorted(self._commands(), key=lambda c: c.title):
             if discover:
                 yield DiscoveryHit(title, callback, help=help_text)
 

@@ -31,8 +31,9 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         yield AlertBanner()
-        yield Static("asking the broker for queue depths…", id="queues-status",
-                     classes="screen-status")
+        yield Static(
+            "asking the broker for queue depths…", id="queues-status", classes="screen-status"
+        )
         yield QueueTable(id="queue-table")
         yield Footer()
 
@@ -41,8 +42,7 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
         if changes is not None and depths is self._depths and not changes.workers:
             return
         self._depths = depths
-        self.query_one(QueueTable).show(depths, monitor.queue_history,
-                                        monitor.state.workers)
+        self.query_one(QueueTable).show(depths, monitor.queue_history, monitor.state.workers)
         if depths:
             waiting = sum(d.messages for d in depths)
             queues = "1 queue" if len(depths) == 1 else f"{len(depths)} queues"
@@ -67,5 +67,6 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
             if yes:
                 self.app.controller_call("purge", name, label=f"purge {name}", on_done=purged)
 
-        self.app.push_screen(ConfirmDialog(f"Delete every message waiting in queue {name}?"),
-                             answered)
+        self.app.push_screen(
+            ConfirmDialog(f"Delete every message waiting in queue {name}?"), answered
+        )

@@ -21,19 +21,30 @@ from textual import events
 from celerytui.screens.bindings import declared_bindings
 
 # action name -> what the refusal notice calls it ("read-only: <what> refused")
-MUTATING_ACTIONS: Mapping[str, str] = MappingProxyType({
-    # the app's keys (celerytui.screens.dispatch)
-    "fire_http": "HTTP check", "fire_disk": "disk check", "fire_order": "order chain",
-    "fire_email": "send_email", "fire_task": "send task", "rerun_selected": "re-run",
-    # the selected task (celerytui.screens.task_actions)
-    "revoke_task": "revoke", "terminate_task": "terminate", "rate_limit_task": "rate limit",
-    # the selected worker (celerytui.screens.worker_actions)
-    "pool_grow": "pool grow", "pool_shrink": "pool shrink", "autoscale": "autoscale",
-    "add_consumer": "add consumer", "cancel_consumer": "cancel consumer",
-    "shutdown_worker": "shutdown",
-    # the selected queue (celerytui.screens.queues)
-    "purge_queue": "purge",
-})
+MUTATING_ACTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        # the app's keys (celerytui.screens.dispatch)
+        "fire_http": "HTTP check",
+        "fire_disk": "disk check",
+        "fire_order": "order chain",
+        "fire_email": "send_email",
+        "fire_task": "send task",
+        "rerun_selected": "re-run",
+        # the selected task (celerytui.screens.task_actions)
+        "revoke_task": "revoke",
+        "terminate_task": "terminate",
+        "rate_limit_task": "rate limit",
+        # the selected worker (celerytui.screens.worker_actions)
+        "pool_grow": "pool grow",
+        "pool_shrink": "pool shrink",
+        "autoscale": "autoscale",
+        "add_consumer": "add consumer",
+        "cancel_consumer": "cancel consumer",
+        "shutdown_worker": "shutdown",
+        # the selected queue (celerytui.screens.queues)
+        "purge_queue": "purge",
+    }
+)
 
 
 def action_name(action: str) -> str:

@@ -32,8 +32,13 @@ from celerytui.widgets.task_tail import short_name
 if TYPE_CHECKING:
     from celery import Celery
 
-COLUMNS = (("name", "Entry"), ("task", "Task"), ("schedule", "Schedule"), ("args", "Args"),
-           ("next", "Next run"))
+COLUMNS = (
+    ("name", "Entry"),
+    ("task", "Task"),
+    ("schedule", "Schedule"),
+    ("args", "Args"),
+    ("next", "Next run"),
+)
 
 
 def describe_schedule(schedule: Any) -> str:
@@ -43,8 +48,10 @@ def describe_schedule(schedule: Any) -> str:
     if isinstance(schedule, timedelta):
         return f"every {_span(schedule.total_seconds())}"
     if hasattr(schedule, "_orig_minute"):
-        return "cron " + " ".join(str(getattr(schedule, f"_orig_{part}")) for part in (
-            "minute", "hour", "day_of_month", "month_of_year", "day_of_week"))
+        return "cron " + " ".join(
+            str(getattr(schedule, f"_orig_{part}"))
+            for part in ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+        )
     run_every = getattr(schedule, "run_every", None)
     if isinstance(run_every, timedelta):
         return f"every {_span(run_every.total_seconds())}"
@@ -132,8 +139,11 @@ def interval_next(every: float, last_sent: float | None, now: float) -> tuple[fl
     return last_sent + every, False
 
 
-def schedule_rows(app: Celery, now_ts: float, sends: BeatSends | None = None,
-                  ) -> list[tuple[str, str, str, str, float | None, bool]]:
+def schedule_rows(
+    app: Celery,
+    now_ts: float,
+    sends: BeatSends | None = None,
+) -> list[tuple[str, str, str, str, float | None, bool]]:
     """(entry, task, schedule, args, next run epoch, estimated) per beat_schedule entry."""
     entries = dict(app.conf.beat_schedule or {})
     now = datetime.fromtimestamp(now_ts, UTC)
@@ -155,9 +165,16 @@ def schedule_rows(app: Celery, now_ts: float, sends: BeatSends | None = None,
         args = entry.get("args") or ()
         kwargs = entry.get("kwargs") or {}
         shown_args = repr(tuple(args)) + (f" {kwargs!r}" if kwargs else "")
-        rows.append((str(name), str(entry.get("task", "?")),
-                     describe_schedule(schedule) if schedule is not None else "?",
-                     shown_args, when_ts, estimated))
+        rows.append(
+            (
+                str(name),
+                str(entry.get("task", "?")),
+                describe_schedule(schedule) if schedule is not None else "?",
+                shown_args,
+                when_ts,
+                estimated,
+            )
+        )
     return rows
 
 
@@ -192,8 +209,7 @@ class ScheduleTable(KeyedTable):
         free = space - sum(fixed.values())
         entry_w = max(8, free * 2 // 5)
         task_w = max(8, free * 7 // 20)
-        return {**fixed, "name": entry_w, "task": task_w,
-                "args": max(4, free - entry_w - task_w)}
+        return {**fixed, "name": entry_w, "task": task_w, "args": max(4, free - entry_w - task_w)}
 
     def show(self, name: str, values: tuple[str, ...]) -> None:
         """Add the entry's row, or update the cells that changed."""
@@ -246,22 +262,23 @@ class ScheduleScreen(LiveScreen):
         table.display = bool(rows)
         width = max(40, self.app.size.width - 2)
         if app is None:
-            status.update("Schedule unknown: start celerytui with -A your.app to see its "
-                          "beat schedule.")
+            status.update(
+                "Schedule unknown: start celerytui with -A your.app to see its beat schedule."
+            )
             return
         given = self.app.settings.app
         owner = given or "celerytui.tasks"
         hint = [] if given else ["-A your.app for yours"]
         if not rows:
             ours = [] if given else ["it schedules its http_targets and disk_hosts"]
-            status.update(literal(fit([f"{owner} has no beat_schedule entries", *ours, *hint],
-                                      width)))
+            status.update(
+                literal(fit([f"{owner} has no beat_schedule entries", *ours, *hint], width))
+            )
             return
         count = "1 beat entry" if len(rows) == 1 else f"{len(rows)} beat entries"
         tz = self.app.settings.timezone or "local time"
         guess = ["~ no send seen yet: at the latest"] if any(r[5] for r in rows) else []
-        status.update(literal(fit([f"{count} of {owner}", f"times in {tz}", *guess, *hint],
-                                  width)))
+        status.update(literal(fit([f"{count} of {owner}", f"times in {tz}", *guess, *hint], width)))
         for name, task, schedule, args, when, estimated in rows:
             shown = next_text(when, estimated, now, self.app.format_time)
             table.show(name, (name, short_name(task), schedule, args, shown))

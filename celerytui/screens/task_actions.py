@@ -56,8 +56,12 @@ class TaskActions(ReadOnlyKeys):
         uuid = self._acting_on("revoke_task")
         if uuid is None:
             return
-        self.app.controller_call("revoke", uuid, label=f"revoke {uuid[:8]}",
-                                 on_done=lambda r: self._reported("revoke", uuid, r))
+        self.app.controller_call(
+            "revoke",
+            uuid,
+            label=f"revoke {uuid[:8]}",
+            on_done=lambda r: self._reported("revoke", uuid, r),
+        )
 
     def action_terminate_task(self) -> None:
         uuid = self._acting_on("terminate_task")
@@ -66,11 +70,16 @@ class TaskActions(ReadOnlyKeys):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.controller_call("terminate", uuid, label=f"terminate {uuid[:8]}",
-                                         on_done=lambda r: self._reported("terminate", uuid, r))
+                self.app.controller_call(
+                    "terminate",
+                    uuid,
+                    label=f"terminate {uuid[:8]}",
+                    on_done=lambda r: self._reported("terminate", uuid, r),
+                )
 
-        self.app.push_screen(ConfirmDialog(f"Terminate task {uuid}? Its worker process gets "
-                                           "SIGTERM."), answered)
+        self.app.push_screen(
+            ConfirmDialog(f"Terminate task {uuid}? Its worker process gets SIGTERM."), answered
+        )
 
     def action_rate_limit_task(self) -> None:
         uuid = self._acting_on("rate_limit_task")
@@ -87,17 +96,27 @@ class TaskActions(ReadOnlyKeys):
             if values:
                 rate = values["rate"]
                 self.app.controller_call(
-                    "rate_limit", name, rate, label=f"rate limit {name}",
-                    on_done=lambda r: self._reported(f"rate limit {rate}", name, r))
+                    "rate_limit",
+                    name,
+                    rate,
+                    label=f"rate limit {name}",
+                    on_done=lambda r: self._reported(f"rate limit {rate}", name, r),
+                )
 
-        self.app.push_screen(PromptDialog(f"Rate limit for {name}",
-                                          [("rate", "Rate (e.g. 10/m; 0 = none)", "10/m")],
-                                          validate=validate_rate), answered)
+        self.app.push_screen(
+            PromptDialog(
+                f"Rate limit for {name}",
+                [("rate", "Rate (e.g. 10/m; 0 = none)", "10/m")],
+                validate=validate_rate,
+            ),
+            answered,
+        )
 
     def _reported(self, what: str, target: str, result: Any) -> None:
         if getattr(result, "ok", False):
-            self.app.notify(f"{what}: sent to {len(result.replies)} worker(s) for {target}",
-                            markup=False)
+            self.app.notify(
+                f"{what}: sent to {len(result.replies)} worker(s) for {target}", markup=False
+            )
         else:
             error = getattr(result, "error", None) or "no reply"
             self.app.notify(f"{what} {target}: {error}", severity="error", markup=False)

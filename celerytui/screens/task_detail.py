@@ -22,8 +22,17 @@ from celerytui.widgets.chain_tree import ChainTree
 from celerytui.widgets.event_timeline import EventTimeline
 from celerytui.widgets.header_bar import HeaderBar
 
-TIME_FIELDS = ("sent", "received", "started", "succeeded", "failed", "retried", "revoked",
-               "rejected", "date_done")
+TIME_FIELDS = (
+    "sent",
+    "received",
+    "started",
+    "succeeded",
+    "failed",
+    "retried",
+    "revoked",
+    "rejected",
+    "date_done",
+)
 
 
 def result_text(task: Task) -> tuple[str, str]:
@@ -53,19 +62,28 @@ def no_result_text(task: Task) -> str:
 def fields_text(task: Task, fmt_time) -> Text:
     """``label  value`` lines for every scalar field, values literal."""
     rows: list[tuple[str, Any]] = [
-        ("uuid", task.uuid), ("name", task.name), ("state", task.state),
-        ("worker", task.worker), ("queue", task.queue), ("routing key", task.routing_key),
+        ("uuid", task.uuid),
+        ("name", task.name),
+        ("state", task.state),
+        ("worker", task.worker),
+        ("queue", task.queue),
+        ("routing key", task.routing_key),
         ("exchange", task.exchange),
     ]
     for name in TIME_FIELDS:
         ts = getattr(task, name)
         if ts:
             rows.append((name.replace("_", " "), f"{fmt_time(ts)}  ({ts:.3f})"))
-    rows += [("runtime", f"{task.runtime:.3f}s" if task.runtime is not None else None),
-             ("retries", task.retries), ("eta", task.eta), ("expires", task.expires),
-             ("exception", task.exception), ("root id", task.root_id),
-             ("parent id", task.parent_id),
-             ("children", ", ".join(task.children) if task.children else None)]
+    rows += [
+        ("runtime", f"{task.runtime:.3f}s" if task.runtime is not None else None),
+        ("retries", task.retries),
+        ("eta", task.eta),
+        ("expires", task.expires),
+        ("exception", task.exception),
+        ("root id", task.root_id),
+        ("parent id", task.parent_id),
+        ("children", ", ".join(task.children) if task.children else None),
+    ]
     return labelled_lines(rows, 11)
 
 
@@ -106,14 +124,18 @@ class TaskDetailScreen(TaskActions, LiveScreen):
 
     def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         chain_tree = self.query_one(ChainTree)
-        if changes is not None and self.uuid not in changes.tasks \
-                and not (chain_tree.members & changes.tasks):
+        if (
+            changes is not None
+            and self.uuid not in changes.tasks
+            and not (chain_tree.members & changes.tasks)
+        ):
             return
         state = monitor.state
         task = state.tasks.get(self.uuid)
         if task is None:
             self.query_one("#task-fields", Static).update(
-                literal(f"task {self.uuid}: not in the kept tasks (evicted or not seen yet)"))
+                literal(f"task {self.uuid}: not in the kept tasks (evicted or not seen yet)")
+            )
             return
         fmt = self.app.format_time
         self.query_one("#task-fields", Static).update(fields_text(task, fmt))
@@ -121,7 +143,8 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         self._body("#task-kwargs", task.kwargs, "{}")
         result, source = result_text(task)
         self.query_one("#task-result-heading", Static).update(
-            f"Result ({source})" if source else "Result")
+            f"Result ({source})" if source else "Result"
+        )
         self._body("#task-result", result, no_result_text(task))
         self._body("#task-traceback", task.traceback, "none")
         self.query_one(EventTimeline).show(task.timeline, fmt)
@@ -144,7 +167,8 @@ class TaskDetailScreen(TaskActions, LiveScreen):
 
     def action_to_traceback(self) -> None:
         self.query_one("#task-detail", VerticalScroll).scroll_to_widget(
-            self.query_one("#task-traceback"), top=True, animate=False)
+            self.query_one("#task-traceback"), top=True, animate=False
+        )
 
     def action_back(self) -> None:
         self.app.pop_screen()

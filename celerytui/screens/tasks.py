@@ -46,8 +46,11 @@ class TasksScreen(TaskActions, LiveScreen):
         yield AlertBanner()
         yield Static("", id="tasks-status", classes="screen-status")
         yield TaskTable(id="task-table")
-        yield Input(placeholder="filter: regex, name: state: worker: args: queue:, ! negates",
-                    id="tasks-filter-input", classes="filter-input")
+        yield Input(
+            placeholder="filter: regex, name: state: worker: args: queue:, ! negates",
+            id="tasks-filter-input",
+            classes="filter-input",
+        )
         yield Footer()
 
     def on_mount(self) -> None:

@@ -51,18 +51,23 @@ class WorkerActions(ReadOnlyKeys):
         return hostname
 
     def _call(self, method: str, hostname: str, *args: Any, label: str) -> None:
-        self.app.controller_call(method, hostname, *args, label=label,
-                                 on_done=lambda r: self._reported(label, r))
+        self.app.controller_call(
+            method, hostname, *args, label=label, on_done=lambda r: self._reported(label, r)
+        )
 
     def _reported(self, label: str, result: Any) -> None:
         if getattr(result, "ok", False):
             replies = getattr(result, "replies", {}) or {}
-            said = "; ".join(str(r.get("ok", r)) if isinstance(r, dict) else str(r)
-                             for r in replies.values())
+            said = "; ".join(
+                str(r.get("ok", r)) if isinstance(r, dict) else str(r) for r in replies.values()
+            )
             self.app.notify(f"{label}: {said or 'sent'}"[:200], markup=False)
         else:
-            self.app.notify(f"{label}: {getattr(result, 'error', None) or 'no reply'}",
-                            severity="error", markup=False)
+            self.app.notify(
+                f"{label}: {getattr(result, 'error', None) or 'no reply'}",
+                severity="error",
+                markup=False,
+            )
 
     def _confirm(self, question: str, then) -> None:
         self.app.push_screen(ConfirmDialog(question), lambda yes: yes and then())
@@ -75,9 +80,10 @@ class WorkerActions(ReadOnlyKeys):
     def action_pool_shrink(self) -> None:
         hostname = self._worker("pool_shrink")
         if hostname:
-            self._confirm(f"Shrink the pool of {hostname} by one process?",
-                          lambda: self._call("pool_shrink", hostname, 1,
-                                             label=f"pool shrink {hostname}"))
+            self._confirm(
+                f"Shrink the pool of {hostname} by one process?",
+                lambda: self._call("pool_shrink", hostname, 1, label=f"pool shrink {hostname}"),
+            )
 
     def action_autoscale(self) -> None:
         hostname = self._worker("autoscale")
@@ -86,13 +92,22 @@ class WorkerActions(ReadOnlyKeys):
 
         def answered(values: dict[str, str] | None) -> None:
             if values:
-                self._call("autoscale", hostname, int(values["max"]), int(values["min"]),
-                           label=f"autoscale {hostname}")
+                self._call(
+                    "autoscale",
+                    hostname,
+                    int(values["max"]),
+                    int(values["min"]),
+                    label=f"autoscale {hostname}",
+                )
 
-        self.app.push_screen(PromptDialog(f"Autoscale {hostname}",
-                                          [("max", "Max processes", "4"),
-                                           ("min", "Min processes", "1")],
-                                          validate=_whole_numbers), answered)
+        self.app.push_screen(
+            PromptDialog(
+                f"Autoscale {hostname}",
+                [("max", "Max processes", "4"), ("min", "Min processes", "1")],
+                validate=_whole_numbers,
+            ),
+            answered,
+        )
 
     def action_add_consumer(self) -> None:
         hostname = self._worker("add_consumer")
@@ -102,12 +117,16 @@ class WorkerActions(ReadOnlyKeys):
         def answered(values: dict[str, str] | None) -> None:
             if values:
                 queue = values["queue"]
-                self._call("add_consumer", hostname, queue,
-                           label=f"add consumer {queue} on {hostname}")
+                self._call(
+                    "add_consumer", hostname, queue, label=f"add consumer {queue} on {hostname}"
+                )
 
-        self.app.push_screen(PromptDialog(f"Consume a queue on {hostname}",
-                                          [("queue", "Queue", "")], validate=_queue_named),
-                             answered)
+        self.app.push_screen(
+            PromptDialog(
+                f"Consume a queue on {hostname}", [("queue", "Queue", "")], validate=_queue_named
+            ),
+            answered,
+        )
 
     def action_cancel_consumer(self) -> None:
         hostname = self._worker("cancel_consumer")
@@ -117,17 +136,29 @@ class WorkerActions(ReadOnlyKeys):
         def answered(values: dict[str, str] | None) -> None:
             if values:
                 queue = values["queue"]
-                self._confirm(f"Stop {hostname} consuming from {queue}?",
-                              lambda: self._call("cancel_consumer", hostname, queue,
-                                                 label=f"cancel consumer {queue} on "
-                                                       f"{hostname}"))
+                self._confirm(
+                    f"Stop {hostname} consuming from {queue}?",
+                    lambda: self._call(
+                        "cancel_consumer",
+                        hostname,
+                        queue,
+                        label=f"cancel consumer {queue} on {hostname}",
+                    ),
+                )
 
-        self.app.push_screen(PromptDialog(f"Stop consuming a queue on {hostname}",
-                                          [("queue", "Queue", "")], validate=_queue_named),
-                             answered)
+        self.app.push_screen(
+            PromptDialog(
+                f"Stop consuming a queue on {hostname}",
+                [("queue", "Queue", "")],
+                validate=_queue_named,
+            ),
+            answered,
+        )
 
     def action_shutdown_worker(self) -> None:
         hostname = self._worker("shutdown_worker")
         if hostname:
-            self._confirm(f"Shut down {hostname} (warm shutdown)?",
-                          lambda: self._call("shutdown", hostname, label=f"shutdown {hostname}"))
+            self._confirm(
+                f"Shut down {hostname} (warm shutdown)?",
+                lambda: self._call("shutdown", hostname, label=f"shutdown {hostname}"),
+            )

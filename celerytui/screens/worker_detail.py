@@ -19,21 +19,38 @@ from celerytui.screens.worker_actions import WORKER_ACTION_BINDINGS, WorkerActio
 from celerytui.text_safety import labelled_lines, literal
 from celerytui.widgets.header_bar import HeaderBar
 
-INSPECT_SECTIONS = (("stats", "Stats"), ("registered", "Registered tasks"),
-                    ("active_queues", "Queues consumed"), ("active", "Active tasks"),
-                    ("reserved", "Reserved tasks"), ("scheduled", "Scheduled tasks"))
+INSPECT_SECTIONS = (
+    ("stats", "Stats"),
+    ("registered", "Registered tasks"),
+    ("active_queues", "Queues consumed"),
+    ("active", "Active tasks"),
+    ("reserved", "Reserved tasks"),
+    ("scheduled", "Scheduled tasks"),
+)
 
 
 def record_text(worker: Worker | None, hostname: str, fmt_age) -> Text:
     if worker is None:
         return literal(f"{hostname}: no events from this worker yet")
     load = " ".join(f"{x:.2f}" for x in worker.loadavg[:3]) if worker.loadavg else "-"
-    rows = [("hostname", worker.hostname), ("status", worker.status),
-            ("heartbeat", "off (processed from inspect stats)" if worker.heartbeats_off
-             else fmt_age(worker.last_heartbeat)), ("load", load),
-            ("active", worker.active), ("processed", worker.processed),
-            ("pid", worker.pid), ("software", " ".join(filter(None, (
-                worker.sw_ident, worker.sw_ver, worker.sw_sys))) or None)]
+    rows = [
+        ("hostname", worker.hostname),
+        ("status", worker.status),
+        (
+            "heartbeat",
+            "off (processed from inspect stats)"
+            if worker.heartbeats_off
+            else fmt_age(worker.last_heartbeat),
+        ),
+        ("load", load),
+        ("active", worker.active),
+        ("processed", worker.processed),
+        ("pid", worker.pid),
+        (
+            "software",
+            " ".join(filter(None, (worker.sw_ident, worker.sw_ver, worker.sw_sys))) or None,
+        ),
+    ]
     return _rows_text(rows)
 
 
@@ -48,8 +65,9 @@ def _task_line(entry: Any) -> str:
     request = entry.get("request")
     if not isinstance(request, dict):
         request = entry
-    line = f"{str(request.get('id', '?'))[:8]}  {request.get('name', '?')}  " \
-           f"{request.get('args', '')}"
+    line = (
+        f"{str(request.get('id', '?'))[:8]}  {request.get('name', '?')}  {request.get('args', '')}"
+    )
     if "eta" in entry:
         line += f"  eta {entry['eta']}"
     return line
@@ -63,20 +81,33 @@ def inspect_text(method: str, reply: Any) -> Text:
         pool = reply.get("pool") or {}
         broker = reply.get("broker") or {}
         totals = reply.get("total") or {}
-        rows = [("pid", reply.get("pid")), ("uptime", f"{reply.get('uptime', '?')}s"),
-                ("pool", f"{pool.get('implementation', '?')} "
-                         f"max-concurrency {pool.get('max-concurrency', '?')}"),
-                ("processes", ", ".join(str(p) for p in pool.get("processes", []) or [])),
-                ("prefetch", reply.get("prefetch_count")),
-                ("broker", f"{broker.get('transport', '?')}://{broker.get('hostname', '?')}"
-                           f":{broker.get('port', '?')}")]
-        rows += [(f"done {name.rsplit('.', 1)[-1]}", count)
-                 for name, count in sorted(totals.items())]
+        rows = [
+            ("pid", reply.get("pid")),
+            ("uptime", f"{reply.get('uptime', '?')}s"),
+            (
+                "pool",
+                f"{pool.get('implementation', '?')} "
+                f"max-concurrency {pool.get('max-concurrency', '?')}",
+            ),
+            ("processes", ", ".join(str(p) for p in pool.get("processes", []) or [])),
+            ("prefetch", reply.get("prefetch_count")),
+            (
+                "broker",
+                f"{broker.get('transport', '?')}://{broker.get('hostname', '?')}"
+                f":{broker.get('port', '?')}",
+            ),
+        ]
+        rows += [
+            (f"done {name.rsplit('.', 1)[-1]}", count) for name, count in sorted(totals.items())
+        ]
         return _rows_text(rows)
     if method == "active_queues" and isinstance(reply, list):
-        lines = [f"{q.get('name')}  (exchange {(q.get('exchange') or {}).get('name', '?')}, "
-                 f"routing key {q.get('routing_key', '?')})" for q in reply
-                 if isinstance(q, dict)]
+        lines = [
+            f"{q.get('name')}  (exchange {(q.get('exchange') or {}).get('name', '?')}, "
+            f"routing key {q.get('routing_key', '?')})"
+            for q in reply
+            if isinstance(q, dict)
+        ]
         return literal("\n".join(lines) or "none", keep_newlines=True)
     if isinstance(reply, list):
         lines = [_task_line(e) if method != "registered" else str(e) for e in reply]
@@ -106,8 +137,9 @@ class WorkerDetailScreen(WorkerActions, LiveScreen):
             yield Static("", id="worker-record")
             for method, title in INSPECT_SECTIONS:
                 yield Static(title, classes="detail-heading")
-                yield Static(Text("asking…", style="dim"), id=f"inspect-{method}",
-                             classes="detail-body")
+                yield Static(
+                    Text("asking…", style="dim"), id=f"inspect-{method}", classes="detail-body"
+                )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -116,9 +148,14 @@ class WorkerDetailScreen(WorkerActions, LiveScreen):
     def action_inspect(self) -> None:
         """Ask every inspect method of this worker, each in its own thread."""
         for method, _title in INSPECT_SECTIONS:
-            self.app.controller_call("inspect", method, self.hostname, mutating=False,
-                                     label=f"inspect {method}",
-                                     on_done=partial(self._answered, method))
+            self.app.controller_call(
+                "inspect",
+                method,
+                self.hostname,
+                mutating=False,
+                label=f"inspect {method}",
+                on_done=partial(self._answered, method),
+            )
 
     def _answered(self, method: str, replies: Any) -> None:
         reply = (replies or {}).get(self.hostname) if isinstance(replies, dict) else None
@@ -128,13 +165,13 @@ class WorkerDetailScreen(WorkerActions, LiveScreen):
 
     def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         second = int(self.app.now())
-        if changes is not None and self.hostname not in changes.workers \
-                and second == self._second:
+        if changes is not None and self.hostname not in changes.workers and second == self._second:
             return
         self._second = second
         worker = monitor.state.workers.get(self.hostname)
         self.query_one("#worker-record", Static).update(
-            record_text(worker, self.hostname, self.app.format_age))
+            record_text(worker, self.hostname, self.app.format_age)
+        )
 
     def selected_worker(self) -> str | None:
         return self.hostname

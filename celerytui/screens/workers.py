@@ -44,8 +44,11 @@ class WorkersScreen(WorkerActions, LiveScreen):
         self._second = second
         self.query_one(WorkerTable).show(workers, now, changed)
         online = sum(1 for w in workers.values() if w.status == WORKER_ONLINE)
-        text = (f"{online} of {len(workers)} online · enter: details (inspect)"
-                if workers else "no workers seen yet")
+        text = (
+            f"{online} of {len(workers)} online · enter: details (inspect)"
+            if workers
+            else "no workers seen yet"
+        )
         quiet = sum(1 for w in workers.values() if w.heartbeats_off)
         if quiet:
             text += f" · heartbeats off on {quiet}: counts from inspect stats"

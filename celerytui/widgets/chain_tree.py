@@ -12,9 +12,15 @@ from celerytui.text_safety import escape_controls
 from celerytui.widgets import chosen
 from celerytui.widgets.task_tail import short_name
 
-STATE_STYLE = {"SUCCESS": "green", "FAILURE": "bold red", "RETRY": "yellow",
-               "REVOKED": "yellow", "REJECTED": "red", "STARTED": "cyan",
-               "RECEIVED": "blue"}
+STATE_STYLE = {
+    "SUCCESS": "green",
+    "FAILURE": "bold red",
+    "RETRY": "yellow",
+    "REVOKED": "yellow",
+    "REJECTED": "red",
+    "STARTED": "cyan",
+    "RECEIVED": "blue",
+}
 
 
 def node_label(node: ChainNode, current: str | None) -> Text:
@@ -23,8 +29,10 @@ def node_label(node: ChainNode, current: str | None) -> Text:
     label = Text(no_wrap=True, end="")
     label.append(f"{escape_controls(task.state):<8}", style=STATE_STYLE.get(task.state, ""))
     label.append(" ")
-    label.append(escape_controls(short_name(task.name) if task.name else "(not seen)"),
-                 style="bold" if task.uuid == current else "")
+    label.append(
+        escape_controls(short_name(task.name) if task.name else "(not seen)"),
+        style="bold" if task.uuid == current else "",
+    )
     label.append(f"  {escape_controls(task.uuid[:8])}", style="dim")
     return label
 
@@ -56,8 +64,9 @@ class ChainTree(Tree[str]):
         if chain is None:
             shape: tuple = ()
         else:
-            shape = tuple((depth, n.task.uuid, n.task.state, n.task.name)
-                          for depth, n in chain.walk())
+            shape = tuple(
+                (depth, n.task.uuid, n.task.state, n.task.name) for depth, n in chain.walk()
+            )
         self._current = current
         if shape == self._shape and self.members:
             return

@@ -35,31 +35,53 @@ def http_line(check: HttpCheck, now: float, width: int) -> Content:
         # the detail goes last: a narrow panel cuts it (ellipsis), never the URL or the age
         url = literal_content(check.url, max_len=max(10, min(len(check.url), width - 20)))
         room = max(4, width - 8 - len(url.plain) - len(tail.plain))
-        detail = literal_content(check.error or (f"HTTP {check.status_code}"
-                                                 if check.status_code else "down"),
-                                 style="$error", max_len=room)
+        detail = literal_content(
+            check.error or (f"HTTP {check.status_code}" if check.status_code else "down"),
+            style="$error",
+            max_len=room,
+        )
         return Content.assemble(status, " ", url, tail, " ", detail)
     url = literal_content(check.url, max_len=max(10, width - 19 - spark_w))
-    return Content.assemble(status, " ", url, f" {rt:>6}", " " if spark_w else "",
-                            (sparkline(history, spark_w), "$accent"), tail)
+    return Content.assemble(
+        status,
+        " ",
+        url,
+        f" {rt:>6}",
+        " " if spark_w else "",
+        (sparkline(history, spark_w), "$accent"),
+        tail,
+    )
 
 
 def disk_line(disk: DiskCheck, now: float, width: int, threshold: float) -> Content:
     name = literal_content(disk.host, style="bold", max_len=16)
     if disk.status != "OK":
-        return Content.assemble(("✖ ", "bold $error"), name, "  ",
-                                literal_content(disk.error or "check failed", style="$error",
-                                                max_len=max(10, width - 22)))
+        return Content.assemble(
+            ("✖ ", "bold $error"),
+            name,
+            "  ",
+            literal_content(
+                disk.error or "check failed", style="$error", max_len=max(10, width - 22)
+            ),
+        )
     pct = disk.use_percent
     style = "bold $error" if pct is not None and pct >= threshold else "$success"
     bar_w = max(5, min(20, width - 40))
     pct_text = f"{pct:3.0f}%" if pct is not None else "  ?%"
     line = Content.assemble(
-        ("● ", style), name, " ", literal_content(disk.mount or "/", max_len=10), " ",
-        (pct_text, style), " ", (meter(pct, bar_w), style),
+        ("● ", style),
+        name,
+        " ",
+        literal_content(disk.mount or "/", max_len=10),
+        " ",
+        (pct_text, style),
+        " ",
+        (meter(pct, bar_w), style),
     )
-    for extra in (f" {_size(disk.avail_bytes)} free",
-                  f" {short_age(now - disk.checked_at)}" if disk.checked_at else ""):
+    for extra in (
+        f" {_size(disk.avail_bytes)} free",
+        f" {short_age(now - disk.checked_at)}" if disk.checked_at else "",
+    ):
         if len(line.plain) + len(extra) <= width:
             line = Content.assemble(line, extra)
     return line
@@ -81,22 +103,36 @@ class ChecksPanel(Widget):
     def on_resize(self) -> None:
         self.stale = True
 
-    def show(self, http: Mapping[str, HttpCheck], disks: Mapping[str, DiskCheck],
-             configured_urls: Iterable[str], configured_hosts: Iterable[str], now: float,
-             disk_threshold: float = 90.0) -> None:
+    def show(
+        self,
+        http: Mapping[str, HttpCheck],
+        disks: Mapping[str, DiskCheck],
+        configured_urls: Iterable[str],
+        configured_hosts: Iterable[str],
+        now: float,
+        disk_threshold: float = 90.0,
+    ) -> None:
         width = self.size.width or 40
         lines: list[Content] = [Content.styled("HTTP", "bold underline")]
         for check in http.values():
             lines.append(http_line(check, now, width))
-        lines.extend(Content.assemble(("· ", "dim"), literal_content(url, max_len=width - 16),
-                                      ("  not checked", "dim"))
-                     for url in configured_urls if url not in http)
+        lines.extend(
+            Content.assemble(
+                ("· ", "dim"), literal_content(url, max_len=width - 16), ("  not checked", "dim")
+            )
+            for url in configured_urls
+            if url not in http
+        )
         lines.append(Content.styled("Disk", "bold underline"))
         for disk in disks.values():
             lines.append(disk_line(disk, now, width, disk_threshold))
-        lines.extend(Content.assemble(("· ", "dim"), literal_content(host, max_len=20),
-                                      ("  not checked", "dim"))
-                     for host in configured_hosts if host not in disks)
+        lines.extend(
+            Content.assemble(
+                ("· ", "dim"), literal_content(host, max_len=20), ("  not checked", "dim")
+            )
+            for host in configured_hosts
+            if host not in disks
+        )
         self.stale = False
         plain = tuple(line.plain for line in lines)
         if plain != self._plain:

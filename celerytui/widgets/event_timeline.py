@@ -10,8 +10,9 @@ from textual.widgets import Static
 from celerytui.text_safety import escape_controls
 
 
-def timeline_text(timeline: Sequence[tuple[float, str]],
-                  fmt_time: Callable[[float | None], str]) -> Text:
+def timeline_text(
+    timeline: Sequence[tuple[float, str]], fmt_time: Callable[[float | None], str]
+) -> Text:
     """One line an event: ``22:14:20.123  +0.100s  task-started``."""
     text = Text(end="")
     if not timeline:
@@ -35,8 +36,9 @@ class EventTimeline(Static):
         super().__init__("", **kwargs)
         self._shown: tuple = ()
 
-    def show(self, timeline: Sequence[tuple[float, str]],
-             fmt_time: Callable[[float | None], str]) -> None:
+    def show(
+        self, timeline: Sequence[tuple[float, str]], fmt_time: Callable[[float | None], str]
+    ) -> None:
         key = tuple(timeline)
         if key != self._shown or not self._shown:
             self._shown = key

@@ -17,8 +17,14 @@ from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.task_table import SortCell
 from celerytui.widgets.task_tail import StateStyles, short_name
 
-COLUMNS = (("time", "Time"), ("state", "State"), ("name", "Task"), ("worker", "Worker"),
-           ("exception", "Exception"), ("where", "Last traceback line"))
+COLUMNS = (
+    ("time", "Time"),
+    ("state", "State"),
+    ("name", "Task"),
+    ("worker", "Worker"),
+    ("exception", "Exception"),
+    ("where", "Last traceback line"),
+)
 FIXED = {"time": 8, "state": 7}
 
 
@@ -52,13 +58,24 @@ class FailureTable(StateStyles, KeyedTable):
         name_w = max(10, free * 4 // 15)
         worker_w = max(8, free * 2 // 15)
         exc_w = max(10, free * 5 // 15)
-        return {**FIXED, "name": name_w, "worker": worker_w, "exception": exc_w,
-                "where": max(8, free - name_w - worker_w - exc_w)}
+        return {
+            **FIXED,
+            "name": name_w,
+            "worker": worker_w,
+            "exception": exc_w,
+            "where": max(8, free - name_w - worker_w - exc_w),
+        }
 
     @staticmethod
     def values_of(task: Task, fmt_time: Callable[[float | None], str]) -> tuple[str, ...]:
-        return (fmt_time(failure_time(task)), task.state, short_name(task.name),
-                task.worker or "", task.exception or "", last_traceback_line(task.traceback))
+        return (
+            fmt_time(failure_time(task)),
+            task.state,
+            short_name(task.name),
+            task.worker or "",
+            task.exception or "",
+            last_traceback_line(task.traceback),
+        )
 
     def _cell(self, task: Task, index: int, value: str) -> Text:
         cell = literal(value, max_len=300)
@@ -79,8 +96,12 @@ class FailureTable(StateStyles, KeyedTable):
         rows = self._rows
         return any(uuid in rows for uuid in uuids)
 
-    def show(self, tasks: Mapping[str, Task], failures: Iterable[str],
-             fmt_time: Callable[[float | None], str]) -> None:
+    def show(
+        self,
+        tasks: Mapping[str, Task],
+        failures: Iterable[str],
+        fmt_time: Callable[[float | None], str],
+    ) -> None:
         """Sync the rows with the ring (newest last in ``failures``)."""
         wanted: dict[str, Task] = {}
         for uuid in reversed(list(failures)):
@@ -91,8 +112,9 @@ class FailureTable(StateStyles, KeyedTable):
         self._drop_missing(wanted)
         reorder = False
         for uuid, task in wanted.items():
-            changed = self._put_row(uuid, self.values_of(task, fmt_time),
-                                    lambda i, v, task=task: self._cell(task, i, v))
+            changed = self._put_row(
+                uuid, self.values_of(task, fmt_time), lambda i, v, task=task: self._cell(task, i, v)
+            )
             reorder = reorder or 0 in changed  # a new row, or a time moved
         if reorder:  # newest first
             self.sort("time", key=lambda cell: cell.sort_value, reverse=True)

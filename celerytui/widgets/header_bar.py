@@ -17,8 +17,11 @@ def cluster_label(settings: Any, celery_app: Any) -> str:
     """The name the header shows: ``cluster_name`` when it was set; under ``-A proj`` with
     none set, the app's own name (``Celery("proj")`` -> "proj"), not the default "celery"."""
     name = settings.cluster_name
-    if (settings.app and name == DEFAULT_CLUSTER_NAME
-            and settings.source_of("cluster_name") == "default"):
+    if (
+        settings.app
+        and name == DEFAULT_CLUSTER_NAME
+        and settings.source_of("cluster_name") == "default"
+    ):
         return str(getattr(celery_app, "main", None) or settings.app)
     return name
 
@@ -60,8 +63,10 @@ class HeaderBar(Widget):
         info = self._info
         if info is None:
             return Content.styled(" celerytui", "bold")
-        status = [("● " if info.connected else "○ ") + info.connection_note,
-                  "bold $success" if info.connected else "bold $error"]
+        status = [
+            ("● " if info.connected else "○ ") + info.connection_note,
+            "bold $success" if info.connected else "bold $error",
+        ]
         tail: list = ["  ", tuple(status), f"  {info.events_per_second:,.0f} ev/s"]
         if info.malformed:
             tail.append((f"  {info.malformed:,} malformed", "$warning"))

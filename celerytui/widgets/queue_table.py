@@ -13,8 +13,13 @@ from celerytui.text_safety import literal
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.sparkline_text import sparkline
 
-COLUMNS = (("queue", "Queue"), ("messages", "Waiting"), ("priority", "By priority"),
-           ("consumers", "Consumers"), ("trend", "Depth trend"))
+COLUMNS = (
+    ("queue", "Queue"),
+    ("messages", "Waiting"),
+    ("priority", "By priority"),
+    ("consumers", "Consumers"),
+    ("trend", "Depth trend"),
+)
 FIXED = {"messages": 8, "consumers": 9}
 
 
@@ -55,8 +60,12 @@ class QueueTable(KeyedTable):
         self.trend_width = max(6, free - queue_w - prio_w)
         return {**FIXED, "queue": queue_w, "priority": prio_w, "trend": self.trend_width}
 
-    def show(self, depths: Iterable[Any], history: Mapping[str, Sequence[tuple[float, int]]],
-             workers: Mapping[str, Worker]) -> None:
+    def show(
+        self,
+        depths: Iterable[Any],
+        history: Mapping[str, Sequence[tuple[float, int]]],
+        workers: Mapping[str, Worker],
+    ) -> None:
         """Sync rows with the newest depths (QueueDepth records)."""
         depths = list(depths)
         self._drop_missing({d.name for d in depths})
@@ -64,12 +73,17 @@ class QueueTable(KeyedTable):
         for depth in depths:
             series = [n for _t, n in history.get(depth.name, ())]
             waiting = f"error: {depth.error}" if depth.error else f"{depth.messages:,}"
-            values = (depth.name, waiting, priority_split(depth.by_priority or {}),
-                      consumers_of(depth.name, depth, workers),
-                      sparkline(series, self.trend_width) if series else "")
+            values = (
+                depth.name,
+                waiting,
+                priority_split(depth.by_priority or {}),
+                consumers_of(depth.name, depth, workers),
+                sparkline(series, self.trend_width) if series else "",
+            )
             bold = bool(depth.messages)
-            changed = self._put_row(depth.name, values,
-                                    lambda i, v, bold=bold: _queue_cell(i, v, bold))
+            changed = self._put_row(
+                depth.name, values, lambda i, v, bold=bold: _queue_cell(i, v, bold)
+            )
             added = added or 0 in changed  # the name column changes only on a new row
         if added:
             self.sort("queue", key=lambda cell: cell.plain)

@@ -18,8 +18,9 @@ def sparkline(values: Sequence[float], width: int) -> str:
     if peak <= 0:
         return BLOCKS[1] * width if any(v == 0 for v in tail) else " " * width
     top = len(BLOCKS) - 1
-    return "".join(BLOCKS[max(1, min(top, round(v / peak * top)))] if v > 0 else BLOCKS[1]
-                   for v in tail)
+    return "".join(
+        BLOCKS[max(1, min(top, round(v / peak * top)))] if v > 0 else BLOCKS[1] for v in tail
+    )
 
 
 def meter(percent: float | None, width: int) -> str:

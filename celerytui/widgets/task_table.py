@@ -85,16 +85,26 @@ class TaskTable(StateStyles, KeyedTable):
         free = space - sum(FIXED_WIDTHS.values())
         name_w = max(10, free * 9 // 20)
         worker_w = max(8, free // 4)
-        return {**FIXED_WIDTHS, "name": name_w, "worker": worker_w,
-                "args": max(6, free - name_w - worker_w)}
+        return {
+            **FIXED_WIDTHS,
+            "name": name_w,
+            "worker": worker_w,
+            "args": max(6, free - name_w - worker_w),
+        }
 
     # -- cells ------------------------------------------------------------------------------
     @staticmethod
     def values_of(task: Task, fmt_time: FormatTime) -> tuple[str, ...]:
         """What each column shows for ``task``, as plain strings."""
-        return (fmt_time(arrived(task)), task.state, short_name(task.name),
-                task.worker or "", args_text(task), format_runtime(task.runtime),
-                str(task.retries) if task.retries else "")
+        return (
+            fmt_time(arrived(task)),
+            task.state,
+            short_name(task.name),
+            task.worker or "",
+            args_text(task),
+            format_runtime(task.runtime),
+            str(task.retries) if task.retries else "",
+        )
 
     def _cell(self, task: Task, index: int, value: str) -> SortCell:
         cell = SortCell(escaped_cut(value, 300), no_wrap=True, end="")
@@ -107,8 +117,9 @@ class TaskTable(StateStyles, KeyedTable):
 
     def _add(self, task: Task, fmt_time: FormatTime) -> None:
         self._seq[task.uuid] = task.seq
-        self._put_row(task.uuid, self.values_of(task, fmt_time),
-                      lambda i, v: self._cell(task, i, v))
+        self._put_row(
+            task.uuid, self.values_of(task, fmt_time), lambda i, v: self._cell(task, i, v)
+        )
 
     def _drop(self, uuid: str) -> None:
         self._seq.pop(uuid, None)
@@ -161,9 +172,12 @@ class TaskTable(StateStyles, KeyedTable):
         if column == "time":
             self.sort("time", key=lambda cell: cell.sort_value, reverse=self.sort_reverse)
         else:
-            self.sort(column, "time", key=lambda cells: (cells[0].sort_value,
-                                                         cells[1].sort_value),
-                      reverse=self.sort_reverse)
+            self.sort(
+                column,
+                "time",
+                key=lambda cells: (cells[0].sort_value, cells[1].sort_value),
+                reverse=self.sort_reverse,
+            )
         if self.follow and on_newest:
             self.follow_newest()
         elif keep is not None:
@@ -176,8 +190,13 @@ class TaskTable(StateStyles, KeyedTable):
             self._move_to(newest)
 
     # -- a tick ------------------------------------------------------------------------------
-    def apply(self, tasks: Mapping[str, Task], changed: Iterable[str], removed: Iterable[str],
-              fmt_time: FormatTime) -> None:
+    def apply(
+        self,
+        tasks: Mapping[str, Task],
+        changed: Iterable[str],
+        removed: Iterable[str],
+        fmt_time: FormatTime,
+    ) -> None:
         """Apply one tick's changes: only ``changed`` tasks are tested against the filter."""
         match = self.predicate
         resort = False
@@ -200,16 +219,16 @@ class TaskTable(StateStyles, KeyedTable):
             if old is None:
                 fresh.append(task)
                 continue
-            columns = self._put_row(uuid, self.values_of(task, fmt_time),
-                                    lambda i, v, task=task: self._cell(task, i, v))
+            columns = self._put_row(
+                uuid, self.values_of(task, fmt_time), lambda i, v, task=task: self._cell(task, i, v)
+            )
             resort = resort or sort_index in columns
         if fresh:
             resort = self._admit(tasks, fresh, fmt_time) or resort
         if resort:
             self._resort(selected, on_newest)
 
-    def _admit(self, tasks: Mapping[str, Task], fresh: list[Task],
-               fmt_time: FormatTime) -> bool:
+    def _admit(self, tasks: Mapping[str, Task], fresh: list[Task], fmt_time: FormatTime) -> bool:
         """Add the newest of ``fresh`` so the table keeps the ``window`` newest matching rows;
         a burst larger than the window never adds rows only to drop them again."""
         self.matching += len(fresh)

@@ -18,9 +18,15 @@ from celerytui.widgets.keyed_table import KeyedTable
 TAIL_ROWS = 100
 REBUILD_AT = TAIL_ROWS // 4  # this many new rows in one go: rebuild, not remove one by one
 COLUMNS = ("time", "state", "task", "id", "worker", "args")
-STATE_COLOUR = {"SUCCESS": "success", "FAILURE": "error", "RETRY": "warning",
-                "REVOKED": "warning", "REJECTED": "error", "STARTED": "accent",
-                "RECEIVED": "secondary"}
+STATE_COLOUR = {
+    "SUCCESS": "success",
+    "FAILURE": "error",
+    "RETRY": "warning",
+    "REVOKED": "warning",
+    "REJECTED": "error",
+    "STARTED": "accent",
+    "RECEIVED": "secondary",
+}
 
 
 def short_name(name: str | None) -> str:
@@ -76,8 +82,14 @@ class TaskTail(StateStyles, KeyedTable):
         return {**fixed, "task": task_w, "worker": worker_w, "args": args_w}
 
     def _values(self, task: Task, fmt_time: Callable[[float | None], str]) -> tuple[str, ...]:
-        return (fmt_time(arrived(task)), task.state, short_name(task.name),
-                task.uuid[:8], short_host(task.worker), task.args or "")
+        return (
+            fmt_time(arrived(task)),
+            task.state,
+            short_name(task.name),
+            task.uuid[:8],
+            short_host(task.worker),
+            task.args or "",
+        )
 
     def _cell(self, index: int, value: str) -> Text:
         cell = literal(value, max_len=200)
@@ -88,9 +100,14 @@ class TaskTail(StateStyles, KeyedTable):
     def on_theme_changed(self) -> None:  # pragma: no cover - cosmetic
         self._state_colours = None
 
-    def show(self, tasks: dict[str, Task], changed: Iterable[str] | None,
-             new: Iterable[str], removed: Iterable[str],
-             fmt_time: Callable[[float | None], str]) -> None:
+    def show(
+        self,
+        tasks: dict[str, Task],
+        changed: Iterable[str] | None,
+        new: Iterable[str],
+        removed: Iterable[str],
+        fmt_time: Callable[[float | None], str],
+    ) -> None:
         """Apply a tick: ``changed`` None rebuilds from the newest tasks."""
         at_end = self.cursor_row >= self.row_count - 1
         selected = None if at_end else self.selected_uuid()

@@ -39,10 +39,14 @@ class Throughput(Widget):
             full = values[:-1] if values else []  # the current second is still filling
             last = full[-1] if full else 0
             total = sum(full[-60:])
-            lines.append(Content.assemble(
-                (label, f"bold {style}"), " ", (sparkline(full, width), style),
-                f" {last:>4}/s {total:>5}/min",
-            ))
+            lines.append(
+                Content.assemble(
+                    (label, f"bold {style}"),
+                    " ",
+                    (sparkline(full, width), style),
+                    f" {last:>4}/s {total:>5}/min",
+                )
+            )
         self.stale = False
         plain = tuple(line.plain for line in lines)
         if plain != self._plain:

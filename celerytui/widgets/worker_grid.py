@@ -46,20 +46,36 @@ class WorkerGrid(ScrollView, can_focus=True):
         self._compact = False
         self._width = 0
 
-    def show(self, workers: dict[str, Worker], series: Callable[[str], Sequence[int]],
-             now: float, changed: set[str] | None) -> None:
+    def show(
+        self,
+        workers: dict[str, Worker],
+        series: Callable[[str], Sequence[int]],
+        now: float,
+        changed: set[str] | None,
+    ) -> None:
         """Sync with ``workers``; ``changed`` None repaints all (ages move once a second)."""
         width = self.scrollable_content_region.width or self.size.width or 78
         height = self.size.height or 10
         compact = len(workers) * FULL_PANE_HEIGHT > height
         second = int(now)
-        if (changed is not None and not changed and second == self._second
-                and compact == self._compact and width == self._width):
+        if (
+            changed is not None
+            and not changed
+            and second == self._second
+            and compact == self._compact
+            and width == self._width
+        ):
             return  # every worker change is named in ``changed``: nothing moved this tick
-        order = sorted(workers, key=lambda h: (STATUS_RANK.get(workers[h].status, 1),
-                                               natural_key(h)))
-        everything = (changed is None or second != self._second or compact != self._compact
-                      or width != self._width or order != self._order)
+        order = sorted(
+            workers, key=lambda h: (STATUS_RANK.get(workers[h].status, 1), natural_key(h))
+        )
+        everything = (
+            changed is None
+            or second != self._second
+            or compact != self._compact
+            or width != self._width
+            or order != self._order
+        )
         self._second, self._compact, self._width = second, compact, width
         targets = order if everything else [h for h in changed or () if h in workers]
         dirty = everything
@@ -85,8 +101,10 @@ class WorkerGrid(ScrollView, can_focus=True):
         line = self._lines[index] if index < len(self._lines) else BLANK
         base = self.visual_style
         parse = self.app.stylesheet.parse_style
-        segments = [Segment(text, style.rich_style if style else None)
-                    for text, style in line.render(base, end="", parse_style=parse)]
+        segments = [
+            Segment(text, style.rich_style if style else None)
+            for text, style in line.render(base, end="", parse_style=parse)
+        ]
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
     def on_resize(self) -> None:

@@ -16,8 +16,9 @@ STATUS_STYLE = {WORKER_ONLINE: "bold $success", WORKER_LOST: "bold $error"}
 STATUS_MARK = {WORKER_ONLINE: "●", WORKER_LOST: "✖"}
 
 
-def worker_lines(worker: Worker, series: Sequence[int], now: float, width: int,
-                 compact: bool) -> list[Content]:
+def worker_lines(
+    worker: Worker, series: Sequence[int], now: float, width: int, compact: bool
+) -> list[Content]:
     """The pane's text: one line when compact, three otherwise."""
     style = STATUS_STYLE.get(worker.status, "dim")
     mark = STATUS_MARK.get(worker.status, "○")
@@ -62,6 +63,7 @@ def worker_lines(worker: Worker, series: Sequence[int], now: float, width: int,
     rate_text = f" {rate}/s"
     queue_part = literal_content(f"{line3_load}queues {queues}", max_len=max(10, width // 2))
     spark_width = max(0, min(60, width - len(queue_part.plain) - len(rate_text) - 6))
-    line3 = Content.assemble("  ", queue_part, "  ", (sparkline(series, spark_width), "$accent"),
-                             rate_text)
+    line3 = Content.assemble(
+        "  ", queue_part, "  ", (sparkline(series, spark_width), "$accent"), rate_text
+    )
     return [line1, line2, line3]

@@ -17,11 +17,19 @@ from celerytui.widgets.ages import short_age
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.worker_grid import natural_key
 
-COLUMNS = (("hostname", "Hostname"), ("status", "Status"), ("heartbeat", "Beat"),
-           ("load", "Load"), ("active", "Act"), ("processed", "Done"), ("pool", "Pool"),
-           ("queues", "Queues"))
+COLUMNS = (
+    ("hostname", "Hostname"),
+    ("status", "Status"),
+    ("heartbeat", "Beat"),
+    ("load", "Load"),
+    ("active", "Act"),
+    ("processed", "Done"),
+    ("pool", "Pool"),
+    ("queues", "Queues"),
+)
 FIXED = {"status": 7, "heartbeat": 5, "load": 14, "active": 4, "processed": 7, "pool": 4}
 STATUS_STYLE = {WORKER_LOST: "bold red", WORKER_OFFLINE: "dim"}
+
 
 def worker_values(worker: Worker, now: float) -> tuple[str, ...]:
     """What each column shows for ``worker`` at ``now``."""
@@ -32,8 +40,17 @@ def worker_values(worker: Worker, now: float) -> tuple[str, ...]:
     load = " ".join(f"{x:.2f}" for x in worker.loadavg[:3]) if worker.loadavg else "-"
     pool = str(worker.pool_size) if worker.pool_size is not None else "?"
     queues = ",".join(worker.queues) if worker.queues is not None else "?"
-    return (worker.hostname, worker.status, beat, load, str(worker.active),
-            str(worker.processed), pool, queues)
+    return (
+        worker.hostname,
+        worker.status,
+        beat,
+        load,
+        str(worker.active),
+        str(worker.processed),
+        pool,
+        queues,
+    )
+
 
 class WorkerTable(KeyedTable):
     """One row a worker, sorted lost first, then by name (w2 before w10)."""
@@ -51,8 +68,9 @@ class WorkerTable(KeyedTable):
         host_w = max(10, free * 11 // 20)
         return {**FIXED, "hostname": host_w, "queues": max(6, free - host_w)}
 
-    def show(self, workers: Mapping[str, Worker], now: float,
-             changed: Iterable[str] | None) -> None:
+    def show(
+        self, workers: Mapping[str, Worker], now: float, changed: Iterable[str] | None
+    ) -> None:
         """Sync rows; ``changed`` None checks every worker (first draw, ages moved)."""
         self._drop_missing(workers)
         targets = workers.keys() if changed is None else changed
@@ -69,8 +87,11 @@ class WorkerTable(KeyedTable):
     def _order(self) -> None:
         selected = self.selected_hostname()
         rank = {WORKER_LOST: 0, WORKER_OFFLINE: 2}
-        self.sort("status", "hostname",
-                  key=lambda cells: (rank.get(cells[0].plain, 1), natural_key(cells[1].plain)))
+        self.sort(
+            "status",
+            "hostname",
+            key=lambda cells: (rank.get(cells[0].plain, 1), natural_key(cells[1].plain)),
+        )
         if selected is not None:
             self._move_to(selected)
 
@@ -86,4 +107,3 @@ def _worker_cell(index: int, value: str) -> Text:
     if index == 1:
         cell.stylize(STATUS_STYLE.get(value, "green"))
     return cell
-

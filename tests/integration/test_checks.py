@@ -13,8 +13,10 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture(scope="module")
 def http_worker(redis_target, tmp_path_factory):
-    with module_worker(redis_target, tmp_path_factory.mktemp("checks"), "http",
-                       queues="http") as (app, worker):
+    with module_worker(redis_target, tmp_path_factory.mktemp("checks"), "http", queues="http") as (
+        app,
+        worker,
+    ):
         yield app, worker
 
 

@@ -23,8 +23,11 @@ pytestmark = pytest.mark.redis
 
 EMAIL = "celerytui.tasks.send_email"
 RISKY = "celerytui.tasks.risky_operation"
-CHAIN_NAMES = ["celerytui.tasks.validate_order", "celerytui.tasks.process_payment",
-               "celerytui.tasks.ship_order"]
+CHAIN_NAMES = [
+    "celerytui.tasks.validate_order",
+    "celerytui.tasks.process_payment",
+    "celerytui.tasks.ship_order",
+]
 HEARTBEAT = 1  # seconds between a test worker's heartbeats (celery worker --heartbeat-interval)
 
 
@@ -81,8 +84,9 @@ def test_a_known_workload_is_counted_exactly(celery_app, start_worker, watched):
     assert counts[SUCCESS] == n_email + k_retry + 3
     assert counts[FAILURE] == m_fail
     assert len(state.tasks) == total
-    by_name = {name: {st: n for st, n in s.counts.items() if n}
-               for name, s in state.task_stats().items()}
+    by_name = {
+        name: {st: n for st, n in s.counts.items() if n} for name, s in state.task_stats().items()
+    }
     assert by_name[EMAIL] == {SUCCESS: n_email}
     assert by_name[RISKY] == {SUCCESS: k_retry, FAILURE: m_fail}
     for name in CHAIN_NAMES:
@@ -90,8 +94,9 @@ def test_a_known_workload_is_counted_exactly(celery_app, start_worker, watched):
     # retries: max_retries=3 exhausted for the failing ones, two each for the recovering ones
     assert [state.tasks[r.id].retries for r in failing] == [3] * m_fail
     assert [state.tasks[r.id].retries for r in recovering] == [2] * k_retry
-    retried = sum(n for (kind, name, _, _), n in state.counters.items()
-                  if kind == "retried" and name == RISKY)
+    retried = sum(
+        n for (kind, name, _, _), n in state.counters.items() if kind == "retried" and name == RISKY
+    )
     assert retried == 3 * m_fail + 2 * k_retry
     assert {state.tasks[r.id].exception.split("(")[0] for r in failing} == {"RuntimeError"}
     assert state.malformed == 0 and watched.stream.status.events_dropped == 0
@@ -117,16 +122,19 @@ def start_beating_worker(redis_urls, tmp_path, celery_app, name: str) -> WorkerP
     return worker.start(celery_app)
 
 
-def test_killed_worker_is_lost_and_stopped_worker_is_offline(celery_app, redis_urls, tmp_path,
-                                                             watched):
+def test_killed_worker_is_lost_and_stopped_worker_is_offline(
+    celery_app, redis_urls, tmp_path, watched
+):
     killed = start_beating_worker(redis_urls, tmp_path, celery_app, "doomed")
     stopped = start_beating_worker(redis_urls, tmp_path, celery_app, "retiring")
     try:
+
         def both_online() -> bool:
             workers = watched.pump().workers
-            return all(h in workers and workers[h].status == WORKER_ONLINE
-                       and workers[h].freq == HEARTBEAT
-                       for h in (killed.hostname, stopped.hostname))
+            return all(
+                h in workers and workers[h].status == WORKER_ONLINE and workers[h].freq == HEARTBEAT
+                for h in (killed.hostname, stopped.hostname)
+            )
 
         wait_for(both_online, 10, what="both workers online, beating every second")
 
@@ -135,11 +143,17 @@ def test_killed_worker_is_lost_and_stopped_worker_is_offline(celery_app, redis_u
         stopped.kill(signal.SIGTERM)  # a warm shutdown, which announces worker-offline
 
         window = 2 * HEARTBEAT  # ClusterState: lost after freq * 2 without a heartbeat
-        wait_for(lambda: watched.pump().workers[killed.hostname].status == WORKER_LOST,
-                 window + 2 + 1, what="the killed worker to show as lost")
+        wait_for(
+            lambda: watched.pump().workers[killed.hostname].status == WORKER_LOST,
+            window + 2 + 1,
+            what="the killed worker to show as lost",
+        )
         assert time.monotonic() - killed_at <= window + 2 + 1
-        wait_for(lambda: watched.pump().workers[stopped.hostname].status == WORKER_OFFLINE,
-                 10, what="the stopped worker to show as offline")
+        wait_for(
+            lambda: watched.pump().workers[stopped.hostname].status == WORKER_OFFLINE,
+            10,
+            what="the stopped worker to show as offline",
+        )
 
         # well past the window, the cleanly stopped worker is still offline, not lost
         time.sleep(window + 0.5)  # nothing to poll: we check that nothing changes

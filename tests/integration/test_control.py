@@ -39,22 +39,33 @@ def test_ping_answers_per_worker(cluster):
 
 def test_inspect_registered_lists_the_celerytui_tasks(cluster):
     registered = cluster.ctl.inspect("registered")[cluster.worker.hostname]
-    for name in ("send_email", "validate_order", "process_payment", "ship_order",
-                 "risky_operation", "check_http_endpoint", "check_disk_usage"):
+    for name in (
+        "send_email",
+        "validate_order",
+        "process_payment",
+        "ship_order",
+        "risky_operation",
+        "check_http_endpoint",
+        "check_disk_usage",
+    ):
         assert f"celerytui.tasks.{name}" in registered
 
 
 def test_revoke_a_countdown_task_makes_it_revoked(cluster):
     task_id = cluster.ctl.send_task(EMAIL, ["a@example.com", "later"], countdown=60)
     hostname = cluster.worker.hostname
-    wait_for(lambda: any(s["request"]["id"] == task_id
-                         for s in cluster.ctl.inspect("scheduled", hostname).get(hostname, [])),
-             10, what="the worker to hold the countdown task")
+    wait_for(
+        lambda: any(
+            s["request"]["id"] == task_id
+            for s in cluster.ctl.inspect("scheduled", hostname).get(hostname, [])
+        ),
+        10,
+        what="the worker to hold the countdown task",
+    )
     result = cluster.ctl.revoke(task_id)
     assert result.ok and result.error is None
     assert task_id in result.replies[hostname]["ok"]
-    wait_for(lambda: cluster.app.AsyncResult(task_id).state == "REVOKED", 10,
-             what="state REVOKED")
+    wait_for(lambda: cluster.app.AsyncResult(task_id).state == "REVOKED", 10, what="state REVOKED")
 
 
 def test_rate_limit_and_time_limit_replies(cluster):
@@ -76,11 +87,17 @@ def test_pool_grow_and_shrink_show_in_stats(cluster):
     assert before == 2  # --concurrency 2
     grown = ctl.pool_grow(hostname, 1)
     assert grown.ok and grown.replies[hostname] == {"ok": "pool will grow"}
-    wait_for(lambda: len(pool_of(ctl, hostname).get("processes", ())) == before + 1, 10,
-             what="one more pool process")
+    wait_for(
+        lambda: len(pool_of(ctl, hostname).get("processes", ())) == before + 1,
+        10,
+        what="one more pool process",
+    )
     assert ctl.pool_shrink(hostname, 1).ok
-    wait_for(lambda: len(pool_of(ctl, hostname).get("processes", ())) == before, 10,
-             what="back to two pool processes")
+    wait_for(
+        lambda: len(pool_of(ctl, hostname).get("processes", ())) == before,
+        10,
+        what="back to two pool processes",
+    )
 
 
 def test_add_and_cancel_consumer_show_in_active_queues(cluster):
@@ -91,8 +108,11 @@ def test_add_and_cancel_consumer_show_in_active_queues(cluster):
     assert result.ok and "extra" in result.replies[hostname]["ok"]
     wait_for(lambda: "extra" in queues_of(ctl, hostname), 10, what="extra consumed")
     assert ctl.cancel_consumer(hostname, "extra").ok
-    wait_for(lambda: (names := queues_of(ctl, hostname)) and "extra" not in names, 10,
-             what="extra cancelled")
+    wait_for(
+        lambda: (names := queues_of(ctl, hostname)) and "extra" not in names,
+        10,
+        what="extra cancelled",
+    )
 
 
 def test_enable_and_disable_events_answered(cluster):
@@ -149,18 +169,26 @@ def test_commands_the_worker_refuses_come_back_as_errors(cluster):
 def test_terminate_a_running_task_then_shut_the_worker_down(cluster):
     """A dedicated worker whose send_email takes 30 s: terminate kills the running task
     (REVOKED), then shutdown stops the worker process."""
-    slow = cluster.start_worker("slow", queues="slowmail",
-                                extra_env={"CELERYTUI_EMAIL_DELAY": "30"})
+    slow = cluster.start_worker(
+        "slow", queues="slowmail", extra_env={"CELERYTUI_EMAIL_DELAY": "30"}
+    )
     ctl = cluster.ctl
     task_id = ctl.send_task(EMAIL, ["a@example.com", "slow"], queue="slowmail")
-    wait_for(lambda: any(t["id"] == task_id
-                         for t in ctl.inspect("active", slow.hostname).get(slow.hostname, [])),
-             15, what="the task to be running")
+    wait_for(
+        lambda: any(
+            t["id"] == task_id for t in ctl.inspect("active", slow.hostname).get(slow.hostname, [])
+        ),
+        15,
+        what="the task to be running",
+    )
     result = ctl.terminate(task_id, signal="SIGKILL")
     assert result.ok
     assert f"terminate: {task_id}" in result.replies[slow.hostname]["ok"]
-    wait_for(lambda: cluster.app.AsyncResult(task_id).state == "REVOKED", 10,
-             what="the task terminated (REVOKED)")
+    wait_for(
+        lambda: cluster.app.AsyncResult(task_id).state == "REVOKED",
+        10,
+        what="the task terminated (REVOKED)",
+    )
 
     assert ctl.shutdown(slow.hostname).ok
     wait_for(lambda: slow.proc.poll() is not None, 15, what="the worker process to exit")
@@ -170,11 +198,15 @@ def test_terminate_a_running_task_then_shut_the_worker_down(cluster):
 def test_closed_broker_port_fails_within_the_timeout():
     from celery import Celery
 
-    app = Celery("closed", broker=f"redis://:pw123@127.0.0.1:{free_port()}/0",
-                 set_as_current=False)
+    app = Celery("closed", broker=f"redis://:pw123@127.0.0.1:{free_port()}/0", set_as_current=False)
     ctl = Controller(app, timeout=1.0)
-    for call in (lambda: ctl.revoke("x"), lambda: ctl.send_task(EMAIL, ["a", "b"]),
-                 lambda: ctl.purge("celery"), lambda: ctl.fire_order(1), ctl.ping):
+    for call in (
+        lambda: ctl.revoke("x"),
+        lambda: ctl.send_task(EMAIL, ["a", "b"]),
+        lambda: ctl.purge("celery"),
+        lambda: ctl.fire_order(1),
+        ctl.ping,
+    ):
         started = time.monotonic()
         with pytest.raises(ControlError, match="broker unreachable") as info:
             call()

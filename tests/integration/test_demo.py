@@ -36,8 +36,14 @@ class DemoProcess:
     """The demo in the background, its stderr collected line by line as it comes."""
 
     def __init__(self, *args: str):
-        self.proc = subprocess.Popen(demo_cmd(*args), cwd=ROOT, env=demo_env(), text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            demo_cmd(*args),
+            cwd=ROOT,
+            env=demo_env(),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.err_lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -66,8 +72,11 @@ class DemoProcess:
     def wait_ready(self, timeout: float = 40) -> tuple[int, str, dict[str, int]]:
         """The ready line's (redis port, demo dir, pids); fails showing stderr if the demo
         exits before it is ready."""
-        ready = wait_for(lambda: self.line(READY) or self.proc.poll() is not None, timeout,
-                         what="the demo's ready line")
+        ready = wait_for(
+            lambda: self.line(READY) or self.proc.poll() is not None,
+            timeout,
+            what="the demo's ready line",
+        )
         assert isinstance(ready, re.Match), "\n".join(self.err_lines)
         return ready_fields(ready)
 
@@ -77,8 +86,10 @@ def demo_processes(demo_dir: str) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["pid"]):
         try:
-            if proc.environ().get(DEMO_DIR_ENV) == demo_dir and \
-                    proc.status() != psutil.STATUS_ZOMBIE:
+            if (
+                proc.environ().get(DEMO_DIR_ENV) == demo_dir
+                and proc.status() != psutil.STATUS_ZOMBIE
+            ):
                 found.append(proc)
         except (psutil.Error, OSError):
             continue
@@ -181,11 +192,15 @@ def test_sigkilled_demo_leaves_no_process_and_the_next_demo_removes_its_files():
     finally:
         demo.kill()
     try:
-        wait_for(lambda: not [p for p in pids.values() if alive(p)]
-                 and not demo_processes(demo_dir), 30, what="the SIGKILLed demo's children to exit")
+        wait_for(
+            lambda: not [p for p in pids.values() if alive(p)] and not demo_processes(demo_dir),
+            30,
+            what="the SIGKILLed demo's children to exit",
+        )
     except AssertionError as exc:
-        raise AssertionError(f"{exc}; still running: {describe(demo_processes(demo_dir))}") \
-            from None
+        raise AssertionError(
+            f"{exc}; still running: {describe(demo_processes(demo_dir))}"
+        ) from None
     assert not port_answers("127.0.0.1", port)
     assert Path(demo_dir).exists()  # nobody was left to remove it...
 
@@ -256,8 +271,15 @@ main(["demo"])
 @pytest.mark.timeout(60)
 def test_a_crashing_tui_still_stops_everything():
     """The TUI (Textual, no terminal here) dies in on_mount; the demo cleans up anyway."""
-    proc = subprocess.run([sys.executable, "-c", CRASHING_TUI], cwd=ROOT, env=demo_env(),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=50)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASHING_TUI],
+        cwd=ROOT,
+        env=demo_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
     err = proc.stderr
     assert proc.returncode != 0
     assert "injected TUI crash" in err + proc.stdout  # Textual's own crash report

@@ -44,11 +44,16 @@ def _run(*argv: str, cwd: Path | None = None, timeout: float = 60) -> subprocess
 
 # --------------------------------------------------------------------------------- prometheus
 
-@pytest.mark.parametrize("argv", [
-    ("check", "config", "prometheus.yml"),
-    ("check", "rules", "celerytui-alerts.yml"),
-    ("test", "rules", "celerytui-alerts.test.yml"),
-], ids=["check-config", "check-rules", "rule-unit-tests"])
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("check", "config", "prometheus.yml"),
+        ("check", "rules", "celerytui-alerts.yml"),
+        ("test", "rules", "celerytui-alerts.test.yml"),
+    ],
+    ids=["check-config", "check-rules", "rule-unit-tests"],
+)
 def test_promtool_accepts_the_prometheus_files(argv):
     promtool = _tool("promtool")
     result = _run(promtool, *argv, cwd=DEPLOY / "prometheus")
@@ -65,6 +70,7 @@ def test_the_rule_unit_tests_cover_every_alert():
 
 
 # ------------------------------------------------------------------------------------ systemd
+
 
 def _unit(path: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",))
@@ -131,6 +137,7 @@ def test_the_env_example_as_systemd_reads_it_is_a_valid_configuration():
 
 
 # -------------------------------------------------------------------------------- supervisord
+
 
 def _supervisor_conf(tmp: Path, sock: Path, broker: str, backend: str, port: int) -> Path:
     """The shipped conf with only its environment-specific lines (see its header) rewritten,
@@ -204,8 +211,12 @@ def _worker_up(port: int) -> dict[str, float]:
             text = response.read().decode()
     except OSError:
         return {}
-    return {s.labels["hostname"]: s.value for f in text_string_to_metric_families(text)
-            for s in f.samples if s.name == "celery_worker_up"}
+    return {
+        s.labels["hostname"]: s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "celery_worker_up"
+    }
 
 
 def test_supervisord_runs_the_shipped_programs_and_stops_them_all(tmp_path, redis_urls):
@@ -218,20 +229,31 @@ def test_supervisord_runs_the_shipped_programs_and_stops_them_all(tmp_path, redi
     conf = _supervisor_conf(tmp_path, sock_dir / "sv.sock", broker, backend, port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY", "CELERYTUI_"))}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # no user config file sneaks in
-    proc = subprocess.Popen([str(supervisord), "-n", "-c", str(conf)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(supervisord), "-n", "-c", str(conf)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     def ctl(*args: str) -> subprocess.CompletedProcess:
         return _run(str(supervisorctl), "-c", str(conf), *args, timeout=30)
 
-    programs = ("celerytui-worker-http", "celerytui-worker-disk", "celerytui-beat",
-                "celerytui-exporter")
+    programs = (
+        "celerytui-worker-http",
+        "celerytui-worker-disk",
+        "celerytui-beat",
+        "celerytui-exporter",
+    )
     try:
+
         def all_running() -> bool:
             assert proc.poll() is None, f"supervisord exited: {proc.stderr.read()}"
             lines = ctl("status").stdout.splitlines()
-            states = {line.split()[0]: line.split()[1] for line in lines
-                      if line.startswith("celerytui:")}  # not "...sock no such file" yet
+            states = {
+                line.split()[0]: line.split()[1] for line in lines if line.startswith("celerytui:")
+            }  # not "...sock no such file" yet
             bad = set(states.values()) - {"RUNNING", "STARTING"}
             assert not bad, f"a program failed: {lines}\n{_logs(tmp_path)}"
             return len(states) == 4 and set(states.values()) == {"RUNNING"}
@@ -241,17 +263,27 @@ def test_supervisord_runs_the_shipped_programs_and_stops_them_all(tmp_path, redi
         for program in programs:
             assert f"celerytui:{program}" in status
         host = socket.gethostname()
-        wait_for(lambda: _worker_up(port).get(f"http@{host}") == 1
-                 and _worker_up(port).get(f"disk@{host}") == 1, 20, 0.5,
-                 what="the exporter to see both workers up")
+        wait_for(
+            lambda: (
+                _worker_up(port).get(f"http@{host}") == 1
+                and _worker_up(port).get(f"disk@{host}") == 1
+            ),
+            20,
+            0.5,
+            what="the exporter to see both workers up",
+        )
         processes = _descendants(proc.pid)
         assert len(processes) >= 6  # 4 programs + one pool child per worker
 
         result = ctl("shutdown")
         assert result.returncode == 0, result.stdout + result.stderr
         assert proc.wait(30) == 0
-        wait_for(lambda: not [p for p in processes if _alive(p)], 10, 0.1,
-                 what="every process supervisord started to be gone")
+        wait_for(
+            lambda: not [p for p in processes if _alive(p)],
+            10,
+            0.1,
+            what="every process supervisord started to be gone",
+        )
     finally:
         _stop_supervisord(proc, ctl)
         shutil.rmtree(sock_dir, ignore_errors=True)
@@ -280,6 +312,7 @@ def _logs(tmp: Path) -> str:
 
 # ------------------------------------------------------------------------------------ grafana
 
+
 def test_the_dashboard_has_the_structure_grafana_imports():
     dashboard = json.loads((DEPLOY / "grafana" / "celerytui.json").read_text())
     assert isinstance(dashboard["schemaVersion"], int) and dashboard["schemaVersion"] >= 30
@@ -294,8 +327,11 @@ def test_the_dashboard_has_the_structure_grafana_imports():
     for panel in panels:
         grid = panel["gridPos"]
         assert grid["x"] + grid["w"] <= 24, panel["title"]
-        area = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"])
-                for y in range(grid["y"], grid["y"] + grid["h"])}
+        area = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
         assert not area & cells, f"{panel['title']} overlaps another panel"
         cells |= area
         if panel["type"] == "row":

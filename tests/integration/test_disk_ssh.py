@@ -18,15 +18,23 @@ pytestmark = pytest.mark.sshd
 
 def local_df_root() -> tuple[int, int]:
     """(size, used) bytes of / as this machine's df reports them."""
-    fields = subprocess.run(["df", "-P", "-B1", "/"], capture_output=True, text=True,
-                            check=True).stdout.splitlines()[1].split()
+    fields = (
+        subprocess.run(["df", "-P", "-B1", "/"], capture_output=True, text=True, check=True)
+        .stdout.splitlines()[1]
+        .split()
+    )
     return int(fields[1]), int(fields[2])
 
 
 def ssh_host(server, name: str = "box", **overrides) -> DiskHost:
-    options = {"host": "127.0.0.1", "port": server.port, "user": server.user,
-               "key_file": server.user_key, "known_hosts": server.known_hosts(name),
-               "timeout": 5.0}
+    options = {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "user": server.user,
+        "key_file": server.user_key,
+        "known_hosts": server.known_hosts(name),
+        "timeout": 5.0,
+    }
     options.update(overrides)
     return DiskHost(name=name, **options)
 
@@ -76,8 +84,7 @@ def test_unknown_host_key_accepted_when_the_host_config_says_so(sshd_server):
 
 def test_changed_host_key_is_refused(sshd_server, tmp_path):
     other = tmp_path / "other"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)],
-                   check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
     known = tmp_path / "known_hosts"
     pub = " ".join((tmp_path / "other.pub").read_text().split()[:2])
     known.write_text(f"[127.0.0.1]:{sshd_server.port} {pub}\n")
@@ -88,29 +95,43 @@ def test_changed_host_key_is_refused(sshd_server, tmp_path):
 
 def test_bad_auth_gives_error_status(sshd_server, tmp_path):
     stranger = tmp_path / "stranger"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)],
-                   check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
     result = probe_disk([ssh_host(sshd_server, key_file=str(stranger))], "box")
-    assert result == {**result, "status": "ERROR",
-                      "error": f"SSH authentication failed for {sshd_server.user}@127.0.0.1:"
-                               f"{sshd_server.port}"}
+    assert result == {
+        **result,
+        "status": "ERROR",
+        "error": f"SSH authentication failed for {sshd_server.user}@127.0.0.1:{sshd_server.port}",
+    }
 
 
 def test_unknown_host_name_and_closed_port(sshd_server):
     assert probe_disk([], "server01")["error"] == (
-        "unknown disk host 'server01' (configured: local)")
+        "unknown disk host 'server01' (configured: local)"
+    )
     closed = probe_disk([ssh_host(sshd_server, port=1)], "box")
     assert closed["status"] == "ERROR"
     assert closed["error"] == "cannot connect to 127.0.0.1:1: Connection refused"
 
 
 def test_disk_check_task_on_a_worker(sshd_server, celery_app, start_worker):
-    hosts = [{"name": "box", "host": "127.0.0.1", "port": sshd_server.port,
-              "user": sshd_server.user, "key_file": sshd_server.user_key,
-              "known_hosts": sshd_server.known_hosts("worker")},
-             {"name": "stranger", "host": "127.0.0.1", "port": sshd_server.port,
-              "user": sshd_server.user, "key_file": sshd_server.user_key,
-              "known_hosts": sshd_server.known_hosts("worker-empty", trusted=False)}]
+    hosts = [
+        {
+            "name": "box",
+            "host": "127.0.0.1",
+            "port": sshd_server.port,
+            "user": sshd_server.user,
+            "key_file": sshd_server.user_key,
+            "known_hosts": sshd_server.known_hosts("worker"),
+        },
+        {
+            "name": "stranger",
+            "host": "127.0.0.1",
+            "port": sshd_server.port,
+            "user": sshd_server.user,
+            "key_file": sshd_server.user_key,
+            "known_hosts": sshd_server.known_hosts("worker-empty", trusted=False),
+        },
+    ]
     start_worker("disk", queues="disk", extra_env={"CELERYTUI_DISK_HOSTS": json.dumps(hosts)})
     task = celery_app.tasks[DISK_CHECK_TASK]
     ok, rejected = task.delay("box"), task.delay("stranger")

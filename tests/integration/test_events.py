@@ -79,11 +79,16 @@ def test_task_and_worker_events_from_a_real_worker(fast, celery_app, start_worke
 
     want = {"task-sent", "task-received", "task-started", "task-succeeded"}
     wait_for(lambda: want <= got.types_for(result.id), 10, what=f"{want} for the task")
-    wait_for(lambda: got.has(lambda e: e["type"] == "worker-heartbeat"
-                             and e.get("hostname") == worker.hostname), 10,
-             what="a heartbeat from the worker")
-    succeeded = next(e for e in got.events
-                     if e["type"] == "task-succeeded" and e["uuid"] == result.id)
+    wait_for(
+        lambda: got.has(
+            lambda e: e["type"] == "worker-heartbeat" and e.get("hostname") == worker.hostname
+        ),
+        10,
+        what="a heartbeat from the worker",
+    )
+    succeeded = next(
+        e for e in got.events if e["type"] == "task-succeeded" and e["uuid"] == result.id
+    )
     assert succeeded["hostname"] == worker.hostname
     assert abs(succeeded["local_received"] - time.time()) < 30
     status = stream.status
@@ -105,8 +110,11 @@ def test_worker_without_events_is_switched_on(fast, celery_app, start_worker, op
         if "task-succeeded" in got.types_for(result.id) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    wait_for(lambda: "task-succeeded" in got.types_for(result.id), 5,
-             what="task events from a worker started without -E")
+    wait_for(
+        lambda: "task-succeeded" in got.types_for(result.id),
+        5,
+        what="task events from a worker started without -E",
+    )
 
 
 @pytest.mark.parametrize("fast", LANES)
@@ -116,9 +124,13 @@ def test_read_only_does_not_switch_events_on(fast, celery_app, start_worker, ope
     got = Collector(stream)
     wait_for(lambda: stream.status.connected, 10, what="stream connected")
     # the heartbeat broadcast is allowed read-only: the worker answers at once
-    wait_for(lambda: got.has(lambda e: e["type"] == "worker-heartbeat"
-                             and e.get("hostname") == worker.hostname), 10,
-             what="a heartbeat from the worker")
+    wait_for(
+        lambda: got.has(
+            lambda e: e["type"] == "worker-heartbeat" and e.get("hostname") == worker.hostname
+        ),
+        10,
+        what="a heartbeat from the worker",
+    )
     result = celery_app.send_task("celerytui.tasks.validate_order", (8,))
     result.get(timeout=15)
     wait_for(lambda: "task-sent" in got.types_for(result.id), 5, what="task-sent")
@@ -156,8 +168,11 @@ def test_reconnects_after_the_broker_restarts(fast, open_stream):
         assert stream.status.reconnects >= 1
         with app.events.Dispatcher(app.connection_for_write(), hostname="probe@x") as probe:
             probe.send("worker-heartbeat", freq=2.0)
-        wait_for(lambda: got.has(lambda e: e.get("hostname") == "probe@x"), 10,
-                 what="an event after the reconnect")
+        wait_for(
+            lambda: got.has(lambda e: e.get("hostname") == "probe@x"),
+            10,
+            what="an event after the reconnect",
+        )
     finally:
         stream.stop()
         app.close()
@@ -169,8 +184,11 @@ def test_unreachable_broker_reports_without_password(fast, open_stream):
     url = f"redis://monitor:s3cret-pw@127.0.0.1:{free_port()}/0"
     app = make_celery_app(load_settings(broker_url=url, result_backend=url))
     stream = open_stream(app, fast_redis=fast)
-    status = wait_for(lambda: (s := stream.status).last_error and s.attempts >= 2 and s, 15,
-                      what="a reported error")
+    status = wait_for(
+        lambda: (s := stream.status).last_error and s.attempts >= 2 and s,
+        15,
+        what="a reported error",
+    )
     assert not status.connected
     assert "s3cret-pw" not in status.last_error and "s3cret-pw" not in status.broker
     assert "\n" not in status.last_error
@@ -184,8 +202,7 @@ def test_unreachable_broker_reports_without_password(fast, open_stream):
 def test_drops_are_counted_when_the_consumer_never_drains(fast, celery_app, open_stream):
     stream = open_stream(celery_app, fast_redis=fast, max_pending=5)
     wait_for(lambda: stream.status.connected, 10, what="stream connected")
-    dispatcher = celery_app.events.Dispatcher(celery_app.connection_for_write(),
-                                              hostname="flood@x")
+    dispatcher = celery_app.events.Dispatcher(celery_app.connection_for_write(), hostname="flood@x")
     for i in range(40):
         dispatcher.send("task-sent", uuid=f"flood-{i}", name="flood")
     wait_for(lambda: stream.status.events_received >= 40, 10, what="40 events received")
@@ -197,21 +214,39 @@ def test_drops_are_counted_when_the_consumer_never_drains(fast, celery_app, open
 
 # -- the fast lane's decoder: kombu's envelope -> event dicts ----------------------------------
 
+
 def envelope(body: bytes, content_type: str = "application/json", headers=None) -> bytes:
     """A kombu Redis fanout message as a worker publishes it (base64 body)."""
-    return json.dumps({
-        "body": base64.b64encode(body).decode(), "content-encoding": "utf-8",
-        "content-type": content_type, "headers": headers or {},
-        "properties": {"delivery_mode": 2, "priority": 0, "body_encoding": "base64",
-                       "delivery_info": {"exchange": "celeryev", "routing_key": "task.multi"},
-                       "delivery_tag": "tag"}}).encode()
+    return json.dumps(
+        {
+            "body": base64.b64encode(body).decode(),
+            "content-encoding": "utf-8",
+            "content-type": content_type,
+            "headers": headers or {},
+            "properties": {
+                "delivery_mode": 2,
+                "priority": 0,
+                "body_encoding": "base64",
+                "delivery_info": {"exchange": "celeryev", "routing_key": "task.multi"},
+                "delivery_tag": "tag",
+            },
+        }
+    ).encode()
 
 
 def test_decoder_flattens_task_multi_and_stamps_like_the_receiver():
     decoder = EventDecoder()
-    events = [{"type": "task-started", "uuid": "a", "clock": 7, "timestamp": 1000.0,
-               "utcoffset": -2, "hostname": "w@h"},
-              {"type": "task-sent", "uuid": "b", "clock": 99, "timestamp": 1000.0}]
+    events = [
+        {
+            "type": "task-started",
+            "uuid": "a",
+            "clock": 7,
+            "timestamp": 1000.0,
+            "utcoffset": -2,
+            "hostname": "w@h",
+        },
+        {"type": "task-sent", "uuid": "b", "clock": 99, "timestamp": 1000.0},
+    ]
     out = decoder.decode(envelope(json.dumps(events).encode()), now=5.0, here=0.0)
     assert [e["type"] for e in out] == ["task-started", "task-sent"]
     assert all(e["local_received"] == 5.0 for e in out)
@@ -222,8 +257,9 @@ def test_decoder_flattens_task_multi_and_stamps_like_the_receiver():
 
 def test_decoder_reads_compressed_and_typed_bodies_through_kombu():
     decoder = EventDecoder()
-    body, ctype = compress(json.dumps({"type": "worker-heartbeat", "hostname": "w"}).encode(),
-                           "zlib")
+    body, ctype = compress(
+        json.dumps({"type": "worker-heartbeat", "hostname": "w"}).encode(), "zlib"
+    )
     out = decoder.decode(envelope(body, headers={"compression": ctype}), 1.0, 0.0)
     assert [e["hostname"] for e in out] == ["w"]
     typed = kombu_dumps({"type": "task-sent", "uuid": "c", "eta": datetime(2026, 1, 1)})
@@ -233,21 +269,38 @@ def test_decoder_reads_compressed_and_typed_bodies_through_kombu():
 
 def test_decoder_skips_and_counts_what_it_cannot_read():
     decoder = EventDecoder()
-    bad = [b"", b"not json", b"[]", b'{"body": 5}',
-           envelope(b"\x80\x04pickle", "application/x-python-serialize"),
-           envelope(b'{"no": "type"}'), envelope(b"[1, 2]"), envelope(b"{broken")]
+    bad = [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"body": 5}',
+        envelope(b"\x80\x04pickle", "application/x-python-serialize"),
+        envelope(b'{"no": "type"}'),
+        envelope(b"[1, 2]"),
+        envelope(b"{broken"),
+    ]
     assert [decoder.decode(data, 1.0, 0.0) for data in bad] == [[]] * len(bad)
     assert decoder.malformed == len(bad) + 1  # the list [1, 2] holds two bad events
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(st.binary(max_size=300),
-                 st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                              lambda kids: st.lists(kids, max_size=4)
-                              | st.dictionaries(st.sampled_from(
-                                  ["type", "clock", "timestamp", "utcoffset", "uuid"]),
-                                  kids, max_size=5),
-                              max_leaves=12).map(lambda v: envelope(json.dumps(v).encode()))))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda kids: (
+                st.lists(kids, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(["type", "clock", "timestamp", "utcoffset", "uuid"]),
+                    kids,
+                    max_size=5,
+                )
+            ),
+            max_leaves=12,
+        ).map(lambda v: envelope(json.dumps(v).encode())),
+    )
+)
 def test_decoder_never_raises(data):
     decoder = EventDecoder()
     out = decoder.decode(data, 1.0, 0.0)
@@ -279,8 +332,11 @@ def test_global_keyprefix_is_honoured(fast, redis_urls, open_stream):
         wait_for(lambda: stream.status.connected, 10, what="stream connected")
         with app.events.Dispatcher(app.connection_for_write(), hostname="prefixed@x") as d:
             d.send("worker-heartbeat", freq=2.0)
-        wait_for(lambda: got.has(lambda e: e.get("hostname") == "prefixed@x"), 10,
-                 what="an event published under the key prefix")
+        wait_for(
+            lambda: got.has(lambda e: e.get("hostname") == "prefixed@x"),
+            10,
+            what="an event published under the key prefix",
+        )
     finally:
         app.close()
 
@@ -294,8 +350,11 @@ def test_fast_lane_skips_non_json_events_and_carries_on(celery_app, open_stream)
         d.send("worker-heartbeat", freq=2.0)
     with celery_app.events.Dispatcher(conn, hostname="jsoner@x") as d:
         d.send("worker-heartbeat", freq=2.0)
-    wait_for(lambda: got.has(lambda e: e.get("hostname") == "jsoner@x"), 10,
-             what="the JSON event after the pickled one")
+    wait_for(
+        lambda: got.has(lambda e: e.get("hostname") == "jsoner@x"),
+        10,
+        what="the JSON event after the pickled one",
+    )
     assert stream.malformed == 1
     assert not got.has(lambda e: e.get("hostname") == "pickler@x")
     conn.release()
@@ -317,8 +376,17 @@ def test_stop_is_prompt_in_the_middle_of_a_flood(redis_urls, celery_app, open_st
     broker = redis_urls[0]
     client = redis.Redis.from_url(broker)
     channel = f"/{broker.rsplit('/', 1)[1]}.celeryev/task.multi"
-    batch = [{"type": "task-started", "uuid": f"t{i}", "hostname": "flood@x", "clock": i,
-              "timestamp": 1.0, "utcoffset": 0} for i in range(24)]
+    batch = [
+        {
+            "type": "task-started",
+            "uuid": f"t{i}",
+            "hostname": "flood@x",
+            "clock": i,
+            "timestamp": 1.0,
+            "utcoffset": 0,
+        }
+        for i in range(24)
+    ]
     payload = envelope(json.dumps(batch).encode())
     pipe = client.pipeline(transaction=False)
     for _ in range(4000):
@@ -334,7 +402,8 @@ def test_stop_is_prompt_in_the_middle_of_a_flood(redis_urls, celery_app, open_st
 
 @pytest.mark.parametrize("fast", LANES)
 def test_a_worker_started_later_is_switched_on_by_the_periodic_broadcast(
-        fast, celery_app, start_worker, open_stream):
+    fast, celery_app, start_worker, open_stream
+):
     stream = open_stream(celery_app, fast_redis=fast, enable_interval=1.0)
     got = Collector(stream)
     wait_for(lambda: stream.status.connected, 10, what="stream connected")
@@ -345,8 +414,12 @@ def test_a_worker_started_later_is_switched_on_by_the_periodic_broadcast(
         result.get(timeout=15)
         return wait_for_quietly(lambda: "task-succeeded" in got.types_for(result.id), 1.0)
 
-    wait_for(task_events_flow, 15, interval=0.1,
-             what="task events from a worker that missed the first enable_events")
+    wait_for(
+        task_events_flow,
+        15,
+        interval=0.1,
+        what="task events from a worker that missed the first enable_events",
+    )
 
 
 def wait_for_quietly(predicate, timeout: float) -> bool:
@@ -367,8 +440,9 @@ def test_a_broker_that_accepts_and_never_answers_is_reported(open_stream):
     app = make_celery_app(load_settings(broker_url=url, result_backend=url))
     try:
         stream = open_stream(app)
-        status = wait_for(lambda: (s := stream.status).last_error and s, 10,
-                          what="the hang to be reported")
+        status = wait_for(
+            lambda: (s := stream.status).last_error and s, 10, what="the hang to be reported"
+        )
         assert not status.connected and "timeout" in status.last_error.lower()
         started = time.monotonic()
         stream.stop()

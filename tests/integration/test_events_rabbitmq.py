@@ -32,8 +32,7 @@ def amqp_app(redis_urls):
 def test_events_from_a_real_worker_over_rabbitmq(amqp_app, redis_urls, start_worker):
     tag = uuid.uuid4().hex[:8]
     queue = f"celerytui-events-{tag}"
-    worker = start_worker(f"amqp-{tag}", wait=False, queues=queue,
-                          urls=(AMQP_URL, redis_urls[1]))
+    worker = start_worker(f"amqp-{tag}", wait=False, queues=queue, urls=(AMQP_URL, redis_urls[1]))
     worker.wait_ready(amqp_app)
     # fast_redis is asked for, but this broker is not Redis. read_only: the vhost is shared, and
     # enable_events would reach other sessions' workers (ours runs with -E anyway)
@@ -52,9 +51,17 @@ def test_events_from_a_real_worker_over_rabbitmq(amqp_app, redis_urls, start_wor
 
         want = {"task-sent", "task-received", "task-started", "task-succeeded"}
         wait_for(lambda: want <= types(), 15, what=f"{want} over AMQP")
-        wait_for(lambda: types() and any(e["type"] == "worker-heartbeat"
-                                         and e.get("hostname") == worker.hostname
-                                         for e in seen), 10, what="the worker's heartbeat")
+        wait_for(
+            lambda: (
+                types()
+                and any(
+                    e["type"] == "worker-heartbeat" and e.get("hostname") == worker.hostname
+                    for e in seen
+                )
+            ),
+            10,
+            what="the worker's heartbeat",
+        )
         done = next(e for e in seen if e["type"] == "task-succeeded" and e["uuid"] == result.id)
         assert done["hostname"] == worker.hostname and "local_received" in done
         assert "guest:guest" not in stream.status.broker

@@ -46,8 +46,9 @@ def _threads(pid: int) -> int:
 
 def _start_exporter(broker: str, backend: str):
     port = free_port()
-    proc = start_celerytui("exporter", "--port", str(port), "-b", broker,
-                           "--result-backend", backend)
+    proc = start_celerytui(
+        "exporter", "--port", str(port), "-b", broker, "--result-backend", backend
+    )
     stderr = LineReader(proc.stderr)
     stderr.wait_for(lambda line: f"127.0.0.1:{port}/metrics" in line, what="exporter to listen")
     wait_for(lambda: _request(port, "/healthz")[0] == 200, 15, what="/healthz 200")
@@ -95,7 +96,8 @@ def test_metrics_are_gzipped_on_request_and_openmetrics_when_asked(redis_urls):
         assert {"celerytui_broker_connected", "celery_task_sent"} <= names
 
         status, headers, body = _request(
-            port, Accept="application/openmetrics-text; version=1.0.0; charset=utf-8")
+            port, Accept="application/openmetrics-text; version=1.0.0; charset=utf-8"
+        )
         assert status == 200
         assert headers["Content-Type"].startswith("application/openmetrics-text")
         assert body.endswith(b"# EOF\n")
@@ -154,25 +156,41 @@ def test_one_real_task_counts_under_one_label_set(redis_urls, start_worker, cele
     try:
         start_worker("w1", queues="celery,http")
         celery_app.conf.task_send_sent_event = False
-        results = [celery_app.send_task(EMAIL, args=[f"u{i}@example.com", "hi"], queue="http")
-                   for i in range(4)]
+        results = [
+            celery_app.send_task(EMAIL, args=[f"u{i}@example.com", "hi"], queue="http")
+            for i in range(4)
+        ]
         results.append(celery_app.send_task(RISKY, kwargs={"fail_times": 1}, queue="http"))
         for result in results:
             result.get(timeout=30)
 
         def counted():
             samples = _samples(port)
-            done = {name: sum(s.value for s in samples if s.name == "celery_task_succeeded_total"
-                              and s.labels["name"] == name) for name in (EMAIL, RISKY)}
+            done = {
+                name: sum(
+                    s.value
+                    for s in samples
+                    if s.name == "celery_task_succeeded_total" and s.labels["name"] == name
+                )
+                for name in (EMAIL, RISKY)
+            }
             return samples if done == {EMAIL: 4, RISKY: 1} else None
 
         samples = wait_for(counted, 20, interval=0.3, what="the exporter to count the tasks")
         expected = {
-            EMAIL: {"celery_task_received_total": 4, "celery_task_started_total": 4,
-                    "celery_task_succeeded_total": 4, "celery_task_runtime_count": 4},
-            RISKY: {"celery_task_received_total": 2, "celery_task_started_total": 2,
-                    "celery_task_retried_total": 1, "celery_task_succeeded_total": 1,
-                    "celery_task_runtime_count": 1},
+            EMAIL: {
+                "celery_task_received_total": 4,
+                "celery_task_started_total": 4,
+                "celery_task_succeeded_total": 4,
+                "celery_task_runtime_count": 4,
+            },
+            RISKY: {
+                "celery_task_received_total": 2,
+                "celery_task_started_total": 2,
+                "celery_task_retried_total": 1,
+                "celery_task_succeeded_total": 1,
+                "celery_task_runtime_count": 1,
+            },
         }
         for name, metrics in expected.items():
             label_sets = set()

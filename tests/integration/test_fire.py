@@ -40,8 +40,16 @@ def test_fire_wait_prints_id_then_result(cluster, httpserver):
     probe = json.loads(check.stdout.splitlines()[1])
     assert probe["status"] == "UP" and probe["status_code"] == 200
 
-    queued = _fire(cluster, "task", "celerytui.tasks.risky_operation",
-                   "--kwargs", '{"fail_times": 0}', "--queue", "secure", "--wait")
+    queued = _fire(
+        cluster,
+        "task",
+        "celerytui.tasks.risky_operation",
+        "--kwargs",
+        '{"fail_times": 0}',
+        "--queue",
+        "secure",
+        "--wait",
+    )
     assert queued.returncode == 0, queued.stderr
     assert json.loads(queued.stdout.splitlines()[1]) == {"attempts": 1, "retries": 0}
 
@@ -50,17 +58,24 @@ def test_fire_wait_on_a_failing_task_exits_1_with_the_error(cluster):
     result = _fire(cluster, "task", "celerytui.tasks.validate_order", "--args", '[""]', "--wait")
     assert result.returncode == 1
     task_id, line = result.stdout.splitlines()
-    assert json.loads(line) == {"id": task_id, "state": "FAILURE",
-                                "error": "ValueError: order_id is empty"}
+    assert json.loads(line) == {
+        "id": task_id,
+        "state": "FAILURE",
+        "error": "ValueError: order_id is empty",
+    }
 
 
 def test_fire_refuses_bad_input_with_one_line(cluster):
     cases = [
         (["task", "celerytui.tasks.send_email", "--args", "[1,"], "--args is not valid JSON"),
-        (["task", "celerytui.tasks.send_email", "--args", '{"a": 1}'],
-         "--args must be a JSON list, not dict"),
-        (["task", "celerytui.tasks.send_email", "--kwargs", "[]"],
-         "--kwargs must be a JSON object, not list"),
+        (
+            ["task", "celerytui.tasks.send_email", "--args", '{"a": 1}'],
+            "--args must be a JSON list, not dict",
+        ),
+        (
+            ["task", "celerytui.tasks.send_email", "--kwargs", "[]"],
+            "--kwargs must be a JSON object, not list",
+        ),
         (["task", "proj.no_such_task"], "unknown task 'proj.no_such_task'"),
         (["http", "ftp://example.com/"], "not an http(s) URL: 'ftp://example.com/'"),
     ]
@@ -74,13 +89,16 @@ def test_fire_refuses_bad_input_with_one_line(cluster):
 
 def test_fire_under_read_only_is_refused_and_sends_nothing(redis_urls, celery_app):
     broker, backend = redis_urls
-    for argv in (["--read-only", "fire", "http", "https://example.com", "-b", broker],
-                 ["fire", "--read-only", "email", "a@b.c", "hi", "-b", broker],
-                 ["fire", "order", "7", "--read-only", "-b", broker]):
+    for argv in (
+        ["--read-only", "fire", "http", "https://example.com", "-b", broker],
+        ["fire", "--read-only", "email", "a@b.c", "hi", "-b", broker],
+        ["fire", "order", "7", "--read-only", "-b", broker],
+    ):
         result = celerytui(*argv, "--result-backend", backend)
         assert result.returncode == 2
-        assert result.stderr.strip() == ("Error: read-only mode: `fire` would change the "
-                                         "cluster; refused")
+        assert result.stderr.strip() == (
+            "Error: read-only mode: `fire` would change the cluster; refused"
+        )
     with celery_app.connection_for_write() as conn:
         client = conn.default_channel.client
         assert client.dbsize() == 0  # not one message reached the broker

@@ -104,8 +104,9 @@ def test_fire_wait_reads_the_result_from_the_flag_backend(clusters, start_worker
     a, b = clusters
     start_worker("w1")
     before = a.connections()
-    result = celerytui("fire", "email", "ops@example.com", "hi", "--wait", *_flags(b),
-                       env=_env(a), timeout=60)
+    result = celerytui(
+        "fire", "email", "ops@example.com", "hi", "--wait", *_flags(b), env=_env(a), timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[1]) == "Email to ops@example.com sent: hi..."
     _untouched(a, before)
@@ -154,8 +155,9 @@ def test_exporter_measures_the_flag_broker(clusters):
     port = free_port()
     proc = start_celerytui("exporter", "--port", str(port), *_flags(b), env=_env(a))
     try:
-        LineReader(proc.stderr).wait_for(lambda line: f"127.0.0.1:{port}/metrics" in line,
-                                         what="exporter to listen")
+        LineReader(proc.stderr).wait_for(
+            lambda line: f"127.0.0.1:{port}/metrics" in line, what="exporter to listen"
+        )
 
         def celery_queue_length() -> float | None:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
@@ -164,8 +166,10 @@ def test_exporter_measures_the_flag_broker(clusters):
                         return float(line.split()[-1])
             return None
 
-        assert wait_for(celery_queue_length, 20, interval=0.3,
-                        what="the exporter to measure a queue") == 2.0
+        assert (
+            wait_for(celery_queue_length, 20, interval=0.3, what="the exporter to measure a queue")
+            == 2.0
+        )
         _untouched(a, before)
     finally:
         _stop(proc)
@@ -176,7 +180,8 @@ def proj(tmp_path, clusters, monkeypatch):
     """A user's app module whose own broker is A: `-A flagproj` from ``tmp_path``."""
     a, _b = clusters
     name = f"flagproj_{os.getpid()}_{id(tmp_path)}"
-    (tmp_path / f"{name}.py").write_text(textwrap.dedent(f"""
+    (tmp_path / f"{name}.py").write_text(
+        textwrap.dedent(f"""
         from celery import Celery
 
         app = Celery("proj", broker={a.broker!r}, backend={a.backend!r})
@@ -184,7 +189,8 @@ def proj(tmp_path, clusters, monkeypatch):
         @app.task(name="proj.add")
         def add(x, y):
             return x + y
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     return name
 
@@ -192,12 +198,23 @@ def proj(tmp_path, clusters, monkeypatch):
 def test_dash_a_app_fires_and_reports_on_the_flag_broker(clusters, proj, tmp_path):
     a, b = clusters
     before = a.connections()
-    fired = celerytui("-A", proj, "fire", "task", "proj.add", "--args", "[1, 2]", *_flags(b),
-                      env=_env(a), cwd=tmp_path)
+    fired = celerytui(
+        "-A",
+        proj,
+        "fire",
+        "task",
+        "proj.add",
+        "--args",
+        "[1, 2]",
+        *_flags(b),
+        env=_env(a),
+        cwd=tmp_path,
+    )
     assert fired.returncode == 0, fired.stderr
     assert b.queued() == 1
-    status = celerytui("-A", proj, "status", "--json", "--listen", "0", *_flags(b),
-                       env=_env(a), cwd=tmp_path)
+    status = celerytui(
+        "-A", proj, "status", "--json", "--listen", "0", *_flags(b), env=_env(a), cwd=tmp_path
+    )
     report = json.loads(status.stdout)
     assert report["broker"]["url"] == b.broker
     assert {q["name"]: q["messages"] for q in report["queues"]}["celery"] == 1
@@ -206,8 +223,7 @@ def test_dash_a_app_fires_and_reports_on_the_flag_broker(clusters, proj, tmp_pat
 
 def test_dash_a_app_without_flags_keeps_its_own_broker(clusters, proj, tmp_path):
     a, _b = clusters
-    fired = celerytui("-A", proj, "fire", "task", "proj.add", "--args", "[1, 2]",
-                      cwd=tmp_path)
+    fired = celerytui("-A", proj, "fire", "task", "proj.add", "--args", "[1, 2]", cwd=tmp_path)
     assert fired.returncode == 0, fired.stderr
     assert a.queued() == 4  # the app's own broker, A
 
@@ -218,10 +234,12 @@ async def test_tui_fires_and_watches_on_the_flag_broker(clusters, proj, monkeypa
     monkeypatch.setenv("CELERY_BROKER_URL", a.broker)
     monkeypatch.setenv("CELERY_RESULT_BACKEND", a.backend)
     before = a.connections()
-    await _fire_an_order_from_the_tui(b, load_settings(broker_url=b.broker,
-                                                       result_backend=b.backend))
-    await _fire_an_order_from_the_tui(b, load_settings(broker_url=b.broker,
-                                                       result_backend=b.backend, app=proj))
+    await _fire_an_order_from_the_tui(
+        b, load_settings(broker_url=b.broker, result_backend=b.backend)
+    )
+    await _fire_an_order_from_the_tui(
+        b, load_settings(broker_url=b.broker, result_backend=b.backend, app=proj)
+    )
     _untouched(a, before)
 
 
@@ -238,27 +256,44 @@ async def _fire_an_order_from_the_tui(b: Cluster, settings) -> None:
     assert settings.source_of("broker_url") == "flag --broker"
     app = make_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "connected" in screen_text(app).splitlines()[0],
-                         what="header to say connected")
+        await wait_until(
+            pilot,
+            lambda: "connected" in screen_text(app).splitlines()[0],
+            what="header to say connected",
+        )
         assert b.broker in screen_text(app).splitlines()[0]
-        depths = await wait_until(pilot, lambda: {d.name: d.messages
-                                                  for d in app.monitor.queue_depths},
-                                  what="queue depths")
+        depths = await wait_until(
+            pilot,
+            lambda: {d.name: d.messages for d in app.monitor.queue_depths},
+            what="queue depths",
+        )
         queued = b.queued()
         assert depths["celery"] == queued
         if settings.app:  # proj registers no seed task: `t` sends one of its own
             await pilot.press("t")
-            picker = await wait_until(pilot, lambda: isinstance(app.screen, TaskPickerDialog)
-                                      and app.screen.query("#name") and app.screen,
-                                      what="the task picker")
+            picker = await wait_until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, TaskPickerDialog)
+                    and app.screen.query("#name")
+                    and app.screen
+                ),
+                what="the task picker",
+            )
             picker.query_one("#name", Input).value = "proj.add"
             picker.query_one("#args", Input).value = "[1, 2]"
             picker._submit()
         else:
             await pilot.press("o")
-            dialog = await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog)
-                                      and app.screen.query("Input") and app.screen,
-                                      what="the order dialog")
+            dialog = await wait_until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, PromptDialog)
+                    and app.screen.query("Input")
+                    and app.screen
+                ),
+                what="the order dialog",
+            )
             dialog.query_one(Input).value = "4242"
             await pilot.press("enter")
         await wait_until(pilot, lambda: b.queued() == queued + 1, what="the order on B")

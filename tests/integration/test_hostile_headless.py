@@ -29,8 +29,9 @@ def hostile_worker(redis_urls, celery_app, tmp_path):
         worker.stop()
 
 
-def test_status_and_tail_spell_out_a_hostile_hostname_and_task_name(redis_urls, celery_app,
-                                                                    hostile_worker):
+def test_status_and_tail_spell_out_a_hostile_hostname_and_task_name(
+    redis_urls, celery_app, hostile_worker
+):
     broker, backend = redis_urls
     status = celerytui("status", "-b", broker, "--result-backend", backend)
     assert SHOWN_HOST in status.stdout, status.stdout + status.stderr

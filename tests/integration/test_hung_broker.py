@@ -74,14 +74,19 @@ def hung_redis():
 
 def _within(seconds: float, since: float, predicate, what: str):
     """wait_for with the deadline counted from ``since`` (the signal), not from now."""
-    return wait_for(predicate, max(0.1, since + seconds - time.monotonic()), interval=0.1,
-                    what=f"{what} within {seconds:g} s")
+    return wait_for(
+        predicate,
+        max(0.1, since + seconds - time.monotonic()),
+        interval=0.1,
+        what=f"{what} within {seconds:g} s",
+    )
 
 
 @pytest.mark.parametrize("fast", LANES)
 def test_both_lanes_call_a_hung_broker_down_and_come_back(fast, hung_redis):
-    app = make_celery_app(load_settings(broker_url=hung_redis.url,
-                                        result_backend=hung_redis.backend))
+    app = make_celery_app(
+        load_settings(broker_url=hung_redis.url, result_backend=hung_redis.backend)
+    )
     stream = EventStream(app, read_only=True, fast_redis=fast)
     stream.start()
     got: list[dict] = []
@@ -89,21 +94,30 @@ def test_both_lanes_call_a_hung_broker_down_and_come_back(fast, hung_redis):
         wait_for(lambda: stream.status.connected, 15, what="stream connected")
         wait_subscribed(hung_redis.client, hung_redis.url)
         before = hung_redis.publish_tasks("before", 20)
-        wait_for(lambda: got.extend(stream.drain()) or
-                 {e.get("uuid") for e in got} >= set(before), 10, what="the first tasks")
+        wait_for(
+            lambda: got.extend(stream.drain()) or {e.get("uuid") for e in got} >= set(before),
+            10,
+            what="the first tasks",
+        )
 
         stopped = hung_redis.stop()
-        status = _within(DETECT_WITHIN, stopped, lambda: (s := stream.status).connected is False
-                         and s, "the stream to call the broker down")
+        status = _within(
+            DETECT_WITHIN,
+            stopped,
+            lambda: (s := stream.status).connected is False and s,
+            "the stream to call the broker down",
+        )
         assert "not answering" in status.last_error
 
         resumed = hung_redis.cont()
-        _within(RECOVER_WITHIN, resumed, lambda: stream.status.connected,
-                "the stream to reconnect")
+        _within(RECOVER_WITHIN, resumed, lambda: stream.status.connected, "the stream to reconnect")
         wait_subscribed(hung_redis.client, hung_redis.url, timeout=5)
         after = hung_redis.publish_tasks("after", 20)
-        wait_for(lambda: got.extend(stream.drain()) or
-                 {e.get("uuid") for e in got} >= set(after), 10, what="the later tasks")
+        wait_for(
+            lambda: got.extend(stream.drain()) or {e.get("uuid") for e in got} >= set(after),
+            10,
+            what="the later tasks",
+        )
     finally:
         stream.stop()
         app.close()
@@ -123,26 +137,40 @@ def _get(url: str) -> tuple[int, str]:
 def _metric(port: int, metric: str, **labels: str) -> float:
     status, text = _get(f"http://127.0.0.1:{port}/metrics")
     assert status == 200
-    return sum(s.value for family in text_string_to_metric_families(text)
-               for s in family.samples
-               if s.name == metric and all(s.labels.get(k) == v for k, v in labels.items()))
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == metric and all(s.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 def test_exporter_healthz_and_broker_connected_follow_a_hung_broker(hung_redis):
     port = free_port()
-    proc = start_celerytui("exporter", "--port", str(port), "-b", hung_redis.url,
-                           "--result-backend", hung_redis.backend)
+    proc = start_celerytui(
+        "exporter",
+        "--port",
+        str(port),
+        "-b",
+        hung_redis.url,
+        "--result-backend",
+        hung_redis.backend,
+    )
     err = LineReader(proc.stderr)
     healthz = f"http://127.0.0.1:{port}/healthz"
     succeeded = "celery_task_succeeded_total"
     try:
-        err.wait_for(lambda line: f"127.0.0.1:{port}/metrics" in line, 20,
-                     what="exporter to listen")
+        err.wait_for(
+            lambda line: f"127.0.0.1:{port}/metrics" in line, 20, what="exporter to listen"
+        )
         wait_for(lambda: _get(healthz)[0] == 200, 15, what="/healthz 200")
         wait_subscribed(hung_redis.client, hung_redis.url)
         before = hung_redis.publish_tasks("before", 10)
-        wait_for(lambda: _metric(port, succeeded, name="wire.good") == len(before), 10,
-                 what="the first tasks counted")
+        wait_for(
+            lambda: _metric(port, succeeded, name="wire.good") == len(before),
+            10,
+            what="the first tasks counted",
+        )
 
         stopped = hung_redis.stop()
         _within(DETECT_WITHIN, stopped, lambda: _get(healthz)[0] == 503, "/healthz 503")
@@ -151,17 +179,27 @@ def test_exporter_healthz_and_broker_connected_follow_a_hung_broker(hung_redis):
         assert body["connected"] is False and body["last_error"]
 
         resumed = hung_redis.cont()
-        _within(RECOVER_WITHIN, resumed, lambda: _get(healthz)[0] == 200
-                and _metric(port, "celerytui_broker_connected") == 1, "/healthz 200 again")
+        _within(
+            RECOVER_WITHIN,
+            resumed,
+            lambda: _get(healthz)[0] == 200 and _metric(port, "celerytui_broker_connected") == 1,
+            "/healthz 200 again",
+        )
         wait_subscribed(hung_redis.client, hung_redis.url, timeout=5)
         after = hung_redis.publish_tasks("after", 10)
         total = len(before) + len(after)
-        wait_for(lambda: _metric(port, succeeded, name="wire.good") == total, 10,
-                 what="the later tasks counted")
+        wait_for(
+            lambda: _metric(port, succeeded, name="wire.good") == total,
+            10,
+            what="the later tasks counted",
+        )
         # a last task as a marker: once it is counted, anything counted twice would show
         marker = hung_redis.publish_tasks("marker", 1)
-        wait_for(lambda: _metric(port, succeeded, name="wire.good") == total + len(marker), 10,
-                 what="the marker task counted")
+        wait_for(
+            lambda: _metric(port, succeeded, name="wire.good") == total + len(marker),
+            10,
+            what="the marker task counted",
+        )
         assert _metric(port, "celery_task_received_total", name="wire.good") == total + 1
         assert _metric(port, "celerytui_broker_reconnects_total") == 1
     finally:
@@ -174,17 +212,26 @@ async def test_tui_banner_follows_a_hung_broker(hung_redis):
     from tests.ui.screen_text import screen_text
 
     banner = "broker unreachable, retrying"
-    app = make_app(load_settings(broker_url=hung_redis.url, result_backend=hung_redis.backend,
-                                 read_only=True))
+    app = make_app(
+        load_settings(broker_url=hung_redis.url, result_backend=hung_redis.backend, read_only=True)
+    )
     async with app.run_test(size=(100, 24)) as pilot:
-        await wait_until(pilot, lambda: "● connected" in screen_text(app), timeout=15,
-                         what="connected")
+        await wait_until(
+            pilot, lambda: "● connected" in screen_text(app), timeout=15, what="connected"
+        )
         stopped = hung_redis.stop()
-        await wait_until(pilot, lambda: banner in screen_text(app), what="the banner",
-                         timeout=max(0.1, stopped + DETECT_WITHIN - time.monotonic()))
+        await wait_until(
+            pilot,
+            lambda: banner in screen_text(app),
+            what="the banner",
+            timeout=max(0.1, stopped + DETECT_WITHIN - time.monotonic()),
+        )
         assert "not answering" in screen_text(app)
         assert "○ reconnecting" in screen_text(app).splitlines()[0]
         resumed = hung_redis.cont()
-        await wait_until(pilot, lambda: banner not in screen_text(app)
-                         and "● connected" in screen_text(app), what="the banner to clear",
-                         timeout=max(0.1, resumed + RECOVER_WITHIN - time.monotonic()))
+        await wait_until(
+            pilot,
+            lambda: banner not in screen_text(app) and "● connected" in screen_text(app),
+            what="the banner to clear",
+            timeout=max(0.1, resumed + RECOVER_WITHIN - time.monotonic()),
+        )

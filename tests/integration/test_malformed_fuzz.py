@@ -69,11 +69,17 @@ def test_tail_shows_the_good_tasks_and_notes_the_bad_ones(broker):
         wait_subscribed(client, broker_url)
         uuids, counted = publish_fuzz(client, broker_url, "tail")
         for uuid in uuids:
-            out.wait_for(lambda line, u=uuid: u in line and "SUCCESS" in line, 30,
-                         what=f"the SUCCESS line of {uuid}")
+            out.wait_for(
+                lambda line, u=uuid: u in line and "SUCCESS" in line,
+                30,
+                what=f"the SUCCESS line of {uuid}",
+            )
         # "celerytui tail: skipped 3 malformed events (19 in all)", at most every 5 s
-        err.wait_for(lambda line: "malformed" in line and _in_all(line) >= counted, 15,
-                     what=f"a note of at least {counted} malformed events")
+        err.wait_for(
+            lambda line: "malformed" in line and _in_all(line) >= counted,
+            15,
+            what=f"a note of at least {counted} malformed events",
+        )
         assert proc.poll() is None  # still following
     finally:
         stop_process(proc)
@@ -86,8 +92,9 @@ def _in_all(note: str) -> int:
 
 def test_status_json_counts_the_bad_ones(broker):
     broker_url, backend_url, client = broker
-    proc = start_celerytui("status", "--json", "--listen", "12", "-b", broker_url,
-                           "--result-backend", backend_url)
+    proc = start_celerytui(
+        "status", "--json", "--listen", "12", "-b", broker_url, "--result-backend", backend_url
+    )
     try:
         wait_subscribed(client, broker_url, timeout=10)
         uuids, counted = publish_fuzz(client, broker_url, "status")
@@ -107,8 +114,10 @@ def _metrics(port: int) -> dict[str, float]:
     values: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == "celery_task_succeeded_total" \
-                    and sample.labels.get("name") != "wire.good":
+            if (
+                sample.name == "celery_task_succeeded_total"
+                and sample.labels.get("name") != "wire.good"
+            ):
                 continue
             values[sample.name] = values.get(sample.name, 0.0) + sample.value
     return values
@@ -117,20 +126,31 @@ def _metrics(port: int) -> dict[str, float]:
 def test_exporter_counts_the_bad_ones_and_stays_healthy(broker):
     broker_url, backend_url, client = broker
     port = free_port()
-    proc = start_celerytui("exporter", "--port", str(port), "-b", broker_url,
-                           "--result-backend", backend_url)
+    proc = start_celerytui(
+        "exporter", "--port", str(port), "-b", broker_url, "--result-backend", backend_url
+    )
     err = LineReader(proc.stderr)
     try:
-        err.wait_for(lambda line: f"127.0.0.1:{port}/metrics" in line, 20,
-                     what="exporter to listen")
-        wait_for(lambda: _metrics(port).get("celerytui_broker_connected") == 1, 15,
-                 what="exporter connected")
+        err.wait_for(
+            lambda line: f"127.0.0.1:{port}/metrics" in line, 20, what="exporter to listen"
+        )
+        wait_for(
+            lambda: _metrics(port).get("celerytui_broker_connected") == 1,
+            15,
+            what="exporter connected",
+        )
         wait_subscribed(client, broker_url)
         uuids, counted = publish_fuzz(client, broker_url, "exporter")
-        wait_for(lambda: _metrics(port).get("celery_task_succeeded_total") == len(uuids), 30,
-                 what="every good task counted")
-        metrics = wait_for(lambda: (m := _metrics(port))["celerytui_events_malformed_total"]
-                           >= counted and m, 10, what="the bad messages counted")
+        wait_for(
+            lambda: _metrics(port).get("celery_task_succeeded_total") == len(uuids),
+            30,
+            what="every good task counted",
+        )
+        metrics = wait_for(
+            lambda: (m := _metrics(port))["celerytui_events_malformed_total"] >= counted and m,
+            10,
+            what="the bad messages counted",
+        )
         assert metrics["celerytui_broker_connected"] == 1
         assert metrics["celerytui_broker_reconnects_total"] == 0
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
@@ -146,15 +166,19 @@ async def test_tui_header_counts_the_bad_ones(broker):
     from tests.ui.screen_text import screen_text
 
     broker_url, backend_url, client = broker
-    app = make_app(load_settings(broker_url=broker_url, result_backend=backend_url,
-                                 read_only=True))
+    app = make_app(load_settings(broker_url=broker_url, result_backend=backend_url, read_only=True))
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_until(pilot, lambda: "● connected" in screen_text(app), timeout=15,
-                         what="connected")
+        await wait_until(
+            pilot, lambda: "● connected" in screen_text(app), timeout=15, what="connected"
+        )
         wait_subscribed(client, broker_url)
         uuids, counted = publish_fuzz(client, broker_url, "tui")
-        await wait_until(pilot, lambda: all(u in app.monitor.state.tasks for u in uuids),
-                         timeout=30, what="every good task in the TUI's state")
+        await wait_until(
+            pilot,
+            lambda: all(u in app.monitor.state.tasks for u in uuids),
+            timeout=30,
+            what="every good task in the TUI's state",
+        )
 
         def header_count() -> int:
             header = screen_text(app).splitlines()[0]
@@ -162,9 +186,14 @@ async def test_tui_header_counts_the_bad_ones(broker):
                 return 0
             return int(header.split(" malformed")[0].split()[-1].replace(",", ""))
 
-        await wait_until(pilot, lambda: header_count() >= counted, timeout=10,
-                         what="the header's malformed figure")
+        await wait_until(
+            pilot,
+            lambda: header_count() >= counted,
+            timeout=10,
+            what="the header's malformed figure",
+        )
         await pilot.press("2")  # still answering keys: the tasks screen lists the good tasks
-        await wait_until(pilot, lambda: "wire.good" in screen_text(app), timeout=10,
-                         what="the good tasks listed")
+        await wait_until(
+            pilot, lambda: "wire.good" in screen_text(app), timeout=10, what="the good tasks listed"
+        )
         assert "● connected" in screen_text(app)

@@ -40,26 +40,45 @@ def test_http_check_down_raises_an_alert_and_up_clears_it(monitor, httpserver):
     httpserver.expect_request("/health").respond_with_data("ok")
     monitor.controller.fire_http(url)
     pump_until(monitor, lambda: monitor.state.http_checks[url].status == "UP", what="UP")
-    pump_until(monitor, lambda: not monitor.alerts.get(f"check-down:{url}").active,
-               what="DOWN alert cleared")
+    pump_until(
+        monitor,
+        lambda: not monitor.alerts.get(f"check-down:{url}").active,
+        what="DOWN alert cleared",
+    )
     assert len(monitor.state.http_checks[url].history) == 2
 
 
 def test_worker_pane_facts_come_from_inspect_and_queue_depths_are_polled(monitor):
     host = "mon@celerytui-test"
     worker = pump_until(monitor, lambda: monitor.state.workers.get(host), what="worker seen")
-    pump_until(monitor, lambda: worker.pool_size == 2 and worker.queues, 15,
-               what="pool size and queues from inspect")
+    pump_until(
+        monitor,
+        lambda: worker.pool_size == 2 and worker.queues,
+        15,
+        what="pool size and queues from inspect",
+    )
     assert set(worker.queues) == {"celery", "http", "disk", "secure"}
     wanted = {"celery", "http", "disk", "secure"}  # depths arrive with a poll of their own
-    names = pump_until(monitor, lambda: wanted <= (n := {d.name for d in monitor.queue_depths})
-                       and n, 15, what="queue depths of the worker's queues")
+    names = pump_until(
+        monitor,
+        lambda: wanted <= (n := {d.name for d in monitor.queue_depths}) and n,
+        15,
+        what="queue depths of the worker's queues",
+    )
     assert all(d.messages == 0 for d in monitor.queue_depths if d.name in names)
 
 
 def test_events_per_second_and_task_results_arrive(monitor, celery_app):
     result = celery_app.tasks["celerytui.tasks.send_email"].delay("a@b.c", "hello there")
-    task = pump_until(monitor, lambda: (t := monitor.state.tasks.get(result.id)) and
-                      t.state == "SUCCESS" and t.result_is_full and t, what="full result")
+    task = pump_until(
+        monitor,
+        lambda: (
+            (t := monitor.state.tasks.get(result.id))
+            and t.state == "SUCCESS"
+            and t.result_is_full
+            and t
+        ),
+        what="full result",
+    )
     assert task.result_full == "Email to a@b.c sent: hello there..."
     pump_until(monitor, lambda: monitor.events_per_second() > 0, 5, what="an event rate")

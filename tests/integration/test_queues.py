@@ -31,8 +31,10 @@ def app(redis_urls):
 
 @pytest.mark.redis
 def test_redis_depths_count_every_priority_list_under_the_key_prefix(app, redis_urls):
-    app.conf.broker_transport_options = {"global_keyprefix": "tenant1:",
-                                         "priority_steps": [0, 3, 6, 9]}
+    app.conf.broker_transport_options = {
+        "global_keyprefix": "tenant1:",
+        "priority_steps": [0, 3, 6, 9],
+    }
     priorities = [0, 0, 0, 3, 5, 6, 9, 9]  # kombu puts 5 on the 3 step
     for i, priority in enumerate(priorities):
         app.send_task(EMAIL, [f"{i}@example.com", "hi"], queue="backlog", priority=priority)
@@ -62,8 +64,10 @@ def test_known_queues_join_routes_defaults_and_workers(app, start_worker):
 
 
 def test_a_closed_broker_port_is_a_clear_error_within_the_timeout():
-    for url in (f"redis://:hunter2@127.0.0.1:{free_port()}/0",
-                f"amqp://guest:hunter2@127.0.0.1:{free_port()}//"):
+    for url in (
+        f"redis://:hunter2@127.0.0.1:{free_port()}/0",
+        f"amqp://guest:hunter2@127.0.0.1:{free_port()}//",
+    ):
         inspector = QueueInspector(Celery(broker=url, set_as_current=False), timeout=1.0)
         started = time.monotonic()
         with pytest.raises(QueueError, match="broker unreachable") as info:
@@ -79,15 +83,25 @@ def test_amqp_depths_by_passive_declare():
         service_missing("RabbitMQ at 127.0.0.1:5672")
     app = Celery("amqp-depths", broker=RABBITMQ, set_as_current=False)
     name = f"celerytui-test-{uuid.uuid4().hex[:8]}"
-    queue = Queue(name, Exchange(name), routing_key=name, queue_arguments={"x-max-priority": 9},
-                  auto_delete=False)
+    queue = Queue(
+        name,
+        Exchange(name),
+        routing_key=name,
+        queue_arguments={"x-max-priority": 9},
+        auto_delete=False,
+    )
     try:
         with app.connection_for_write() as conn:
             queue(conn.default_channel).declare()
             with conn.Producer() as producer:
                 for priority in (0, 5, 9):
-                    producer.publish({"n": priority}, exchange=queue.exchange, routing_key=name,
-                                     priority=priority, declare=[queue])
+                    producer.publish(
+                        {"n": priority},
+                        exchange=queue.exchange,
+                        routing_key=name,
+                        priority=priority,
+                        declare=[queue],
+                    )
         inspector = QueueInspector(app)
 
         def all_three_counted():  # publishing is asynchronous: RabbitMQ counts a moment later

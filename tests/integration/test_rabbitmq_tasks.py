@@ -24,8 +24,13 @@ def amqp_cluster(redis_target, tmp_path_factory):
     if not port_answers("127.0.0.1", 5672):
         service_missing("rabbitmq")
     queue = f"celerytui-test-{uuid.uuid4().hex[:8]}"
-    with module_worker(redis_target, tmp_path_factory.mktemp("amqp"), f"amqp-{queue[-8:]}",
-                       queues=queue, broker_url=AMQP_URL) as (app, worker):
+    with module_worker(
+        redis_target,
+        tmp_path_factory.mktemp("amqp"),
+        f"amqp-{queue[-8:]}",
+        queues=queue,
+        broker_url=AMQP_URL,
+    ) as (app, worker):
         with app.connection_for_write() as conn:
             conn.default_channel.queue_purge(queue)
         try:
@@ -38,7 +43,8 @@ def amqp_cluster(redis_target, tmp_path_factory):
 def test_send_email_over_rabbitmq(amqp_cluster):
     app, worker, queue = amqp_cluster
     result = app.tasks["celerytui.tasks.send_email"].apply_async(
-        ("ops@example.com", "disk almost full on server01"), queue=queue)
+        ("ops@example.com", "disk almost full on server01"), queue=queue
+    )
     assert result.get(timeout=20) == "Email to ops@example.com sent: disk almost full on ..."
     meta = app.backend.get_task_meta(result.id)
     assert (meta["worker"], meta["queue"]) == (worker.hostname, queue)

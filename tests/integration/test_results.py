@@ -56,9 +56,11 @@ def test_a_10kb_result_arrives_whole_with_extended_fields(cluster, watcher):
     task_id = Controller(cluster.app).send_task(VALIDATE, [big])
     seen: list[dict] = []
     metas = wait_for(lambda: metas_for(watcher, task_id, seen), 20, what="the result meta")
-    done = [m for m in metas if m["status"] == "SUCCESS"] or \
-        wait_for(lambda: [m for m in metas_for(watcher, task_id, seen) or []
-                          if m["status"] == "SUCCESS"], 20, what="SUCCESS meta")
+    done = [m for m in metas if m["status"] == "SUCCESS"] or wait_for(
+        lambda: [m for m in metas_for(watcher, task_id, seen) or [] if m["status"] == "SUCCESS"],
+        20,
+        what="SUCCESS meta",
+    )
     meta = done[-1]
     assert meta["result"] == {"order_id": big, "status": "validated"}  # all 10 kB of it
     assert meta["name"] == VALIDATE
@@ -70,15 +72,15 @@ def test_a_10kb_result_arrives_whole_with_extended_fields(cluster, watcher):
 
 
 def test_the_backends_global_keyprefix_is_honoured(cluster):
-    app = make_celery_app(load_settings(broker_url=cluster.broker,
-                                        result_backend=cluster.backend))
+    app = make_celery_app(load_settings(broker_url=cluster.broker, result_backend=cluster.backend))
     app.conf.result_backend_transport_options = {"global_keyprefix": "tenant7"}
     prefixed, plain = ResultWatcher(app), ResultWatcher(cluster.app)
     for watcher in (prefixed, plain):
         watcher.start()
     try:
-        wait_for(lambda: prefixed.status.connected and plain.status.connected, 10,
-                 what="both subscribed")
+        wait_for(
+            lambda: prefixed.status.connected and plain.status.connected, 10, what="both subscribed"
+        )
         app.backend.store_result("prefixed-1", {"ok": True}, "SUCCESS")
         assert redis.Redis.from_url(cluster.backend).exists("tenant7_celery-task-meta-prefixed-1")
         metas = wait_for(prefixed.drain, 10, what="the prefixed meta")
@@ -95,8 +97,9 @@ def test_the_backends_global_keyprefix_is_honoured(cluster):
 def test_results_stored_in_another_database_are_not_ours(cluster, redis_target):
     """Pub/sub spans databases; the watcher keeps only results stored in its own."""
     (other_db,) = redis_target.fresh_dbs(1)
-    other = make_celery_app(load_settings(broker_url=cluster.broker,
-                                          result_backend=redis_target.url(other_db)))
+    other = make_celery_app(
+        load_settings(broker_url=cluster.broker, result_backend=redis_target.url(other_db))
+    )
     watcher = ResultWatcher(cluster.app)
     watcher.start()
     try:
@@ -132,8 +135,14 @@ def test_resync_recovers_a_task_finished_while_disconnected(cluster, redis_targe
     request_resync fetches the missed result with an MGET."""
     admin = redis.Redis(host=redis_target.host, port=redis_target.port)
     user, password = f"celerytui-test-{uuid.uuid4().hex[:8]}", "s3cret-pw"
-    admin.acl_setuser(user, enabled=True, passwords=[f"+{password}"], keys=["*"],
-                      channels=["*"], commands=["+@all"])
+    admin.acl_setuser(
+        user,
+        enabled=True,
+        passwords=[f"+{password}"],
+        keys=["*"],
+        channels=["*"],
+        commands=["+@all"],
+    )
     db = cluster.backend.rsplit("/", 1)[1]
     backend_url = f"redis://{user}:{password}@{redis_target.host}:{redis_target.port}/{db}"
     app = make_celery_app(load_settings(broker_url=cluster.broker, result_backend=backend_url))
@@ -182,8 +191,11 @@ def test_stop_is_prompt_and_leaves_no_thread(cluster):
     assert not watcher.status.connected
     assert not [t for t in threading.enumerate() if t.name == "celerytui-results"]
     admin = redis.Redis.from_url(cluster.backend)
-    wait_for(lambda: not [c for c in admin.client_list() if c.get("name") == CLIENT_NAME],
-             5, what="the watcher's connection closed")
+    wait_for(
+        lambda: not [c for c in admin.client_list() if c.get("name") == CLIENT_NAME],
+        5,
+        what="the watcher's connection closed",
+    )
 
 
 def test_other_backends_are_polled_when_watched(tmp_path):
@@ -211,8 +223,7 @@ def test_other_backends_are_polled_when_watched(tmp_path):
 def test_an_unreachable_backend_shows_in_status_and_stop_stays_prompt():
     from tests.support.services import free_port
 
-    app = Celery("gone", backend=f"redis://:pw-9f3@127.0.0.1:{free_port()}/1",
-                 set_as_current=False)
+    app = Celery("gone", backend=f"redis://:pw-9f3@127.0.0.1:{free_port()}/1", set_as_current=False)
     watcher = ResultWatcher(app)
     watcher.start()
     try:

@@ -51,8 +51,11 @@ def _env(shape: Shape, port: int) -> dict[str, str]:
     """Broker and backend by environment (never argv: `ps` shows argv to every user)."""
     url = shape.url("127.0.0.1", port)
     backend = url if url.startswith("redis") else f"redis://127.0.0.1:{CLOSED_PORT}/1"
-    return {"CELERY_BROKER_URL": url, "CELERY_RESULT_BACKEND": backend,
-            "XDG_CONFIG_HOME": "/nonexistent-celerytui-test"}
+    return {
+        "CELERY_BROKER_URL": url,
+        "CELERY_RESULT_BACKEND": backend,
+        "XDG_CONFIG_HOME": "/nonexistent-celerytui-test",
+    }
 
 
 def _host(shape: Shape) -> str:
@@ -126,10 +129,19 @@ def guarded_redis():
         passwords.setdefault(shape.redis_user, []).append(unquote(shape.secrets[0]))
     for user, words in passwords.items():
         if user != "default":
-            client.execute_command("ACL", "SETUSER", user, "on", *[f">{w}" for w in words],
-                                   "~*", "&*", "+@all")
-    client.execute_command("ACL", "SETUSER", "default", "on",
-                           *[f">{w}" for w in passwords["default"]], "~*", "&*", "+@all")
+            client.execute_command(
+                "ACL", "SETUSER", user, "on", *[f">{w}" for w in words], "~*", "&*", "+@all"
+            )
+    client.execute_command(
+        "ACL",
+        "SETUSER",
+        "default",
+        "on",
+        *[f">{w}" for w in passwords["default"]],
+        "~*",
+        "&*",
+        "+@all",
+    )
     client.close()
     yield server
     server.cleanup()
@@ -166,7 +178,7 @@ def test_commands_on_a_broker_that_wants_the_password_show_no_secret(shape, guar
         assert url_shown in text or name == "fire", f"{name}:\n{text}"
         assert code in (0, 1), f"{name} failed on a good broker:\n{text}"  # 1: no worker yet
     text = outputs["status --json"][1]
-    report = json.loads(text[:text.rindex("}") + 1])
+    report = json.loads(text[: text.rindex("}") + 1])
     assert report["broker"]["reachable"] is True and "****" in report["broker"]["url"]
 
 
@@ -179,13 +191,20 @@ def test_exporter_and_tail_processes_show_no_secret(shape, guarded_redis):
     port = free_port()
     exporter = start_celerytui("exporter", "--port", str(port), env=sub_env)
     tail = start_celerytui("tail", env=sub_env)
-    ex_err, tail_err, tail_out = (LineReader(exporter.stderr), LineReader(tail.stderr),
-                                  LineReader(tail.stdout))
+    ex_err, tail_err, tail_out = (
+        LineReader(exporter.stderr),
+        LineReader(tail.stderr),
+        LineReader(tail.stdout),
+    )
     try:
-        ex_err.wait_for(lambda line: f"127.0.0.1:{port}/metrics" in line, 30,
-                        what="the exporter to listen")
-        wait_for(lambda: json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])["connected"],
-                 20, what="/healthz to say connected")
+        ex_err.wait_for(
+            lambda line: f"127.0.0.1:{port}/metrics" in line, 30, what="the exporter to listen"
+        )
+        wait_for(
+            lambda: json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])["connected"],
+            20,
+            what="/healthz to say connected",
+        )
         bodies = [_get(f"http://127.0.0.1:{port}{path}")[1] for path in ("/metrics", "/healthz")]
         assert "celery_" in bodies[0]
         tail_err.wait_for(lambda line: "tail: following " in line, 30, what="tail to follow")
@@ -212,8 +231,11 @@ async def _tui_text(shape: Shape, settings) -> tuple[str, str]:
 
     app = make_app(settings)
     async with app.run_test(size=(160, 30), notifications=True) as pilot:
-        await wait_until(pilot, lambda: _host(shape) in screen_text(app)
-                         and "connect" in screen_text(app), what=f"{shape.id} header")
+        await wait_until(
+            pilot,
+            lambda: _host(shape) in screen_text(app) and "connect" in screen_text(app),
+            what=f"{shape.id} header",
+        )
         return screen_text(app), repr(app.header_info())
 
 
@@ -253,8 +275,9 @@ HOOK_SECRETS = ("Tk1Secret", "Tk2Secret", "Tk3Secret")
 
 
 @pytest.mark.parametrize("answer", ["http-500", "refused"])
-def test_a_failing_webhook_never_writes_its_token_to_the_worker_log(answer, redis_urls,
-                                                                     celery_app, tmp_path):
+def test_a_failing_webhook_never_writes_its_token_to_the_worker_log(
+    answer, redis_urls, celery_app, tmp_path
+):
     server = None
     if answer == "http-500":
         _FailingHook.posts = []
@@ -264,15 +287,25 @@ def test_a_failing_webhook_never_writes_its_token_to_the_worker_log(answer, redi
     else:
         port = CLOSED_PORT
     broker, backend = redis_urls
-    worker = WorkerProcess(broker, backend, tmp_path, extra_env={
-        "CELERYTUI_ALERT_WEBHOOK": f"http://127.0.0.1:{port}{HOOK_PATH}",
-        "CELERYTUI_ALERT_TIMEOUT": "2"})
+    worker = WorkerProcess(
+        broker,
+        backend,
+        tmp_path,
+        extra_env={
+            "CELERYTUI_ALERT_WEBHOOK": f"http://127.0.0.1:{port}{HOOK_PATH}",
+            "CELERYTUI_ALERT_TIMEOUT": "2",
+        },
+    )
     try:
         worker.start(celery_app)
         celery_app.send_task("celerytui.tasks.validate_order", args=[""])
-        line = wait_for(lambda: next((ln for ln in worker.log_tail(200).splitlines()
-                                      if "not delivered" in ln), None),
-                        30, what="the worker to log the undelivered alert")
+        line = wait_for(
+            lambda: next(
+                (ln for ln in worker.log_tail(200).splitlines() if "not delivered" in ln), None
+            ),
+            30,
+            what="the worker to log the undelivered alert",
+        )
     finally:
         worker.stop()
         if server is not None:

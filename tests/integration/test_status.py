@@ -11,8 +11,9 @@ from tests.support.commands import celerytui, start_celerytui
 def test_status_json_lists_workers_queues_and_tasks_seen(redis_urls, start_worker, celery_app):
     broker, backend = redis_urls
     start_worker("w1", queues="celery,http")
-    proc = start_celerytui("status", "--json", "--listen", "3", "-b", broker,
-                           "--result-backend", backend)
+    proc = start_celerytui(
+        "status", "--json", "--listen", "3", "-b", broker, "--result-backend", backend
+    )
     sent = 0
     while proc.poll() is None:  # keep sending while it listens
         celery_app.send_task("celerytui.tasks.send_email", args=["ops@example.com", "hi"])
@@ -42,10 +43,19 @@ def test_status_table_and_degraded_exit_code_without_workers(redis_urls, celery_
     broker, backend = redis_urls
     with celery_app.connection_for_write() as conn:  # a backlog over the threshold (3)
         for _ in range(5):
-            celery_app.send_task("celerytui.tasks.send_email", args=["a@b.c", "x"],
-                                 queue="http", connection=conn)
-    result = celerytui("status", "--listen", "0", "-b", broker, "--result-backend", backend,
-                       env=_env(CELERYTUI_THRESHOLDS_QUEUE_BACKLOG="3"))
+            celery_app.send_task(
+                "celerytui.tasks.send_email", args=["a@b.c", "x"], queue="http", connection=conn
+            )
+    result = celerytui(
+        "status",
+        "--listen",
+        "0",
+        "-b",
+        broker,
+        "--result-backend",
+        backend,
+        env=_env(CELERYTUI_THRESHOLDS_QUEUE_BACKLOG="3"),
+    )
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"Broker  {broker}  answers")
@@ -100,9 +110,11 @@ def test_status_finds_a_users_app_with_dash_a(redis_urls, start_worker, tmp_path
 
 def test_status_with_an_unknown_app_module_is_one_line_exit_2(tmp_path):
     (tmp_path / "empty.py").write_text("x = 1\n")
-    for spec, message in (("nosuchmod", "no module named 'nosuchmod'"),
-                          ("empty", "no Celery app found in module empty"),
-                          ("empty:x", "empty.x is not a Celery app")):
+    for spec, message in (
+        ("nosuchmod", "no module named 'nosuchmod'"),
+        ("empty", "no Celery app found in module empty"),
+        ("empty:x", "empty.x is not a Celery app"),
+    ):
         result = celerytui("status", "-A", spec, cwd=tmp_path)
         assert result.returncode == 2
         (line,) = result.stderr.strip().splitlines()
@@ -113,12 +125,15 @@ def test_headless_commands_load_no_textual():
     import subprocess
     import sys
 
-    code = ("import sys, celerytui.cli, celerytui.commands.status, celerytui.commands.tail, "
-            "celerytui.commands.exporter, celerytui.commands.fire, celerytui.core.monitor, "
-            "celerytui.core.metrics, celerytui.core.filters; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=30, check=True).stdout
+    code = (
+        "import sys, celerytui.cli, celerytui.commands.status, celerytui.commands.tail, "
+        "celerytui.commands.exporter, celerytui.commands.fire, celerytui.core.monitor, "
+        "celerytui.core.metrics, celerytui.core.filters; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 

@@ -33,8 +33,7 @@ def _no_tail_left_behind():
             proc.wait(5)
 
 
-def _tail(broker: str, backend: str, *args: str) -> tuple[subprocess.Popen, LineReader,
-                                                          LineReader]:
+def _tail(broker: str, backend: str, *args: str) -> tuple[subprocess.Popen, LineReader, LineReader]:
     proc = start_celerytui("tail", "-b", broker, "--result-backend", backend, *args)
     _started.append(proc)
     return proc, LineReader(proc.stdout), LineReader(proc.stderr)
@@ -62,12 +61,14 @@ def test_tail_streams_lines_json_and_failures(redis_urls, start_worker, celery_a
     retried = celery_app.send_task(RISKY, kwargs={"fail_times": 1})
 
     text = tails["text"][1]
-    received = text.wait_for(lambda line: "RECEIVED" in line and EMAIL in line,
-                             what="send_email received")
+    received = text.wait_for(
+        lambda line: "RECEIVED" in line and EMAIL in line, what="send_email received"
+    )
     assert "\x1b" not in received and "\x07" not in received
     assert "\\x1b[2J\\x1b]0;owned\\x07 hi" in received  # shown literally, not obeyed
-    done = text.wait_for(lambda line: "SUCCESS" in line and EMAIL in line,
-                         what="send_email success")
+    done = text.wait_for(
+        lambda line: "SUCCESS" in line and EMAIL in line, what="send_email success"
+    )
     _stamp, state, name, _uuid, worker, runtime = done.split()
     assert (state, name, worker) == ("SUCCESS", EMAIL, "w1@celerytui-test")
     assert runtime.endswith("s") and float(runtime[:-1]) >= 0
@@ -81,8 +82,10 @@ def test_tail_streams_lines_json_and_failures(redis_urls, start_worker, celery_a
     assert record["worker"] == "w1@celerytui-test"
     assert "order_id is empty" in record["exception"]
     assert record["error"] == "ValueError: order_id is empty"  # the traceback's last line
-    records.wait_for(lambda line: '"task-succeeded"' in line and retried.id in line,
-                     what="risky_operation to succeed after its retry")
+    records.wait_for(
+        lambda line: '"task-succeeded"' in line and retried.id in line,
+        what="risky_operation to succeed after its retry",
+    )
 
     failures = tails["failures"][1]
     failure = failures.wait_for(lambda line: failed.id in line, what="the failure line")
@@ -104,8 +107,9 @@ def test_tail_streams_lines_json_and_failures(redis_urls, start_worker, celery_a
             assert all(line.split()[1] in ("FAILURE", "RETRY") for line in out.lines)
 
 
-def test_a_task_that_started_before_tail_is_named_from_its_result(redis_urls, start_worker,
-                                                                   celery_app):
+def test_a_task_that_started_before_tail_is_named_from_its_result(
+    redis_urls, start_worker, celery_app
+):
     from tests.support.services import wait_for
 
     broker, backend = redis_urls
@@ -115,22 +119,30 @@ def test_a_task_that_started_before_tail_is_named_from_its_result(redis_urls, st
     proc, out, err = _tail(broker, backend)
     try:
         err.wait_for(lambda line: "following redis://" in line, what="tail to subscribe")
-        done = out.wait_for(lambda line: early.id in line and "SUCCESS" in line, timeout=20,
-                            what="the early task's success")
+        done = out.wait_for(
+            lambda line: early.id in line and "SUCCESS" in line,
+            timeout=20,
+            what="the early task's success",
+        )
         assert done.split()[1:3] == ["SUCCESS", EMAIL]  # not "?": its received event was missed
     finally:
         _stop(proc, signal.SIGINT)
 
 
-def test_tail_into_a_closed_pipe_exits_without_traceback(redis_urls, start_worker, celery_app,
-                                                         tmp_path):
+def test_tail_into_a_closed_pipe_exits_without_traceback(
+    redis_urls, start_worker, celery_app, tmp_path
+):
     broker, backend = redis_urls
     start_worker("w1")
     errors = tmp_path / "tail.err"
     command = " ".join([*CELERYTUI, "tail", "-b", broker, "--result-backend", backend])
-    shell = subprocess.Popen(["sh", "-c", f"{command} 2>{errors} | head -n 1"],
-                             stdout=subprocess.PIPE, text=True, env=command_env(),
-                             start_new_session=True)
+    shell = subprocess.Popen(
+        ["sh", "-c", f"{command} 2>{errors} | head -n 1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=command_env(),
+        start_new_session=True,
+    )
     _started.append(shell)
     deadline = time.monotonic() + 30
     while shell.poll() is None and time.monotonic() < deadline:
@@ -149,5 +161,6 @@ def test_tail_bad_filter_is_one_line_exit_2(redis_urls):
     out, err = proc.communicate(timeout=15)
     assert out == ""
     assert proc.returncode == 2
-    assert err.strip() == ("Error: bad regex '(oops': "
-                           "missing ), unterminated subpattern at position 0")
+    assert err.strip() == (
+        "Error: bad regex '(oops': missing ), unterminated subpattern at position 0"
+    )

@@ -32,8 +32,10 @@ def webhook(make_httpserver):
 @pytest.fixture(scope="module")
 def cluster(redis_target, tmp_path_factory, webhook):
     env = {"CELERYTUI_ALERT_WEBHOOK": webhook, "CELERYTUI_ALERT_TIMEOUT": "2"}
-    with module_worker(redis_target, tmp_path_factory.mktemp("tasks"), "tasks",
-                       extra_env=env) as (app, worker):
+    with module_worker(redis_target, tmp_path_factory.mktemp("tasks"), "tasks", extra_env=env) as (
+        app,
+        worker,
+    ):
         yield app, worker
 
 
@@ -120,8 +122,9 @@ def test_routes_and_queues():
 
 
 def test_beat_schedule_from_settings():
-    settings = load_settings(http_targets=["https://example.com/health"],
-                             disk_hosts=[DiskHost(name="server01")])
+    settings = load_settings(
+        http_targets=["https://example.com/health"], disk_hosts=[DiskHost(name="server01")]
+    )
     schedule = beat_schedule(settings)
     http = schedule["http-check https://example.com/health"]
     disk = schedule["disk-check server01"]
@@ -137,28 +140,38 @@ def scrape(port: int) -> dict[tuple[str, str], float]:
     """{(sample name, task name): value} from the worker's /metrics."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
         text = resp.read().decode()
-    return {(s.name, s.labels.get("name", "")): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, s.labels.get("name", "")): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_worker_metrics_summed_over_prefork_children_and_dead_webhook_harmless(
-        redis_target, tmp_path):
+    redis_target, tmp_path
+):
     port = free_port()
-    env = {"CELERYTUI_WORKER_METRICS_PORT": str(port),
-           "CELERYTUI_ALERT_WEBHOOK": f"http://127.0.0.1:{free_port()}/dead"}
+    env = {
+        "CELERYTUI_WORKER_METRICS_PORT": str(port),
+        "CELERYTUI_ALERT_WEBHOOK": f"http://127.0.0.1:{free_port()}/dead",
+    }
     with module_worker(redis_target, tmp_path, "metrics", extra_env=env) as (app, worker):
         emails = [app.tasks[T + "send_email"].delay(f"u{i}@example.com", "hi") for i in range(8)]
         bad = [app.tasks[T + "validate_order"].delay("") for _ in range(3)]
         assert [r.get(timeout=20) for r in emails] == [
-            f"Email to u{i}@example.com sent: hi..." for i in range(8)]
+            f"Email to u{i}@example.com sent: hi..." for i in range(8)
+        ]
         for r in bad:
             with pytest.raises(ValueError):
                 r.get(timeout=20)
 
         def counted():
             samples = scrape(port)
-            return samples if samples.get(
-                ("celerytui_worker_tasks_failed_total", T + "validate_order")) == 3 else None
+            return (
+                samples
+                if samples.get(("celerytui_worker_tasks_failed_total", T + "validate_order")) == 3
+                else None
+            )
 
         samples = wait_for(counted, 10, what="3 failures counted")
         stats = app.control.inspect([worker.hostname], timeout=2).stats()[worker.hostname]
@@ -174,8 +187,16 @@ def test_worker_metrics_summed_over_prefork_children_and_dead_webhook_harmless(
 
 def test_bad_setting_stops_the_worker_with_one_line(tmp_path):
     env = {**os.environ, "CELERYTUI_EMAIL_DELAY": "soon"}
-    proc = subprocess.run([sys.executable, "-m", "celery", "-A", "celerytui.tasks", "worker"],
-                          env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "celerytui.tasks", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert proc.returncode != 0
-    assert proc.stderr.strip() == ("celerytui: bad configuration: email_delay: expected a "
-                                   "number, got 'soon' (from env CELERYTUI_EMAIL_DELAY)")
+    assert proc.stderr.strip() == (
+        "celerytui: bad configuration: email_delay: expected a "
+        "number, got 'soon' (from env CELERYTUI_EMAIL_DELAY)"
+    )

@@ -16,26 +16,41 @@ CELERYTUI = [str(Path(sys.executable).parent / "celerytui")]  # the venv's entry
 
 def command_env(**extra: str) -> dict[str, str]:
     """The environment for a celerytui subprocess: no user config file, fast seed tasks."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CELERYTUI_", "CELERY_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERYTUI_", "CELERY_"))}
     pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    env.update({"PYTHONPATH": pythonpath,
-                "XDG_CONFIG_HOME": "/nonexistent-celerytui-test", **extra})
+    env.update(
+        {"PYTHONPATH": pythonpath, "XDG_CONFIG_HOME": "/nonexistent-celerytui-test", **extra}
+    )
     return env
 
 
-def celerytui(*args: str, timeout: float = 30.0, env: dict | None = None, cwd=ROOT,
-              **kwargs) -> subprocess.CompletedProcess:
+def celerytui(
+    *args: str, timeout: float = 30.0, env: dict | None = None, cwd=ROOT, **kwargs
+) -> subprocess.CompletedProcess:
     """Run `celerytui ARGS...` to completion (in ``cwd``); text stdout/stderr."""
-    return subprocess.run([*CELERYTUI, *args], capture_output=True, text=True, timeout=timeout,
-                          env=env or command_env(), cwd=cwd, **kwargs)
+    return subprocess.run(
+        [*CELERYTUI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or command_env(),
+        cwd=cwd,
+        **kwargs,
+    )
 
 
 def start_celerytui(*args: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
     """Start `celerytui ARGS...` in the background (its own process group), text pipes."""
-    return subprocess.Popen([*CELERYTUI, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env or command_env(),
-                            cwd=ROOT, start_new_session=True, **kwargs)
+    return subprocess.Popen(
+        [*CELERYTUI, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or command_env(),
+        cwd=ROOT,
+        start_new_session=True,
+        **kwargs,
+    )
 
 
 class LineReader:
@@ -73,11 +88,14 @@ class LineReader:
             seen = len(self.lines)
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}; got:\n"
-                                     + "\n".join(self.lines[-20:]))
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {what}; got:\n"
+                    + "\n".join(self.lines[-20:])
+                )
             if not self._pull(min(left, 0.2)) and self._queue.empty():
                 for line in self.lines[seen:]:
                     if predicate(line):
                         return line
-                raise AssertionError(f"stream closed before {what}; got:\n"
-                                     + "\n".join(self.lines[-20:]))
+                raise AssertionError(
+                    f"stream closed before {what}; got:\n" + "\n".join(self.lines[-20:])
+                )

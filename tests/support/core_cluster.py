@@ -16,8 +16,9 @@ class ModuleCluster:
 
         broker_db, backend_db = redis_target.fresh_dbs(2)
         self.broker, self.backend = redis_target.url(broker_db), redis_target.url(backend_db)
-        self.app = make_celery_app(load_settings(broker_url=self.broker,
-                                                 result_backend=self.backend))
+        self.app = make_celery_app(
+            load_settings(broker_url=self.broker, result_backend=self.backend)
+        )
         self.log_dir = log_dir
         self.workers: list[WorkerProcess] = []
 

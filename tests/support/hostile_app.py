@@ -32,8 +32,9 @@ def hostile_worker(broker: str, backend: str, log_dir):
     (``WORKER_NAME@celerytui-test``); its log file keeps a plain name."""
     from tests.support.workers import WorkerProcess
 
-    worker = WorkerProcess(broker, backend, log_dir, name="hostile",
-                           app="tests.support.hostile_app", concurrency=1)
+    worker = WorkerProcess(
+        broker, backend, log_dir, name="hostile", app="tests.support.hostile_app", concurrency=1
+    )
     worker.hostname = WORKER_NAME + "@celerytui-test"
     worker.cmd[worker.cmd.index("-n") + 1] = worker.hostname
     return worker
@@ -42,5 +43,8 @@ def hostile_worker(broker: str, backend: str, log_dir):
 def runs_logged(worker) -> int:
     """How many times the worker's log says the hostile task (by its real name) succeeded."""
     log = worker.log_path.read_text(errors="replace")
-    return sum(1 for line in log.split("\n")  # (splitlines would split at U+2028)
-               if f"Task {TASK_NAME}[" in line and "succeeded" in line)
+    return sum(
+        1
+        for line in log.split("\n")  # (splitlines would split at U+2028)
+        if f"Task {TASK_NAME}[" in line and "succeeded" in line
+    )

@@ -27,9 +27,15 @@ START = 1_767_225_600.0
 CLIENT = "gen4242@bastion"
 NAMES = ("proj.tasks.add", "proj.tasks.send_email", "proj.tasks.resize", "proj.tasks.sync")
 CHAIN = ("proj.tasks.validate", "proj.tasks.pay", "proj.tasks.ship")
-EVENT_STATE = {"task-received": "RECEIVED", "task-started": "STARTED",
-               "task-succeeded": "SUCCESS", "task-failed": "FAILURE", "task-retried": "RETRY",
-               "task-revoked": "REVOKED", "task-rejected": "REJECTED"}
+EVENT_STATE = {
+    "task-received": "RECEIVED",
+    "task-started": "STARTED",
+    "task-succeeded": "SUCCESS",
+    "task-failed": "FAILURE",
+    "task-retried": "RETRY",
+    "task-revoked": "REVOKED",
+    "task-rejected": "REJECTED",
+}
 
 
 @dataclass(frozen=True)
@@ -72,11 +78,19 @@ class _Sim:
     def uuid(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
 
-    def emit(self, real: float, kind: str, host: str, uuid: str | None, attempt: int,
-             **fields: object) -> None:
+    def emit(
+        self, real: float, kind: str, host: str, uuid: str | None, attempt: int, **fields: object
+    ) -> None:
         self.clock += 1
-        ev = {"type": kind, "hostname": host, "utcoffset": 0, "pid": 100 + len(host),
-              "clock": self.clock, "timestamp": real + self.offset.get(host, 0.0), **fields}
+        ev = {
+            "type": kind,
+            "hostname": host,
+            "utcoffset": 0,
+            "pid": 100 + len(host),
+            "clock": self.clock,
+            "timestamp": real + self.offset.get(host, 0.0),
+            **fields,
+        }
         if uuid is not None:
             ev["uuid"] = uuid
         self.raw.append((real, ev, Meta(uuid, attempt, real)))
@@ -84,26 +98,60 @@ class _Sim:
     def eta(self, when: float) -> str:
         return datetime.fromtimestamp(when, UTC).isoformat()
 
-    def task(self, t: float, name: str, root: str | None = None, parent: str | None = None,
-             sender: str = CLIENT) -> None:
+    def task(
+        self,
+        t: float,
+        name: str,
+        root: str | None = None,
+        parent: str | None = None,
+        sender: str = CLIENT,
+    ) -> None:
         rng, uuid = self.rng, self.uuid()
         root = root or uuid
         args = f"({rng.randrange(1000)},)"
         eta = self.eta(t + 0.5) if rng.random() < 0.1 else None
         expires = self.eta(t + 60) if rng.random() < 0.05 else None
-        common = {"name": name, "args": args, "kwargs": "{}", "root_id": root,
-                  "parent_id": parent}
+        common = {"name": name, "args": args, "kwargs": "{}", "root_id": root, "parent_id": parent}
         attempt, host = 0, rng.choice(self.hosts)
-        self.emit(t, "task-sent", sender, uuid, 0, retries=0, eta=eta, expires=expires,
-                  queue="celery", exchange="", routing_key="celery", **common)
+        self.emit(
+            t,
+            "task-sent",
+            sender,
+            uuid,
+            0,
+            retries=0,
+            eta=eta,
+            expires=expires,
+            queue="celery",
+            exchange="",
+            routing_key="celery",
+            **common,
+        )
         t += rng.uniform(0.001, 0.02)
         while True:
-            self.emit(t, "task-received", host, uuid, attempt, retries=attempt, eta=eta,
-                      expires=expires, **common)
+            self.emit(
+                t,
+                "task-received",
+                host,
+                uuid,
+                attempt,
+                retries=attempt,
+                eta=eta,
+                expires=expires,
+                **common,
+            )
             roll = rng.random()
             if roll < 0.02:
-                self.emit(t + 0.001, "task-revoked", host, uuid, attempt, terminated=False,
-                          signum=None, expired=expires is not None)
+                self.emit(
+                    t + 0.001,
+                    "task-revoked",
+                    host,
+                    uuid,
+                    attempt,
+                    terminated=False,
+                    signum=None,
+                    expired=expires is not None,
+                )
                 return
             if roll < 0.03:
                 self.emit(t + 0.001, "task-rejected", host, uuid, attempt, requeue=False)
@@ -114,9 +162,15 @@ class _Sim:
             roll = rng.random()
             if roll < 0.7 or (roll < 0.85 and attempt >= 3):
                 self.processed[host] += 1
-                self.emit(t, "task-succeeded", host, uuid, attempt,
-                          result=repr({"value": rng.randrange(10**6)}),
-                          runtime=round(rng.uniform(0.002, 0.2), 6))
+                self.emit(
+                    t,
+                    "task-succeeded",
+                    host,
+                    uuid,
+                    attempt,
+                    result=repr({"value": rng.randrange(10**6)}),
+                    runtime=round(rng.uniform(0.002, 0.2), 6),
+                )
                 if name in CHAIN[:2]:
                     nxt = CHAIN[CHAIN.index(name) + 1]
                     self.task(t + rng.uniform(0.0005, 0.005), nxt, root, uuid, host)
@@ -124,44 +178,108 @@ class _Sim:
             if roll < 0.85:
                 self.processed[host] += 1
                 exc = f"ValueError('bad input {rng.randrange(100)}')"
-                self.emit(t, "task-failed", host, uuid, attempt, exception=exc,
-                          traceback=f"Traceback (most recent call last):\n{exc}\n")
+                self.emit(
+                    t,
+                    "task-failed",
+                    host,
+                    uuid,
+                    attempt,
+                    exception=exc,
+                    traceback=f"Traceback (most recent call last):\n{exc}\n",
+                )
                 return
             if roll < 0.87:
-                self.emit(t, "task-revoked", host, uuid, attempt, terminated=True,
-                          signum=15, expired=False)
+                self.emit(
+                    t,
+                    "task-revoked",
+                    host,
+                    uuid,
+                    attempt,
+                    terminated=True,
+                    signum=15,
+                    expired=False,
+                )
                 return
             # retry: the next message goes out first, task-retried follows a little later
             self.processed[host] += 1
             attempt += 1
             eta = self.eta(t + rng.uniform(0.05, 0.3)) if rng.random() < 0.5 else None
-            self.emit(t, "task-sent", host, uuid, attempt, retries=attempt, eta=eta,
-                      expires=expires, queue="celery", exchange="", routing_key="celery",
-                      **common)
+            self.emit(
+                t,
+                "task-sent",
+                host,
+                uuid,
+                attempt,
+                retries=attempt,
+                eta=eta,
+                expires=expires,
+                queue="celery",
+                exchange="",
+                routing_key="celery",
+                **common,
+            )
             exc = f"ConnectionError('attempt {attempt - 1} timed out')"
-            self.emit(t + rng.uniform(0.0, 0.03), "task-retried", host, uuid, attempt - 1,
-                      exception=exc, traceback=f"Traceback (most recent call last):\n{exc}\n")
+            self.emit(
+                t + rng.uniform(0.0, 0.03),
+                "task-retried",
+                host,
+                uuid,
+                attempt - 1,
+                exception=exc,
+                traceback=f"Traceback (most recent call last):\n{exc}\n",
+            )
             host = rng.choice(self.hosts)
             t += rng.uniform(0.001, 0.02)
 
     def workers(self, end: float) -> None:
         rng = self.rng
         for host in self.hosts:
-            self.emit(START, "worker-online", host, None, 0, freq=2.0, sw_ident="py-celery",
-                      sw_ver="5.5.3", sw_sys="Linux", active=0, processed=0,
-                      loadavg=[0.0, 0.0, 0.0])
+            self.emit(
+                START,
+                "worker-online",
+                host,
+                None,
+                0,
+                freq=2.0,
+                sw_ident="py-celery",
+                sw_ver="5.5.3",
+                sw_sys="Linux",
+                active=0,
+                processed=0,
+                loadavg=[0.0, 0.0, 0.0],
+            )
             t = START + rng.uniform(0.5, 2.0)
             while t < end:
-                self.emit(t, "worker-heartbeat", host, None, 0, freq=2.0,
-                          sw_ident="py-celery", sw_ver="5.5.3", sw_sys="Linux",
-                          active=rng.randrange(4), processed=rng.randrange(500),
-                          loadavg=[round(rng.uniform(0, 4), 2) for _ in range(3)])
+                self.emit(
+                    t,
+                    "worker-heartbeat",
+                    host,
+                    None,
+                    0,
+                    freq=2.0,
+                    sw_ident="py-celery",
+                    sw_ver="5.5.3",
+                    sw_sys="Linux",
+                    active=rng.randrange(4),
+                    processed=rng.randrange(500),
+                    loadavg=[round(rng.uniform(0, 4), 2) for _ in range(3)],
+                )
                 t += 2.0
             if rng.random() < 0.3:
-                self.emit(end - 0.01, "worker-offline", host, None, 0, freq=2.0,
-                          sw_ident="py-celery", sw_ver="5.5.3", sw_sys="Linux", active=0,
-                          processed=self.processed[host] + 1000,
-                          loadavg=[round(rng.uniform(0, 4), 2) for _ in range(3)])
+                self.emit(
+                    end - 0.01,
+                    "worker-offline",
+                    host,
+                    None,
+                    0,
+                    freq=2.0,
+                    sw_ident="py-celery",
+                    sw_ver="5.5.3",
+                    sw_sys="Linux",
+                    active=0,
+                    processed=self.processed[host] + 1000,
+                    loadavg=[round(rng.uniform(0, 4), 2) for _ in range(3)],
+                )
 
 
 def _real(eta: str) -> float:
@@ -229,8 +347,7 @@ def truth(pairs: list[tuple[Meta, dict]]) -> Truth:
             continue
         if kind == "task-received" and (newest_received is None or key >= newest_received[0]):
             newest_received = (key, ev)
-        if kind in ("task-failed", "task-retried") and (newest_exc is None
-                                                        or key >= newest_exc[0]):
+        if kind in ("task-failed", "task-retried") and (newest_exc is None or key >= newest_exc[0]):
             newest_exc = (key, ev)
         if kind == "task-succeeded":
             out.result = ev["result"]
@@ -239,8 +356,9 @@ def truth(pairs: list[tuple[Meta, dict]]) -> Truth:
     if newest is not None:
         out.state = EVENT_STATE[newest[1]["type"]]
         out.worker = newest[1]["hostname"]
-    if newest_received is not None and (newest_sent is None
-                                        or newest_received[0][0] >= newest_sent[0][0]):
+    if newest_received is not None and (
+        newest_sent is None or newest_received[0][0] >= newest_sent[0][0]
+    ):
         out.eta = newest_received[1]["eta"]
     elif newest_sent is not None:
         out.eta = newest_sent[1]["eta"]

@@ -12,8 +12,10 @@ from tests.support import worker_side
 @contextmanager
 def module_worker(redis_target, log_dir, name: str, extra_env: dict | None = None):
     """(broker_url, backend_url, client_app, worker) on two fresh databases."""
-    with worker_side.module_worker(redis_target, log_dir, name,
-                                   extra_env=extra_env) as (client, worker):
+    with worker_side.module_worker(redis_target, log_dir, name, extra_env=extra_env) as (
+        client,
+        worker,
+    ):
         yield worker.broker, worker.backend, client, worker
 
 
@@ -33,8 +35,11 @@ async def until(pilot, predicate, timeout: float = 20.0, what: str = "condition"
 
 async def mounted_screen(pilot, app, screen_type: type, what: str):
     """Wait until the app shows a mounted screen of ``screen_type``; that screen."""
-    return await until(pilot, lambda: isinstance(app.screen, screen_type)
-                       and app.screen.is_mounted and app.screen, what=what)
+    return await until(
+        pilot,
+        lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted and app.screen,
+        what=what,
+    )
 
 
 def row_state(table, uuid: str) -> str | None:

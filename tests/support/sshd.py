@@ -36,7 +36,7 @@ class SshServer:
 
     @property
     def host_pubkey(self) -> str:
-        """"ssh-ed25519 AAAA..." of the server's host key."""
+        """ "ssh-ed25519 AAAA..." of the server's host key."""
         return " ".join((self.dir / "host_key.pub").read_text().split()[:2])
 
     @property
@@ -55,8 +55,11 @@ class SshServer:
 
 
 def _keygen(path: Path) -> None:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def start_sshd() -> SshServer:
@@ -79,8 +82,11 @@ def start_sshd() -> SshServer:
     if os.geteuid() == 0:  # OpenSSH refuses to start without its privilege separation dir
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
     log = open(directory / "sshd.log", "wb")  # noqa: SIM115 - lives as long as sshd
-    server.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(directory / "sshd_config")],
-                                   stdout=log, stderr=subprocess.STDOUT)
+    server.proc = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(directory / "sshd_config")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
     def up() -> bool:
         if server.proc.poll() is not None:

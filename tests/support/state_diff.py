@@ -68,13 +68,25 @@ FINAL = frozenset({"SUCCESS", "FAILURE", "REVOKED", "REJECTED"})
 
 def _celery_view(task) -> dict:
     worker = task.worker.hostname if task.worker is not None else None
-    return {"state": task.state, "worker": worker, "retries": task.retries or 0,
-            "eta": task.eta, "result": task.result, "exception": task.exception}
+    return {
+        "state": task.state,
+        "worker": worker,
+        "retries": task.retries or 0,
+        "eta": task.eta,
+        "result": task.result,
+        "exception": task.exception,
+    }
 
 
 def _ours_view(task) -> dict:
-    return {"state": task.state, "worker": task.worker, "retries": task.retries,
-            "eta": task.eta, "result": task.result, "exception": task.exception}
+    return {
+        "state": task.state,
+        "worker": task.worker,
+        "retries": task.retries,
+        "eta": task.eta,
+        "result": task.result,
+        "exception": task.exception,
+    }
 
 
 def run(cfg: StreamConfig, max_tasks: int) -> Diff:
@@ -87,7 +99,7 @@ def run(cfg: StreamConfig, max_tasks: int) -> Diff:
     again: set[str] = set()  # created, evicted and created again, by either
     i, events = 0, stream.events
     while i < len(events):
-        batch = events[i:i + rng.randint(1, 60)]
+        batch = events[i : i + rng.randint(1, 60)]
         for k, ev in enumerate(batch):
             (_, created), _ = celery.event(dict(ev))
             uuid = ev.get("uuid")
@@ -103,8 +115,9 @@ def run(cfg: StreamConfig, max_tasks: int) -> Diff:
     diff.kept_apart = len(set(ours.tasks) ^ set(celery.tasks.keys()))
     by_state = Counter(t.state for t in ours.tasks.values())
     counts = ours.counts_by_state()
-    diff.counts_consistent = all(counts.get(s, 0) == n for s, n in by_state.items()) and \
-        sum(counts.values()) == len(ours.tasks)
+    diff.counts_consistent = all(counts.get(s, 0) == n for s, n in by_state.items()) and sum(
+        counts.values()
+    ) == len(ours.tasks)
     for uuid, task in ours.tasks.items():
         ctask = celery.tasks.get(uuid)
         if ctask is None or uuid in again:
@@ -123,8 +136,7 @@ def run(cfg: StreamConfig, max_tasks: int) -> Diff:
     return diff
 
 
-def _sort(diff: Diff, name: str, theirs: object, mine: object, real: object,
-          uuid: str) -> None:
+def _sort(diff: Diff, name: str, theirs: object, mine: object, real: object, uuid: str) -> None:
     if mine == real and theirs != real:
         diff.verdicts[name, "celery_wrong"] += 1
         diff.kinds[name, _kind(name, theirs), _kind(name, mine)] += 1
@@ -179,14 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name in CONFIGS:
         d = run_config(name, args.streams, args.max_tasks)
-        print(f"{name}: {args.streams} streams, {d.events:,} events, {d.tasks:,} tasks "
-              f"compared, {d.evicted:,} evicted, {d.kept_apart} kept by one only; counts "
-              f"consistent {d.counts_consistent}; workers agree {d.workers_ok}")
-        print(f"  finished tasks shown unfinished: ours {d.final_hidden} (in "
-              f"{d.streams_final_hidden} streams), celery {d.celery_final_hidden}")
+        print(
+            f"{name}: {args.streams} streams, {d.events:,} events, {d.tasks:,} tasks "
+            f"compared, {d.evicted:,} evicted, {d.kept_apart} kept by one only; counts "
+            f"consistent {d.counts_consistent}; workers agree {d.workers_ok}"
+        )
+        print(
+            f"  finished tasks shown unfinished: ours {d.final_hidden} (in "
+            f"{d.streams_final_hidden} streams), celery {d.celery_final_hidden}"
+        )
         for fname in FIELDS:
-            row = {v: d.verdicts[fname, v] for v in ("celery_wrong", "ours_wrong",
-                                                     "both_wrong")}
+            row = {v: d.verdicts[fname, v] for v in ("celery_wrong", "ours_wrong", "both_wrong")}
             if any(row.values()):
                 print(f"  {fname:9}: {row}")
         for (fname, theirs, mine), n in d.kinds.most_common(8):

@@ -13,9 +13,14 @@ from tests.support.workers import WorkerProcess
 
 
 @contextmanager
-def module_worker(redis_target, log_dir: Path, name: str, queues: str = "celery,http,disk,secure",
-                  extra_env: dict | None = None,
-                  broker_url: str | None = None) -> Iterator[tuple[Celery, WorkerProcess]]:
+def module_worker(
+    redis_target,
+    log_dir: Path,
+    name: str,
+    queues: str = "celery,http,disk,secure",
+    extra_env: dict | None = None,
+    broker_url: str | None = None,
+) -> Iterator[tuple[Celery, WorkerProcess]]:
     """(client app, ready worker) on two fresh Redis databases (or broker_url, e.g. AMQP,
     with the Redis backend); stopped on exit."""
     from celerytui.tasks import make_celery_app
@@ -24,12 +29,10 @@ def module_worker(redis_target, log_dir: Path, name: str, queues: str = "celery,
     broker = broker_url or redis_target.url(broker_db)
     backend = redis_target.url(backend_db)
     app = make_celery_app(load_settings(broker_url=broker, result_backend=backend))
-    worker = WorkerProcess(broker, backend, log_dir, name=name, queues=queues,
-                           extra_env=extra_env)
+    worker = WorkerProcess(broker, backend, log_dir, name=name, queues=queues, extra_env=extra_env)
     try:
         worker.start(app)
         yield app, worker
     finally:
         worker.stop()
         app.close()
-

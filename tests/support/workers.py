@@ -24,27 +24,65 @@ FAST_ENV = {
 class WorkerProcess:
     """One `celery -A celerytui.tasks worker` in its own process group."""
 
-    def __init__(self, broker: str, backend: str, log_dir: Path, name: str = "w1",
-                 queues: str = "celery,http,disk,secure", extra_env: dict | None = None,
-                 app: str = "celerytui.tasks", concurrency: int = 2, events: bool = True):
+    def __init__(
+        self,
+        broker: str,
+        backend: str,
+        log_dir: Path,
+        name: str = "w1",
+        queues: str = "celery,http,disk,secure",
+        extra_env: dict | None = None,
+        app: str = "celerytui.tasks",
+        concurrency: int = 2,
+        events: bool = True,
+    ):
         self.broker, self.backend = broker, backend
         self.hostname = f"{name}@celerytui-test"
         self.log_path = Path(log_dir) / f"worker-{name}.log"
-        self.env = {**os.environ, **FAST_ENV,
-                    "CELERYTUI_BROKER_URL": broker, "CELERYTUI_RESULT_BACKEND": backend,
-                    "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": backend,
-                    "PYTHONPATH": str(ROOT), **(extra_env or {})}
-        self.cmd = [sys.executable, "-m", "celery", "-A", app, "worker",
-                    "-n", self.hostname, "-Q", queues, "--concurrency", str(concurrency),
-                    "--pool", "prefork", "-l", "INFO", "--without-mingle", "--without-gossip"]
+        self.env = {
+            **os.environ,
+            **FAST_ENV,
+            "CELERYTUI_BROKER_URL": broker,
+            "CELERYTUI_RESULT_BACKEND": backend,
+            "CELERY_BROKER_URL": broker,
+            "CELERY_RESULT_BACKEND": backend,
+            "PYTHONPATH": str(ROOT),
+            **(extra_env or {}),
+        }
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app,
+            "worker",
+            "-n",
+            self.hostname,
+            "-Q",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            "prefork",
+            "-l",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+        ]
         if events:
             self.cmd.append("-E")
         self.proc: subprocess.Popen | None = None
 
     def start(self, celery_app=None, timeout: float = 30.0) -> WorkerProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=ROOT, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.cmd,
+            env=self.env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         if celery_app is not None:
             self.wait_ready(celery_app, timeout)
         return self

@@ -17,8 +17,13 @@ def ui_cluster(redis_target, tmp_path_factory):
     broker_db, backend_db = redis_target.fresh_dbs(2)
     broker, backend = redis_target.url(broker_db), redis_target.url(backend_db)
     client = make_celery_app(load_settings(broker_url=broker, result_backend=backend))
-    worker = WorkerProcess(broker, backend, tmp_path_factory.mktemp("ui-worker"), name="ui",
-                           queues="celery,http,disk,secure")
+    worker = WorkerProcess(
+        broker,
+        backend,
+        tmp_path_factory.mktemp("ui-worker"),
+        name="ui",
+        queues="celery,http,disk,secure",
+    )
     try:
         worker.start(client)
         yield broker, backend, worker

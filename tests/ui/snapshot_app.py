@@ -9,8 +9,12 @@ from tests.ui.synthetic_cluster import build_monitor, fixed_clock, snapshot_sett
 
 def build(workers: int = 3, tasks: int = 40, **settings) -> CeleryTUI:
     """A fresh app: real ClusterState from synthetic events, fixed clock, no broker."""
-    return make_app(snapshot_settings(**settings), monitor=build_monitor(workers, tasks),
-                    clock=fixed_clock, start_monitor=False)
+    return make_app(
+        snapshot_settings(**settings),
+        monitor=build_monitor(workers, tasks),
+        clock=fixed_clock,
+        start_monitor=False,
+    )
 
 
 async def until_drawn(pilot) -> None:

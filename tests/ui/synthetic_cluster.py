@@ -25,10 +25,14 @@ def fixed_clock() -> float:
 
 
 def snapshot_settings(**overrides) -> Settings:
-    base = dict(broker_url="redis://:s3cret@broker.example:6379/0",
-                result_backend="redis://broker.example:6379/1", cluster_name="prod",
-                timezone="UTC", http_targets=["https://example.com/health"],
-                disk_hosts=[DiskHost(name="local"), DiskHost(name="db1")])
+    base = dict(
+        broker_url="redis://:s3cret@broker.example:6379/0",
+        result_backend="redis://broker.example:6379/1",
+        cluster_name="prod",
+        timezone="UTC",
+        http_targets=["https://example.com/health"],
+        disk_hosts=[DiskHost(name="local"), DiskHost(name="db1")],
+    )
     base.update(overrides)
     return Settings(**base)
 
@@ -48,8 +52,13 @@ class FakeMonitor(MonitorView):
     app: Celery | None = None
     controller: Any = None
 
-    def __init__(self, state: ClusterState, clock=fixed_clock, connected: bool = True,
-                 broker: str = "redis://:****@broker.example:6379/0"):
+    def __init__(
+        self,
+        state: ClusterState,
+        clock=fixed_clock,
+        connected: bool = True,
+        broker: str = "redis://:****@broker.example:6379/0",
+    ):
         self.state = state
         self.clock = clock
         self.lock = threading.RLock()
@@ -81,27 +90,74 @@ class FakeMonitor(MonitorView):
 
 
 def _heartbeat(host: str, at: float, active: int, processed: int, load=(0.5, 0.4, 0.3)):
-    return {"type": "worker-heartbeat", "hostname": host, "timestamp": at,
-            "local_received": at, "freq": 2.0, "active": active, "processed": processed,
-            "loadavg": list(load), "sw_ident": "py-celery", "sw_ver": "5.4.0"}
+    return {
+        "type": "worker-heartbeat",
+        "hostname": host,
+        "timestamp": at,
+        "local_received": at,
+        "freq": 2.0,
+        "active": active,
+        "processed": processed,
+        "loadavg": list(load),
+        "sw_ident": "py-celery",
+        "sw_ver": "5.4.0",
+    }
 
 
-def _task_events(uuid: str, name: str, host: str, at: float, state: str, args: str = "()",
-                 result: str = "None", exception: str = "") -> list[dict]:
+def _task_events(
+    uuid: str,
+    name: str,
+    host: str,
+    at: float,
+    state: str,
+    args: str = "()",
+    result: str = "None",
+    exception: str = "",
+) -> list[dict]:
     evs = [
-        {"type": "task-received", "uuid": uuid, "name": name, "args": args, "kwargs": "{}",
-         "hostname": host, "timestamp": at, "local_received": at, "routing_key": "celery"},
-        {"type": "task-started", "uuid": uuid, "hostname": host, "timestamp": at + 0.1,
-         "local_received": at + 0.1},
+        {
+            "type": "task-received",
+            "uuid": uuid,
+            "name": name,
+            "args": args,
+            "kwargs": "{}",
+            "hostname": host,
+            "timestamp": at,
+            "local_received": at,
+            "routing_key": "celery",
+        },
+        {
+            "type": "task-started",
+            "uuid": uuid,
+            "hostname": host,
+            "timestamp": at + 0.1,
+            "local_received": at + 0.1,
+        },
     ]
     if state == "SUCCESS":
-        evs.append({"type": "task-succeeded", "uuid": uuid, "hostname": host,
-                    "result": result, "runtime": 0.2, "timestamp": at + 0.3,
-                    "local_received": at + 0.3})
+        evs.append(
+            {
+                "type": "task-succeeded",
+                "uuid": uuid,
+                "hostname": host,
+                "result": result,
+                "runtime": 0.2,
+                "timestamp": at + 0.3,
+                "local_received": at + 0.3,
+            }
+        )
     elif state == "FAILURE":
-        evs.append({"type": "task-failed", "uuid": uuid, "hostname": host,
-                    "exception": exception, "traceback": "Traceback...",
-                    "timestamp": at + 0.3, "local_received": at + 0.3})
+        evs.append(
+            {
+                "type": "task-failed",
+                "uuid": uuid,
+                "hostname": host,
+                "exception": exception,
+                "traceback": "Traceback...",
+                "timestamp": at + 0.3,
+                "local_received": at + 0.3,
+            }
+        )
     return evs
 
 
@@ -115,27 +171,69 @@ def build_state(workers: int = 3, tasks: int = 40) -> ClusterState:
             if i == len(hosts) - 1 and workers > 2 and second > 200:
                 continue  # the last worker stops sending heartbeats: it goes "lost"
             events.append(_heartbeat(host, T0 + second, active=i % 3, processed=second * (i + 1)))
-    names = ["celerytui.tasks.send_email", "celerytui.tasks.validate_order",
-             "celerytui.tasks.process_payment", "celerytui.tasks.ship_order"]
+    names = [
+        "celerytui.tasks.send_email",
+        "celerytui.tasks.validate_order",
+        "celerytui.tasks.process_payment",
+        "celerytui.tasks.ship_order",
+    ]
     for n in range(tasks):
         at = T0 + 60 + n * 6
         state_ = "FAILURE" if n % 7 == 3 else "SUCCESS"
-        events.extend(_task_events(f"{n:08d}-aaaa-bbbb-cccc-{n:012d}", names[n % 4],
-                                   hosts[n % len(hosts)], at, state_, args=f"({1000 + n},)",
-                                   exception="ValueError('card declined')"))
+        events.extend(
+            _task_events(
+                f"{n:08d}-aaaa-bbbb-cccc-{n:012d}",
+                names[n % 4],
+                hosts[n % len(hosts)],
+                at,
+                state_,
+                args=f"({1000 + n},)",
+                exception="ValueError('card declined')",
+            )
+        )
     state.apply(events)
     metas = [
-        {"task_id": "http-0001", "status": "SUCCESS", "name": "celerytui.tasks.check_http_endpoint",
-         "result": {"url": "https://example.com/health", "status": "UP", "status_code": 200,
-                    "response_time": 0.123}, "date_done": T0 + 290},
-        {"task_id": "http-0002", "status": "SUCCESS", "name": "celerytui.tasks.check_http_endpoint",
-         "result": {"url": "https://down.example.net/", "status": "DOWN", "status_code": 503,
-                    "response_time": 0.5, "error": "HTTP 503"}, "date_done": T0 + 295},
-        {"task_id": "disk-0001", "status": "SUCCESS", "name": "celerytui.tasks.check_disk_usage",
-         "result": {"host": "local", "status": "OK", "filesystem": "/dev/sda1",
-                    "size_bytes": 100 * 2**30, "used_bytes": 42 * 2**30,
-                    "avail_bytes": 58 * 2**30, "use_percent": 42.0, "mount": "/"},
-         "date_done": T0 + 280},
+        {
+            "task_id": "http-0001",
+            "status": "SUCCESS",
+            "name": "celerytui.tasks.check_http_endpoint",
+            "result": {
+                "url": "https://example.com/health",
+                "status": "UP",
+                "status_code": 200,
+                "response_time": 0.123,
+            },
+            "date_done": T0 + 290,
+        },
+        {
+            "task_id": "http-0002",
+            "status": "SUCCESS",
+            "name": "celerytui.tasks.check_http_endpoint",
+            "result": {
+                "url": "https://down.example.net/",
+                "status": "DOWN",
+                "status_code": 503,
+                "response_time": 0.5,
+                "error": "HTTP 503",
+            },
+            "date_done": T0 + 295,
+        },
+        {
+            "task_id": "disk-0001",
+            "status": "SUCCESS",
+            "name": "celerytui.tasks.check_disk_usage",
+            "result": {
+                "host": "local",
+                "status": "OK",
+                "filesystem": "/dev/sda1",
+                "size_bytes": 100 * 2**30,
+                "used_bytes": 42 * 2**30,
+                "avail_bytes": 58 * 2**30,
+                "use_percent": 42.0,
+                "mount": "/",
+            },
+            "date_done": T0 + 280,
+        },
     ]
     state.apply_results(metas)
     state.tick(NOW)

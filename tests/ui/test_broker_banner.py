@@ -29,16 +29,18 @@ def own_redis():
 
 async def test_banner_appears_when_the_broker_goes_and_clears_when_it_returns(own_redis):
     port = own_redis.port
-    settings = load_settings(broker_url=f"redis://127.0.0.1:{port}/0",
-                             result_backend=f"redis://127.0.0.1:{port}/1")
+    settings = load_settings(
+        broker_url=f"redis://127.0.0.1:{port}/0", result_backend=f"redis://127.0.0.1:{port}/1"
+    )
     app = make_app(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: "● connected" in screen_text(app), what="connected")
         assert BANNER not in screen_text(app)
 
         own_redis.stop()
-        await wait_until(pilot, lambda: BANNER in screen_text(app), timeout=20,
-                         what="the broker-down banner")
+        await wait_until(
+            pilot, lambda: BANNER in screen_text(app), timeout=20, what="the broker-down banner"
+        )
         assert "○ reconnecting" in screen_text(app).splitlines()[0]
         await pilot.press("p")  # still answering keys
         await wait_until(pilot, lambda: "paused" in screen_text(app), what="pause while down")
@@ -46,8 +48,11 @@ async def test_banner_appears_when_the_broker_goes_and_clears_when_it_returns(ow
 
         restarted = RedisServer(port=port).start()
         try:
-            await wait_until(pilot, lambda: BANNER not in screen_text(app)
-                             and "● connected" in screen_text(app), timeout=30,
-                             what="the banner to clear after the broker came back")
+            await wait_until(
+                pilot,
+                lambda: BANNER not in screen_text(app) and "● connected" in screen_text(app),
+                timeout=30,
+                what="the banner to clear after the broker came back",
+            )
         finally:
             restarted.cleanup()

@@ -32,8 +32,9 @@ def _task(app, uuid):
 
 
 def _row(app, short: str, state: str) -> str | None:
-    return next((line for line in screen_text(app).splitlines()
-                 if short in line and state in line), None)
+    return next(
+        (line for line in screen_text(app).splitlines() if short in line and state in line), None
+    )
 
 
 async def _connected(pilot, app):
@@ -50,8 +51,11 @@ async def test_p_pauses_redraws_while_ingestion_goes_on(ui_settings, client):
         await wait_until(pilot, lambda: "paused — 0 new" in screen_text(app), what="paused")
         frozen = screen_text(app).splitlines()[1:]
         uuid = client.send_task("celerytui.tasks.send_email", args=["p@example.com", "x"]).id
-        await wait_until(pilot, lambda: (t := _task(app, uuid)) and t.state == "SUCCESS",
-                         what="the task to finish in the state (ingestion goes on)")
+        await wait_until(
+            pilot,
+            lambda: (t := _task(app, uuid)) and t.state == "SUCCESS",
+            what="the task to finish in the state (ingestion goes on)",
+        )
         await wait_until(pilot, lambda: "paused — 1 new" in screen_text(app), what="1 new")
         assert screen_text(app).splitlines()[1:] == frozen  # nothing below the header moved
         assert uuid[:8] not in screen_text(app)
@@ -80,8 +84,11 @@ async def test_read_only_hides_and_refuses_every_dispatch(ui_settings):
         await pilot.press(*"order chain")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "read-only: Fire the order chain" in screen_text(app),
-                         what="the read-only notice (a toast)")
+        await wait_until(
+            pilot,
+            lambda: "read-only: Fire the order chain" in screen_text(app),
+            what="the read-only notice (a toast)",
+        )
         assert "refused" in screen_text(app)
         assert not isinstance(app.screen, PromptDialog)
 
@@ -99,14 +106,23 @@ async def test_R_reruns_the_selected_task_with_the_same_args(ui_settings, client
 
         def rerun():
             with app.monitor.lock:
-                return next((t for t in app.monitor.state.tasks.values()
-                             if t.uuid != uuid and t.args and "r@example.com" in t.args
-                             and t.state == "SUCCESS"), None)
+                return next(
+                    (
+                        t
+                        for t in app.monitor.state.tasks.values()
+                        if t.uuid != uuid
+                        and t.args
+                        and "r@example.com" in t.args
+                        and t.state == "SUCCESS"
+                    ),
+                    None,
+                )
 
         again = await wait_until(pilot, rerun, what="the re-run to succeed")
         assert again.args == _task(app, uuid).args
-        await wait_until(pilot, lambda: _row(app, again.uuid[:8], "SUCCESS"),
-                         what="the re-run's row")  # drawn at the next tick, not at once
+        await wait_until(
+            pilot, lambda: _row(app, again.uuid[:8], "SUCCESS"), what="the re-run's row"
+        )  # drawn at the next tick, not at once
 
 
 @pytest.mark.parametrize("key", ["q", "ctrl+c"])

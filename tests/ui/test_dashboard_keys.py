@@ -37,8 +37,19 @@ async def test_question_mark_lists_every_app_binding():
         await pilot.pause(0.2)
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for line in ("h  HTTP", "d  Disk", "o  Order", "e  Email", "t  Task", "R  Re-run",
-                     "A  Ack alerts", "p  Pause", "q  Quit", "1  Dashboard", "6  Schedule"):
+        for line in (
+            "h  HTTP",
+            "d  Disk",
+            "o  Order",
+            "e  Email",
+            "t  Task",
+            "R  Re-run",
+            "A  Ack alerts",
+            "p  Pause",
+            "q  Quit",
+            "1  Dashboard",
+            "6  Schedule",
+        ):
             assert line in text, line
         await pilot.press("escape")
         await pilot.pause(0.1)
@@ -49,8 +60,7 @@ async def test_command_palette_offers_every_app_action():
     app = snapshot_app.build()
     async with app.run_test(size=(80, 24)) as pilot:
         await snapshot_app.until_drawn(pilot)
-        commands = {c.help.removeprefix("action: ")
-                    for c in action_commands(app, app.screen)}
+        commands = {c.help.removeprefix("action: ") for c in action_commands(app, app.screen)}
         bound = {b.action for b in each_binding(app)}
         assert bound - {"quit", "command_palette"} <= commands  # quit: the built-in entry
         mutating = {action for action in bound if is_mutating(action)}
@@ -80,8 +90,7 @@ async def test_p_marks_the_header_paused_and_resumes():
 
 def test_times_show_in_the_configured_time_zone():
     utc = make_app(snapshot_settings(timezone="UTC"), monitor=build_monitor(1, 1))
-    shanghai = make_app(snapshot_settings(timezone="Asia/Shanghai"),
-                        monitor=build_monitor(1, 1))
+    shanghai = make_app(snapshot_settings(timezone="Asia/Shanghai"), monitor=build_monitor(1, 1))
     assert utc.format_time(T0) == "22:13:20"
     assert shanghai.format_time(T0) == "06:13:20"
     assert utc.format_time(None) == "--:--:--"
@@ -96,9 +105,20 @@ def test_a_bad_app_module_is_a_one_line_error():
 
 async def test_rerun_of_a_task_with_cut_args_says_why_and_sends_nothing():
     app = snapshot_app.build()
-    app.monitor.state.apply([{"type": "task-received", "uuid": "cut-0001",
-                              "name": "proj.tasks.big", "args": "('aaaa...", "kwargs": "{}",
-                              "hostname": "w1@node1", "timestamp": T0, "local_received": T0}])
+    app.monitor.state.apply(
+        [
+            {
+                "type": "task-received",
+                "uuid": "cut-0001",
+                "name": "proj.tasks.big",
+                "args": "('aaaa...",
+                "kwargs": "{}",
+                "hostname": "w1@node1",
+                "timestamp": T0,
+                "local_received": T0,
+            }
+        ]
+    )
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await snapshot_app.until_drawn(pilot)
         app.rerun_task("cut-0001")

@@ -36,7 +36,7 @@ def _http_rows(text: str) -> list[str]:
     panel = [line.split("▏")[-1].strip() for line in text.splitlines() if "▏" in line]
     if "HTTP" not in panel or "Disk" not in panel:
         return []
-    return [row for row in panel[panel.index("HTTP") + 1:panel.index("Disk")] if row]
+    return [row for row in panel[panel.index("HTTP") + 1 : panel.index("Disk")] if row]
 
 
 @pytest.mark.timeout(60)
@@ -46,6 +46,7 @@ async def test_demo_dashboard_shows_both_workers_and_both_targets(demo_session):
 
     app = _make_demo_app(make_app, demo_session)
     async with app.run_test(size=(160, 48)) as pilot:
+
         def workers_online():
             text = screen_text(app)
             lines = [_worker_line(text, "demo-http"), _worker_line(text, "demo-disk")]
@@ -59,14 +60,21 @@ async def test_demo_dashboard_shows_both_workers_and_both_targets(demo_session):
 
         rows = await wait_until(pilot, both_checked, timeout=20, what="both targets checked")
         assert any(row.startswith("▲ UP") for row in rows), rows  # healthy is always UP
-        await wait_until(pilot, lambda: any(row.startswith("▼ DOWN") for row in
-                                            _http_rows(screen_text(app))),
-                         timeout=25, what="the flaky target DOWN")
+        await wait_until(
+            pilot,
+            lambda: any(row.startswith("▼ DOWN") for row in _http_rows(screen_text(app))),
+            timeout=25,
+            what="the flaky target DOWN",
+        )
         assert "demo" in screen_text(app).splitlines()[0]  # the header names the cluster
         assert f"logs in {demo_session.log_dir}" in screen_text(app)  # and where the logs are
         await pilot.press("6")  # the schedule beat really runs: the demo's, not the seed's
-        await wait_until(pilot, lambda: "demo-disk-check-local" in screen_text(app),
-                         timeout=5, what="the demo's beat schedule")
+        await wait_until(
+            pilot,
+            lambda: "demo-disk-check-local" in screen_text(app),
+            timeout=5,
+            what="the demo's beat schedule",
+        )
         assert "demo-http-check-0" in screen_text(app)
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running, timeout=5, what="q to quit")

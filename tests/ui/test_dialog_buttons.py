@@ -43,12 +43,18 @@ def _host_required(values: dict[str, str]) -> str | None:
     return None if values["host"] else "host is required"
 
 
-@pytest.mark.parametrize("make_dialog, error", [
-    (lambda: PromptDialog("Disk check", [("host", "Host", "")], validate=_host_required),
-     "host is required"),
-    # no registered task to complete an empty name from
-    (lambda: TaskPickerDialog([]), "pick a task name"),
-], ids=["prompt", "task-picker"])
+@pytest.mark.parametrize(
+    "make_dialog, error",
+    [
+        (
+            lambda: PromptDialog("Disk check", [("host", "Host", "")], validate=_host_required),
+            "host is required",
+        ),
+        # no registered task to complete an empty name from
+        (lambda: TaskPickerDialog([]), "pick a task name"),
+    ],
+    ids=["prompt", "task-picker"],
+)
 async def test_ok_with_bad_input_shows_the_error_and_stays_open(make_dialog, error):
     dialog = make_dialog()
     app = DialogApp(dialog)
@@ -68,8 +74,9 @@ async def test_task_picker_ok_sends_the_name_and_json_args():
         dialog.query_one("#args", Input).value = '["a@example.com", "hi"]'
         await pilot.click("#ok")
         await pilot.pause()
-        assert app.answers == [{"name": "celerytui.tasks.send_email",
-                                "args": ["a@example.com", "hi"], "kwargs": {}}]
+        assert app.answers == [
+            {"name": "celerytui.tasks.send_email", "args": ["a@example.com", "hi"], "kwargs": {}}
+        ]
 
 
 async def test_task_picker_cancel_sends_nothing():

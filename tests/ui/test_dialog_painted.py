@@ -73,17 +73,29 @@ async def test_workers_cancel_consumer_confirm_is_drawn_every_time(redis_target,
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: connected(app), what="the event stream to connect")
             await pilot.press("4")
-            screen = await until(pilot, lambda: isinstance(app.screen, WorkersScreen)
-                                 and app.screen, what="the Workers screen")
+            screen = await until(
+                pilot,
+                lambda: isinstance(app.screen, WorkersScreen) and app.screen,
+                what="the Workers screen",
+            )
             table = screen.query_one(WorkerTable)
-            await until(pilot, lambda: worker.hostname in {str(k.value) for k in table.rows},
-                        what="the worker's row")
+            await until(
+                pilot,
+                lambda: worker.hostname in {str(k.value) for k in table.rows},
+                what="the worker's row",
+            )
             screens = painted(app)
             for attempt in range(TRIES):
                 await pilot.press("C")
-                prompt = await until(pilot, lambda: isinstance(app.screen, PromptDialog)
-                                     and app.screen.query(Input) and app.screen,
-                                     what="the queue prompt")
+                prompt = await until(
+                    pilot,
+                    lambda: (
+                        isinstance(app.screen, PromptDialog)
+                        and app.screen.query(Input)
+                        and app.screen
+                    ),
+                    what="the queue prompt",
+                )
                 prompt.query_one(Input).value = f"q{attempt}"
                 with app.batch_update():
                     await pilot.press("enter")

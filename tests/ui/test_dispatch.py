@@ -37,14 +37,19 @@ async def _fired_row_shows(pilot, app, suffix: str, state: str = "SUCCESS"):
 
 
 async def _dialog(pilot, app) -> PromptDialog:
-    return await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog)
-                            and app.screen.query("Input") and app.screen,
-                            what="the prompt dialog, composed")
+    return await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, PromptDialog) and app.screen.query("Input") and app.screen,
+        what="the prompt dialog, composed",
+    )
 
 
 async def _connected(pilot, app):
-    await wait_until(pilot, lambda: "connected" in screen_text(app).splitlines()[0],
-                     what="header to say connected")
+    await wait_until(
+        pilot,
+        lambda: "connected" in screen_text(app).splitlines()[0],
+        what="header to say connected",
+    )
 
 
 async def test_h_fires_an_http_check_prefilled_with_the_configured_target(ui_settings, httpserver):
@@ -72,8 +77,11 @@ async def test_d_fires_a_disk_check_on_local(ui_settings):
         assert dialog.query_one(Input).value == "local"
         await pilot.press("enter")
         await _fired_row_shows(pilot, app, ".check_disk_usage")
-        await wait_until(pilot, lambda: "free" in screen_text(app) and "local" in screen_text(app),
-                         what="disk use of local in the checks panel")
+        await wait_until(
+            pilot,
+            lambda: "free" in screen_text(app) and "local" in screen_text(app),
+            what="disk use of local in the checks panel",
+        )
 
 
 async def test_o_fires_the_order_chain_to_shipping(ui_settings):
@@ -93,13 +101,17 @@ async def test_e_fires_send_email_and_notifies_its_id_then_its_result(ui_setting
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _connected(pilot, app)
         await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog)
-                         and app.screen.query("Input"))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen.query("Input")
+        )
         await pilot.press("enter")  # both fields are prefilled
         task = await wait_until(pilot, lambda: _task_named(app, ".send_email"), what="task")
         await wait_until(pilot, lambda: task.uuid[:8] in screen_text(app), what="sent toast")
-        await wait_until(pilot, lambda: "Email to ops@example.com" in screen_text(app),
-                         what="the result in a notification")
+        await wait_until(
+            pilot,
+            lambda: "Email to ops@example.com" in screen_text(app),
+            what="the result in a notification",
+        )
         line = await _fired_row_shows(pilot, app, ".send_email")
         assert "ops@example" in line  # the args column
 
@@ -109,16 +121,23 @@ async def test_t_picks_a_registered_task_and_validates_json(ui_settings):
     async with app.run_test(size=(80, 24)) as pilot:
         await _connected(pilot, app)
         await pilot.press("t")
-        picker = await wait_until(pilot, lambda: isinstance(app.screen, TaskPickerDialog)
-                                  and app.screen.query("#name") and app.screen,
-                                  what="the task picker, composed")
+        picker = await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, TaskPickerDialog)
+                and app.screen.query("#name")
+                and app.screen
+            ),
+            what="the task picker, composed",
+        )
         assert "celerytui.tasks.send_email" in picker._names
         picker.query_one("#name", Input).value = "celerytui.tasks.send_email"
         picker.query_one("#args", Input).value = '["t@example.com", '  # broken JSON
         picker.query_one("#kwargs", Input).focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "args: invalid JSON" in screen_text(app),
-                         what="the one-line JSON error")
+        await wait_until(
+            pilot, lambda: "args: invalid JSON" in screen_text(app), what="the one-line JSON error"
+        )
         assert isinstance(app.screen, TaskPickerDialog)  # still open, nothing sent
         picker.query_one("#args", Input).value = '["t@example.com", "from t"]'
         await pilot.press("enter")

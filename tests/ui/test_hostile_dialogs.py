@@ -59,14 +59,31 @@ def hostile_app(**monitor_extra):
     app = snapshot_app.build(workers=0, tasks=0)
     app.driver_class = RecordingDriver
     monitor = app.monitor
-    monitor.state.apply([
-        {"type": "worker-heartbeat", "hostname": HOST, "timestamp": NOW - 1,
-         "local_received": NOW - 1, "freq": 2.0, "active": 0, "processed": 1,
-         "loadavg": [0.1, 0.1, 0.1]},
-        {"type": "task-received", "uuid": UUID, "name": NAME, "args": "(1,)", "kwargs": "{}",
-         "hostname": HOST, "timestamp": NOW - 1, "local_received": NOW - 1,
-         "routing_key": QUEUE},
-    ])
+    monitor.state.apply(
+        [
+            {
+                "type": "worker-heartbeat",
+                "hostname": HOST,
+                "timestamp": NOW - 1,
+                "local_received": NOW - 1,
+                "freq": 2.0,
+                "active": 0,
+                "processed": 1,
+                "loadavg": [0.1, 0.1, 0.1],
+            },
+            {
+                "type": "task-received",
+                "uuid": UUID,
+                "name": NAME,
+                "args": "(1,)",
+                "kwargs": "{}",
+                "hostname": HOST,
+                "timestamp": NOW - 1,
+                "local_received": NOW - 1,
+                "routing_key": QUEUE,
+            },
+        ]
+    )
     for key, value in monitor_extra.items():
         setattr(monitor, key, value)
     return app
@@ -76,14 +93,14 @@ def stray_escapes(app) -> list[str]:
     """Raw control characters in what the app wrote to the terminal, once Textual's own
     sequences are taken out (an OSC 0/2 title, OSC 52 clipboard or OSC 8 link is stray)."""
     out = _OWN.sub("", "".join(app._driver.written))
-    return [repr(out[max(0, i - 20):i + 20]) for i, ch in enumerate(out) if ch in _RAW][:5]
+    return [repr(out[max(0, i - 20) : i + 20]) for i, ch in enumerate(out) if ch in _RAW][:5]
 
 
 def region_text(app, widget) -> str:
     """What the user reads inside ``widget`` (its lines joined, so wrapping does not matter)."""
     region = widget.content_region
-    lines = screen_text(app).splitlines()[region.y:region.bottom]
-    return "".join(line[region.x:region.right].strip() for line in lines)
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return "".join(line[region.x : region.right].strip() for line in lines)
 
 
 def toast_text(app) -> str:
@@ -94,9 +111,15 @@ async def open_mode(pilot, key: str, table: str):
     app = pilot.app
     await snapshot_app.until_drawn(pilot)
     await pilot.press(key)
-    return await until(pilot, lambda: app.screen.query(table) and
-                       app.screen.query_one(table).row_count and app.screen.query_one(table),
-                       what=f"the {table} with its row")
+    return await until(
+        pilot,
+        lambda: (
+            app.screen.query(table)
+            and app.screen.query_one(table).row_count
+            and app.screen.query_one(table)
+        ),
+        what=f"the {table} with its row",
+    )
 
 
 async def still_inert(pilot) -> None:
@@ -112,9 +135,13 @@ async def still_inert(pilot) -> None:
 
 
 TASK_DIALOGS = [("L", PromptDialog, SHOWN_NAME), ("X", ConfirmDialog, SHOWN_UUID)]
-WORKER_DIALOGS = [("a", PromptDialog, SHOWN_HOST), ("c", PromptDialog, SHOWN_HOST),
-                  ("C", PromptDialog, SHOWN_HOST), ("S", ConfirmDialog, SHOWN_HOST),
-                  ("minus", ConfirmDialog, SHOWN_HOST)]
+WORKER_DIALOGS = [
+    ("a", PromptDialog, SHOWN_HOST),
+    ("c", PromptDialog, SHOWN_HOST),
+    ("C", PromptDialog, SHOWN_HOST),
+    ("S", ConfirmDialog, SHOWN_HOST),
+    ("minus", ConfirmDialog, SHOWN_HOST),
+]
 
 
 @pytest.mark.parametrize("key, dialog, shown", TASK_DIALOGS, ids=["L-rate-limit", "X-terminate"])
@@ -124,25 +151,33 @@ async def test_task_dialogs_show_a_hostile_task_literally(key, dialog, shown):
         await open_mode(pilot, "2", "TaskTable")
         await pilot.press(key)
         screen = await mounted_screen(pilot, app, dialog, f"the {key} dialog")
-        await until(pilot, lambda: shown in region_text(app, screen.query_one(".dialog-box")),
-                    what="the hostile text spelled out in the dialog")
+        await until(
+            pilot,
+            lambda: shown in region_text(app, screen.query_one(".dialog-box")),
+            what="the hostile text spelled out in the dialog",
+        )
         await still_inert(pilot)
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, dialog), what="dialog closed")
         await still_inert(pilot)
 
 
-@pytest.mark.parametrize("key, dialog, shown", WORKER_DIALOGS,
-                         ids=["a-autoscale", "c-consume", "C-cancel-consumer", "S-shutdown",
-                              "minus-shrink"])
+@pytest.mark.parametrize(
+    "key, dialog, shown",
+    WORKER_DIALOGS,
+    ids=["a-autoscale", "c-consume", "C-cancel-consumer", "S-shutdown", "minus-shrink"],
+)
 async def test_worker_dialogs_show_a_hostile_hostname_literally(key, dialog, shown):
     app = hostile_app()
     async with app.run_test(size=(120, 36), headless=False) as pilot:
         await open_mode(pilot, "4", "WorkerTable")
         await pilot.press(key)
         screen = await mounted_screen(pilot, app, dialog, f"the {key} dialog")
-        await until(pilot, lambda: shown in region_text(app, screen.query_one(".dialog-box")),
-                    what="the hostile hostname spelled out in the dialog")
+        await until(
+            pilot,
+            lambda: shown in region_text(app, screen.query_one(".dialog-box")),
+            what="the hostile hostname spelled out in the dialog",
+        )
         await still_inert(pilot)
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, dialog), what="dialog closed")
@@ -155,8 +190,11 @@ async def test_purge_confirm_shows_a_hostile_queue_literally():
         await open_mode(pilot, "5", "QueueTable")
         await pilot.press("P")
         screen = await mounted_screen(pilot, app, ConfirmDialog, "the purge confirm")
-        await until(pilot, lambda: SHOWN_QUEUE in region_text(app, screen.query_one(".dialog-box")),
-                    what="the hostile queue spelled out")
+        await until(
+            pilot,
+            lambda: SHOWN_QUEUE in region_text(app, screen.query_one(".dialog-box")),
+            what="the hostile queue spelled out",
+        )
         await still_inert(pilot)
 
 
@@ -168,26 +206,41 @@ async def test_task_and_worker_detail_show_hostile_text_literally():
         screen = await mounted_screen(pilot, app, TaskDetailScreen, "task detail")
         fields = screen.query_one("#task-fields")
         for shown in (SHOWN_UUID, SHOWN_NAME, SHOWN_HOST, SHOWN_QUEUE):
-            await until(pilot, lambda shown=shown: shown in region_text(app, fields),
-                        what=f"{shown[:20]} in the task's fields")
+            await until(
+                pilot,
+                lambda shown=shown: shown in region_text(app, fields),
+                what=f"{shown[:20]} in the task's fields",
+            )
         await still_inert(pilot)
         await pilot.press("escape")
         await pilot.press("4")
-        await until(pilot, lambda: app.screen.query("WorkerTable")
-                    and app.screen.query_one("WorkerTable").row_count, what="workers")
+        await until(
+            pilot,
+            lambda: (
+                app.screen.query("WorkerTable") and app.screen.query_one("WorkerTable").row_count
+            ),
+            what="workers",
+        )
         await pilot.press("enter")
         screen = await mounted_screen(pilot, app, WorkerDetailScreen, "worker detail")
         record = screen.query_one("#worker-record")
-        await until(pilot, lambda: SHOWN_HOST in region_text(app, record),
-                    what="the hostname in the worker's record")
+        await until(
+            pilot,
+            lambda: SHOWN_HOST in region_text(app, record),
+            what="the hostname in the worker's record",
+        )
         await still_inert(pilot)
 
 
-@pytest.mark.parametrize("key, mode, table, shown", [
-    ("x", "2", "TaskTable", "revoke " + SHOWN_UUID[:8]),  # the toast names the id's first 8
-    ("R", "2", "TaskTable", SHOWN_NAME),  # "re-run NAME failed: ..."
-    ("plus", "4", "WorkerTable", SHOWN_HOST),  # "pool grow HOST failed: ..."
-], ids=["x-revoke", "R-rerun", "plus-grow"])
+@pytest.mark.parametrize(
+    "key, mode, table, shown",
+    [
+        ("x", "2", "TaskTable", "revoke " + SHOWN_UUID[:8]),  # the toast names the id's first 8
+        ("R", "2", "TaskTable", SHOWN_NAME),  # "re-run NAME failed: ..."
+        ("plus", "4", "WorkerTable", SHOWN_HOST),  # "pool grow HOST failed: ..."
+    ],
+    ids=["x-revoke", "R-rerun", "plus-grow"],
+)
 async def test_toasts_about_hostile_tasks_and_workers_are_literal(key, mode, table, shown):
     """No broker here: each call fails, and its error toast names the task or worker."""
     app = hostile_app()
@@ -209,8 +262,11 @@ async def test_task_picker_lists_a_hostile_registered_name_spelled_out():
         await until(pilot, lambda: names.option_count == 1, what="the filtered list")
         await until(pilot, lambda: SHOWN_NAME in region_text(app, names), what="the name listed")
         await pilot.press("enter")  # the name box takes the highlighted task's name
-        await until(pilot, lambda: screen.query_one("#name", Input).value == SHOWN_NAME,
-                    what="the name box shows the name spelled out")
+        await until(
+            pilot,
+            lambda: screen.query_one("#name", Input).value == SHOWN_NAME,
+            what="the name box shows the name spelled out",
+        )
         await still_inert(pilot)
 
 
@@ -221,13 +277,19 @@ async def test_palette_entries_and_the_dialog_they_open_stay_literal():
         await pilot.press("ctrl+p")
         palette = await mounted_screen(pilot, app, CommandPalette, "the command palette")
         await pilot.press(*"Rate limit")
-        await until(pilot, lambda: "Rate limit (L)" in region_text(app, palette),
-                    what="the rate-limit entry")
+        await until(
+            pilot,
+            lambda: "Rate limit (L)" in region_text(app, palette),
+            what="the rate-limit entry",
+        )
         await still_inert(pilot)
         await pilot.press("enter")
         screen = await mounted_screen(pilot, app, PromptDialog, "the rate-limit prompt")
-        await until(pilot, lambda: SHOWN_NAME in region_text(app, screen.query_one(".dialog-box")),
-                    what="the hostile name spelled out")
+        await until(
+            pilot,
+            lambda: SHOWN_NAME in region_text(app, screen.query_one(".dialog-box")),
+            what="the hostile name spelled out",
+        )
         await still_inert(pilot)
 
 

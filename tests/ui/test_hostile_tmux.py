@@ -16,8 +16,10 @@ from tests.support import hostile_app as hostile
 from tests.support.commands import CELERYTUI, command_env
 from tests.support.services import wait_for
 
-pytestmark = [pytest.mark.redis,
-              pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
+]
 
 SHOWN_HOST = hostile.SHOWN_WORKER_NAME + "@celerytui-test"
 SHOWN_NAME = hostile.SHOWN_TASK_NAME
@@ -40,8 +42,13 @@ class Pane:
         self.tmux("select-pane", "-t", "t", "-T", TITLE)
 
     def tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                              text=True, env=self.env, timeout=10)
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=10,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -58,8 +65,9 @@ class Pane:
 
     def wait_shown(self, *texts: str, what: str) -> None:
         try:
-            wait_for(lambda: all(flat(t) in self.text() for t in texts), 20, interval=0.2,
-                     what=what)
+            wait_for(
+                lambda: all(flat(t) in self.text() for t in texts), 20, interval=0.2, what=what
+            )
         except AssertionError as exc:
             screen = self.tmux("capture-pane", "-p", "-t", "t")
             raise AssertionError(f"{exc}; the screen:\n{screen}") from None
@@ -71,8 +79,12 @@ class Pane:
         assert self.tmux("list-buffers") == ""  # OSC 52 would have made a paste buffer
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
-                       env=self.env, timeout=10)
+        subprocess.run(
+            ["tmux", "-L", self.socket, "kill-server"],
+            capture_output=True,
+            env=self.env,
+            timeout=10,
+        )
 
 
 @pytest.fixture
@@ -85,29 +97,44 @@ def hostile_worker(redis_urls, celery_app, tmp_path):
         worker.stop()
 
 
-def test_real_celerytui_in_tmux_keeps_hostile_cluster_text_inert(redis_urls, celery_app,
-                                                                 hostile_worker):
+def test_real_celerytui_in_tmux_keeps_hostile_cluster_text_inert(
+    redis_urls, celery_app, hostile_worker
+):
     broker, backend = redis_urls
     pane = Pane([*CELERYTUI, "-b", broker, "--result-backend", backend], command_env())
     try:
         pane.wait_shown("Dashboard", "connected", what="the dashboard")
-        wait_for(lambda: celery_app.send_task(hostile.TASK_NAME, args=[1]).get(timeout=10),
-                 20, what="the hostile task to run")
+        wait_for(
+            lambda: celery_app.send_task(hostile.TASK_NAME, args=[1]).get(timeout=10),
+            20,
+            what="the hostile task to run",
+        )
         pane.wait_shown(SHOWN_HOST[:40], what="the hostile worker on the dashboard")
 
         pane.keys("4")
         pane.wait_shown("1 of 1 online", SHOWN_HOST[:40], what="the workers screen, its row")
-        for key, words in (("a", "Autoscale"), ("c", "Consume a queue on"),
-                           ("C", "Stop consuming a queue on"), ("S", "Shut down"),
-                           ("-", "Shrink the pool of")):
+        for key, words in (
+            ("a", "Autoscale"),
+            ("c", "Consume a queue on"),
+            ("C", "Stop consuming a queue on"),
+            ("S", "Shut down"),
+            ("-", "Shrink the pool of"),
+        ):
             pane.keys(key, literal=True)
             pane.wait_shown(words + SHOWN_HOST, what=f"the {key} dialog naming the worker")
             pane.keys("Escape")
-            wait_for(lambda words=words: flat(words + SHOWN_HOST) not in pane.text(), 10,
-                     what="dialog closed")
+            wait_for(
+                lambda words=words: flat(words + SHOWN_HOST) not in pane.text(),
+                10,
+                what="dialog closed",
+            )
         pane.keys("Enter")  # worker detail: the record, and inspect's stats naming the task
-        pane.wait_shown("hostname" + SHOWN_HOST, "done quit]" + hostile.SHOWN_TAIL,
-                        SHOWN_NAME, what="worker detail with inspect's replies")
+        pane.wait_shown(
+            "hostname" + SHOWN_HOST,
+            "done quit]" + hostile.SHOWN_TAIL,
+            SHOWN_NAME,
+            what="worker detail with inspect's replies",
+        )
         pane.keys("Escape")  # (then wait: ESC and the next key at once read as alt+key)
         pane.wait_shown("1 of 1 online", what="back on the workers screen")
 
@@ -122,8 +149,11 @@ def test_real_celerytui_in_tmux_keeps_hostile_cluster_text_inert(redis_urls, cel
         pane.keys("Escape")
         pane.wait_shown("newest of", what="back on the tasks screen")
         pane.keys("R")  # re-run: the toasts name the task
-        pane.wait_shown("sent re-run" + SHOWN_NAME, "re-run" + SHOWN_NAME + "SUCCESS:",
-                        what="the re-run's toasts")
+        pane.wait_shown(
+            "sent re-run" + SHOWN_NAME,
+            "re-run" + SHOWN_NAME + "SUCCESS:",
+            what="the re-run's toasts",
+        )
         pane.keys("t")  # the picker lists what the worker registered
         pane.wait_shown("Send a task", "task name (type to filter)", what="the task picker")
         pane.keys("x[link", literal=True)
@@ -136,8 +166,12 @@ def test_real_celerytui_in_tmux_keeps_hostile_cluster_text_inert(redis_urls, cel
                 wait_for(lambda: flat("Send a task") not in pane.text(), 1.5, interval=0.1)
         pane.wait_shown("sent" + SHOWN_NAME, what="the picked task's toast")
         # the worker got it under its real name: the first send, the re-run, the pick
-        wait_for(lambda: hostile.runs_logged(hostile_worker) == 3, 20, interval=0.2,
-                 what="the worker to run the picked task")
+        wait_for(
+            lambda: hostile.runs_logged(hostile_worker) == 3,
+            20,
+            interval=0.2,
+            what="the worker to run the picked task",
+        )
         pane.keys("q")
         wait_for(lambda: pane.show("#{pane_dead}") == "1", 15, what="celerytui to quit")
         assert pane.show("#{pane_title}") == TITLE

@@ -29,16 +29,37 @@ async def test_markup_and_escapes_in_task_worker_and_alert_text_show_literally()
     app = snapshot_app.build(workers=1, tasks=2)
     state = app.monitor.state
     evil_host = "evil[b]host\x1b[2J"
-    state.apply([
-        {"type": "worker-heartbeat", "hostname": evil_host, "timestamp": NOW - 1,
-         "local_received": NOW - 1, "freq": 2.0, "active": 0, "processed": 1},
-        {"type": "task-received", "uuid": "evil-0001", "name": "evil.[i]task[/i]",
-         "args": EVIL, "kwargs": "{}", "hostname": evil_host, "timestamp": NOW - 1,
-         "local_received": NOW - 1},
-        {"type": "task-failed", "uuid": "evil-0001", "hostname": evil_host,
-         "exception": "ValueError('[blink]x[/] \x1b]0;pwned\x07')", "timestamp": NOW,
-         "local_received": NOW},
-    ])
+    state.apply(
+        [
+            {
+                "type": "worker-heartbeat",
+                "hostname": evil_host,
+                "timestamp": NOW - 1,
+                "local_received": NOW - 1,
+                "freq": 2.0,
+                "active": 0,
+                "processed": 1,
+            },
+            {
+                "type": "task-received",
+                "uuid": "evil-0001",
+                "name": "evil.[i]task[/i]",
+                "args": EVIL,
+                "kwargs": "{}",
+                "hostname": evil_host,
+                "timestamp": NOW - 1,
+                "local_received": NOW - 1,
+            },
+            {
+                "type": "task-failed",
+                "uuid": "evil-0001",
+                "hostname": evil_host,
+                "exception": "ValueError('[blink]x[/] \x1b]0;pwned\x07')",
+                "timestamp": NOW,
+                "local_received": NOW,
+            },
+        ]
+    )
     app.monitor.alerts.evaluate(state, None, now=NOW)
     async with app.run_test(size=(160, 48)) as pilot:
         await snapshot_app.until_drawn(pilot)
@@ -55,8 +76,11 @@ async def test_args_sent_through_a_real_worker_show_literally(ui_settings):
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: app.monitor.events.status.connected, what="connected")
         app.fire("fire_email", EVIL, "x", label="evil email")
-        await wait_until(pilot, lambda: SHOWN in screen_text(app) and "SUCCESS" in screen_text(app),
-                         what="the evil args in the task tail")
+        await wait_until(
+            pilot,
+            lambda: SHOWN in screen_text(app) and "SUCCESS" in screen_text(app),
+            what="the evil args in the task tail",
+        )
 
 
 async def test_notifications_show_markup_and_escapes_literally():

@@ -34,8 +34,13 @@ def collector_restored():
 
 
 async def test_garbage_the_running_app_froze_is_freed(collector_restored):
-    app = make_app(snapshot_settings(), build_monitor(), start_monitor=False, clock=fixed_clock,
-                   pump_interval=0.02)
+    app = make_app(
+        snapshot_settings(),
+        build_monitor(),
+        start_monitor=False,
+        clock=fixed_clock,
+        pump_interval=0.02,
+    )
     app.gc_policy = GcPolicy(interval=0.05)  # its pace, quickened; the same steps
     async with app.run_test(size=(80, 24)) as pilot:
         node = Cyclic()

@@ -24,10 +24,12 @@ from tests.ui.screen_text import screen_text
 
 pytestmark = pytest.mark.redis
 
-SEED_KEYS = {"h": ("HTTP check", "celerytui.tasks.check_http_endpoint"),
-             "d": ("disk check", "celerytui.tasks.check_disk_usage"),
-             "o": ("order chain", "celerytui.tasks.validate_order"),
-             "e": ("send_email", "celerytui.tasks.send_email")}
+SEED_KEYS = {
+    "h": ("HTTP check", "celerytui.tasks.check_http_endpoint"),
+    "d": ("disk check", "celerytui.tasks.check_disk_usage"),
+    "o": ("order chain", "celerytui.tasks.validate_order"),
+    "e": ("send_email", "celerytui.tasks.send_email"),
+}
 SEED_FOOTER = ("HTTP", "Disk", "Order", "Email")
 
 
@@ -48,15 +50,19 @@ def proj(redis_target, tmp_path_factory):
 
 def _proj_tui(proj):
     broker, backend, _client, _worker = proj
-    settings = load_settings(broker_url=broker, result_backend=backend,
-                             app="tests.support.proj_app")
+    settings = load_settings(
+        broker_url=broker, result_backend=backend, app="tests.support.proj_app"
+    )
     return make_app(settings, Monitor(settings, app=make_proj_app(broker, backend)))
 
 
 def _seed_tasks_seen(app) -> list[str]:
     with app.monitor.lock:
-        return [t.name for t in app.monitor.state.tasks.values()
-                if (t.name or "").startswith("celerytui.")]
+        return [
+            t.name
+            for t in app.monitor.state.tasks.values()
+            if (t.name or "").startswith("celerytui.")
+        ]
 
 
 async def test_seed_keys_are_not_offered_under_proj_and_refused_in_one_line(proj):
@@ -68,8 +74,9 @@ async def test_seed_keys_are_not_offered_under_proj_and_refused_in_one_line(proj
         assert not [word for word in SEED_FOOTER if word in footer], footer
         titles = [command.title for command in action_commands(app, app.screen)]
         assert any(title.startswith("Fire any registered task") for title in titles)
-        assert not [t for t in titles if "HTTP" in t or "disk" in t or "order" in t
-                    or "send_email" in t], titles
+        assert not [
+            t for t in titles if "HTTP" in t or "disk" in t or "order" in t or "send_email" in t
+        ], titles
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
         help_text = screen_text(app)
@@ -86,18 +93,29 @@ async def test_seed_keys_are_not_offered_under_proj_and_refused_in_one_line(proj
 
         # t stays: proj's own task goes out, and after it nothing of the seed's ever did
         await pilot.press("t")
-        picker = await until(pilot, lambda: isinstance(app.screen, TaskPickerDialog)
-                             and app.screen.query("#name") and app.screen, what="the picker")
+        picker = await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, TaskPickerDialog)
+                and app.screen.query("#name")
+                and app.screen
+            ),
+            what="the picker",
+        )
         assert "proj.add" in picker._names and not any(
-            n.startswith("celerytui.") for n in picker._names)
+            n.startswith("celerytui.") for n in picker._names
+        )
         picker.query_one("#name").value = "proj.add"
         picker.query_one("#args").value = "[20, 22]"
         picker._submit()
 
         def added():
             with app.monitor.lock:
-                return [t for t in app.monitor.state.tasks.values()
-                        if t.name == "proj.add" and t.state == "SUCCESS"]
+                return [
+                    t
+                    for t in app.monitor.state.tasks.values()
+                    if t.name == "proj.add" and t.state == "SUCCESS"
+                ]
 
         await until(pilot, added, what="proj.add to succeed")
         assert _seed_tasks_seen(app) == []
@@ -106,8 +124,7 @@ async def test_seed_keys_are_not_offered_under_proj_and_refused_in_one_line(proj
 
 async def test_the_seed_app_still_offers_its_keys(proj):
     broker, backend, _client, _worker = proj
-    app = make_app(load_settings(broker_url=broker, result_backend=backend),
-                   start_monitor=False)
+    app = make_app(load_settings(broker_url=broker, result_backend=backend), start_monitor=False)
     async with app.run_test(size=(160, 40)) as pilot:
         await until(pilot, lambda: app._drawn_screen is not None, what="the first draw")
         footer = screen_text(app).splitlines()[-1]
@@ -124,8 +141,11 @@ async def test_a_worker_without_heartbeats_shows_processed_from_inspect_stats(pr
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: connected(app), what="the event stream to connect")
         await pilot.press("4")
-        screen = await until(pilot, lambda: isinstance(app.screen, WorkersScreen)
-                             and app.screen, what="the Workers screen")
+        screen = await until(
+            pilot,
+            lambda: isinstance(app.screen, WorkersScreen) and app.screen,
+            what="the Workers screen",
+        )
         table = screen.query_one(WorkerTable)
 
         def row():
@@ -134,19 +154,31 @@ async def test_a_worker_without_heartbeats_shows_processed_from_inspect_stats(pr
             except Exception:
                 return None
 
-        cells = await until(pilot, lambda: (r := row()) and r[2] == "off" and r,
-                            timeout=30, what="the worker's Beat cell to say off")
+        cells = await until(
+            pilot,
+            lambda: (r := row()) and r[2] == "off" and r,
+            timeout=30,
+            what="the worker's Beat cell to say off",
+        )
         stats = client.control.inspect(destination=[worker.hostname], timeout=2).stats()
         processed = sum(stats[worker.hostname]["total"].values())
         assert processed >= 3
-        await until(pilot, lambda: (r := row()) and r[5] == str(processed), timeout=20,
-                    what=f"Done {processed} from inspect stats")
+        await until(
+            pilot,
+            lambda: (r := row()) and r[5] == str(processed),
+            timeout=20,
+            what=f"Done {processed} from inspect stats",
+        )
         assert cells[1] == "online"
         assert "heartbeats off on 1: counts from inspect stats" in screen_text(app)
         await pilot.press("1")  # the dashboard's pane says so too, with the same count
-        pane = await until(pilot, lambda: next((line for line in screen_text(app).splitlines()
-                                                if "heartbeats off" in line), None),
-                           what="the worker pane to say heartbeats off")
+        pane = await until(
+            pilot,
+            lambda: next(
+                (line for line in screen_text(app).splitlines() if "heartbeats off" in line), None
+            ),
+            what="the worker pane to say heartbeats off",
+        )
         assert worker.hostname in pane
         assert f"processed {processed}" in screen_text(app)
 
@@ -154,16 +186,28 @@ async def test_a_worker_without_heartbeats_shows_processed_from_inspect_stats(pr
 def test_fire_refuses_the_seed_tasks_under_proj_and_sends_nothing(proj):
     broker, backend, _client, _worker = proj
     env = command_env(CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=backend)
-    for args, task in ((["http", "http://127.0.0.1:9/health"], "check_http_endpoint"),
-                       (["disk", "local"], "check_disk_usage"),
-                       (["order", "1001"], "validate_order"),
-                       (["email", "ops@example.com", "hi"], "send_email")):
+    for args, task in (
+        (["http", "http://127.0.0.1:9/health"], "check_http_endpoint"),
+        (["disk", "local"], "check_disk_usage"),
+        (["order", "1001"], "validate_order"),
+        (["email", "ops@example.com", "hi"], "send_email"),
+    ):
         done = celerytui("fire", "-A", "tests.support.proj_app", *args, env=env)
         assert done.returncode == 2, done.stderr
         assert done.stdout == ""  # no task id: nothing was sent
         assert done.stderr.strip().splitlines() == [
-            f"Error: unknown task 'celerytui.tasks.{task}': no worker has it registered"]
-    sent = celerytui("fire", "-A", "tests.support.proj_app", "task", "proj.add",
-                     "--args", "[1, 2]", "--wait", env=env)
+            f"Error: unknown task 'celerytui.tasks.{task}': no worker has it registered"
+        ]
+    sent = celerytui(
+        "fire",
+        "-A",
+        "tests.support.proj_app",
+        "task",
+        "proj.add",
+        "--args",
+        "[1, 2]",
+        "--wait",
+        env=env,
+    )
     assert sent.returncode == 0, sent.stderr
     assert sent.stdout.splitlines()[1] == "3"

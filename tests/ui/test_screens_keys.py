@@ -16,8 +16,11 @@ from tests.ui.synthetic_cluster import T0, build_monitor, fixed_clock, snapshot_
 
 async def _tasks(pilot, app) -> TasksScreen:
     await pilot.press("2")
-    return await until(pilot, lambda: isinstance(app.screen, TasksScreen)
-                       and app.screen.table.row_count and app.screen, what="Tasks")
+    return await until(
+        pilot,
+        lambda: isinstance(app.screen, TasksScreen) and app.screen.table.row_count and app.screen,
+        what="Tasks",
+    )
 
 
 def _column(table, index: int) -> list[str]:
@@ -29,8 +32,10 @@ async def test_s_cycles_the_sort_column_and_r_reverses_it():
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _tasks(pilot, app)
         table = screen.table
-        arrival = [app.monitor.state.tasks[str(table.coordinate_to_cell_key((i, 0)).row_key
-                                               .value)].seq for i in range(table.row_count)]
+        arrival = [
+            app.monitor.state.tasks[str(table.coordinate_to_cell_key((i, 0)).row_key.value)].seq
+            for i in range(table.row_count)
+        ]
         assert arrival == sorted(arrival)  # in arrival order, the newest at the bottom
         await pilot.press("s")  # -> State
         states = _column(table, 1)
@@ -54,10 +59,22 @@ async def test_f_toggles_following_the_newest_task():
 
         def arrive(uuid: str, at: float) -> None:
             with monitor.lock:
-                monitor.queued.append(monitor.state.apply([{
-                    "type": "task-received", "uuid": uuid, "name": "proj.late",
-                    "args": "()", "kwargs": "{}", "hostname": "w1@node1", "timestamp": at,
-                    "local_received": at}]))
+                monitor.queued.append(
+                    monitor.state.apply(
+                        [
+                            {
+                                "type": "task-received",
+                                "uuid": uuid,
+                                "name": "proj.late",
+                                "args": "()",
+                                "kwargs": "{}",
+                                "hostname": "w1@node1",
+                                "timestamp": at,
+                                "local_received": at,
+                            }
+                        ]
+                    )
+                )
 
         arrive("new-1", T0 + 400)
         await until(pilot, lambda: screen.selected_task() == "new-1", what="follow to new-1")
@@ -73,21 +90,24 @@ async def test_f_toggles_following_the_newest_task():
 async def test_read_only_hides_and_refuses_purge():
     monitor = build_monitor()
     monitor.queue_depths = [QueueDepth("celery", 5, None, {0: 5})]
-    app = make_app(snapshot_settings(read_only=True), monitor, start_monitor=False,
-                   clock=fixed_clock)
+    app = make_app(
+        snapshot_settings(read_only=True), monitor, start_monitor=False, clock=fixed_clock
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("5")
-        await until(pilot, lambda: isinstance(app.screen, QueuesScreen)
-                    and "celery" in screen_text(app), what="the Queues screen")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, QueuesScreen) and "celery" in screen_text(app),
+            what="the Queues screen",
+        )
         assert "Purge" not in screen_text(app).splitlines()[-1]
         await pilot.press("P")
-        await until(pilot, lambda: "read-only: purge refused" in notices(app),
-                    what="the refusal")
+        await until(pilot, lambda: "read-only: purge refused" in notices(app), what="the refusal")
         assert not isinstance(app.screen, ConfirmDialog)
         app.clear_notifications()
-        purge = next(c for c in action_commands(app, app.screen)
-                     if c.help == "action: purge_queue")
+        purge = next(c for c in action_commands(app, app.screen) if c.help == "action: purge_queue")
         purge.callback()  # the command palette's entry refuses the same way as the key
-        await until(pilot, lambda: "read-only: purge refused" in notices(app),
-                    what="the palette's refusal")
+        await until(
+            pilot, lambda: "read-only: purge refused" in notices(app), what="the palette's refusal"
+        )
         assert not isinstance(app.screen, ConfirmDialog)

@@ -27,8 +27,9 @@ async def _mode(pilot, key: str) -> None:
 async def test_header_names_the_watched_app_under_dash_a():
     monitor = build_monitor()
     monitor.app = make_proj_app("redis://127.0.0.1:1/0")
-    settings = load_settings(broker_url="redis://127.0.0.1:1/0", app="tests.support.proj_app",
-                             env={})
+    settings = load_settings(
+        broker_url="redis://127.0.0.1:1/0", app="tests.support.proj_app", env={}
+    )
     app = make_app(settings, monitor, start_monitor=False, clock=fixed_clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await until_drawn(pilot)
@@ -58,20 +59,47 @@ async def test_a_failed_tasks_result_says_it_raised_not_none_yet():
 async def test_the_dashboard_and_the_tasks_screen_show_one_time_per_task():
     monitor = build_monitor(tasks=0)
     uuid = "5105105105-slow-0000-0000-000000000000"
-    monitor.state.apply([
-        {"type": "task-sent", "uuid": uuid, "name": "proj.slow", "args": "(1,)",
-         "kwargs": "{}", "hostname": "gen1@client", "timestamp": NOW - 100,
-         "local_received": NOW - 100},
-        {"type": "task-received", "uuid": uuid, "name": "proj.slow", "args": "(1,)",
-         "kwargs": "{}", "hostname": "w1@node1", "timestamp": NOW - 99,
-         "local_received": NOW - 99},
-        {"type": "task-succeeded", "uuid": uuid, "hostname": "w1@node1", "result": "1",
-         "runtime": 59.0, "timestamp": NOW - 40, "local_received": NOW - 40}])
+    monitor.state.apply(
+        [
+            {
+                "type": "task-sent",
+                "uuid": uuid,
+                "name": "proj.slow",
+                "args": "(1,)",
+                "kwargs": "{}",
+                "hostname": "gen1@client",
+                "timestamp": NOW - 100,
+                "local_received": NOW - 100,
+            },
+            {
+                "type": "task-received",
+                "uuid": uuid,
+                "name": "proj.slow",
+                "args": "(1,)",
+                "kwargs": "{}",
+                "hostname": "w1@node1",
+                "timestamp": NOW - 99,
+                "local_received": NOW - 99,
+            },
+            {
+                "type": "task-succeeded",
+                "uuid": uuid,
+                "hostname": "w1@node1",
+                "result": "1",
+                "runtime": 59.0,
+                "timestamp": NOW - 40,
+                "local_received": NOW - 40,
+            },
+        ]
+    )
     app = make_app(snapshot_settings(), monitor, start_monitor=False, clock=fixed_clock)
 
     def time_of_row() -> list[str]:
-        return [line.split()[0] for line in screen_text(app).splitlines()
-                if uuid[:8] in line or ("slow" in line and "SUCCESS" in line)]
+        return [
+            line.split()[0]
+            for line in screen_text(app).splitlines()
+            if uuid[:8] in line or ("slow" in line and "SUCCESS" in line)
+        ]
 
     async with app.run_test(size=(160, 48)) as pilot:
         await until_drawn(pilot)
@@ -82,11 +110,16 @@ async def test_the_dashboard_and_the_tasks_screen_show_one_time_per_task():
     assert set(on_dashboard) == set(on_tasks) == {"22:16:40"}  # sent: NOW - 100
 
 
-@pytest.mark.parametrize(("depths", "line"), [
-    ([QueueDepth("celery", 1, None, {0: 1})], "1 queue, 1 message waiting"),
-    ([QueueDepth("celery", 0, None, {0: 0}), QueueDepth("http", 2, None, {0: 2})],
-     "2 queues, 2 messages waiting"),
-])
+@pytest.mark.parametrize(
+    ("depths", "line"),
+    [
+        ([QueueDepth("celery", 1, None, {0: 1})], "1 queue, 1 message waiting"),
+        (
+            [QueueDepth("celery", 0, None, {0: 0}), QueueDepth("http", 2, None, {0: 2})],
+            "2 queues, 2 messages waiting",
+        ),
+    ],
+)
 async def test_queue_counts_read_as_english(depths, line):
     monitor = build_monitor()
     monitor.queue_depths = depths

@@ -34,13 +34,19 @@ def test_schedules_read_like_cron_lines_and_intervals():
 
 
 def test_next_run_of_a_daily_0300_crontab_is_0300_in_the_apps_timezone():
-    app = make_celery_app(load_settings(broker_url="redis://127.0.0.1:1/0",
-                                        timezone="Asia/Shanghai",
-                                        http_targets=["https://example.com/health"],
-                                        disk_hosts='[{"name": "db1"}]'))
+    app = make_celery_app(
+        load_settings(
+            broker_url="redis://127.0.0.1:1/0",
+            timezone="Asia/Shanghai",
+            http_targets=["https://example.com/health"],
+            disk_hosts='[{"name": "db1"}]',
+        )
+    )
     now = datetime(2026, 1, 10, 12, 0, tzinfo=UTC).timestamp()  # 20:00 in Shanghai
-    rows = {name: (task, sched, args, when) for name, task, sched, args, when, _estimated
-            in schedule_rows(app, now)}
+    rows = {
+        name: (task, sched, args, when)
+        for name, task, sched, args, when, _estimated in schedule_rows(app, now)
+    }
     task, sched, args, when = rows["disk-check db1"]
     assert task.endswith("check_disk_usage") and sched == "cron 0 3 * * *"
     assert args == "('db1',)"
@@ -57,9 +63,18 @@ def test_next_run_of_an_interval_is_one_interval_from_now():
 
 # -- interval entries: the last send seen + the interval, else "~" at the latest -----------
 
+
 def _sent(uuid: str, name: str, args: str, at: float, kind: str = "task-sent") -> dict:
-    return {"type": kind, "uuid": uuid, "name": name, "args": args, "kwargs": "{}",
-            "hostname": "gen7@beat-host", "timestamp": at, "local_received": at}
+    return {
+        "type": kind,
+        "uuid": uuid,
+        "name": name,
+        "args": args,
+        "kwargs": "{}",
+        "hostname": "gen7@beat-host",
+        "timestamp": at,
+        "local_received": at,
+    }
 
 
 def _rows(app, state, now):
@@ -72,9 +87,13 @@ def _rows(app, state, now):
 def test_an_interval_entry_runs_an_interval_after_its_last_send_seen():
     proj = make_proj_app("redis://127.0.0.1:1/0")
     state = ClusterState(clock=fixed_clock)
-    state.apply([_sent("beat-1", "proj.add", "(2, 2)", NOW - 42),
-                 _sent("beat-2", "proj.add", "(2, 2)", NOW - 12),
-                 _sent("by-hand", "proj.add", "(1, 1)", NOW - 2)])  # not beat's: other args
+    state.apply(
+        [
+            _sent("beat-1", "proj.add", "(2, 2)", NOW - 42),
+            _sent("beat-2", "proj.add", "(2, 2)", NOW - 12),
+            _sent("by-hand", "proj.add", "(1, 1)", NOW - 2),
+        ]
+    )  # not beat's: other args
     *_, when, estimated = _rows(proj, state, NOW)["add-every-30s"]
     assert (when, estimated) == (NOW - 12 + ADD_EVERY, False)
     # a worker's task-received (args as a list) is a send seen too
@@ -124,8 +143,11 @@ async def test_schedule_hint_line_fits_and_says_one_entry(width):
         await pilot.press("6")
         await until_drawn(pilot)
         status = screen_text(app).splitlines()[1].strip()
-        parts = ["1 beat entry of tests.support.proj_app", "times in UTC",
-                 "~ no send seen yet: at the latest"]
+        parts = [
+            "1 beat entry of tests.support.proj_app",
+            "times in UTC",
+            "~ no send seen yet: at the latest",
+        ]
         shown = parts[:2] if width == 80 else parts
         assert status == " · ".join(shown)  # whole parts, nothing cut mid-word
         row = next(line for line in screen_text(app).splitlines() if "add-every-30s" in line)

@@ -24,22 +24,41 @@ class CannedInspect:
 
     def inspect(self, method: str, destination=None) -> dict:
         replies = {
-            "stats": {"pid": 4242, "uptime": 3600, "prefetch_count": 8,
-                      "pool": {"implementation": "celery.concurrency.prefork:TaskPool",
-                               "max-concurrency": 2, "processes": [4243, 4244]},
-                      "broker": {"transport": "redis", "hostname": "broker.example",
-                                 "port": 6379},
-                      "total": {"celerytui.tasks.send_email": 12}},
+            "stats": {
+                "pid": 4242,
+                "uptime": 3600,
+                "prefetch_count": 8,
+                "pool": {
+                    "implementation": "celery.concurrency.prefork:TaskPool",
+                    "max-concurrency": 2,
+                    "processes": [4243, 4244],
+                },
+                "broker": {"transport": "redis", "hostname": "broker.example", "port": 6379},
+                "total": {"celerytui.tasks.send_email": 12},
+            },
             "registered": ["celerytui.tasks.send_email", "celerytui.tasks.validate_order"],
-            "active_queues": [{"name": "celery", "exchange": {"name": "celery"},
-                               "routing_key": "celery"}],
-            "active": [{"id": "abcdef12-0000", "name": "celerytui.tasks.send_email",
-                        "args": ["ops@example.com", "hi"]}],
+            "active_queues": [
+                {"name": "celery", "exchange": {"name": "celery"}, "routing_key": "celery"}
+            ],
+            "active": [
+                {
+                    "id": "abcdef12-0000",
+                    "name": "celerytui.tasks.send_email",
+                    "args": ["ops@example.com", "hi"],
+                }
+            ],
             "reserved": [],
-            "scheduled": [{"eta": "2023-11-14T22:30:00+00:00", "priority": 6,
-                           "request": {"id": "fedcba98-0000",
-                                       "name": "celerytui.tasks.send_email",
-                                       "args": ["later@example.com", "x"]}}],
+            "scheduled": [
+                {
+                    "eta": "2023-11-14T22:30:00+00:00",
+                    "priority": 6,
+                    "request": {
+                        "id": "fedcba98-0000",
+                        "name": "celerytui.tasks.send_email",
+                        "args": ["later@example.com", "x"],
+                    },
+                }
+            ],
         }
         return {"w1@node1": replies[method]}
 
@@ -49,9 +68,11 @@ def _app():
     for i, worker in enumerate(monitor.state.workers.values()):  # as the poller fills them
         worker.pool_size = 4
         worker.queues = ["celery", "http", "disk"] if i % 2 else ["celery"]
-    monitor.queue_depths = [QueueDepth("celery", 12, None, {0: 9, 3: 3}),
-                            QueueDepth("disk", 0, None, {0: 0}),
-                            QueueDepth("http", 2, None, {0: 2})]
+    monitor.queue_depths = [
+        QueueDepth("celery", 12, None, {0: 9, 3: 3}),
+        QueueDepth("disk", 0, None, {0: 0}),
+        QueueDepth("http", 2, None, {0: 2}),
+    ]
     monitor.queue_history = {
         "celery": deque((NOW - 60 + i * 5, n) for i, n in enumerate([0, 2, 5, 9, 12, 12])),
         "http": deque((NOW - 60 + i * 5, n) for i, n in enumerate([4, 3, 2, 2])),
@@ -99,11 +120,13 @@ def test_mode_screen_snapshot(snap_compare, mode, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 def test_task_detail_snapshot(snap_compare, size):
-    assert snap_compare(_app(), terminal_size=size, run_before=_before("failures",
-                                                                       ("task", FAILED_TASK)))
+    assert snap_compare(
+        _app(), terminal_size=size, run_before=_before("failures", ("task", FAILED_TASK))
+    )
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 def test_worker_detail_snapshot(snap_compare, size):
-    assert snap_compare(_app(), terminal_size=size, run_before=_before("workers",
-                                                                       ("worker", "w1@node1")))
+    assert snap_compare(
+        _app(), terminal_size=size, run_before=_before("workers", ("worker", "w1@node1"))
+    )

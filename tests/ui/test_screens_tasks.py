@@ -20,8 +20,12 @@ VALIDATE = "celerytui.tasks.validate_order"
 
 @pytest.fixture(scope="module")
 def slow_email(redis_target, tmp_path_factory):
-    with module_worker(redis_target, tmp_path_factory.mktemp("tasks-screen"), "slowmail",
-                       extra_env={"CELERYTUI_EMAIL_DELAY": "30"}) as cluster:
+    with module_worker(
+        redis_target,
+        tmp_path_factory.mktemp("tasks-screen"),
+        "slowmail",
+        extra_env={"CELERYTUI_EMAIL_DELAY": "30"},
+    ) as cluster:
         yield cluster
 
 
@@ -35,14 +39,18 @@ async def _tasks_screen(pilot, app) -> TasksScreen:
     # a heartbeat seen means the event subscription is live: no task event gets missed
     await until(pilot, lambda: app.monitor.state.workers, what="a worker heartbeat")
     await pilot.press("2")
-    return await until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen,
-                       what="the Tasks screen")
+    return await until(
+        pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen, what="the Tasks screen"
+    )
 
 
 async def _select(pilot, screen: TasksScreen, uuid: str, state: str) -> None:
     """Wait for ``uuid``'s row to show ``state``, then put the cursor on it."""
-    await until(pilot, lambda: row_state(screen.table, uuid) == state,
-                what=f"{uuid[:8]} {state} in the table")
+    await until(
+        pilot,
+        lambda: row_state(screen.table, uuid) == state,
+        what=f"{uuid[:8]} {state} in the table",
+    )
     screen.table.follow = False
     screen.table.move_cursor(row=screen.table.get_row_index(uuid), animate=False)
     await pilot.pause()
@@ -57,11 +65,19 @@ async def test_x_revokes_a_task_waiting_for_its_countdown(slow_email):
         uuid = client.send_task(VALIDATE, args=[7001], countdown=3).id
         await _select(pilot, screen, uuid, "RECEIVED")
         await pilot.press("x")
-        await until(pilot, lambda: row_state(screen.table, uuid) == "REVOKED", timeout=15,
-                    what="REVOKED in the row")
-        await until(pilot, lambda: any("REVOKED" in line and "validate_o" in line
-                                       for line in screen_text(app).splitlines()),
-                    what="the REVOKED row on screen")
+        await until(
+            pilot,
+            lambda: row_state(screen.table, uuid) == "REVOKED",
+            timeout=15,
+            what="REVOKED in the row",
+        )
+        await until(
+            pilot,
+            lambda: any(
+                "REVOKED" in line and "validate_o" in line for line in screen_text(app).splitlines()
+            ),
+            what="the REVOKED row on screen",
+        )
 
 
 async def test_X_asks_first_and_only_yes_terminates_a_running_send_email(slow_email):
@@ -72,8 +88,11 @@ async def test_X_asks_first_and_only_yes_terminates_a_running_send_email(slow_em
         uuid = client.send_task(EMAIL, args=["long@example.com", "slow"]).id
         await _select(pilot, screen, uuid, "STARTED")
         await pilot.press("X")
-        dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen,
-                             what="the terminate confirmation")
+        dialog = await until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmDialog) and app.screen,
+            what="the terminate confirmation",
+        )
         assert uuid in screen_text(app)  # the question names the task
         await pilot.press("n")
         await until(pilot, lambda: app.screen is screen, what="the dialog to close")
@@ -83,8 +102,12 @@ async def test_X_asks_first_and_only_yes_terminates_a_running_send_email(slow_em
         await pilot.press("X")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the dialog")
         await pilot.press("y")
-        await until(pilot, lambda: row_state(screen.table, uuid) in ("REVOKED", "FAILURE"),
-                    timeout=15, what="the terminated task to end")
+        await until(
+            pilot,
+            lambda: row_state(screen.table, uuid) in ("REVOKED", "FAILURE"),
+            timeout=15,
+            what="the terminated task to end",
+        )
         assert row_state(screen.table, uuid) == "REVOKED"
 
 
@@ -93,15 +116,23 @@ async def test_filter_by_name_negated_state_and_a_bad_regex(slow_email):
     app = _app(slow_email)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _tasks_screen(pilot, app)
-        emails = [client.send_task(EMAIL, args=[f"f{i}@example.com", "x"], countdown=600).id
-                  for i in range(2)]
+        emails = [
+            client.send_task(EMAIL, args=[f"f{i}@example.com", "x"], countdown=600).id
+            for i in range(2)
+        ]
         orders = [client.send_task(VALIDATE, args=[8000 + i]).id for i in range(2)]
         for uuid in orders:
-            await until(pilot, lambda u=uuid: row_state(screen.table, u) == "SUCCESS",
-                        what="validate_order SUCCESS")
+            await until(
+                pilot,
+                lambda u=uuid: row_state(screen.table, u) == "SUCCESS",
+                what="validate_order SUCCESS",
+            )
         for uuid in emails:
-            await until(pilot, lambda u=uuid: row_state(screen.table, u) == "RECEIVED",
-                        what="send_email RECEIVED")
+            await until(
+                pilot,
+                lambda u=uuid: row_state(screen.table, u) == "RECEIVED",
+                what="send_email RECEIVED",
+            )
 
         def shown() -> set[str]:
             return {str(key.value) for key in screen.table.rows}
@@ -122,8 +153,11 @@ async def test_filter_by_name_negated_state_and_a_bad_regex(slow_email):
         await pilot.press("slash")
         screen.query_one("#tasks-filter-input").value = ""
         await pilot.press(*"name:(", "enter")
-        await until(pilot, lambda: "filter error: bad regex" in screen_text(app),
-                    what="the one-line filter error")
+        await until(
+            pilot,
+            lambda: "filter error: bad regex" in screen_text(app),
+            what="the one-line filter error",
+        )
         assert screen.filter_text == "!state:SUCCESS"  # the last good filter still applies
         assert set(emails) <= shown() and not set(orders) & shown()
 
@@ -139,12 +173,19 @@ async def test_read_only_hides_and_refuses_x_X_and_L(slow_email):
         assert "Revoke" not in footer and "Terminate" not in footer and "Filter" in footer
         for key, what in (("x", "revoke"), ("X", "terminate"), ("L", "rate limit")):
             await pilot.press(key)
-            await until(pilot, lambda w=what: f"read-only: {w} refused" in notices(app),
-                        what=f"the {what} refusal notice")
+            await until(
+                pilot,
+                lambda w=what: f"read-only: {w} refused" in notices(app),
+                what=f"the {what} refusal notice",
+            )
             assert not isinstance(app.screen, ConfirmDialog | PromptDialog)
         # the countdown ends and the task runs: nothing was revoked
-        await until(pilot, lambda: row_state(screen.table, uuid) == "SUCCESS", timeout=15,
-                    what="the untouched task to succeed")
+        await until(
+            pilot,
+            lambda: row_state(screen.table, uuid) == "SUCCESS",
+            timeout=15,
+            what="the untouched task to succeed",
+        )
 
 
 async def test_L_validates_the_rate_then_sets_it_and_R_reruns_the_selected_task(slow_email):
@@ -155,18 +196,28 @@ async def test_L_validates_the_rate_then_sets_it_and_R_reruns_the_selected_task(
         uuid = client.send_task(VALIDATE, args=[5150]).id
         await _select(pilot, screen, uuid, "SUCCESS")
         await pilot.press("L")
-        dialog = await until(pilot, lambda: isinstance(app.screen, PromptDialog)
-                             and app.screen.query("Input") and app.screen,
-                             what="the rate prompt")
+        dialog = await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, PromptDialog) and app.screen.query("Input") and app.screen
+            ),
+            what="the rate prompt",
+        )
         assert "celerytui.tasks.validate_order" in screen_text(app)
         dialog.query_one("Input").value = "fast"
         await pilot.press("enter")
-        await until(pilot, lambda: "rate must look like 10/m" in screen_text(app),
-                    what="the one-line rate error")
+        await until(
+            pilot,
+            lambda: "rate must look like 10/m" in screen_text(app),
+            what="the one-line rate error",
+        )
         dialog.query_one("Input").value = "100/m"
         await pilot.press("enter")
-        await until(pilot, lambda: any(n.startswith("rate limit 100/m: sent to 1 worker")
-                                       for n in notices(app)), what="the rate limit reply")
+        await until(
+            pilot,
+            lambda: any(n.startswith("rate limit 100/m: sent to 1 worker") for n in notices(app)),
+            what="the rate limit reply",
+        )
         await until(pilot, lambda: app.screen is screen, what="back on the table")
         before = set(app.monitor.state.tasks)
         await pilot.press("R")
@@ -174,12 +225,16 @@ async def test_L_validates_the_rate_then_sets_it_and_R_reruns_the_selected_task(
         def rerun():
             for new in set(app.monitor.state.tasks) - before:
                 task = app.monitor.state.tasks[new]
-                if task.name == VALIDATE and task.args in ("(5150,)", "[5150]") \
-                        and task.state == "SUCCESS":
+                if (
+                    task.name == VALIDATE
+                    and task.args in ("(5150,)", "[5150]")
+                    and task.state == "SUCCESS"
+                ):
                     return new
             return None
 
         again = await until(pilot, rerun, what="the re-run task to succeed")
-        await until(pilot, lambda: row_state(screen.table, again) == "SUCCESS",
-                    what="the re-run row")
+        await until(
+            pilot, lambda: row_state(screen.table, again) == "SUCCESS", what="the re-run row"
+        )
         client.control.rate_limit(VALIDATE, None, reply=True, timeout=1.0)

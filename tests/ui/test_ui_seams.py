@@ -55,13 +55,18 @@ async def test_enter_on_a_row_opens_its_detail_on_every_screen():
     app = build()
     async with app.run_test(size=(120, 40)) as pilot:
         await until_drawn(pilot)
-        for mode_key, table_type, detail_type in (("1", "TaskTail", TaskDetailScreen),
-                                                  ("2", "TaskTable", TaskDetailScreen),
-                                                  ("3", "FailureTable", TaskDetailScreen),
-                                                  ("4", "WorkerTable", WorkerDetailScreen)):
+        for mode_key, table_type, detail_type in (
+            ("1", "TaskTail", TaskDetailScreen),
+            ("2", "TaskTable", TaskDetailScreen),
+            ("3", "FailureTable", TaskDetailScreen),
+            ("4", "WorkerTable", WorkerDetailScreen),
+        ):
             await pilot.press(mode_key)
-            screen = await until(pilot, lambda t=table_type: app.screen.query(t) and app.screen,
-                                 what=f"the screen of key {mode_key}")
+            screen = await until(
+                pilot,
+                lambda t=table_type: app.screen.query(t) and app.screen,
+                what=f"the screen of key {mode_key}",
+            )
             key = await _enter_on(pilot, screen.query_one(table_type))
             detail = await mounted_screen(pilot, app, detail_type, what=f"{mode_key}'s detail")
             if detail_type is TaskDetailScreen:
@@ -79,8 +84,9 @@ async def test_a_new_screens_tables_open_their_rows_with_no_handler_of_its_own()
         await until_drawn(pilot)
         screen = PicksScreen()
         app.push_screen(screen)
-        await until(pilot, lambda: screen.is_mounted and screen.query(FailureTable),
-                    what="the new screen")
+        await until(
+            pilot, lambda: screen.is_mounted and screen.query(FailureTable), what="the new screen"
+        )
         uuid = await _enter_on(pilot, screen.query_one(FailureTable))
         detail = await mounted_screen(pilot, app, TaskDetailScreen, what="the failure's detail")
         assert detail.uuid == uuid and detail.at_traceback
@@ -96,14 +102,32 @@ def test_the_read_only_table_names_bound_actions_only():
     key of the app and its screens that reaches the Controller is in the table."""
     from celerytui.app import CeleryTUI
 
-    nodes = [CeleryTUI, *(cls for _k, _t, cls in MODE_SCREENS.values()),
-             TaskDetailScreen, WorkerDetailScreen]
+    nodes = [
+        CeleryTUI,
+        *(cls for _k, _t, cls in MODE_SCREENS.values()),
+        TaskDetailScreen,
+        WorkerDetailScreen,
+    ]
     bound = {action_name(b.action) for node in nodes for b in each_binding(node.__new__(node))}
     assert set(MUTATING_ACTIONS) <= bound
-    changing = {"fire_http", "fire_disk", "fire_order", "fire_email", "fire_task",
-                "rerun_selected", "revoke_task", "terminate_task", "rate_limit_task",
-                "pool_grow", "pool_shrink", "autoscale", "add_consumer", "cancel_consumer",
-                "shutdown_worker", "purge_queue"}
+    changing = {
+        "fire_http",
+        "fire_disk",
+        "fire_order",
+        "fire_email",
+        "fire_task",
+        "rerun_selected",
+        "revoke_task",
+        "terminate_task",
+        "rate_limit_task",
+        "pool_grow",
+        "pool_shrink",
+        "autoscale",
+        "add_consumer",
+        "cancel_consumer",
+        "shutdown_worker",
+        "purge_queue",
+    }
     assert changing <= set(MUTATING_ACTIONS)
 
 
@@ -124,13 +148,18 @@ def test_screens_and_widgets_never_import_the_app_nor_textuals_private_bindings(
         assert "celerytui.app" not in _imports(path), path  # even under TYPE_CHECKING
     for path in [PACKAGE / "app.py", *ui_files]:
         tree = ast.parse(path.read_text())
-        private = [n.lineno for n in ast.walk(tree)
-                   if isinstance(n, ast.Attribute) and n.attr == "_bindings"]
+        private = [
+            n.lineno
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and n.attr == "_bindings"
+        ]
         assert not private, f"{path.name} reads Textual's _bindings at lines {private}"
 
 
 def test_no_not_built_yet_fallback_is_left():
     for path in [PACKAGE / "app.py", PACKAGE / "cli.py", *PACKAGE.glob("screens/*.py")]:
         assert "not built yet" not in path.read_text(), path
-    assert all(isinstance(cls, type) and issubclass(cls, ClusterScreen)
-               for _k, _t, cls in MODE_SCREENS.values())
+    assert all(
+        isinstance(cls, type) and issubclass(cls, ClusterScreen)
+        for _k, _t, cls in MODE_SCREENS.values()
+    )

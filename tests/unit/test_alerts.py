@@ -37,17 +37,37 @@ def make(thresholds: Thresholds | None = None):
 
 
 def ev(kind: str, clock: Clock, **fields) -> dict:
-    return {"type": kind, "timestamp": clock.now, "local_received": clock.now,
-            "hostname": "w1@host", **fields}
+    return {
+        "type": kind,
+        "timestamp": clock.now,
+        "local_received": clock.now,
+        "hostname": "w1@host",
+        **fields,
+    }
 
 
-def fail(state: ClusterState, clock: Clock, uuid: str, name: str = "proj.add", retries: int = 0,
-         exc: str = "ZeroDivisionError('division by zero')"):
-    return state.apply([
-        ev("task-received", clock, uuid=uuid, name=name, args="()", kwargs="{}",
-           retries=retries),
-        ev("task-failed", clock, uuid=uuid, exception=exc, traceback="Traceback...\nZeroDiv"),
-    ])
+def fail(
+    state: ClusterState,
+    clock: Clock,
+    uuid: str,
+    name: str = "proj.add",
+    retries: int = 0,
+    exc: str = "ZeroDivisionError('division by zero')",
+):
+    return state.apply(
+        [
+            ev(
+                "task-received",
+                clock,
+                uuid=uuid,
+                name=name,
+                args="()",
+                kwargs="{}",
+                retries=retries,
+            ),
+            ev("task-failed", clock, uuid=uuid, exception=exc, traceback="Traceback...\nZeroDiv"),
+        ]
+    )
 
 
 def test_failures_of_one_task_fold_into_one_alert_with_a_count():
@@ -114,8 +134,12 @@ def test_queue_backlog_over_threshold_then_cleared():
 def test_failure_rate_over_threshold():
     clock, state, book = make(Thresholds(failure_rate=0.25, min_finished_for_rate=4))
     for i in range(3):
-        state.apply([ev("task-received", clock, uuid=f"s{i}", name="proj.ok"),
-                     ev("task-succeeded", clock, uuid=f"s{i}", result="1", runtime=0.1)])
+        state.apply(
+            [
+                ev("task-received", clock, uuid=f"s{i}", name="proj.ok"),
+                ev("task-succeeded", clock, uuid=f"s{i}", result="1", runtime=0.1),
+            ]
+        )
     for i in range(2):
         fail(state, clock, f"f{i}")
     book.evaluate(state)
@@ -126,25 +150,59 @@ def test_failure_rate_over_threshold():
 
 def test_check_down_and_disk_full_from_check_records():
     _clock, state, book = make(Thresholds(disk_percent=90))
-    state.apply_results([
-        {"task_id": "h1", "status": "SUCCESS", "name": "celerytui.tasks.check_http_endpoint",
-         "result": {"url": "http://svc/health", "status": "DOWN", "status_code": 503,
-                    "response_time": 0.2}, "date_done": "2023-11-14T22:13:20"},
-        {"task_id": "d1", "status": "SUCCESS", "name": "celerytui.tasks.check_disk_usage",
-         "result": {"host": "db1", "status": "OK", "filesystem": "/dev/sda1", "mount": "/",
-                    "size_bytes": 100, "used_bytes": 95, "avail_bytes": 5, "use_percent": 95.0},
-         "date_done": "2023-11-14T22:13:20"},
-    ])
+    state.apply_results(
+        [
+            {
+                "task_id": "h1",
+                "status": "SUCCESS",
+                "name": "celerytui.tasks.check_http_endpoint",
+                "result": {
+                    "url": "http://svc/health",
+                    "status": "DOWN",
+                    "status_code": 503,
+                    "response_time": 0.2,
+                },
+                "date_done": "2023-11-14T22:13:20",
+            },
+            {
+                "task_id": "d1",
+                "status": "SUCCESS",
+                "name": "celerytui.tasks.check_disk_usage",
+                "result": {
+                    "host": "db1",
+                    "status": "OK",
+                    "filesystem": "/dev/sda1",
+                    "mount": "/",
+                    "size_bytes": 100,
+                    "used_bytes": 95,
+                    "avail_bytes": 5,
+                    "use_percent": 95.0,
+                },
+                "date_done": "2023-11-14T22:13:20",
+            },
+        ]
+    )
     book.evaluate(state)
     by_key = {a.key: a for a in book.active()}
     assert by_key["check-down:http://svc/health"].detail == "HTTP 503"
     assert by_key["disk-full:db1"].title == "disk 95% used: db1 /"
     # the check comes back UP: its alert clears, the disk one stays
-    state.apply_results([
-        {"task_id": "h2", "status": "SUCCESS", "name": "celerytui.tasks.check_http_endpoint",
-         "result": {"url": "http://svc/health", "status": "UP", "status_code": 200,
-                    "response_time": 0.1}, "date_done": "2023-11-14T22:14:20"},
-    ])
+    state.apply_results(
+        [
+            {
+                "task_id": "h2",
+                "status": "SUCCESS",
+                "name": "celerytui.tasks.check_http_endpoint",
+                "result": {
+                    "url": "http://svc/health",
+                    "status": "UP",
+                    "status_code": 200,
+                    "response_time": 0.1,
+                },
+                "date_done": "2023-11-14T22:14:20",
+            },
+        ]
+    )
     book.evaluate(state)
     assert [a.key for a in book.active()] == ["disk-full:db1"]
 
@@ -198,8 +256,10 @@ def test_status_degraded_and_the_book_alerts_come_from_the_same_rule_objects():
     from celerytui.commands.status import assess
 
     _clock, state, book = make(Thresholds(queue_backlog=10))
-    deep = [SimpleNamespace(name="celery", messages=11, error=None),
-            SimpleNamespace(name="gone", messages=0, error="queue not found")]
+    deep = [
+        SimpleNamespace(name="celery", messages=11, error=None),
+        SimpleNamespace(name="gone", messages=0, error="queue not found"),
+    ]
     book.evaluate(state, queue_depths=deep)
     assert [a.key for a in book.active()] == ["queue-backlog:celery"]
     # the status snapshot: one worker answered, the same depths
@@ -227,17 +287,23 @@ def test_a_rule_registered_in_a_test_shows_up_in_the_book_and_in_status(test_rul
         in_status = True
 
         def evaluate(self, context: Context) -> list[Finding]:
-            return [Finding(f"poison-queue:{d.name}", "critical", f"{d.messages} poisoned",
-                            subject=d.name)
-                    for d in context.queue_depths if d.name == "poison" and d.messages]
+            return [
+                Finding(
+                    f"poison-queue:{d.name}", "critical", f"{d.messages} poisoned", subject=d.name
+                )
+                for d in context.queue_depths
+                if d.name == "poison" and d.messages
+            ]
 
     _clock, state, book = make()
     poisoned = [SimpleNamespace(name="poison", messages=2, error=None)]
     book.evaluate(state, queue_depths=poisoned)
     assert [(a.key, a.severity, a.title) for a in book.active()] == [
-        ("poison-queue:poison", "critical", "2 poisoned")]
+        ("poison-queue:poison", "critical", "2 poisoned")
+    ]
     assert assess(state, book.thresholds, [{"hostname": "w1", "ok": True}], poisoned)[0] == [
-        "2 poisoned"]
+        "2 poisoned"
+    ]
     book.evaluate(state, queue_depths=[])  # a periodic rule: clears as soon as it finds nothing
     assert book.active() == []
 
@@ -253,9 +319,11 @@ def test_a_registered_event_rule_folds_repeats_and_clears_after_the_quiet_window
         def evaluate(self, context: Context) -> list[Finding]:
             if context.changes is None:
                 return []
-            return [Finding("critical-failed", "critical", "proj.critical failed")
-                    for uuid in context.changes.new_failures
-                    if context.state.tasks[uuid].name == "proj.critical"]
+            return [
+                Finding("critical-failed", "critical", "proj.critical failed")
+                for uuid in context.changes.new_failures
+                if context.state.tasks[uuid].name == "proj.critical"
+            ]
 
     clock, state, book = make(Thresholds(failure_window=60))
     book.evaluate(state, fail(state, clock, "c1", name="proj.critical"))
@@ -275,8 +343,15 @@ def test_every_rule_names_its_kind_and_real_threshold_settings():
     fields = set(Thresholds.__dataclass_fields__)
     rules = registered()
     assert len({rule.name for rule in rules}) == len(rules)
-    assert {"task-failed", "worker-lost", "queue-backlog", "failure-rate", "check-down", "disk",
-            "broker"} <= {rule.name for rule in rules}
+    assert {
+        "task-failed",
+        "worker-lost",
+        "queue-backlog",
+        "failure-rate",
+        "check-down",
+        "disk",
+        "broker",
+    } <= {rule.name for rule in rules}
     for rule in rules:
         assert rule.kind in ("event", "periodic") and rule.watches
         assert set(rule.settings) <= fields, rule

@@ -22,8 +22,11 @@ def env_names_a(monkeypatch):
 
 def _hosts(app: Celery) -> set[str]:
     """The hosts every reader of the app's configuration would connect to."""
-    return {app.connection_for_read().hostname, app.connection_for_write().hostname,
-            app.backend.connparams["host"]}
+    return {
+        app.connection_for_read().hostname,
+        app.connection_for_write().hostname,
+        app.backend.connparams["host"],
+    }
 
 
 def test_a_plain_celery_app_follows_the_environment():  # what pin_urls is there to undo
@@ -33,8 +36,12 @@ def test_a_plain_celery_app_follows_the_environment():  # what pin_urls is there
 
 def test_pinned_urls_beat_every_celery_env_var():
     app = pin_urls(Celery("user", broker=A, set_as_current=False), B, B_BACKEND)
-    assert (app.conf.broker_url, app.conf.broker_read_url, app.conf.broker_write_url,
-            app.conf.result_backend) == (B, B, B, B_BACKEND)
+    assert (
+        app.conf.broker_url,
+        app.conf.broker_read_url,
+        app.conf.broker_write_url,
+        app.conf.result_backend,
+    ) == (B, B, B, B_BACKEND)
     assert _hosts(app) == {"cluster-b"}
 
 

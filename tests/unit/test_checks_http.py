@@ -44,7 +44,8 @@ def test_silent_server_times_out():
 
 def test_bad_url_and_password_never_shown(httpserver):
     assert probe_http("example.com/health")["error"] == (
-        "invalid URL 'example.com/health': needs http:// or https://")
+        "invalid URL 'example.com/health': needs http:// or https://"
+    )
     assert probe_http("http://")["error"] == "invalid URL 'http://'"
     httpserver.expect_request("/private").respond_with_data("ok")
     url = httpserver.url_for("/private").replace("http://", "http://monitor:s3cret@")

@@ -43,11 +43,21 @@ CALLS = {
 @pytest.fixture
 def spied_app():
     """An app on a closed port whose every way to reach the broker is counted."""
-    app = Celery("ro", broker=f"redis://:hunter2@127.0.0.1:{free_port()}/0",
-                 backend=f"redis://127.0.0.1:{free_port()}/1", set_as_current=False)
+    app = Celery(
+        "ro",
+        broker=f"redis://:hunter2@127.0.0.1:{free_port()}/0",
+        backend=f"redis://127.0.0.1:{free_port()}/1",
+        set_as_current=False,
+    )
     touched: list[str] = []
-    for attr in ("connection_for_write", "connection_for_read", "connection",
-                 "producer_or_acquire", "connection_or_acquire", "send_task"):
+    for attr in (
+        "connection_for_write",
+        "connection_for_read",
+        "connection",
+        "producer_or_acquire",
+        "connection_or_acquire",
+        "send_task",
+    ):
         real = getattr(app, attr)
 
         def spy(*args, _real=real, _attr=attr, **kwargs):

@@ -63,8 +63,14 @@ print(json.dumps(report))
 
 
 def test_importing_the_core_and_its_client_app_installs_no_worker_side():
-    run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                         timeout=60, env=command_env(), cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=command_env(),
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout)
     assert report["loaded"] == []
@@ -75,6 +81,8 @@ def test_importing_the_core_and_its_client_app_installs_no_worker_side():
     assert report["queues"] == [["celery", "disk", "http", "secure"]] * 3
     # the probe is not blind: the worker side's handlers are found once it is imported
     worker = report["worker_receivers"]
-    assert worker["task_failure"] == ["celerytui.tasks.alert_on_failure",
-                                      "celerytui.worker_metrics._on_task_failure"]
+    assert worker["task_failure"] == [
+        "celerytui.tasks.alert_on_failure",
+        "celerytui.worker_metrics._on_task_failure",
+    ]
     assert {"celeryd_init", "task_prerun", "worker_shutdown"} <= set(worker)

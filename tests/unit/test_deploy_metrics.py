@@ -20,19 +20,59 @@ NOW = 1_790_000_000.0
 
 # celery-exporter (danihodovic) names a user's existing dashboards and alerts rely on.
 CELERY_EXPORTER_NAMES = {
-    "celery_task_sent_total", "celery_task_received_total", "celery_task_started_total",
-    "celery_task_succeeded_total", "celery_task_failed_total", "celery_task_rejected_total",
-    "celery_task_revoked_total", "celery_task_retried_total", "celery_worker_up",
-    "celery_worker_tasks_active", "celery_task_runtime_bucket", "celery_task_runtime_sum",
-    "celery_task_runtime_count", "celery_queue_length", "celery_active_consumer_count",
+    "celery_task_sent_total",
+    "celery_task_received_total",
+    "celery_task_started_total",
+    "celery_task_succeeded_total",
+    "celery_task_failed_total",
+    "celery_task_rejected_total",
+    "celery_task_revoked_total",
+    "celery_task_retried_total",
+    "celery_worker_up",
+    "celery_worker_tasks_active",
+    "celery_task_runtime_bucket",
+    "celery_task_runtime_sum",
+    "celery_task_runtime_count",
+    "celery_queue_length",
+    "celery_active_consumer_count",
 }
 
 # Words a PromQL expression (or a Grafana query) may contain that are not metric names.
 PROMQL_WORDS = {
-    "sum", "count", "avg", "min", "max", "topk", "bottomk", "by", "without", "on", "ignoring",
-    "group_left", "group_right", "and", "or", "unless", "bool", "offset", "rate", "irate",
-    "increase", "delta", "histogram_quantile", "clamp_min", "clamp_max", "absent", "vector",
-    "time", "label_values", "le", "humanizePercentage", "humanizeDuration", "value", "labels",
+    "sum",
+    "count",
+    "avg",
+    "min",
+    "max",
+    "topk",
+    "bottomk",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "rate",
+    "irate",
+    "increase",
+    "delta",
+    "histogram_quantile",
+    "clamp_min",
+    "clamp_max",
+    "absent",
+    "vector",
+    "time",
+    "label_values",
+    "le",
+    "humanizePercentage",
+    "humanizeDuration",
+    "value",
+    "labels",
 }
 PROMETHEUS_OWN = {"up"}  # series Prometheus itself records for every scrape target
 
@@ -47,35 +87,67 @@ def _events() -> list[dict]:
             base["uuid"] = uuid
         return {**base, **fields}
 
-    http_result = repr({"url": "https://example.com", "status": "UP", "status_code": 200,
-                        "response_time": 0.12})
-    disk_result = repr({"host": "db1", "status": "OK", "filesystem": "/dev/sda1",
-                        "size_bytes": 1000, "used_bytes": 930, "avail_bytes": 70,
-                        "use_percent": 93.0, "mount": "/"})
+    http_result = repr(
+        {"url": "https://example.com", "status": "UP", "status_code": 200, "response_time": 0.12}
+    )
+    disk_result = repr(
+        {
+            "host": "db1",
+            "status": "OK",
+            "filesystem": "/dev/sda1",
+            "size_bytes": 1000,
+            "used_bytes": 930,
+            "avail_bytes": 70,
+            "use_percent": 93.0,
+            "mount": "/",
+        }
+    )
     return [
         ev("worker-online", freq=2.0),
         ev("worker-heartbeat", freq=2.0, active=1, processed=4),
-        ev("task-sent", "u1", name="proj.add", args="(1, 2)", kwargs="{}", queue="celery",
-           routing_key="celery"),
-        ev("task-received", "u1", name="proj.add", args="(1, 2)", kwargs="{}",
-           routing_key="celery"),
+        ev(
+            "task-sent",
+            "u1",
+            name="proj.add",
+            args="(1, 2)",
+            kwargs="{}",
+            queue="celery",
+            routing_key="celery",
+        ),
+        ev(
+            "task-received", "u1", name="proj.add", args="(1, 2)", kwargs="{}", routing_key="celery"
+        ),
         ev("task-started", "u1"),
         ev("task-succeeded", "u1", result="3", runtime=0.2),
         ev("task-received", "u2", name="proj.div", args="(1, 0)", kwargs="{}"),
         ev("task-started", "u2"),
-        ev("task-failed", "u2", exception="ZeroDivisionError('division by zero')",
-           traceback="Traceback ...\nZeroDivisionError: division by zero"),
+        ev(
+            "task-failed",
+            "u2",
+            exception="ZeroDivisionError('division by zero')",
+            traceback="Traceback ...\nZeroDivisionError: division by zero",
+        ),
         ev("task-received", "u3", name="proj.flaky", args="()", kwargs="{}"),
         ev("task-retried", "u3", exception="IOError('again')"),
         ev("task-received", "u4", name="proj.slow", args="()", kwargs="{}"),
         ev("task-revoked", "u4", terminated=False),
         ev("task-received", "u5", name="proj.bad", args="()", kwargs="{}"),
         ev("task-rejected", "u5"),
-        ev("task-received", "u6", name="celerytui.tasks.check_http_endpoint",
-           args="('https://example.com',)", kwargs="{}"),
+        ev(
+            "task-received",
+            "u6",
+            name="celerytui.tasks.check_http_endpoint",
+            args="('https://example.com',)",
+            kwargs="{}",
+        ),
         ev("task-succeeded", "u6", result=http_result, runtime=0.13),
-        ev("task-received", "u7", name="celerytui.tasks.check_disk_usage", args="('db1',)",
-           kwargs="{}"),
+        ev(
+            "task-received",
+            "u7",
+            name="celerytui.tasks.check_disk_usage",
+            args="('db1',)",
+            kwargs="{}",
+        ),
         ev("task-succeeded", "u7", result=disk_result, runtime=0.5),
     ]
 
@@ -102,14 +174,23 @@ def exposed() -> dict[str, list]:
 
 
 def test_the_exporter_exposes_celery_exporter_names_and_its_own(exposed):
-    ours = {"celerytui_events_total", "celerytui_events_dropped_total",
-            "celerytui_broker_reconnects_total", "celerytui_broker_connected",
-            "celerytui_check_up", "celerytui_check_response_seconds",
-            "celerytui_disk_used_ratio"}
+    ours = {
+        "celerytui_events_total",
+        "celerytui_events_dropped_total",
+        "celerytui_broker_reconnects_total",
+        "celerytui_broker_connected",
+        "celerytui_check_up",
+        "celerytui_check_response_seconds",
+        "celerytui_disk_used_ratio",
+    }
     assert CELERY_EXPORTER_NAMES | ours <= set(exposed)
     (failed,) = exposed["celery_task_failed_total"]
-    assert failed.labels == {"name": "proj.div", "hostname": "w1@host", "queue_name": "",
-                             "exception": "ZeroDivisionError"}
+    assert failed.labels == {
+        "name": "proj.div",
+        "hostname": "w1@host",
+        "queue_name": "",
+        "exception": "ZeroDivisionError",
+    }
     assert failed.value == 1
     (disk,) = exposed["celerytui_disk_used_ratio"]
     assert disk.labels == {"host": "db1", "mount": "/"} and disk.value == pytest.approx(0.93)
@@ -140,7 +221,7 @@ def _rule_exprs() -> list[str]:
             continue
         indent = len(line) - len(line.lstrip())
         block = []
-        for follow in lines[i + 1:]:
+        for follow in lines[i + 1 :]:
             if follow.strip() and len(follow) - len(follow.lstrip()) <= indent:
                 break
             block.append(follow)
@@ -171,30 +252,47 @@ def test_the_identifier_check_catches_a_misspelt_metric(exposed):
 
 def test_alert_rules_cover_the_issue_list():
     text = "\n".join(_rule_exprs())
-    for metric in ("celery_worker_up", "celery_task_failed_total", "celery_queue_length",
-                   "celerytui_check_up", "celerytui_disk_used_ratio"):
+    for metric in (
+        "celery_worker_up",
+        "celery_task_failed_total",
+        "celery_queue_length",
+        "celerytui_check_up",
+        "celerytui_disk_used_ratio",
+    ):
         assert metric in text
     panels = "\n".join(_dashboard_exprs())
-    for needle in ("histogram_quantile(0.95", "celery_queue_length", "celery_worker_up",
-                   "celerytui_check_up", "rate(celery_task_succeeded_total"):
+    for needle in (
+        "histogram_quantile(0.95",
+        "celery_queue_length",
+        "celery_worker_up",
+        "celerytui_check_up",
+        "rate(celery_task_succeeded_total",
+    ):
         assert needle in panels
 
 
 def test_a_silent_worker_goes_down_then_its_series_are_dropped():
     now = [NOW]
     state = ClusterState(clock=lambda: now[0])
-    state.apply([e for e in _events() if e["type"] in ("worker-online", "task-received",
-                                                        "task-started", "task-succeeded")])
-    collector = ClusterCollector(state, worker_timeout=60, worker_purge=600,
-                                 clock=lambda: now[0])
+    state.apply(
+        [
+            e
+            for e in _events()
+            if e["type"] in ("worker-online", "task-received", "task-started", "task-succeeded")
+        ]
+    )
+    collector = ClusterCollector(state, worker_timeout=60, worker_purge=600, clock=lambda: now[0])
 
     def scrape() -> dict[str, float]:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
         text = generate_latest(registry).decode()
-        return {f"{s.name}{sorted(s.labels.items())}": s.value
-                for f in text_string_to_metric_families(text) for s in f.samples
-                if s.labels.get("hostname") == "w1@host"}
+        return {
+            f"{s.name}{sorted(s.labels.items())}": s.value
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+            if s.labels.get("hostname") == "w1@host"
+        }
 
     up = "celery_worker_up[('hostname', 'w1@host')]"
     assert scrape()[up] == 1

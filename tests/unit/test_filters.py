@@ -8,16 +8,43 @@ from celerytui.core.filters import FilterError, compile_filter
 from celerytui.core.model import FAILURE, RETRY, STARTED, SUCCESS, Task
 
 TASKS = [
-    Task("aaaa-1111", name="celerytui.tasks.check_http_endpoint", state=SUCCESS,
-         args="('https://example.com',)", kwargs="{}", worker="http@host1", queue="http"),
-    Task("bbbb-2222", name="celerytui.tasks.check_disk_usage", state=FAILURE,
-         args="('db1',)", kwargs="{}", worker="disk@host2", queue="disk",
-         exception="SSHException('host key unknown')"),
-    Task("cccc-3333", name="celerytui.tasks.risky_operation", state=RETRY,
-         args="()", kwargs="{'order': 1001}", worker="http@host1", queue="celery"),
-    Task("dddd-4444", name="celerytui.tasks.send_email", state=STARTED,
-         args="('ops@example.com', 'disk full')", kwargs="{}", worker="http@host1",
-         queue="celery"),
+    Task(
+        "aaaa-1111",
+        name="celerytui.tasks.check_http_endpoint",
+        state=SUCCESS,
+        args="('https://example.com',)",
+        kwargs="{}",
+        worker="http@host1",
+        queue="http",
+    ),
+    Task(
+        "bbbb-2222",
+        name="celerytui.tasks.check_disk_usage",
+        state=FAILURE,
+        args="('db1',)",
+        kwargs="{}",
+        worker="disk@host2",
+        queue="disk",
+        exception="SSHException('host key unknown')",
+    ),
+    Task(
+        "cccc-3333",
+        name="celerytui.tasks.risky_operation",
+        state=RETRY,
+        args="()",
+        kwargs="{'order': 1001}",
+        worker="http@host1",
+        queue="celery",
+    ),
+    Task(
+        "dddd-4444",
+        name="celerytui.tasks.send_email",
+        state=STARTED,
+        args="('ops@example.com', 'disk full')",
+        kwargs="{}",
+        worker="http@host1",
+        queue="celery",
+    ),
 ]
 
 

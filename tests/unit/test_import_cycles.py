@@ -12,9 +12,16 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "celerytui"
-CHECKED = ("celerytui.core.state", "celerytui.core.state_events", "celerytui.core.state_workers",
-           "celerytui.core.state_parts", "celerytui.core.event_fields", "celerytui.config",
-           "celerytui.config_checks", "celerytui.settings_model")
+CHECKED = (
+    "celerytui.core.state",
+    "celerytui.core.state_events",
+    "celerytui.core.state_workers",
+    "celerytui.core.state_parts",
+    "celerytui.core.event_fields",
+    "celerytui.config",
+    "celerytui.config_checks",
+    "celerytui.settings_model",
+)
 
 
 def _module_name(path: Path) -> str:

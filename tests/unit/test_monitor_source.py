@@ -33,8 +33,10 @@ def test_a_monitor_fed_by_a_recording_shows_its_tasks_and_workers():
         changes = monitor.pump()
         tasks = monitor.state.tasks
         assert (tasks["t-1"].state, tasks["t-1"].result) == ("SUCCESS", "5")
-        assert (tasks["t-2"].state, tasks["t-2"].exception) == ("FAILURE",
-                                                                "ValueError('card declined')")
+        assert (tasks["t-2"].state, tasks["t-2"].exception) == (
+            "FAILURE",
+            "ValueError('card declined')",
+        )
         assert "celery@w1" in monitor.state.workers
         assert "t-2" in changes.new_failures
         assert monitor.events.status.connected
@@ -48,6 +50,7 @@ def test_headless_pumping_reads_the_recording_too():
     monitor.start(poll=False)
     monitor.run_in_thread(interval=0.05)
     try:
+
         def both_done():
             with monitor.lock:
                 return {t.state for t in monitor.state.tasks.values()} == {"SUCCESS", "FAILURE"}

@@ -73,8 +73,9 @@ def test_dash_capacity_is_computed_from_used_and_available():
 
 
 def test_live_df_on_this_machine_matches_df_itself():
-    out = subprocess.run(["sh", "-c", df_command("/")], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["sh", "-c", df_command("/")], capture_output=True, text=True, check=True
+    ).stdout
     row = parse_disk_output(out)
     fields = out.splitlines()[1].split()
     assert row["mount"] == "/"
@@ -88,12 +89,18 @@ def test_live_df_on_this_machine_matches_df_itself():
         ("", "df output is empty"),
         ("df: /nope: No such file or directory\n", "no header line"),
         ("Filesystem 1-blocks Used Available Capacity Mounted on\n", "no filesystem lines"),
-        ("Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/x lots of garbage here\n",
-         "cannot parse df line"),
-        ("Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/very/long/name\n",
-         "with no numbers"),
-        ("Filesystem 1Q-blocks Used Available Capacity Mounted on\n/dev/x 1 1 1 1% /\n",
-         "unknown block size"),
+        (
+            "Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/x lots of garbage here\n",
+            "cannot parse df line",
+        ),
+        (
+            "Filesystem 1-blocks Used Available Capacity Mounted on\n/dev/very/long/name\n",
+            "with no numbers",
+        ),
+        (
+            "Filesystem 1Q-blocks Used Available Capacity Mounted on\n/dev/x 1 1 1 1% /\n",
+            "unknown block size",
+        ),
     ],
 )
 def test_garbage_raises_a_clear_value_error(output, message):

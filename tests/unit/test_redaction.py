@@ -53,8 +53,9 @@ def test_one_line_of_an_exception_hides_the_secret(shape):
 @pytest.mark.parametrize("shape", [s for s in SHAPES if s.secrets], ids=lambda s: s.id)
 def test_url_secrets_name_each_password_so_a_bare_parser_error_is_scrubbed(shape):
     url = shape.url(HOST, PORT)
-    password = shape.secrets[0].rpartition("@")[0] if shape.id == "failover-list" \
-        else shape.secrets[-1]
+    password = (
+        shape.secrets[0].rpartition("@")[0] if shape.id == "failover-list" else shape.secrets[-1]
+    )
     if shape.id == "query-tokens":
         return  # no userinfo: the query masking covers it
     error = ValueError(f"Port could not be cast to integer value as {password.split('/')[0]!r}")
@@ -71,23 +72,28 @@ def test_a_list_repr_without_spaces_masks_each_url():
     assert redact_text(text) == "['redis://:****@h1/0','redis://u:****@h2/0']"
 
 
-@pytest.mark.parametrize(("url", "shown"), [
-    ("https://hooks.slack.com/services/T000/B000/XXXXSECRET", "https://hooks.slack.com/****"),
-    ("http://127.0.0.1:8080/hook?token=Wt1Secret", "http://127.0.0.1:8080/****"),
-    ("https://user:Wp2Secret@alerts.example/", "https://alerts.example"),
-    ("https://alerts.example", "https://alerts.example"),
-    ("https://[::1]:9000/x/Wt3Secret", "https://[::1]:9000/****"),
-    ("not a url Wt4Secret", "****"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.slack.com/services/T000/B000/XXXXSECRET", "https://hooks.slack.com/****"),
+        ("http://127.0.0.1:8080/hook?token=Wt1Secret", "http://127.0.0.1:8080/****"),
+        ("https://user:Wp2Secret@alerts.example/", "https://alerts.example"),
+        ("https://alerts.example", "https://alerts.example"),
+        ("https://[::1]:9000/x/Wt3Secret", "https://[::1]:9000/****"),
+        ("not a url Wt4Secret", "****"),
+        ("", ""),
+    ],
+)
 def test_webhook_shows_scheme_and_host_only(url, shown):
     assert redact_webhook(url) == shown
 
 
 def test_webhook_secrets_scrub_what_an_http_library_says():
     url = "http://127.0.0.1:1/hooks/Wh5Secret?token=Wh6Secret"
-    message = ("HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: "
-               "/hooks/Wh5Secret?token=Wh6Secret (Caused by refused)")
+    message = (
+        "HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: "
+        "/hooks/Wh5Secret?token=Wh6Secret (Caused by refused)"
+    )
     line = one_line(message, secrets=webhook_secrets(url))
     assert "Wh5Secret" not in line and "Wh6Secret" not in line
     assert line.startswith("HTTPConnectionPool(host='127.0.0.1', port=1)")

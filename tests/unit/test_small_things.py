@@ -17,8 +17,14 @@ from tests.support.commands import ROOT, celerytui, command_env
 
 
 def _python_m(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "celerytui", *args], capture_output=True,
-                          text=True, timeout=60, env=command_env(), cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "celerytui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=command_env(),
+        cwd=ROOT,
+    )
 
 
 def test_python_m_celerytui_is_the_console_script():
@@ -49,9 +55,15 @@ main(["-b", sys.argv[2]], prog_name="celerytui")
 
 def _tui(mode: str, **env: str) -> subprocess.CompletedProcess:
     dead = f"redis://127.0.0.1:{_closed_port()}/0"
-    return subprocess.run([sys.executable, "-c", CRASHING_TUI, mode, dead], cwd=ROOT,
-                          env=command_env(**env), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", CRASHING_TUI, mode, dead],
+        cwd=ROOT,
+        env=command_env(**env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_crashing_tui_exits_non_zero():
@@ -121,7 +133,8 @@ def test_status_on_a_silent_broker_answers_in_the_documented_2_s(silent_broker, 
     elapsed, silent = _timed_status(url)
     assert silent.returncode == 2
     assert silent.stderr.splitlines() == [
-        f"Error: broker unreachable ({url}): no answer within 2 s"]
+        f"Error: broker unreachable ({url}): no answer within 2 s"
+    ]
     # 2 s counted from the process start, so what it adds to a prompt failure stays under 2 s
     assert elapsed - baseline < 2.0, (elapsed, baseline)
     _elapsed, as_json = _timed_status(url, "--json")
@@ -132,4 +145,3 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-

@@ -32,8 +32,16 @@ class Replay:
 
     def add(self, kind: str, hostname: str = "utest1", **fields: object) -> dict:
         ts = T0 + len(self.events) / 10
-        ev = {"type": kind, "hostname": hostname, "timestamp": ts, "local_received": ts,
-              "clock": len(self.events) + 1, "utcoffset": 0, "pid": 1, **fields}
+        ev = {
+            "type": kind,
+            "hostname": hostname,
+            "timestamp": ts,
+            "local_received": ts,
+            "clock": len(self.events) + 1,
+            "utcoffset": 0,
+            "pid": 1,
+            **fields,
+        }
         self.events.append(ev)
         return ev
 
@@ -41,16 +49,32 @@ class Replay:
 def _task_states() -> tuple[Replay, str, str]:
     r = Replay()
     tid, tid2 = "task-one", "task-two"
-    r.add("task-received", uuid=tid, name="task1", args="(2, 2)", kwargs="{'foo': 'bar'}",
-          retries=0, eta=None)
+    r.add(
+        "task-received",
+        uuid=tid,
+        name="task1",
+        args="(2, 2)",
+        kwargs="{'foo': 'bar'}",
+        retries=0,
+        eta=None,
+    )
     r.add("task-started", uuid=tid)
     r.add("task-revoked", uuid=tid)
     r.add("task-retried", uuid=tid, exception="KeyError('bar')", traceback="line 2 at main")
     r.add("task-failed", uuid=tid, exception="KeyError('foo')", traceback="line 1 at main")
     r.add("task-succeeded", uuid=tid, result="4", runtime=0.1234)
     r.add("foo-bar")
-    r.add("task-received", uuid=tid2, name="task2", args="(4, 4)", kwargs="{'foo': 'bar'}",
-          retries=0, eta=None, parent_id=tid, root_id=tid)
+    r.add(
+        "task-received",
+        uuid=tid2,
+        name="task2",
+        args="(4, 4)",
+        kwargs="{'foo': 'bar'}",
+        retries=0,
+        eta=None,
+        parent_id=tid,
+        root_id=tid,
+    )
     return r, tid, tid2
 
 
@@ -64,9 +88,14 @@ def test_task_states_step_by_step():
         seen.append((task.state, task.timestamp == ev["timestamp"], task.worker))
     # celery shows RETRY at the 4th step: a task-retried after the task was revoked is a
     # stale one (a revoked task does not run again), so we keep REVOKED
-    assert seen == [(RECEIVED, True, "utest1"), (STARTED, True, "utest1"),
-                    (REVOKED, True, "utest1"), (REVOKED, True, "utest1"),
-                    (FAILURE, True, "utest1"), (SUCCESS, True, "utest1")]
+    assert seen == [
+        (RECEIVED, True, "utest1"),
+        (STARTED, True, "utest1"),
+        (REVOKED, True, "utest1"),
+        (REVOKED, True, "utest1"),
+        (FAILURE, True, "utest1"),
+        (SUCCESS, True, "utest1"),
+    ]
     task = state.tasks[tid]
     assert (task.result, task.runtime) == ("4", 0.1234)
     assert (task.exception, task.traceback) == ("KeyError('foo')", "line 1 at main")
@@ -106,10 +135,19 @@ def test_merge_keeps_the_final_state_and_takes_name_and_args_from_received():
 def _logical_clock_ordering() -> list[dict]:
     r = Replay()
     for kind, uuid, host in [
-            ("received", "tA", "w1"), ("received", "tB", "w2"), ("started", "tA", "w1"),
-            ("received", "tC", "w2"), ("started", "tB", "w2"), ("retried", "tA", "w1"),
-            ("succeeded", "tB", "w2"), ("started", "tC", "w2"), ("received", "tA", "w3"),
-            ("succeeded", "tC", "w2"), ("started", "tA", "w3"), ("succeeded", "tA", "w3")]:
+        ("received", "tA", "w1"),
+        ("received", "tB", "w2"),
+        ("started", "tA", "w1"),
+        ("received", "tC", "w2"),
+        ("started", "tB", "w2"),
+        ("retried", "tA", "w1"),
+        ("succeeded", "tB", "w2"),
+        ("started", "tC", "w2"),
+        ("received", "tA", "w3"),
+        ("succeeded", "tC", "w2"),
+        ("started", "tA", "w3"),
+        ("succeeded", "tA", "w3"),
+    ]:
         r.add(f"task-{kind}", hostname=host, uuid=uuid, name=uuid)
     return r.events
 
@@ -150,29 +188,75 @@ def test_an_old_heartbeat_is_not_alive_a_fresh_one_is():
     clock = FakeClock(T0 + 1_000)
     state = ClusterState(clock=clock)
     old = T0 + 1_000 - 400
-    state.apply([{"type": "worker-heartbeat", "hostname": "utest1", "timestamp": old,
-                  "local_received": old, "freq": 60}])
+    state.apply(
+        [
+            {
+                "type": "worker-heartbeat",
+                "hostname": "utest1",
+                "timestamp": old,
+                "local_received": old,
+                "freq": 60,
+            }
+        ]
+    )
     state.tick()
     assert state.workers["utest1"].status == WORKER_LOST
-    state.apply([{"type": "worker-heartbeat", "hostname": "utest1", "timestamp": clock.now,
-                  "local_received": clock.now, "freq": 60}])
+    state.apply(
+        [
+            {
+                "type": "worker-heartbeat",
+                "hostname": "utest1",
+                "timestamp": clock.now,
+                "local_received": clock.now,
+                "freq": 60,
+            }
+        ]
+    )
     assert state.workers["utest1"].status == WORKER_ONLINE
-    state.apply([{"type": "worker-heartbeat", "hostname": "utest1", "timestamp": old,
-                  "local_received": old}])  # an older one, late: the last heartbeat stays
+    state.apply(
+        [
+            {
+                "type": "worker-heartbeat",
+                "hostname": "utest1",
+                "timestamp": old,
+                "local_received": old,
+            }
+        ]
+    )  # an older one, late: the last heartbeat stays
     assert state.heartbeat_age("utest1") == 0.0
 
 
 def test_unknown_events_and_an_unknown_worker_leaving_are_survived():
     state = ClusterState()
-    ch = state.apply([{"type": "worker-unknown-event-xxx", "foo": "bar"},
-                      {"type": "worker-unknown-event-xxx", "hostname": "xxx", "foo": "bar"},
-                      {"type": "worker-offline", "hostname": "unknown@vandelay.com",
-                       "timestamp": T0, "local_received": T0, "clock": 301030134894833}])
+    ch = state.apply(
+        [
+            {"type": "worker-unknown-event-xxx", "foo": "bar"},
+            {"type": "worker-unknown-event-xxx", "hostname": "xxx", "foo": "bar"},
+            {
+                "type": "worker-offline",
+                "hostname": "unknown@vandelay.com",
+                "timestamp": T0,
+                "local_received": T0,
+                "clock": 301030134894833,
+            },
+        ]
+    )
     assert ch.malformed == 2 and state.workers == {}
     # a custom task event: celery makes its name the task's state; we put it on the
     # timeline and keep the state
-    state.apply([{"type": "task-unknown-event-xxx", "foo": "bar", "uuid": "x",
-                  "hostname": "y", "timestamp": T0, "local_received": T0, "clock": 0}])
+    state.apply(
+        [
+            {
+                "type": "task-unknown-event-xxx",
+                "foo": "bar",
+                "uuid": "x",
+                "hostname": "y",
+                "timestamp": T0,
+                "local_received": T0,
+                "clock": 0,
+            }
+        ]
+    )
     task = state.tasks["x"]
     assert task.state == PENDING and task.timeline == [(T0, "task-unknown-event-xxx")]
     assert task.worker == "y"
@@ -181,8 +265,18 @@ def test_unknown_events_and_an_unknown_worker_leaving_are_survived():
 def test_max_tasks_keeps_the_newest():
     state = ClusterState(max_tasks=1)
     for i, uuid in enumerate("xyz"):
-        state.apply([{"type": "task-unknown-event-xxx", "uuid": uuid, "hostname": "y",
-                      "clock": 3 + i, "timestamp": T0 + i, "local_received": T0 + i}])
+        state.apply(
+            [
+                {
+                    "type": "task-unknown-event-xxx",
+                    "uuid": uuid,
+                    "hostname": "y",
+                    "clock": 3 + i,
+                    "timestamp": T0 + i,
+                    "local_received": T0 + i,
+                }
+            ]
+        )
     assert list(state.tasks) == ["z"]
 
 
@@ -191,8 +285,12 @@ def test_tasks_by_type_and_by_worker():
     for host in ("utest1", "utest2", "utest3"):
         r.add("worker-online", hostname=host)
     for i in range(20):
-        r.add("task-received", hostname="utest2" if i % 2 == 0 else "utest1",
-              name="task2" if i % 2 == 0 else "task1", uuid=f"t{i}")
+        r.add(
+            "task-received",
+            hostname="utest2" if i % 2 == 0 else "utest1",
+            name="task2" if i % 2 == 0 else "task1",
+            uuid=f"t{i}",
+        )
     state = ClusterState(clock=FakeClock(T0 + 2))
     state.apply(r.events)
     stats = state.task_stats()

@@ -25,25 +25,33 @@ STREAMS = int(os.environ.get("CELERYTUI_DIFF_STREAMS", "25"))
 # (worker, exception, retries, eta: "value" / "None", not the values themselves)
 DEVIATIONS = {
     # a finished state is never hidden behind a RETRY (celery: whichever arrived last)
-    ("state", "RETRY", "SUCCESS"), ("state", "RETRY", "FAILURE"),
-    ("state", "RETRY", "REVOKED"), ("state", "RETRY", "REJECTED"),
+    ("state", "RETRY", "SUCCESS"),
+    ("state", "RETRY", "FAILURE"),
+    ("state", "RETRY", "REVOKED"),
+    ("state", "RETRY", "REJECTED"),
     # the next attempt is not hidden behind the previous attempt's late task-retried
-    ("state", "RETRY", "STARTED"), ("state", "RETRY", "RECEIVED"),
+    ("state", "RETRY", "STARTED"),
+    ("state", "RETRY", "RECEIVED"),
     # a later attempt's task-received replaces an earlier attempt's running state
     ("state", "STARTED", "RECEIVED"),
     # after a RETRY celery takes whatever arrives next, even an older attempt's late event
     ("state", "RECEIVED", "STARTED"),
     # a rejected task stays rejected (celery ranks REJECTED below RECEIVED and STARTED)
-    ("state", "RECEIVED", "REJECTED"), ("state", "STARTED", "REJECTED"),
+    ("state", "RECEIVED", "REJECTED"),
+    ("state", "STARTED", "REJECTED"),
     # task-sent (a retry's next message) does not move a task back to PENDING
-    ("state", "PENDING", "RETRY"), ("state", "PENDING", "RECEIVED"),
+    ("state", "PENDING", "RETRY"),
+    ("state", "PENDING", "RECEIVED"),
     ("state", "PENDING", "STARTED"),
     # the worker is the one whose event set the state, not the last one heard from
     ("worker", "value", "value"),
     # a revoked task says why: "expired" / "terminated"; a failure's exception stays
-    ("exception", "None", "value"), ("exception", "value", "value"),
+    ("exception", "None", "value"),
+    ("exception", "value", "value"),
     # retries: the largest task-sent / task-received said; eta: the newest attempt's
-    ("retries", "value", "value"), ("eta", "value", "None"), ("eta", "None", "value"),
+    ("retries", "value", "value"),
+    ("eta", "value", "None"),
+    ("eta", "None", "value"),
     ("eta", "value", "value"),
 }
 # The one case no event settles: celery publishes a retry's next message before it sends

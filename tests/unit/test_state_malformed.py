@@ -12,23 +12,70 @@ from celerytui.core.model import ALL_STATES, TIMELINE_MAX
 from celerytui.core.state import ClusterState
 from tests.support.cluster_events import T0, FakeClock, received, succeeded
 
-TYPES = ["task-sent", "task-received", "task-started", "task-succeeded", "task-failed",
-         "task-retried", "task-revoked", "task-rejected", "worker-heartbeat", "worker-online",
-         "worker-offline", "task-progress", "worker-weird", "bogus", ""]
-FIELDS = ["uuid", "hostname", "timestamp", "local_received", "name", "args", "kwargs",
-          "result", "runtime", "exception", "traceback", "retries", "root_id", "parent_id",
-          "queue", "routing_key", "exchange", "freq", "active", "processed", "loadavg", "pid",
-          "eta", "expires", "sw_ident", "expired", "terminated"]
+TYPES = [
+    "task-sent",
+    "task-received",
+    "task-started",
+    "task-succeeded",
+    "task-failed",
+    "task-retried",
+    "task-revoked",
+    "task-rejected",
+    "worker-heartbeat",
+    "worker-online",
+    "worker-offline",
+    "task-progress",
+    "worker-weird",
+    "bogus",
+    "",
+]
+FIELDS = [
+    "uuid",
+    "hostname",
+    "timestamp",
+    "local_received",
+    "name",
+    "args",
+    "kwargs",
+    "result",
+    "runtime",
+    "exception",
+    "traceback",
+    "retries",
+    "root_id",
+    "parent_id",
+    "queue",
+    "routing_key",
+    "exchange",
+    "freq",
+    "active",
+    "processed",
+    "loadavg",
+    "pid",
+    "eta",
+    "expires",
+    "sw_ident",
+    "expired",
+    "terminated",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30), st.binary(max_size=30),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.binary(max_size=30),
     st.sampled_from(["u1", "u2", "u3", "celery@w1", "celery@w2", "proj.check_http_endpoint"]),
     st.floats(min_value=T0, max_value=T0 + 100),
 )
-anything = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=6)
+anything = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=6,
+)
 plausible = st.fixed_dictionaries(
     {"type": st.one_of(st.sampled_from(TYPES), anything)},
     optional={key: anything for key in FIELDS},
@@ -36,11 +83,27 @@ plausible = st.fixed_dictionaries(
 uuids = st.sampled_from(["a", "b", "c", "d", "e", "f"])
 valid = st.builds(
     lambda kind, uuid, dt, name, root: {
-        "type": kind, "uuid": uuid, "hostname": "celery@w1", "timestamp": T0 + dt,
-        "local_received": T0 + dt, "name": name, "args": "()", "kwargs": "{}",
-        "root_id": root, "parent_id": root, "result": "1", "runtime": dt / 10,
-        "exception": "E()", "retries": 1},
-    st.sampled_from(TYPES[:8]), uuids, st.floats(0, 50), st.sampled_from(["n1", "n2"]), uuids)
+        "type": kind,
+        "uuid": uuid,
+        "hostname": "celery@w1",
+        "timestamp": T0 + dt,
+        "local_received": T0 + dt,
+        "name": name,
+        "args": "()",
+        "kwargs": "{}",
+        "root_id": root,
+        "parent_id": root,
+        "result": "1",
+        "runtime": dt / 10,
+        "exception": "E()",
+        "retries": 1,
+    },
+    st.sampled_from(TYPES[:8]),
+    uuids,
+    st.floats(0, 50),
+    st.sampled_from(["n1", "n2"]),
+    uuids,
+)
 items = st.one_of(valid, valid, plausible, anything)
 batches = st.lists(st.one_of(items, st.lists(items, max_size=3)), max_size=25)
 
@@ -60,8 +123,17 @@ def assert_consistent(state: ClusterState) -> None:
     for task in state.tasks.values():
         assert task.state in ALL_STATES
         assert len(task.timeline) <= TIMELINE_MAX
-        for text in (task.name, task.args, task.kwargs, task.result, task.exception,
-                     task.worker, task.root_id, task.parent_id, task.queue):
+        for text in (
+            task.name,
+            task.args,
+            task.kwargs,
+            task.result,
+            task.exception,
+            task.worker,
+            task.root_id,
+            task.parent_id,
+            task.queue,
+        ):
             assert text is None or isinstance(text, str)
         for when in (task.sent, task.received, task.started, task.succeeded, task.failed):
             assert when is None or math.isfinite(when)
@@ -102,11 +174,36 @@ def test_pure_garbage_is_counted_as_malformed(garbage):
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(anything, st.fixed_dictionaries(
-    {"task_id": st.one_of(uuids, anything), "status": st.one_of(
-        st.sampled_from(["SUCCESS", "FAILURE", "RETRY", "PROGRESS"]), anything)},
-    optional={k: anything for k in ("result", "traceback", "date_done", "name", "args",
-                                    "kwargs", "worker", "retries", "queue")})), max_size=10))
+@given(
+    st.lists(
+        st.one_of(
+            anything,
+            st.fixed_dictionaries(
+                {
+                    "task_id": st.one_of(uuids, anything),
+                    "status": st.one_of(
+                        st.sampled_from(["SUCCESS", "FAILURE", "RETRY", "PROGRESS"]), anything
+                    ),
+                },
+                optional={
+                    k: anything
+                    for k in (
+                        "result",
+                        "traceback",
+                        "date_done",
+                        "name",
+                        "args",
+                        "kwargs",
+                        "worker",
+                        "retries",
+                        "queue",
+                    )
+                },
+            ),
+        ),
+        max_size=10,
+    )
+)
 def test_malformed_result_metas_never_raise(metas):
     state = ClusterState(max_tasks=3)
     ch = state.apply_results(metas)
@@ -123,14 +220,19 @@ def test_not_a_list_at_all_is_one_malformed_batch():
 
 def test_huge_strings_are_cut_and_odd_bytes_kept_as_text():
     state = ClusterState()
-    state.apply([received("a", T0, args="x" * 5_000_000, kwargs=b"\xff\x00\xfe"),
-                 succeeded("a", T0 + 1, result="\x1b[31m\udcff" * 10)])
+    state.apply(
+        [
+            received("a", T0, args="x" * 5_000_000, kwargs=b"\xff\x00\xfe"),
+            succeeded("a", T0 + 1, result="\x1b[31m\udcff" * 10),
+        ]
+    )
     task = state.tasks["a"]
     assert len(task.args) == 4_096
     assert task.kwargs == "b'\\xff\\x00\\xfe'"
     assert task.result.startswith("\x1b[31m")
-    ch = state.apply([received("u" * 5_000, T0), {"type": "worker-heartbeat",
-                                                   "hostname": "h" * 5_000}])
+    ch = state.apply(
+        [received("u" * 5_000, T0), {"type": "worker-heartbeat", "hostname": "h" * 5_000}]
+    )
     assert ch.malformed == 2 and len(state.tasks) == 1 and state.workers.keys() == {"celery@w1"}
 
 

@@ -21,8 +21,10 @@ def test_runtime_p50_p95_max_per_task_name():
     state = ClusterState()
     events = []
     for i in range(1, 101):
-        events += [received(f"t{i}", T0 + i, name="proj.slow"),
-                   succeeded(f"t{i}", T0 + i + 0.5, runtime=float(i))]
+        events += [
+            received(f"t{i}", T0 + i, name="proj.slow"),
+            succeeded(f"t{i}", T0 + i + 0.5, runtime=float(i)),
+        ]
     events += [received("f", T0, name="proj.fast"), succeeded("f", T0 + 1, runtime=0.01)]
     state.apply(events)
     stats = state.task_stats()
@@ -37,21 +39,34 @@ def test_runtime_window_keeps_only_the_newest_thousand():
     events = []
     for i in range(1_500):
         runtime = 1000.0 if i < 500 else 1.0
-        events += [received(f"t{i}", T0, name="proj.x"), succeeded(f"t{i}", T0 + 1,
-                                                                   runtime=runtime)]
+        events += [
+            received(f"t{i}", T0, name="proj.x"),
+            succeeded(f"t{i}", T0 + 1, runtime=runtime),
+        ]
     state.apply(events)
     stats = state.task_stats()["proj.x"]
     assert len(stats.runtimes) == 1_000 and stats.max == 1.0
     assert stats.p95 == 1.0  # cached sorted window ...
-    state.apply([e for i in range(100) for e in (
-        received(f"s{i}", T0, name="proj.x"), succeeded(f"s{i}", T0 + 1, runtime=9.0))])
+    state.apply(
+        [
+            e
+            for i in range(100)
+            for e in (received(f"s{i}", T0, name="proj.x"), succeeded(f"s{i}", T0 + 1, runtime=9.0))
+        ]
+    )
     assert (stats.p50, stats.p95, stats.max) == (1.0, 9.0, 9.0)  # ... refreshed by new runs
 
 
 def test_counts_per_name_follow_state_changes_and_eviction():
     state = ClusterState(max_tasks=3)
-    state.apply([received("a", T0, name="n"), received("b", T0, name="n"), failed("b", T0 + 1),
-                 received("c", T0, name="m")])
+    state.apply(
+        [
+            received("a", T0, name="n"),
+            received("b", T0, name="n"),
+            failed("b", T0 + 1),
+            received("c", T0, name="m"),
+        ]
+    )
     assert state.task_stats()["n"].counts == {"PENDING": 0, "RECEIVED": 1, FAILURE: 1}
     state.apply([received("d", T0, name="m")])  # evicts "a"
     assert state.task_stats()["n"].counts["RECEIVED"] == 0
@@ -74,8 +89,12 @@ def test_counter_labels_are_capped_so_hostname_and_queue_churn_cannot_grow_them(
     monkeypatch.setattr(state_module, "QUEUES_COUNTED", 2)
     state = ClusterState(max_workers=2)
     for i in range(20):
-        state.apply([sent(f"t{i}", T0, queue=f"w{i}.dq"),
-                     received(f"t{i}", T0, hostname=f"celery@host-{i}")])
+        state.apply(
+            [
+                sent(f"t{i}", T0, queue=f"w{i}.dq"),
+                received(f"t{i}", T0, hostname=f"celery@host-{i}"),
+            ]
+        )
     hosts = {host for (_, _, host, _) in state.counters}
     queues = {queue for (_, _, _, queue) in state.counters}
     assert hosts == {"bastion", "celery@host-0", "other"}  # sent: the client machine
@@ -87,15 +106,27 @@ def test_counter_labels_are_capped_so_hostname_and_queue_churn_cannot_grow_them(
 def test_throughput_counts_per_second_of_local_receipt_oldest_first():
     clock = FakeClock(T0 + 10.2)
     state = ClusterState(clock=clock)
-    state.apply([
-        sent("a", T0 + 8.1), received("a", T0 + 8.5), task_event("started", "a", T0 + 9.0),
-        succeeded("a", T0 + 9.9), received("b", T0 + 10.0), failed("b", T0 + 10.1),
-        received("c", T0 + 10.1), task_event("retried", "c", T0 + 10.2, exception="E()"),
-    ])
+    state.apply(
+        [
+            sent("a", T0 + 8.1),
+            received("a", T0 + 8.5),
+            task_event("started", "a", T0 + 9.0),
+            succeeded("a", T0 + 9.9),
+            received("b", T0 + 10.0),
+            failed("b", T0 + 10.1),
+            received("c", T0 + 10.1),
+            task_event("retried", "c", T0 + 10.2, exception="E()"),
+        ]
+    )
     series = state.throughput(seconds=4)
-    assert series == {"sent": [0, 1, 0, 0], "received": [0, 1, 0, 2],
-                      "started": [0, 0, 1, 0], "succeeded": [0, 0, 1, 0],
-                      "failed": [0, 0, 0, 1], "retried": [0, 0, 0, 1]}
+    assert series == {
+        "sent": [0, 1, 0, 0],
+        "received": [0, 1, 0, 2],
+        "started": [0, 0, 1, 0],
+        "succeeded": [0, 0, 1, 0],
+        "failed": [0, 0, 0, 1],
+        "retried": [0, 0, 0, 1],
+    }
     clock.advance(2)
     assert state.throughput(seconds=4)["received"] == [0, 2, 0, 0]
     assert len(state.throughput()["sent"]) == THROUGHPUT_SECONDS
@@ -116,10 +147,18 @@ def test_throughput_ring_forgets_seconds_older_than_its_window():
 def test_worker_series_counts_tasks_finished_per_second():
     clock = FakeClock(T0 + 2.5)
     state = ClusterState(clock=clock)
-    state.apply([received("a", T0), succeeded("a", T0 + 1.1), received("b", T0),
-                 succeeded("b", T0 + 1.7), received("c", T0), failed("c", T0 + 2.2),
-                 received("d", T0, hostname="celery@w2"),
-                 succeeded("d", T0 + 2.3, hostname="celery@w2")])
+    state.apply(
+        [
+            received("a", T0),
+            succeeded("a", T0 + 1.1),
+            received("b", T0),
+            succeeded("b", T0 + 1.7),
+            received("c", T0),
+            failed("c", T0 + 2.2),
+            received("d", T0, hostname="celery@w2"),
+            succeeded("d", T0 + 2.3, hostname="celery@w2"),
+        ]
+    )
     assert state.worker_series("celery@w1", seconds=3) == [0, 2, 1]
     assert state.worker_series("celery@w2", seconds=3) == [0, 0, 1]
     assert state.worker_series("nobody", seconds=3) == [0, 0, 0]
@@ -136,12 +175,16 @@ def test_duplicate_events_do_not_double_count_but_retried_attempts_do():
     assert state.counters[("sent", "proj.add", "bastion", "math")] == 1
     assert state.runtime_hist[key].count == 1
     assert sum(state.throughput()["succeeded"]) == 0  # local receipt is long ago
-    state.apply([received("r", T0, name="proj.risky"),
-                 task_event("retried", "r", T0 + 1, exception="E()"),
-                 received("r", T0 + 2, name="proj.risky", retries=1),
-                 task_event("started", "r", T0 + 2.5),  # only a started attempt retries
-                 task_event("retried", "r", T0 + 3, exception="E()"),
-                 task_event("retried", "r", T0 + 3, exception="E()")])
+    state.apply(
+        [
+            received("r", T0, name="proj.risky"),
+            task_event("retried", "r", T0 + 1, exception="E()"),
+            received("r", T0 + 2, name="proj.risky", retries=1),
+            task_event("started", "r", T0 + 2.5),  # only a started attempt retries
+            task_event("retried", "r", T0 + 3, exception="E()"),
+            task_event("retried", "r", T0 + 3, exception="E()"),
+        ]
+    )
     assert state.counters[("received", "proj.risky", "celery@w1", "")] == 2
     assert state.counters[("retried", "proj.risky", "celery@w1", "")] == 2
     assert state.tasks["r"].state == RETRY
@@ -149,29 +192,51 @@ def test_duplicate_events_do_not_double_count_but_retried_attempts_do():
 
 def test_counters_survive_eviction():
     state = ClusterState(max_tasks=2)
-    state.apply([e for i in range(10) for e in (received(f"t{i}", T0 + i),
-                                                succeeded(f"t{i}", T0 + i + 0.5))])
+    state.apply(
+        [
+            e
+            for i in range(10)
+            for e in (received(f"t{i}", T0 + i), succeeded(f"t{i}", T0 + i + 0.5))
+        ]
+    )
     assert len(state.tasks) == 2
     assert state.counters[("succeeded", "proj.add", "celery@w1", "")] == 10
 
 
 def test_failures_by_exception_type_and_runtime_histogram_buckets():
     state = ClusterState()
-    state.apply([sent("a", T0, queue="q1"), received("a", T0), failed("a", T0 + 1),
-                 received("b", T0), failed("b", T0 + 1, exception="KeyError('k')"),
-                 received("c", T0), failed("c", T0 + 1, exception="KeyError('j')"),
-                 received("d", T0), succeeded("d", T0 + 1, runtime=0.003),
-                 received("e", T0), succeeded("e", T0 + 1, runtime=0.3),
-                 received("f", T0), succeeded("f", T0 + 1, runtime=30.0)])
+    state.apply(
+        [
+            sent("a", T0, queue="q1"),
+            received("a", T0),
+            failed("a", T0 + 1),
+            received("b", T0),
+            failed("b", T0 + 1, exception="KeyError('k')"),
+            received("c", T0),
+            failed("c", T0 + 1, exception="KeyError('j')"),
+            received("d", T0),
+            succeeded("d", T0 + 1, runtime=0.003),
+            received("e", T0),
+            succeeded("e", T0 + 1, runtime=0.3),
+            received("f", T0),
+            succeeded("f", T0 + 1, runtime=30.0),
+        ]
+    )
     assert state.failures_by_exception == {
         ("proj.add", "celery@w1", "q1", "ValueError"): 1,
-        ("proj.add", "celery@w1", "", "KeyError"): 2}
+        ("proj.add", "celery@w1", "", "KeyError"): 2,
+    }
     hist = state.runtime_hist[("proj.add", "celery@w1", "")]
     assert hist.buckets == DEFAULT_BUCKETS and hist.count == 3
     assert round(hist.sum, 3) == 30.303
     counts = dict(zip(hist.buckets, hist.counts, strict=True))
     assert (counts[0.005], counts[0.25], counts[0.5], counts[10.0], counts[float("inf")]) == (
-        1, 1, 2, 2, 3)
+        1,
+        1,
+        2,
+        2,
+        3,
+    )
 
 
 def test_synthetic_stream_keeps_the_state_bounded_and_consistent():
@@ -198,13 +263,16 @@ def test_synthetic_stream_is_deterministic_and_shaped_like_celerys_events():
     by_type = {e["type"]: e for e in first}
     assert all(common <= set(e) for e in first)
     assert {"queue", "routing_key", "exchange", "name", "args", "root_id"} <= set(
-        by_type["task-sent"])
+        by_type["task-sent"]
+    )
     assert {"name", "args", "kwargs", "retries", "parent_id", "eta", "expires"} <= set(
-        by_type["task-received"])
+        by_type["task-received"]
+    )
     assert {"result", "runtime"} <= set(by_type["task-succeeded"])
     assert {"exception", "traceback"} <= set(by_type["task-failed"])
     assert {"freq", "active", "processed", "loadavg", "sw_ident"} <= set(
-        by_type["worker-heartbeat"])
+        by_type["worker-heartbeat"]
+    )
     assert any(e.get("parent_id") for e in first)  # chains
 
 
@@ -214,13 +282,35 @@ def test_check_results_parse_the_fast_way_exactly_as_literal_eval_does():
     from celerytui.core.state_events import parse_check_repr
 
     samples = [
-        repr({"url": "https://a.example.com/h", "status": "UP", "status_code": 200,
-              "response_time": 0.1234}),
+        repr(
+            {
+                "url": "https://a.example.com/h",
+                "status": "UP",
+                "status_code": 200,
+                "response_time": 0.1234,
+            }
+        ),
         repr({"url": "x", "status": "DOWN", "status_code": None, "error": "it's down"}),
-        repr({"host": "db", "size_bytes": 107374182400, "use_percent": 55.0, "t": 1e-05,
-              "n": -3, "b": True}),
-        repr({"a": 'say "hi"'}), repr({"a": "back\\slash"}), repr({"a": [1, 2]}), repr({}),
-        "{'a': 1,}", "{'a': 1, 'b'}", "{1: 2}", "{'a': 1 'b': 2}", repr({"é": "x\ny"})]
+        repr(
+            {
+                "host": "db",
+                "size_bytes": 107374182400,
+                "use_percent": 55.0,
+                "t": 1e-05,
+                "n": -3,
+                "b": True,
+            }
+        ),
+        repr({"a": 'say "hi"'}),
+        repr({"a": "back\\slash"}),
+        repr({"a": [1, 2]}),
+        repr({}),
+        "{'a': 1,}",
+        "{'a': 1, 'b'}",
+        "{1: 2}",
+        "{'a': 1 'b': 2}",
+        repr({"é": "x\ny"}),
+    ]
     for text in samples:
         try:
             expected = ast.literal_eval(text)

@@ -14,23 +14,31 @@ BAD = [
     {"type": "task-started", "uuid": {"a": 1}, "local_received": T0},
     {"type": "task-failed", "uuid": None, "timestamp": "yesterday"},
     {"type": ["task-sent"], "uuid": "odd-type"},
-    "not an event", None, ["task-started"],
+    "not an event",
+    None,
+    ["task-started"],
 ]
 
 
 def good_and_bad() -> list[dict]:
-    return [task_event("received", "good-1", T0, name="proj.add", args="(1,)"), *BAD,
-            task_event("succeeded", "good-1", T0 + 1, runtime=0.5),
-            task_event("received", "good-2", T0 + 2, name="proj.div"),
-            task_event("failed", "good-2", T0 + 3, exception="ZeroDivisionError('x')")]
+    return [
+        task_event("received", "good-1", T0, name="proj.add", args="(1,)"),
+        *BAD,
+        task_event("succeeded", "good-1", T0 + 1, runtime=0.5),
+        task_event("received", "good-2", T0 + 2, name="proj.div"),
+        task_event("failed", "good-2", T0 + 3, exception="ZeroDivisionError('x')"),
+    ]
 
 
 def test_text_lines_skip_the_bad_events():
     state = ClusterState()
     lines = _lines(state, None, good_and_bad(), None, False, False, MalformedNotes())
     assert [line.split()[1:4] for line in lines] == [
-        ["RECEIVED", "proj.add", "good-1"], ["SUCCESS", "proj.add", "good-1"],
-        ["RECEIVED", "proj.div", "good-2"], ["FAILURE", "proj.div", "good-2"]]
+        ["RECEIVED", "proj.add", "good-1"],
+        ["SUCCESS", "proj.add", "good-1"],
+        ["RECEIVED", "proj.div", "good-2"],
+        ["FAILURE", "proj.div", "good-2"],
+    ]
     assert state.malformed >= 3  # the state counts what it could not apply
 
 

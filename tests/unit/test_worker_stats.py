@@ -15,8 +15,14 @@ def _state(now: list[float]) -> ClusterState:
 
 
 def _heartbeat(host: str, at: float, **fields) -> dict:
-    return {"type": "worker-heartbeat", "hostname": host, "timestamp": at,
-            "local_received": at, "freq": 2.0, **fields}
+    return {
+        "type": "worker-heartbeat",
+        "hostname": host,
+        "timestamp": at,
+        "local_received": at,
+        "freq": 2.0,
+        **fields,
+    }
 
 
 def test_a_worker_only_inspect_knows_is_listed_then_marked_heartbeats_off():

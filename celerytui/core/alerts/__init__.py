@@ -5,5 +5,14 @@ from celerytui.core.alerts.book import MAX_ALERTS, AlertBook
 from celerytui.core.alerts.registry import register, registered, status_rules, unregister
 from celerytui.core.alerts.rule import Context, Finding, Rule
 
-__all__ = ["MAX_ALERTS", "AlertBook", "Context", "Finding", "Rule", "register", "registered",
-           "status_rules", "unregister"]
+__all__ = [
+    "MAX_ALERTS",
+    "AlertBook",
+    "Context",
+    "Finding",
+    "Rule",
+    "register",
+    "registered",
+    "status_rules",
+    "unregister",
+]

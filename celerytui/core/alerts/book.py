@@ -27,9 +27,12 @@ MAX_ALERTS = 500  # a flood of distinct task names must not grow this without bo
 class AlertBook:
     """Evaluates the rules and keeps the current alerts, folded by key."""
 
-    def __init__(self, thresholds: Thresholds | None = None,
-                 clock: Callable[[], float] = time.time,
-                 rules: Iterable[Rule] | None = None) -> None:
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        clock: Callable[[], float] = time.time,
+        rules: Iterable[Rule] | None = None,
+    ) -> None:
         self.thresholds = thresholds or Thresholds()
         self.clock = clock
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else registered()
@@ -39,8 +42,11 @@ class AlertBook:
     # -- reading -------------------------------------------------------------------------
     def active(self, include_acknowledged: bool = True) -> list[Alert]:
         """Current alerts, most severe first, then the most recently seen."""
-        alerts = [a for a in self._alerts.values()
-                  if a.active and (include_acknowledged or not a.acknowledged)]
+        alerts = [
+            a
+            for a in self._alerts.values()
+            if a.active and (include_acknowledged or not a.acknowledged)
+        ]
         alerts.sort(key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), -a.last_seen))
         return alerts
 
@@ -67,8 +73,14 @@ class AlertBook:
     ) -> list[Alert]:
         """Apply every rule; returns the alerts raised (new or re-raised) by this call."""
         now = self.clock() if now is None else now
-        context = Context(state=state, thresholds=self.thresholds, now=now, changes=changes,
-                          queue_depths=tuple(queue_depths), stream_status=stream_status)
+        context = Context(
+            state=state,
+            thresholds=self.thresholds,
+            now=now,
+            changes=changes,
+            queue_depths=tuple(queue_depths),
+            stream_status=stream_status,
+        )
         raised: list[Alert] = []
         live: set[str] = set()  # condition alerts that hold right now
         for rule in self.rules:
@@ -106,8 +118,14 @@ class AlertBook:
     def _new(self, raised: list[Alert], found: Finding, now: float) -> None:
         if found.key not in self._alerts and len(self._alerts) >= MAX_ALERTS:
             self._evict()
-        alert = Alert(key=found.key, severity=found.severity, title=found.title,
-                      detail=found.detail, first_seen=now, last_seen=now)
+        alert = Alert(
+            key=found.key,
+            severity=found.severity,
+            title=found.title,
+            detail=found.detail,
+            first_seen=now,
+            last_seen=now,
+        )
         self._alerts[found.key] = alert
         raised.append(alert)
 

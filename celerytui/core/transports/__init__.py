@@ -27,8 +27,17 @@ from celerytui.core.transports.redis_transport import RedisTransport
 
 TRANSPORTS: tuple[Transport, ...] = (RedisTransport(), AmqpTransport(), KombuTransport())
 
-__all__ = ["TRANSPORTS", "EventLane", "LaneHost", "ResultHost", "ResultReceiver", "Transport",
-           "pushes_results", "result_transport_for", "transport_for"]
+__all__ = [
+    "TRANSPORTS",
+    "EventLane",
+    "LaneHost",
+    "ResultHost",
+    "ResultReceiver",
+    "Transport",
+    "pushes_results",
+    "result_transport_for",
+    "transport_for",
+]
 
 
 def transport_for(url: str) -> Transport:

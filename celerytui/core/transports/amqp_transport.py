@@ -26,8 +26,7 @@ class AmqpTransport:
         from celerytui.core.transports.kombu_lane import KombuEventLane
 
         beat = host.app.conf.broker_heartbeat
-        return KombuEventLane(host, heartbeat=min(beat, AMQP_HEARTBEAT) if beat
-                              else AMQP_HEARTBEAT)
+        return KombuEventLane(host, heartbeat=min(beat, AMQP_HEARTBEAT) if beat else AMQP_HEARTBEAT)
 
     def queue_depths(self, conn: Any, names: list[str]) -> list[QueueDepth]:
         return [declare_depth(conn, name, consumers=True) for name in names]

@@ -48,6 +48,7 @@ class ResultHost(Protocol):
     def backend(self) -> Any:
         """The app's result backend."""
         ...
+
     @property
     def stopping(self) -> bool: ...
     @property

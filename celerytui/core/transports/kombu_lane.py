@@ -37,8 +37,9 @@ class Pinger(Protocol):
 class KombuEventLane:
     """One session per connect; raises on connection errors (the stream retries)."""
 
-    def __init__(self, stream: LaneHost, *, heartbeat: float | None = None,
-                 pinger: Pinger | None = None) -> None:
+    def __init__(
+        self, stream: LaneHost, *, heartbeat: float | None = None, pinger: Pinger | None = None
+    ) -> None:
         self.stream = stream
         self.app = stream.app
         self.heartbeat = heartbeat
@@ -84,8 +85,9 @@ class KombuEventLane:
                     stream.broadcast_enable()
 
             receiver.on_iteration = on_iteration
-            for _ in receiver.consume(limit=None, timeout=None, safety_interval=POLL_INTERVAL,
-                                      wakeup=True):
+            for _ in receiver.consume(
+                limit=None, timeout=None, safety_interval=POLL_INTERVAL, wakeup=True
+            ):
                 if stream.stopping or self.hung is not None:
                     receiver.should_stop = True
             if self.hung is not None and not stream.stopping:
@@ -127,8 +129,9 @@ class Watchdog:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="celerytui-watchdog",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name="celerytui-watchdog", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:

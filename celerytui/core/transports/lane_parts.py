@@ -104,8 +104,9 @@ def broker_url_of(app: Any) -> str:
     return str(url)
 
 
-def receiver_connection(app: Any, socket_timeout: float | None = None,
-                        heartbeat: float | None = None) -> Any:
+def receiver_connection(
+    app: Any, socket_timeout: float | None = None, heartbeat: float | None = None
+) -> Any:
     """The app's read connection, with connects bounded so that stop() stays prompt.
 
     ``socket_timeout`` (when given) bounds every command whatever the transport options say;

@@ -95,13 +95,17 @@ class EventDecoder(EventStamper):
             raise ValueError(f"unknown body encoding {encoding!r}")
         content_type = envelope.get("content-type")
         headers = envelope.get("headers") or {}
-        if content_type == JSON and not headers.get("compression") \
-                and b'"__type__"' not in body:
+        if content_type == JSON and not headers.get("compression") and b'"__type__"' not in body:
             return json_loads(body)
         return self._slow_body(body, content_type, envelope.get("content-encoding"), headers)
 
-    def _slow_body(self, body: bytes | str, content_type: str | None,
-                   content_encoding: str | None, headers: dict) -> Any:
+    def _slow_body(
+        self,
+        body: bytes | str,
+        content_type: str | None,
+        content_encoding: str | None,
+        headers: dict,
+    ) -> Any:
         """Compressed bodies, other accepted serializers, kombu's typed JSON: kombu decodes."""
         from kombu.compression import decompress
         from kombu.serialization import loads
@@ -223,8 +227,9 @@ class RedisEventLane:
         next_enable = time.monotonic() + interval
         self._here = utcoffset_hours()
         mono = time.monotonic
-        pump = threading.Thread(target=self._pump, args=(sock, redis_sock),
-                                name="celerytui-events-recv", daemon=True)
+        pump = threading.Thread(
+            target=self._pump, args=(sock, redis_sock), name="celerytui-events-recv", daemon=True
+        )
         pump.start()
         try:
             ahead = min(DECODE_AHEAD, stream.max_pending)
@@ -237,8 +242,11 @@ class RedisEventLane:
                 if self._relay is not None:
                     backlog += self._relay.backlog()
                 broken = self._pump_error is not None
-                if (not broken and ahead <= stream.pending < stream.max_pending
-                        and backlog <= self.raw_limit):
+                if (
+                    not broken
+                    and ahead <= stream.pending < stream.max_pending
+                    and backlog <= self.raw_limit
+                ):
                     # the consumer has plenty to do: decoding more now would only take the GIL
                     # from the pump (and the consumer); the bytes wait, compact
                     stream.drained.wait(POLL_INTERVAL)
@@ -354,6 +362,7 @@ def _recv_all(sock: Any, size: int) -> list[bytes]:
 
 def _send_quietly(sock: Any, data: bytes) -> None:
     """A few bytes on a non-blocking socket; a full send buffer only means no answer soon."""
-    with contextlib.suppress(BlockingIOError, InterruptedError, ssl.SSLWantWriteError,
-                             ssl.SSLWantReadError):
+    with contextlib.suppress(
+        BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError
+    ):
         sock.send(data)

@@ -81,8 +81,12 @@ class RedisRelay:
             fds = (redis_sock.fileno(), theirs.fileno(), their_ctl.fileno())
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", RELAY_SOURCE, *map(str, fds), str(limit)],
-                pass_fds=fds, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, close_fds=True)
+                pass_fds=fds,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+            )
         except Exception:
             self.sock.close()
             self.ctl.close()

@@ -55,9 +55,14 @@ class RedisResultReceiver:
 
         params = dict(self.backend.connparams)
         # short connect (stop stays prompt), health checks to notice a silently dead link
-        params.update(socket_timeout=5.0, socket_connect_timeout=1.0, health_check_interval=15,
-                      retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
-                      client_name=CLIENT_NAME)
+        params.update(
+            socket_timeout=5.0,
+            socket_connect_timeout=1.0,
+            health_check_interval=15,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+            client_name=CLIENT_NAME,
+        )
         params.pop("max_connections", None)
         return redis.Redis(connection_pool=redis.ConnectionPool(**params))
 

@@ -46,7 +46,7 @@ class RedisTransport:
             sizes = pipe.execute()
         out = []
         for i, name in enumerate(names):
-            row = sizes[i * len(steps):(i + 1) * len(steps)]
+            row = sizes[i * len(steps) : (i + 1) * len(steps)]
             split = {step: int(n) for step, n in zip(steps, row, strict=True)}
             out.append(QueueDepth(name, messages=sum(split.values()), by_priority=split))
         return out

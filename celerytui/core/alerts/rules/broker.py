@@ -19,5 +19,6 @@ class BrokerUnreachable(Rule):
         status = context.stream_status
         if status is None or status.connected or not status.attempts:
             return []
-        return [Finding("broker", "critical", "broker unreachable, retrying",
-                        status.last_error or "")]
+        return [
+            Finding("broker", "critical", "broker unreachable, retrying", status.last_error or "")
+        ]

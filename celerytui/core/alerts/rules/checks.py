@@ -20,8 +20,9 @@ class CheckDown(Rule):
         for url, check in context.state.http_checks.items():
             if check.status != "UP":
                 detail = check.error or (f"HTTP {check.status_code}" if check.status_code else "")
-                found.append(Finding(f"check-down:{url}", "error", f"DOWN: {url}", detail,
-                                     subject=url))
+                found.append(
+                    Finding(f"check-down:{url}", "error", f"DOWN: {url}", detail, subject=url)
+                )
         return found
 
 
@@ -41,11 +42,24 @@ class DiskUsage(Rule):
         found: list[Finding] = []
         for host, disk in context.state.disk_checks.items():
             if disk.status != "OK":
-                found.append(Finding(f"disk-error:{host}", "warning",
-                                     f"disk check failed: {host}", disk.error or "",
-                                     subject=host))
+                found.append(
+                    Finding(
+                        f"disk-error:{host}",
+                        "warning",
+                        f"disk check failed: {host}",
+                        disk.error or "",
+                        subject=host,
+                    )
+                )
             elif disk.use_percent is not None and disk.use_percent >= limit:
                 title = f"disk {disk.use_percent:.0f}% used: {host} {disk.mount or ''}".strip()
-                found.append(Finding(f"disk-full:{host}", "warning", title,
-                                     f"over the threshold of {limit:.0f}%", subject=host))
+                found.append(
+                    Finding(
+                        f"disk-full:{host}",
+                        "warning",
+                        title,
+                        f"over the threshold of {limit:.0f}%",
+                        subject=host,
+                    )
+                )
         return found

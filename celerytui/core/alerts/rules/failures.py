@@ -28,12 +28,19 @@ class TaskFailures(Rule):
                 continue
             name = task.name or "unknown task"
             exc = (task.exception or "").strip()
-            found.append(Finding(f"task-failed:{name}", "error", f"{name} failed", exc,
-                                 subject=name))
+            found.append(
+                Finding(f"task-failed:{name}", "error", f"{name} failed", exc, subject=name)
+            )
             if task.retries:
-                found.append(Finding(f"retries-exhausted:{name}", "error",
-                                     f"{name}: retries exhausted after {task.retries}", exc,
-                                     subject=name))
+                found.append(
+                    Finding(
+                        f"retries-exhausted:{name}",
+                        "error",
+                        f"{name}: retries exhausted after {task.retries}",
+                        exc,
+                        subject=name,
+                    )
+                )
         return found
 
 
@@ -55,6 +62,11 @@ class FailureRate(Rule):
         finished = failed + sum(window.get("succeeded", ()))
         if finished < t.min_finished_for_rate or failed / finished <= t.failure_rate:
             return []
-        return [Finding("failure-rate", "warning",
-                        f"failure rate {failed / finished:.0%} over {t.failure_window:.0f}s",
-                        f"{failed} of {finished} finished tasks failed")]
+        return [
+            Finding(
+                "failure-rate",
+                "warning",
+                f"failure rate {failed / finished:.0%} over {t.failure_window:.0f}s",
+                f"{failed} of {finished} finished tasks failed",
+            )
+        ]

@@ -26,10 +26,15 @@ class QueueBacklog(Rule):
             if getattr(depth, "error", None) is not None or messages is None:
                 continue
             if messages > backlog:
-                found.append(Finding(
-                    f"queue-backlog:{depth.name}", "warning",
-                    f"queue {depth.name}: {messages} waiting", f"over the threshold of {backlog}",
-                    subject=depth.name,
-                    problem=f"queue {depth.name} holds {messages} messages "
-                            f"(threshold {backlog})"))
+                found.append(
+                    Finding(
+                        f"queue-backlog:{depth.name}",
+                        "warning",
+                        f"queue {depth.name}: {messages} waiting",
+                        f"over the threshold of {backlog}",
+                        subject=depth.name,
+                        problem=f"queue {depth.name} holds {messages} messages "
+                        f"(threshold {backlog})",
+                    )
+                )
         return found

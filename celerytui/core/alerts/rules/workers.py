@@ -24,8 +24,15 @@ class WorkerLost(Rule):
                 continue
             age = context.now - worker.last_heartbeat if worker.last_heartbeat else None
             detail = f"no heartbeat for {age:.0f}s" if age is not None else "no heartbeat"
-            found.append(Finding(f"worker-lost:{hostname}", "critical",
-                                 f"worker lost: {hostname}", detail, subject=hostname))
+            found.append(
+                Finding(
+                    f"worker-lost:{hostname}",
+                    "critical",
+                    f"worker lost: {hostname}",
+                    detail,
+                    subject=hostname,
+                )
+            )
         return found
 
 
