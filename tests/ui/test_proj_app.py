@@ -69,8 +69,11 @@ async def test_seed_keys_are_not_offered_under_proj_and_refused_in_one_line(proj
     app = _proj_tui(proj)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await until(pilot, lambda: connected(app), what="the event stream to connect")
-        footer = screen_text(app).splitlines()[-1]
-        assert "Task" in footer
+        footer = await until(
+            pilot,
+            lambda: "Task" in (line := screen_text(app).splitlines()[-1]) and line,
+            what="the footer to show the t key",
+        )
         assert not [word for word in SEED_FOOTER if word in footer], footer
         titles = [command.title for command in action_commands(app, app.screen)]
         assert any(title.startswith("Fire any registered task") for title in titles)
