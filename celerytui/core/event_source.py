@@ -5,7 +5,7 @@ a test's list) can stand in for it: ``Monitor(settings, source=...)``.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from celerytui.core.model import StreamStatus
 
@@ -24,7 +24,7 @@ class EventSource(Protocol):
         """Stop delivering within about ``timeout``; what is pending stays drainable."""
         ...
 
-    def drain(self, max_events: int | None = None) -> list[dict]:
+    def drain(self, max_events: int | None = None) -> list[dict[str, Any]]:
         """The events pending now (at most ``max_events``), oldest first; never blocks."""
         ...
 

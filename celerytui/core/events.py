@@ -67,7 +67,7 @@ class EventStream:
         self.fast_redis = fast_redis
         self._url = broker_url_of(app)
         self._secrets = tuple(url_secrets(self._url))
-        self._pending: deque[dict] = deque()
+        self._pending: deque[dict[str, Any]] = deque()
         self._ready = threading.Event()
         self.drained = threading.Event()  # set by drain(): a lane may wait for the consumer
         self._stop = threading.Event()
@@ -124,7 +124,7 @@ class EventStream:
     def pending(self) -> int:
         return len(self._pending)
 
-    def drain(self, max_events: int | None = None) -> list[dict]:
+    def drain(self, max_events: int | None = None) -> list[dict[str, Any]]:
         """Take the events pending now (at most max_events), oldest first; never blocks."""
         self._ready.clear()
         pending = self._pending
@@ -146,7 +146,7 @@ class EventStream:
 
     # -- the receiver's side (called on the receiver thread by the lanes) ---------------
 
-    def offer(self, event: dict) -> None:
+    def offer(self, event: dict[str, Any]) -> None:
         """Hand one event to the consumer, or drop and count it if the consumer lags."""
         self.events_received += 1
         if len(self._pending) >= self.max_pending:
@@ -156,7 +156,7 @@ class EventStream:
         if not self._ready.is_set():
             self._ready.set()
 
-    def offer_batch(self, events: list[dict]) -> None:
+    def offer_batch(self, events: list[dict[str, Any]]) -> None:
         """Hand a batch to the consumer; what does not fit under max_pending is dropped."""
         n = len(events)
         self.events_received += n

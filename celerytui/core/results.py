@@ -68,7 +68,7 @@ class ResultWatcher:
             transport.result_receiver(self) if transport is not None else None
         )
         self._pushed = self._receiver is not None  # pushed results (Redis), else polled
-        self._pending: deque[dict] = deque()
+        self._pending: deque[dict[str, Any]] = deque()
         self._lock = threading.Lock()
         self._has_pending = threading.Event()
         self._stop = threading.Event()
@@ -119,7 +119,7 @@ class ResultWatcher:
         with self._lock:
             self._status.connected = False
 
-    def drain(self, max_items: int | None = None) -> list[dict]:
+    def drain(self, max_items: int | None = None) -> list[dict[str, Any]]:
         """Take the queued metas (oldest first); never blocks."""
         with self._lock:
             if max_items is None or max_items >= len(self._pending):
@@ -160,7 +160,7 @@ class ResultWatcher:
 
     # --- hand-off ----------------------------------------------------------------------
 
-    def queue(self, metas: list[dict]) -> None:
+    def queue(self, metas: list[dict[str, Any]]) -> None:
         """Hand metas to the consumer; what does not fit under max_pending is counted dropped."""
         with self._lock:
             self._status.events_received += len(metas)
@@ -231,7 +231,7 @@ class ResultWatcher:
                 self._stop.wait(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
 
-    def decode(self, data: Any) -> dict | None:
+    def decode(self, data: Any) -> dict[str, Any] | None:
         """One stored meta, by the backend's serializer; None (counted dropped) if unreadable."""
         try:
             meta = self._backend.decode(data)
@@ -259,7 +259,7 @@ class ResultWatcher:
             self._stop.wait(self.watch_interval)
 
 
-def _plain_meta(task_id: str, meta: dict) -> dict:
+def _plain_meta(task_id: str, meta: dict[str, Any]) -> dict[str, Any]:
     """A backend's decoded meta as JSON-like data (exceptions become exc_type/exc_message)."""
     out = {k: meta[k] for k in META_FIELDS if k in meta}
     out["task_id"] = task_id

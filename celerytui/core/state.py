@@ -159,7 +159,7 @@ class ClusterState(EventHandlers, WorkerTracking):
 
     # ---- applying events -------------------------------------------------------------------
 
-    def apply(self, events: Iterable[dict] | None) -> Changes:
+    def apply(self, events: Iterable[dict[str, Any]] | None) -> Changes:
         """Merge a batch of event dicts (as EventReceiver delivers them); say what changed."""
         ch = self._ch = Changes()
         if events is None:
@@ -220,7 +220,7 @@ class ClusterState(EventHandlers, WorkerTracking):
             ch.tasks -= ch.removed_tasks
             ch.new_tasks = [u for u in ch.new_tasks if u not in ch.removed_tasks]
 
-    def _times(self, ev: dict) -> tuple[float, float]:
+    def _times(self, ev: dict[str, Any]) -> tuple[float, float]:
         """(timestamp, local_received), both plausible floats — or Malformed."""
         lr = ev.get("local_received")
         if lr is None:
@@ -234,7 +234,9 @@ class ClusterState(EventHandlers, WorkerTracking):
             raise Malformed
         return ts, lr
 
-    def _task(self, ev: dict, worker_side: bool = True) -> tuple[Task, float, float, str | None]:
+    def _task(
+        self, ev: dict[str, Any], worker_side: bool = True
+    ) -> tuple[Task, float, float, str | None]:
         """The event's task (created if new), timestamp, local receipt time and worker (None
         unless `worker_side`: task-sent is a client's); or Malformed."""
         lr, ts = ev.get("local_received"), ev.get("timestamp")
@@ -345,7 +347,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         counts = self._stats_for(name).counts
         counts[task.state] = counts.get(task.state, 0) + 1
 
-    def _set_ids(self, task: Task, ev: dict) -> None:
+    def _set_ids(self, task: Task, ev: dict[str, Any]) -> None:
         """root_id / parent_id, sharing string objects, and the chain links."""
         tasks = self.tasks
         root = id_of(ev.get("root_id")) if task.root_id is None else None
@@ -497,7 +499,7 @@ class ClusterState(EventHandlers, WorkerTracking):
 
     # ---- result backend ---------------------------------------------------------------------
 
-    def apply_results(self, metas: Iterable[dict] | None) -> Changes:
+    def apply_results(self, metas: Iterable[dict[str, Any]] | None) -> Changes:
         """Merge full results from the result backend (celery-task-meta-* values, decoded)."""
         ch = self._ch = Changes()
         items: list[Any]

@@ -43,7 +43,7 @@ class EventStamper:
         self.clock = 0  # Lamport clock of what we have seen; only the receiver thread uses it
         self.malformed = 0
 
-    def stamp(self, payload: Any, now: float, here: float) -> list[dict]:
+    def stamp(self, payload: Any, now: float, here: float) -> list[dict[str, Any]]:
         """``here`` is the local UTC offset in hours (celery's utcoffset()), once per batch."""
         events = payload if payload.__class__ is list else [payload]
         out = []

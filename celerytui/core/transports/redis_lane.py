@@ -70,9 +70,10 @@ class EventDecoder(EventStamper):
         super().__init__()
         from kombu.serialization import prepare_accept_content
 
-        self.accept = prepare_accept_content(accept or {"json"})  # names -> content types
+        accept_types = prepare_accept_content(accept or {"json"})  # type: ignore[no-untyped-call]
+        self.accept = accept_types  # names -> content types
 
-    def decode(self, data: bytes, now: float, here: float) -> list[dict]:
+    def decode(self, data: bytes, now: float, here: float) -> list[dict[str, Any]]:
         """One pub/sub payload -> its events (empty, and counted as malformed, if unreadable).
 
         ``here`` is the local UTC offset in hours (celery's utcoffset()), computed once per batch.
@@ -104,21 +105,22 @@ class EventDecoder(EventStamper):
         body: bytes | str,
         content_type: str | None,
         content_encoding: str | None,
-        headers: dict,
+        headers: dict[str, Any],
     ) -> Any:
         """Compressed bodies, other accepted serializers, kombu's typed JSON: kombu decodes."""
         from kombu.compression import decompress
         from kombu.serialization import loads
 
         if headers.get("compression"):
-            body = decompress(body, headers["compression"])
-        return loads(body, content_type, content_encoding, accept=self.accept)
+            body = decompress(body, headers["compression"])  # type: ignore[no-untyped-call]
+        return loads(body, content_type, content_encoding, accept=self.accept)  # type: ignore[no-untyped-call]
 
 
 def channel_pattern(kombu_channel: Any, exchange: str) -> str:
     """The PSUBSCRIBE pattern kombu's own Redis fanout consumer would use for ``exchange``."""
-    topic = kombu_channel._get_publish_topic(exchange, "*")
-    return getattr(kombu_channel, "global_keyprefix", "") + topic
+    topic: str = kombu_channel._get_publish_topic(exchange, "*")
+    prefix: str = getattr(kombu_channel, "global_keyprefix", "")
+    return prefix + topic
 
 
 def redis_connection(kombu_channel: Any) -> Any:
@@ -302,7 +304,7 @@ class RedisEventLane:
         decode and hand them off (or drop them, when the backlog is over the limit)."""
         gets, chunks = self._reader.gets, self._chunks
         decode, here = self.decoder.decode, self._here
-        batch: list[dict] = []
+        batch: list[dict[str, Any]] = []
         n = 0
         while n < DECODE_ROUND:
             reply = gets()

@@ -41,9 +41,8 @@ class RedisResultReceiver:
                     close()
 
     def _pattern(self) -> bytes:
-        prefix = self.backend.task_keyprefix
-        if isinstance(prefix, str):
-            prefix = prefix.encode()
+        keyprefix = self.backend.task_keyprefix
+        prefix: bytes = keyprefix.encode() if isinstance(keyprefix, str) else keyprefix
         for ch in b"\\*?[]":
             prefix = prefix.replace(bytes([ch]), b"\\" + bytes([ch]))
         return prefix + b"*"
@@ -72,7 +71,7 @@ class RedisResultReceiver:
             if host.resync_requested:
                 self._resync(client)
             message = pubsub.get_message(timeout=POLL_INTERVAL)
-            batch: list[dict] = []
+            batch: list[dict[str, Any]] = []
             keys: list[bytes] = []
             while message is not None:
                 if message.get("type") in ("pmessage", "message"):
@@ -87,7 +86,9 @@ class RedisResultReceiver:
                 host.queue(self._own_database_only(client, batch, keys))
 
     @staticmethod
-    def _own_database_only(client: Any, batch: list[dict], keys: list[bytes]) -> list[dict]:
+    def _own_database_only(
+        client: Any, batch: list[dict[str, Any]], keys: list[bytes]
+    ) -> list[dict[str, Any]]:
         """Redis pub/sub ignores database numbers: a result published by another app on the
         same server (another db) reaches us too. The backend SETs the key before it
         PUBLISHes, so keeping the metas whose key exists in our database drops the others,
