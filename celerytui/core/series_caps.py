@@ -13,10 +13,10 @@ Label values are cluster text: control characters are spelt out (``\\x1b``), nev
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from sys import intern
 
+from celerytui.control_chars import escape_controls
 from celerytui.core.task_stats import RuntimeHistogram
 
 OTHER = "other"  # the label value of whatever a cap folded
@@ -28,25 +28,12 @@ EXCEPTION_TYPES_MAX = 500
 LABEL_MAX = 256  # longer values are folded, not cut (a cut could collide with another)
 FOLD_KINDS = ("name", "hostname", "queue_name", "series", "exception")
 
-# C0 controls, DEL, C1 controls and the bidi overrides, as celerytui.text_safety spells them
-# (kept here so the headless core does not import rich for it)
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
-
 LabelSet = tuple[str, str, str]
 
 
 def label_text(value: str) -> str:
-    """``value`` with every control character shown as a visible escape."""
-    if _CONTROL.search(value) is None:
-        return value
-    return _CONTROL.sub(_escape, value)
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group(0)
-    code = ord(char)
-    return _NAMED.get(char) or (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
+    """``value`` with every control character shown as a visible escape (the TUI's rule)."""
+    return escape_controls(value)
 
 
 class _Slots:
