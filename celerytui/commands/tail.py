@@ -37,6 +37,9 @@ EVENT_STATES = {
 FAILURE_EVENTS = frozenset({"task-failed", "task-retried"})
 ARGS_SHOWN = 120  # characters of args/kwargs on a line (JSON output carries them whole)
 MALFORMED_NOTE_EVERY = 5.0  # seconds between two "malformed events skipped" notes
+FINAL_EVENTS = frozenset({"task-succeeded", "task-failed", "task-revoked", "task-rejected"})
+RESULTS_WAIT = 2.0  # seconds "following" waits for the result watcher to subscribe too
+NAME_WAIT = 1.0  # seconds a batch waits for the stored result of a finished, unnamed task
 
 
 class _Stop(Exception):
@@ -106,6 +109,7 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
             if status.connected != connected:
                 connected = status.connected
                 if connected:
+                    _wait_subscribed(results)
                     _note(
                         f"{'reconnected to' if ever_connected else 'following'} "
                         f"{status.broker or redact(app.conf.broker_url)}"
@@ -143,6 +147,8 @@ def _lines(
         if results is not None:
             state.apply_results(results.drain())
         state.apply(events)
+        if results is not None:
+            _name_finished(state, results, events)
     except Exception:  # ClusterState counts its own; this is for a bug there
         malformed.skipped += len(events)
         return []
@@ -168,6 +174,41 @@ def _lines(
         except Exception:
             malformed.skipped += 1
     return lines
+
+
+def _wait_subscribed(results: Any) -> None:
+    """Say "following" once results are heard too, so a task finishing now is named."""
+    if results is None:
+        return
+    deadline = time.monotonic() + RESULTS_WAIT
+    while not results.status.connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _name_finished(state: Any, results: Any, events: list[dict]) -> None:
+    """A task that finished with no name known (its task-received came before tail, or its
+    result's publish is still on the way) gets one from its stored result: asked for with
+    one MGET, waited for at most NAME_WAIT. A line never waits longer than that."""
+    unnamed = []
+    for event in events:
+        if event.__class__ is not dict or event.get("type") not in FINAL_EVENTS:
+            continue
+        uuid = event.get("uuid")
+        task = state.tasks.get(uuid) if uuid.__class__ is str else None
+        if task is not None and not task.name:
+            unnamed.append(uuid)
+    if not unnamed:
+        return
+    results.request_resync(unnamed)
+    deadline = time.monotonic() + NAME_WAIT
+    while True:
+        state.apply_results(results.drain())
+        if all(state.tasks.get(u) is None or state.tasks[u].name for u in unnamed):
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        results.wait(min(left, 0.1))
 
 
 class MalformedNotes:
