@@ -46,12 +46,14 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
 from textual.worker import get_current_worker
 
 from celerytui.config import Settings
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
 from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
+from celerytui.keymaps import check_keymap
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen
 from celerytui.screens.bindings import declared_bindings, each_binding
@@ -68,6 +70,7 @@ from celerytui.screens.tasks import TasksScreen
 from celerytui.screens.worker_detail import WorkerDetailScreen
 from celerytui.screens.workers import WorkersScreen
 from celerytui.text_safety import escape_controls
+from celerytui.theme_memory import ThemeMemory, starting_theme
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.chosen import TaskChosen, WorkerChosen
@@ -131,9 +134,15 @@ class CeleryTUI(DispatchActions, ScreenHost):
         start_monitor: bool = True,
         pump_interval: float = PUMP_INTERVAL,
         notice: str | None = None,
+        theme_memory: ThemeMemory | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        # the user's look, checked before anything starts (a bad one is one Error: line)
+        self.keymap = check_keymap(settings.keymap, settings.source_of("keymap"))
+        self.theme_memory = theme_memory  # None: the palette's pick is not remembered
+        if theme := starting_theme(settings, theme_memory):
+            self.theme = theme
         self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
         if monitor is None:
             from celerytui.core.monitor import Monitor
@@ -194,6 +203,8 @@ class CeleryTUI(DispatchActions, ScreenHost):
 
     # -- life cycle --------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.switch_mode("dashboard")
         self._pump_loop()
 
@@ -330,6 +341,15 @@ class CeleryTUI(DispatchActions, ScreenHost):
         if self._monitor_started:
             threading.Thread(target=self._stop_monitor, daemon=True).start()
 
+    def _remember_theme(self, theme: Theme) -> None:
+        """A theme picked in the palette ("Theme") is the one the next start uses."""
+        if self.theme_memory is None:
+            return
+        try:
+            self.theme_memory.remember(theme.name, self.settings.theme)
+        except OSError as exc:
+            self.log.warning(f"theme not remembered: {one_line(exc)}")
+
     # -- read-only ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if hides(action, self.is_read_only):
@@ -375,9 +395,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
         seen: set[str] = set()
         screen = self.screen if not isinstance(self.screen, ModalScreen) else self.screen_stack[-2]
         # the app's priority bindings (ctrl+c quits) hide the screen's on the same key
-        overridden = {b.key for b in each_binding(self) if b.priority}
+        overridden = {b.key for b in each_binding(self, self.keymap) if b.priority}
         for where, node in (("screen", screen), ("app", self)):
-            for bindings in declared_bindings(node).values():
+            for bindings in declared_bindings(node, self.keymap).values():
                 for bound in bindings:
                     ident = f"{where}:{bound.action}"
                     if node is not self and bound.key in overridden:

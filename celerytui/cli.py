@@ -10,8 +10,8 @@ import importlib
 import click
 
 from celerytui import __version__
-from celerytui.cli_options import cluster_options, settings_from
-from celerytui.config import Settings, config_file
+from celerytui.cli_options import SettingsError, cluster_options, settings_from
+from celerytui.config import ConfigError, Settings, config_file
 from celerytui.redaction import redact, redact_webhook
 
 # name -> (module:attribute, one-line help)
@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "tail": ("celerytui.commands.tail:tail", "Stream task events, one line each."),
     "fire": ("celerytui.commands.fire:fire", "Send a task to the cluster."),
     "config": ("celerytui.cli:show_config", "Show the settings in effect and their sources."),
+    "serve": ("celerytui.commands.serve:serve", "Serve the dashboard to a web browser."),
 }
 
 
@@ -57,8 +58,12 @@ def main(ctx: click.Context, **options) -> None:
         return
     settings = settings_from(ctx)
     from celerytui.app import make_app
+    from celerytui.theme_memory import ThemeMemory
 
-    app = make_app(settings)
+    try:  # a bad keymap or theme: one Error: line, like any bad setting
+        app = make_app(settings, theme_memory=ThemeMemory.default())
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
     app.run()
     if app.return_code:  # a crash: Textual printed the traceback, the shell sees the failure
         ctx.exit(app.return_code)
@@ -100,6 +105,8 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
             value = redact_webhook(value)
         elif isinstance(value, list):
             value = ", ".join(value) or "-"
+        elif isinstance(value, dict):  # the keymap
+            value = ", ".join(f"{key}={keys}" for key, keys in value.items()) or "-"
         rows.append(
             (spec.name, "-" if value is None else str(value), settings.source_of(spec.name))
         )

@@ -68,6 +68,9 @@ class Settings:
     worker_timeout: float = 60.0  # exporter: a silent worker is down after this
     worker_purge: float = 600.0  # exporter: its series are dropped after this
     cluster_name: str = "celery"
+    # the TUI's look: a Textual theme name, and binding id -> keys (celerytui/keymaps.py)
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
     # where each value came from: "max_tasks" -> "env CELERYTUI_MAX_TASKS"; absent = default
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
