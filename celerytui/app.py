@@ -118,6 +118,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
             App.COMMAND_PALETTE_BINDING,
             "command_palette",
             "palette",
+            id="command-palette",
             show=False,
             key_display=App.COMMAND_PALETTE_DISPLAY,
             priority=True,
