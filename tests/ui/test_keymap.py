@@ -35,6 +35,10 @@ def _app(tmp_path: Path, text: str, **flags):
     return make_app(settings, build_monitor(3, 40), clock=fixed_clock, start_monitor=False)
 
 
+def _focused(app) -> str | None:
+    return app.focused.id if app.focused is not None else None
+
+
 async def test_the_keymap_moves_keys_and_help_and_palette_show_the_new_ones(tmp_path):
     app = _app(tmp_path, KEYMAP)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -48,10 +52,9 @@ async def test_the_keymap_moves_keys_and_help_and_palette_show_the_new_ones(tmp_
 
         await pilot.press("slash")  # the old filter key: no filter input
         await pilot.pause(0.2)
-        assert app.focused is None or app.focused.id != "tasks-filter-input"
+        assert _focused(app) != "tasks-filter-input"
         await pilot.press("F")
-        await until(pilot, lambda: app.focused is not None and app.focused.id == "tasks-filter-input",
-                    what="F opens the filter")  # fmt: skip
+        await until(pilot, lambda: _focused(app) == "tasks-filter-input", what="F: the filter")
         await pilot.press("escape")
         await pilot.pause(0.2)
 
