@@ -42,6 +42,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -118,6 +119,7 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
             id="command-line",
             key_display=":",
             show=False,
+            priority=True,  # so keys typed right after it land on the line, not the screen
             tooltip="Command line (:ctx NAME, :tasks, :q)",
         ),
         Binding("q", "quit", "Quit", id="quit"),
@@ -375,8 +377,11 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
 
     # -- the ":" command line ---------------------------------------------------------------
     def action_command_line(self) -> None:
-        if isinstance(self.screen, CommandLineScreen):
-            return
+        focused = self.focused
+        if isinstance(self.screen, ModalScreen) or (
+            focused is not None and focused.check_consume_key("colon", ":")
+        ):
+            raise SkipAction()  # a ":" typed into a filter or a dialog is just a ":"
         screen = CommandLineScreen(list(MODE_SCREENS), self.context_names())
         self.push_screen(screen, self.run_command)
 

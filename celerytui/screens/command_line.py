@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -36,12 +36,20 @@ class CommandSuggester(Suggester):
         return found[0] if found and value else None
 
 
+class CommandInput(Input):
+    """The line itself. Tab is bound here, not on the screen: the focused widget's keys are
+    handled in the order typed, so a fast "c", "t", Tab completes "ct", not "c"."""
+
+    BINDINGS = [Binding("tab", "screen.complete", "Complete", id="command-complete")]
+
+
 class CommandLineScreen(ModalScreen[str | None]):
     """Edits one command; enter hands it back, Escape closes without one."""
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="command-close"),
-        Binding("tab", "complete", "Complete", id="command-complete", priority=True),
+        # the line's own Tab (CommandInput) once it has focus; this one before it has
+        Binding("tab", "complete", "Complete", show=False),
     ]
 
     def __init__(self, screens: Sequence[str], contexts: Sequence[str]) -> None:
@@ -54,7 +62,7 @@ class CommandLineScreen(ModalScreen[str | None]):
             yield Static(id="command-hints")
             with Horizontal(id="command-row"):
                 yield Static(":", id="command-prompt")
-                yield Input(
+                yield CommandInput(
                     id="command-input",
                     placeholder="ctx NAME, tasks, workers, … (Tab completes, Esc closes)",
                     suggester=CommandSuggester(self.screens, self.contexts),
@@ -63,6 +71,24 @@ class CommandLineScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self._show_hints("")
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed right after ``:`` reach the screen before the line has focus: they
+        belong to the line all the same."""
+        field = self.query_one("#command-input", Input)
+        if field.has_focus:
+            return
+        if event.is_printable and event.character:
+            event.stop()
+            field.focus()
+            field.insert_text_at_cursor(event.character)
+        elif event.key in ("enter", "backspace"):
+            event.stop()
+            field.focus()
+            if event.key == "enter":
+                self.dismiss(field.value)
+            else:
+                field.action_delete_left()
 
     @on(Input.Changed, "#command-input")
     def _changed(self, event: Input.Changed) -> None:
