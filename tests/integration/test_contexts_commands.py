@@ -79,7 +79,8 @@ def test_contexts_lists_both_marks_the_current_and_masks_passwords(two_clusters)
     assert lines[1].startswith("  b ") and lines[1].endswith("read-only")
     assert f"redis://:****@127.0.0.1:{port}/0" in lines[1]
 
-    as_json = json.loads(celerytui("contexts", "--json", "--config", config, "--context", "b").stdout)
+    chosen = celerytui("contexts", "--json", "--config", config, "--context", "b")
+    as_json = json.loads(chosen.stdout)
     assert as_json["current"] == "b"
     assert [(c["name"], c["current"], c["read_only"]) for c in as_json["contexts"]] == [
         ("a", False, False),
@@ -94,7 +95,9 @@ def test_an_unknown_context_is_one_error_line_on_every_command(two_clusters):
     for args in (["status"], ["tail"], ["fire", "email", "a@b", "x"], ["contexts"], ["config"]):
         done = celerytui("--config", config, "--context", "qa", *args, timeout=20)
         assert done.returncode == 2, (args, done.stderr)
-        assert done.stderr.strip() == "Error: unknown context 'qa' (from flag --context); known: a, b"
+        assert done.stderr.strip() == (
+            "Error: unknown context 'qa' (from flag --context); known: a, b"
+        )
         assert done.stdout == ""
 
 

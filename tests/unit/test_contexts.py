@@ -107,12 +107,12 @@ def test_an_unknown_context_is_one_line_naming_the_known_ones(config, tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[contexts.a]\nmax_taskz = 3\n', "max_taskz: unknown key, did you mean 'max_tasks'?"),
+        ("[contexts.a]\nmax_taskz = 3\n", "max_taskz: unknown key, did you mean 'max_tasks'?"),
         ('[contexts.a]\nmax_tasks = "lots"\n', "max_tasks: expected an integer, got 'lots'"),
-        ('contexts = 3\n', "contexts: expected [contexts.NAME] tables"),
-        ('[contexts]\na = 3\n', "contexts.a: expected a table of settings"),
+        ("contexts = 3\n", "contexts: expected [contexts.NAME] tables"),
+        ("[contexts]\na = 3\n", "contexts.a: expected a table of settings"),
         ('[contexts.a]\ncurrent_context = "a"\n', "contexts.a.current_context: not allowed"),
-        ('current_context = 5\n[contexts.a]\n', "current_context: expected a context name"),
+        ("current_context = 5\n[contexts.a]\n", "current_context: expected a context name"),
     ],
 )
 def test_a_bad_context_table_is_one_line(tmp_path, text, message):
