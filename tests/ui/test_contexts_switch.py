@@ -179,3 +179,8 @@ async def test_an_unknown_command_or_context_is_one_line_and_escape_closes(clust
         await pilot.pause(0.2)
         assert not isinstance(app.screen, (CommandLineScreen, TasksScreen))
         assert app.settings.context == "a"
+        # a ":" typed into the tasks filter is a ":" of the filter
+        await pilot.press("2", "slash", *"name", "colon", "x")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, TasksScreen)
+        assert app.focused is not None and getattr(app.focused, "value", None) == "name:x"
