@@ -33,7 +33,7 @@ EMAIL = "celerytui.tasks.send_email"
 @pytest.fixture(scope="module")
 def clusters(redis_target, tmp_path_factory):
     """config path, {name: (client app, worker, backend db)} for contexts a and b[x] (a name
-    with markup in it: the header must show it literally)."""
+    with markup in it: the header must show it literally); context bad names no module."""
     home = tmp_path_factory.mktemp("switch")
     running: dict[str, tuple] = {}
     lines = ['current_context = "a"']
@@ -47,6 +47,7 @@ def clusters(redis_target, tmp_path_factory):
             worker = WorkerProcess(broker, backend, home, name=host, queues="celery")
             running[name] = (client, worker, backend_db)
             worker.start(client)
+        lines += ["[contexts.bad]", 'app = "no_such_module_celerytui_ctx"']  # cannot load
         config = home / "config.toml"
         config.write_text("\n".join(lines) + "\n")
         yield str(config), running
@@ -170,7 +171,7 @@ async def test_an_unknown_command_or_context_is_one_line_and_escape_closes(clust
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("colon", *"ctx nope", "enter")
         await until(pilot, lambda: notices(app), what="a notice")
-        assert notices(app)[-1] == "unknown context 'nope'; known: a, b[x]"
+        assert notices(app)[-1] == "unknown context 'nope'; known: a, b[x], bad"
         await pilot.press("colon", *"frobnicate", "enter")
         await until(pilot, lambda: len(notices(app)) == 2, what="a second notice")
         assert notices(app)[-1].startswith("unknown command :'frobnicate' (try :ctx NAME, ")
@@ -179,6 +180,12 @@ async def test_an_unknown_command_or_context_is_one_line_and_escape_closes(clust
         await pilot.pause(0.2)
         assert not isinstance(app.screen, (CommandLineScreen, TasksScreen))
         assert app.settings.context == "a"
+        # a context that cannot be loaded is one notice, and the cluster stays
+        await pilot.press("colon", *"ctx bad", "enter")
+        await until(pilot, lambda: app.switching_to is None and len(notices(app)) == 3, what="3")
+        assert notices(app)[-1].startswith("cannot switch to bad: ")
+        assert "no_such_module_celerytui_ctx" in notices(app)[-1]
+        assert app.settings.context == "a" and app.current_mode == "dashboard"
         # a ":" typed into the tasks filter is a ":" of the filter
         await pilot.press("2", "slash", *"name", "colon", "x")
         await pilot.pause(0.2)
