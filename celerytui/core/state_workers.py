@@ -12,6 +12,7 @@ from typing import Any
 
 from celerytui.core.event_fields import Malformed, id_of, int_of, number_of
 from celerytui.core.model import WORKER_LOST, WORKER_OFFLINE, WORKER_ONLINE, Changes, Worker
+from celerytui.core.state_lost import NO_HEARTBEAT, OFFLINE, lose_tasks
 from celerytui.core.state_parts import StateParts
 from celerytui.core.task_stats import WORKER_SERIES_SECONDS, SecondRing
 
@@ -75,6 +76,7 @@ class WorkerTracking:
         worker.offline_at = lr
         worker.active = 0
         self._ch.workers.add(worker.hostname)
+        lose_tasks(self, worker.hostname, lr, OFFLINE, self._ch)
 
     def note_stats(
         self: StateParts, totals: dict[str, int | None], now: float, every: float
@@ -133,7 +135,8 @@ class WorkerTracking:
         self._ch.workers.add(victim.hostname)
 
     def tick(self: StateParts, now: float | None = None) -> Changes:
-        """Mark workers whose heartbeats stopped (freq * 2 without one) as lost."""
+        """Mark workers whose heartbeats stopped (freq * 2 without one) as lost, and the tasks
+        they held LOST (state_lost.py)."""
         ch = Changes()
         now = self.clock() if now is None else now
         for worker in self.workers.values():
@@ -145,6 +148,7 @@ class WorkerTracking:
                 worker.status = WORKER_LOST
                 ch.workers.add(worker.hostname)
                 ch.workers_lost.append(worker.hostname)
+                lose_tasks(self, worker.hostname, now, NO_HEARTBEAT, ch)
         return ch
 
     def heartbeat_age(self: StateParts, hostname: str, now: float | None = None) -> float | None:
