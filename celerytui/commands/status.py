@@ -296,7 +296,7 @@ def _tasks(state: Any, listen: float, lane_malformed: int = 0) -> dict[str, Any]
 def _lost(state: Any) -> list[dict[str, Any]]:
     """The tasks LOST now (their worker went offline or silent holding them), at most
     LOST_LISTED, oldest loss first; by_state["LOST"] has the full count."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for task, entry in lost_tasks(state.tasks, state.lost):
         if len(rows) >= LOST_LISTED:
             break

@@ -155,9 +155,7 @@ class Controller:
         ids = [t for t in task_ids if isinstance(t, str) and t]
         if not ids:
             raise ControlError("revoke: no task ids given")
-        return self._broadcast(
-            "revoke", {"task_id": ids, "terminate": terminate, "signal": signal}
-        )
+        return self._broadcast("revoke", {"task_id": ids, "terminate": terminate, "signal": signal})
 
     @mutating
     def terminate(self, task_id: str, signal: str = "SIGTERM") -> ControlResult:

@@ -164,8 +164,8 @@ class ClusterCollector:
             "heartbeats; a task that reports a final state later stays counted.",
             labels=("name", "hostname"),
         )
-        for key, n in lost_by_key.items():
-            lost.add_metric(key, n)
+        for pair, n in lost_by_key.items():
+            lost.add_metric(pair, n)
         return [*counters.values(), failed, runtime, lost, *self._series_families()]
 
     def _series_families(self) -> list[Metric]:
