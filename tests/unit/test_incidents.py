@@ -73,7 +73,7 @@ def test_tasks_held_by_a_silent_worker_become_lost_and_a_late_word_corrects_the_
 
 
 def test_a_worker_offline_loses_what_it_held_and_tail_and_the_webhook_say_so():
-    clock, state, book = cluster()
+    clock, state, _ = cluster()
     state.apply(
         [
             heartbeat(W1, T0),
