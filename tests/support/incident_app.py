@@ -1,6 +1,7 @@
 """A Celery project for the incident tests (lost, stuck, a whole canvas): tasks that wait.
 
-``incidents.wait(seconds)`` sleeps, ``incidents.gather(results)`` is a chord's body. The
+``incidents.wait(seconds)`` sleeps, ``incidents.gather(results)`` is a chord's body,
+``incidents.launch_chord(n, seconds)`` sends chord(n x wait, gather) from a worker. The
 module-level ``app`` takes its broker and backend from ``CELERY_BROKER_URL`` /
 ``CELERY_RESULT_BACKEND`` (what ``WorkerProcess(app="tests.support.incident_app")`` uses);
 tests build theirs with ``make_incident_app(broker, backend)``.
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import time
 
-from celery import Celery
+from celery import Celery, chord
 
 WAIT = "incidents.wait"
 GATHER = "incidents.gather"
+LAUNCH = "incidents.launch_chord"
 QUEUE = "incidents"
 
 
@@ -37,6 +39,12 @@ def make_incident_app(broker: str | None = None, backend: str | None = None) -> 
     @app.task(name=GATHER, shared=False)
     def gather(results: list) -> int:
         return len(results)
+
+    @app.task(name=LAUNCH, shared=False)
+    def launch_chord(n: int, seconds: float) -> str:
+        """chord(n x wait(seconds), gather), sent from a task: its members name this task
+        as root and parent (sent from a plain client, celery's events link them by nothing)."""
+        return chord([wait.s(seconds) for _ in range(int(n))], gather.s()).apply_async().id
 
     return app
 
