@@ -8,6 +8,7 @@ import signal
 import time
 
 import pytest
+from textual.widgets import Static
 
 from celerytui.app import make_app
 from celerytui.config import load_settings
@@ -51,6 +52,11 @@ async def _live(pilot, app) -> None:
         lambda: any(w.heartbeat_seen for w in app.monitor.state.workers.values()),
         what="a worker heartbeat",
     )
+
+
+def heading(detail: TaskDetailScreen) -> str:
+    """The task detail's Chain heading (below the fold at 30 rows)."""
+    return str(detail.query_one("#task-chain-heading", Static).render())
 
 
 def _metric(port: int, metric: str, **labels: str) -> float:
@@ -107,8 +113,9 @@ async def test_a_sigkilled_worker_leaves_its_tasks_lost_in_the_tui_and_in_metric
             left = max(0.5, deadline - (time.monotonic() - killed))
             lost_total = await until(
                 pilot,
-                lambda: _metric(port, "celerytui_tasks_lost_total", name=WAIT, hostname=hostname)
-                == 2,
+                lambda: (
+                    _metric(port, "celerytui_tasks_lost_total", name=WAIT, hostname=hostname) == 2
+                ),
                 timeout=left,
                 what="celerytui_tasks_lost_total 2 in the exporter's /metrics",
             )
@@ -133,9 +140,7 @@ async def test_a_stuck_task_is_told_why_and_x_terminates_it(cluster):
         assert alert.title.startswith(f"stuck: {WAIT} on inc@celerytui-test for ")
         app.show_task(uuid)
         await mounted_screen(pilot, app, TaskDetailScreen, "the task detail")
-        await until(
-            pilot, lambda: "over the 2s floor" in screen_text(app), what="why it is stuck"
-        )
+        await until(pilot, lambda: "over the 2s floor" in screen_text(app), what="why it is stuck")
         await pilot.press("X")
         dialog = await mounted_screen(pilot, app, ConfirmDialog, "the terminate confirmation")
         assert uuid in dialog._question
@@ -152,58 +157,56 @@ async def test_a_stuck_task_is_told_why_and_x_terminates_it(cluster):
 
 async def test_x_and_capital_x_on_a_chord_tree_stop_the_whole_canvas(cluster):
     client = cluster[2]
-    launcher = client.send_task(LAUNCH, args=[10, 60]).id
-
-    def members(app) -> list:
-        chain = app.monitor.state.chain(launcher)
-        return [n.task for _, n in chain.walk()][1:] if chain else []
-
-    refused = _app(cluster, read_only=True)
-    async with refused.run_test(size=(120, 30)) as pilot:
-        await _live(pilot, refused)
-        refused.show_task(launcher)
-        await mounted_screen(pilot, refused, TaskDetailScreen, "the launcher's detail")
-        await until(pilot, lambda: len(members(refused)) == 10, what="the chord's 10 members")
-        refused.screen.query_one(ChainTree).focus()
-        await pilot.press("x")
-        await until(
-            pilot, lambda: "read-only: revoke refused" in notices(refused), what="the refusal"
-        )
-        assert not isinstance(refused.screen, ConfirmDialog)
-
-    app = _app(cluster)
+    # one session sees the chord from its first task-sent: read-only first, then writable
+    app = _app(cluster, read_only=True)
     async with app.run_test(size=(120, 30)) as pilot:
         await _live(pilot, app)
+        launcher = client.send_task(LAUNCH, args=[10, 60]).id
+
+        def members() -> list:
+            chain = app.monitor.state.chain(launcher)
+            return [n.task for _, n in chain.walk()][1:] if chain else []
+
         app.show_task(launcher)
         detail = await mounted_screen(pilot, app, TaskDetailScreen, "the launcher's detail")
         await until(
             pilot,
-            lambda: len(members(app)) == 10
-            and sum(t.state == STARTED for t in members(app)) == 2,
+            lambda: len(members()) == 10 and sum(t.state == STARTED for t in members()) == 2,
             what="10 members, 2 of them running (concurrency 2)",
         )
+        await until(
+            pilot,
+            lambda: "11 tasks, 10 unfinished, 2 running" in heading(detail),
+            what="the chain heading with the canvas keys",
+        )
         detail.query_one(ChainTree).focus()
+        await pilot.press("x")
+        await until(pilot, lambda: "read-only: revoke refused" in notices(app), what="refusal")
+        await pilot.press("X")
+        await until(pilot, lambda: "read-only: terminate refused" in notices(app), what="refusal")
+        assert not isinstance(app.screen, ConfirmDialog)
+
+        app.settings.read_only = app.monitor.controller.read_only = False
         await pilot.press("x")
         dialog = await mounted_screen(pilot, app, ConfirmDialog, "the canvas revoke confirmation")
         assert dialog._question.startswith("Revoke the 10 unfinished members of this canvas")
         await pilot.press("y")
         await until(
             pilot,
-            lambda: sum(t.state == REVOKED for t in members(app)) == 8,
+            lambda: sum(t.state == REVOKED for t in members()) == 8,
             timeout=20,
             what="the 8 members not running revoked",
         )
-        assert sum(t.state == STARTED for t in members(app)) == 2  # revoke does not kill
+        assert sum(t.state == STARTED for t in members()) == 2  # revoke does not kill
+        detail.query_one(ChainTree).focus()
         await pilot.press("X")
         dialog = await mounted_screen(pilot, app, ConfirmDialog, "the terminate confirmation")
         assert dialog._question.startswith("Terminate the 2 running members of this canvas")
         await pilot.press("y")
         await until(
             pilot,
-            lambda: all(t.state == REVOKED for t in members(app)),
+            lambda: all(t.state == REVOKED for t in members()),
             timeout=20,
             what="every member revoked",
         )
-        await until(
-            pilot, lambda: "10 tasks, all finished" in screen_text(app), what="the heading"
-        )
+        await until(pilot, lambda: "11 tasks, all finished" in heading(detail), what="the heading")
