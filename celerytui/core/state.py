@@ -42,7 +42,7 @@ from celerytui.core.model import (
 )
 from celerytui.core.series_caps import SeriesCaps
 from celerytui.core.state_events import EventHandlers
-from celerytui.core.state_lost import LostTasks
+from celerytui.core.state_lost import LostTasks, lose_offline
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
     THROUGHPUT_KINDS,
@@ -221,6 +221,8 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _finish(self, ch: Changes) -> None:
         self.events_applied += ch.events
         self.malformed += ch.malformed
+        if self.lost.offline:  # workers went offline in this batch: their tasks are LOST
+            lose_offline(self, ch)
         self._drop_removed(ch)
 
     @staticmethod

@@ -57,6 +57,10 @@ class LostTasks:
     def __init__(self) -> None:
         self.entries: dict[str, LostEntry] = {}
         self.declared = 0  # tasks declared lost since the state was created
+        # workers that sent worker-offline in the batch being applied: their tasks are lost
+        # at its end (lose_offline), in one scan
+        self.offline: dict[str, str] = {}
+        self.offline_at = 0.0
 
     def entry(self, uuid: str) -> LostEntry | None:
         return self.entries.get(uuid)
@@ -68,17 +72,21 @@ class LostTasks:
             del self.entries[uuid]
 
 
-def lose_tasks(state: _Transitions, hostname: str, now: float, why: str, ch: Changes) -> int:
-    """Every task `hostname` had RECEIVED or STARTED becomes LOST; returns how many. Each is
-    counted once in the exporter's `lost` counter, named in ch.new_lost and ch.tasks."""
+def lose_tasks(state: _Transitions, gone: dict[str, str], now: float, ch: Changes) -> int:
+    """Every task a worker of `gone` (hostname -> why) had RECEIVED or STARTED becomes LOST;
+    returns how many. One scan of the kept tasks for all of them (a cluster restart loses
+    hundreds of workers in one batch). Each task is counted once in the exporter's `lost`
+    counter and named in ch.new_lost and ch.tasks."""
+    if not gone:
+        return 0
     lost = state.lost
     lost.prune(state.tasks)
-    held = [t for t in state.tasks.values() if t.worker == hostname and t.state in HELD]
+    held = [t for t in state.tasks.values() if t.state in HELD and t.worker in gone]
     for task in held:
-        was = task.state
+        was, hostname = task.state, task.worker or ""
         # host None: no worker's clock stamped this, so no timestamp ever compares with it
         state._transition(task, LOST, task.state_ts, None, True)
-        lost.entries[task.uuid] = LostEntry(hostname, now, was, why)
+        lost.entries[task.uuid] = LostEntry(hostname, now, was, gone[hostname])
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
@@ -87,6 +95,12 @@ def lose_tasks(state: _Transitions, hostname: str, now: float, why: str, ch: Cha
         ch.new_lost.append(task.uuid)
     lost.declared += len(held)
     return len(held)
+
+
+def lose_offline(state: _Transitions, ch: Changes) -> int:
+    """The end of an apply batch: the tasks of the workers that went offline in it."""
+    gone, state.lost.offline = state.lost.offline, {}
+    return lose_tasks(state, gone, state.lost.offline_at, ch)
 
 
 def lost_tasks(tasks: dict[str, Task], lost: LostTasks) -> Iterator[tuple[Task, LostEntry]]:

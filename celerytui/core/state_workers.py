@@ -76,7 +76,8 @@ class WorkerTracking:
         worker.offline_at = lr
         worker.active = 0
         self._ch.workers.add(worker.hostname)
-        lose_tasks(self, worker.hostname, lr, OFFLINE, self._ch)
+        self.lost.offline[worker.hostname] = OFFLINE  # its tasks: LOST at the batch's end
+        self.lost.offline_at = max(self.lost.offline_at, lr)
 
     def note_stats(
         self: StateParts, totals: dict[str, int | None], now: float, every: float
@@ -139,6 +140,7 @@ class WorkerTracking:
         they held LOST (state_lost.py)."""
         ch = Changes()
         now = self.clock() if now is None else now
+        gone: dict[str, str] = {}
         for worker in self.workers.values():
             if (
                 worker.status == WORKER_ONLINE
@@ -148,7 +150,8 @@ class WorkerTracking:
                 worker.status = WORKER_LOST
                 ch.workers.add(worker.hostname)
                 ch.workers_lost.append(worker.hostname)
-                lose_tasks(self, worker.hostname, now, NO_HEARTBEAT, ch)
+                gone[worker.hostname] = NO_HEARTBEAT
+        lose_tasks(self, gone, now, ch)
         return ch
 
     def heartbeat_age(self: StateParts, hostname: str, now: float | None = None) -> float | None:
