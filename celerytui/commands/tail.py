@@ -198,7 +198,7 @@ def lost_lines(state: Any, uuids: list[str], matches: Any, as_json: bool) -> lis
             continue
         when = datetime.fromtimestamp(entry.lost_at).strftime("%H:%M:%S.%f")[:-3]
         parts = [when, f"{LOST:<8}", printable(task.name or "?"), task.uuid]
-        parts += [printable(entry.hostname), f"worker {entry.why}, was {entry.was}"]
+        parts += [printable(entry.hostname), f"{entry.why}, was {entry.was}"]
         lines.append("  ".join(parts))
     return lines
 

@@ -22,7 +22,7 @@ from celerytui.core.model import LOST, RECEIVED, STARTED, Changes, Task
 from celerytui.core.series_caps import SeriesCaps
 
 HELD = frozenset({RECEIVED, STARTED})  # what a worker held: lost with it
-OFFLINE = "offline"  # why: worker-offline (a shutdown that left tasks behind)
+OFFLINE = "worker offline"  # why: worker-offline (a shutdown that left tasks behind)
 NO_HEARTBEAT = "no heartbeat"  # why: heartbeats stopped (killed, OOM, network)
 
 

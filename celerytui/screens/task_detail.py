@@ -70,9 +70,7 @@ def incident_rows(state: ClusterState, task: Task, thresholds: Thresholds, now: 
     rows: list[tuple[str, Any]] = []
     entry = state.lost.entry(task.uuid) if task.state == LOST else None
     if entry is not None:
-        rows.append(
-            ("lost", f"with worker {entry.hostname} (worker {entry.why}; it was {entry.was})")
-        )
+        rows.append(("lost", f"with worker {entry.hostname} ({entry.why}; it was {entry.was})"))
     name = task.name or "?"
     stats = state.task_stats().get(name) if task.state == STARTED else None
     why = stuck_reason(task, stats, state.soft_time_limits.get(name), thresholds, now)

@@ -83,7 +83,7 @@ def test_a_worker_offline_loses_what_it_held_and_tail_and_the_webhook_say_so():
         ]
     )
     ch = state.apply([heartbeat(W1, T0 + 1, kind="offline")])
-    assert ch.new_lost == ["x", "y"] and state.lost.entry("y").why == "offline"
+    assert ch.new_lost == ["x", "y"] and state.lost.entry("y").why == "worker offline"
     assert state.lost.entry("x").was == STARTED and state.lost.entry("y").was == RECEIVED
 
     lines = lost_lines(state, ch.new_lost, None, as_json=False)
@@ -97,7 +97,7 @@ def test_a_worker_offline_loses_what_it_held_and_tail_and_the_webhook_say_so():
     keys = {"task", "task_id", "exception", "args", "kwargs", "hostname", "time"}
     assert [set(p) for p in payloads] == [keys, keys]
     assert payloads[0]["task_id"] == "x" and payloads[0]["exception"].startswith(
-        "WorkerLostError: worker celery@w1 lost (offline)"
+        "WorkerLostError: worker celery@w1 lost (worker offline)"
     )
 
 

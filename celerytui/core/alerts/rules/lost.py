@@ -48,7 +48,7 @@ class TasksLost(Rule):
                     f"tasks-lost:{hostname}",
                     "error",
                     f"{n} task{'s' if n != 1 else ''} lost with worker {hostname}",
-                    f"worker {why}: {shown}",
+                    f"{why}: {shown}",
                     subject=hostname,
                     labels={
                         "hostname": hostname,
