@@ -1,6 +1,7 @@
 """Incidents on a real cluster, as a user meets them in the TUI (and the exporter): a worker
 SIGKILLed with tasks running (LOST), a task running far too long (stuck, then X), and a whole
-chord stopped from its tree (x, then X). One real worker per test, `incidents.wait` tasks."""
+chord stopped from its tree (x, then X). One real worker per test, `incidents.wait` tasks;
+the SIGKILL test runs the exporter and `tail` as real processes beside the TUI."""
 
 from __future__ import annotations
 
@@ -80,9 +81,12 @@ async def test_a_sigkilled_worker_leaves_its_tasks_lost_in_the_tui_and_in_metric
     exporter = start_celerytui(
         "exporter", "--port", str(port), "-b", broker, "--result-backend", backend
     )
+    tail = start_celerytui("tail", "-b", broker, "--result-backend", backend)
     LineReader(exporter.stderr).wait_for(
         lambda line: f"127.0.0.1:{port}/metrics" in line, what="the exporter to listen"
     )
+    LineReader(tail.stderr).wait_for(lambda line: "following" in line, what="tail to follow")
+    tail_lines = LineReader(tail.stdout)
     app = _app(cluster)
     try:
         async with app.run_test(size=(120, 30)) as pilot:
@@ -121,12 +125,19 @@ async def test_a_sigkilled_worker_leaves_its_tasks_lost_in_the_tui_and_in_metric
             )
             assert lost_total
 
+            for uuid in ids:  # tail says so too, one LOST line each
+                tail_lines.wait_for(
+                    lambda line, u=uuid: " LOST " in line and u in line and "no heartbeat" in line,
+                    what=f"tail's LOST line for {uuid[:8]}",
+                )
+
             await pilot.press("slash")  # the filter: only the lost tasks stay
             await pilot.press(*"state:lost", "enter")
             await until(pilot, lambda: screen.table.row_count == 2, what="2 rows under state:lost")
     finally:
-        exporter.send_signal(signal.SIGTERM)
-        exporter.wait(10)
+        for proc in (exporter, tail):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
 
 
 async def test_a_stuck_task_is_told_why_and_x_terminates_it(cluster):

@@ -133,3 +133,29 @@ def test_a_task_running_far_past_its_p99_is_stuck_and_clears_when_it_finishes():
     book.evaluate(state, now=clock.advance(1))
     assert "past its soft time limit of 30s" in book.get("task-stuck:q").detail
     assert span(45) == "45s" and span(7_380) == "2h03m"
+
+
+def test_status_json_lists_the_lost_tasks():
+    from celerytui.commands.status import _tasks, render
+
+    clock, state, _ = cluster()
+    state.apply(
+        [heartbeat(W1, T0), received("a", T0 + 0.1, name="proj.slow"), received("b", T0 + 0.2)]
+    )
+    state.apply([succeeded("b", T0 + 0.3)])
+    state.tick(clock.advance(10))
+    tasks = _tasks(state, 2.0)
+    assert tasks["by_state"] == {"LOST": 1, "SUCCESS": 1}
+    assert tasks["lost"] == [
+        {
+            "uuid": "a",
+            "name": "proj.slow",
+            "worker": W1,
+            "was": "RECEIVED",
+            "why": "no heartbeat",
+            "lost_at": "2026-01-01T00:00:10+00:00",
+        }
+    ]
+    report = {"health": "healthy", "problems": [], "workers": [], "queues": [], "tasks": tasks}
+    report["broker"] = {"url": "redis://x", "reachable": True, "error": None}
+    assert f"LOST  proj.slow  a  with {W1} (no heartbeat, was RECEIVED)" in render(report)
