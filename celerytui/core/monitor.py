@@ -194,6 +194,11 @@ class Monitor:
             size = len(processes) if isinstance(processes, list) else pool.get("max-concurrency")
             if isinstance(size, int):
                 info.setdefault(host, {})["pool_size"] = size
+            timeouts = pool.get("timeouts")  # (soft, hard) the worker was started with; 0: none
+            if isinstance(timeouts, list | tuple) and timeouts:
+                soft = timeouts[0]
+                limit = float(soft) if isinstance(soft, int | float) and soft > 0 else None
+                info.setdefault(host, {})["soft_time_limit"] = limit
         for host, reply in (active_queues or {}).items():
             if isinstance(reply, list):
                 consumed = [q.get("name") for q in reply if isinstance(q, dict) and q.get("name")]
