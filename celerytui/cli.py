@@ -10,7 +10,7 @@ import importlib
 import click
 
 from celerytui import __version__
-from celerytui.cli_options import SettingsError, cluster_options, settings_from
+from celerytui.cli_options import SettingsError, cluster_options, context_loader, settings_from
 from celerytui.config import ConfigError, Settings, config_file
 from celerytui.redaction import redact, redact_webhook
 
@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "tail": ("celerytui.commands.tail:tail", "Stream task events, one line each."),
     "fire": ("celerytui.commands.fire:fire", "Send a task to the cluster."),
     "config": ("celerytui.cli:show_config", "Show the settings in effect and their sources."),
+    "contexts": ("celerytui.commands.contexts:contexts", "List the config's clusters (contexts)."),
     "serve": ("celerytui.commands.serve:serve", "Serve the dashboard to a web browser."),
 }
 
@@ -61,7 +62,7 @@ def main(ctx: click.Context, **options) -> None:
     from celerytui.theme_memory import ThemeMemory
 
     try:  # a bad keymap or theme: one Error: line, like any bad setting
-        app = make_app(settings, theme_memory=ThemeMemory.default())
+        app = make_app(settings, contexts=context_loader(ctx), theme_memory=ThemeMemory.default())
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
     app.run()

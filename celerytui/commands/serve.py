@@ -3,8 +3,9 @@
 textual-serve runs one command per browser session (a `celerytui` process whose terminal is
 the page's xterm.js). That command is the same for every session and carries no settings: the
 page shows it as its title and the server prints it, so a broker password on it would leak.
-The cluster options travel in the environment instead (``session_env``), where the session's
-`celerytui` reads them with the usual precedence.
+The URL flags travel in the environment instead (``session_env``), where the session's
+`celerytui` reads them as its own flags (``cli_options.SESSION_URL_ENV``); the options that
+hold no secret (--config, --context, -A, --read-only) are on the command.
 
 Anyone who reaches the port drives the dashboard, so it binds loopback by default (reach it
 through ``ssh -L 8000:127.0.0.1:8000 bastion``); any other address needs --read-only, or
@@ -22,17 +23,9 @@ from typing import Any, TextIO
 
 import click
 
-from celerytui.cli_options import SettingsError, cluster_options, settings_from
+from celerytui.cli_options import SESSION_URL_ENV, SettingsError, cluster_options, settings_from
 from celerytui.config import ConfigError, Settings
 from celerytui.redaction import redact_text
-
-# a cluster option given to `serve` -> the variable that gives it to each session
-OPTION_ENV = {
-    "broker": "CELERYTUI_BROKER_URL",
-    "result_backend": "CELERYTUI_RESULT_BACKEND",
-    "app": "CELERYTUI_APP",
-    "config": "CELERYTUI_CONFIG",
-}
 
 
 def is_loopback(host: str) -> bool:
@@ -55,20 +48,24 @@ def exposure_problem(host: str, read_only: bool, allow_actions: bool) -> str | N
     )
 
 
-def session_env(given: dict[str, Any], settings: Settings) -> dict[str, str]:
-    """What each browser session's `celerytui` needs in its environment to watch the same
-    cluster with the same settings: the options `serve` was given, and read-only."""
-    env = {OPTION_ENV[name]: str(value) for name, value in given.items() if name in OPTION_ENV}
-    if "CELERYTUI_CONFIG" in env:
-        env["CELERYTUI_CONFIG"] = os.path.abspath(env["CELERYTUI_CONFIG"])
+def session_env(given: dict[str, Any]) -> dict[str, str]:
+    """The URL flags `serve` was given, for each session to read as its own flags."""
+    return {env: str(given[name]) for name, env in SESSION_URL_ENV.items() if given.get(name)}
+
+
+def session_command(given: dict[str, Any], settings: Settings) -> str:
+    """The shell command textual-serve runs per session: the options that hold no secret
+    (config, context, app, read-only), the same for every session."""
+    argv = [sys.executable, "-m", "celerytui"]
+    if given.get("config"):
+        argv += ["--config", os.path.abspath(given["config"])]
+    if given.get("context"):
+        argv += ["--context", str(given["context"])]
+    if given.get("app"):
+        argv += ["-A", str(given["app"])]
     if settings.read_only:
-        env["CELERYTUI_READ_ONLY"] = "1"
-    return env
-
-
-def session_command() -> str:
-    """The shell command textual-serve runs per session: no settings, no secrets."""
-    return shlex.join([sys.executable, "-m", "celerytui"])
+        argv.append("--read-only")
+    return shlex.join(argv)
 
 
 class RedactedStream:
@@ -145,10 +142,14 @@ def serve(
     _check_look(settings)
     root = ctx.find_root().obj or {}
     given = {k: v for k, v in {**root, **options}.items() if v is not None}
-    os.environ.update(session_env(given, settings))  # the sessions inherit this environment
+    os.environ.update(session_env(given))  # the sessions inherit this environment
     sys.stdout = RedactedStream(sys.stdout)  # type: ignore[assignment]
     server = _server_class()(
-        session_command(), host=host, port=port, title="celerytui", public_url=public_url
+        session_command(given, settings),
+        host=host,
+        port=port,
+        title="celerytui",
+        public_url=public_url,
     )
     server.serve()
 
