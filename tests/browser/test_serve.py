@@ -185,3 +185,31 @@ def test_serve_binds_other_addresses_only_read_only_or_when_actions_are_allowed(
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.communicate(timeout=20)
+
+
+def test_sessions_get_the_url_flags_as_flags_by_env_and_the_rest_on_their_command(tmp_path):
+    from celerytui.commands.serve import session_command, session_env
+    from celerytui.config import Settings
+
+    given = {
+        "broker": "redis://:pw-secret@h:6379/0",
+        "result_backend": "redis://:pw-secret@h:6379/1",
+        "config": "conf.toml",
+        "context": "prod",
+        "app": "proj.celery",
+    }
+    command = session_command(given, Settings(read_only=True))
+    assert "pw-secret" not in command
+    assert command.endswith(
+        f"-m celerytui --config {os.path.abspath('conf.toml')} --context prod -A proj.celery "
+        "--read-only"
+    )
+    env = session_env(given)
+    assert sorted(env.values()) == sorted([given["broker"], given["result_backend"]])
+    # a session reads them as its flags: they beat a context's broker, as -b does
+    config = tmp_path / "config.toml"
+    config.write_text('current_context = "a"\n[contexts.a]\nbroker_url = "redis://a:6379/0"\n')
+    shown = celerytui("config", "--config", str(config), env=command_env(**env))
+    assert shown.returncode == 0, shown.stderr
+    broker_row = next(line for line in shown.stdout.splitlines() if line.startswith("broker_url"))
+    assert "redis://:****@h:6379/0" in broker_row and "flag --broker" in broker_row
