@@ -44,6 +44,9 @@ class Thresholds:
     failure_window: float = 300.0  # seconds
     disk_percent: float = 90.0
     min_finished_for_rate: int = 20
+    # stuck: STARTED longer than max(its name's p99 runtime x stuck_factor, stuck_floor)
+    stuck_factor: float = 5.0
+    stuck_floor: float = 60.0  # seconds
 
 
 @dataclass(slots=True)

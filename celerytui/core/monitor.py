@@ -21,6 +21,7 @@ from celery import Celery
 from celerytui import cluster_spec
 from celerytui.config import Settings
 from celerytui.core.alerts import AlertBook
+from celerytui.core.alerts.rules.stuck import declared_soft_limits
 from celerytui.core.app_urls import pin_urls
 from celerytui.core.control import Controller
 from celerytui.core.event_source import EventSource
@@ -66,6 +67,7 @@ class Monitor:
         self.clock = clock
         self.broker_display = redact(self.app.conf.broker_url or settings.broker_url)
         self.state = ClusterState(max_tasks=settings.max_tasks, clock=clock)
+        self.state.soft_time_limits.update(declared_soft_limits(self.app))  # the stuck rule's
         # where events come from: the broker's live stream, or any EventSource given
         self.events: EventSource = (
             source if source is not None else EventStream(self.app, read_only=settings.read_only)
