@@ -91,6 +91,9 @@ def exporter(
         f"(broker {redact(app.conf.broker_url)})",
         err=True,
     )
+    delivery = service.monitor.delivery
+    if delivery is not None:  # the hooks' paths are their tokens: shown masked
+        click.echo(f"celerytui exporter: alerts to {', '.join(delivery.targets)}", err=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -124,6 +127,9 @@ class MetricsService:
             worker_timeout=settings.worker_timeout,
             worker_purge=settings.worker_purge,
             clock=monitor.clock,
+            beats=lambda: monitor.beats,
+            queue_waits=lambda: monitor.queue_waits,
+            delivery=lambda: monitor.delivery.stats if monitor.delivery is not None else None,
         )
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
@@ -133,6 +139,7 @@ class MetricsService:
     def serve(self, host: str, port: int) -> BoundedWSGIServer:
         """Start following the cluster and serving HTTP; returns the bound server."""
         self.server = BoundedWSGIServer((host, port), wsgi_app(self))
+        self.monitor.deliver_alerts()  # headless: alerts reach the webhooks with no TUI open
         self.monitor.start()
         self.monitor.run_in_thread()
         self._thread = threading.Thread(
