@@ -11,7 +11,8 @@ Beat itself is never asked: what it sent is what the events say.
 - A send within the grace window of its time is that run; more than ``late_after`` after it is
   a late run. Nothing by the end of the window: the run is missed (a send that arrives a little
   later still, within the window of the time it missed, takes the miss back). A send after the
-  window is a late run too (it re-anchors an interval entry); a send well before its time is
+  window is a late run too (it re-anchors an interval entry): while runs are missing, a send
+  before the next time is the missed run, late. A send well before its time otherwise is
   someone firing the task by hand, and ignored.
 - Where the app does not send task-sent events (``task_send_sent_event`` off) nothing is
   judged: ``sends_events`` is False and the screen says so.
@@ -137,6 +138,8 @@ class BeatWatch:
         if entry.last_missed is not None and abs(sent - entry.last_missed) <= entry.grace:
             due = entry.last_missed  # it came after all, just after its window was judged
             self._unmiss(entry)
+        elif entry.missing and entry.last_missed is not None and due is not None and sent < due:
+            due = entry.last_missed  # back after missing, before the next time: that run, late
         elif due is not None and sent < due - entry.grace:
             return  # well before its time: fired by hand, not beat's run
         if due is not None:
