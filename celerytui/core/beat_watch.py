@@ -12,8 +12,8 @@ Beat itself is never asked: what it sent is what the events say.
   a late run. Nothing by the end of the window: the run is missed (a send that arrives a little
   later still, within the window of the time it missed, takes the miss back). A send after the
   window is a late run too (it re-anchors an interval entry): while runs are missing, a send
-  before the next time is the missed run, late. A send well before its time otherwise is
-  someone firing the task by hand, and ignored.
+  before the next time is late by all the time since the first run missed. Otherwise a send
+  well before its time is someone firing the task by hand, and ignored.
 - Where the app does not send task-sent events (``task_send_sent_event`` off) nothing is
   judged: ``sends_events`` is False and the screen says so.
 
@@ -135,15 +135,18 @@ class BeatWatch:
         if uuid == entry.last_uuid or (entry.last_run is not None and sent <= entry.last_run):
             return  # the same send seen again, or an older one arriving late
         due = entry.next_due
+        back_late = False
         if entry.last_missed is not None and abs(sent - entry.last_missed) <= entry.grace:
             due = entry.last_missed  # it came after all, just after its window was judged
             self._unmiss(entry)
-        elif entry.missing and entry.last_missed is not None and due is not None and sent < due:
-            due = entry.last_missed  # back after missing, before the next time: that run, late
+            if entry.missing_since is not None:  # earlier runs of the streak stay missed
+                due, back_late = entry.missing_since, True
+        elif entry.missing_since is not None and due is not None and sent < due:
+            due, back_late = entry.missing_since, True  # back after missing: late by all of it
         elif due is not None and sent < due - entry.grace:
             return  # well before its time: fired by hand, not beat's run
         if due is not None:
-            if entry.cron is not None:  # the latest cron time at or before the send
+            if entry.cron is not None and not back_late:  # the latest cron time before it
                 while True:
                     following = self._cron_after(entry, due)
                     if following is None or following > sent + entry.grace:
@@ -153,7 +156,7 @@ class BeatWatch:
             entry.last_lateness = lateness
             if lateness > entry.late_after:
                 entry.late += 1
-        entry.missing_since, entry.missed_in_streak = None, 0
+        entry.missing_since, entry.missed_in_streak, entry.last_missed = None, 0, None
         entry.last_run, entry.last_uuid = sent, uuid
         if entry.every:
             entry.next_due = sent + entry.every

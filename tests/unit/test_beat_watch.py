@@ -76,8 +76,8 @@ def test_interval_runs_on_time_late_missed_and_by_hand():
     assert alerts == {"beat-missed:add": f"missed: add expected {expected}"}
     assert entry.missed == 1
     assert feed.at(T + 60) and entry.missed == 3  # two more windows closed
-    feed.send(_sent("r4", T + 61))  # beat is back: a late run, re-anchored
-    assert feed.at(T + 62) == {"beat-late:add": "late: add ran 8s late"}
+    feed.send(_sent("r4", T + 61))  # beat is back: late since its first miss (T+33.2)
+    assert feed.at(T + 62) == {"beat-late:add": "late: add ran 28s late"}
     assert (entry.missed, entry.late, entry.next_due) == (3, 2, T + 71)
     feed.send(_sent("r5", T + 71.1))
     assert feed.at(T + 72) == {}  # on time again: both alerts cleared
