@@ -210,6 +210,12 @@ class ScheduleTable(KeyedTable):
     COLUMNS = COLUMNS
 
     def column_widths(self, space: int) -> dict[str, int]:
+        if space < 80:  # 80 columns: the entry's name first, the args squeezed
+            fixed = {"schedule": 10, "last": 8, "next": 17, "runs": 5}
+            free = space - sum(fixed.values())
+            entry_w = max(8, free * 11 // 20)
+            task_w = max(4, free - entry_w - 4)
+            return {**fixed, "name": entry_w, "task": task_w, "args": 4}
         fixed = {"schedule": 14, "last": 8, "next": 19, "runs": 9}
         free = space - sum(fixed.values())
         entry_w = max(8, free * 2 // 5)
@@ -284,10 +290,9 @@ class ScheduleScreen(LiveScreen):
         tz = self.app.settings.timezone or "local time"
         guess = ["~ no send seen yet: at the latest"] if any(r[5] for r in rows) else []
         beats = monitor.beats
-        judged = _judged_status(beats, owner)
-        status.update(
-            literal(fit([f"{count} of {owner}", *judged, f"times in {tz}", *guess, *hint], width))
-        )
+        judged, later = _judged_status(beats, owner)
+        parts = [f"{count} of {owner}", *judged, f"times in {tz}", *guess, *hint, *later]
+        status.update(literal(fit(parts, width)))
         for name, task, schedule, args, when, estimated in rows:
             shown = next_text(when, estimated, now, self.app.format_time)
             entry = beats.entries.get(name) if beats.sends_events else None
@@ -299,16 +304,17 @@ class ScheduleScreen(LiveScreen):
             table.show(name, values)
 
 
-def _judged_status(beats: BeatWatch, owner: str) -> list[str]:
-    """What the screen can say of missed and late runs, plainly."""
+def _judged_status(beats: BeatWatch, owner: str) -> tuple[list[str], list[str]]:
+    """What the screen can say of missed and late runs, plainly: (first, last) parts."""
     if not beats.sends_events:
-        return [
+        off = (
             f"{owner} sends no task-sent events (task_send_sent_event off): "
             "missed and late runs cannot be seen"
-        ]
+        )
+        return [off], []
     missing = sum(1 for entry in beats.entries.values() if entry.missing)
     if missing:
-        return [f"{missing} missing now"]
+        return [f"{missing} missing now"], []
     if not beats.sends_seen:
-        return ["no task-sent event seen yet"]
-    return []
+        return [], ["no task-sent event seen yet"]
+    return [], []
