@@ -24,6 +24,7 @@ host they agree; across hosts the grace window absorbs a skew smaller than itsel
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -37,6 +38,7 @@ from celerytui.core.model import Task
 
 CRON_SEARCH_DAYS = 366 * 5  # a crontab that never fires (Feb 30) is given up on after this
 MISSES_COUNTED_AT_ONCE = 100_000  # an interval entry silent for ages is counted arithmetically
+JUDGED_KEPT = 50_000  # sends remembered as judged (a task's later events do not re-judge it)
 
 
 @dataclass(slots=True)
@@ -80,6 +82,7 @@ class BeatWatch:
     sends_seen: bool = False  # a task-sent event of any task has been seen
     tz: tzinfo = UTC
     _by_task: dict[str, list[BeatEntry]] = field(default_factory=dict)
+    _judged: dict[str, None] = field(default_factory=dict)  # uuids of sends judged, oldest first
 
     @classmethod
     def from_app(cls, app: Any, thresholds: Thresholds, now: float) -> BeatWatch:
@@ -107,10 +110,14 @@ class BeatWatch:
                 continue
             self.sends_seen = True
             candidates = self._by_task.get(task.name or "")
-            if candidates:
-                entry = _matching(candidates, task)
-                if entry is not None:
-                    self._ran(entry, task.sent, uuid)
+            if not candidates or uuid in self._judged:
+                continue  # each send is judged once, not again on its task's later events
+            self._judged[uuid] = None
+            if len(self._judged) > JUDGED_KEPT:
+                del self._judged[next(iter(self._judged))]
+            entry = _matching(candidates, task)
+            if entry is not None:
+                self._ran(entry, task.sent, uuid)
 
     def advance(self, now: float) -> None:
         """Count the runs whose window closed with nothing sent."""
@@ -260,8 +267,10 @@ def _matching(candidates: list[BeatEntry], task: Task) -> BeatEntry | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
+@functools.lru_cache(maxsize=1024)  # beat sends the same args again and again
 def _literal(text: str | None) -> Any:
-    """An event's args / kwargs repr read back (None when it is not a literal, e.g. cut)."""
+    """An event's args / kwargs repr read back (None when it is not a literal, e.g. cut).
+    Callers only compare what it returns, never change it (it is shared by the cache)."""
     if not text:
         return None
     try:
