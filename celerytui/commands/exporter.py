@@ -4,7 +4,8 @@ One process follows the cluster's events (the core's Monitor, pumping in a threa
 computes every value from ClusterState under the monitor's lock. /metrics is prometheus_client's
 own WSGI app (gzip, OpenMetrics when the scraper asks for it) on a server whose threads are
 bounded and whose requests time out (metrics_http.py). Binds 127.0.0.1 by default: a metrics
-port is not for the internet.
+port is not for the internet. With alert_webhook / alert_webhooks set, it also delivers every
+alert to them (core/alert_delivery.py), so on-call hears of it without a TUI open.
 """
 
 from __future__ import annotations
