@@ -173,7 +173,9 @@ class Monitor:
             changes.merge(self.state.tick(now))
             self._rate_samples.append((now, self.events.status.events_received))
             self.beats.advance(now)
-            self.queue_waits = queue_waits(self.state.tasks.values(), now, self._sends_seen())
+            self.queue_waits = queue_waits(
+                self.state.tasks.values(), now, self._sends_seen(), self._emptied()
+            )
         if ticked or changes.new_failures:  # a failure shows in the banners at once
             self.alerts.evaluate(
                 self.state,
@@ -187,6 +189,16 @@ class Monitor:
             if self.delivery is not None:
                 self.delivery.observe(self.alerts, now)
         return changes
+
+    def _emptied(self) -> dict[str, float]:
+        """Queue -> when the poller last counted it empty (for queue_waits)."""
+        emptied = {}
+        for name, history in list(self.queue_history.items()):
+            if history:
+                at, messages = history[-1]
+                if messages == 0:
+                    emptied[name] = at
+        return emptied
 
     def _sends_seen(self) -> bool:
         """Whether any task-sent event arrived (else the events cannot tell waits)."""

@@ -7,18 +7,21 @@ send and nothing after it is the queue's longest wait. Where no task-sent event 
 reader says so instead of showing 0.
 
 Ages count from the sender's timestamp on the monitor's clock: a client whose clock is off
-shifts its tasks' ages by as much. One pass over the kept tasks, once a second (the Monitor's
-tick), read by the rule, the Queues screen and the exporter.
+shifts its tasks' ages by as much. A queue the broker counted empty holds nothing sent before
+that count (a purge, a lost task-received): those tasks no longer count. One pass over the
+kept tasks, once a second (the Monitor's tick), read by the rule, the Queues screen and the
+exporter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from celerytui.core.model import PENDING, Task
 
 UNKNOWN_QUEUE = ""  # a task-sent without queue or routing key
+EMPTY_SLACK = 1.0  # seconds: a send stamped this close before an empty poll may still wait
 
 
 @dataclass(slots=True)
@@ -50,16 +53,29 @@ class QueueWaits:
         return wait.age(self.at if now is None else now) if wait is not None else 0.0
 
 
-def queue_waits(tasks: Iterable[Task], now: float, sends_seen: bool) -> QueueWaits:
-    """One pass over the kept tasks: the PENDING ones with a send time, per queue."""
+def queue_waits(
+    tasks: Iterable[Task],
+    now: float,
+    sends_seen: bool,
+    emptied: Mapping[str, float] | None = None,
+) -> QueueWaits:
+    """One pass over the kept tasks: the PENDING ones with a send time, per queue.
+
+    ``emptied``: queue -> when the broker last counted it empty (the poller). A task sent to it
+    before then is not waiting there any more, whatever the events say: purged, or its
+    task-received lost. (One second of slack for the sender's clock.)"""
     waits = QueueWaits(at=now, known=sends_seen)
     if not sends_seen:
         return waits
     found = waits.queues
+    emptied = emptied or {}
     for task in tasks:
         if task.state != PENDING or task.sent is None or task.received is not None:
             continue
         queue = task.queue or task.routing_key or UNKNOWN_QUEUE
+        empty_at = emptied.get(queue)
+        if empty_at is not None and task.sent < empty_at - EMPTY_SLACK:
+            continue
         wait = found.get(queue)
         if wait is None:
             found[queue] = QueueWait(task.sent, task.uuid, 1)

@@ -133,3 +133,8 @@ def test_queue_waits_are_the_oldest_sent_and_not_received_per_queue():
     book = AlertBook(Thresholds(queue_oldest=13))
     book.evaluate(state, now=T + 20, queue_waits=waits)
     assert [a.title for a in book.active()] == ["queue q1: oldest task waiting 15s"]
+    # the broker counted q1 empty at T+12 (purged): what was sent before no longer waits
+    waits = queue_waits(state.tasks.values(), T + 21, sends_seen=True, emptied={"q1": T + 12})
+    assert waits.age("q1") == 0.0 and waits.age("q2") == 13
+    book.evaluate(state, now=T + 21, queue_waits=waits)
+    assert [a.title for a in book.active()] == []
