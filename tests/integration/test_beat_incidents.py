@@ -107,9 +107,15 @@ def test_beat_missed_and_late_and_the_queue_wait_reach_metrics_and_the_webhook(
             )
 
         wait_for(judged, 30, interval=0.5, what="two runs of each beat entry")
-        for entry in ("tick-add", "tick-mul"):
-            assert _metric(port, "celerytui_beat_missed_total", entry=entry) == 0
-            assert _metric(port, "celerytui_beat_late_seconds", entry=entry) < 0.8
+
+        def none_missed():  # (a send whose event came after its window was judged is taken
+            return all(  # back: on a loaded machine the count may be 1 for a moment)
+                _metric(port, "celerytui_beat_missed_total", entry=e) == 0
+                and _metric(port, "celerytui_beat_late_seconds", entry=e) < 0.8
+                for e in ("tick-add", "tick-mul")
+            )
+
+        wait_for(none_missed, 10, interval=0.3, what="the runs on time, none missed")
         assert _metric(port, "celerytui_beat_judged") == 1
 
         # nobody consumes the queue: its oldest task waits past 6 s
@@ -138,10 +144,13 @@ def test_beat_missed_and_late_and_the_queue_wait_reach_metrics_and_the_webhook(
 
         # thawed: beat sends its overdue runs at once, late; the missed alerts clear
         os.killpg(beat.pid, signal.SIGCONT)
-        wait_for(lambda: hook.bodies("beat-late:tick-add"), 20, what="tick-add late")
-        late = hook.bodies("beat-late:tick-add")[0]
+
+        def late_by_the_freeze():  # late by more than 4 s: since the first missed time
+            bodies = hook.bodies("beat-late:tick-add")
+            return [b for b in bodies if float(b["labels"]["late_seconds"]) > 4]
+
+        late = wait_for(late_by_the_freeze, 20, what="tick-add late")[0]
         assert late["summary"].startswith("late: tick-add ran ") and late["cleared"] is False
-        assert float(late["labels"]["late_seconds"]) > 4  # since the first missed time
         assert _metric(port, "celerytui_beat_late_runs_total", entry="tick-add") >= 1
         wait_for(
             lambda: any(b["cleared"] for b in hook.bodies("beat-missed:tick-add")),
@@ -161,12 +170,12 @@ def test_beat_missed_and_late_and_the_queue_wait_reach_metrics_and_the_webhook(
         assert _metric(port, "celerytui_queue_oldest_seconds", queue_name=BEAT_QUEUE) < 6
 
         # beat stopped for good: its entries are missed again
+        def raised() -> int:
+            return len([b for b in hook.bodies("beat-missed:tick-add") if not b["cleared"]])
+
+        before = raised()
         stop_process(beat)
-        wait_for(
-            lambda: len([b for b in hook.bodies("beat-missed:tick-add") if not b["cleared"]]) == 2,
-            20,
-            what="tick-add missed again",
-        )
+        wait_for(lambda: raised() > before, 20, what="tick-add missed again")
         assert _metric(port, "celerytui_alert_webhook_posts_total", result="sent") >= 6
         assert _metric(port, "celerytui_alert_webhook_posts_total", result="dropped") == 0
         assert all(path == f"/hooks/{TOKEN}" for path, _body in hook.posts)
