@@ -18,11 +18,12 @@ sign: the Controller refuses to send anything unsigned to a signed cluster.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from celery import Celery
+from typing import TYPE_CHECKING, Any
 
 from celerytui.config import ConfigError, Settings
+
+if TYPE_CHECKING:  # importing this module loads no broker client (core.events imports it)
+    from celery import Celery
 
 DIGEST = "sha256"
 # what signing needs, in the order messages name them
