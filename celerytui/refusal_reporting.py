@@ -7,6 +7,13 @@ no signal at all), and sends no event, so a monitor never hears of it. celerytui
 this consumer on a signed cluster (celerytui.tasks sets ``worker_consumer``) and send a
 ``task-rejected`` event with the task's name and why, which the Tasks and Failures screens show.
 The message itself is still refused and acknowledged exactly as Celery does.
+
+One more refusal Celery lacks: kombu lets the "raw" content types (application/text, and
+application/data without a signature) past any accept list, and a task message carrying one
+ends the worker ("Unrecoverable error: ValueError", the message restored for the next worker
+to die on). Anyone who can write to the broker could stop a signed cluster that way, so this
+consumer refuses every task message whose content type the worker does not accept before
+Celery reads its body.
 """
 
 from __future__ import annotations
@@ -15,12 +22,29 @@ import contextlib
 from typing import Any
 
 from celery.worker.consumer import Consumer
+from kombu.exceptions import ContentDisallowed
+from kombu.serialization import prepare_accept_content
 
 from celerytui.redaction import one_line
 
 
 class RefusalReportingConsumer(Consumer):  # type: ignore[misc]
     """Celery's consumer, plus a task-rejected event for each task message it refuses."""
+
+    def create_task_handler(self, *args: Any, **kwargs: Any) -> Any:
+        handle = super().create_task_handler(*args, **kwargs)
+        accepted = prepare_accept_content(self.app.conf.accept_content)
+
+        def on_task_received(message: Any) -> Any:
+            content_type = message.content_type or "application/data"  # kombu's reading
+            if content_type not in accepted:
+                refused = ContentDisallowed(
+                    f"Refusing to deserialize untrusted content of type {content_type}"
+                )
+                return self.on_invalid_task(None, message, refused)
+            return handle(message)
+
+        return on_task_received
 
     def on_invalid_task(self, body: Any, message: Any, exc: Exception) -> None:
         super().on_invalid_task(body, message, exc)

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import uuid
 
 import pytest
 import redis
@@ -40,6 +41,24 @@ def signed_worker(start_worker, keys):
     )
     assert worker.proc.poll() is None, worker.log_tail()
     return worker
+
+
+def _publish_raw(broker: str, name: str, body: str) -> str:
+    """A task message for ``name`` with content type application/text; returns its id."""
+    from kombu import Connection
+
+    task_id = str(uuid.uuid4())
+    headers = {"task": name, "id": task_id, "lang": "py", "root_id": task_id, "retries": 0}
+    with Connection(broker) as conn:
+        conn.Producer().publish(
+            body,
+            exchange="",
+            routing_key="celery",
+            content_type="application/text",
+            content_encoding="utf-8",
+            headers=headers,
+        )
+    return task_id
 
 
 class Tail:
@@ -117,10 +136,17 @@ def test_signed_cluster_end_to_end(redis_urls, keys, signed_worker, celery_app):
         assert refused["state"] == "REJECTED" and refused["name"] == EMAIL
         assert "not signed" in refused["exception"]
         assert "ContentDisallowed" in refused["exception"]
-        # a signed task sent after it has run by now; the unsigned one still has no result
+        # a raw content type, which kombu lets past any accept list: stock Celery's worker
+        # dies on it ("Unrecoverable error"); ours refuses it and lives on
+        raw_id = _publish_raw(broker, EMAIL, '[["x@example.com", "raw"], {}, {}]')
+        raw = keyless.wait_event(raw_id, "task-rejected")
+        assert "untrusted content of type application/text" in raw["exception"]
+        # a signed task sent after both has run by now; they still have no result
         after = run("fire", "email", "ops@example.com", "after", "--wait", env=signer_env)
         assert after.returncode == 0, after.stderr
         assert celery_app.AsyncResult(plain.id).state == "PENDING"
+        assert celery_app.AsyncResult(raw_id).state == "PENDING"
+        assert signed_worker.proc.poll() is None
         log = signed_worker.log_tail(400)
         assert "Received invalid task message: Refusing to deserialize untrusted content" in log
 
