@@ -185,6 +185,19 @@ def test_signed_cluster_end_to_end(redis_urls, keys, signed_worker, celery_app):
                 "security_cert_store; refused, nothing sent"
             ]
         assert r.llen("celery") == 0
+        # status without a key: the workers as their heartbeats say, no ping sent; with the
+        # key: ping and inspect, signed, answered
+        looked = run("status", "--json", "--listen", "4.5", env=command_env(CELERYTUI_SIGNED="1"))
+        report = json.loads(looked.stdout)
+        assert report["signing"] == "signed, no key"
+        assert [(w["hostname"], w["ok"]) for w in report["workers"]] == [
+            (signed_worker.hostname, True)
+        ]
+        asked = json.loads(run("status", "--json", "--listen", "0", env=signer_env).stdout)
+        assert asked["signing"] == "signed" and asked["exit_code"] == 0
+        assert [(w["hostname"], w["pool"]) for w in asked["workers"]] == [
+            (signed_worker.hostname, "prefork")
+        ]
         # a monitor with a certificate but no key knows the cluster is signed from it
         half = run(
             "fire",
