@@ -255,3 +255,26 @@ def test_a_key_others_can_read_is_warned_about(keys, redis_urls):
     ]
     keys.worker.key.chmod(0o600)
     assert celerytui("config", "-b", broker, env=env).stderr == ""
+
+
+def test_demo_signed_runs_the_whole_system_signed_and_cleans_up():
+    import re
+
+    from tests.integration.test_demo import READY, DemoProcess, assert_cleaned_up
+
+    demo = DemoProcess("--signed", "--headless", "--duration", "4", "--json", "--seed", "3")
+    try:
+        code, out, err = demo.finish(timeout=80)
+    finally:
+        demo.kill()
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["signing"] == "signed"
+    # the workload, beat and the monitor's inspect all signed: workers ran them, refused none
+    assert summary["events"]["succeeded"] > 0, summary
+    assert summary["tasks_by_state"]["REJECTED"] == 0
+    assert all(status == "online" for status in summary["workers"].values())
+    ready = re.search(READY, err)
+    assert ready, err
+    # the throwaway key lived in the temp dir, which is gone with everything else
+    assert_cleaned_up(summary["log_dir"], summary["pids"], int(ready.group(1)))
