@@ -17,6 +17,8 @@ sign: the Controller refuses to send anything unsigned to a signed cluster.
 
 from __future__ import annotations
 
+import glob
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +111,10 @@ def state_of(app: Celery | None) -> Signing:
 
 
 def _setup(app: Celery, settings: Settings) -> None:
+    store = str(settings.security_cert_store)
+    pattern = os.path.join(store, "*") if os.path.isdir(store) else store
+    if not glob.glob(pattern):  # Celery would load an empty store and refuse everything
+        raise ConfigError(f"signing: security_cert_store {store} holds no certificate")
     app.conf.update(
         task_serializer="auth",
         accept_content=["auth"],

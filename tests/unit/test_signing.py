@@ -107,6 +107,22 @@ def test_a_signing_key_others_can_read_warns_once(tmp_path):
         load_settings(env={"CELERYTUI_SECURITY_KEY": str(key)})
 
 
+def test_an_empty_or_missing_store_is_one_line_before_celery_reads_anything(tmp_path):
+    from celery import Celery
+
+    (tmp_path / "empty").mkdir()
+    for store in (tmp_path / "empty", tmp_path / "missing"):
+        settings = load_settings(
+            env={},
+            security_key=str(tmp_path / "k.pem"),
+            security_certificate=str(tmp_path / "c.pem"),
+            security_cert_store=str(store),
+        )
+        with pytest.raises(ConfigError) as caught:
+            signing.configure(Celery("m", set_as_current=False), settings)
+        assert str(caught.value) == f"signing: security_cert_store {store} holds no certificate"
+
+
 def test_bad_signing_values_are_one_line_without_the_value():
     with pytest.raises(ConfigError) as caught:
         load_settings(env={"CELERYTUI_SECURITY_KEY_PASSWORD": ""}, signed="maybe")
@@ -185,3 +201,22 @@ def test_a_signing_monitor_still_decodes_json_and_signs_only_its_tasks(tmp_path)
         "other_tasks": "json",
         "other_backend": "json",
     }
+
+
+def test_a_users_app_that_signs_on_its_own_is_seen_as_signed():
+    from celery import Celery
+
+    plain = Celery("proj", set_as_current=False)
+    assert signing.adopt(plain, load_settings(env={})) == signing.UNSIGNED
+    # proj configured the auth serializer itself (and called setup_security on import)
+    own = Celery("proj", set_as_current=False)
+    own.conf.update(task_serializer="auth", security_key="/etc/proj/key.pem")
+    assert signing.adopt(own, load_settings(env={})).label == "signed"
+    keyless = Celery("proj", set_as_current=False)
+    keyless.conf.update(task_serializer="auth")
+    state = signing.adopt(keyless, load_settings(env={}))
+    assert state.refusal == (
+        "this cluster takes only signed task messages (the app's task_serializer is auth) and "
+        "this monitor cannot sign: set security_key; refused, nothing sent"
+    )
+    assert signing.state_of(keyless) is state
