@@ -42,6 +42,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -49,6 +50,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import get_current_worker
 
 from celerytui import signing
+from celerytui.cluster_switch import TRANSIT_MODE, ClusterSwitching, ContextSource
 from celerytui.config import Settings
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
@@ -56,6 +58,8 @@ from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen
 from celerytui.screens.bindings import declared_bindings, each_binding
+from celerytui.screens.command_line import CommandLineScreen
+from celerytui.screens.command_words import CommandLineError, parse
 from celerytui.screens.dashboard import DashboardScreen
 from celerytui.screens.dispatch import DispatchActions
 from celerytui.screens.failures import FailuresScreen
@@ -64,6 +68,7 @@ from celerytui.screens.palette import ActionCommands
 from celerytui.screens.queues import QueuesScreen
 from celerytui.screens.read_only import hides, refusal
 from celerytui.screens.schedule import ScheduleScreen
+from celerytui.screens.switching import SwitchingScreen
 from celerytui.screens.task_detail import TaskDetailScreen
 from celerytui.screens.tasks import TasksScreen
 from celerytui.screens.worker_detail import WorkerDetailScreen
@@ -87,12 +92,16 @@ MODE_SCREENS: dict[str, tuple[str, str, type[Screen]]] = {
 SCREENS_GROUP = Binding.Group("screens", compact=True)
 
 
-class CeleryTUI(DispatchActions, ScreenHost):
-    """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks."""
+class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
+    """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks, ``:`` and
+    the palette to switch context (celerytui.cluster_switch)."""
 
     CSS_PATH = "styles.tcss"
     TITLE = "celerytui"
-    MODES = {mode: cls for mode, (_key, _title, cls) in MODE_SCREENS.items()}
+    MODES = {
+        **{mode: cls for mode, (_key, _title, cls) in MODE_SCREENS.items()},
+        TRANSIT_MODE: SwitchingScreen,
+    }
     COMMANDS = {ActionCommands}  # Textual's system commands and every bound action
     BINDINGS = [
         Binding("h", "fire_http", "HTTP", id="fire-http", tooltip="Fire an HTTP check"),
@@ -104,6 +113,16 @@ class CeleryTUI(DispatchActions, ScreenHost):
         Binding("A", "acknowledge_alerts", "Ack alerts", id="ack-alerts"),
         Binding("p", "toggle_pause", "Pause", id="pause"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding(
+            "colon",
+            "command_line",
+            "Command",
+            id="command-line",
+            key_display=":",
+            show=False,
+            priority=True,  # so keys typed right after it land on the line, not the screen
+            tooltip="Command line (:ctx NAME, :tasks, :q)",
+        ),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", id="quit-ctrl-c", show=False, priority=True),
         *[
@@ -132,9 +151,11 @@ class CeleryTUI(DispatchActions, ScreenHost):
         start_monitor: bool = True,
         pump_interval: float = PUMP_INTERVAL,
         notice: str | None = None,
+        contexts: ContextSource | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.contexts = contexts  # the config's other clusters, for :ctx and the palette
         self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
         if monitor is None:
             from celerytui.core.monitor import Monitor
@@ -150,6 +171,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
         self._drawn_screen: Screen | None = None
         self._fired: dict[str, str] = {}  # task id -> label, until its result is shown
         self._stopping = threading.Event()
+        self._pump_ended = threading.Event()
         self._monitor_started = False
         self._redraw_failed = False
         self.ticks = 0  # pump rounds handed to the UI (tests wait on it)
@@ -234,6 +256,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
                             self.notify, f"redraw failed: {one_line(exc)}", severity="error"
                         )
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
+        self._pump_ended.set()
 
     def _on_pumped(self, changes: Changes) -> None:
         """UI thread, pump parked: account the changes, draw if we may."""
@@ -331,6 +354,62 @@ class CeleryTUI(DispatchActions, ScreenHost):
         self._stopping.set()
         if self._monitor_started:
             threading.Thread(target=self._stop_monitor, daemon=True).start()
+
+    # -- switching context (the steps are in celerytui.cluster_switch) ---------------------
+    def mode_screens(self) -> dict[str, type[Screen]]:
+        return {mode: cls for mode, (_key, _title, cls) in MODE_SCREENS.items()}
+
+    def stop_pump(self) -> threading.Event:
+        self._stopping.set()
+        self.workers.cancel_group(self, "pump")
+        return self._pump_ended
+
+    def adopt_cluster(self, settings: Settings, monitor: MonitorView) -> None:
+        self.settings, self.monitor = settings, monitor
+        self._tz = _timezone(settings.timezone)
+        self._fired.clear()
+        self._seed_unregistered = None
+        self.paused, self.paused_new = False, 0
+        self._pending_full, self._drawn_screen = True, None
+        self._chrome_cache = WeakKeyDictionary()
+        self._monitor_started = self._redraw_failed = False
+        self._stopping, self._pump_ended = threading.Event(), threading.Event()
+        self.refresh_bindings()
+        self._pump_loop()
+
+    # -- the ":" command line ---------------------------------------------------------------
+    def action_command_line(self) -> None:
+        focused = self.focused
+        if isinstance(self.screen, ModalScreen) or (
+            focused is not None and focused.check_consume_key("colon", ":")
+        ):
+            raise SkipAction()  # a ":" typed into a filter or a dialog is just a ":"
+        screen = CommandLineScreen(list(MODE_SCREENS), self.context_names())
+        self.push_screen(screen, self.run_command)
+
+    def run_command(self, text: str | None) -> None:
+        """Carry out one command line; a line that names nothing is one notice."""
+        if text is None:
+            return
+        contexts = self.context_names()
+        try:
+            command = parse(text, list(MODE_SCREENS), contexts)
+        except CommandLineError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        if command is None:
+            return
+        if command.kind == "screen":
+            self.switch_mode(command.arg)
+        elif command.kind == "context":
+            self.switch_context(command.arg)
+        elif command.kind == "contexts":
+            marked = [f"{name}*" if name == self.settings.context else name for name in contexts]
+            self.notify(", ".join(marked) or "no contexts in the config file", title="contexts")
+        elif command.kind == "help":
+            self.action_help()
+        else:
+            self.call_later(self.action_quit)
 
     # -- read-only ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -10,7 +10,7 @@ import importlib
 import click
 
 from celerytui import __version__
-from celerytui.cli_options import cluster_options, settings_from
+from celerytui.cli_options import cluster_options, context_loader, settings_from
 from celerytui.config import Settings, config_file
 from celerytui.redaction import redact, redact_webhook
 
@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "tail": ("celerytui.commands.tail:tail", "Stream task events, one line each."),
     "fire": ("celerytui.commands.fire:fire", "Send a task to the cluster."),
     "config": ("celerytui.cli:show_config", "Show the settings in effect and their sources."),
+    "contexts": ("celerytui.commands.contexts:contexts", "List the config's clusters (contexts)."),
 }
 
 
@@ -58,7 +59,7 @@ def main(ctx: click.Context, **options) -> None:
     settings = settings_from(ctx)
     from celerytui.app import make_app
 
-    app = make_app(settings)
+    app = make_app(settings, contexts=context_loader(ctx))
     app.run()
     if app.return_code:  # a crash: Textual printed the traceback, the shell sees the failure
         ctx.exit(app.return_code)

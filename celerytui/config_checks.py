@@ -287,6 +287,8 @@ THRESHOLD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "failure_window": _positive_float,
     "disk_percent": _ranged(_float, "a percentage between 0 and 100", lambda n: 0 < n <= 100),
     "min_finished_for_rate": _count,
+    "stuck_factor": _positive_float,
+    "stuck_floor": _positive_float,
 }
 
 

@@ -165,6 +165,18 @@ class Controller:
         )
 
     @mutating
+    def revoke_many(
+        self, task_ids: list[str], terminate: bool = False, signal: str = "SIGTERM"
+    ) -> ControlResult:
+        """Revoke several tasks (a canvas's members) in one broadcast: every worker keeps the
+        ids, so members still queued are dropped when they arrive; `terminate` also kills
+        the pool processes running any of them."""
+        ids = [t for t in task_ids if isinstance(t, str) and t]
+        if not ids:
+            raise ControlError("revoke: no task ids given")
+        return self._broadcast("revoke", {"task_id": ids, "terminate": terminate, "signal": signal})
+
+    @mutating
     def terminate(self, task_id: str, signal: str = "SIGTERM") -> ControlResult:
         """Revoke and kill the pool process running the task."""
         return self._broadcast("revoke", {"task_id": task_id, "terminate": True, "signal": signal})

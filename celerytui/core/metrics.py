@@ -132,9 +132,13 @@ class ClusterCollector:
             labels=(*TASK_LABELS, "exception"),
         )
         failed_by_key: dict[tuple[str, str, str], int] = {}
+        lost_by_key: dict[tuple[str, str], int] = {}  # summed over queues
         for (kind, name, hostname, queue), n in self.state.counters.items():
             key = (name or "", hostname or "", queue or "")
-            if kind == "failed":
+            if kind == "lost":
+                lost_key = (name or "", hostname or "")
+                lost_by_key[lost_key] = lost_by_key.get(lost_key, 0) + n
+            elif kind == "failed":
                 failed_by_key[key] = failed_by_key.get(key, 0) + n
             elif kind in counters:
                 counters[kind].add_metric(key, n)
@@ -154,7 +158,15 @@ class ClusterCollector:
             runtime.add_metric(
                 [name or "", hostname or "", queue or ""], _histogram_buckets(hist), hist.sum
             )
-        return [*counters.values(), failed, runtime, *self._series_families()]
+        lost = CounterMetricFamily(
+            "celerytui_tasks_lost",
+            "Tasks a worker held (received or started) when it went offline or stopped its "
+            "heartbeats; a task that reports a final state later stays counted.",
+            labels=("name", "hostname"),
+        )
+        for pair, n in lost_by_key.items():
+            lost.add_metric(pair, n)
+        return [*counters.values(), failed, runtime, lost, *self._series_families()]
 
     def _series_families(self) -> list[Metric]:
         series = getattr(self.state, "series", None)

@@ -21,6 +21,7 @@ from celery import Celery
 from celerytui import cluster_spec
 from celerytui.config import Settings
 from celerytui.core.alerts import AlertBook
+from celerytui.core.alerts.rules.stuck import declared_soft_limits
 from celerytui.core.app_urls import pin_urls
 from celerytui.core.control import Controller
 from celerytui.core.event_source import EventSource
@@ -66,6 +67,7 @@ class Monitor:
         self.clock = clock
         self.broker_display = redact(self.app.conf.broker_url or settings.broker_url)
         self.state = ClusterState(max_tasks=settings.max_tasks, clock=clock)
+        self.state.soft_time_limits.update(declared_soft_limits(self.app))  # the stuck rule's
         # where events come from: the broker's live stream, or any EventSource given
         self.events: EventSource = (
             source if source is not None else EventStream(self.app, read_only=settings.read_only)
@@ -192,6 +194,11 @@ class Monitor:
             size = len(processes) if isinstance(processes, list) else pool.get("max-concurrency")
             if isinstance(size, int):
                 info.setdefault(host, {})["pool_size"] = size
+            timeouts = pool.get("timeouts")  # (soft, hard) the worker was started with; 0: none
+            if isinstance(timeouts, list | tuple) and timeouts:
+                soft = timeouts[0]
+                limit = float(soft) if isinstance(soft, int | float) and soft > 0 else None
+                info.setdefault(host, {})["soft_time_limit"] = limit
         for host, reply in (active_queues or {}).items():
             if isinstance(reply, list):
                 consumed = [q.get("name") for q in reply if isinstance(q, dict) and q.get("name")]

@@ -1,7 +1,8 @@
 """The command palette (ctrl+p): every action the app and the active screen bind, by its
 description, beside Textual's own system commands.
 
-``ActionCommands`` is the app's palette ``Provider`` (``CeleryTUI.COMMANDS``). Under --read-only
+``ActionCommands`` is the app's palette ``Provider`` (``CeleryTUI.COMMANDS``). Each context of the
+config file but the current one is an entry too, "Switch cluster: NAME". Under --read-only
 the mutating entries stay listed but answer with the read-only notice instead of acting
 (``celerytui.screens.read_only``).
 """
@@ -15,8 +16,10 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
+from textual.markup import escape
 from textual.screen import Screen
 
+from celerytui.control_chars import escape_controls
 from celerytui.screens.bindings import each_binding
 from celerytui.screens.read_only import palette_refusal, refusal
 
@@ -39,6 +42,10 @@ class ActionsHost(Protocol):
     def call_later(self, callback: Any, *args: Any) -> bool: ...
 
     async def run_action(self, action: str, default_namespace: DOMNode | None = ...) -> bool: ...
+
+    def context_names(self) -> list[str]: ...
+
+    def switch_context(self, name: str) -> None: ...
 
 
 def action_commands(app: ActionsHost, screen: Screen) -> Iterator[SystemCommand]:
@@ -67,12 +74,31 @@ def action_commands(app: ActionsHost, screen: Screen) -> Iterator[SystemCommand]
             yield SystemCommand(f"{label} ({key})", f"action: {binding.action}", run)
 
 
+def context_commands(app: ActionsHost, current: str | None) -> Iterator[SystemCommand]:
+    """ "Switch cluster: NAME" for every context but ``current``. The palette reads titles as
+    markup: a context name is user text, so it is escaped (controls spelled out, too)."""
+    here = escape(escape_controls(current)) if current else "this cluster"
+    for name in app.context_names():
+        if name == current:
+            continue
+
+        def run(name: str = name) -> None:
+            app.switch_context(name)
+
+        shown = escape(escape_controls(name))
+        yield SystemCommand(f"Switch cluster: {shown}", f"leave {here}, watch {shown}", run)
+
+
 class ActionCommands(Provider):
     """Textual's system commands plus ``action_commands``, in one list sorted by title."""
 
     def _commands(self) -> list[SystemCommand]:
         app: Any = self.app
-        return [*app.get_system_commands(self.screen), *action_commands(app, self.screen)]
+        return [
+            *app.get_system_commands(self.screen),
+            *action_commands(app, self.screen),
+            *context_commands(app, app.settings.context),
+        ]
 
     async def discover(self) -> Hits:
         for title, help_text, callback, discover in sorted(self._commands(), key=lambda c: c.title):

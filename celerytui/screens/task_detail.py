@@ -12,10 +12,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from celerytui.core.model import Changes, Task
+from celerytui.config import Thresholds
+from celerytui.core.alerts.rules.stuck import soft_limit_of, stuck_reason
+from celerytui.core.chains import ChainNode, running, unfinished
+from celerytui.core.model import LOST, STARTED, Changes, Task
 from celerytui.core.monitor_view import MonitorView
+from celerytui.core.state import ClusterState
 from celerytui.redaction import one_line
+from celerytui.screens.dialogs import ConfirmDialog
 from celerytui.screens.live import LiveScreen
+from celerytui.screens.read_only import MUTATING_ACTIONS
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.text_safety import labelled_lines, literal
 from celerytui.widgets.chain_tree import ChainTree
@@ -59,12 +65,28 @@ def no_result_text(task: Task) -> str:
     return f"none ({task.state.lower()})"
 
 
-def fields_text(task: Task, fmt_time) -> Text:
-    """``label  value`` lines for every scalar field, values literal."""
+def incident_rows(state: ClusterState, task: Task, thresholds: Thresholds, now: float) -> list:
+    """Why the task is LOST or counts as stuck (the alert rules' words), as field rows."""
+    rows: list[tuple[str, Any]] = []
+    entry = state.lost.entry(task.uuid) if task.state == LOST else None
+    if entry is not None:
+        rows.append(("lost", f"with worker {entry.hostname} ({entry.why}; it was {entry.was})"))
+    name = task.name or "?"
+    stats = state.task_stats().get(name) if task.state == STARTED else None
+    why = stuck_reason(task, stats, soft_limit_of(state, task), thresholds, now)
+    if why is not None:
+        rows.append(("stuck", f"{why}; X terminates it"))
+    return rows
+
+
+def fields_text(task: Task, fmt_time, notes: list | None = None) -> Text:
+    """``label  value`` lines for every scalar field, values literal; `notes` (incident_rows)
+    right after the state."""
     rows: list[tuple[str, Any]] = [
         ("uuid", task.uuid),
         ("name", task.name),
         ("state", task.state),
+        *(notes or ()),
         ("worker", task.worker),
         ("queue", task.queue),
         ("routing key", task.routing_key),
@@ -118,7 +140,7 @@ class TaskDetailScreen(TaskActions, LiveScreen):
             yield Static("", id="task-traceback", classes="detail-body")
             yield Static("Events", classes="detail-heading")
             yield EventTimeline(id="task-timeline", classes="detail-body")
-            yield Static("Chain", classes="detail-heading")
+            yield Static("Chain", id="task-chain-heading", classes="detail-heading")
             yield ChainTree(id="task-chain")
         yield Footer()
 
@@ -138,7 +160,8 @@ class TaskDetailScreen(TaskActions, LiveScreen):
             )
             return
         fmt = self.app.format_time
-        self.query_one("#task-fields", Static).update(fields_text(task, fmt))
+        notes = incident_rows(state, task, self.app.settings.thresholds, monitor.clock())
+        self.query_one("#task-fields", Static).update(fields_text(task, fmt, notes))
         self._body("#task-args", task.args, "()")
         self._body("#task-kwargs", task.kwargs, "{}")
         result, source = result_text(task)
@@ -148,7 +171,9 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         self._body("#task-result", result, no_result_text(task))
         self._body("#task-traceback", task.traceback, "none")
         self.query_one(EventTimeline).show(task.timeline, fmt)
-        chain_tree.show(state.chain(self.uuid), self.uuid)
+        chain = state.chain(self.uuid)
+        chain_tree.show(chain, self.uuid)
+        self.query_one("#task-chain-heading", Static).update(canvas_heading(chain))
         if task.ready and not task.result_is_full and not self._asked_result:
             self._asked_result = True
             try:
@@ -175,3 +200,76 @@ class TaskDetailScreen(TaskActions, LiveScreen):
 
     def selected_task(self) -> str | None:
         return self.uuid
+
+    # -- the whole canvas: x / X while the chain tree has the focus ----------------------------
+    def _canvas(self) -> ChainNode | None:
+        """The task's canvas when the chain tree has the focus and holds more than this task."""
+        tree = self.query_one(ChainTree)
+        if not tree.has_focus or len(tree.members) < 2:
+            return None
+        with self.app.monitor.lock:
+            return self.app.monitor.state.chain(self.uuid)
+
+    def action_revoke_task(self) -> None:
+        chain = self._canvas()
+        if chain is None:
+            super().action_revoke_task()
+            return
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS["revoke_task"]):
+            return
+        with self.app.monitor.lock:
+            ids, busy = unfinished(chain), len(running(chain))
+        if not ids:
+            self.app.notify("revoke: every member of this canvas has finished")
+            return
+        also = f" ({busy} running keep running: X terminates them)" if busy else ""
+        self._confirm_canvas(
+            f"Revoke the {len(ids)} unfinished members of this canvas{also}?", ids, False
+        )
+
+    def action_terminate_task(self) -> None:
+        chain = self._canvas()
+        if chain is None:
+            super().action_terminate_task()
+            return
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS["terminate_task"]):
+            return
+        with self.app.monitor.lock:
+            ids = running(chain)
+        if not ids:
+            self.app.notify("terminate: no member of this canvas is running")
+            return
+        self._confirm_canvas(
+            f"Terminate the {len(ids)} running members of this canvas? "
+            "Their worker processes get SIGTERM.",
+            ids,
+            True,
+        )
+
+    def _confirm_canvas(self, question: str, ids: list[str], terminate: bool) -> None:
+        what = "terminate" if terminate else "revoke"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.controller_call(
+                    "revoke_many",
+                    ids,
+                    terminate,
+                    label=f"{what} {len(ids)} canvas members",
+                    on_done=lambda r: self._reported(what, f"{len(ids)} canvas members", r),
+                )
+
+        self.app.push_screen(ConfirmDialog(question), answered)
+
+
+def canvas_heading(chain: ChainNode | None) -> str:
+    """The Chain heading: with the canvas's keys when there is one to act on."""
+    if chain is None or len(chain) < 2:
+        return "Chain"
+    left, busy = len(unfinished(chain)), len(running(chain))
+    if not left:
+        return f"Chain ({len(chain)} tasks, all finished)"
+    return (
+        f"Chain ({len(chain)} tasks, {left} unfinished, {busy} running; on the tree: "
+        "x revokes the unfinished, X terminates the running)"
+    )

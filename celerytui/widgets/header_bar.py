@@ -15,8 +15,11 @@ DEFAULT_CLUSTER_NAME = "celery"  # Settings.cluster_name's default
 
 
 def cluster_label(settings: Any, celery_app: Any) -> str:
-    """The name the header shows: ``cluster_name`` when it was set; under ``-A proj`` with
-    none set, the app's own name (``Celery("proj")`` -> "proj"), not the default "celery"."""
+    """The name the header shows: the context's name when one is in effect (which cluster
+    this is matters most when there are several); else ``cluster_name`` when it was set;
+    under ``-A proj`` with none set, the app's own name (``Celery("proj")`` -> "proj")."""
+    if getattr(settings, "context", None):
+        return str(settings.context)
     name = settings.cluster_name
     if (
         settings.app

@@ -102,6 +102,7 @@ class AlertBook:
             alert.count += 1
             alert.last_seen = now
             alert.detail = found.detail or alert.detail
+            alert.labels = found.labels or alert.labels
             alert.acknowledged = False  # something new happened: show it again
             return
         self._new(raised, found, now)
@@ -112,6 +113,7 @@ class AlertBook:
         if alert is not None and alert.active:
             alert.last_seen = now
             alert.title, alert.detail = found.title, found.detail
+            alert.labels = found.labels
             return
         self._new(raised, found, now)
 
@@ -125,6 +127,7 @@ class AlertBook:
             detail=found.detail,
             first_seen=now,
             last_seen=now,
+            labels=found.labels,
         )
         self._alerts[found.key] = alert
         raised.append(alert)

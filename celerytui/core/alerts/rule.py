@@ -7,7 +7,7 @@ clearing, acknowledging), and `celerytui status` turns them into its "degraded" 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from celerytui.config import Thresholds
@@ -42,6 +42,8 @@ class Finding:
     detail: str = ""
     subject: str = ""  # the worker, queue, URL, host or task name it is about
     problem: str = ""  # the line `status` prints for it; the title when empty
+    # the subject's fields for a journal row or a webhook (hostname, name, uuids...)
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def problem_line(self) -> str:
