@@ -49,6 +49,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import get_current_worker
 
+from celerytui import signing
 from celerytui.cluster_switch import TRANSIT_MODE, ClusterSwitching, ContextSource
 from celerytui.config import Settings
 from celerytui.core.model import Changes
@@ -299,6 +300,7 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
             paused=self.paused,
             paused_new=self.paused_new,
             read_only=self.is_read_only,
+            signing=signing.state_of(self.monitor.app).label,
             screen_title=title if isinstance(title, str) else "",
             malformed=status.malformed + self.monitor.state.malformed,
         )
@@ -420,10 +422,16 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
             return isinstance(screen, ClusterScreen) and screen.selected_task() is not None
         return True
 
-    def refuse_if_read_only(self, what: str) -> bool:
-        """True (and a notice) when --read-only forbids ``what``."""
+    def refuse_if_read_only(self, what: str, *, sends_message: bool = True) -> bool:
+        """True (and a notice) when --read-only forbids ``what``, or when ``what`` sends a
+        task or control message to a signed cluster and this monitor has no key to sign it
+        (celerytui.signing: the workers would drop it). Purging a queue sends no message."""
         if self.is_read_only:
             self.notify(refusal(what), severity="warning")
+            return True
+        unsigned = signing.state_of(self.monitor.app).refusal if sends_message else None
+        if unsigned is not None:
+            self.notify(f"{what}: {unsigned}", severity="error", markup=False, timeout=8)
             return True
         return False
 

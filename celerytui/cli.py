@@ -99,6 +99,8 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
             value = ", ".join(_describe_host(host) for host in value) or "-"
         elif spec.name == "alert_webhook" and value:
             value = redact_webhook(value)
+        elif spec.name == "security_key_password" and value:
+            value = "****"
         elif isinstance(value, list):
             value = ", ".join(value) or "-"
         rows.append(

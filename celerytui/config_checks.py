@@ -98,6 +98,13 @@ def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None or value == "" else convert(value)
 
 
+def _secret(value: Any) -> str:
+    """A password: any non-empty string, never echoed back in the message."""
+    if not isinstance(value, str) or not value:
+        raise Invalid("expected a non-empty string (value not shown)")
+    return value
+
+
 def _path(value: Any) -> str:
     return os.path.expanduser(_text(value))
 
@@ -267,6 +274,12 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "worker_timeout": _positive_float,
     "worker_purge": _positive_float,
     "cluster_name": _text,
+    # signed task messages (celerytui/signing.py)
+    "signed": _bool,
+    "security_key": _optional(_path),
+    "security_key_password": _optional(_secret),
+    "security_certificate": _optional(_path),
+    "security_cert_store": _optional(_path),
 }
 THRESHOLD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "queue_backlog": _positive_int,

@@ -40,10 +40,12 @@ class FailuresScreen(TaskActions, LiveScreen):
         table.show(state.tasks, state.failures, self.app.format_time)
         states = table.states()
         failed = states.count("FAILURE")
-        retried = len(states) - failed
+        refused = states.count("REJECTED")  # a worker refused the message (e.g. its signature)
+        retried = len(states) - failed - refused
+        also = f", {refused} rejected" if refused else ""
         text = (
             (
-                f"{failed} failed, {retried} retrying or retried · newest first · "
+                f"{failed} failed, {retried} retrying or retried{also} · newest first · "
                 "enter: full traceback"
             )
             if table.row_count

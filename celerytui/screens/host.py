@@ -40,8 +40,9 @@ class ScreenHost(App[None]):
         """ "12s ago"; "never" for None."""
         raise NotImplementedError
 
-    def refuse_if_read_only(self, what: str) -> bool:
-        """True (and a notice) when --read-only forbids ``what``."""
+    def refuse_if_read_only(self, what: str, *, sends_message: bool = True) -> bool:
+        """True (and a notice) when --read-only (or, for what ``sends_message`` to the
+        workers, a signed cluster without a key) forbids ``what``."""
         raise NotImplementedError
 
     def controller_call(

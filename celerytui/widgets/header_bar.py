@@ -1,4 +1,5 @@
-"""The one-line header every screen shows: cluster, broker, connection, rate, paused."""
+"""The one-line header every screen shows: cluster, broker, connection, rate, signed,
+read-only, paused."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class HeaderInfo:
     read_only: bool
     screen_title: str = ""
     malformed: int = 0  # events skipped because they could not be read
+    signing: str = ""  # "signed" / "signed, no key" (celerytui.signing.Signing.label)
 
 
 class HeaderBar(Widget):
@@ -73,6 +75,9 @@ class HeaderBar(Widget):
         tail: list = ["  ", tuple(status), f"  {info.events_per_second:,.0f} ev/s"]
         if info.malformed:
             tail.append((f"  {info.malformed:,} malformed", "$warning"))
+        if info.signing:  # a signed cluster; without a key the monitor only watches
+            style = "$success" if info.signing == "signed" else "bold $warning"
+            tail.append((f"  {info.signing}", style))
         if info.read_only:
             tail.append(("  read-only", "bold $warning"))
         if info.paused:
