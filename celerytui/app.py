@@ -51,6 +51,7 @@ from textual.worker import get_current_worker
 from celerytui.config import Settings
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
+from celerytui.core.replay_clock import ReplayClock
 from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen
@@ -62,6 +63,7 @@ from celerytui.screens.host import ScreenHost
 from celerytui.screens.palette import ActionCommands
 from celerytui.screens.queues import QueuesScreen
 from celerytui.screens.read_only import hides, refusal
+from celerytui.screens.replay_controls import REPLAY_BINDINGS, ReplayControls, replay_banner
 from celerytui.screens.schedule import ScheduleScreen
 from celerytui.screens.task_detail import TaskDetailScreen
 from celerytui.screens.tasks import TasksScreen
@@ -86,7 +88,7 @@ MODE_SCREENS: dict[str, tuple[str, str, type[Screen]]] = {
 SCREENS_GROUP = Binding.Group("screens", compact=True)
 
 
-class CeleryTUI(DispatchActions, ScreenHost):
+class CeleryTUI(ReplayControls, DispatchActions, ScreenHost):
     """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks."""
 
     CSS_PATH = "styles.tcss"
@@ -120,6 +122,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
             priority=True,
             tooltip="Open the command palette",
         ),
+        *REPLAY_BINDINGS,  # shown only in `celerytui replay`
     ]
 
     def __init__(
@@ -131,9 +134,11 @@ class CeleryTUI(DispatchActions, ScreenHost):
         start_monitor: bool = True,
         pump_interval: float = PUMP_INTERVAL,
         notice: str | None = None,
+        replay: ReplayClock | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.replay = replay  # `celerytui replay`: the clock its keys move
         self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
         if monitor is None:
             from celerytui.core.monitor import Monitor
@@ -246,7 +251,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
         if isinstance(screen, ModalScreen):
             self._pending_full = True
             return
-        full = self._pending_full or screen is not self._drawn_screen
+        full = self._pending_full or screen is not self._drawn_screen or self.replay_redraw_due()
         self._pending_full = False
         self._drawn_screen = screen
         with self.batch_update():
@@ -257,7 +262,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
 
     def header_info(self) -> HeaderInfo:
         status = self.monitor.events.status
-        if status.connected:
+        if self.replay is not None:
+            note = "journal" if status.connected else f"journal: {status.last_error or 'stopped'}"
+        elif status.connected:
             note = "connected"
         elif status.attempts or status.last_error:
             note = f"reconnecting {self.format_age(status.since).removesuffix(' ago')}"
@@ -278,6 +285,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
             read_only=self.is_read_only,
             screen_title=title if isinstance(title, str) else "",
             malformed=status.malformed + self.monitor.state.malformed,
+            replay=replay_banner(self.replay, self._tz) if self.replay is not None else "",
         )
 
     def _chrome(self, screen: Screen) -> tuple[list[HeaderBar], list[AlertBanner]]:
@@ -332,7 +340,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
 
     # -- read-only ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if hides(action, self.is_read_only):
+        if hides(action, self.is_read_only) or self.replay_hides(action):
             return False
         if self.seed_unregistered(action):  # -A proj: its workers would discard the task
             return False
@@ -387,7 +395,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
                     seen.add(ident)
                     if not bound.description or bound.system:
                         continue
-                    if node is self and hides(bound.action, self.is_read_only):
+                    if node is self and (
+                        hides(bound.action, self.is_read_only) or self.replay_hides(bound.action)
+                    ):
                         continue
                     if node is self and self.seed_unregistered(bound.action):
                         continue

@@ -22,6 +22,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "tail": ("celerytui.commands.tail:tail", "Stream task events, one line each."),
     "fire": ("celerytui.commands.fire:fire", "Send a task to the cluster."),
     "config": ("celerytui.cli:show_config", "Show the settings in effect and their sources."),
+    "history": ("celerytui.commands.history:history", "Search the journal's tasks."),
+    "replay": ("celerytui.commands.replay:replay", "Replay the journal in the TUI."),
 }
 
 

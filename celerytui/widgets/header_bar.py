@@ -40,6 +40,7 @@ class HeaderInfo:
     read_only: bool
     screen_title: str = ""
     malformed: int = 0  # events skipped because they could not be read
+    replay: str = ""  # `celerytui replay`: "REPLAY <replayed time> <speed> <play state>"
 
 
 class HeaderBar(Widget):
@@ -68,6 +69,8 @@ class HeaderBar(Widget):
             "bold $success" if info.connected else "bold $error",
         ]
         tail: list = ["  ", tuple(status), f"  {info.events_per_second:,.0f} ev/s"]
+        if info.replay:  # the moment being shown, in place of the live connection and rate
+            tail = ["  ", (f" {info.replay} ", "bold reverse $accent")]
         if info.malformed:
             tail.append((f"  {info.malformed:,} malformed", "$warning"))
         if info.read_only:
