@@ -78,7 +78,8 @@ def _when(task: Task) -> float | None:
 
 def _error(task: Task) -> str | None:
     """The traceback's last line ("ValueError: bad input"), else the exception repr."""
-    for line in reversed((task.traceback or "").splitlines()):
+    # split on newlines only: a U+2028 inside the message is part of it (shown as \u2028)
+    for line in reversed((task.traceback or "").split("\n")):
         if line.strip():
             return line.strip()
     return task.exception

@@ -24,11 +24,11 @@ def store_spec(settings: Any, given: str | None) -> str | None:
 
 def open_reader(settings: Any, given: str | None) -> Any:
     """The journal store, opened for reading; CommandError (one line) when it cannot be."""
-    from celerytui.core.journal import JournalError, open_store
+    from celerytui.core.journal import JournalError, cluster_name, open_store
 
     spec = store_spec(settings, given)
     try:
-        return open_store(spec, cluster=settings.cluster_name, write=False)
+        return open_store(spec, cluster=cluster_name(settings.broker_url), write=False)
     except JournalError as exc:
         raise CommandError(one_line(exc, secrets=_secrets(spec))) from None
 

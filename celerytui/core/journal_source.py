@@ -37,6 +37,7 @@ RESTORE_GAP = 120.0  # seconds ahead past which a seek restores instead of feedi
 APPLY_BATCH = 5_000  # events applied at once while rebuilding
 FEED_IDLE = 0.02  # seconds the feeder sleeps when nothing is due
 MAX_PENDING = 200_000  # events fed ahead of the consumer before the feeder waits
+FEED_BATCH = 5_000  # events handed over at once (one lock, one seek check)
 
 
 class JournalReader(Protocol):
@@ -180,36 +181,40 @@ class JournalSource:
                     self.restores += 1
             if events is None:
                 events = self._events_after(self.cursor)
-            fed = 0
-            while len(self._pending) < self.max_pending:
+            batch: list[dict[str, Any]] = []
+            room = min(FEED_BATCH, self.max_pending - len(self._pending))
+            cursor = self.cursor
+            while len(batch) < room:
                 if held is None:
                     held = next(events, None)
                     if held is None:  # read to the end; a live store may grow: reopen later
                         events = None
                         break
-                when = event_time(held)
+                when = held.get("local_received")
+                if when.__class__ is not float:
+                    when = event_time(held)
                 if when > target:
                     break
-                self._hand_over(held)
-                fed += 1
-                self.cursor = max(self.cursor, when)
+                batch.append(held)
                 held = None
-                if fed % 1_000 == 0 and clock.generation != generation:
-                    break  # a seek: handle it before feeding more
-            if fed:
-                self._status.events_received += fed
-                self._ready.set()
+                if when > cursor:
+                    cursor = when
+            self.cursor = cursor
+            if batch:
+                with self._lock:
+                    self._pending.extend(batch)
+                    self._ready.set()
+                self._status.events_received += len(batch)
             else:
                 self._stop.wait(FEED_IDLE)
 
-    def _hand_over(self, event: dict[str, Any]) -> None:
-        with self._lock:
-            self._pending.append(event)
-
     def _events_after(self, at: float) -> Iterator[dict[str, Any]]:
         """The journal's events received strictly after ``at``, up to the clock's end."""
-        for event in self.store.iter_events(at, self.clock.end):
-            if event_time(event) > at:
+        for event in self.store.iter_events(at):  # the store's end is exclusive: bound here
+            when = event_time(event)
+            if when > at:
+                if self.clock.end is not None and when > self.clock.end:
+                    return
                 yield event
 
     def _rebuild(self, target: float, generation: int | None) -> ClusterState:
@@ -223,7 +228,7 @@ class JournalSource:
             since = (span[0] if span else target) - 1e-6
             state = ClusterState(max_tasks=self.max_tasks, clock=self.clock.now)
         batch: list[dict[str, Any]] = []
-        for event in self.store.iter_events(since, target):
+        for event in self.store.iter_events(since):  # up to target inclusive: bound here
             when = event_time(event)
             if when <= since:
                 continue

@@ -32,7 +32,7 @@ def summarize(
     hosts: set[str] = set()
     events = 0
     batch: list[dict[str, Any]] = []
-    for event in store.iter_events(start, end):
+    for event in store.iter_events(start):  # the store's end is exclusive; ours is not
         when = event_time(event)
         if when > end:
             break
