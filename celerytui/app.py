@@ -60,6 +60,7 @@ from celerytui.screens.dashboard import DashboardScreen
 from celerytui.screens.dispatch import DispatchActions
 from celerytui.screens.failures import FailuresScreen
 from celerytui.screens.host import ScreenHost
+from celerytui.screens.journal_lookup import JournalLookup
 from celerytui.screens.palette import ActionCommands
 from celerytui.screens.queues import QueuesScreen
 from celerytui.screens.read_only import hides, refusal
@@ -139,6 +140,8 @@ class CeleryTUI(ReplayControls, DispatchActions, ScreenHost):
         super().__init__()
         self.settings = settings
         self.replay = replay  # `celerytui replay`: the clock its keys move
+        # the journal's past (failures before this session, old tasks): live sessions only
+        self.journal = JournalLookup(settings) if replay is None else None
         self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
         if monitor is None:
             from celerytui.core.monitor import Monitor

@@ -44,6 +44,7 @@ class ReplayClock:
         self._speed = float(speed)
         self._playing = playing
         self.generation = 0  # seeks so far
+        self.rebuilt = 0  # times the replay monitor swapped in a state rebuilt for a seek
 
     # -- reading -----------------------------------------------------------------------------
     def now(self) -> float:

@@ -60,6 +60,7 @@ class ReplayMonitor(Monitor):
         self._last_tick = 0.0
         self._rate_samples.clear()
         self.resets += 1
+        self.replay_clock.rebuilt += 1  # the TUI redraws every screen in full
         changes = super().pump(max_events)
         # a different moment: every task row may have changed, and some are gone
         changes.removed_tasks |= old - set(restored.tasks)

@@ -66,7 +66,7 @@ class ReplayControls(_Host):
     def replay_redraw_due(self) -> bool:
         """True once after the replay monitor swapped in a rebuilt state (a seek): the
         screens redraw everything rather than the changes."""
-        resets = getattr(self.monitor, "resets", 0)
+        resets = self.replay.rebuilt if self.replay is not None else 0
         if resets != self._replay_resets_seen:
             self._replay_resets_seen = resets
             return True
