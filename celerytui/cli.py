@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "status": ("celerytui.commands.status:status", "Print one snapshot of the cluster."),
     "tail": ("celerytui.commands.tail:tail", "Stream task events, one line each."),
     "fire": ("celerytui.commands.fire:fire", "Send a task to the cluster."),
+    "record": ("celerytui.commands.record:record", "Record the cluster into the journal."),
     "config": ("celerytui.cli:show_config", "Show the settings in effect and their sources."),
 }
 
