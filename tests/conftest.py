@@ -58,3 +58,21 @@ def start_worker(redis_urls, tmp_path, celery_app):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_schemas():
+    """Schemas of this session on the machine's PostgreSQL, dropped at its end."""
+    from tests.support.journal_stores import PgSchemas
+
+    schemas = PgSchemas()
+    yield schemas
+    schemas.drop_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_spec(request, tmp_path, pg_schemas):
+    """A fresh journal store: a SQLite file, then a PostgreSQL schema of its own."""
+    from tests.support.journal_stores import store_spec
+
+    return store_spec(request.param, tmp_path, pg_schemas)
