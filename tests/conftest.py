@@ -10,6 +10,19 @@ from tests.support.services import RedisServer, RedisTarget, port_answers
 from tests.support.workers import WorkerProcess
 
 
+@pytest.fixture(scope="session", autouse=True)
+def journal_data_dir(tmp_path_factory):
+    """No test records into the user's real data dir: the default journal (and anything else
+    under XDG_DATA_HOME) goes to this session's temp dir, for subprocesses too."""
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def redis_target():
     """127.0.0.1:6379 when it answers (and CELERYTUI_TEST_REDIS != "embedded"),

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from celerytui.cli import journal_flags
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import EXIT_OK, CommandError, check_broker, handle_errors
 from celerytui.redaction import redact
@@ -64,7 +65,8 @@ def record(
     from celerytui.core.monitor import Monitor
 
     settings = settings_from(ctx, **options)
-    _apply_flags(settings, store=store, retention=retention, max_size=max_size)
+    store = store or (ctx.find_root().obj or {}).get("store")
+    journal_flags(settings, store=store, retention=retention, max_size=max_size)
     app = load_app(settings)
     check_broker(app)
     source = None
@@ -116,19 +118,3 @@ def record(
     if status.last_error and not status.recording and status.pending:
         raise CommandError(status.last_error)
     ctx.exit(EXIT_OK)
-
-
-def _apply_flags(settings: Any, **flags: str | None) -> None:
-    """The command's own flags over the settings, checked like every setting."""
-    from celerytui.config_checks import FIELD_CHECKS, Invalid
-
-    for key, raw in flags.items():
-        if raw is None:
-            continue
-        try:
-            value = FIELD_CHECKS[key](raw)
-        except Invalid as exc:
-            flag = "--" + key.replace("_", "-")
-            raise CommandError(f"{key}: {exc} (from flag {flag})") from None
-        setattr(settings, key, value)
-        settings.sources[key] = f"flag --{key.replace('_', '-')}"
