@@ -136,18 +136,19 @@ class CeleryTUI(ReplayControls, DispatchActions, ScreenHost):
         pump_interval: float = PUMP_INTERVAL,
         notice: str | None = None,
         replay: ReplayClock | None = None,
+        record: bool = False,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.replay = replay  # `celerytui replay`: the clock its keys move
-        # the journal's past (failures before this session, old tasks): live sessions only
-        self.journal = JournalLookup(settings) if replay is None else None
         self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
         if monitor is None:
             from celerytui.core.monitor import Monitor
 
             monitor = Monitor(settings, app=_user_celery_app(settings))
         self.monitor: MonitorView = monitor
+        # the journal's past (failures before this session, old tasks): live sessions only
+        self.journal = JournalLookup(settings, _broker_of(monitor)) if replay is None else None
         self.clock = clock or monitor.clock
         self.start_monitor = start_monitor
         self.pump_interval = pump_interval
@@ -164,6 +165,9 @@ class CeleryTUI(ReplayControls, DispatchActions, ScreenHost):
         self._chrome_cache: WeakKeyDictionary[Screen, tuple] = WeakKeyDictionary()
         self.gc_policy = GcPolicy()
         unlink_cleared_lru_caches()
+        self.record = record  # into the journal while running (the CLI: unless --no-record)
+        self._recorder: Any = None
+        self._journal_error: str | None = None
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:
@@ -216,6 +220,8 @@ class CeleryTUI(ReplayControls, DispatchActions, ScreenHost):
                 self.call_from_thread(
                     self.notify, f"monitor failed to start: {one_line(exc)}", severity="error"
                 )
+            if self.record:
+                self._start_recording()
         while not (worker.is_cancelled or self._stopping.is_set()):
             began = time.monotonic()
             self.gc_policy.step(began)  # no full GC pass per 100k tasks on the UI (gc_policy)
@@ -228,6 +234,8 @@ class CeleryTUI(ReplayControls, DispatchActions, ScreenHost):
                 changes = Changes()
             if self._stopping.is_set():
                 break
+            if self._recorder is not None:
+                self._watch_journal()
             try:
                 self.call_from_thread(self._on_pumped, changes)
             except RuntimeError:  # the app is shutting down
@@ -241,6 +249,33 @@ class CeleryTUI(ReplayControls, DispatchActions, ScreenHost):
                             self.notify, f"redraw failed: {one_line(exc)}", severity="error"
                         )
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
+
+    def _start_recording(self) -> None:
+        """Pump thread: record into the journal, unless another writer holds it (then say so
+        once and only read)."""
+        from celerytui.core.journal import JournalError, JournalLeaseError
+        from celerytui.core.journal.recorder import attach
+
+        try:
+            self._recorder = attach(self.monitor, self.settings, holder="celerytui TUI")
+        except JournalLeaseError as exc:
+            line = f"journal: {exc.holder} records this cluster; this TUI only reads it"
+            self.call_from_thread(self.notify, line, severity="information", timeout=8)
+        except JournalError as exc:
+            self.call_from_thread(
+                self.notify, f"not recording: {one_line(exc)}", severity="warning", timeout=8
+            )
+
+    def _watch_journal(self) -> None:
+        """Pump thread: a journal that cannot write (disk full...) is said once, and when it
+        writes again; the live view goes on either way."""
+        error = self._recorder.status.last_error
+        if error == self._journal_error:
+            return
+        self._journal_error = error
+        line, severity = (error, "error") if error else ("journal: writing again", "information")
+        with contextlib.suppress(Exception):
+            self.call_from_thread(self.notify, line, severity=severity, timeout=8)
 
     def _on_pumped(self, changes: Changes) -> None:
         """UI thread, pump parked: account the changes, draw if we may."""
@@ -456,6 +491,12 @@ def _user_celery_app(settings: Settings):
         return load_app(settings)  # with --broker / --result-backend pinned on it
     except AppLoadError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _broker_of(monitor: MonitorView) -> str | None:
+    """The watched app's broker URL (the journal's cluster name comes from it)."""
+    app = monitor.app
+    return str(app.conf.broker_url) if app is not None and app.conf.broker_url else None
 
 
 async def _sleep(seconds: float) -> None:

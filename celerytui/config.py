@@ -22,7 +22,7 @@ from celerytui.config_checks import (
     unknown_key,
 )
 from celerytui.redaction import redact
-from celerytui.settings_model import DiskHost
+from celerytui.settings_model import MAX_SIZE_DEFAULT, RETENTION_DEFAULT, DiskHost
 
 ENV_PREFIX = "CELERYTUI_"
 CONFIG_ENV = "CELERYTUI_CONFIG"
@@ -68,6 +68,12 @@ class Settings:
     worker_timeout: float = 60.0  # exporter: a silent worker is down after this
     worker_purge: float = 600.0  # exporter: its series are dropped after this
     cluster_name: str = "celery"
+    # the journal (history): where (None: the default SQLite file per cluster), whether the
+    # TUI records, and how much is kept
+    store: str | None = None
+    record: bool = True
+    retention: float = RETENTION_DEFAULT
+    max_size: int = MAX_SIZE_DEFAULT
     # where each value came from: "max_tasks" -> "env CELERYTUI_MAX_TASKS"; absent = default
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 

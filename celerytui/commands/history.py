@@ -16,7 +16,12 @@ import click
 
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import CommandError, handle_errors
-from celerytui.commands.journal_open import open_reader, parse_when, store_option
+from celerytui.commands.journal_open import (
+    apply_store_flag,
+    open_reader,
+    parse_when,
+    store_option,
+)
 from celerytui.commands.plain_text import printable
 from celerytui.core.model import Task
 
@@ -56,6 +61,7 @@ def history(
     if limit < 1:
         raise CommandError("--limit: must be 1 or more")
     settings = settings_from(ctx, **options)
+    apply_store_flag(ctx, settings, store)
     query = HistoryQuery(
         expr=filter_expr or "",
         failures=failures,
@@ -63,7 +69,7 @@ def history(
         until=parse_when(until, "--until"),
         limit=limit,
     )
-    reader = open_reader(settings, store)
+    reader = open_reader(settings)
     try:
         tasks = search(reader, query)
     finally:

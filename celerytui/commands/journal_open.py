@@ -18,25 +18,30 @@ def store_option(func: Any) -> Any:
     return click.option("--store", "store", metavar="URL|PATH", help=STORE_HELP)(func)
 
 
-def store_spec(settings: Any, given: str | None) -> str | None:
-    return given or getattr(settings, "store", None) or None
+def apply_store_flag(ctx: click.Context, settings: Any, given: str | None) -> None:
+    """``--store`` (the command's, else the group's: `celerytui --store X history`) over the
+    ``store`` setting, checked like every setting."""
+    from celerytui.cli import journal_flags
+
+    journal_flags(settings, store=given or (ctx.find_root().obj or {}).get("store"))
 
 
-def open_reader(settings: Any, given: str | None) -> Any:
-    """The journal store, opened for reading; CommandError (one line) when it cannot be."""
-    from celerytui.core.journal import JournalError, cluster_name, open_store
+def open_reader(settings: Any) -> Any:
+    """The settings' journal store (``store``, else the cluster's default file), opened for
+    reading; CommandError (one line, URL redacted) when it cannot be."""
+    from celerytui.core.journal import JournalError, open_store
+    from celerytui.core.journal.recorder import journal_cluster
 
-    spec = store_spec(settings, given)
+    spec = settings.store or None
     try:
-        return open_store(spec, cluster=cluster_name(settings.broker_url), write=False)
+        return open_store(spec, cluster=journal_cluster(settings), write=False)
     except JournalError as exc:
         raise CommandError(one_line(exc, secrets=_secrets(spec))) from None
 
 
-def store_label(store: Any, given: str | None) -> str:
+def store_label(store: Any) -> str:
     """How the journal is named on screen (redacted)."""
-    where = getattr(store, "display", None) or given or "default"
-    return f"journal {redact(str(where))}"
+    return f"journal {redact(str(store.display))}"
 
 
 def parse_when(text: str | None, option: str, now: float | None = None) -> float | None:

@@ -13,7 +13,13 @@ import click
 
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import CommandError, handle_errors
-from celerytui.commands.journal_open import open_reader, parse_when, store_label, store_option
+from celerytui.commands.journal_open import (
+    apply_store_flag,
+    open_reader,
+    parse_when,
+    store_label,
+    store_option,
+)
 
 
 @click.command()
@@ -46,14 +52,15 @@ def replay(
     if speed <= 0:
         raise CommandError("--speed: must be above 0")
     settings = replay_settings(settings_from(ctx, **options))
+    apply_store_flag(ctx, settings, store)
     start, end = parse_when(from_, "--from"), parse_when(to, "--to")
     if start is not None and end is not None and end < start:
         raise CommandError("--to is before --from")
-    reader = open_reader(settings, store)
+    reader = open_reader(settings)
     try:
         span = reader.time_range()
         if span is None:
-            raise CommandError(f"{store_label(reader, store)} holds no events yet")
+            raise CommandError(f"{store_label(reader)} holds no events yet")
         if summary:
             from celerytui.commands.replay_summary import print_summary
 
@@ -61,7 +68,7 @@ def replay(
             hi = span[1] if end is None else end
             print_summary(reader, settings, lo, hi, as_json=as_json, per_task=per_task)
             return
-        _run_tui(settings, reader, store_label(reader, store), span, start, end, speed, paused)
+        _run_tui(settings, reader, store_label(reader), span, start, end, speed, paused)
     finally:
         reader.close()
 

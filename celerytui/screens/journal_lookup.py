@@ -23,8 +23,9 @@ RETRY_OPEN_AFTER = 30.0  # seconds before a store that would not open is tried a
 class JournalLookup:
     """Lazily opened, read-only; every method blocks (call it from a thread worker)."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, broker_url: str | None = None) -> None:
         self.settings = settings
+        self.broker_url = broker_url  # the watched app's (-A proj may have its own)
         self._store: Any = None
         self._lock = threading.Lock()
         self._failed_at: float | None = None
@@ -39,13 +40,12 @@ class JournalLookup:
                 and time.monotonic() - self._failed_at < RETRY_OPEN_AFTER
             ):
                 return None
-            from celerytui.core.journal import JournalError, cluster_name, open_store
+            from celerytui.core.journal import JournalError, open_store
+            from celerytui.core.journal.recorder import journal_cluster
 
-            spec = getattr(self.settings, "store", None) or None
+            cluster = journal_cluster(self.settings, self.broker_url)
             try:
-                self._store = open_store(
-                    spec, cluster=cluster_name(self.settings.broker_url), write=False
-                )
+                self._store = open_store(self.settings.store or None, cluster=cluster, write=False)
             except JournalError as exc:
                 self._failed_at = time.monotonic()
                 self.problem = one_line(exc)

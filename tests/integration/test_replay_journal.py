@@ -25,7 +25,7 @@ from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.replay_monitor import ReplayMonitor
 from celerytui.core.replay_summary import summarize
 from tests.support.commands import celerytui, command_env
-from tests.support.journal_stores import (
+from tests.support.replay_journals import (
     HOSTILE_NAME,
     HOSTILE_UUID,
     Recorded,

@@ -1,111 +1,70 @@
-"""Journal stores for the readers' tests: a SQLite file in a temp dir, or a schema of its own
-on the machine's PostgreSQL (127.0.0.1:5432, db `test`), dropped afterwards; and a journal
-filled with a known synthetic stream, recorded the way the recorder records (events appended
-in batches, task rows kept current, a checkpoint now and then)."""
+"""Journal stores for tests: a SQLite file in the test's tmp dir, or a schema of its own on
+the machine's PostgreSQL (127.0.0.1:5432, db test), dropped at the end of the session.
+
+PostgreSQL missing: the test is skipped locally and fails under CELERYTUI_REQUIRE_SERVICES=1
+(tests/support/services.py's rule).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from benchmarks.synthetic import generate_events
-from celerytui.core import state_snapshot
-from celerytui.core.journal import open_store, task_row
-from celerytui.core.journal_source import event_time
-from celerytui.core.state import ClusterState
-from tests.support.cluster_events import failed, received
 from tests.support.services import port_answers, service_missing
 
-HOSTILE_NAME = "proj.\x1b[2J\x1b]0;owned\x07[bold red]evil[/]"
-HOSTILE_EXC = "ValueError('\x1b[31mred\u2028line[/]')"
-HOSTILE_UUID = "hostile-0000-task"
-
-PG_ADMIN = os.environ.get("CELERYTUI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+PG_BASE = os.environ.get("CELERYTUI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-@contextlib.contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A store URL whose tables live in a fresh schema; the schema is dropped on exit."""
-    if not port_answers("127.0.0.1", 5432):
-        service_missing("PostgreSQL on 127.0.0.1:5432")
-    import psycopg
-
-    schema = f"replay_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+def pg_url(schema: str, base: str = PG_BASE) -> str:
+    """`base` with its tables in `schema` (search_path)."""
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-@contextlib.contextmanager
-def store_url(kind: str, tmp_path) -> Iterator[str]:
-    """A journal spec of ``kind`` ("sqlite" or "postgres") that nothing else uses."""
-    if kind == "postgres":
-        with postgres_schema() as url:
-            yield url
-    else:
-        yield str(tmp_path / "journal.sqlite3")
+class PgSchemas:
+    """Fresh schemas on one PostgreSQL, all dropped by `drop_all`."""
+
+    def __init__(self, base: str = PG_BASE) -> None:
+        self.base = base
+        self.prefix = f"celerytui_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.made: list[str] = []
+
+    def available(self) -> bool:
+        import psycopg
+
+        if not port_answers("127.0.0.1", 5432):
+            return False
+        try:
+            psycopg.connect(self.base, connect_timeout=3).close()
+        except psycopg.Error:
+            return False
+        return True
+
+    def fresh(self) -> str:
+        """The URL of a new, empty schema."""
+        import psycopg
+
+        name = f"{self.prefix}_{len(self.made)}"
+        with psycopg.connect(self.base, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{name}"')
+        self.made.append(name)
+        return pg_url(name, self.base)
+
+    def drop_all(self) -> None:
+        import psycopg
+
+        if not self.made:
+            return
+        with psycopg.connect(self.base, autocommit=True) as conn:
+            for name in self.made:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        self.made.clear()
 
 
-@dataclass
-class Recorded:
-    """What was recorded, and the cluster as a live monitor saw it after every event."""
-
-    spec: str
-    events: list[dict] = field(default_factory=list)
-    live: ClusterState = field(default_factory=lambda: ClusterState(max_tasks=10**9))
-    checkpoints: list[float] = field(default_factory=list)
-
-    @property
-    def span(self) -> tuple[float, float]:
-        return event_time(self.events[0]), event_time(self.events[-1])
-
-    def state_at(self, at: float) -> ClusterState:
-        """The cluster after every event received at or before ``at``, applied afresh."""
-        state = ClusterState(max_tasks=10**9)
-        state.apply([dict(e) for e in self.events if event_time(e) <= at])
-        return state
-
-
-def _batches(n: int, rate: float, seed: int) -> Iterator[list[dict]]:
-    """The synthetic stream, then one task whose name and error are terminal escapes."""
-    last = 0.0
-    for batch in generate_events(n, rate=rate, seed=seed):
-        last = event_time(batch[-1])
-        yield batch
-    yield [
-        received(HOSTILE_UUID, last + 0.25, name=HOSTILE_NAME, hostname="celery@worker-00"),
-        failed(HOSTILE_UUID, last + 0.5, exception=HOSTILE_EXC, hostname="celery@worker-00"),
-    ]
-
-
-def record_synthetic(
-    spec: str, n: int = 20_000, *, rate: float = 500.0, checkpoint_every: int = 40, seed: int = 3
-) -> Recorded:
-    """Record ``n`` synthetic events (and the hostile task) into the store at ``spec`` as the
-    recorder would."""
-    recorded = Recorded(spec)
-    store = open_store(spec, cluster="replay-test", write=True)
-    try:
-        for i, batch in enumerate(_batches(n, rate, seed)):
-            changes = recorded.live.apply([dict(e) for e in batch])
-            recorded.events.extend(batch)
-            store.append(batch)
-            tasks = recorded.live.tasks
-            store.upsert_tasks(task_row(tasks[u]) for u in changes.tasks if u in tasks)
-            if i % checkpoint_every == checkpoint_every // 2:
-                at = event_time(batch[-1])
-                store.write_checkpoint(at, state_snapshot.dump(recorded.live))
-                recorded.checkpoints.append(at)
-            if i % 10 == 0:
-                store.flush()
-        store.flush()
-    finally:
-        store.close()
-    return recorded
+def store_spec(kind: str, tmp_path, schemas: PgSchemas) -> str:
+    """A fresh store of `kind` ("sqlite" or "postgresql")."""
+    if kind == "sqlite":
+        return str(tmp_path / f"journal-{uuid.uuid4().hex[:6]}.sqlite3")
+    if not schemas.available():
+        service_missing("PostgreSQL at 127.0.0.1:5432 (db test)")
+    return schemas.fresh()

@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from celerytui.app import make_app
-from celerytui.core.journal import cluster_name, default_store_path
+from celerytui.core.journal import default_store_path
+from celerytui.core.journal.recorder import journal_cluster
 from celerytui.screens.failures import FailuresScreen
 from celerytui.screens.task_detail import TaskDetailScreen
 from celerytui.screens.tasks import TasksScreen
 from celerytui.text_safety import escape_controls
 from celerytui.widgets.failure_table import FailureTable
-from tests.support.journal_stores import record_synthetic
+from tests.support.replay_journals import record_synthetic
 from tests.support.screens_ui import until
 from tests.ui.screen_text import screen_text
 from tests.ui.synthetic_cluster import build_monitor, snapshot_settings
@@ -23,7 +24,7 @@ from tests.ui.synthetic_cluster import build_monitor, snapshot_settings
 async def test_failures_search_and_detail_read_the_journal(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     settings = snapshot_settings()
-    path = default_store_path(cluster_name(settings.broker_url))
+    path = default_store_path(journal_cluster(settings))
     path.parent.mkdir(parents=True, exist_ok=True)
     recorded = record_synthetic(str(path), n=3_000)
     t0, t1 = recorded.span

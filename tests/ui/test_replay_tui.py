@@ -15,7 +15,7 @@ from celerytui.core.replay_monitor import OFFLINE_BROKER, ReplayMonitor, replay_
 from celerytui.screens.dialogs import PromptDialog
 from celerytui.screens.tasks import TasksScreen
 from celerytui.screens.workers import WorkersScreen
-from tests.support.journal_stores import record_synthetic
+from tests.support.replay_journals import record_synthetic
 from tests.support.screens_ui import notices, until
 from tests.ui.screen_text import screen_text
 from tests.ui.synthetic_cluster import snapshot_settings
