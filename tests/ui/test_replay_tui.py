@@ -13,6 +13,7 @@ from celerytui.core.journal_source import JournalSource
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.replay_monitor import OFFLINE_BROKER, ReplayMonitor, replay_settings
 from celerytui.screens.dialogs import PromptDialog
+from celerytui.screens.palette import action_commands
 from celerytui.screens.tasks import TasksScreen
 from celerytui.screens.workers import WorkersScreen
 from tests.support.replay_journals import record_synthetic
@@ -43,6 +44,8 @@ async def test_replay_keys_move_the_time_and_actions_are_refused(tmp_path) -> No
                 return len(monitor.state.tasks)
 
             await shows(t0 + 20, "the header's replayed time")
+            listed = {c.help for c in action_commands(app, app.screen)}
+            assert {"action: replay_toggle", "action: replay_goto"} <= listed  # the palette
             text = screen_text(app)
             assert "REPLAY" in text and "x1 paused" in text and "read-only" in text
             await until(pilot, lambda: kept() == len(recorded.state_at(t0 + 20).tasks))
