@@ -323,8 +323,14 @@ class CeleryTUI(ReplayControls, DispatchActions, ScreenHost):
             read_only=self.is_read_only,
             screen_title=title if isinstance(title, str) else "",
             malformed=status.malformed + self.monitor.state.malformed,
-            replay=replay_banner(self.replay, self._tz) if self.replay is not None else "",
+            replay=self._replay_text(note, status.connected),
         )
+
+    def _replay_text(self, note: str, connected: bool) -> str:
+        if self.replay is None:
+            return ""
+        banner = replay_banner(self.replay, self._tz)
+        return banner if connected else f"{banner} · {note}"
 
     def _chrome(self, screen: Screen) -> tuple[list[HeaderBar], list[AlertBanner]]:
         """The screen's headers and banners, found once (a DOM query per tick costs ms)."""

@@ -7,6 +7,7 @@ Nothing in a replay reaches the cluster: the monitor is read-only, has no broker
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
@@ -88,7 +89,13 @@ def _run_tui(
     from celerytui.core.replay_clock import ReplayClock
     from celerytui.core.replay_monitor import ReplayMonitor
 
-    clock = ReplayClock(span[0] if start is None else start, end, speed=speed, playing=not paused)
+    clock = ReplayClock(
+        span[0] if start is None else start,
+        end,
+        speed=speed,
+        playing=not paused,
+        horizon=time.time if end is None else None,  # following the journal: never the future
+    )
     source = JournalSource(reader, clock, max_tasks=settings.max_tasks, label=label)
     monitor = ReplayMonitor(settings, source, clock, label)
     app = make_app(settings, monitor, replay=clock)

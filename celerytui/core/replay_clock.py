@@ -30,6 +30,7 @@ class ReplayClock:
         speed: float = 1.0,
         playing: bool = True,
         wall: Callable[[], float] = time.monotonic,
+        horizon: Callable[[], float] | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be above 0, not {speed}")
@@ -38,6 +39,7 @@ class ReplayClock:
         self.start = start
         self.end = end
         self._wall = wall
+        self._horizon = horizon  # open-ended: never past this (time.time: never the future)
         self._lock = threading.Lock()
         self._position = start  # replayed time at _anchor
         self._anchor = wall()
@@ -58,6 +60,8 @@ class ReplayClock:
             at += (self._wall() - self._anchor) * self._speed
         if self.end is not None and at > self.end:
             at = self.end
+        elif self._horizon is not None:
+            at = min(at, self._horizon())
         return at
 
     __call__ = now  # a clock is a callable, as Monitor(clock=...) takes it

@@ -115,6 +115,8 @@ def test_replay_summary_and_history_tell_what_the_live_monitor_saw(
         assert summary["by_state"] == dict(Counter(states.values()))
         assert summary["by_name"] == dict(names)
         assert worker.hostname in summary["workers"]
+        alerts = {a["rule"] for a in summary["alerts"]}  # what the recorder's rules raised
+        assert "task-failed:celerytui.tasks.risky_operation" in alerts
 
         run = celerytui("history", "--store", store, "--failures", "--json", env=env)
         assert run.returncode == 0, run.stderr

@@ -61,3 +61,14 @@ def test_speed_ladder_and_text() -> None:
         clock.set_speed(0)
     with pytest.raises(ValueError):
         ReplayClock(10.0, 5.0)
+
+
+def test_an_open_ended_replay_never_shows_the_future() -> None:
+    wall, now = Wall(), [1_000.0]
+    clock = ReplayClock(900.0, None, speed=10.0, wall=wall, horizon=lambda: now[0])
+    wall.t += 5
+    assert clock.now() == 950.0
+    wall.t += 60
+    assert clock.now() == 1_000.0  # caught up with the journal's present
+    now[0] = 1_002.0
+    assert clock.now() == 1_002.0
