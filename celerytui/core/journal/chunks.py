@@ -147,6 +147,9 @@ def _decode_columns(raw: bytes) -> list[dict[str, Any]]:
         for kind in kinds:
             cols.append(_values(kind, blobs[b], strings))
             b += 1
+        if not keys:  # events with no key at all: zip would give none of them
+            rows_of.append([{} for _ in range(order.count(len(rows_of)))])
+            continue
         # all in C: dict(zip(keys, row)) for each row of the columns
         rows_of.append(list(map(dict, map(zip, repeat(keys), zip(*cols, strict=True)))))
     if len(rows_of) == 1:
