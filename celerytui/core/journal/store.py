@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
 
-from celerytui.core.journal import chunks, lease
+import celerytui.core.journal.chunks as chunks
+import celerytui.core.journal.lease as lease
 from celerytui.core.journal.errors import (
     JournalError,
     JournalLeaseError,
