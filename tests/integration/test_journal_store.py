@@ -211,3 +211,55 @@ def test_size_limit_prunes_the_oldest(tmp_path):
     check = sqlite3.connect(spec)
     assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     check.close()
+
+
+def test_the_recorder_writes_events_rows_alerts_and_checkpoints(journal_spec):
+    from celerytui.config import Thresholds
+    from celerytui.core.alerts import AlertBook
+    from celerytui.core.journal.recorder import Recorder
+
+    clock = [2_000_000_000.0]
+    book = AlertBook(Thresholds(failure_window=30), clock=lambda: clock[0])
+    state = ClusterState(max_tasks=200)  # a checkpoint is due after 5 x 200 events
+    store = open_store(journal_spec, cluster="test", write=True)
+    recorder = Recorder(
+        store,
+        flush_interval=0.1,
+        checkpoint_every=0,
+        checkpoint_events=1,
+        clock=lambda: clock[0],
+    ).start()
+    events = [e for batch in generate_events(3_000, batch=300) for e in batch]
+    states_at = {}  # the last local_received of each batch -> the state's counts after it
+    for i in range(0, len(events), 300):
+        batch = events[i : i + 300]
+        changes = state.apply(batch)
+        states_at[batch[-1]["local_received"]] = state.counts_by_state()
+        book.evaluate(state, changes, now=clock[0])
+        recorder.note(batch, changes, state, book)
+        clock[0] += 1.5  # alerts are looked at once a second
+    raised = {a.key for a in book.active()}
+    assert any(key.startswith("task-failed:") for key in raised)
+    clock[0] += 60  # quiet past the failure window: the event alerts clear
+    book.evaluate(state, None, now=clock[0])
+    recorder.note([], state.apply([]), state, book)
+    recorder.stop()
+    status = recorder.status
+    assert status.events_recorded == len(events) and status.events_dropped == 0
+    assert status.checkpoints >= 1
+    reader = open_store(journal_spec, cluster="test", write=False)
+    try:
+        assert list(reader.iter_events(0)) == events
+        # every task seen, also those the monitor's memory let go of
+        seen = {e["uuid"] for e in events if e["type"].startswith("task-")}
+        assert {r.uuid for r in reader.find_tasks(limit=10**6)} == seen
+        assert len(seen) > len(state.tasks)
+        alerts = reader.alerts_between(0, 1e12)
+        assert {a.rule for a in alerts} >= {k for k in raised if k.startswith("task-failed:")}
+        failed = [a for a in alerts if a.rule.startswith("task-failed:")]
+        assert all(a.cleared_at is not None and a.count >= 1 for a in failed)
+        at, data = reader.checkpoint_before(1e12)
+        # it holds every event applied by `at`, and no later one
+        assert state_snapshot.load(data).counts_by_state() == states_at[at]
+    finally:
+        reader.close()

@@ -17,7 +17,7 @@ import json
 import struct
 import zlib
 from array import array
-from itertools import accumulate, pairwise
+from itertools import accumulate, pairwise, repeat
 from typing import Any
 
 CODEC_JSON = 1
@@ -147,11 +147,15 @@ def _decode_columns(raw: bytes) -> list[dict[str, Any]]:
         for kind in kinds:
             cols.append(_values(kind, blobs[b], strings))
             b += 1
-        rows_of.append([dict(zip(keys, row, strict=True)) for row in zip(*cols, strict=True)])
+        if not keys:  # events with no key at all: zip would give none of them
+            rows_of.append([{} for _ in range(order.count(len(rows_of)))])
+            continue
+        # all in C: dict(zip(keys, row)) for each row of the columns
+        rows_of.append(list(map(dict, map(zip, repeat(keys), zip(*cols, strict=True)))))
     if len(rows_of) == 1:
         return rows_of[0]
-    iters = [iter(rows) for rows in rows_of]
-    return [next(iters[s]) for s in order]
+    nexts = [iter(rows).__next__ for rows in rows_of]
+    return [nexts[s]() for s in order]
 
 
 def _values(kind: str, blob: bytes, strings: list[str | None]) -> list[Any]:

@@ -4,7 +4,8 @@ The consumer (Monitor.pump) calls `note()` with each batch: the events, the rows
 tasks that changed (built there, where the Tasks live), alert changes and, now and then, a
 state capture for a checkpoint. `note` only appends to a bounded buffer — past `max_pending`
 events it drops and counts, it never blocks the monitor. The writer thread flushes at least
-every `flush_interval` (so a SIGKILL loses about that much), writes checkpoints, prunes.
+every `flush_interval` (so a SIGKILL loses about that much), writes checkpoints (see
+CHECKPOINT_EVERY), prunes.
 A failing store (disk full, PostgreSQL down) keeps the buffer and retries with capped backoff;
 `status` tells what happened, in one line.
 """
@@ -31,8 +32,13 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.5  # seconds between flushes, at most (a SIGKILL loses about this much)
 MAX_PENDING = 300_000  # events buffered while the store cannot keep up or is down
 MAX_PENDING_TASKS = 200_000  # task rows (one per task: newer rows replace older)
+# A checkpoint costs ~115 bytes a task in memory, an event ~20: one is written when at least
+# CHECKPOINT_EVERY seconds and max(CHECKPOINT_EVENTS, TASK_EVENTS x tasks) events have passed,
+# so checkpoints take about as much room as the events (not 30 GB over 48 h of 100k tasks) and
+# a seek replays at most about a second of events after one.
 CHECKPOINT_EVERY = 60.0  # seconds
-CHECKPOINT_EVENTS = 500_000  # or this many events, whichever comes first
+CHECKPOINT_EVENTS = 50_000
+TASK_EVENTS = 5
 PRUNE_EVERY = 60.0
 ALERT_SCAN_EVERY = 1.0
 RETRY_MAX = 5.0  # seconds between attempts on a failing store, at most
@@ -114,10 +120,12 @@ class Recorder:
                 self._newest = last
             self._since_checkpoint += len(events)
         capture = None
+        due = max(self.checkpoint_events, TASK_EVENTS * len(state.tasks))
         if (
             now - self._last_checkpoint >= self.checkpoint_every
-            or self._since_checkpoint >= self.checkpoint_events
-        ) and (state.tasks or state.workers):
+            and self._since_checkpoint >= due
+            and (state.tasks or state.workers)
+        ):
             capture = state_snapshot.capture(state)
             self._last_checkpoint = now
             self._since_checkpoint = 0

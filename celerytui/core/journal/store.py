@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
 
-from celerytui.core.journal import chunks, lease
+import celerytui.core.journal.chunks as chunks
+import celerytui.core.journal.lease as lease
 from celerytui.core.journal.errors import (
     JournalError,
     JournalLeaseError,
@@ -438,34 +439,31 @@ class JournalStore:
                 "SELECT id, t0, t1 FROM chunks WHERE t1 >= ? AND t0 < ? ORDER BY t0, id",
                 (start, stop if stop != _INF else 1e300),
             )
-        pending: list[tuple[float, dict[str, Any]]] = []
-        pending_t1 = -_INF
-        for chunk_id, t0, t1 in found:
-            if pending and t0 >= pending_t1:
-                yield from _between(pending, start, stop)
-                pending = []
-            loaded = self._chunk(chunk_id)
-            # overlapping chunks (a clock stepped back) are merged
-            pending = sorted(pending + loaded, key=_first) if pending else loaded
-            pending_t1 = max(pending_t1, t1)
-        if pending:
-            yield from _between(pending, start, stop)
+        i = 0
+        while i < len(found):
+            chunk_id, t0, t1 = found[i]
+            j, group_t1 = i + 1, t1
+            while j < len(found) and found[j][1] < group_t1:  # overlapping: a clock stepped back
+                group_t1 = max(group_t1, found[j][2])
+                j += 1
+            if j == i + 1:
+                events = self._chunk(chunk_id)
+                if t0 >= start and t1 < stop:
+                    yield from events
+                else:
+                    yield from _between(_timed(events), start, stop)
+            else:
+                timed = [pair for k in range(i, j) for pair in _timed(self._chunk(found[k][0]))]
+                timed.sort(key=_first)
+                yield from _between(timed, start, stop)
+            i = j
 
-    def _chunk(self, chunk_id: int) -> list[tuple[float, dict[str, Any]]]:
+    def _chunk(self, chunk_id: int) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._read("SELECT codec, data FROM chunks WHERE id = ?", (chunk_id,))
         if not rows:
             return []  # pruned meanwhile
-        events = chunks.decode(rows[0][0], bytes(rows[0][1]))
-        out = []
-        last = -_INF
-        for event in events:
-            t = event.get("local_received")
-            if t.__class__ is not float and t.__class__ is not int:
-                t = last
-            out.append((t, event))
-            last = t
-        return out
+        return chunks.decode(rows[0][0], bytes(rows[0][1]))
 
     def checkpoint_before(self, at: float) -> tuple[float, bytes] | None:
         """The newest checkpoint at or before `at`: (its time, the snapshot)."""
@@ -569,13 +567,22 @@ def _first(pair: tuple[float, dict[str, Any]]) -> float:
     return pair[0]
 
 
+def _timed(events: list[dict[str, Any]]) -> list[tuple[float, dict[str, Any]]]:
+    """(time, event) pairs; an event with no usable time takes the one before it."""
+    out = []
+    last = -_INF
+    for event in events:
+        t = event.get("local_received")
+        if t.__class__ is not float and t.__class__ is not int:
+            t = last
+        out.append((t, event))
+        last = t
+    return out
+
+
 def _between(
     pending: list[tuple[float, dict[str, Any]]], start: float, stop: float
 ) -> Iterator[dict[str, Any]]:
-    if pending[0][0] >= start and pending[-1][0] < stop:
-        for _, event in pending:
-            yield event
-        return
     for t, event in pending:
         if start <= t < stop:
             yield event
