@@ -92,6 +92,7 @@ class JournalSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._restored: ClusterState | None = None
+        self._restored_generation = -1
         self._status = StreamStatus(broker=label)
         self.cursor = clock.start  # every event received at or before it was handed over
         self.restores = 0  # rebuilds done (seeks back, or far ahead)
@@ -140,6 +141,8 @@ class JournalSource:
         """The state rebuilt for the latest seek (once), or None; swap it in, then drain."""
         with self._lock:
             state, self._restored = self._restored, None
+            if state is not None:
+                self.clock.settled = self._restored_generation
         return state
 
     def rebuild(self, target: float) -> ClusterState:
@@ -176,9 +179,12 @@ class JournalSource:
                     with self._lock:
                         self._pending.clear()
                         self._restored = state
+                        self._restored_generation = generation
                         self._ready.set()
                     self.cursor, events, held = target, None, None
                     self.restores += 1
+                else:
+                    clock.settled = generation  # a short step ahead: fed through
             if events is None:
                 events = self._events_after(self.cursor)
             batch: list[dict[str, Any]] = []

@@ -47,6 +47,7 @@ class ReplayClock:
         self._playing = playing
         self.generation = 0  # seeks so far
         self.rebuilt = 0  # times the replay monitor swapped in a state rebuilt for a seek
+        self.settled = -1  # the seek (generation) whose state is the one shown
 
     # -- reading -----------------------------------------------------------------------------
     def now(self) -> float:
@@ -75,6 +76,11 @@ class ReplayClock:
         """True while time moves (not paused, end not reached)."""
         with self._lock:
             return self._playing and (self.end is None or self._now_locked() < self.end)
+
+    @property
+    def seeking(self) -> bool:
+        """A seek whose state is not shown yet (the journal source is rebuilding it)."""
+        return self.settled != self.generation
 
     @property
     def at_end(self) -> bool:

@@ -49,7 +49,10 @@ REPLAY_KEYS = frozenset(b.key for b in REPLAY_BINDINGS)
 def replay_banner(clock: ReplayClock, tz: tzinfo | None = None) -> str:
     """ "REPLAY 2026-12-01 03:00:12 x4 ▶" — the header's first words during a replay."""
     at = datetime.fromtimestamp(clock.now(), tz).strftime("%Y-%m-%d %H:%M:%S")
-    state = "▶" if clock.playing else ("end" if clock.at_end else "paused")
+    if clock.seeking:
+        state = "seeking…"
+    else:
+        state = "▶" if clock.playing else ("end" if clock.at_end else "paused")
     return f"REPLAY {at} {speed_text(clock.speed)} {state}"
 
 

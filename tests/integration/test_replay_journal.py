@@ -94,7 +94,9 @@ def test_played_through_and_seeking_back(recorded: Recorded) -> None:
         clock.pause()
         middle = t0 + (t1 - t0) / 2
         clock.seek(middle)
+        assert clock.seeking  # the header says so until the rebuilt state is shown
         wait_for(lambda: pumped_to(middle) and monitor.resets >= 2, timeout=30, what="the seek")
+        assert not clock.seeking
         expected = recorded.state_at(middle)
         assert {u: t.state for u, t in monitor.state.tasks.items()} == {
             u: t.state for u, t in expected.tasks.items()

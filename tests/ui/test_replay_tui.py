@@ -58,6 +58,7 @@ async def test_replay_keys_move_the_time_and_actions_are_refused(tmp_path) -> No
             await pilot.press("left_square_bracket")  # [ back 10 s: rebuilt from a checkpoint
             await shows(t0 + 80, "-10 s")
             await until(pilot, lambda: monitor.resets > resets, what="the rebuild")
+            await until(pilot, lambda: "seeking" not in screen_text(app), what="settled")
             await until(pilot, lambda: kept() == len(recorded.state_at(t0 + 80).tasks))
             # g: go to a time typed in a dialog
             await pilot.press("g")
