@@ -145,3 +145,8 @@ def test_history_failures_fields_filter_and_literal_text(recorded: Recorded, tmp
     assert HOSTILE_NAME not in run.stdout
     bad = celerytui("history", "--store", recorded.spec, "--since", "yesterday-ish", env=env)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
+    down = "postgresql://ops:s3cret-pw@127.0.0.1:1/test"  # a store that does not answer
+    for command in (["history"], ["replay", "--summary"]):
+        bad = celerytui(*command, "--store", down, env=env)
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+        assert "s3cret-pw" not in bad.stderr and "ops:****@127.0.0.1" in bad.stderr
