@@ -138,8 +138,9 @@ class Recorder:
                 else:
                     self._events.extend(events)
             tasks = self._tasks
+            room = self.max_pending_tasks - self.store.pending_tasks  # a failing store holds some
             for row in rows:
-                if row.uuid in tasks or len(tasks) < self.max_pending_tasks:
+                if row.uuid in tasks or len(tasks) < room:
                     tasks[row.uuid] = row
                 else:
                     status.tasks_dropped += 1

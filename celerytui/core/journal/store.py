@@ -204,10 +204,11 @@ class JournalStore:
             self._alerts[(row.rule, row.raised_at)] = row
 
     def write_checkpoint(self, at: float, snapshot: bytes) -> None:
-        """A state snapshot (core/state_snapshot.dump) as of time `at`."""
+        """A state snapshot (core/state_snapshot.dump) as of time `at`. While writes fail,
+        only the newest one waits (a snapshot can be megabytes)."""
         self._writable()
         with self._lock:
-            self._checkpoints.append((at, snapshot))
+            self._checkpoints[:] = [(at, snapshot)]
 
     @property
     def pending_events(self) -> int:
