@@ -254,7 +254,7 @@ class Recorder:
         with self._lock:
             status = self._status
             if status.last_error != message:
-                log.warning("%s", message)
+                log.info("%s", message)  # the command or the TUI says it to the user
             if status.error_since is None:
                 status.error_since = self.clock()
             status.last_error = message
