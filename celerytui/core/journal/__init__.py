@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from celerytui.core.journal.db import Db
 from celerytui.core.journal.errors import (
     JournalError,
     JournalLeaseError,
@@ -18,7 +19,7 @@ from celerytui.core.journal.errors import (
 )
 from celerytui.core.journal.lease import LEASE_TTL
 from celerytui.core.journal.rows import AlertRow, TaskRow, task_row
-from celerytui.core.journal.store import MAX_SIZE, RETENTION, Db, JournalStore
+from celerytui.core.journal.store import MAX_SIZE, RETENTION, JournalStore
 
 __all__ = [
     "AlertRow",

@@ -138,8 +138,9 @@ class Recorder:
                 else:
                     self._events.extend(events)
             tasks = self._tasks
+            room = self.max_pending_tasks - self.store.pending_tasks  # a failing store holds some
             for row in rows:
-                if row.uuid in tasks or len(tasks) < self.max_pending_tasks:
+                if row.uuid in tasks or len(tasks) < room:
                     tasks[row.uuid] = row
                 else:
                     status.tasks_dropped += 1
@@ -253,7 +254,7 @@ class Recorder:
         with self._lock:
             status = self._status
             if status.last_error != message:
-                log.warning("%s", message)
+                log.info("%s", message)  # the command or the TUI says it to the user
             if status.error_since is None:
                 status.error_since = self.clock()
             status.last_error = message

@@ -1,5 +1,6 @@
 """JournalStore: the journal of one cluster — events in compressed chunks, one row per task,
-alerts, checkpoints — on SQLite or PostgreSQL (the `db` does the dialect's part).
+alerts, checkpoints — on SQLite or PostgreSQL (the `db` does the dialect's part). This file
+is opening and writing; reading is StoreReads (store_reads.py).
 
 Writes are buffered and land together at `flush()`, in one transaction: a failed flush
 (disk full, database gone) rolls back, keeps the buffers and raises JournalWriteError, and
@@ -14,12 +15,13 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any
 
 import celerytui.core.journal.chunks as chunks
 import celerytui.core.journal.lease as lease
+from celerytui.core.journal.db import Db
 from celerytui.core.journal.errors import (
     JournalError,
     JournalLeaseError,
@@ -28,6 +30,7 @@ from celerytui.core.journal.errors import (
 )
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
 from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION
+from celerytui.core.journal.store_reads import StoreReads
 from celerytui.redaction import one_line
 
 CHUNK_EVENTS = 4_096  # events per chunk, at most
@@ -36,25 +39,6 @@ RETENTION = 48 * 3600.0
 MAX_SIZE = 10**9
 PRUNE_STEP = 0.05  # of the kept time span dropped per pass when over the size limit
 _INF = float("inf")
-
-
-class Db(Protocol):
-    dialect: str
-    display: str
-    blob: str
-    id_column: str
-    like: str
-    errors: tuple[type[BaseException], ...]
-
-    def begin(self) -> None: ...
-    def commit(self) -> None: ...
-    def rollback(self) -> None: ...
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
-    def size_bytes(self) -> int: ...
-    def after_prune(self) -> None: ...
-    def reconnect(self) -> None: ...
-    def close(self) -> None: ...
 
 
 _TASK_INSERT = (
@@ -70,7 +54,7 @@ _ALERT_INSERT = (
 )
 
 
-class JournalStore:
+class JournalStore(StoreReads):
     """See the module docstring; made by `open_store`."""
 
     def __init__(
@@ -204,10 +188,11 @@ class JournalStore:
             self._alerts[(row.rule, row.raised_at)] = row
 
     def write_checkpoint(self, at: float, snapshot: bytes) -> None:
-        """A state snapshot (core/state_snapshot.dump) as of time `at`."""
+        """A state snapshot (core/state_snapshot.dump) as of time `at`. While writes fail,
+        only the newest one waits (a snapshot can be megabytes)."""
         self._writable()
         with self._lock:
-            self._checkpoints.append((at, snapshot))
+            self._checkpoints[:] = [(at, snapshot)]
 
     @property
     def pending_events(self) -> int:
@@ -420,140 +405,6 @@ class JournalStore:
             finally:
                 self.db.close()
 
-    # ---- reading ------------------------------------------------------------------------
-
-    def time_range(self) -> tuple[float, float] | None:
-        """(first, last) event time recorded, or None when there is none."""
-        with self._lock:
-            rows = self._read("SELECT MIN(t0), MAX(t1) FROM chunks")
-        if not rows or rows[0][0] is None:
-            return None
-        return float(rows[0][0]), float(rows[0][1])
-
-    def iter_events(self, start: float, end: float | None = None) -> Iterator[dict[str, Any]]:
-        """Events with start <= local_received < end, in time order (chunk by chunk: a
-        chunk is read only when the one before is used up)."""
-        stop = _INF if end is None else end
-        with self._lock:
-            found = self._read(
-                "SELECT id, t0, t1 FROM chunks WHERE t1 >= ? AND t0 < ? ORDER BY t0, id",
-                (start, stop if stop != _INF else 1e300),
-            )
-        i = 0
-        while i < len(found):
-            chunk_id, t0, t1 = found[i]
-            j, group_t1 = i + 1, t1
-            while j < len(found) and found[j][1] < group_t1:  # overlapping: a clock stepped back
-                group_t1 = max(group_t1, found[j][2])
-                j += 1
-            if j == i + 1:
-                events = self._chunk(chunk_id)
-                if t0 >= start and t1 < stop:
-                    yield from events
-                else:
-                    yield from _between(_timed(events), start, stop)
-            else:
-                timed = [pair for k in range(i, j) for pair in _timed(self._chunk(found[k][0]))]
-                timed.sort(key=_first)
-                yield from _between(timed, start, stop)
-            i = j
-
-    def _chunk(self, chunk_id: int) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._read("SELECT codec, data FROM chunks WHERE id = ?", (chunk_id,))
-        if not rows:
-            return []  # pruned meanwhile
-        return chunks.decode(rows[0][0], bytes(rows[0][1]))
-
-    def checkpoint_before(self, at: float) -> tuple[float, bytes] | None:
-        """The newest checkpoint at or before `at`: (its time, the snapshot)."""
-        with self._lock:
-            rows = self._read(
-                "SELECT at, data FROM checkpoints WHERE at <= ? ORDER BY at DESC LIMIT 1", (at,)
-            )
-        return (float(rows[0][0]), bytes(rows[0][1])) if rows else None
-
-    def find_tasks(
-        self,
-        *,
-        since: float | None = None,
-        until: float | None = None,
-        states: Iterable[str] | None = None,
-        names: Iterable[str] | None = None,
-        worker: str | None = None,
-        text: str | None = None,
-        limit: int = 1000,
-        newest_first: bool = True,
-    ) -> list[TaskRow]:
-        """Task rows by their newest time (TaskRow.at); `text`: a substring of the uuid, name,
-        args, kwargs or exception (any case)."""
-        where: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            where.append("at >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("at <= ?")
-            params.append(until)
-        for column, values in (("state", states), ("name", names)):
-            if values is not None:
-                chosen = list(values)
-                if not chosen:
-                    return []
-                where.append(f"{column} IN ({', '.join('?' for _ in chosen)})")
-                params.extend(chosen)
-        if worker is not None:
-            where.append("worker = ?")
-            params.append(worker)
-        if text:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            like = self.db.like
-            where.append(
-                "("
-                + " OR ".join(
-                    f"{c} {like} ? ESCAPE '\\'"
-                    for c in ("uuid", "name", "args", "kwargs", "exception")
-                )
-                + ")"
-            )
-            params.extend([pattern] * 5)
-        sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY at {'DESC' if newest_first else 'ASC'} LIMIT ?"
-        params.append(max(0, int(limit)))
-        with self._lock:
-            rows = self._read(sql, params)
-        return [TaskRow(*row) for row in rows]
-
-    def get_task(self, uuid: str) -> TaskRow | None:
-        with self._lock:
-            rows = self._read(
-                f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks WHERE uuid = ?", (uuid,)
-            )
-        return TaskRow(*rows[0]) if rows else None
-
-    def alerts_between(self, start: float, end: float) -> list[AlertRow]:
-        """Alerts active at some time in [start, end], oldest first."""
-        with self._lock:
-            rows = self._read(
-                "SELECT rule, severity, summary, labels, raised_at, cleared_at, count"
-                " FROM alerts WHERE raised_at <= ? AND (cleared_at IS NULL OR cleared_at >= ?)"
-                " ORDER BY raised_at, rule",
-                (end, start),
-            )
-        return [
-            AlertRow(r[0], r[1], r[2], json.loads(r[3]), float(r[4]), r[5], int(r[6])) for r in rows
-        ]
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self.db.execute(sql, params)
-        except self.db.errors as exc:
-            self._rollback_quietly()
-            self._reconnect_quietly()
-            raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
-
 
 _TASK_FIELDS = attrgetter(*TASK_COLUMNS)
 
@@ -561,28 +412,3 @@ _TASK_FIELDS = attrgetter(*TASK_COLUMNS)
 def _task_values(row: TaskRow) -> tuple[Any, ...]:
     at = row.at
     return (*_TASK_FIELDS(row), at if at is not None else time.time())
-
-
-def _first(pair: tuple[float, dict[str, Any]]) -> float:
-    return pair[0]
-
-
-def _timed(events: list[dict[str, Any]]) -> list[tuple[float, dict[str, Any]]]:
-    """(time, event) pairs; an event with no usable time takes the one before it."""
-    out = []
-    last = -_INF
-    for event in events:
-        t = event.get("local_received")
-        if t.__class__ is not float and t.__class__ is not int:
-            t = last
-        out.append((t, event))
-        last = t
-    return out
-
-
-def _between(
-    pending: list[tuple[float, dict[str, Any]]], start: float, stop: float
-) -> Iterator[dict[str, Any]]:
-    for t, event in pending:
-        if start <= t < stop:
-            yield event
