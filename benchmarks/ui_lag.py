@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/ui_lag.py                 # 10k events/s, 200 workers, 10 s
     .venv/bin/python benchmarks/ui_lag.py --rate 20000 --seconds 20 --size 160x48
-    .venv/bin/python benchmarks/ui_lag.py --journal       # recording into a SQLite journal too
+    .venv/bin/python benchmarks/ui_lag.py --journal --seconds 30   # recording into a journal too
 
 The real app runs headless (``run_test``) over a real ClusterState inside a Monitor stand-in
 whose ``pump()`` applies synthetic events (benchmarks/synthetic.py: task events and heartbeats
@@ -134,8 +134,11 @@ async def run(args) -> None:
 
         journal_dir = tempfile.TemporaryDirectory(prefix="celerytui-ui-lag-")
         store = open_store(f"{journal_dir.name}/journal.sqlite3", cluster="bench", write=True)
-        # a checkpoint every 5 s (60 s in use) so a 10 s run pays for two of them
-        monitor.journal = Recorder(store, checkpoint_every=5.0).start()
+        # a checkpoint every --checkpoint-every s (in use: >= 60 s and 5 events a task apart)
+        # so a short run pays for some
+        monitor.journal = Recorder(
+            store, checkpoint_every=args.checkpoint_every, checkpoint_events=1, task_events=0
+        ).start()
     gc.freeze()  # the pre-generated stream is the benchmark's, not the app's: keep GC off it
     print(f"state before: {len(monitor.state.tasks):,} tasks, {len(monitor.state.workers)} workers")
     width, height = (int(v) for v in args.size.split("x"))
@@ -229,6 +232,12 @@ def main() -> None:
     parser.add_argument("--max-tasks", type=int, default=100_000)
     parser.add_argument("--size", default="80x24", help="terminal WIDTHxHEIGHT")
     parser.add_argument("--journal", action="store_true", help="record into a SQLite journal")
+    parser.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=15.0,
+        help="--journal: seconds between checkpoints",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

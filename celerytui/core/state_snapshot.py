@@ -79,9 +79,22 @@ def _capture(state: ClusterState) -> dict[str, Any]:
     }
 
 
+ENCODE_SLICE = 200  # tasks per json.dumps call (a few ms of GIL each)
+
+
 def encode(captured: dict[str, Any]) -> bytes:
-    text = json.dumps(captured, separators=(",", ":"), default=repr)
-    return zlib.compress(text.encode(), 6)
+    """The capture as compressed JSON. Tasks are written a slice at a time: one json.dumps
+    call holds the GIL throughout, and 100k tasks at once would freeze the UI for a second."""
+    tasks = captured["tasks"]
+    rest = {key: value for key, value in captured.items() if key != "tasks"}
+    parts = [json.dumps(rest, separators=(",", ":"), default=repr)[:-1], ',"tasks":[']
+    for start in range(0, len(tasks), ENCODE_SLICE):
+        if start:
+            parts.append(",")
+        piece = tasks[start : start + ENCODE_SLICE]
+        parts.append(json.dumps(piece, separators=(",", ":"), default=repr)[1:-1])
+    parts.append("]}")
+    return zlib.compress("".join(parts).encode(), 6)
 
 
 def dump(state: ClusterState) -> bytes:

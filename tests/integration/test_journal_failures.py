@@ -44,14 +44,15 @@ def small_disk():
 
 
 def _fill(path: Path) -> None:
-    """Take every free byte of the file system `path` is on."""
-    with open(path, "wb") as filler:
-        try:
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
-        except OSError:
-            pass
+    """Take every free byte of the file system `path` is on (unbuffered: the write that
+    finds the disk full raises here, not at close)."""
+    with open(path, "wb", buffering=0) as filler:
+        for size in (65536, 4096, 512, 1):
+            try:
+                while True:
+                    filler.write(b"\0" * size)
+            except OSError:
+                pass
 
 
 def test_a_full_disk_pauses_the_journal_not_the_live_view(small_disk, redis_urls):

@@ -72,6 +72,7 @@ class Recorder:
         flush_interval: float = FLUSH_INTERVAL,
         checkpoint_every: float = CHECKPOINT_EVERY,
         checkpoint_events: int = CHECKPOINT_EVENTS,
+        task_events: int = TASK_EVENTS,
         prune_every: float = PRUNE_EVERY,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -81,6 +82,7 @@ class Recorder:
         self.flush_interval = flush_interval
         self.checkpoint_every = checkpoint_every
         self.checkpoint_events = checkpoint_events
+        self.task_events = task_events
         self.prune_every = prune_every
         self.clock = clock
         self._lock = threading.Lock()
@@ -120,7 +122,7 @@ class Recorder:
                 self._newest = last
             self._since_checkpoint += len(events)
         capture = None
-        due = max(self.checkpoint_events, TASK_EVENTS * len(state.tasks))
+        due = max(self.checkpoint_events, self.task_events * len(state.tasks))
         if (
             now - self._last_checkpoint >= self.checkpoint_every
             and self._since_checkpoint >= due
