@@ -23,7 +23,7 @@ from celerytui.config_checks import (
 )
 from celerytui.contexts import FILE_KEYS, ContextError, choose_context, context_names
 from celerytui.redaction import redact
-from celerytui.settings_model import DiskHost
+from celerytui.settings_model import MAX_SIZE_DEFAULT, RETENTION_DEFAULT, DiskHost
 
 ENV_PREFIX = "CELERYTUI_"
 CONFIG_ENV = "CELERYTUI_CONFIG"
@@ -79,6 +79,12 @@ class Settings:
     security_key_password: str | None = field(default=None, repr=False)  # never shown
     security_certificate: str | None = None  # PEM certificate of that key
     security_cert_store: str | None = None  # directory (or glob) of the trusted certificates
+    # the journal (history): where (None: the default SQLite file per cluster), whether the
+    # TUI records, and how much is kept
+    store: str | None = None
+    record: bool = True
+    retention: float = RETENTION_DEFAULT
+    max_size: int = MAX_SIZE_DEFAULT
     # where each value came from: "max_tasks" -> "env CELERYTUI_MAX_TASKS"; absent = default
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 

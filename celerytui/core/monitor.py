@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 
@@ -31,6 +31,9 @@ from celerytui.core.queues import QueueDepth, QueueInspector
 from celerytui.core.results import ResultWatcher
 from celerytui.core.state import ClusterState
 from celerytui.redaction import one_line, redact
+
+if TYPE_CHECKING:
+    from celerytui.core.journal.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,8 @@ class Monitor:
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)  # (time, received)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # the journal's recorder, fed each pump (core/journal/recorder.py attach())
+        self.journal: Recorder | None = None
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self, poll: bool = True) -> Monitor:
@@ -105,6 +110,8 @@ class Monitor:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        if self.journal is not None:
+            self.journal.stop(max(timeout, 5.0))
 
     def run_in_thread(self, interval: float = 0.1) -> None:
         """Headless use: pump in a background thread; readers hold `lock`."""
@@ -154,6 +161,8 @@ class Monitor:
                 queue_depths=self.queue_depths,
                 stream_status=self.events.status,
             )
+        if self.journal is not None:
+            self.journal.note(events, changes, self.state, self.alerts)
         return changes
 
     def events_per_second(self) -> float:

@@ -15,6 +15,7 @@ from textual.app import App
 if TYPE_CHECKING:
     from celerytui.config import Settings
     from celerytui.core.monitor_view import MonitorView
+    from celerytui.screens.journal_lookup import JournalLookup
 
 
 class ScreenHost(App[None]):
@@ -23,6 +24,7 @@ class ScreenHost(App[None]):
     settings: Settings
     monitor: MonitorView
     notice: str | None  # one line the dashboard keeps on screen (the demo's log dir)
+    journal: JournalLookup | None  # the journal, read from thread workers (None in a replay)
 
     @property
     def is_read_only(self) -> bool:

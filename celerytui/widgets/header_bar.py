@@ -45,6 +45,7 @@ class HeaderInfo:
     screen_title: str = ""
     malformed: int = 0  # events skipped because they could not be read
     signing: str = ""  # "signed" / "signed, no key" (celerytui.signing.Signing.label)
+    replay: str = ""  # `celerytui replay`: "REPLAY <replayed time> <speed> <play state>"
 
 
 class HeaderBar(Widget):
@@ -73,6 +74,8 @@ class HeaderBar(Widget):
             "bold $success" if info.connected else "bold $error",
         ]
         tail: list = ["  ", tuple(status), f"  {info.events_per_second:,.0f} ev/s"]
+        if info.replay:  # the moment being shown, in place of the live connection and rate
+            tail = ["  ", (f" {info.replay} ", "bold reverse $accent")]
         if info.malformed:
             tail.append((f"  {info.malformed:,} malformed", "$warning"))
         if info.signing:  # a signed cluster; without a key the monitor only watches
