@@ -14,7 +14,7 @@ import uuid
 import redis
 
 from celerytui.core.journal import open_store
-from tests.support.commands import LineReader, command_env, start_celerytui
+from tests.support.commands import LineReader, celerytui, command_env, start_celerytui
 from tests.support.event_wire import channel_of, event_message, good_task, wait_subscribed
 from tests.support.services import stop_process, wait_for
 
@@ -102,6 +102,13 @@ def test_sigkill_mid_burst_then_restart(redis_urls, tmp_path):
 
         # a new recorder takes over at once (the holder is dead) and appends
         proc, err = _recorder(broker, backend, store, env)
+        # one writer per store: a third recorder is refused in one line naming the holder
+        third = celerytui(
+            "record", "-b", broker, "--result-backend", backend, "--store", store, env=env
+        )
+        assert third.returncode == 2
+        assert third.stderr.strip().count("\n") == 0
+        assert f"being written by celerytui record (pid {proc.pid} on" in third.stderr
         wait_subscribed(client, broker)
         with Burst(client, broker, "second") as second:
             wait_for(lambda: len(second.published) > 500, 30, what="a second burst")
