@@ -23,7 +23,7 @@ from celerytui.config_checks import (
 )
 from celerytui.contexts import FILE_KEYS, ContextError, choose_context, context_names
 from celerytui.redaction import redact
-from celerytui.settings_model import DiskHost
+from celerytui.settings_model import MAX_SIZE_DEFAULT, RETENTION_DEFAULT, DiskHost
 
 ENV_PREFIX = "CELERYTUI_"
 CONFIG_ENV = "CELERYTUI_CONFIG"
@@ -83,6 +83,18 @@ class Settings:
     worker_purge: float = 600.0  # exporter: its series are dropped after this
     cluster_name: str = "celery"
     context: str | None = None  # the [contexts.NAME] in effect (celerytui.contexts); None: top
+    # signed task messages (celerytui/signing.py): Celery's auth serializer, on both sides
+    signed: bool = False  # the cluster requires signatures even where no certificate is named
+    security_key: str | None = None  # PEM private key file (RSA) that signs what we send
+    security_key_password: str | None = field(default=None, repr=False)  # never shown
+    security_certificate: str | None = None  # PEM certificate of that key
+    security_cert_store: str | None = None  # directory (or glob) of the trusted certificates
+    # the journal (history): where (None: the default SQLite file per cluster), whether the
+    # TUI records, and how much is kept
+    store: str | None = None
+    record: bool = True
+    retention: float = RETENTION_DEFAULT
+    max_size: int = MAX_SIZE_DEFAULT
     # where each value came from: "max_tasks" -> "env CELERYTUI_MAX_TASKS"; absent = default
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -145,6 +157,7 @@ def load_settings(
             _set(settings, key, value, source)
         else:
             raise ConfigError(f"{key}: unknown setting (from {source})")
+    _warn_if_key_exposed(settings)
     return settings
 
 
@@ -293,6 +306,22 @@ def _warn_if_exposed(path: str, data: Mapping[str, Any]) -> None:
             ),
             stacklevel=4,
         )  # point at the caller of load_settings
+
+
+def _warn_if_key_exposed(settings: Settings) -> None:
+    """A signing key others can read lets them sign tasks: say so, as for a config password."""
+    path = settings.security_key
+    try:
+        exposed = path and os.name == "posix" and os.stat(path).st_mode & 0o044
+    except OSError:
+        return  # a missing key is signing's error to report, with its own message
+    if exposed:
+        warnings.warn(
+            ConfigWarning(
+                f"{path} is a signing key and other users can read it; run: chmod 600 {path}"
+            ),
+            stacklevel=3,
+        )
 
 
 __all__ = [

@@ -60,6 +60,13 @@ from celerytui.redaction import redact
     help="Label sets (name, hostname, queue_name) the task metrics keep; events "
     "beyond go under 'other' (celerytui_series_folded_total). [default: 2000]",
 )
+@click.option(
+    "--no-webhooks",
+    "no_webhooks",
+    is_flag=True,
+    help="Do not POST alerts to alert_webhook / alert_webhooks (another process does: "
+    "`celerytui record`, say).",
+)
 @click.pass_context
 @handle_errors
 def exporter(
@@ -69,6 +76,7 @@ def exporter(
     worker_timeout: float | None,
     worker_purge: float | None,
     max_series: int | None,
+    no_webhooks: bool,
     **options: Any,
 ) -> None:
     """Serve Prometheus metrics (celery-exporter compatible) until SIGTERM or Ctrl+C."""
@@ -81,7 +89,7 @@ def exporter(
         settings.worker_purge = worker_purge
     app = load_app(settings)
     check_broker(app)
-    service = MetricsService(settings, app, max_series=max_series)
+    service = MetricsService(settings, app, max_series=max_series, webhooks=not no_webhooks)
     try:
         server = service.serve(host, port)
     except OSError as exc:
@@ -112,7 +120,9 @@ def exporter(
 class MetricsService:
     """The Monitor, the collector over its state, and the HTTP server, started together."""
 
-    def __init__(self, settings: Any, app: Any, max_series: int | None = None) -> None:
+    def __init__(
+        self, settings: Any, app: Any, max_series: int | None = None, webhooks: bool = True
+    ) -> None:
         from celerytui.core.metrics import ClusterCollector, queue_snapshot
         from celerytui.core.monitor import Monitor
 
@@ -136,11 +146,13 @@ class MetricsService:
         self.registry.register(self.collector)
         self.server: BoundedWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self.webhooks = webhooks
 
     def serve(self, host: str, port: int) -> BoundedWSGIServer:
         """Start following the cluster and serving HTTP; returns the bound server."""
         self.server = BoundedWSGIServer((host, port), wsgi_app(self))
-        self.monitor.deliver_alerts()  # headless: alerts reach the webhooks with no TUI open
+        if self.webhooks:  # headless: alerts reach the webhooks with no TUI open
+            self.monitor.deliver_alerts()
         self.monitor.start()
         self.monitor.run_in_thread()
         self._thread = threading.Thread(

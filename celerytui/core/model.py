@@ -118,6 +118,7 @@ class Worker:
     # filled from inspect (stats / active_queues) by whoever polls it; None when unknown
     pool_size: int | None = None
     queues: list[str] | None = None
+    soft_time_limit: float | None = None  # its pool's default (--soft-time-limit), from stats
     first_seen: float | None = None
     offline_at: float | None = None
     # a worker that sends no heartbeats (--without-heartbeat, celery.contrib.pytest's) is known

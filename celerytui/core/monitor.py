@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 
@@ -34,6 +34,9 @@ from celerytui.core.queues import QueueDepth, QueueInspector
 from celerytui.core.results import ResultWatcher
 from celerytui.core.state import ClusterState
 from celerytui.redaction import one_line, redact
+
+if TYPE_CHECKING:
+    from celerytui.core.journal.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,8 @@ class Monitor:
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)  # (time, received)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # the journal's recorder, fed each pump (core/journal/recorder.py attach())
+        self.journal: Recorder | None = None
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self, poll: bool = True) -> Monitor:
@@ -129,6 +134,8 @@ class Monitor:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        if self.journal is not None:
+            self.journal.stop(max(timeout, 5.0))
 
     def run_in_thread(self, interval: float = 0.1) -> None:
         """Headless use: pump in a background thread; readers hold `lock`."""
@@ -188,6 +195,8 @@ class Monitor:
             )
             if self.delivery is not None:
                 self.delivery.observe(self.alerts, now)
+        if self.journal is not None:
+            self.journal.note(events, changes, self.state, self.alerts)
         return changes
 
     def _emptied(self) -> dict[str, float]:
@@ -244,6 +253,11 @@ class Monitor:
             size = len(processes) if isinstance(processes, list) else pool.get("max-concurrency")
             if isinstance(size, int):
                 info.setdefault(host, {})["pool_size"] = size
+            timeouts = pool.get("timeouts")  # (soft, hard) the worker was started with; 0: none
+            if isinstance(timeouts, list | tuple) and timeouts:
+                soft = timeouts[0]
+                limit = float(soft) if isinstance(soft, int | float) and soft > 0 else None
+                info.setdefault(host, {})["soft_time_limit"] = limit
         for host, reply in (active_queues or {}).items():
             if isinstance(reply, list):
                 consumed = [q.get("name") for q in reply if isinstance(q, dict) and q.get("name")]

@@ -65,7 +65,7 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
         if name is None:
             self.app.notify("no queue selected", severity="warning")
             return
-        if self.app.refuse_if_read_only(MUTATING_ACTIONS["purge_queue"]):
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS["purge_queue"], sends_message=False):
             return
 
         def purged(count: Any) -> None:

@@ -1,7 +1,8 @@
 """A Celery project for the incident tests (lost, stuck, a whole canvas): tasks that wait.
 
 ``incidents.wait(seconds)`` sleeps, ``incidents.gather(results)`` is a chord's body,
-``incidents.launch_chord(n, seconds)`` sends chord(n x wait, gather) from a worker. The
+``incidents.launch_chord(n, seconds)`` sends chord(n x wait, gather) from a worker,
+``incidents.stubborn(seconds)`` sleeps on past a soft time limit. The
 module-level ``app`` takes its broker and backend from ``CELERY_BROKER_URL`` /
 ``CELERY_RESULT_BACKEND`` (what ``WorkerProcess(app="tests.support.incident_app")`` uses);
 tests build theirs with ``make_incident_app(broker, backend)``.
@@ -9,13 +10,16 @@ tests build theirs with ``make_incident_app(broker, backend)``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from celery import Celery, chord
+from celery.exceptions import SoftTimeLimitExceeded
 
 WAIT = "incidents.wait"
 GATHER = "incidents.gather"
 LAUNCH = "incidents.launch_chord"
+STUBBORN = "incidents.stubborn"
 QUEUE = "incidents"
 
 
@@ -40,6 +44,16 @@ def make_incident_app(broker: str | None = None, backend: str | None = None) -> 
     def gather(results: list) -> int:
         return len(results)
 
+    @app.task(name=STUBBORN, shared=False)
+    def stubborn(seconds: float) -> float:
+        """Sleeps on past its soft time limit: catches SoftTimeLimitExceeded (a stuck task
+        of the kind the soft limit does not stop)."""
+        deadline = time.monotonic() + float(seconds)
+        while time.monotonic() < deadline:
+            with contextlib.suppress(SoftTimeLimitExceeded):
+                time.sleep(0.2)
+        return float(seconds)
+
     @app.task(name=LAUNCH, shared=False)
     def launch_chord(n: int, seconds: float) -> str:
         """chord(n x wait(seconds), gather), sent from a task: its members name this task
@@ -52,11 +66,18 @@ def make_incident_app(broker: str | None = None, backend: str | None = None) -> 
 app = make_incident_app()
 
 
-def incident_worker(broker: str, backend: str, log_dir, name: str = "inc", concurrency: int = 2):
+def incident_worker(
+    broker: str,
+    backend: str,
+    log_dir,
+    name: str = "inc",
+    concurrency: int = 2,
+    soft_time_limit: float | None = None,
+):
     """A ``celery -A tests.support.incident_app worker`` on its own queue (not started)."""
     from tests.support.workers import WorkerProcess
 
-    return WorkerProcess(
+    worker = WorkerProcess(
         broker,
         backend,
         log_dir,
@@ -65,3 +86,6 @@ def incident_worker(broker: str, backend: str, log_dir, name: str = "inc", concu
         app="tests.support.incident_app",
         concurrency=concurrency,
     )
+    if soft_time_limit is not None:
+        worker.cmd += ["--soft-time-limit", str(soft_time_limit)]
+    return worker

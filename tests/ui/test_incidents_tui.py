@@ -19,7 +19,13 @@ from celerytui.screens.task_detail import TaskDetailScreen
 from celerytui.screens.tasks import TasksScreen
 from celerytui.widgets.chain_tree import ChainTree
 from tests.support.commands import LineReader, start_celerytui
-from tests.support.incident_app import LAUNCH, WAIT, incident_worker, make_incident_app
+from tests.support.incident_app import (
+    LAUNCH,
+    STUBBORN,
+    WAIT,
+    incident_worker,
+    make_incident_app,
+)
 from tests.support.screens_ui import connected, mounted_screen, notices, row_state, until
 from tests.support.services import free_port
 from tests.ui.screen_text import screen_text
@@ -164,6 +170,32 @@ async def test_a_stuck_task_is_told_why_and_x_terminates_it(cluster):
         )
         assert "terminated" in (app.monitor.state.tasks[uuid].exception or "")
         await until(pilot, lambda: not app.monitor.alerts.get(key).active, what="alert cleared")
+
+
+async def test_a_task_past_its_workers_soft_time_limit_is_stuck(redis_urls, tmp_path):
+    broker, backend = redis_urls
+    client = make_incident_app(broker, backend)
+    worker = incident_worker(broker, backend, tmp_path, name="soft", soft_time_limit=2)
+    worker.start(client)
+    app = make_app(load_settings(broker_url=broker, result_backend=backend))  # floor 60 s
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await _live(pilot, app)
+            uuid = client.send_task(STUBBORN, args=[120]).id
+            key = f"task-stuck:{uuid}"
+            # the worker's limit comes with its inspect stats (polled every 5 s)
+            alert = await until(
+                pilot,
+                lambda: app.monitor.alerts.get(key),
+                timeout=30,
+                what="the stuck alert from the worker's soft time limit",
+            )
+            assert alert.title.startswith(f"stuck: {STUBBORN} on {worker.hostname} for ")
+            assert "past its soft time limit of 2s" in alert.detail
+            assert app.monitor.state.workers[worker.hostname].soft_time_limit == 2.0
+    finally:
+        worker.stop()
+        client.close()
 
 
 async def test_x_and_capital_x_on_a_chord_tree_stop_the_whole_canvas(cluster):

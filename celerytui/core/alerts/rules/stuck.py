@@ -1,19 +1,26 @@
 """Rule over running tasks: one STARTED far longer than its kind usually takes.
 
 "Far longer" is its name's observed p99 runtime x ``stuck_factor``, never under
-``stuck_floor`` seconds (a name with no runtimes seen yet gets the floor alone), or past the
-soft time limit the watched app declares for it. The running time is now minus the worker's
+``stuck_floor`` seconds (a name with no runtimes seen yet gets the floor alone), or past its
+soft time limit (`soft_limit_of`: the one the watched app declares for the task, else the
+worker's own, which ``inspect stats`` reports) — a task past it ignored SoftTimeLimitExceeded
+or is stuck where the signal cannot reach it. The running time is now minus the worker's
 task-started stamp: a worker clock a few seconds off moves it by that much, which the floor
 (a minute by default) absorbs. The task detail shows the same reason (`stuck_reason`).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from celerytui.config import Thresholds
 from celerytui.core.alerts.registry import register
 from celerytui.core.alerts.rule import Context, Finding, Rule
 from celerytui.core.model import STARTED, Task
 from celerytui.core.task_stats import TaskStats
+
+if TYPE_CHECKING:
+    from celerytui.core.state import ClusterState
 
 MAX_STUCK_ALERTS = 50  # a hung pool of hundreds: the oldest this many, one alert each
 
@@ -56,6 +63,17 @@ def stuck_reason(
     return None
 
 
+def soft_limit_of(state: ClusterState, task: Task) -> float | None:
+    """The soft time limit `task` runs under, as far as the monitor can know: the watched
+    app's for its name (the task's own or task_soft_time_limit), else its worker's pool
+    default (`--soft-time-limit`, from inspect stats). One passed per call is in no event."""
+    limit = state.soft_time_limits.get(task.name or "")
+    if limit is None and task.worker is not None:
+        worker = state.workers.get(task.worker)
+        limit = worker.soft_time_limit if worker is not None else None
+    return limit
+
+
 @register
 class TaskStuck(Rule):
     """stuck: NAME on WORKER for 14m, one alert per task; clears when it finishes (or is
@@ -72,14 +90,13 @@ class TaskStuck(Rule):
         if not state.counts_by_state().get(STARTED):
             return []  # nothing running: no scan (this runs once a second)
         stats = state.task_stats()
-        limits = state.soft_time_limits
         stuck: list[tuple[float, Task, str]] = []
         for task in state.tasks.values():
             if task.state != STARTED:
                 continue
             name = task.name or "?"
             why = stuck_reason(
-                task, stats.get(name), limits.get(name), context.thresholds, context.now
+                task, stats.get(name), soft_limit_of(state, task), context.thresholds, context.now
             )
             if why is not None:
                 stuck.append((task.started or 0.0, task, why))
