@@ -2,18 +2,21 @@
 shape; raised once, repeats folded into the count, sent again after the resend interval,
 cleared once. A webhook that never answers does not hold up ingestion: every event is applied
 while the server still holds the first POST; the POST fails after the short timeout, logged
-without the hook's token; payloads beyond the bounded queue are dropped and counted."""
+without the hook's token; payloads beyond the bounded queue are dropped and counted. And
+`celerytui record` delivers them headless."""
 
 from __future__ import annotations
 
 import logging
+import signal
 
 from celerytui.config import Settings, Thresholds
 from celerytui.core.alert_delivery import AlertDelivery
 from celerytui.core.monitor import Monitor
 from tests.support.cluster_events import T0, FakeClock, failed, received
+from tests.support.commands import LineReader, command_env, start_celerytui
 from tests.support.recorded_source import RecordedEvents
-from tests.support.services import wait_for
+from tests.support.services import stop_process, wait_for
 from tests.support.webhook_server import WebhookServer
 
 TOKEN = "T0KEN-s3cret"
@@ -134,3 +137,35 @@ def test_a_hanging_webhook_never_holds_up_ingestion(caplog):
     assert delivery.observe(monitor.alerts, T0) == 5
     assert delivery.stats.dropped == raised - 5 and delivery.stats.pending == 5
     assert delivery.targets == [hook.url("/****")]
+
+
+def test_celerytui_record_delivers_alerts_headless(redis_urls, celery_app, tmp_path):
+    """`celerytui record` (no TUI, no exporter) tells the webhook: a task sent to a queue no
+    worker consumes waits past the 1 s threshold -> queue-oldest, POSTed with its labels."""
+    broker, backend = redis_urls
+    hook = WebhookServer().start()
+    env = command_env(
+        CELERYTUI_ALERT_WEBHOOK=hook.url(f"/hooks/{TOKEN}"),
+        CELERYTUI_THRESHOLDS_QUEUE_OLDEST="1",
+    )
+    store = tmp_path / "journal.sqlite"
+    proc = start_celerytui(
+        "record", "--store", str(store), "-b", broker, "--result-backend", backend, env=env
+    )
+    stderr = LineReader(proc.stderr)
+    try:
+        line = stderr.wait_for(lambda text: "alerts to" in text, what="the recorder to start")
+        assert line.endswith("/****") and TOKEN not in line
+        celery_app.send_task("celerytui.tasks.send_email", args=["a@b.c", "x"], queue="nobody")
+        wait_for(lambda: hook.bodies("queue-oldest:nobody"), 20, what="the queue-oldest POST")
+        body = hook.bodies("queue-oldest:nobody")[0]
+        assert body["rule"] == "queue-oldest" and body["labels"]["queue_name"] == "nobody"
+        assert body["cleared"] is False and int(body["labels"]["waiting"]) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        finally:
+            stop_process(proc)
+            hook.close()
+    assert not any(TOKEN in text for text in stderr.lines)
