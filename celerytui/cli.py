@@ -134,6 +134,8 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
             value = ", ".join(_describe_host(host) for host in value) or "-"
         elif spec.name == "alert_webhook" and value:
             value = redact_webhook(value)
+        elif spec.name == "alert_webhooks":
+            value = ", ".join(redact_webhook(url) for url in value) or "-"
         elif spec.name == "security_key_password" and value:
             value = "****"
         elif isinstance(value, list):

@@ -47,6 +47,12 @@ class Thresholds:
     # stuck: STARTED longer than max(its name's p99 runtime x stuck_factor, stuck_floor)
     stuck_factor: float = 5.0
     stuck_floor: float = 60.0  # seconds
+    # beat: a run may come this long after its time (at most this share of the entry's
+    # period), and counts as late past beat_late (at most half that window)
+    beat_grace: float = 60.0  # seconds
+    beat_grace_share: float = 0.5
+    beat_late: float = 10.0  # seconds
+    queue_oldest: float = 300.0  # seconds the oldest task sent to a queue may wait unreceived
 
 
 @dataclass(slots=True)
@@ -60,6 +66,10 @@ class Settings:
     disk_hosts: list[DiskHost] = field(default_factory=list)
     alert_webhook: str | None = None
     alert_timeout: float = 3.0
+    # monitor side: every alert to alert_webhook and these (core/alert_delivery.py), an
+    # active one again each alert_resend seconds
+    alert_webhooks: list[str] = field(default_factory=list, repr=False)  # tokens in paths
+    alert_resend: float = 3600.0
     thresholds: Thresholds = field(default_factory=Thresholds)
     timezone: str | None = None  # None: UTC on the worker side, local time in the UI
     # worker-side knobs (the seed's behaviour, tunable so tests take seconds)

@@ -296,6 +296,8 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "disk_hosts": _disk_hosts,
     "alert_webhook": _optional(_http_url),
     "alert_timeout": _positive_float,
+    "alert_webhooks": _url_list,
+    "alert_resend": _positive_float,
     "timezone": _optional(_timezone),
     "email_delay": _seconds,
     "retry_base": _seconds,
@@ -324,6 +326,10 @@ THRESHOLD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "min_finished_for_rate": _count,
     "stuck_factor": _positive_float,
     "stuck_floor": _positive_float,
+    "beat_grace": _positive_float,
+    "beat_grace_share": _ranged(_float, "a fraction between 0 and 1", lambda n: 0 < n <= 1),
+    "beat_late": _positive_float,
+    "queue_oldest": _positive_float,
 }
 
 

@@ -48,6 +48,13 @@ REPORT_EVERY = 1.0  # seconds between looks at the recorder's status
     help="AMQP only: consume events from this named durable queue (bounded), so events "
     "sent while the recorder is down are recorded when it is back.",
 )
+@click.option(
+    "--no-webhooks",
+    "no_webhooks",
+    is_flag=True,
+    help="Do not POST alerts to alert_webhook / alert_webhooks (another process does: "
+    "the exporter, say).",
+)
 @click.pass_context
 @handle_errors
 def record(
@@ -56,6 +63,7 @@ def record(
     retention: str | None,
     max_size: str | None,
     durable_queue: str | None,
+    no_webhooks: bool,
     **options: Any,
 ) -> None:
     """Record the cluster into the journal until SIGTERM or Ctrl+C."""
@@ -82,6 +90,7 @@ def record(
         recorder = attach(monitor, settings, holder="celerytui record")
     except JournalError as exc:
         raise CommandError(str(exc)) from None
+    delivery = None if no_webhooks else monitor.deliver_alerts()  # on-call needs no TUI
     monitor.start()
     monitor.run_in_thread()
     where = f" from durable queue {durable_queue!r}" if durable_queue else ""
@@ -90,6 +99,8 @@ def record(
         f"{redact(app.conf.broker_url)}{where}",
         err=True,
     )
+    if delivery is not None:  # the hooks' paths are their tokens: shown masked
+        click.echo(f"celerytui record: alerts to {', '.join(delivery.targets)}", err=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     shown: str | None = None
