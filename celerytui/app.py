@@ -50,10 +50,12 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.worker import get_current_worker
 
+from celerytui import signing
 from celerytui.cluster_switch import TRANSIT_MODE, ClusterSwitching, ContextSource
 from celerytui.config import Settings
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
+from celerytui.core.replay_clock import ReplayClock
 from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
 from celerytui.keymaps import check_keymap
 from celerytui.redaction import one_line, redact
@@ -65,9 +67,11 @@ from celerytui.screens.dashboard import DashboardScreen
 from celerytui.screens.dispatch import DispatchActions
 from celerytui.screens.failures import FailuresScreen
 from celerytui.screens.host import ScreenHost
+from celerytui.screens.journal_lookup import JournalLookup
 from celerytui.screens.palette import ActionCommands
 from celerytui.screens.queues import QueuesScreen
 from celerytui.screens.read_only import hides, refusal
+from celerytui.screens.replay_controls import REPLAY_BINDINGS, ReplayControls, replay_banner
 from celerytui.screens.schedule import ScheduleScreen
 from celerytui.screens.switching import SwitchingScreen
 from celerytui.screens.task_detail import TaskDetailScreen
@@ -94,9 +98,10 @@ MODE_SCREENS: dict[str, tuple[str, str, type[Screen]]] = {
 SCREENS_GROUP = Binding.Group("screens", compact=True)
 
 
-class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
+class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
     """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks, ``:`` and
-    the palette to switch context (celerytui.cluster_switch)."""
+    the palette to switch context (celerytui.cluster_switch), the replay keys under
+    `celerytui replay` (screens/replay_controls.py)."""
 
     CSS_PATH = "styles.tcss"
     TITLE = "celerytui"
@@ -143,6 +148,7 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
             priority=True,
             tooltip="Open the command palette",
         ),
+        *REPLAY_BINDINGS,  # shown only in `celerytui replay`
     ]
 
     def __init__(
@@ -155,11 +161,14 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
         pump_interval: float = PUMP_INTERVAL,
         notice: str | None = None,
         contexts: ContextSource | None = None,
+        replay: ReplayClock | None = None,
+        record: bool = False,
         theme_memory: ThemeMemory | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.contexts = contexts  # the config's other clusters, for :ctx and the palette
+        self.replay = replay  # `celerytui replay`: the clock its keys move
         # the user's look, checked before anything starts (a bad one is one Error: line)
         self.keymap = check_keymap(settings.keymap, settings.source_of("keymap"))
         self.theme_memory = theme_memory  # None: the palette's pick is not remembered
@@ -171,6 +180,8 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
 
             monitor = Monitor(settings, app=_user_celery_app(settings))
         self.monitor: MonitorView = monitor
+        # the journal's past (failures before this session, old tasks): live sessions only
+        self.journal = JournalLookup(settings, _broker_of(monitor)) if replay is None else None
         self.clock = clock or monitor.clock
         self.start_monitor = start_monitor
         self.pump_interval = pump_interval
@@ -188,6 +199,9 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
         self._chrome_cache: WeakKeyDictionary[Screen, tuple] = WeakKeyDictionary()
         self.gc_policy = GcPolicy()
         unlink_cleared_lru_caches()
+        self.record = record  # into the journal while running (the CLI: unless --no-record)
+        self._recorder: Any = None
+        self._journal_error: str | None = None
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:
@@ -242,6 +256,8 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
                 self.call_from_thread(
                     self.notify, f"monitor failed to start: {one_line(exc)}", severity="error"
                 )
+            if self.record:
+                self._start_recording()
         while not (worker.is_cancelled or self._stopping.is_set()):
             began = time.monotonic()
             self.gc_policy.step(began)  # no full GC pass per 100k tasks on the UI (gc_policy)
@@ -254,6 +270,8 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
                 changes = Changes()
             if self._stopping.is_set():
                 break
+            if self._recorder is not None:
+                self._watch_journal()
             try:
                 self.call_from_thread(self._on_pumped, changes)
             except RuntimeError:  # the app is shutting down
@@ -269,6 +287,33 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
         self._pump_ended.set()
 
+    def _start_recording(self) -> None:
+        """Pump thread: record into the journal, unless another writer holds it (then say so
+        once and only read)."""
+        from celerytui.core.journal import JournalError, JournalLeaseError
+        from celerytui.core.journal.recorder import attach
+
+        try:
+            self._recorder = attach(self.monitor, self.settings, holder="celerytui TUI")
+        except JournalLeaseError as exc:
+            line = f"journal: {exc.holder} records this cluster; this TUI only reads it"
+            self.call_from_thread(self.notify, line, severity="information", timeout=8)
+        except JournalError as exc:
+            self.call_from_thread(
+                self.notify, f"not recording: {one_line(exc)}", severity="warning", timeout=8
+            )
+
+    def _watch_journal(self) -> None:
+        """Pump thread: a journal that cannot write (disk full...) is said once, and when it
+        writes again; the live view goes on either way."""
+        error = self._recorder.status.last_error
+        if error == self._journal_error:
+            return
+        self._journal_error = error
+        line, severity = (error, "error") if error else ("journal: writing again", "information")
+        with contextlib.suppress(Exception):
+            self.call_from_thread(self.notify, line, severity=severity, timeout=8)
+
     def _on_pumped(self, changes: Changes) -> None:
         """UI thread, pump parked: account the changes, draw if we may."""
         self.ticks += 1
@@ -281,7 +326,7 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
         if isinstance(screen, ModalScreen):
             self._pending_full = True
             return
-        full = self._pending_full or screen is not self._drawn_screen
+        full = self._pending_full or screen is not self._drawn_screen or self.replay_redraw_due()
         self._pending_full = False
         self._drawn_screen = screen
         with self.batch_update():
@@ -292,7 +337,9 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
 
     def header_info(self) -> HeaderInfo:
         status = self.monitor.events.status
-        if status.connected:
+        if self.replay is not None:
+            note = "journal" if status.connected else f"journal: {status.last_error or 'stopped'}"
+        elif status.connected:
             note = "connected"
         elif status.attempts or status.last_error:
             note = f"reconnecting {self.format_age(status.since).removesuffix(' ago')}"
@@ -311,9 +358,17 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
             paused=self.paused,
             paused_new=self.paused_new,
             read_only=self.is_read_only,
+            signing=signing.state_of(self.monitor.app).label,
             screen_title=title if isinstance(title, str) else "",
             malformed=status.malformed + self.monitor.state.malformed,
+            replay=self._replay_text(note, status.connected),
         )
+
+    def _replay_text(self, note: str, connected: bool) -> str:
+        if self.replay is None:
+            return ""
+        banner = replay_banner(self.replay, self._tz)
+        return banner if connected else f"{banner} · {note}"
 
     def _chrome(self, screen: Screen) -> tuple[list[HeaderBar], list[AlertBanner]]:
         """The screen's headers and banners, found once (a DOM query per tick costs ms)."""
@@ -392,6 +447,7 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
         self._pending_full, self._drawn_screen = True, None
         self._chrome_cache = WeakKeyDictionary()
         self._monitor_started = self._redraw_failed = False
+        self._recorder, self._journal_error = None, None  # the new pump records the new cluster
         self._stopping, self._pump_ended = threading.Event(), threading.Event()
         self.refresh_bindings()
         self._pump_loop()
@@ -432,7 +488,7 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
 
     # -- read-only ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if hides(action, self.is_read_only):
+        if hides(action, self.is_read_only) or self.replay_hides(action):
             return False
         if self.seed_unregistered(action):  # -A proj: its workers would discard the task
             return False
@@ -441,10 +497,16 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
             return isinstance(screen, ClusterScreen) and screen.selected_task() is not None
         return True
 
-    def refuse_if_read_only(self, what: str) -> bool:
-        """True (and a notice) when --read-only forbids ``what``."""
+    def refuse_if_read_only(self, what: str, *, sends_message: bool = True) -> bool:
+        """True (and a notice) when --read-only forbids ``what``, or when ``what`` sends a
+        task or control message to a signed cluster and this monitor has no key to sign it
+        (celerytui.signing: the workers would drop it). Purging a queue sends no message."""
         if self.is_read_only:
             self.notify(refusal(what), severity="warning")
+            return True
+        unsigned = signing.state_of(self.monitor.app).refusal if sends_message else None
+        if unsigned is not None:
+            self.notify(f"{what}: {unsigned}", severity="error", markup=False, timeout=8)
             return True
         return False
 
@@ -487,7 +549,9 @@ class CeleryTUI(ClusterSwitching, DispatchActions, ScreenHost):
                     seen.add(ident)
                     if not bound.description or bound.system:
                         continue
-                    if node is self and hides(bound.action, self.is_read_only):
+                    if node is self and (
+                        hides(bound.action, self.is_read_only) or self.replay_hides(bound.action)
+                    ):
                         continue
                     if node is self and self.seed_unregistered(bound.action):
                         continue
@@ -543,6 +607,12 @@ def _user_celery_app(settings: Settings):
         return load_app(settings)  # with --broker / --result-backend pinned on it
     except AppLoadError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _broker_of(monitor: MonitorView) -> str | None:
+    """The watched app's broker URL (the journal's cluster name comes from it)."""
+    app = monitor.app
+    return str(app.conf.broker_url) if app is not None and app.conf.broker_url else None
 
 
 async def _sleep(seconds: float) -> None:

@@ -11,7 +11,18 @@ import click
 
 from celerytui.config import ConfigError, ConfigWarning, Settings, known_contexts, load_settings
 
-CLUSTER_OPTIONS = ("broker", "result_backend", "app", "config", "read_only", "context")
+# the signing settings (celerytui.signing) that have flags; the key's password has none: a
+# command line is readable by every user (`ps`), so it comes by file or environment only
+SIGNING_FLAGS = ("signed", "security_key", "security_certificate", "security_cert_store")
+CLUSTER_OPTIONS = (
+    "broker",
+    "result_backend",
+    "app",
+    "config",
+    "read_only",
+    "context",
+    *SIGNING_FLAGS,
+)
 
 
 class SettingsError(click.ClickException):
@@ -67,6 +78,28 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="Refuse every action that changes the cluster.",
     )
+    @click.option(
+        "--signed",
+        "signed",
+        is_flag=True,
+        default=None,
+        help="The cluster takes only signed task messages (also implied by --security-*).",
+    )
+    @click.option(
+        "--security-key",
+        "security_key",
+        metavar="PATH",
+        help="PEM private key that signs tasks (its password: env or config file only).",
+    )
+    @click.option(
+        "--security-certificate", "security_certificate", metavar="PATH", help="PEM certificate."
+    )
+    @click.option(
+        "--security-cert-store",
+        "security_cert_store",
+        metavar="PATH",
+        help="Directory of trusted certificates.",
+    )
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)
@@ -91,6 +124,11 @@ def settings_from(ctx: click.Context, **local: Any) -> Settings:
         flags["app"] = merged["app"]
     if merged.get("read_only"):
         flags["read_only"] = True
+    if merged.get("signed"):
+        flags["signed"] = True
+    for key in SIGNING_FLAGS[1:]:
+        if key in merged:
+            flags[key] = merged[key]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConfigWarning)
         try:

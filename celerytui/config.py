@@ -23,7 +23,7 @@ from celerytui.config_checks import (
 )
 from celerytui.contexts import FILE_KEYS, ContextError, choose_context, context_names
 from celerytui.redaction import redact
-from celerytui.settings_model import DiskHost
+from celerytui.settings_model import MAX_SIZE_DEFAULT, RETENTION_DEFAULT, DiskHost
 
 ENV_PREFIX = "CELERYTUI_"
 CONFIG_ENV = "CELERYTUI_CONFIG"
@@ -47,6 +47,12 @@ class Thresholds:
     # stuck: STARTED longer than max(its name's p99 runtime x stuck_factor, stuck_floor)
     stuck_factor: float = 5.0
     stuck_floor: float = 60.0  # seconds
+    # beat: a run may come this long after its time (at most this share of the entry's
+    # period), and counts as late past beat_late (at most half that window)
+    beat_grace: float = 60.0  # seconds
+    beat_grace_share: float = 0.5
+    beat_late: float = 10.0  # seconds
+    queue_oldest: float = 300.0  # seconds the oldest task sent to a queue may wait unreceived
 
 
 @dataclass(slots=True)
@@ -60,6 +66,10 @@ class Settings:
     disk_hosts: list[DiskHost] = field(default_factory=list)
     alert_webhook: str | None = None
     alert_timeout: float = 3.0
+    # monitor side: every alert to alert_webhook and these (core/alert_delivery.py), an
+    # active one again each alert_resend seconds
+    alert_webhooks: list[str] = field(default_factory=list, repr=False)  # tokens in paths
+    alert_resend: float = 3600.0
     thresholds: Thresholds = field(default_factory=Thresholds)
     timezone: str | None = None  # None: UTC on the worker side, local time in the UI
     # worker-side knobs (the seed's behaviour, tunable so tests take seconds)
@@ -73,6 +83,18 @@ class Settings:
     worker_purge: float = 600.0  # exporter: its series are dropped after this
     cluster_name: str = "celery"
     context: str | None = None  # the [contexts.NAME] in effect (celerytui.contexts); None: top
+    # signed task messages (celerytui/signing.py): Celery's auth serializer, on both sides
+    signed: bool = False  # the cluster requires signatures even where no certificate is named
+    security_key: str | None = None  # PEM private key file (RSA) that signs what we send
+    security_key_password: str | None = field(default=None, repr=False)  # never shown
+    security_certificate: str | None = None  # PEM certificate of that key
+    security_cert_store: str | None = None  # directory (or glob) of the trusted certificates
+    # the journal (history): where (None: the default SQLite file per cluster), whether the
+    # TUI records, and how much is kept
+    store: str | None = None
+    record: bool = True
+    retention: float = RETENTION_DEFAULT
+    max_size: int = MAX_SIZE_DEFAULT
     # the TUI's look: a Textual theme name, and binding id -> keys (celerytui/keymaps.py)
     theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
@@ -138,6 +160,7 @@ def load_settings(
             _set(settings, key, value, source)
         else:
             raise ConfigError(f"{key}: unknown setting (from {source})")
+    _warn_if_key_exposed(settings)
     return settings
 
 
@@ -286,6 +309,22 @@ def _warn_if_exposed(path: str, data: Mapping[str, Any]) -> None:
             ),
             stacklevel=4,
         )  # point at the caller of load_settings
+
+
+def _warn_if_key_exposed(settings: Settings) -> None:
+    """A signing key others can read lets them sign tasks: say so, as for a config password."""
+    path = settings.security_key
+    try:
+        exposed = path and os.name == "posix" and os.stat(path).st_mode & 0o044
+    except OSError:
+        return  # a missing key is signing's error to report, with its own message
+    if exposed:
+        warnings.warn(
+            ConfigWarning(
+                f"{path} is a signing key and other users can read it; run: chmod 600 {path}"
+            ),
+            stacklevel=3,
+        )
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from celerytui import signing
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import (
     BROKER_TIMEOUT,
@@ -168,6 +169,8 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
             except Exception:  # what was applied so far still makes the snapshot
                 log.debug("pump failed", exc_info=True)
             tasks = _tasks(monitor.state, listen, monitor.events.status.malformed)
+            if not monitor.controller.can_ask:  # signed cluster, no key: no ping was sent
+                workers = _workers_from_events(monitor.state)
     finally:
         monitor.stop()
     problems, backlogged = assess(monitor.state, settings.thresholds, workers, depths)
@@ -184,7 +187,27 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
         "workers": workers,
         "queues": queues,
         "tasks": tasks,
+        "signing": signing.state_of(app).label or None,
     }
+
+
+def _workers_from_events(state: Any) -> list[dict[str, Any]]:
+    """Worker rows from the heartbeats heard while listening: what a monitor without a key
+    knows of a signed cluster, whose workers drop unsigned ping and inspect messages."""
+    return [
+        {
+            "hostname": worker.hostname,
+            "ok": worker.alive,
+            "pid": worker.pid,
+            "pool": None,
+            "concurrency": None,
+            "processed": worker.processed,
+            "active": worker.active,
+            "queues": None,
+            "uptime": None,
+        }
+        for worker in sorted(state.workers.values(), key=lambda w: w.hostname)
+    ]
 
 
 def assess(
@@ -328,6 +351,10 @@ def render(report: dict[str, Any]) -> str:
         f"Health  {report['health'].upper()}",
     ]
     lines += [f"  ! {problem}" for problem in report["problems"]]
+    if report.get("signing") == "signed, no key":
+        lines.append("Signed  no key: workers as their heartbeats say (ping/inspect need a key)")
+    elif report.get("signing"):
+        lines.append("Signed  task and control messages are signed")
     lines.append("")
     worker_rows = [
         [

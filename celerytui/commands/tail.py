@@ -34,7 +34,8 @@ EVENT_STATES = {
     "task-revoked": "REVOKED",
     "task-rejected": "REJECTED",
 }
-FAILURE_EVENTS = frozenset({"task-failed", "task-retried"})
+# task-rejected: a message a worker refused (celerytui's workers say why, e.g. its signature)
+FAILURE_EVENTS = frozenset({"task-failed", "task-retried", "task-rejected"})
 ARGS_SHOWN = 120  # characters of args/kwargs on a line (JSON output carries them whole)
 MALFORMED_NOTE_EVERY = 5.0  # seconds between two "malformed events skipped" notes
 FINAL_EVENTS = frozenset({"task-succeeded", "task-failed", "task-revoked", "task-rejected"})

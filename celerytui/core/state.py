@@ -436,7 +436,7 @@ class ClusterState(EventHandlers, WorkerTracking):
             counts = (self._stats.get(name) or self._stats_for(name)).counts
             counts[cur] = counts.get(cur, 0) - 1
             counts[new] = counts.get(new, 0) + 1
-        if new == FAILURE:
+        if new in (FAILURE, REJECTED):  # REJECTED: e.g. a message refused for its signature
             self._ch.new_failures.append(task.uuid)
             self._remember_failure(task.uuid)
         elif new == RETRY:
@@ -456,8 +456,8 @@ class ClusterState(EventHandlers, WorkerTracking):
 
     @property
     def failures(self) -> deque[str]:
-        """uuids that failed or retried, each once, newest last (a copy; may name evicted
-        tasks)."""
+        """uuids that failed, retried or were rejected, each once, newest last (a copy; may
+        name evicted tasks)."""
         return deque(self._failures, maxlen=self._failures_kept)
 
     def _record(

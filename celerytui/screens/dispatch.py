@@ -107,7 +107,7 @@ class DispatchActions(_Host):
     ) -> None:
         """Run ``monitor.controller.<method>(*args, **kwargs)`` off the UI thread."""
         what = label or method.replace("_", " ")
-        if mutating and self.refuse_if_read_only(what):
+        if mutating and self.refuse_if_read_only(what, sends_message=method != "purge"):
             return
         self._controller_worker(method, args, kwargs, on_done, what)
 

@@ -37,6 +37,8 @@ class ActionsHost(Protocol):
 
     def seed_unregistered(self, action: str) -> list[str]: ...
 
+    def replay_hides(self, action: str) -> bool: ...
+
     def get_key_display(self, binding: Binding) -> str: ...
 
     def notify(self, message: str, *, severity: Any = ...) -> None: ...
@@ -59,6 +61,8 @@ def action_commands(app: ActionsHost, screen: Screen) -> Iterator[SystemCommand]
                 continue
             if node is app and app.seed_unregistered(binding.action):
                 continue  # a seed task the watched app does not register
+            if node is app and app.replay_hides(binding.action):
+                continue  # a replay key, on a live app
             seen.add(binding.action)
             key = binding.key_display or app.get_key_display(binding)
             label = binding.tooltip or binding.description or binding.action

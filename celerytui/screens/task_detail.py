@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -20,6 +21,7 @@ from celerytui.core.monitor_view import MonitorView
 from celerytui.core.state import ClusterState
 from celerytui.redaction import one_line
 from celerytui.screens.dialogs import ConfirmDialog
+from celerytui.screens.journal_lookup import JournalLookup
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.read_only import MUTATING_ACTIONS
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
@@ -125,6 +127,8 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         self.at_traceback = at_traceback
         self._scrolled = False
         self._asked_result = False
+        self._journal_task: Task | None = None  # the journal's row, when memory lacks it
+        self._journal_asked = False
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -155,13 +159,21 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         state = monitor.state
         task = state.tasks.get(self.uuid)
         if task is None:
+            task = self._from_journal()
+        if task is None:
             self.query_one("#task-fields", Static).update(
                 literal(f"task {self.uuid}: not in the kept tasks (evicted or not seen yet)")
             )
             return
+        live = task is not self._journal_task
         fmt = self.app.format_time
         notes = incident_rows(state, task, self.app.settings.thresholds, monitor.clock())
-        self.query_one("#task-fields", Static).update(fields_text(task, fmt, notes))
+        fields = fields_text(task, fmt, notes)
+        if task is self._journal_task:  # memory no longer has it: the journal's row
+            fields = Text.assemble(
+                Text("from the journal (no longer in memory)\n", style="italic"), fields
+            )
+        self.query_one("#task-fields", Static).update(fields)
         self._body("#task-args", task.args, "()")
         self._body("#task-kwargs", task.kwargs, "{}")
         result, source = result_text(task)
@@ -174,7 +186,7 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         chain = state.chain(self.uuid)
         chain_tree.show(chain, self.uuid)
         self.query_one("#task-chain-heading", Static).update(canvas_heading(chain))
-        if task.ready and not task.result_is_full and not self._asked_result:
+        if task.ready and not task.result_is_full and not self._asked_result and live:
             self._asked_result = True
             try:
                 monitor.watch_result(self.uuid)
@@ -183,6 +195,31 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         if self.at_traceback and not self._scrolled:
             self._scrolled = True
             self.call_after_refresh(self.action_to_traceback)
+
+    # -- a task memory no longer has: its journal row, read in a thread worker -------------
+    def _from_journal(self) -> Task | None:
+        if self._journal_task is None and not self._journal_asked:
+            self._journal_asked = True
+            journal = self.app.journal
+            if journal is not None:
+                self._read_journal(journal)
+        return self._journal_task
+
+    @work(thread=True, exclusive=True, group="detail-journal", exit_on_error=False)
+    def _read_journal(self, journal: JournalLookup) -> None:
+        try:
+            task = journal.task(self.uuid)
+        except Exception as exc:  # the journal is only a fallback: say so in the log
+            self.log.warning(f"journal lookup failed: {one_line(exc)}")
+            return
+        if task is not None:
+            self.app.call_from_thread(self._show_journal_task, task)
+
+    def _show_journal_task(self, task: Task) -> None:
+        self._journal_task = task
+        monitor = self.app.monitor
+        with monitor.lock:
+            self.refresh_view(monitor, None)
 
     def _body(self, selector: str, value: Any, empty: str) -> None:
         if value is None or value == "":

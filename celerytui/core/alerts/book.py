@@ -19,6 +19,8 @@ from celerytui.core.alerts.rule import Context, Finding, Rule
 from celerytui.core.model import SEVERITY_ORDER, Alert, Changes, StreamStatus
 
 if TYPE_CHECKING:
+    from celerytui.core.beat_watch import BeatWatch
+    from celerytui.core.queue_wait import QueueWaits
     from celerytui.core.state import ClusterState
 
 MAX_ALERTS = 500  # a flood of distinct task names must not grow this without bound
@@ -70,6 +72,8 @@ class AlertBook:
         now: float | None = None,
         queue_depths: Iterable[Any] = (),
         stream_status: StreamStatus | None = None,
+        beats: BeatWatch | None = None,
+        queue_waits: QueueWaits | None = None,
     ) -> list[Alert]:
         """Apply every rule; returns the alerts raised (new or re-raised) by this call."""
         now = self.clock() if now is None else now
@@ -80,6 +84,8 @@ class AlertBook:
             changes=changes,
             queue_depths=tuple(queue_depths),
             stream_status=stream_status,
+            beats=beats,
+            queue_waits=queue_waits,
         )
         raised: list[Alert] = []
         live: set[str] = set()  # condition alerts that hold right now

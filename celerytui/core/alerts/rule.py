@@ -14,6 +14,8 @@ from celerytui.config import Thresholds
 from celerytui.core.model import Changes, StreamStatus
 
 if TYPE_CHECKING:
+    from celerytui.core.beat_watch import BeatWatch
+    from celerytui.core.queue_wait import QueueWaits
     from celerytui.core.state import ClusterState
 
 Kind = Literal["event", "periodic"]
@@ -30,6 +32,8 @@ class Context:
     queue_depths: Sequence[Any] = ()  # QueueDepth-like: name, messages, error
     stream_status: StreamStatus | None = None  # the event lane's connection
     pings: Mapping[str, bool] | None = None  # status only: hostname -> answered pong
+    beats: BeatWatch | None = None  # the beat schedule's runs (the Monitor's)
+    queue_waits: QueueWaits | None = None  # each queue's oldest task sent, not yet received
 
 
 @dataclass(slots=True)  # not frozen: a burst of failures builds thousands, and frozen is slower
