@@ -47,6 +47,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
 from textual.worker import get_current_worker
 
 from celerytui import signing
@@ -56,6 +57,7 @@ from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
+from celerytui.keymaps import check_keymap
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen
 from celerytui.screens.bindings import declared_bindings, each_binding
@@ -77,6 +79,7 @@ from celerytui.screens.tasks import TasksScreen
 from celerytui.screens.worker_detail import WorkerDetailScreen
 from celerytui.screens.workers import WorkersScreen
 from celerytui.text_safety import escape_controls
+from celerytui.theme_memory import ThemeMemory, starting_theme
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.chosen import TaskChosen, WorkerChosen
@@ -139,6 +142,7 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
             App.COMMAND_PALETTE_BINDING,
             "command_palette",
             "palette",
+            id="command-palette",
             show=False,
             key_display=App.COMMAND_PALETTE_DISPLAY,
             priority=True,
@@ -159,11 +163,17 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         contexts: ContextSource | None = None,
         replay: ReplayClock | None = None,
         record: bool = False,
+        theme_memory: ThemeMemory | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.contexts = contexts  # the config's other clusters, for :ctx and the palette
         self.replay = replay  # `celerytui replay`: the clock its keys move
+        # the user's look, checked before anything starts (a bad one is one Error: line)
+        self.keymap = check_keymap(settings.keymap, settings.source_of("keymap"))
+        self.theme_memory = theme_memory  # None: the palette's pick is not remembered
+        if theme := starting_theme(settings, theme_memory):
+            self.theme = theme
         self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
         if monitor is None:
             from celerytui.core.monitor import Monitor
@@ -230,6 +240,8 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
 
     # -- life cycle --------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.switch_mode("dashboard")
         self._pump_loop()
 
@@ -408,6 +420,15 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         if self._monitor_started:
             threading.Thread(target=self._stop_monitor, daemon=True).start()
 
+    def _remember_theme(self, theme: Theme) -> None:
+        """A theme picked in the palette ("Theme") is the one the next start uses."""
+        if self.theme_memory is None:
+            return
+        try:
+            self.theme_memory.remember(theme.name, self.settings.theme)
+        except OSError as exc:
+            self.log.warning(f"theme not remembered: {one_line(exc)}")
+
     # -- switching context (the steps are in celerytui.cluster_switch) ---------------------
     def mode_screens(self) -> dict[str, type[Screen]]:
         return {mode: cls for mode, (_key, _title, cls) in MODE_SCREENS.items()}
@@ -516,9 +537,9 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         seen: set[str] = set()
         screen = self.screen if not isinstance(self.screen, ModalScreen) else self.screen_stack[-2]
         # the app's priority bindings (ctrl+c quits) hide the screen's on the same key
-        overridden = {b.key for b in each_binding(self) if b.priority}
+        overridden = {b.key for b in each_binding(self, self.keymap) if b.priority}
         for where, node in (("screen", screen), ("app", self)):
-            for bindings in declared_bindings(node).values():
+            for bindings in declared_bindings(node, self.keymap).values():
                 for bound in bindings:
                     ident = f"{where}:{bound.action}"
                     if node is not self and bound.key in overridden:

@@ -10,8 +10,8 @@ import importlib
 import click
 
 from celerytui import __version__
-from celerytui.cli_options import cluster_options, context_loader, settings_from
-from celerytui.config import Settings, config_file
+from celerytui.cli_options import SettingsError, cluster_options, context_loader, settings_from
+from celerytui.config import ConfigError, Settings, config_file
 from celerytui.redaction import redact, redact_webhook
 
 # name -> (module:attribute, one-line help)
@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "contexts": ("celerytui.commands.contexts:contexts", "List the config's clusters (contexts)."),
     "history": ("celerytui.commands.history:history", "Search the journal's tasks."),
     "replay": ("celerytui.commands.replay:replay", "Replay the journal in the TUI."),
+    "serve": ("celerytui.commands.serve:serve", "Serve the dashboard to a web browser."),
 }
 
 
@@ -75,8 +76,17 @@ def main(ctx: click.Context, store: str | None, no_record: bool | None, **option
     settings = settings_from(ctx)
     journal_flags(settings, store=store, record=False if no_record else None)
     from celerytui.app import make_app
+    from celerytui.theme_memory import ThemeMemory
 
-    app = make_app(settings, contexts=context_loader(ctx), record=settings.record)
+    try:  # a bad keymap or theme: one Error: line, like any bad setting
+        app = make_app(
+            settings,
+            contexts=context_loader(ctx),
+            record=settings.record,
+            theme_memory=ThemeMemory.default(),
+        )
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
     app.run()
     if app.return_code:  # a crash: Textual printed the traceback, the shell sees the failure
         ctx.exit(app.return_code)
@@ -140,6 +150,8 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
             value = "****"
         elif isinstance(value, list):
             value = ", ".join(value) or "-"
+        elif isinstance(value, dict):  # the keymap
+            value = ", ".join(f"{key}={keys}" for key, keys in value.items()) or "-"
         rows.append(
             (spec.name, "-" if value is None else str(value), settings.source_of(spec.name))
         )

@@ -31,6 +31,14 @@ class SettingsError(click.ClickException):
     exit_code = 2
 
 
+# `celerytui serve` hands its URL flags to each browser session through these (never argv:
+# the page and the server's log show the session's command); a session reads them as flags
+SESSION_URL_ENV = {
+    "broker": "_CELERYTUI_SESSION_BROKER",
+    "result_backend": "_CELERYTUI_SESSION_RESULT_BACKEND",
+}
+
+
 def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add -b/--broker, --result-backend, -A/--app, --config, --context and --read-only to a
     command."""
@@ -40,12 +48,14 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
         "--broker",
         "broker",
         metavar="URL",
+        envvar=SESSION_URL_ENV["broker"],
         help="Broker URL (redis://, amqp://). Env: CELERY_BROKER_URL.",
     )
     @click.option(
         "--result-backend",
         "result_backend",
         metavar="URL",
+        envvar=SESSION_URL_ENV["result_backend"],
         help="Result backend URL. Env: CELERY_RESULT_BACKEND.",
     )
     @click.option("-A", "--app", "app", metavar="MODULE", help="Your Celery app module (proj).")

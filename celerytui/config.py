@@ -95,6 +95,9 @@ class Settings:
     record: bool = True
     retention: float = RETENTION_DEFAULT
     max_size: int = MAX_SIZE_DEFAULT
+    # the TUI's look: a Textual theme name, and binding id -> keys (celerytui/keymaps.py)
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
     # where each value came from: "max_tasks" -> "env CELERYTUI_MAX_TASKS"; absent = default
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 

@@ -286,6 +286,25 @@ def _size(value: Any) -> int:
     return size
 
 
+def _keymap(value: Any) -> dict[str, str]:
+    """A ``[keymap]`` table of binding id -> keys ("ctrl+r" or "r,f5"); from env, JSON."""
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError:
+            raise expected('a JSON object like {"fire-http": "ctrl+h"}', value) from None
+    if not isinstance(value, Mapping):
+        raise expected('a table of binding id = "key", like fire-http = "ctrl+h"', value)
+    keymap: dict[str, str] = {}
+    for ident, keys in value.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise Invalid(str(expected('a key like "ctrl+h" or "r,f5"', keys)), f".{ident}")
+        keymap[str(ident).strip()] = keys.strip()
+    return keymap
+
+
 FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "broker_url": _service_url("broker", BROKER_SCHEMES, "redis://host:6379/0", False),
     "result_backend": _service_url("result backend", BACKEND_SCHEMES, "redis://host:6379/1", True),
@@ -317,6 +336,8 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "record": _bool,
     "retention": _journal(_duration, "a duration like 48h, 90m or seconds"),
     "max_size": _journal(_size, "a size like 1GB or 500MB"),
+    "theme": _optional(_text),  # the name is checked against Textual's themes at start-up
+    "keymap": _keymap,  # ids and keys are checked against the bindings at start-up
 }
 THRESHOLD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "queue_backlog": _positive_int,

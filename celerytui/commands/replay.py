@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from celerytui.cli_options import cluster_options, settings_from
+from celerytui.cli_options import SettingsError, cluster_options, settings_from
 from celerytui.commands.errors import CommandError, handle_errors
 from celerytui.commands.journal_open import (
     apply_store_flag,
@@ -98,7 +98,13 @@ def _run_tui(
     )
     source = JournalSource(reader, clock, max_tasks=settings.max_tasks, label=label)
     monitor = ReplayMonitor(settings, source, clock, label)
-    app = make_app(settings, monitor, replay=clock)
+    from celerytui.config import ConfigError
+    from celerytui.theme_memory import ThemeMemory
+
+    try:  # a bad keymap or theme: one Error: line, as for the live dashboard
+        app = make_app(settings, monitor, replay=clock, theme_memory=ThemeMemory.default())
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
     app.run()
     if app.return_code:
         raise SystemExit(app.return_code)

@@ -49,7 +49,7 @@ class CommandLineScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="command-close"),
         # the line's own Tab (CommandInput) once it has focus; this one before it has
-        Binding("tab", "complete", "Complete", show=False),
+        Binding("tab", "complete", "Complete", id="command-line-complete", show=False),
     ]
 
     def __init__(self, screens: Sequence[str], contexts: Sequence[str]) -> None:

@@ -7,7 +7,7 @@ never against the app module (screens sit below the app).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -25,6 +25,7 @@ class ScreenHost(App[None]):
     monitor: MonitorView
     notice: str | None  # one line the dashboard keeps on screen (the demo's log dir)
     journal: JournalLookup | None  # the journal, read from thread workers (None in a replay)
+    keymap: Mapping[str, str]  # the user's binding id -> keys, checked (celerytui.keymaps)
 
     @property
     def is_read_only(self) -> bool:

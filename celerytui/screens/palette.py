@@ -9,7 +9,7 @@ the mutating entries stay listed but answer with the read-only notice instead of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 from textual.app import SystemCommand
@@ -33,6 +33,8 @@ class ActionsHost(Protocol):
     @property
     def is_read_only(self) -> bool: ...
 
+    keymap: Mapping[str, str]
+
     def seed_unregistered(self, action: str) -> list[str]: ...
 
     def replay_hides(self, action: str) -> bool: ...
@@ -54,7 +56,7 @@ def action_commands(app: ActionsHost, screen: Screen) -> Iterator[SystemCommand]
     """One entry per distinct bound action of ``screen`` and ``app``."""
     seen: set[str] = set()
     for node in (screen, app):
-        for binding in each_binding(node):
+        for binding in each_binding(node, app.keymap):
             if binding.action in seen or binding.action in NOT_LISTED:
                 continue
             if node is app and app.seed_unregistered(binding.action):

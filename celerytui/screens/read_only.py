@@ -88,7 +88,7 @@ class ReadOnlyKeys:
     def on_key(self, event: events.Key) -> None:
         if not self.app.is_read_only or _app_takes(self.app, event.key):
             return
-        for binding in declared_bindings(self).get(event.key, ()):
+        for binding in declared_bindings(self, self.app.keymap).get(event.key, ()):
             what = MUTATING_ACTIONS.get(action_name(binding.action))
             if what:
                 event.stop()
