@@ -256,8 +256,8 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
                 self.call_from_thread(
                     self.notify, f"monitor failed to start: {one_line(exc)}", severity="error"
                 )
-            if self.record:
-                self._start_recording()
+        if self.record:
+            self._start_recording()
         while not (worker.is_cancelled or self._stopping.is_set()):
             began = time.monotonic()
             self.gc_policy.step(began)  # no full GC pass per 100k tasks on the UI (gc_policy)

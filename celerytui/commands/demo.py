@@ -156,7 +156,13 @@ def _make_demo_app(make_app, session):
         f"demo cluster {session.cluster.broker_display} · logs in {session.log_dir}"
         " · q stops every demo process"
     )
-    return make_app(session.settings, monitor=session.monitor, start_monitor=False, notice=notice)
+    return make_app(
+        session.settings,
+        monitor=session.monitor,
+        start_monitor=False,
+        notice=notice,
+        record=session.settings.record,  # into the demo's temp dir: history and replay work
+    )
 
 
 def _announce(app, session, stopped: threading.Event) -> None:

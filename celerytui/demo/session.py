@@ -87,6 +87,7 @@ class DemoSession:
             http_timeout=HTTP_TIMEOUT,
             alert_webhook=self.http.webhook_url,
             cluster_name="demo",
+            store=str(self.log_dir / "journal.sqlite3"),  # the demo's journal goes with it
         )
         for key, path in self.cluster.signing.items():  # --signed: the throwaway key and store
             setattr(self.settings, key, path)
