@@ -279,7 +279,8 @@ def _alert_row(alert: Alert, count: int, cleared: float | None = None) -> AlertR
         rule=alert.key,
         severity=alert.severity,
         summary=alert.title,
-        labels={"detail": alert.detail} if alert.detail else {},
+        # the rule's labels (hostname, entry, queue_name, uuids...), and the detail line
+        labels={**alert.labels, **({"detail": alert.detail} if alert.detail else {})},
         raised_at=alert.first_seen,
         cleared_at=cleared,
         count=count,
