@@ -3,10 +3,10 @@
 A snapshot of a few seconds cannot judge a missed beat, a queue's oldest wait or a task lost
 with a worker that died before `status` started; a recorder (`celerytui record`, or a TUI
 recording) that watches all along can. So `status` opens the journal read-only and reports
-the alerts raised there and not cleared. A journal that heard nothing for STALE_AFTER seconds
-(no event, no writer saying it is alive) is reported as stale and not trusted: its open
-alerts are listed but do not make the cluster degraded. Never raises: a journal that cannot
-be read is one line in the report.
+the alerts raised there and not cleared. Only a live journal is trusted: a writer holds its
+lease (renewed at every flush) and an event came in the last STALE_AFTER seconds. Otherwise
+it is stale: nobody would clear its open alerts, so they are listed but do not make the
+cluster degraded. Never raises: a journal that cannot be read is one line in the report.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from celerytui.core.journal.lease import LEASE_TTL
 from celerytui.redaction import one_line, redact
 
-STALE_AFTER = 60.0  # seconds without an event or a writer's heartbeat: not trusted
+STALE_AFTER = 60.0  # seconds without an event: not trusted
 ALERTS_LISTED = 100  # open alerts listed, newest first
 
 
@@ -48,18 +49,18 @@ def journal_report(settings: Any, broker_url: str, now: float) -> dict[str, Any]
         report["store"] = redact(str(store.display))
         span = store.time_range()
         newest = span[1] if span else None
-        report["alerts"] = open_alerts(store.alerts_between(now, now))
+        report["alerts"] = open_alerts(store.alerts_between(0.0, now))
         writer = _writer(store)
-        alive = max((t for t in (newest, writer[1] if writer else None) if t), default=None)
         report["newest_event"] = _iso(newest)
         report["writer"] = (
             {"holder": writer[0], "alive_at": _iso(writer[1])} if writer is not None else None
         )
-        if alive is None:
+        if newest is None:
             report["state"] = "empty"
         else:
-            report["age_seconds"] = round(max(0.0, now - alive), 1)
-            report["state"] = "stale" if now - alive > STALE_AFTER else "fresh"
+            report["age_seconds"] = round(max(0.0, now - newest), 1)
+            live = writer is not None and now - writer[1] <= LEASE_TTL
+            report["state"] = "fresh" if live and now - newest <= STALE_AFTER else "stale"
     except JournalError as exc:
         report["state"], report["error"] = "error", one_line(exc, secrets=_secrets(spec))
     finally:
@@ -68,15 +69,14 @@ def journal_report(settings: Any, broker_url: str, now: float) -> dict[str, Any]
 
 
 def open_alerts(rows: list[Any]) -> list[dict[str, Any]]:
-    """The rows raised and not cleared, one per alert key (the newest raising: an older row
-    of the same key was left open by a recorder that stopped), newest first."""
+    """The alerts whose newest row is raised and not cleared, newest first (an older row of
+    the same key left open by a recorder that stopped is superseded by the newer one)."""
     newest: dict[str, Any] = {}
     for row in rows:
-        if row.cleared_at is None and (
-            row.rule not in newest or row.raised_at > newest[row.rule].raised_at
-        ):
+        if row.rule not in newest or row.raised_at >= newest[row.rule].raised_at:
             newest[row.rule] = row
-    ordered = sorted(newest.values(), key=lambda r: r.raised_at, reverse=True)
+    still_open = [row for row in newest.values() if row.cleared_at is None]
+    ordered = sorted(still_open, key=lambda r: r.raised_at, reverse=True)
     return [
         {
             "rule": row.rule.split(":", 1)[0],
@@ -105,7 +105,7 @@ def journal_problems(journal: dict[str, Any], found_here: set[str]) -> list[str]
 
 def _writer(store: Any) -> tuple[str, float] | None:
     """Who holds the store's writer lease and when it last renewed it (each flush, at least
-    once a second while recording): a recorder on a quiet cluster is still alive."""
+    once a second while recording; a writer that stops gives it back)."""
     db = store.db
     try:
         rows = db.execute("SELECT holder, host, pid, heartbeat FROM lease WHERE id = 1")

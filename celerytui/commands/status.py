@@ -446,9 +446,13 @@ def _journal_lines(journal: dict[str, Any] | None) -> list[str]:
     if state == "empty":
         return [f"Journal  {store}: nothing recorded yet"]
     age = journal["age_seconds"]
-    head = f"Journal  {store}: {state}, last heard {age:g}s ago"
+    head = f"Journal  {store}: {state}, last event {age:g}s ago"
     if state == "stale":
-        head += " (not trusted: is the recorder running?)"
+        head += (
+            " (not trusted: nobody records it now)"
+            if journal["writer"] is None
+            else " (not trusted: is the recorder hearing the broker?)"
+        )
     lines = [head]
     for alert in journal["alerts"]:
         lines.append(
