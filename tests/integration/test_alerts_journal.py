@@ -8,7 +8,8 @@ tasks wait past the queue threshold (queue-oldest), the worker is SIGKILLed mid-
 --json` lists the open ones and is degraded by them though its own snapshot is healthy (a
 spare worker answers ping); `history --json --filter state:lost` lists the LOST tasks;
 `replay --summary --json` over the window has the tasks-lost alert. A journal nobody writes
-any more is reported stale and not trusted; none at all, as none.
+any more is reported stale and not trusted, and the next recorder closes the alerts the last
+one left open; no journal at all is reported as none.
 """
 
 from __future__ import annotations
@@ -155,16 +156,45 @@ def test_each_incident_rule_is_journaled_and_status_reads_the_open_ones(redis_ur
         assert summary.returncode == 0, summary.stderr
         replayed = json.loads(summary.stdout)["alerts"]
         assert f"tasks-lost:{worker.hostname}" in {a["rule"] for a in replayed}
+
+        # the recorder stops: nobody holds its alerts; the next one closes what it left open
+        _stop(record)
+        stopped = _status(cluster, env)
+        assert stopped["journal"]["state"] == "stale" and stopped["journal"]["writer"] is None
+        assert stopped["journal"]["alerts"] and stopped["health"] == "healthy"
+        record = start_celerytui("record", *cluster, env=env)
+        LineReader(record.stderr).wait_for(lambda line: "record: journal" in line, what="again")
+        left = f"tasks-lost:{worker.hostname}"
+        wait_for(
+            lambda: all(r.cleared_at for r in _journal_alerts(store_path)["tasks-lost"]),
+            15,
+            interval=0.5,
+            what="the alerts left open to close",
+        )
+        again = _status(cluster, env)
+        assert again["journal"]["state"] == "fresh" and again["journal"]["alerts"] == []
+        assert (again["health"], again["exit_code"]) == ("healthy", 0), again["problems"]
+        closed = next(r for r in _journal_alerts(store_path)["tasks-lost"] if r.rule == left)
+        assert closed.raised_at < closed.cleared_at <= time.time()
     finally:
         if beat is not None:
             stop_process(beat)
         worker.stop()
         spare.stop()
-        record.send_signal(signal.SIGTERM)
-        try:
-            record.wait(15)
-        finally:
-            stop_process(record)
+        _stop(record)
+
+
+def _status(cluster: tuple[str, ...], env: dict) -> dict:
+    return json.loads(celerytui("status", "--json", "--listen", "0", *cluster, env=env).stdout)
+
+
+def _stop(record: subprocess.Popen) -> None:
+    """SIGTERM: the recorder writes what it buffered and gives the lease back."""
+    record.send_signal(signal.SIGTERM)
+    try:
+        record.wait(15)
+    finally:
+        stop_process(record)
 
 
 def test_a_journal_nobody_writes_is_stale_and_none_is_none(tmp_path):
