@@ -279,7 +279,8 @@ def _alert_row(alert: Alert, count: int, cleared: float | None = None) -> AlertR
         rule=alert.key,
         severity=alert.severity,
         summary=alert.title,
-        labels={"detail": alert.detail} if alert.detail else {},
+        # the rule's labels (hostname, entry, queue_name, uuids...), and the detail line
+        labels={**alert.labels, **({"detail": alert.detail} if alert.detail else {})},
         raised_at=alert.first_seen,
         cleared_at=cleared,
         count=count,
@@ -309,6 +310,21 @@ def attach(monitor: Any, settings: Any, *, holder: str, **options: Any) -> Recor
         retention=settings.retention,
         max_size=settings.max_size,
     )
+    close_left_open(store, time.time())
     recorder = Recorder(store, **options).start()
     monitor.journal = recorder
     return recorder
+
+
+def close_left_open(store: JournalStore, now: float) -> int:
+    """Close the alerts an earlier writer left open (it stopped or was killed holding them):
+    nobody holds them now, so `status` must not read them as current. They end at the newest
+    event recorded before this writer (the last time anybody heard the cluster); what still
+    holds, the new recorder raises anew. Buffered: the recorder's first flush writes them."""
+    left = [row for row in store.alerts_between(0.0, now) if row.cleared_at is None]
+    if left:
+        span = store.time_range()
+        last = span[1] if span else now
+        for row in left:
+            store.record_alert(replace(row, cleared_at=max(row.raised_at, last)))
+    return len(left)
