@@ -101,6 +101,7 @@ class Recorder:
         self._last_checkpoint = clock()
         self._last_alert_scan = 0.0
         self._alerts_seen: dict[str, tuple[float, int, Alert]] = {}
+        self._book: Any = None  # the AlertBook note() was last given
 
     # ---- the consumer side (Monitor.pump's thread) --------------------------------------
 
@@ -131,7 +132,10 @@ class Recorder:
             capture = state_snapshot.capture(state)
             self._last_checkpoint = now
             self._since_checkpoint = 0
-        alert_rows = self._scan_alerts(alerts, now) if alerts is not None else []
+        alert_rows = []
+        if alerts is not None:
+            self._book = alerts  # for the last scan at stop()
+            alert_rows = self._scan_alerts(alerts, now)
         with self._lock:
             status = self._status
             if events:
@@ -154,9 +158,10 @@ class Recorder:
         if wake:
             self._wake.set()
 
-    def _scan_alerts(self, book: Any, now: float) -> list[AlertRow]:
-        """Alerts raised, re-counted or cleared since the last scan (at most once a second)."""
-        if now - self._last_alert_scan < ALERT_SCAN_EVERY:
+    def _scan_alerts(self, book: Any, now: float, force: bool = False) -> list[AlertRow]:
+        """Alerts raised, re-counted or cleared since the last scan (at most once a second,
+        and once more at stop(), so an alert of the last second is not left out)."""
+        if not force and now - self._last_alert_scan < ALERT_SCAN_EVERY:
             return []
         self._last_alert_scan = now
         rows = []
@@ -188,6 +193,13 @@ class Recorder:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Write what is buffered (within about `timeout`), give the lease back."""
+        if self._book is not None and self._status.recording:
+            try:  # the pump has stopped: the alerts of its last second, scanned once more
+                rows = self._scan_alerts(self._book, self.clock(), force=True)
+            except Exception:  # a book mid-change: the next writer's close_left_open copes
+                rows = []
+            with self._lock:
+                self._alerts.extend(rows)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
