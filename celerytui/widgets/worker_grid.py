@@ -12,11 +12,12 @@ from collections.abc import Callable, Sequence
 
 from rich.segment import Segment
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from celerytui.core.model import WORKER_LOST, WORKER_OFFLINE, Worker
+from celerytui.widgets.changed_cells import changed_span
 from celerytui.widgets.worker_pane import worker_lines
 
 FULL_PANE_HEIGHT = 3
@@ -45,6 +46,7 @@ class WorkerGrid(ScrollView, can_focus=True):
         self._second = -1
         self._compact = False
         self._width = 0
+        self._repaint_all = True  # the next show() refreshes everything (first draw, resize)
 
     def show(
         self,
@@ -90,9 +92,23 @@ class WorkerGrid(ScrollView, can_focus=True):
         for gone in set(self._blocks) - set(workers):
             del self._blocks[gone]
         self._order = order
-        self._lines = [line for h in order for line in self._blocks[h]] or [EMPTY]
-        self.virtual_size = Size(1, len(self._lines))  # lines are cut to width: no x scroll
-        self.refresh()
+        old, self._lines = self._lines, [line for h in order for line in self._blocks[h]] or [EMPTY]
+        if len(old) != len(self._lines) or self._repaint_all:
+            self._repaint_all = False
+            self.virtual_size = Size(1, len(self._lines))  # lines are cut to width: no x scroll
+            self.refresh()
+            return
+        self._refresh_changed(old)
+
+    def _refresh_changed(self, old: list[Content]) -> None:
+        """Mark dirty only the visible cells that differ from what was drawn (an age, a count):
+        idle, that is a few cells a second, not every line of every pane."""
+        top = self.scroll_offset.y
+        for index in range(top, min(len(self._lines), top + (self.size.height or 0))):
+            span = changed_span(old[index], self._lines[index])
+            if span is not None:
+                start, end = span
+                self.refresh(Region(start, index - top, end - start, 1))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -109,3 +125,4 @@ class WorkerGrid(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._width = -1  # next show() rebuilds every line at the new width
+        self._repaint_all = True
