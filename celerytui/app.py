@@ -51,7 +51,7 @@ from textual.worker import get_current_worker
 from celerytui.config import Settings
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
-from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
+from celerytui.gc_policy import GcPolicy, uncache_whole_strip_divides, unlink_cleared_lru_caches
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen
 from celerytui.screens.bindings import declared_bindings, each_binding
@@ -156,6 +156,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
         self._chrome_cache: WeakKeyDictionary[Screen, tuple] = WeakKeyDictionary()
         self.gc_policy = GcPolicy()
         unlink_cleared_lru_caches()
+        uncache_whole_strip_divides()
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:

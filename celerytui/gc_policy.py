@@ -19,14 +19,20 @@ ring of entries behind); frozen every second, they grew the process by ~70 MB a 
 ``unlink_cleared_lru_caches()`` makes the biggest source of that garbage a non-cycle: a
 DataTable clears its LRU render caches on every update, and each cleared ring held the table's
 old rows and their rendered cells; unlinked, refcounting frees them at once.
+``uncache_whole_strip_divides()`` does the same for the next one: the compositor divides every
+line it draws, a Strip divided at its own end cached ``[self]`` in itself, and each such Strip
+(with its seven caches and segments) frozen while on screen was kept for good once replaced:
+the frozen heap grew ~5k objects a minute (benchmarks/soak.py ``--census``).
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterable, Sequence
 
 from textual.cache import LRUCache
+from textual.strip import Strip
 
 FREEZE_INTERVAL = 10.0  # each freeze also freezes the UI garbage of the moment: not too often
 FULL_PASS_GROWTH = 0.25  # a full pass once the frozen heap has grown this much since the last
@@ -82,3 +88,23 @@ def unlink_cleared_lru_caches() -> None:
     clear.unlinks_entries = True  # type: ignore[attr-defined]
     clear.__doc__ = LRUCache.clear.__doc__
     LRUCache.clear = clear  # type: ignore[method-assign]
+
+
+def uncache_whole_strip_divides() -> None:
+    """Make ``textual.strip.Strip.divide`` answer a cut at the strip's own end with a fresh
+    ``[self]`` instead of caching it in the strip, a cycle through its own cache
+    (idempotent; every other cut is divided and cached as before)."""
+    if getattr(Strip.divide, "uncached_whole", False):
+        return
+    original = Strip.divide
+
+    def divide(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
+        length = self.cell_length
+        cuts = [cut for cut in cuts if cut <= length]
+        if len(cuts) == 1 and cuts[0] == length:
+            return [self]
+        return original(self, cuts)
+
+    divide.uncached_whole = True  # type: ignore[attr-defined]
+    divide.__doc__ = original.__doc__
+    Strip.divide = divide  # type: ignore[method-assign]

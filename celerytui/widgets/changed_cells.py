@@ -8,8 +8,12 @@ second instead of kilobytes (benchmarks/terminal_bytes.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.cells import cell_len
 from textual.content import Content
+from textual.geometry import Region
+from textual.widget import Widget
 
 
 def changed_span(old: Content | None, new: Content) -> tuple[int, int] | None:
@@ -40,3 +44,16 @@ def changed_span(old: Content | None, new: Content) -> tuple[int, int] | None:
     if last <= first:
         return None
     return (first, last)
+
+
+def refresh_changed(widget: Widget, old: Sequence[Content], new: Sequence[Content]) -> None:
+    """Repaint ``widget`` (drawn as ``new``, one Content a line, from its top) where it differs
+    from ``old``: a layout only when the number of lines changes (a layout pass of the whole
+    screen costs tens of milliseconds), else just the changed cells of the changed lines."""
+    if len(old) != len(new):
+        widget.refresh(layout=True)
+        return
+    for y, (before, after) in enumerate(zip(old, new, strict=True)):
+        span = changed_span(before, after)
+        if span is not None:
+            widget.refresh(Region(span[0], y, span[1] - span[0], 1))
