@@ -234,6 +234,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
                             self.notify, f"redraw failed: {one_line(exc)}", severity="error"
                         )
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
+        self.gc_policy.release()  # nobody steps it any more: CPython collects on its own
 
     def _on_pumped(self, changes: Changes) -> None:
         """UI thread, pump parked: account the changes, draw if we may."""

@@ -8,7 +8,13 @@ that hold themselves: a Strip caches itself as its own crop, a cleared LRUCache 
 ring of entries behind); frozen every second, they grew the process by ~70 MB a minute
 (benchmarks/soak.py).
 
-``GcPolicy.step()`` (called by the pump thread between pumps):
+``GcPolicy.step()`` (called by the pump thread between pumps) takes the oldest generation
+over from CPython: right after a freeze CPython's own rule for it (what is pending exceeds a
+quarter of the long-lived, which frozen objects no longer count as) holds at once, so every
+tenth young collection became a pass over everything made since the last freeze: 50-120 ms,
+several a second at 10k events/s, and the whole of the event loop's p99 lag
+(benchmarks/ui_lag.py). While the policy runs, CPython collects the young generations only;
+``release()`` gives the oldest back.
 
 * every ``interval`` seconds, a full collection of what is not frozen yet (costs only what was
   made since the last freeze), then a freeze;
@@ -34,7 +40,8 @@ from collections.abc import Iterable, Sequence
 from textual.cache import LRUCache
 from textual.strip import Strip
 
-FREEZE_INTERVAL = 10.0  # each freeze also freezes the UI garbage of the moment: not too often
+FREEZE_INTERVAL = 5.0  # each freeze also freezes the UI garbage of the moment: not too often
+OLDEST_OFF = 1 << 30  # young collections before CPython would consider the oldest: never
 FULL_PASS_GROWTH = 0.25  # a full pass once the frozen heap has grown this much since the last
 
 
@@ -45,10 +52,15 @@ class GcPolicy:
         self.full_passes = 0
         self._frozen_at: float | None = None
         self._baseline: int | None = None  # objects frozen right after the last full pass
+        self._thresholds: tuple[int, int, int] | None = None  # CPython's, while we hold them
 
     def step(self, now: float | None = None) -> None:
         """Collect and freeze if it is time; a full pass if the frozen heap has grown enough."""
         now = time.monotonic() if now is None else now
+        if self._thresholds is None:
+            self._thresholds = gc.get_threshold()
+            young, middle = self._thresholds[0], self._thresholds[1]
+            gc.set_threshold(young, middle, OLDEST_OFF)
         if self._frozen_at is not None and now - self._frozen_at < self.interval:
             return
         self._frozen_at = now
@@ -61,6 +73,12 @@ class GcPolicy:
         gc.freeze()
         if self._baseline is None:
             self._baseline = gc.get_freeze_count()
+
+    def release(self) -> None:
+        """Give CPython its own thresholds back (the app calls it when it stops)."""
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
 
     def full_pass(self) -> int:
         """Unfreeze, collect everything, freeze again; returns the objects collected."""
