@@ -127,6 +127,7 @@ class Recorder:
         self.capped_at: float | None = None
         self.next_minute = 1
         self.first_snapshot = None
+        self.first_types: dict[str, int] | None = None
         self.gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self._gc_started = 0.0
         gc.callbacks.append(self._on_gc)
@@ -150,6 +151,13 @@ class Recorder:
             )
             if self.args.tracemalloc:
                 self.first_snapshot = tracemalloc.take_snapshot()
+        if (
+            self.args.census
+            and self.first_types is None
+            and self.capped_at is not None
+            and minutes >= self.capped_at + 1.0
+        ):
+            self.first_types = live_types()
         if minutes >= self.next_minute:
             self.next_minute += 1
             print(
@@ -189,6 +197,26 @@ class Recorder:
                 print(f"  {stat.size_diff / 2**20:+8.2f} MB  {stat.count_diff:+9,} blocks")
                 for line in stat.traceback.format()[-8:]:
                     print(f"      {line}")
+
+
+def live_types() -> dict[str, int]:
+    """How many objects of each type the collector tracks, frozen ones included (it unfreezes
+    and freezes again: a diagnostic, which also freezes the young objects of the moment)."""
+    from collections import Counter
+
+    frozen = gc.get_freeze_count() > 0
+    gc.unfreeze()
+    counts = Counter(type(obj).__qualname__ for obj in gc.get_objects())
+    if frozen:
+        gc.freeze()
+    return dict(counts)
+
+
+def print_type_growth(before: dict[str, int], after: dict[str, int], top: int) -> None:
+    grown = sorted(((after.get(k, 0) - before.get(k, 0), k) for k in after), reverse=True)
+    print(f"tracked objects by type, growth since a minute after the cap (top {top}):")
+    for diff, name in grown[:top]:
+        print(f"  {diff:>+9,}  {name}  (now {after[name]:,})")
 
 
 def garbage_census(top: int) -> None:
@@ -234,6 +262,8 @@ async def soak_tui(args, settings) -> None:
                 recorder.sample()
                 expected = time.perf_counter() + TIMER_INTERVAL  # the sample is ours, not lag
         if args.census:  # while the app still runs: its garbage, not its teardown's
+            if recorder.first_types is not None:
+                print_type_growth(recorder.first_types, live_types(), args.census)
             garbage_census(args.census)
         await pilot.press("q")
     recorder.report()
@@ -286,6 +316,8 @@ def soak_exporter(args, settings) -> None:
         service.close()
     recorder.report()
     if args.census:
+        if recorder.first_types is not None:
+            print_type_growth(recorder.first_types, live_types(), args.census)
         garbage_census(args.census)
     ms = 1000
     print(
