@@ -31,11 +31,12 @@ from tests.support.services import RedisServer, wait_for  # noqa: E402
 from tests.support.workers import WorkerProcess  # noqa: E402
 
 SIZES = ("80x24", "100x30", "200x60")
+SOCKET = f"celerytui-termbytes-{os.getpid()}"  # a tmux server of our own, killed at the end
 
 
 def tmux(*args: str) -> str:
     return subprocess.run(
-        ["tmux", *args], check=True, capture_output=True, text=True, timeout=30
+        ["tmux", "-L", SOCKET, *args], check=True, capture_output=True, text=True, timeout=30
     ).stdout
 
 
@@ -89,7 +90,7 @@ def measure(size: str, broker: str, backend: str, hostname: str, args, work: Pat
         if args.keep:
             print(f"  {size}: raw output kept in {out}")
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run(["tmux", "-L", SOCKET, "kill-session", "-t", session], capture_output=True)
     return written / 1024 / elapsed
 
 
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {size:>7}: {rate:6.2f} KB/s written to the terminal", flush=True)
         print("target: <= 1 KB/s idle (100x30)")
     finally:
+        subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
         worker.stop()
         server.cleanup()
     return 0
