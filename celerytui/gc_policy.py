@@ -18,6 +18,8 @@ several a second at 10k events/s, and the whole of the event loop's p99 lag
 
 * every ``interval`` seconds, a full collection of what is not frozen yet (costs only what was
   made since the last freeze), then a freeze;
+* at most every 30 s, free heap pages go back to the system (``heap_trim``: glibc kept them
+  as a high-water mark, RSS crept up while what Python holds stayed flat);
 * when the frozen heap has grown by ``growth`` since the last full pass (counted in objects,
   the way CPython itself paces its oldest generation), unfreeze everything and collect it all
   once: the garbage that was frozen alive goes; a pass every several minutes, not every second.
@@ -40,6 +42,8 @@ from collections.abc import Iterable, Sequence
 from textual.cache import LRUCache
 from textual.strip import Strip
 
+from celerytui.heap_trim import HeapTrimmer
+
 FREEZE_INTERVAL = 5.0  # each freeze also freezes the UI garbage of the moment: not too often
 OLDEST_OFF = 1 << 30  # young collections before CPython would consider the oldest: never
 FULL_PASS_GROWTH = 0.25  # a full pass once the frozen heap has grown this much since the last
@@ -53,6 +57,7 @@ class GcPolicy:
         self._frozen_at: float | None = None
         self._baseline: int | None = None  # objects frozen right after the last full pass
         self._thresholds: tuple[int, int, int] | None = None  # CPython's, while we hold them
+        self.trimmer = HeapTrimmer()
 
     def step(self, now: float | None = None) -> None:
         """Collect and freeze if it is time; a full pass if the frozen heap has grown enough."""
@@ -68,9 +73,11 @@ class GcPolicy:
             1 + self.growth
         ):
             self.full_pass()
+            self.trimmer.step(now)
             return
         gc.collect()  # frozen objects are not scanned: this costs what is new since the last
         gc.freeze()
+        self.trimmer.step(now)
         if self._baseline is None:
             self._baseline = gc.get_freeze_count()
 

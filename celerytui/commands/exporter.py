@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, generate_latest, make_wsgi_app
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import EXIT_OK, CommandError, check_broker, handle_errors
 from celerytui.commands.metrics_http import BoundedWSGIServer
+from celerytui.heap_trim import trim_in_thread
 from celerytui.redaction import redact
 
 
@@ -129,6 +130,7 @@ class MetricsService:
         self.registry.register(self.collector)
         self.server: BoundedWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def serve(self, host: str, port: int) -> BoundedWSGIServer:
         """Start following the cluster and serving HTTP; returns the bound server."""
@@ -142,9 +144,11 @@ class MetricsService:
             daemon=True,
         )
         self._thread.start()
+        trim_in_thread(self._stopped)  # RSS follows what is held, not glibc's high-water mark
         return self.server
 
     def close(self) -> None:
+        self._stopped.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
