@@ -125,6 +125,8 @@ class Recorder:
         self.t0 = time.monotonic()
         self.samples: list[tuple[float, float]] = []  # (minutes, RSS MB)
         self.capped_at: float | None = None
+        self.received_at_cap = 0
+        self.turned_over_at: float | None = None  # as many tasks again as the cap: all new
         self.next_minute = 1
         self.first_snapshot = None
         self.first_types: dict[str, int] | None = None
@@ -145,12 +147,20 @@ class Recorder:
         kept = self.kept()
         if self.capped_at is None and kept >= self.args.max_tasks:
             self.capped_at = minutes
+            self.received_at_cap = self.received()
             print(
                 f"  {minutes:5.2f} min  cap reached: {kept:,} tasks kept, RSS {rss:.0f} MB",
                 flush=True,
             )
             if self.args.tracemalloc:
                 self.first_snapshot = tracemalloc.take_snapshot()
+        if (
+            self.turned_over_at is None
+            and self.capped_at is not None
+            and self.received() >= 2 * self.received_at_cap
+        ):
+            self.turned_over_at = minutes
+            print(f"  {minutes:5.2f} min  every kept task replaced once since the cap", flush=True)
         if (
             self.args.census
             and self.first_types is None
@@ -184,6 +194,14 @@ class Recorder:
                 )
             else:
                 print("too little time after the cap for a growth figure")
+        if self.turned_over_at is not None:
+            turned = [(m, r) for m, r in self.samples if m >= self.turned_over_at]
+            if len(turned) >= 2:
+                print(
+                    f"RSS once every kept task was replaced: {turned[0][1]:.1f} MB at "
+                    f"{turned[0][0]:.1f} min -> {turned[-1][1]:.1f} MB at {turned[-1][0]:.1f} "
+                    f"min; growth {slope(turned):+.2f} MB/min (the heap's layout has settled)"
+                )
         for gen, pauses in self.gc_pauses.items():
             if pauses:
                 print(
