@@ -30,8 +30,9 @@ def changed_span(old: Content | None, new: Content) -> tuple[int, int] | None:
     while start < shortest and a[start] == b[start]:
         start += 1
     suffix = 0
-    while suffix < shortest - start and a[-1 - suffix] == b[-1 - suffix]:
-        suffix += 1
+    if cell_len(a) == cell_len(b):  # else what follows the change has moved: repaint it all
+        while suffix < shortest - start and a[-1 - suffix] == b[-1 - suffix]:
+            suffix += 1
     end_a, end_b = len(a) - suffix, len(b) - suffix
     if a == b:  # styles only: start from the first span that differs
         start, end_a, end_b = len(a), 0, 0

@@ -12,12 +12,23 @@ def line(*parts: str | tuple[str, str]) -> Content:
     return Content.assemble(*parts)
 
 
-def test_an_age_that_ticks_repaints_only_its_digits():
+def test_an_age_that_ticks_repaints_from_its_digits_on():
     before = line(("● ", "bold $success"), ("w1@host", "bold"), "  online  hb 9s ago")
     after = line(("● ", "bold $success"), ("w1@host", "bold"), "  online  hb 10s ago")
     start, end = changed_span(before, after)
-    assert after.plain[start:end] == "10"  # "s ago" and all before it are left as drawn
+    assert after.plain[start:end] == "10s ago"  # what follows moved one cell: drawn again
+    before, after = Content("load 0.52 0.40"), Content("load 0.62 0.40")
+    start, end = changed_span(before, after)
+    assert after.plain[start:end] == "6"  # same length: only the cells that differ
     assert changed_span(after, after) is None
+
+
+def test_a_status_that_changes_repaints_all_that_moved():
+    before = line(
+        ("● ", "bold $success"), ("w1", "bold"), ("  online", "bold $success"), "  hb 9s ago"
+    )
+    after = line(("○ ", "dim"), ("w1", "bold"), ("  offline", "dim"), "  hb 14s ago")
+    assert changed_span(before, after) == (0, len(after.plain))
 
 
 def test_a_shorter_line_also_repaints_the_cells_it_no_longer_covers():
