@@ -61,7 +61,8 @@ def demo(
     Starts Redis (or uses --broker), two workers (celery,http and disk,secure), beat with a
     fast schedule, a local HTTP server with a healthy and a flaky endpoint, and a workload
     of e-mails, orders and risky operations; then opens the dashboard on it. Quitting stops
-    all of it and removes its temp files.
+    all of it and removes its temp files. With --signed, the cluster takes only signed task
+    messages: a throwaway key, certificate and store are made in the temp dir.
     """
     from celerytui.demo.cluster import DemoStartError
     from celerytui.demo.session import DemoSession, say

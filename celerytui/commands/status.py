@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from celerytui import signing
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import (
     BROKER_TIMEOUT,
@@ -33,6 +34,7 @@ from celerytui.config import Thresholds
 from celerytui.core.alerts import Context, status_rules
 from celerytui.core.alerts.rules.queues import QueueBacklog
 from celerytui.core.model import ALL_STATES
+from celerytui.core.state_lost import lost_tasks
 from celerytui.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ SCHEMA_VERSION = 1
 INSPECT_TIMEOUT = 1.0
 EXIT_MARGIN = 0.2  # seconds kept for printing the answer and leaving the interpreter
 MIN_BROKER_WAIT = 1.0  # however slow the start was, the broker itself gets this long
+LOST_LISTED = 100  # lost tasks listed in tasks.lost
 
 
 @click.command()
@@ -166,6 +169,8 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
             except Exception:  # what was applied so far still makes the snapshot
                 log.debug("pump failed", exc_info=True)
             tasks = _tasks(monitor.state, listen, monitor.events.status.malformed)
+            if not monitor.controller.can_ask:  # signed cluster, no key: no ping was sent
+                workers = _workers_from_events(monitor.state)
     finally:
         monitor.stop()
     problems, backlogged = assess(monitor.state, settings.thresholds, workers, depths)
@@ -182,7 +187,27 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
         "workers": workers,
         "queues": queues,
         "tasks": tasks,
+        "signing": signing.state_of(app).label or None,
     }
+
+
+def _workers_from_events(state: Any) -> list[dict[str, Any]]:
+    """Worker rows from the heartbeats heard while listening: what a monitor without a key
+    knows of a signed cluster, whose workers drop unsigned ping and inspect messages."""
+    return [
+        {
+            "hostname": worker.hostname,
+            "ok": worker.alive,
+            "pid": worker.pid,
+            "pool": None,
+            "concurrency": None,
+            "processed": worker.processed,
+            "active": worker.active,
+            "queues": None,
+            "uptime": None,
+        }
+        for worker in sorted(state.workers.values(), key=lambda w: w.hostname)
+    ]
 
 
 def assess(
@@ -287,7 +312,28 @@ def _tasks(state: Any, listen: float, lane_malformed: int = 0) -> dict[str, Any]
         "malformed": lane_malformed + state.malformed,
         "by_state": {k: n for k, n in sorted(state.counts_by_state().items()) if n},
         "by_name": by_name,
+        "lost": _lost(state),
     }
+
+
+def _lost(state: Any) -> list[dict[str, Any]]:
+    """The tasks LOST now (their worker went offline or silent holding them), at most
+    LOST_LISTED, oldest loss first; by_state["LOST"] has the full count."""
+    rows: list[dict[str, Any]] = []
+    for task, entry in lost_tasks(state.tasks, state.lost):
+        if len(rows) >= LOST_LISTED:
+            break
+        rows.append(
+            {
+                "uuid": task.uuid,
+                "name": task.name,
+                "worker": entry.hostname,
+                "was": entry.was,
+                "why": entry.why,
+                "lost_at": datetime.fromtimestamp(entry.lost_at, UTC).isoformat(timespec="seconds"),
+            }
+        )
+    return rows
 
 
 def _now_iso() -> str:
@@ -305,6 +351,10 @@ def render(report: dict[str, Any]) -> str:
         f"Health  {report['health'].upper()}",
     ]
     lines += [f"  ! {problem}" for problem in report["problems"]]
+    if report.get("signing") == "signed, no key":
+        lines.append("Signed  no key: workers as their heartbeats say (ping/inspect need a key)")
+    elif report.get("signing"):
+        lines.append("Signed  task and control messages are signed")
     lines.append("")
     worker_rows = [
         [
@@ -351,6 +401,11 @@ def render(report: dict[str, Any]) -> str:
         lines += table([title, *states], rows, numeric=set(range(1, len(states) + 1)))
     else:
         lines.append(f"{title}: none")
+    for row in tasks.get("lost") or ():
+        lines.append(
+            f"LOST  {printable(row['name'] or '?')}  {row['uuid']}  with "
+            f"{printable(row['worker'])} ({row['why']}, was {row['was']})"
+        )
     if tasks.get("malformed"):
         lines.append(f"{tasks['malformed']} malformed events skipped")
     return "\n".join(lines).rstrip()

@@ -209,7 +209,13 @@ class EventHandlers:
         EventHandlers._advance(self, ev, STARTED_STEP)
 
     def _on_rejected(self: StateParts, ev: dict[str, Any]) -> None:
-        EventHandlers._advance(self, ev, REJECTED_STEP)
+        task = EventHandlers._advance(self, ev, REJECTED_STEP)[0]
+        # celerytui's workers report a message they refused (celerytui/refusal_reporting.py)
+        # with its name and why: a missing or bad signature; stock celery sends neither
+        if task.name is None:
+            self._set_name(task, ev.get("name"))
+        if task.exception is None:
+            task.exception = text_of(ev.get("exception"))
 
     def _on_succeeded(self: StateParts, ev: dict[str, Any]) -> None:
         task, lr, labels = EventHandlers._advance(self, ev, SUCCEEDED_STEP)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from celerytui.core.model import Changes, DiskCheck, HttpCheck, Task, Worker
+from celerytui.core.series_caps import SeriesCaps
+from celerytui.core.state_lost import LostTasks
 from celerytui.core.task_stats import SecondRing, TaskStats
 
 LabelSet = tuple[str, str, str]
@@ -23,6 +25,8 @@ class StateParts(Protocol):
     http_checks: dict[str, HttpCheck]
     disk_checks: dict[str, DiskCheck]
     max_workers: int
+    series: SeriesCaps
+    lost: LostTasks
     clock: Callable[[], float]
     _ch: Changes
     _worker_rings: dict[str, SecondRing]
