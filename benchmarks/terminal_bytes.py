@@ -31,23 +31,25 @@ from tests.support.services import RedisServer, wait_for  # noqa: E402
 from tests.support.workers import WorkerProcess  # noqa: E402
 
 SIZES = ("80x24", "100x30", "200x60")
-SOCKET = f"celerytui-termbytes-{os.getpid()}"  # a tmux server of our own, killed at the end
+SOCKET = f"celerytui-termbytes-{os.getpid()}"  # tmux servers of our own, one a size
 
 
-def tmux(*args: str) -> str:
+def tmux(socket: str, *args: str) -> str:
     return subprocess.run(
-        ["tmux", "-L", SOCKET, *args], check=True, capture_output=True, text=True, timeout=30
+        ["tmux", "-L", socket, *args], check=True, capture_output=True, text=True, timeout=30
     ).stdout
 
 
-def pane_text(session: str) -> str:
-    return tmux("capture-pane", "-p", "-t", session)
+def pane_text(socket: str, session: str) -> str:
+    return tmux(socket, "capture-pane", "-p", "-t", session)
 
 
 def measure(size: str, broker: str, backend: str, hostname: str, args, work: Path) -> float:
     """KB/s written by the TUI at ``size`` once settled."""
     width, height = size.split("x")
     session = f"termbytes-{uuid.uuid4().hex[:8]}"
+    # a server a size: one whose last session just ended may still be exiting
+    socket = f"{SOCKET}-{size}"
     config = work / "empty.toml"
     config.write_text("")
     env = {
@@ -70,27 +72,27 @@ def measure(size: str, broker: str, backend: str, hostname: str, args, work: Pat
         ]
     )
     out = work / f"bytes-{size}.raw"
-    tmux("new-session", "-d", "-s", session, "-x", width, "-y", height, command)
+    tmux(socket, "new-session", "-d", "-s", session, "-x", width, "-y", height, command)
     try:
         short = hostname.split("@")[0]
         wait_for(
-            lambda: short in pane_text(session) and "connected" in pane_text(session),
+            lambda: all(text in pane_text(socket, session) for text in (short, "connected")),
             timeout=60,
             interval=0.5,
             what=f"the dashboard at {size} to show {hostname}",
         )
         time.sleep(args.settle)  # the first draws (layout, ages starting) are not idle
-        tmux("pipe-pane", "-o", "-t", session, f"cat >> {shlex.quote(str(out))}")
+        tmux(socket, "pipe-pane", "-o", "-t", session, f"cat >> {shlex.quote(str(out))}")
         began = time.monotonic()
         time.sleep(args.seconds)
-        tmux("pipe-pane", "-t", session)  # no command: stop piping
+        tmux(socket, "pipe-pane", "-t", session)  # no command: stop piping
         elapsed = time.monotonic() - began
         time.sleep(0.3)  # let cat write what it has
         written = out.stat().st_size if out.exists() else 0
         if args.keep:
             print(f"  {size}: raw output kept in {out}")
     finally:
-        subprocess.run(["tmux", "-L", SOCKET, "kill-session", "-t", session], capture_output=True)
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
     return written / 1024 / elapsed
 
 
@@ -121,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {size:>7}: {rate:6.2f} KB/s written to the terminal", flush=True)
         print("target: <= 1 KB/s idle (100x30)")
     finally:
-        subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
         worker.stop()
         server.cleanup()
     return 0
