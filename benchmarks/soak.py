@@ -18,8 +18,10 @@ target follows them with the real code against the real broker:
 
 Prints RSS each minute, the growth per minute once the task cap is reached (least squares over
 samples every 5 s, the first minute after the cap left out to settle), the event-loop lag and
-GC pauses. ``--tracemalloc N`` also snapshots allocations at the cap and at the end and prints
-the N sites that grew most (slow: for finding a leak, not for the figures).
+GC pauses. ``--census N`` ends with the N types of object most found in the cyclic garbage
+that the frozen heap kept (what a full pass would free). ``--tracemalloc N`` also snapshots
+allocations at the cap and at the end and prints the N sites that grew most (slow: for
+finding a leak, not for the figures).
 Asserts nothing (target: growth after the cap <= 1 MB/min, lag p99 <= 50 ms).
 """
 
@@ -123,8 +125,11 @@ class Recorder:
         self.t0 = time.monotonic()
         self.samples: list[tuple[float, float]] = []  # (minutes, RSS MB)
         self.capped_at: float | None = None
+        self.received_at_cap = 0
+        self.turned_over_at: float | None = None  # as many tasks again as the cap: all new
         self.next_minute = 1
         self.first_snapshot = None
+        self.first_types: dict[str, int] | None = None
         self.gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self._gc_started = 0.0
         gc.callbacks.append(self._on_gc)
@@ -142,12 +147,27 @@ class Recorder:
         kept = self.kept()
         if self.capped_at is None and kept >= self.args.max_tasks:
             self.capped_at = minutes
+            self.received_at_cap = self.received()
             print(
                 f"  {minutes:5.2f} min  cap reached: {kept:,} tasks kept, RSS {rss:.0f} MB",
                 flush=True,
             )
             if self.args.tracemalloc:
                 self.first_snapshot = tracemalloc.take_snapshot()
+        if (
+            self.turned_over_at is None
+            and self.capped_at is not None
+            and self.received() >= 2 * self.received_at_cap
+        ):
+            self.turned_over_at = minutes
+            print(f"  {minutes:5.2f} min  every kept task replaced once since the cap", flush=True)
+        if (
+            self.args.census
+            and self.first_types is None
+            and self.capped_at is not None
+            and minutes >= self.capped_at + 1.0
+        ):
+            self.first_types = live_types()
         if minutes >= self.next_minute:
             self.next_minute += 1
             print(
@@ -174,6 +194,14 @@ class Recorder:
                 )
             else:
                 print("too little time after the cap for a growth figure")
+        if self.turned_over_at is not None:
+            turned = [(m, r) for m, r in self.samples if m >= self.turned_over_at]
+            if len(turned) >= 2:
+                print(
+                    f"RSS once every kept task was replaced: {turned[0][1]:.1f} MB at "
+                    f"{turned[0][0]:.1f} min -> {turned[-1][1]:.1f} MB at {turned[-1][0]:.1f} "
+                    f"min; growth {slope(turned):+.2f} MB/min (the heap's layout has settled)"
+                )
         for gen, pauses in self.gc_pauses.items():
             if pauses:
                 print(
@@ -187,6 +215,44 @@ class Recorder:
                 print(f"  {stat.size_diff / 2**20:+8.2f} MB  {stat.count_diff:+9,} blocks")
                 for line in stat.traceback.format()[-8:]:
                     print(f"      {line}")
+
+
+def live_types() -> dict[str, int]:
+    """How many objects of each type the collector tracks, frozen ones included (it unfreezes
+    and freezes again: a diagnostic, which also freezes the young objects of the moment)."""
+    from collections import Counter
+
+    frozen = gc.get_freeze_count() > 0
+    gc.unfreeze()
+    counts = Counter(type(obj).__qualname__ for obj in gc.get_objects())
+    if frozen:
+        gc.freeze()
+    return dict(counts)
+
+
+def print_type_growth(before: dict[str, int], after: dict[str, int], top: int) -> None:
+    grown = sorted(((after.get(k, 0) - before.get(k, 0), k) for k in after), reverse=True)
+    print(f"tracked objects by type, growth since a minute after the cap (top {top}):")
+    for diff, name in grown[:top]:
+        print(f"  {diff:>+9,}  {name}  (now {after[name]:,})")
+
+
+def garbage_census(top: int) -> None:
+    """Unfreeze and collect once, saving what is freed: the kinds of cyclic garbage that
+    freezing kept alive (or that was pending) and would have piled up."""
+    from collections import Counter
+
+    gc.unfreeze()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        counts = Counter(type(obj).__qualname__ for obj in gc.garbage)
+        print(f"cyclic garbage at the end: {len(gc.garbage):,} objects; the most common:")
+        for name, count in counts.most_common(top):
+            print(f"  {count:>9,}  {name}")
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
 
 
 # -- the targets ----------------------------------------------------------------------------
@@ -213,6 +279,10 @@ async def soak_tui(args, settings) -> None:
                 next_sample += SAMPLE_EVERY
                 recorder.sample()
                 expected = time.perf_counter() + TIMER_INTERVAL  # the sample is ours, not lag
+        if args.census:  # while the app still runs: its garbage, not its teardown's
+            if recorder.first_types is not None:
+                print_type_growth(recorder.first_types, live_types(), args.census)
+            garbage_census(args.census)
         await pilot.press("q")
     recorder.report()
     policy = getattr(app, "gc_policy", None)
@@ -263,6 +333,10 @@ def soak_exporter(args, settings) -> None:
     finally:
         service.close()
     recorder.report()
+    if args.census:
+        if recorder.first_types is not None:
+            print_type_growth(recorder.first_types, live_types(), args.census)
+        garbage_census(args.census)
     ms = 1000
     print(
         f"/metrics scrape ({len(scrapes)} every {SCRAPE_EVERY:.0f} s): p50 "
@@ -291,6 +365,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         metavar="N",
         help="print the N allocation sites that grew most after the cap",
+    )
+    parser.add_argument(
+        "--census",
+        type=int,
+        default=0,
+        metavar="N",
+        help="at the end, the N most common types in the cyclic garbage",
     )
     args = parser.parse_args(argv)
 

@@ -56,7 +56,7 @@ from celerytui.config import Settings
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
 from celerytui.core.replay_clock import ReplayClock
-from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
+from celerytui.gc_policy import GcPolicy, uncache_whole_strip_divides, unlink_cleared_lru_caches
 from celerytui.keymaps import check_keymap
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen
@@ -199,6 +199,7 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         self._chrome_cache: WeakKeyDictionary[Screen, tuple] = WeakKeyDictionary()
         self.gc_policy = GcPolicy()
         unlink_cleared_lru_caches()
+        uncache_whole_strip_divides()
         self.record = record  # into the journal while running (the CLI: unless --no-record)
         self._recorder: Any = None
         self._journal_error: str | None = None
@@ -285,6 +286,7 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
                             self.notify, f"redraw failed: {one_line(exc)}", severity="error"
                         )
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
+        self.gc_policy.release()  # nobody steps it any more: CPython collects on its own
         self._pump_ended.set()
 
     def _start_recording(self) -> None:

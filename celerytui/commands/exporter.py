@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, generate_latest, make_wsgi_app
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import EXIT_OK, CommandError, check_broker, handle_errors
 from celerytui.commands.metrics_http import BoundedWSGIServer
+from celerytui.heap_trim import trim_in_thread
 from celerytui.redaction import redact
 
 
@@ -146,6 +147,7 @@ class MetricsService:
         self.registry.register(self.collector)
         self.server: BoundedWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
         self.webhooks = webhooks
 
     def serve(self, host: str, port: int) -> BoundedWSGIServer:
@@ -162,9 +164,11 @@ class MetricsService:
             daemon=True,
         )
         self._thread.start()
+        trim_in_thread(self._stopped)  # RSS follows what is held, not glibc's high-water mark
         return self.server
 
     def close(self) -> None:
+        self._stopped.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

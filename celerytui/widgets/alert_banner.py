@@ -10,6 +10,7 @@ from textual.widget import Widget
 from celerytui.core.model import Alert, StreamStatus
 from celerytui.text_safety import literal_content
 from celerytui.widgets.ages import short_age
+from celerytui.widgets.changed_cells import refresh_changed
 
 MAX_LINES = 3
 SEVERITY_STYLE = {
@@ -70,9 +71,9 @@ class AlertBanner(Widget):
         key = tuple(line.plain for line in lines)
         if key != self._key:
             self._key = key
-            self._lines = lines
+            old, self._lines = self._lines, lines
             self.set_class(bool(lines), "-shown")
-            self.refresh(layout=True)
+            refresh_changed(self, old, lines)
 
     def render(self) -> Content:
         return Content("\n").join(self._lines)

@@ -10,6 +10,7 @@ from textual.widget import Widget
 from celerytui.core.model import DiskCheck, HttpCheck
 from celerytui.text_safety import literal_content
 from celerytui.widgets.ages import short_age
+from celerytui.widgets.changed_cells import refresh_changed
 from celerytui.widgets.sparkline_text import meter, sparkline
 
 
@@ -137,8 +138,8 @@ class ChecksPanel(Widget):
         plain = tuple(line.plain for line in lines)
         if plain != self._plain:
             self._plain = plain
-            self._lines = lines
-            self.refresh(layout=True)
+            old, self._lines = self._lines, lines
+            refresh_changed(self, old, lines)
 
     def render(self) -> Content:
         return Content("\n").join(self._lines)

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual.content import Content
+from textual.geometry import Region
 from textual.widget import Widget
 
 from celerytui.text_safety import literal_content
+from celerytui.widgets.changed_cells import changed_span
 
 DEFAULT_CLUSTER_NAME = "celery"  # Settings.cluster_name's default
 
@@ -49,7 +51,7 @@ class HeaderInfo:
 
 
 class HeaderBar(Widget):
-    """Renders a HeaderInfo; redraws only when it changes."""
+    """Renders a HeaderInfo; repaints only the cells that change (the rate, mostly)."""
 
     DEFAULT_CSS = """
     HeaderBar { height: 1; dock: top; }
@@ -58,17 +60,32 @@ class HeaderBar(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._info: HeaderInfo | None = None
+        self._line: Content | None = None  # what render() returns: built in show()
 
     def show(self, info: HeaderInfo) -> None:
-        """Take the newest header facts; repaint only if they differ."""
-        if info != self._info:
-            self._info = info
+        """Take the newest header facts; repaint only the cells that differ."""
+        if info == self._info:
+            return
+        self._info = info
+        old, self._line = self._line, self._build(info)
+        if old is None:
             self.refresh()
+            return
+        span = changed_span(old, self._line)
+        if span is not None:
+            self.refresh(Region(span[0], 0, span[1] - span[0], 1))
+
+    def on_resize(self) -> None:
+        if self._info is not None:
+            self._line = self._build(self._info)
+        self.refresh()
 
     def render(self) -> Content:
-        info = self._info
-        if info is None:
+        if self._line is None:
             return Content.styled(" celerytui", "bold")
+        return self._line
+
+    def _build(self, info: HeaderInfo) -> Content:
         status = [
             ("● " if info.connected else "○ ") + info.connection_note,
             "bold $success" if info.connected else "bold $error",

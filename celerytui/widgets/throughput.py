@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from textual.content import Content
 from textual.widget import Widget
 
+from celerytui.widgets.changed_cells import refresh_changed
 from celerytui.widgets.sparkline_text import sparkline
 
 ROWS = (("succeeded", "ok  ", "$success"), ("failed", "fail", "$error"))
@@ -51,8 +52,8 @@ class Throughput(Widget):
         plain = tuple(line.plain for line in lines)
         if plain != self._plain:
             self._plain = plain
-            self._lines = lines
-            self.refresh()
+            old, self._lines = self._lines, lines
+            refresh_changed(self, old, lines)
 
     def render(self) -> Content:
         return Content("\n").join(self._lines)
