@@ -110,7 +110,14 @@ class TasksScreen(TaskActions, LiveScreen):
     def _typed(self, event: Input.Changed) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(FILTER_DELAY, lambda: self.apply_filter(event.value))
+        self._timer = self.set_timer(FILTER_DELAY, lambda: self._apply_typed(event.value))
+
+    def _apply_typed(self, value: str) -> None:
+        """The debounced filter: only while the box still holds what was typed (a timer that
+        fired just before Enter, or before more keys, must not undo what came after it)."""
+        box = self.query_one("#tasks-filter-input", Input)
+        if box.display and box.value == value:
+            self.apply_filter(value)
 
     @on(Input.Submitted, "#tasks-filter-input")
     def _submitted(self, event: Input.Submitted) -> None:
