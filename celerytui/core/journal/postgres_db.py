@@ -16,7 +16,7 @@ from celerytui.core.journal.errors import JournalError
 from celerytui.redaction import one_line, redact, url_secrets
 
 CONNECT_TIMEOUT = 5  # seconds
-TABLES = ("meta", "lease", "chunks", "tasks", "alerts", "checkpoints")
+TABLES = ("meta", "lease", "chunks", "names", "tasks", "alerts", "checkpoints")
 
 
 class PostgresDb:
@@ -47,6 +47,12 @@ class PostgresDb:
         if self.conn is None or self.conn.closed:
             self.conn = self._connect()
         return self.conn
+
+    def id_text(self, column: str) -> str:
+        return (
+            f"CASE WHEN length({column}) = 16 THEN encode({column}, 'hex')::uuid::text"
+            f" ELSE convert_from(substring({column} from get_byte({column}, 0) + 2), 'UTF8') END"
+        )
 
     def begin(self) -> None:
         self._live().execute("BEGIN")
