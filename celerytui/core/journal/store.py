@@ -154,6 +154,7 @@ class JournalStore(StoreReads):
     def _copy_v1_tasks(self) -> None:
         """Schema 1 -> 2: every row of `tasks_v1` into the new `tasks`, then drop it."""
         db = self.db
+        self.names.load()  # the states' fixed ids
         first = db.execute("SELECT MIN(at) FROM tasks_v1")
         if first and first[0][0] is not None:
             self._start_epoch(float(first[0][0]))
