@@ -48,12 +48,6 @@ class PostgresDb:
             self.conn = self._connect()
         return self.conn
 
-    def id_text(self, column: str) -> str:
-        return (
-            f"CASE WHEN length({column}) = 16 THEN encode({column}, 'hex')::uuid::text"
-            f" ELSE convert_from(substring({column} from get_byte({column}, 0) + 2), 'UTF8') END"
-        )
-
     def begin(self) -> None:
         self._live().execute("BEGIN")
 

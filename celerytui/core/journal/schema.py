@@ -59,7 +59,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         " state INTEGER NOT NULL, worker INTEGER, queue INTEGER, at BIGINT NOT NULL,"
         " sent BIGINT, received BIGINT, started BIGINT, finished BIGINT, retried BIGINT,"
         " runtime BIGINT, retries INTEGER NOT NULL, exception TEXT, traceback {blob},"
-        " root_id {blob}, parent_id {blob}, args TEXT, kwargs TEXT, result {blob})",
+        " root_id {blob}, parent_id {blob}, args {blob}, kwargs {blob}, result {blob})",
         "CREATE INDEX IF NOT EXISTS tasks_at ON tasks (at)",
         # failures are few: partial indexes keep them (by name, and all of them) at little cost
         f"CREATE INDEX IF NOT EXISTS tasks_trouble_name_at ON tasks (name, at) WHERE {TROUBLE_SQL}",

@@ -14,13 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from celerytui.core.journal.errors import JournalError
-from celerytui.core.journal.task_values import id_text
 
 BUSY_TIMEOUT_MS = 5_000
-
-
-def _id_text(data: bytes | None) -> str | None:
-    return None if data is None else id_text(data)
 
 
 class SqliteDb:
@@ -61,14 +56,10 @@ class SqliteDb:
                     check_same_thread=False,
                 )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.create_function("journal_id_text", 1, _id_text, deterministic=True)
             conn.isolation_level = None  # transactions are ours: BEGIN / COMMIT
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open journal {path}: {exc}") from None
         return conn
-
-    def id_text(self, column: str) -> str:
-        return f"journal_id_text({column})"
 
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")

@@ -10,6 +10,7 @@ works on a read-only store and while another process writes (SQLite WAL, Postgre
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -88,6 +89,8 @@ class JournalStore(StoreReads):
         self._tail: tuple[int, list[float], list[dict[str, Any]]] | None = None
         self._last_renew = 0.0
         self.names = Names(db)
+        self.packer = task_values.Packer(self._stored_dict)
+        self._dict_unsaved = False
         self._epoch: int | None = None  # meta time_epoch: task times count from it
         self._epoch_unsaved = False
         self._open()
@@ -113,6 +116,7 @@ class JournalStore(StoreReads):
                     self._set_meta("created", repr(time.time()))
                 self._load_epoch()
                 self.names.load()
+                self.packer.zdict = self._stored_dict()
                 assert self._lease is not None
                 lease.take(db, self._lease, self.lease_ttl)
                 db.commit()
@@ -128,6 +132,7 @@ class JournalStore(StoreReads):
                     )
                 self._load_epoch()
                 self.names.load()
+                self.packer.zdict = self._stored_dict()
         except JournalError:
             self._rollback_quietly()
             db.close()
@@ -168,15 +173,17 @@ class JournalStore(StoreReads):
             if not rows:
                 break
             assert self._epoch is not None
+            old = [TaskRow(*r[:-1]) for r in rows]
+            self._train(old)
             encoded = [
-                task_values.values(TaskRow(*r[:-1]), self._epoch, self.names.intern, r[-1])
-                for r in rows
+                task_values.values(row, self._epoch, self.names.intern, r[-1], self.packer)
+                for row, r in zip(old, rows, strict=True)
             ]
             self.names.write_pending()
             db.executemany(_TASK_INSERT, encoded)
             done = rows[-1][0]
         db.execute("DROP TABLE tasks_v1")
-        self._epoch_unsaved = False
+        self._epoch_unsaved = self._dict_unsaved = False
         self.names.committed()
 
     def _start_epoch(self, first: float) -> None:
@@ -299,7 +306,7 @@ class JournalStore(StoreReads):
                 ) from None
             self._tail = new_tail
             self.names.committed()
-            self._epoch_unsaved = False
+            self._epoch_unsaved = self._dict_unsaved = False
             self._events, self._times = [], []
             self._tasks.clear()
             self._alerts.clear()
@@ -313,18 +320,38 @@ class JournalStore(StoreReads):
         if self._epoch is None:
             self._start_epoch(min((a for a in ats if a is not None), default=now))
             self._epoch_unsaved = True
-        epoch, intern = self._epoch, self.names.intern
+        epoch, intern, packer = self._epoch, self.names.intern, self.packer
         assert epoch is not None
+        self._train(self._tasks.values())
         encoded = [
-            task_values.values(r, epoch, intern, now if at is None else at)
+            task_values.values(r, epoch, intern, now if at is None else at, packer)
             for r, at in zip(self._tasks.values(), ats, strict=True)
         ]
         self.names.write_pending()
         return encoded
 
+    def _train(self, rows: Iterable[TaskRow]) -> None:
+        """The store's dictionary, made once from the texts of its first rows."""
+        if self.packer.zdict is not None:
+            return
+        texts = [t for r in rows for t in (r.args, r.kwargs, r.result) if t]
+        if len(texts) < task_values.DICT_SAMPLES:
+            return
+        zdict = task_values.make_dict(texts[-4 * task_values.DICT_SAMPLES :])
+        self._set_meta("zdict", base64.b64encode(zdict).decode())
+        self.packer.zdict = zdict
+        self._dict_unsaved = True
+
+    def _stored_dict(self) -> bytes | None:
+        rows = self.db.execute("SELECT value FROM meta WHERE key = 'zdict'")
+        return base64.b64decode(rows[0][0]) if rows else None
+
     def _forget_unsaved(self) -> None:
-        """A flush failed: names and the epoch it gave out were not written."""
+        """A flush failed: names, the epoch and the dictionary it made were not written."""
         self.names.rollback()
+        if self._dict_unsaved:
+            self.packer.forget()
+            self._dict_unsaved = False
         if self._epoch_unsaved:
             self._epoch, self._epoch_unsaved = None, False
 

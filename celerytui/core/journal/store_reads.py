@@ -22,6 +22,7 @@ from celerytui.core.journal.rows import AlertRow, TaskRow
 from celerytui.redaction import one_line
 
 _INF = float("inf")
+TEXT_PAGE = 5_000  # rows a text search reads at a time
 _SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"
 
 
@@ -30,6 +31,7 @@ class StoreReads:
     display: str
     _lock: threading.RLock
     names: Names
+    packer: task_values.Packer
     _epoch: int | None
 
     def _rollback_quietly(self) -> None:
@@ -60,8 +62,8 @@ class StoreReads:
             raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
 
     def _rows(self, found: list[tuple[Any, ...]], epoch: int) -> list[TaskRow]:
-        text = self.names.text
-        return [task_values.task_row(r, epoch, text) for r in found]
+        text, packer = self.names.text, self.packer
+        return [task_values.task_row(r, epoch, text, packer) for r in found]
 
     def time_range(self) -> tuple[float, float] | None:
         """(first, last) event time recorded, or None when there is none."""
@@ -155,30 +157,33 @@ class StoreReads:
                     return []
                 where.append("worker = ?")
                 params.append(ids[0])
-            if text:
-                where.append(self._text_match(text, params))
             sql = _SELECT_TASKS
             if where:
                 sql += " WHERE " + " AND ".join(where)
             sql += f" ORDER BY at {'DESC' if newest_first else 'ASC'} LIMIT ?"
-            params.append(max(0, int(limit)))
-            return self._rows(self._read(sql, params), epoch)
+            if not text:
+                return self._rows(self._read(sql, (*params, max(0, int(limit)))), epoch)
+            return self._text_search(sql + " OFFSET ?", params, text, max(0, int(limit)), epoch)
+
+    def _text_search(
+        self, sql: str, params: list[Any], text: str, limit: int, epoch: int
+    ) -> list[TaskRow]:
+        """Rows with `text` in their uuid, name, args, kwargs or exception (any case): read
+        page by page and matched here, as args and kwargs are stored packed."""
+        needle = text.casefold()
+        out: list[TaskRow] = []
+        offset = 0
+        while len(out) < limit:
+            page = self._rows(self._read(sql, (*params, TEXT_PAGE, offset)), epoch)
+            out.extend(r for r in page if _has_text(r, needle))
+            if len(page) < TEXT_PAGE:
+                break
+            offset += TEXT_PAGE
+        return out[:limit]
 
     def _name_ids(self, values: Iterable[str]) -> list[int]:
         found = (self.names.lookup(v) for v in values)
         return sorted({i for i in found if i is not None})
-
-    def _text_match(self, text: str, params: list[Any]) -> str:
-        """`text` in the uuid, name, args, kwargs or exception, any case."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        like = self.db.like
-        params.extend([pattern] * 5)
-        return (
-            f"({self.db.id_text('uuid')} {like} ? ESCAPE '\\'"
-            f" OR name IN (SELECT id FROM names WHERE value {like} ? ESCAPE '\\')"
-            + "".join(f" OR {c} {like} ? ESCAPE '\\'" for c in ("args", "kwargs", "exception"))
-            + ")"
-        )
 
     def get_task(self, uuid: str) -> TaskRow | None:
         with self._lock, self._reading():
@@ -208,6 +213,13 @@ class StoreReads:
             self._rollback_quietly()
             self._reconnect_quietly()
             raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
+
+
+def _has_text(row: TaskRow, needle: str) -> bool:
+    return any(
+        v is not None and needle in v.casefold()
+        for v in (row.uuid, row.name, row.args, row.kwargs, row.exception)
+    )
 
 
 def _first(pair: tuple[float, dict[str, Any]]) -> float:

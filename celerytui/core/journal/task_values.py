@@ -9,8 +9,10 @@ row ~60 bytes on disk instead of ~500.
   counted from the store's epoch (meta `time_epoch`: the first task's time, so it takes 4
   bytes for weeks); sent/received/started/finished/retried are what they are before `at`
   (0 to a few thousand: 0 to 2 bytes). runtime in microseconds.
-- traceback and result (never searched): a marker byte, then UTF-8, zlib-compressed when
-  that is shorter. args, kwargs and exception stay text: the text search reads them.
+- args, kwargs, result, traceback: a marker byte, then UTF-8, deflated when that is
+  shorter: with the store's dictionary (meta `zdict`, made from its first rows' texts, so a
+  45-character args repr takes ~14 bytes) or, before there is one, plain zlib. The text
+  search decodes them in Python (store_reads.py); exception stays text.
 
 Times come back to the millisecond (what the screens show), the rest exactly.
 """
@@ -22,8 +24,12 @@ from typing import Any
 
 from celerytui.core.journal.rows import TaskRow
 
-RAW, ZLIB = 0, 1  # first byte of a stored traceback / result
-COMPRESS_FROM = 64  # bytes; shorter texts are kept raw
+RAW, ZLIB, ZDICT = 0, 1, 2  # first byte of a stored args / kwargs / result / traceback
+COMPRESS_FROM = 64  # bytes; shorter texts are kept raw while there is no dictionary
+DICT_FROM = 8  # bytes; with the dictionary, texts from this long are deflated
+DICT_SIZE = 4096  # bytes of the store's dictionary (deflate's window reads it all)
+DICT_SAMPLES = 200  # texts needed to make one
+CACHE_MAX = 50_000  # packed texts remembered (a task's args are packed at every update)
 _OTHER, _OTHER_PADDED = 0, 1  # first byte of an id that is no canonical uuid
 _HEX = frozenset("0123456789abcdef")
 
@@ -80,23 +86,63 @@ def id_text(data: bytes) -> str:
     return data[start:].decode("utf-8", "surrogatepass")
 
 
-def pack_text(text: str | None) -> bytes | None:
-    if text is None:
-        return None
-    raw = text.encode("utf-8", "surrogatepass")
-    if len(raw) >= COMPRESS_FROM:
-        packed = zlib.compress(raw, 6)
-        if len(packed) < len(raw):
-            return bytes((ZLIB,)) + packed
-    return bytes((RAW,)) + raw
+def make_dict(texts: list[str]) -> bytes:
+    """A deflate dictionary from sample texts: distinct ones, the newest at its end (what
+    deflate matches best)."""
+    return "".join(dict.fromkeys(texts)).encode("utf-8", "surrogatepass")[-DICT_SIZE:]
 
 
-def unpack_text(data: bytes | None) -> str | None:
-    if data is None:
-        return None
-    data = bytes(data)
-    body = zlib.decompress(data[1:]) if data[0] == ZLIB else data[1:]
-    return body.decode("utf-8", "surrogatepass")
+class Packer:
+    """Packs and unpacks the texts of task rows; `zdict` is the store's dictionary (None
+    until it has one: `load_dict` is asked when a row needs it)."""
+
+    def __init__(self, load_dict: Any = None) -> None:
+        self.zdict: bytes | None = None
+        self._load_dict = load_dict
+        self._cache: dict[str, bytes] = {}
+
+    def pack(self, text: str | None) -> bytes | None:
+        if text is None:
+            return None
+        found = self._cache.get(text)
+        if found is not None:
+            return found
+        raw = text.encode("utf-8", "surrogatepass")
+        packed = bytes((RAW,)) + raw
+        if self.zdict is not None and len(raw) >= DICT_FROM:
+            z = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, self.zdict)
+            deflated = z.compress(raw) + z.flush()
+            if len(deflated) < len(raw):
+                packed = bytes((ZDICT,)) + deflated
+        elif len(raw) >= COMPRESS_FROM:
+            deflated = zlib.compress(raw, 6)
+            if len(deflated) < len(raw):
+                packed = bytes((ZLIB,)) + deflated
+        if len(self._cache) >= CACHE_MAX:
+            self._cache.clear()
+        self._cache[text] = packed
+        return packed
+
+    def unpack(self, data: bytes | None) -> str | None:
+        if data is None:
+            return None
+        data = bytes(data)
+        kind = data[0]
+        if kind == ZDICT:
+            if self.zdict is None and self._load_dict is not None:
+                self.zdict = self._load_dict()
+            z = zlib.decompressobj(-15, self.zdict or b"")
+            body = z.decompress(data[1:]) + z.flush()
+        elif kind == ZLIB:
+            body = zlib.decompress(data[1:])
+        else:
+            body = data[1:]
+        return body.decode("utf-8", "surrogatepass")
+
+    def forget(self) -> None:
+        """The dictionary was not written after all (its flush failed)."""
+        self.zdict = None
+        self._cache.clear()
 
 
 def ms(t: float, epoch: int) -> int:
@@ -112,8 +158,9 @@ def _back(at_ms: int, delta: int | None, epoch: int) -> float | None:
     return None if delta is None else epoch + (at_ms - delta) / 1000
 
 
-def values(row: TaskRow, epoch: int, name_id: Any, at: float) -> tuple[Any, ...]:
+def values(row: TaskRow, epoch: int, name_id: Any, at: float, packer: Packer) -> tuple[Any, ...]:
     """The row's values in COLUMNS order; `name_id(text)` interns a name (None -> None)."""
+    pack = packer.pack
     at_ms = ms(at, epoch)
     uuid = row.uuid
     root = row.root_id
@@ -132,17 +179,18 @@ def values(row: TaskRow, epoch: int, name_id: Any, at: float) -> tuple[Any, ...]
         None if row.runtime is None else round(row.runtime * 1_000_000),
         row.retries,
         row.exception,
-        pack_text(row.traceback),
+        pack(row.traceback),
         None if root is None else b"" if root == uuid else id_bytes(root),
         None if row.parent_id is None else id_bytes(row.parent_id),
-        row.args,
-        row.kwargs,
-        pack_text(row.result),
+        pack(row.args),
+        pack(row.kwargs),
+        pack(row.result),
     )
 
 
-def task_row(stored: tuple[Any, ...], epoch: int, name: Any) -> TaskRow:
+def task_row(stored: tuple[Any, ...], epoch: int, name: Any, packer: Packer) -> TaskRow:
     """The TaskRow of a row read in COLUMNS order; `name(id)` is the interned text."""
+    unpack = packer.unpack
     (
         uuid_b,
         name_i,
@@ -179,11 +227,11 @@ def task_row(stored: tuple[Any, ...], epoch: int, name: Any) -> TaskRow:
         None if runtime is None else runtime / 1_000_000,
         int(retries),
         exception,
-        unpack_text(traceback),
+        unpack(traceback),
         None if root is None else uuid if len(root) == 0 else id_text(root),
         None if parent is None else id_text(parent),
-        args,
-        kwargs,
-        unpack_text(result),
+        unpack(args),
+        unpack(kwargs),
+        unpack(result),
         _back(at_ms, retried, epoch),
     )
