@@ -27,7 +27,7 @@ from celerytui.core.journal.rows import TaskRow
 RAW, ZLIB, ZDICT = 0, 1, 2  # first byte of a stored args / kwargs / result / traceback
 COMPRESS_FROM = 64  # bytes; shorter texts are kept raw while there is no dictionary
 DICT_FROM = 8  # bytes; with the dictionary, texts from this long are deflated
-DICT_SIZE = 4096  # bytes of the store's dictionary (deflate's window reads it all)
+DICT_SIZE = 2048  # bytes of the store's dictionary (more packs a little smaller, slower)
 DICT_SAMPLES = 200  # texts needed to make one
 CACHE_MAX = 50_000  # packed texts remembered (a task's args are packed at every update)
 _OTHER, _OTHER_PADDED = 0, 1  # first byte of an id that is no canonical uuid
