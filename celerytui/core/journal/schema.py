@@ -58,7 +58,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE IF NOT EXISTS tasks (uuid {blob} NOT NULL UNIQUE, name INTEGER,"
         " state INTEGER NOT NULL, worker INTEGER, queue INTEGER, at BIGINT NOT NULL,"
         " sent BIGINT, received BIGINT, started BIGINT, finished BIGINT, retried BIGINT,"
-        " runtime BIGINT, retries INTEGER NOT NULL, exception TEXT, traceback {blob},"
+        " runtime BIGINT, retries INTEGER NOT NULL, exception {blob}, traceback {blob},"
         " root_id {blob}, parent_id {blob}, args {blob}, kwargs {blob}, result {blob})",
         "CREATE INDEX IF NOT EXISTS tasks_at ON tasks (at)",
         # failures are few: partial indexes keep them (by name, and all of them) at little cost

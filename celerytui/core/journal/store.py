@@ -334,7 +334,9 @@ class JournalStore(StoreReads):
         """The store's dictionary, made once from the texts of its first rows."""
         if self.packer.zdict is not None:
             return
-        texts = [t for r in rows for t in (r.args, r.kwargs, r.result) if t]
+        texts = [
+            t for r in rows for t in (r.traceback, r.exception, r.args, r.kwargs, r.result) if t
+        ]
         if len(texts) < task_values.DICT_SAMPLES:
             return
         zdict = task_values.make_dict(texts[-4 * task_values.DICT_SAMPLES :])

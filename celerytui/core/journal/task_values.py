@@ -9,10 +9,10 @@ row ~60 bytes on disk instead of ~500.
   counted from the store's epoch (meta `time_epoch`: the first task's time, so it takes 4
   bytes for weeks); sent/received/started/finished/retried are what they are before `at`
   (0 to a few thousand: 0 to 2 bytes). runtime in microseconds.
-- args, kwargs, result, traceback: a marker byte, then UTF-8, deflated when that is
-  shorter: with the store's dictionary (meta `zdict`, made from its first rows' texts, so a
-  45-character args repr takes ~14 bytes) or, before there is one, plain zlib. The text
-  search decodes them in Python (store_reads.py); exception stays text.
+- args, kwargs, result, exception, traceback: a marker byte, then UTF-8, deflated when that
+  is shorter: with the store's dictionary (meta `zdict`, made from its first rows' texts, so
+  a 45-character args repr takes ~14 bytes, a traceback ~30) or, before there is one, plain
+  zlib. The text search decodes them in Python (store_reads.py).
 
 Times come back to the millisecond (what the screens show), the rest exactly.
 """
@@ -178,7 +178,7 @@ def values(row: TaskRow, epoch: int, name_id: Any, at: float, packer: Packer) ->
         _before(at_ms, row.retried, epoch),
         None if row.runtime is None else round(row.runtime * 1_000_000),
         row.retries,
-        row.exception,
+        pack(row.exception),
         pack(row.traceback),
         None if root is None else b"" if root == uuid else id_bytes(root),
         None if row.parent_id is None else id_bytes(row.parent_id),
@@ -226,7 +226,7 @@ def task_row(stored: tuple[Any, ...], epoch: int, name: Any, packer: Packer) -> 
         _back(at_ms, finished, epoch),
         None if runtime is None else runtime / 1_000_000,
         int(retries),
-        exception,
+        unpack(exception),
         unpack(traceback),
         None if root is None else uuid if len(root) == 0 else id_text(root),
         None if parent is None else id_text(parent),
