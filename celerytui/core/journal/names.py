@@ -23,7 +23,7 @@ STATE_IDS = {
     "LOST": 9,
     "IGNORED": 10,
 }
-FIRST_FREE = 100  # ids below are kept for states
+FIRST_FREE = 16  # ids below are kept for states (ids up to 127 take one byte)
 # the states the partial indexes hold: what the Failures screen and failure searches read
 TROUBLE = ("FAILURE", "RETRY", "REVOKED", "REJECTED", "LOST")
 TROUBLE_SQL = "state IN (" + ", ".join(str(STATE_IDS[s]) for s in TROUBLE) + ")"
