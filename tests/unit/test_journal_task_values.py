@@ -9,6 +9,8 @@ from celerytui.core.journal.task_values import Packer, id_bytes, id_text, task_r
 IDS = [
     "0f8fad5b-d9cb-469f-a165-70867728950e",  # canonical: 16 bytes
     "0F8FAD5B-D9CB-469F-A165-70867728950E",  # upper case: kept as text, exactly
+    "0f8fad5bd9cb469fa16570867728950e",  # uuid.hex: 17 bytes
+    "0f8fad5bd9cb469fa16570867728950E",
     "exactly-15-char",  # 1 + 15 bytes would read as a uuid
     "sixteen-chars-id",
     "\x00\x1b[31m[bold]é\udcff",  # NUL, an escape, markup, a lone surrogate

@@ -2,7 +2,8 @@
 row ~60 bytes on disk instead of ~500.
 
 - uuid, root_id, parent_id: a canonical uuid as its 16 bytes; any other id as a marker byte
-  and its UTF-8 (never 16 bytes long, so the two cannot be confused). A root_id equal to the
+  and its 16 bytes (32 lowercase hex digits, uuid.hex) or its UTF-8 (never 16 bytes long in
+  all, so it cannot be taken for a uuid). A root_id equal to the
   task's own uuid (what Celery sends for a task without parent) is the empty blob.
 - name, state, worker, queue: small ints of the `names` table (names.py).
 - times: integer milliseconds. `at` (TaskRow.at, what since/until and pruning compare) is
@@ -30,7 +31,7 @@ DICT_FROM = 8  # bytes; with the dictionary, texts from this long are deflated
 DICT_SIZE = 2048  # bytes of the store's dictionary (more packs a little smaller, slower)
 DICT_SAMPLES = 200  # texts needed to make one
 CACHE_MAX = 50_000  # packed texts remembered (a task's args are packed at every update)
-_OTHER, _OTHER_PADDED = 0, 1  # first byte of an id that is no canonical uuid
+_OTHER, _OTHER_PADDED, _HEX32 = 0, 1, 2  # first byte of an id that is no canonical uuid
 _HEX = frozenset("0123456789abcdef")
 
 # the columns of `tasks` after uuid, in the order values() gives them
@@ -70,6 +71,8 @@ def id_bytes(text: str) -> bytes:
         digits = text.replace("-", "")
         if len(digits) == 32 and _HEX.issuperset(digits):
             return bytes.fromhex(digits)
+    elif len(text) == 32 and _HEX.issuperset(text):  # uuid.hex: 17 bytes
+        return bytes((_HEX32,)) + bytes.fromhex(text)
     raw = text.encode("utf-8", "surrogatepass")
     if len(raw) == 15:  # 1 + 15 would read back as a uuid
         return bytes((_OTHER_PADDED, 0)) + raw
@@ -82,8 +85,10 @@ def id_text(data: bytes) -> str:
     if len(data) == 16:
         h = data.hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-    start = 2 if data[:1] == bytes((_OTHER_PADDED,)) else 1
-    return data[start:].decode("utf-8", "surrogatepass")
+    kind = data[0]
+    if kind == _HEX32:
+        return data[1:].hex()
+    return data[2 if kind == _OTHER_PADDED else 1 :].decode("utf-8", "surrogatepass")
 
 
 def make_dict(texts: list[str]) -> bytes:
