@@ -102,9 +102,23 @@ class Packer:
     until it has one: `load_dict` is asked when a row needs it)."""
 
     def __init__(self, load_dict: Any = None) -> None:
-        self.zdict: bytes | None = None
+        self._zdict: bytes | None = None
+        self._deflate: Any = None  # a compressor primed with the dictionary, copied per text
         self._load_dict = load_dict
         self._cache: dict[str, bytes] = {}
+
+    @property
+    def zdict(self) -> bytes | None:
+        return self._zdict
+
+    @zdict.setter
+    def zdict(self, value: bytes | None) -> None:
+        self._zdict = value
+        self._deflate = None
+        if value is not None:
+            self._deflate = zlib.compressobj(
+                6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, value
+            )
 
     def pack(self, text: str | None) -> bytes | None:
         if text is None:
@@ -114,8 +128,8 @@ class Packer:
             return found
         raw = text.encode("utf-8", "surrogatepass")
         packed = bytes((RAW,)) + raw
-        if self.zdict is not None and len(raw) >= DICT_FROM:
-            z = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, self.zdict)
+        if self._deflate is not None and len(raw) >= DICT_FROM:
+            z = self._deflate.copy()
             deflated = z.compress(raw) + z.flush()
             if len(deflated) < len(raw):
                 packed = bytes((ZDICT,)) + deflated
