@@ -89,15 +89,23 @@ def json_lines(path: Path, batches: list) -> tuple[float, float]:
     return written, time.perf_counter() - t0 if n else 0.0
 
 
-def sqlite_bytes(path: str) -> tuple[int, int]:
-    """(file bytes after a checkpoint, bytes of the chunks' data alone)."""
+def sqlite_bytes(path: str) -> tuple[int, dict[str, int]]:
+    """(file bytes after a checkpoint, bytes of the pages of each table with its indexes:
+    chunks, tasks, the rest), from SQLite's dbstat table."""
     import sqlite3
 
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    chunk_bytes = conn.execute("SELECT SUM(LENGTH(data)) FROM chunks").fetchone()[0] or 0
+    parts = dict.fromkeys(("chunks", "tasks", "task indexes", "rest"), 0)
+    tables = dict(conn.execute("SELECT name, tbl_name FROM sqlite_schema"))
+    for name, size in conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+        table = tables.get(name, name)
+        if table == "tasks":
+            parts["tasks" if name == "tasks" else "task indexes"] += size
+        else:
+            parts["chunks" if table == "chunks" else "rest"] += size
     conn.close()
-    return os.path.getsize(path), chunk_bytes
+    return os.path.getsize(path), parts
 
 
 def pg_schema() -> str | None:
@@ -128,12 +136,12 @@ def section_write(args: argparse.Namespace, tmp: Path) -> None:
     print(f"  {n:,} events, {rows:,} task-row updates")
     spec = str(tmp / "bench.sqlite3")
     elapsed = write_store(spec, batches)
-    size, chunk_bytes = sqlite_bytes(spec)
+    size, parts = sqlite_bytes(spec)
     read_n, read_s = read_store(spec)
     print(
-        f"sqlite      write {n / elapsed:>10,.0f} ev/s   {size / n:6.1f} B/event on disk "
-        f"({chunk_bytes / n:.1f} B/event in event chunks, the rest task rows + indexes)   "
-        f"replay {read_n / read_s:>10,.0f} ev/s"
+        f"sqlite      write {n / elapsed:>10,.0f} ev/s   {size / n:6.1f} B/event on disk   "
+        f"replay {read_n / read_s:>10,.0f} ev/s\n"
+        f"            B/event: " + ", ".join(f"{k} {v / n:.1f}" for k, v in parts.items())
     )
     if not args.no_postgres:
         schema = pg_schema()

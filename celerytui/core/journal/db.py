@@ -15,7 +15,6 @@ class Db(Protocol):
     display: str
     blob: str
     id_column: str
-    like: str
     errors: tuple[type[BaseException], ...]
 
     def begin(self) -> None: ...

@@ -2,11 +2,17 @@
 
 Written once for both SQLite and PostgreSQL: `{blob}` and `{id}` are filled per dialect.
 A store records its version in `meta`; one made by a newer celerytui is refused.
+
+Schema 2 makes task rows small (task_values.py, names.py): the v1 table is renamed
+`tasks_v1` here and its rows are copied over by the store (JournalStore._copy_v1_tasks),
+which then drops it.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+from celerytui.core.journal.names import TROUBLE_SQL, seed_statements
+
+SCHEMA_VERSION = 2
 
 # version -> the statements that bring a store from the version before to it
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -39,5 +45,24 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS alerts_raised ON alerts (raised_at)",
         "CREATE TABLE IF NOT EXISTS checkpoints (at DOUBLE PRECISION PRIMARY KEY,"
         " data {blob} NOT NULL)",
+    ),
+    2: (
+        "DROP INDEX IF EXISTS tasks_at",
+        "DROP INDEX IF EXISTS tasks_name_state_at",
+        "DROP INDEX IF EXISTS tasks_state_at",
+        "DROP INDEX IF EXISTS tasks_worker_at",
+        "ALTER TABLE tasks RENAME TO tasks_v1",
+        "CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)",
+        *seed_statements(),
+        # one row per task (task_values.py): ids as bytes, names as ints, times as ms
+        "CREATE TABLE IF NOT EXISTS tasks (uuid {blob} NOT NULL UNIQUE, name INTEGER,"
+        " state INTEGER NOT NULL, worker INTEGER, queue INTEGER, at BIGINT NOT NULL,"
+        " sent BIGINT, received BIGINT, started BIGINT, finished BIGINT, retried BIGINT,"
+        " runtime BIGINT, retries INTEGER NOT NULL, exception {blob}, traceback {blob},"
+        " root_id {blob}, parent_id {blob}, args {blob}, kwargs {blob}, result {blob})",
+        "CREATE INDEX IF NOT EXISTS tasks_at ON tasks (at)",
+        # failures are few: partial indexes keep them (by name, and all of them) at little cost
+        f"CREATE INDEX IF NOT EXISTS tasks_trouble_name_at ON tasks (name, at) WHERE {TROUBLE_SQL}",
+        f"CREATE INDEX IF NOT EXISTS tasks_trouble_at ON tasks (at) WHERE {TROUBLE_SQL}",
     ),
 }

@@ -22,7 +22,6 @@ class SqliteDb:
     dialect = "sqlite"
     blob = "BLOB"
     id_column = "INTEGER PRIMARY KEY"
-    like = "LIKE"  # case-insensitive for ASCII in SQLite
     errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
 
     def __init__(self, path: Path, *, write: bool) -> None:

@@ -10,17 +10,18 @@ works on a read-only store and while another process writes (SQLite WAL, Postgre
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from operator import attrgetter
 from typing import Any
 
 import celerytui.core.journal.chunks as chunks
 import celerytui.core.journal.lease as lease
+import celerytui.core.journal.task_values as task_values
 from celerytui.core.journal.db import Db
 from celerytui.core.journal.errors import (
     JournalError,
@@ -28,6 +29,7 @@ from celerytui.core.journal.errors import (
     JournalSchemaError,
     JournalWriteError,
 )
+from celerytui.core.journal.names import Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
 from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION
 from celerytui.core.journal.store_reads import StoreReads
@@ -42,10 +44,11 @@ _INF = float("inf")
 
 
 _TASK_INSERT = (
-    f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}, at) VALUES "
-    f"({', '.join('?' for _ in TASK_COLUMNS)}, ?) ON CONFLICT (uuid) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in (*TASK_COLUMNS[1:], "at"))
+    f"INSERT INTO tasks ({', '.join(task_values.COLUMNS)}) VALUES "
+    f"({', '.join('?' for _ in task_values.COLUMNS)}) ON CONFLICT (uuid) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in task_values.VALUE_COLUMNS)
 )
+MIGRATE_BATCH = 10_000  # v1 task rows copied per statement
 _ALERT_INSERT = (
     "INSERT INTO alerts (rule, severity, summary, labels, raised_at, cleared_at, count)"
     " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, raised_at) DO UPDATE SET"
@@ -85,6 +88,11 @@ class JournalStore(StoreReads):
         # the newest chunk this writer wrote, while it has room: (id, times, events)
         self._tail: tuple[int, list[float], list[dict[str, Any]]] | None = None
         self._last_renew = 0.0
+        self.names = Names(db)
+        self.packer = task_values.Packer(self._stored_dict)
+        self._dict_unsaved = False
+        self._epoch: int | None = None  # meta time_epoch: task times count from it
+        self._epoch_unsaved = False
         self._open()
 
     # ---- opening -----------------------------------------------------------------------
@@ -100,10 +108,15 @@ class JournalStore(StoreReads):
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
                         db.execute(statement.format(blob=db.blob, id=db.id_column))
+                    if step == 2:
+                        self._copy_v1_tasks()
                     self._set_meta("schema_version", str(step))
                 if version == 0:
                     self._set_meta("cluster", self.cluster)
                     self._set_meta("created", repr(time.time()))
+                self._load_epoch()
+                self.names.load()
+                self.packer.zdict = self._stored_dict()
                 assert self._lease is not None
                 lease.take(db, self._lease, self.lease_ttl)
                 db.commit()
@@ -117,6 +130,9 @@ class JournalStore(StoreReads):
                         f"journal {self.display} has schema {version}; a recorder "
                         f"(celerytui record) brings it to {SCHEMA_VERSION}"
                     )
+                self._load_epoch()
+                self.names.load()
+                self.packer.zdict = self._stored_dict()
         except JournalError:
             self._rollback_quietly()
             db.close()
@@ -139,6 +155,40 @@ class JournalStore(StoreReads):
             return int(rows[0][0]) if rows else 0
         except ValueError:
             raise JournalSchemaError(f"{self.display} is no celerytui journal") from None
+
+    def _copy_v1_tasks(self) -> None:
+        """Schema 1 -> 2: every row of `tasks_v1` into the new `tasks`, then drop it."""
+        db = self.db
+        self.names.load()  # the states' fixed ids
+        first = db.execute("SELECT MIN(at) FROM tasks_v1")
+        if first and first[0][0] is not None:
+            self._start_epoch(float(first[0][0]))
+        columns = ", ".join(TASK_COLUMNS)
+        done = ""
+        while True:
+            rows = db.execute(
+                f"SELECT {columns}, at FROM tasks_v1 WHERE uuid > ? ORDER BY uuid LIMIT ?",
+                (done, MIGRATE_BATCH),
+            )
+            if not rows:
+                break
+            assert self._epoch is not None
+            old = [TaskRow(*r[:-1]) for r in rows]
+            self._train(old)
+            encoded = [
+                task_values.values(row, self._epoch, self.names.intern, r[-1], self.packer)
+                for row, r in zip(old, rows, strict=True)
+            ]
+            self.names.write_pending()
+            db.executemany(_TASK_INSERT, encoded)
+            done = rows[-1][0]
+        db.execute("DROP TABLE tasks_v1")
+        self._epoch_unsaved = self._dict_unsaved = False
+        self.names.committed()
+
+    def _start_epoch(self, first: float) -> None:
+        self._epoch = int(first // 1)
+        self._set_meta("time_epoch", str(self._epoch))
 
     def _newer(self, version: int) -> JournalSchemaError:
         return JournalSchemaError(
@@ -218,7 +268,7 @@ class JournalStore(StoreReads):
                 lease.renew(db, self._lease)
                 new_tail = self._write_events()
                 if self._tasks:
-                    db.executemany(_TASK_INSERT, [_task_values(r) for r in self._tasks.values()])
+                    db.executemany(_TASK_INSERT, self._task_values())
                 if self._alerts:
                     db.executemany(
                         _ALERT_INSERT,
@@ -244,20 +294,68 @@ class JournalStore(StoreReads):
                 db.commit()
             except JournalLeaseError:
                 self._rollback_quietly()
+                self._forget_unsaved()
                 raise
             except db.errors as exc:
                 self._tail = tail
                 self._rollback_quietly()
+                self._forget_unsaved()
                 self._reconnect_quietly()
                 raise JournalWriteError(
                     f"journal {self.display}: write failed: {one_line(exc)}"
                 ) from None
             self._tail = new_tail
+            self.names.committed()
+            self._epoch_unsaved = self._dict_unsaved = False
             self._events, self._times = [], []
             self._tasks.clear()
             self._alerts.clear()
             self._checkpoints.clear()
             self._last_renew = time.monotonic()
+
+    def _task_values(self) -> list[tuple[Any, ...]]:
+        """The pending rows as `tasks` values (new names and the epoch written first)."""
+        now = time.time()
+        ats = [r.at for r in self._tasks.values()]
+        if self._epoch is None:
+            self._start_epoch(min((a for a in ats if a is not None), default=now))
+            self._epoch_unsaved = True
+        epoch, intern, packer = self._epoch, self.names.intern, self.packer
+        assert epoch is not None
+        self._train(self._tasks.values())
+        encoded = [
+            task_values.values(r, epoch, intern, now if at is None else at, packer)
+            for r, at in zip(self._tasks.values(), ats, strict=True)
+        ]
+        self.names.write_pending()
+        return encoded
+
+    def _train(self, rows: Iterable[TaskRow]) -> None:
+        """The store's dictionary, made once from the texts of its first rows."""
+        if self.packer.zdict is not None:
+            return
+        texts = [
+            t for r in rows for t in (r.traceback, r.exception, r.args, r.kwargs, r.result) if t
+        ]
+        if len(texts) < task_values.DICT_SAMPLES:
+            return
+        zdict = task_values.make_dict(texts[-4 * task_values.DICT_SAMPLES :])
+        self._set_meta("zdict", base64.b64encode(zdict).decode())
+        self.packer.zdict = zdict
+        self._dict_unsaved = True
+
+    def _stored_dict(self) -> bytes | None:
+        rows = self.db.execute("SELECT value FROM meta WHERE key = 'zdict'")
+        return base64.b64decode(rows[0][0]) if rows else None
+
+    def _forget_unsaved(self) -> None:
+        """A flush failed: names, the epoch and the dictionary it made were not written."""
+        self.names.rollback()
+        if self._dict_unsaved:
+            self.packer.forget()
+            self._dict_unsaved = False
+        if self._epoch_unsaved:
+            self._epoch, self._epoch_unsaved = None, False
 
     def _write_events(self) -> tuple[int, list[float], list[dict[str, Any]]] | None:
         """Pending events as chunks (the tail chunk filled up first); returns the new tail."""
@@ -347,16 +445,23 @@ class JournalStore(StoreReads):
             db = self.db
             try:
                 db.begin()
-                for table, sql in (
-                    ("chunks", "DELETE FROM chunks WHERE t1 < ? RETURNING id"),
-                    ("tasks", "DELETE FROM tasks WHERE at < ? RETURNING uuid"),
-                    (
-                        "alerts",
+                deleted["chunks"] += len(
+                    db.execute("DELETE FROM chunks WHERE t1 < ? RETURNING id", (cut,))
+                )
+                if self._epoch is not None:
+                    deleted["tasks"] += len(
+                        db.execute(
+                            "DELETE FROM tasks WHERE at < ? RETURNING at",
+                            (task_values.ms(cut, self._epoch),),
+                        )
+                    )
+                deleted["alerts"] += len(
+                    db.execute(
                         "DELETE FROM alerts WHERE COALESCE(cleared_at, raised_at) < ?"
                         " RETURNING rule",
-                    ),
-                ):
-                    deleted[table] += len(db.execute(sql, (cut,)))
+                        (cut,),
+                    )
+                )
                 # keep the newest checkpoint before the cut: events after it replay from it
                 keep = db.execute("SELECT MAX(at) FROM checkpoints WHERE at < ?", (cut,))
                 if keep and keep[0][0] is not None:
@@ -404,11 +509,3 @@ class JournalStore(StoreReads):
                 self._rollback_quietly()
             finally:
                 self.db.close()
-
-
-_TASK_FIELDS = attrgetter(*TASK_COLUMNS)
-
-
-def _task_values(row: TaskRow) -> tuple[Any, ...]:
-    at = row.at
-    return (*_TASK_FIELDS(row), at if at is not None else time.time())

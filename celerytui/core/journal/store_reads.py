@@ -7,30 +7,63 @@ that fails is one JournalError line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import celerytui.core.journal.chunks as chunks
+import celerytui.core.journal.task_values as task_values
 from celerytui.core.journal.db import Db
 from celerytui.core.journal.errors import JournalError
-from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
+from celerytui.core.journal.names import TROUBLE, TROUBLE_SQL, Names
+from celerytui.core.journal.rows import AlertRow, TaskRow
 from celerytui.redaction import one_line
 
 _INF = float("inf")
+TEXT_PAGE = 5_000  # rows a text search reads at a time
+_SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"
 
 
 class StoreReads:
     db: Db
     display: str
     _lock: threading.RLock
+    names: Names
+    packer: task_values.Packer
+    _epoch: int | None
 
     def _rollback_quietly(self) -> None:
         raise NotImplementedError
 
     def _reconnect_quietly(self) -> None:
         raise NotImplementedError
+
+    def _load_epoch(self) -> None:
+        rows = self.db.execute("SELECT value FROM meta WHERE key = 'time_epoch'")
+        self._epoch = int(rows[0][0]) if rows else None
+
+    def _task_epoch(self) -> int | None:
+        """The epoch task times count from; None while the store has no task (a reader
+        looks again: the writer sets it with its first task)."""
+        if self._epoch is None:
+            self._load_epoch()
+        return self._epoch
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Driver errors of reads made outside `_read` (names, epoch) as one JournalError."""
+        try:
+            yield
+        except self.db.errors as exc:
+            self._rollback_quietly()
+            self._reconnect_quietly()
+            raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
+
+    def _rows(self, found: list[tuple[Any, ...]], epoch: int) -> list[TaskRow]:
+        text, packer = self.names.text, self.packer
+        return [task_values.task_row(r, epoch, text, packer) for r in found]
 
     def time_range(self) -> tuple[float, float] | None:
         """(first, last) event time recorded, or None when there is none."""
@@ -97,51 +130,68 @@ class StoreReads:
     ) -> list[TaskRow]:
         """Task rows by their newest time (TaskRow.at); `text`: a substring of the uuid, name,
         args, kwargs or exception (any case)."""
-        where: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            where.append("at >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("at <= ?")
-            params.append(until)
-        for column, values in (("state", states), ("name", names)):
-            if values is not None:
-                chosen = list(values)
-                if not chosen:
+        with self._lock, self._reading():
+            epoch = self._task_epoch()
+            if epoch is None:
+                return []
+            where: list[str] = []
+            params: list[Any] = []
+            if since is not None:
+                where.append("at >= ?")
+                params.append(task_values.ms(since, epoch))
+            if until is not None:
+                where.append("at <= ?")
+                params.append(task_values.ms(until, epoch))
+            for column, values in (("state", states), ("name", names)):
+                if values is not None:
+                    ids = self._name_ids(values)
+                    if not ids:
+                        return []  # nothing has that name or state
+                    where.append(f"{column} IN ({', '.join('?' for _ in ids)})")
+                    params.extend(ids)
+            if states is not None and set(states) <= set(TROUBLE):
+                where.append(TROUBLE_SQL)  # what lets the partial indexes serve it
+            if worker is not None:
+                ids = self._name_ids([worker])
+                if not ids:
                     return []
-                where.append(f"{column} IN ({', '.join('?' for _ in chosen)})")
-                params.extend(chosen)
-        if worker is not None:
-            where.append("worker = ?")
-            params.append(worker)
-        if text:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            like = self.db.like
-            where.append(
-                "("
-                + " OR ".join(
-                    f"{c} {like} ? ESCAPE '\\'"
-                    for c in ("uuid", "name", "args", "kwargs", "exception")
-                )
-                + ")"
-            )
-            params.extend([pattern] * 5)
-        sql = f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY at {'DESC' if newest_first else 'ASC'} LIMIT ?"
-        params.append(max(0, int(limit)))
-        with self._lock:
-            rows = self._read(sql, params)
-        return [TaskRow(*row) for row in rows]
+                where.append("worker = ?")
+                params.append(ids[0])
+            sql = _SELECT_TASKS
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += f" ORDER BY at {'DESC' if newest_first else 'ASC'} LIMIT ?"
+            if not text:
+                return self._rows(self._read(sql, (*params, max(0, int(limit)))), epoch)
+            return self._text_search(sql + " OFFSET ?", params, text, max(0, int(limit)), epoch)
+
+    def _text_search(
+        self, sql: str, params: list[Any], text: str, limit: int, epoch: int
+    ) -> list[TaskRow]:
+        """Rows with `text` in their uuid, name, args, kwargs or exception (any case): read
+        page by page and matched here, as args and kwargs are stored packed."""
+        needle = text.casefold()
+        out: list[TaskRow] = []
+        offset = 0
+        while len(out) < limit:
+            page = self._rows(self._read(sql, (*params, TEXT_PAGE, offset)), epoch)
+            out.extend(r for r in page if _has_text(r, needle))
+            if len(page) < TEXT_PAGE:
+                break
+            offset += TEXT_PAGE
+        return out[:limit]
+
+    def _name_ids(self, values: Iterable[str]) -> list[int]:
+        found = (self.names.lookup(v) for v in values)
+        return sorted({i for i in found if i is not None})
 
     def get_task(self, uuid: str) -> TaskRow | None:
-        with self._lock:
-            rows = self._read(
-                f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks WHERE uuid = ?", (uuid,)
-            )
-        return TaskRow(*rows[0]) if rows else None
+        with self._lock, self._reading():
+            epoch = self._task_epoch()
+            if epoch is None:
+                return None
+            found = self._read(_SELECT_TASKS + " WHERE uuid = ?", (task_values.id_bytes(uuid),))
+            return self._rows(found, epoch)[0] if found else None
 
     def alerts_between(self, start: float, end: float) -> list[AlertRow]:
         """Alerts active at some time in [start, end], oldest first."""
@@ -163,6 +213,13 @@ class StoreReads:
             self._rollback_quietly()
             self._reconnect_quietly()
             raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
+
+
+def _has_text(row: TaskRow, needle: str) -> bool:
+    return any(
+        v is not None and needle in v.casefold()
+        for v in (row.uuid, row.name, row.args, row.kwargs, row.exception)
+    )
 
 
 def _first(pair: tuple[float, dict[str, Any]]) -> float:

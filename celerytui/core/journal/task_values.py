@@ -1,0 +1,256 @@
+"""A TaskRow <-> the values of its row in the `tasks` table (schema 2): what makes a task
+row ~60 bytes on disk instead of ~500.
+
+- uuid, root_id, parent_id: a canonical uuid as its 16 bytes; any other id as a marker byte
+  and its 16 bytes (32 lowercase hex digits, uuid.hex) or its UTF-8 (never 16 bytes long in
+  all, so it cannot be taken for a uuid). A root_id equal to the
+  task's own uuid (what Celery sends for a task without parent) is the empty blob.
+- name, state, worker, queue: small ints of the `names` table (names.py).
+- times: integer milliseconds. `at` (TaskRow.at, what since/until and pruning compare) is
+  counted from the store's epoch (meta `time_epoch`: the first task's time, so it takes 4
+  bytes for weeks); sent/received/started/finished/retried are what they are before `at`
+  (0 to a few thousand: 0 to 2 bytes). runtime in microseconds.
+- args, kwargs, result, exception, traceback: a marker byte, then UTF-8, deflated when that
+  is shorter: with the store's dictionary (meta `zdict`, made from its first rows' texts, so
+  a 45-character args repr takes ~14 bytes, a traceback ~30) or, before there is one, plain
+  zlib. The text search decodes them in Python (store_reads.py).
+
+Times come back to the millisecond (what the screens show), the rest exactly.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from celerytui.core.journal.rows import TaskRow
+
+RAW, ZLIB, ZDICT = 0, 1, 2  # first byte of a stored args / kwargs / result / traceback
+COMPRESS_FROM = 64  # bytes; shorter texts are kept raw while there is no dictionary
+DICT_FROM = 8  # bytes; with the dictionary, texts from this long are deflated
+DICT_SIZE = 2048  # bytes of the store's dictionary (more packs a little smaller, slower)
+DICT_SAMPLES = 200  # texts needed to make one
+CACHE_MAX = 50_000  # packed texts remembered (a task's args are packed at every update)
+_OTHER, _OTHER_PADDED, _HEX32 = 0, 1, 2  # first byte of an id that is no canonical uuid
+_HEX = frozenset("0123456789abcdef")
+
+# the columns of `tasks` after uuid, in the order values() gives them
+VALUE_COLUMNS = (
+    "name",
+    "state",
+    "worker",
+    "queue",
+    "at",
+    "sent",
+    "received",
+    "started",
+    "finished",
+    "retried",
+    "runtime",
+    "retries",
+    "exception",
+    "traceback",
+    "root_id",
+    "parent_id",
+    "args",
+    "kwargs",
+    "result",
+)
+COLUMNS = ("uuid", *VALUE_COLUMNS)
+
+
+def id_bytes(text: str) -> bytes:
+    """A task id as stored: 16 bytes for a canonical (lowercase, dashed) uuid."""
+    if (
+        len(text) == 36
+        and text[8] == "-"
+        and text[13] == "-"
+        and text[18] == "-"
+        and text[23] == "-"
+    ):
+        digits = text.replace("-", "")
+        if len(digits) == 32 and _HEX.issuperset(digits):
+            return bytes.fromhex(digits)
+    elif len(text) == 32 and _HEX.issuperset(text):  # uuid.hex: 17 bytes
+        return bytes((_HEX32,)) + bytes.fromhex(text)
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) == 15:  # 1 + 15 would read back as a uuid
+        return bytes((_OTHER_PADDED, 0)) + raw
+    return bytes((_OTHER,)) + raw
+
+
+def id_text(data: bytes) -> str:
+    """The task id `id_bytes` stored."""
+    data = bytes(data)
+    if len(data) == 16:
+        h = data.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    kind = data[0]
+    if kind == _HEX32:
+        return data[1:].hex()
+    return data[2 if kind == _OTHER_PADDED else 1 :].decode("utf-8", "surrogatepass")
+
+
+def make_dict(texts: list[str]) -> bytes:
+    """A deflate dictionary from sample texts: distinct ones, the newest at its end (what
+    deflate matches best)."""
+    return "".join(dict.fromkeys(texts)).encode("utf-8", "surrogatepass")[-DICT_SIZE:]
+
+
+class Packer:
+    """Packs and unpacks the texts of task rows; `zdict` is the store's dictionary (None
+    until it has one: `load_dict` is asked when a row needs it)."""
+
+    def __init__(self, load_dict: Any = None) -> None:
+        self._zdict: bytes | None = None
+        self._deflate: Any = None  # a compressor primed with the dictionary, copied per text
+        self._load_dict = load_dict
+        self._cache: dict[str, bytes] = {}
+
+    @property
+    def zdict(self) -> bytes | None:
+        return self._zdict
+
+    @zdict.setter
+    def zdict(self, value: bytes | None) -> None:
+        self._zdict = value
+        self._deflate = None
+        if value is not None:
+            self._deflate = zlib.compressobj(
+                6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, value
+            )
+
+    def pack(self, text: str | None) -> bytes | None:
+        if text is None:
+            return None
+        found = self._cache.get(text)
+        if found is not None:
+            return found
+        raw = text.encode("utf-8", "surrogatepass")
+        packed = bytes((RAW,)) + raw
+        if self._deflate is not None and len(raw) >= DICT_FROM:
+            z = self._deflate.copy()
+            deflated = z.compress(raw) + z.flush()
+            if len(deflated) < len(raw):
+                packed = bytes((ZDICT,)) + deflated
+        elif len(raw) >= COMPRESS_FROM:
+            deflated = zlib.compress(raw, 6)
+            if len(deflated) < len(raw):
+                packed = bytes((ZLIB,)) + deflated
+        if len(self._cache) >= CACHE_MAX:
+            self._cache.clear()
+        self._cache[text] = packed
+        return packed
+
+    def unpack(self, data: bytes | None) -> str | None:
+        if data is None:
+            return None
+        data = bytes(data)
+        kind = data[0]
+        if kind == ZDICT:
+            if self.zdict is None and self._load_dict is not None:
+                self.zdict = self._load_dict()
+            z = zlib.decompressobj(-15, self.zdict or b"")
+            body = z.decompress(data[1:]) + z.flush()
+        elif kind == ZLIB:
+            body = zlib.decompress(data[1:])
+        else:
+            body = data[1:]
+        return body.decode("utf-8", "surrogatepass")
+
+    def forget(self) -> None:
+        """The dictionary was not written after all (its flush failed)."""
+        self.zdict = None
+        self._cache.clear()
+
+
+def ms(t: float, epoch: int) -> int:
+    """Epoch seconds -> milliseconds after the store's epoch (what `at` holds)."""
+    return round((t - epoch) * 1000)
+
+
+def _before(at_ms: int, t: float | None, epoch: int) -> int | None:
+    return None if t is None else at_ms - round((t - epoch) * 1000)
+
+
+def _back(at_ms: int, delta: int | None, epoch: int) -> float | None:
+    return None if delta is None else epoch + (at_ms - delta) / 1000
+
+
+def values(row: TaskRow, epoch: int, name_id: Any, at: float, packer: Packer) -> tuple[Any, ...]:
+    """The row's values in COLUMNS order; `name_id(text)` interns a name (None -> None)."""
+    pack = packer.pack
+    at_ms = ms(at, epoch)
+    uuid = row.uuid
+    root = row.root_id
+    return (
+        id_bytes(uuid),
+        name_id(row.name),
+        name_id(row.state),
+        name_id(row.worker),
+        name_id(row.queue),
+        at_ms,
+        _before(at_ms, row.sent, epoch),
+        _before(at_ms, row.received, epoch),
+        _before(at_ms, row.started, epoch),
+        _before(at_ms, row.finished, epoch),
+        _before(at_ms, row.retried, epoch),
+        None if row.runtime is None else round(row.runtime * 1_000_000),
+        row.retries,
+        pack(row.exception),
+        pack(row.traceback),
+        None if root is None else b"" if root == uuid else id_bytes(root),
+        None if row.parent_id is None else id_bytes(row.parent_id),
+        pack(row.args),
+        pack(row.kwargs),
+        pack(row.result),
+    )
+
+
+def task_row(stored: tuple[Any, ...], epoch: int, name: Any, packer: Packer) -> TaskRow:
+    """The TaskRow of a row read in COLUMNS order; `name(id)` is the interned text."""
+    unpack = packer.unpack
+    (
+        uuid_b,
+        name_i,
+        state_i,
+        worker_i,
+        queue_i,
+        at_ms,
+        sent,
+        received,
+        started,
+        finished,
+        retried,
+        runtime,
+        retries,
+        exception,
+        traceback,
+        root,
+        parent,
+        args,
+        kwargs,
+        result,
+    ) = stored
+    uuid = id_text(uuid_b)
+    return TaskRow(
+        uuid,
+        name(name_i),
+        name(state_i) or "PENDING",
+        name(worker_i),
+        name(queue_i),
+        _back(at_ms, sent, epoch),
+        _back(at_ms, received, epoch),
+        _back(at_ms, started, epoch),
+        _back(at_ms, finished, epoch),
+        None if runtime is None else runtime / 1_000_000,
+        int(retries),
+        unpack(exception),
+        unpack(traceback),
+        None if root is None else uuid if len(root) == 0 else id_text(root),
+        None if parent is None else id_text(parent),
+        unpack(args),
+        unpack(kwargs),
+        unpack(result),
+        _back(at_ms, retried, epoch),
+    )

@@ -1,0 +1,66 @@
+"""Task rows as stored (schema 2): every id, text and time comes back as it went in (times to
+the millisecond), whatever the cluster sent."""
+
+from __future__ import annotations
+
+from celerytui.core.journal.rows import TaskRow
+from celerytui.core.journal.task_values import Packer, id_bytes, id_text, task_row, values
+
+IDS = [
+    "0f8fad5b-d9cb-469f-a165-70867728950e",  # canonical: 16 bytes
+    "0F8FAD5B-D9CB-469F-A165-70867728950E",  # upper case: kept as text, exactly
+    "0f8fad5bd9cb469fa16570867728950e",  # uuid.hex: 17 bytes
+    "0f8fad5bd9cb469fa16570867728950E",
+    "exactly-15-char",  # 1 + 15 bytes would read as a uuid
+    "sixteen-chars-id",
+    "\x00\x1b[31m[bold]é\udcff",  # NUL, an escape, markup, a lone surrogate
+    "",
+]
+
+
+def test_ids_come_back_exactly():
+    for task_id in IDS:
+        stored = id_bytes(task_id)
+        assert id_text(stored) == task_id
+    assert len(id_bytes(IDS[0])) == 16 and all(len(id_bytes(i)) != 16 for i in IDS[1:])
+
+
+def test_a_row_comes_back_with_its_texts_and_times():
+    names: dict[str, int] = {}
+    texts: dict[int, str] = {}
+
+    def intern(text):
+        if text is None:
+            return None
+        if text not in names:
+            names[text] = len(names) + 1
+            texts[names[text]] = text
+        return names[text]
+
+    packer = Packer()
+    packer.zdict = b"Traceback (most recent call last):\n('user@example.com',){'ok': True}"
+    row = TaskRow(
+        IDS[0],
+        "proj.tasks.\x1b]8;;x\x07",
+        "RETRY",
+        "celery@w",
+        None,
+        sent=1000.001,
+        received=1000.25,
+        started=None,
+        finished=1003.5,
+        runtime=3.25,
+        retries=3,
+        exception="ValueError('x' * 200)" * 5,
+        traceback="Traceback (most recent call last):\n" * 50,
+        root_id=IDS[0],
+        parent_id=IDS[2],
+        args="('user@example.com',)",
+        kwargs="{}",
+        result=None,
+        retried=1002.0,
+    )
+    stored = values(row, 1000, intern, row.at, packer)
+    assert len(stored[14]) < 100  # the traceback, deflated
+    back = task_row(stored, 1000, texts.get, Packer(lambda: packer.zdict))
+    assert back == row
