@@ -45,6 +45,20 @@ RETRY_MAX = 5.0  # seconds between attempts on a failing store, at most
 WAKE_AT = 16_384  # buffered events that wake the writer before its interval
 
 
+def checkpoint_due(
+    seconds: float,
+    events: int,
+    tasks: int,
+    *,
+    every: float = CHECKPOINT_EVERY,
+    min_events: int = CHECKPOINT_EVENTS,
+    per_task: float = TASK_EVENTS,
+) -> bool:
+    """Whether a checkpoint is due ``seconds`` and ``events`` after the last, with ``tasks``
+    in memory (the policy above; benchmarks/replay.py writes its journal by it too)."""
+    return seconds >= every and events >= max(min_events, per_task * tasks)
+
+
 @dataclass(slots=True)
 class RecorderStatus:
     """What the recorder did; a copy, safe to read from any thread."""
@@ -122,11 +136,13 @@ class Recorder:
                 self._newest = last
             self._since_checkpoint += len(events)
         capture = None
-        due = max(self.checkpoint_events, self.task_events * len(state.tasks))
-        if (
-            now - self._last_checkpoint >= self.checkpoint_every
-            and self._since_checkpoint >= due
-            and (state.tasks or state.workers)
+        if (state.tasks or state.workers) and checkpoint_due(
+            now - self._last_checkpoint,
+            self._since_checkpoint,
+            len(state.tasks),
+            every=self.checkpoint_every,
+            min_events=self.checkpoint_events,
+            per_task=self.task_events,
         ):
             capture = state_snapshot.capture(state)
             self._last_checkpoint = now
