@@ -19,6 +19,7 @@ it starts strictly after ``at``.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import math
 import threading
@@ -233,6 +234,20 @@ class JournalSource:
         yield from events
 
     def _rebuild(self, target: float, generation: int | None) -> ClusterState:
+        """Without the cyclic GC meanwhile, then frozen: a rebuild makes a few objects a task
+        that all survive, and collections in the middle (up to a full pass over both states,
+        the shown one and the new one) held the GIL for as long as the rest of a seek. What
+        is frozen is never scanned; the app's GcPolicy unfreezes and collects now and then."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._rebuild_state(target, generation)
+        finally:
+            if was_enabled:
+                gc.freeze()
+                gc.enable()
+
+    def _rebuild_state(self, target: float, generation: int | None) -> ClusterState:
         checkpoint = self.store.checkpoint_before(target)
         if checkpoint is not None:
             since, snapshot = checkpoint
