@@ -19,11 +19,14 @@ it starts strictly after ``at``.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
+import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any, Protocol
 
 from celerytui.core.model import StreamStatus
@@ -87,7 +90,8 @@ class JournalSource:
         self.max_pending = max_pending
         self._loader = loader
         self._lock = threading.Lock()
-        self._pending: deque[dict[str, Any]] = deque()
+        self._pending: deque[list[dict[str, Any]]] = deque()  # batches, oldest first
+        self._pending_n = 0  # events in them
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -119,8 +123,17 @@ class JournalSource:
             if self._restored is not None:  # the new timeline waits for its state
                 return []
             pending = self._pending
-            n = len(pending) if max_events is None else min(max_events, len(pending))
-            batch = [pending.popleft() for _ in range(n)]
+            batch: list[dict[str, Any]] = []
+            room = self._pending_n if max_events is None else min(max_events, self._pending_n)
+            while len(batch) < room:  # whole batches: no per-event work here
+                first = pending[0]
+                take = room - len(batch)
+                if len(first) <= take:
+                    batch += pending.popleft()
+                else:
+                    batch += first[:take]
+                    del first[:take]
+            self._pending_n -= len(batch)
             if not pending:
                 self._ready.clear()
         return batch
@@ -130,7 +143,7 @@ class JournalSource:
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return self._pending_n
 
     @property
     def status(self) -> StreamStatus:
@@ -163,7 +176,7 @@ class JournalSource:
         clock = self.clock
         generation = -1
         events: Iterator[dict[str, Any]] | None = None
-        held: dict[str, Any] | None = None  # read, but not due yet
+        held: list[dict[str, Any]] = []  # read, but not due yet (oldest first)
         while not self._stop.is_set():
             target = clock.now()
             if clock.generation != generation:
@@ -178,52 +191,63 @@ class JournalSource:
                         continue  # another seek came while rebuilding
                     with self._lock:
                         self._pending.clear()
+                        self._pending_n = 0
                         self._restored = state
                         self._restored_generation = generation
                         self._ready.set()
-                    self.cursor, events, held = target, None, None
+                    self.cursor, events, held = target, None, []
                     self.restores += 1
                 else:
                     clock.settled = generation  # a short step ahead: fed through
-            if events is None:
+            if events is None and not held:  # (re)open after what was handed over
                 events = self._events_after(self.cursor)
-            batch: list[dict[str, Any]] = []
-            room = min(FEED_BATCH, self.max_pending - len(self._pending))
-            cursor = self.cursor
-            while len(batch) < room:
-                if held is None:
-                    held = next(events, None)
-                    if held is None:  # read to the end; a live store may grow: reopen later
-                        events = None
-                        break
-                when = held.get("local_received")
-                if when.__class__ is not float:
-                    when = event_time(held)
-                if when > target:
-                    break
-                batch.append(held)
-                held = None
-                if when > cursor:
-                    cursor = when
-            self.cursor = cursor
+            room = min(FEED_BATCH, self.max_pending - self._pending_n)
+            if room <= 0:
+                self._stop.wait(FEED_IDLE)
+                continue
+            if events is not None and len(held) < room:
+                more = list(islice(events, room - len(held)))
+                if len(more) < room - len(held):  # read to the end; a live store may grow
+                    events = None
+                held += more
+            batch = _due(held[:room], target)
             if batch:
+                del held[: len(batch)]
                 with self._lock:
-                    self._pending.extend(batch)
+                    self._pending.append(batch)
+                    self._pending_n += len(batch)
                     self._ready.set()
+                self.cursor = max(self.cursor, event_time(batch[-1]))
                 self._status.events_received += len(batch)
             else:
                 self._stop.wait(FEED_IDLE)
 
     def _events_after(self, at: float) -> Iterator[dict[str, Any]]:
         """The journal's events received strictly after ``at``, up to the clock's end."""
-        for event in self.store.iter_events(at):  # the store's end is exclusive: bound here
-            when = event_time(event)
-            if when > at:
-                if self.clock.end is not None and when > self.clock.end:
-                    return
+        end = self.clock.end
+        stop = None if end is None else math.nextafter(end, math.inf)  # the store's: exclusive
+        events = self.store.iter_events(at, stop)
+        for event in events:  # those at `at` were handed over already
+            if event_time(event) > at:
                 yield event
+                break
+        yield from events
 
     def _rebuild(self, target: float, generation: int | None) -> ClusterState:
+        """Without the cyclic GC meanwhile, then frozen: a rebuild makes a few objects a task
+        that all survive, and collections in the middle (up to a full pass over both states,
+        the shown one and the new one) held the GIL for as long as the rest of a seek. What
+        is frozen is never scanned; the app's GcPolicy unfreezes and collects now and then."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._rebuild_state(target, generation)
+        finally:
+            if was_enabled:
+                gc.freeze()
+                gc.enable()
+
+    def _rebuild_state(self, target: float, generation: int | None) -> ClusterState:
         checkpoint = self.store.checkpoint_before(target)
         if checkpoint is not None:
             since, snapshot = checkpoint
@@ -233,21 +257,28 @@ class JournalSource:
             span = self.store.time_range()
             since = (span[0] if span else target) - 1e-6
             state = ClusterState(max_tasks=self.max_tasks, clock=self.clock.now)
-        batch: list[dict[str, Any]] = []
-        for event in self.store.iter_events(since):  # up to target inclusive: bound here
-            when = event_time(event)
-            if when <= since:
-                continue
-            if when > target:
-                break
-            batch.append(event)
-            if len(batch) >= APPLY_BATCH:
-                state.apply(batch)
-                batch = []
-                if generation is not None and (
-                    self.clock.generation != generation or self._stop.is_set()
-                ):
-                    return state  # abandoned: a newer seek wins
-        if batch:
-            state.apply(batch)
+        events = self.store.iter_events(since, math.nextafter(target, math.inf))
+        first = list(islice(events, APPLY_BATCH))
+        batch = [e for e in first if event_time(e) > since]  # held by the checkpoint already
+        while batch:
+            due = _due(batch, target)
+            state.apply(due)
+            if len(due) < len(batch):
+                break  # past the target (the store's bound is on local_received only)
+            if generation is not None and (
+                self.clock.generation != generation or self._stop.is_set()
+            ):
+                return state  # abandoned: a newer seek wins
+            batch = list(islice(events, APPLY_BATCH))
         return state
+
+
+def _due(events: list[dict[str, Any]], target: float) -> list[dict[str, Any]]:
+    """The leading events of ``events`` received at or before ``target`` (all of them, most
+    often: a replay runs ahead of the clock only at low speeds)."""
+    if not events or event_time(events[-1]) <= target:
+        return events
+    for i, event in enumerate(events):
+        if event_time(event) > target:
+            return events[:i]
+    return events

@@ -32,17 +32,33 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.5  # seconds between flushes, at most (a SIGKILL loses about this much)
 MAX_PENDING = 300_000  # events buffered while the store cannot keep up or is down
 MAX_PENDING_TASKS = 200_000  # task rows (one per task: newer rows replace older)
-# A checkpoint costs ~115 bytes a task in memory, an event ~20: one is written when at least
-# CHECKPOINT_EVERY seconds and max(CHECKPOINT_EVENTS, TASK_EVENTS x tasks) events have passed,
-# so checkpoints take about as much room as the events (not 30 GB over 48 h of 100k tasks) and
-# a seek replays at most about a second of events after one.
+# A checkpoint costs ~75 bytes a task (state_snapshot format 2), an event ~20-45: one is
+# written when at least CHECKPOINT_EVERY seconds and max(CHECKPOINT_EVENTS, TASK_EVENTS x
+# tasks) events have passed. A seek loads the checkpoint before its target and replays the
+# events after it, so the spacing in events is what a seek costs: one event a task keeps a
+# seek near 1 s with 100k tasks (benchmarks/replay.py), for checkpoints that take about twice
+# the room of the events (5 a task: a third of it, but seeks of 3-6 s).
 CHECKPOINT_EVERY = 60.0  # seconds
 CHECKPOINT_EVENTS = 50_000
-TASK_EVENTS = 5
+TASK_EVENTS = 1
 PRUNE_EVERY = 60.0
 ALERT_SCAN_EVERY = 1.0
 RETRY_MAX = 5.0  # seconds between attempts on a failing store, at most
 WAKE_AT = 16_384  # buffered events that wake the writer before its interval
+
+
+def checkpoint_due(
+    seconds: float,
+    events: int,
+    tasks: int,
+    *,
+    every: float = CHECKPOINT_EVERY,
+    min_events: int = CHECKPOINT_EVENTS,
+    per_task: float = TASK_EVENTS,
+) -> bool:
+    """Whether a checkpoint is due ``seconds`` and ``events`` after the last, with ``tasks``
+    in memory (the policy above; benchmarks/replay.py writes its journal by it too)."""
+    return seconds >= every and events >= max(min_events, per_task * tasks)
 
 
 @dataclass(slots=True)
@@ -123,11 +139,13 @@ class Recorder:
                 self._newest = last
             self._since_checkpoint += len(events)
         capture = None
-        due = max(self.checkpoint_events, self.task_events * len(state.tasks))
-        if (
-            now - self._last_checkpoint >= self.checkpoint_every
-            and self._since_checkpoint >= due
-            and (state.tasks or state.workers)
+        if (state.tasks or state.workers) and checkpoint_due(
+            now - self._last_checkpoint,
+            self._since_checkpoint,
+            len(state.tasks),
+            every=self.checkpoint_every,
+            min_events=self.checkpoint_events,
+            per_task=self.task_events,
         ):
             capture = state_snapshot.capture(state)
             self._last_checkpoint = now

@@ -1,0 +1,85 @@
+"""State snapshots (the journal's checkpoints): a checkpoint written by an older celerytui
+(format 1) still loads, and format 2 gives back every task field exactly, odd values too."""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from collections import Counter
+from dataclasses import astuple, fields
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic import generate_events
+from celerytui.core import state_snapshot
+from celerytui.core.model import Task
+from celerytui.core.state import ClusterState
+
+FIELDS = [f.name for f in fields(Task)]
+FORMAT1 = Path(__file__).parents[1] / "support" / "data" / "snapshot_format1.zlib"
+
+
+def test_a_format_1_checkpoint_still_loads_and_plays_on():
+    data = FORMAT1.read_bytes()  # written by celerytui's first snapshot format (400 tasks)
+    saved = json.loads(zlib.decompress(data))
+    restored = state_snapshot.load(data)
+    assert saved["format"] == 1 and len(restored.tasks) == len(saved["tasks"]) == 400
+    timeline, children = FIELDS.index("timeline"), FIELDS.index("children")
+    for row, task in zip(saved["tasks"], restored.tasks.values(), strict=True):
+        row[timeline] = [tuple(pair) for pair in row[timeline]]  # (time, event type) pairs
+        row[children] = [c for c in row[children] if c in restored.tasks]  # those kept
+        assert list(astuple(task)) == row
+    by_state = {state: n for state, n in restored.counts_by_state().items() if n}
+    assert by_state == Counter(row[FIELDS.index("state")] for row in saved["tasks"])
+    assert sorted(restored.workers) == sorted(w[0] for w in saved["workers"])
+    assert list(restored.failures) == saved["failures"]  # may name evicted tasks
+    assert restored.events_applied == saved["events_applied"]
+    # a format-2 copy of it is the same state, and both go on from there alike
+    again = state_snapshot.load(state_snapshot.dump(restored))
+    assert again.tasks == restored.tasks and again.workers == restored.workers
+    more = list(generate_events(2000, batch=200, seed=6))
+    for batch in more:
+        restored.apply([dict(e) for e in batch])
+        again.apply(batch)
+    assert again.tasks == restored.tasks
+    assert again.counts_by_state() == restored.counts_by_state()
+
+
+def test_format_2_gives_back_odd_values_exactly():
+    state = ClusterState(max_tasks=50)
+    for batch in generate_events(600, batch=100, seed=2):
+        state.apply(batch)
+    tasks = list(state.tasks.values())
+    tasks[0].args = "nul \x00 inside, and a lone surrogate \udcff"
+    tasks[1].runtime = math.nan
+    tasks[2].started = -0.0
+    tasks[3].retries = 2**70  # past 64 bits: kept as JSON
+    tasks[4].result_full = {"nested": [1, 2.5, None]}
+    tasks[4].result_is_full = True
+    tasks[5].parent_id = "not-kept-anymore"
+    tasks[6].root_id = tasks[7].uuid
+    tasks[8].timeline = [(1.5, "task-sent"), (2.0, "weird\x00kind")]
+    tasks[9].exception = "[bold]literal[/] \x1b]8;;http://x\x07"
+    restored = state_snapshot.load(state_snapshot.dump(state))
+    assert state_snapshot.dump(state)[:4] == state_snapshot.MAGIC
+    assert [repr(astuple(t)) for t in restored.tasks.values()] == [repr(astuple(t)) for t in tasks]
+    assert restored.tasks[tasks[8].uuid].timeline[0].__class__ is tuple
+    assert math.copysign(1, restored.tasks[tasks[2].uuid].started) == -1
+    smaller = state_snapshot.load(state_snapshot.dump(state), max_tasks=10)
+    assert list(smaller.tasks) == list(state.tasks)[-10:]  # the newest kept
+    empty = state_snapshot.load(state_snapshot.dump(ClusterState(max_tasks=5)))
+    assert not empty.tasks and empty.max_tasks == 5
+
+
+def test_a_damaged_or_foreign_snapshot_is_one_clear_error():
+    good = state_snapshot.dump(ClusterState(max_tasks=5))
+    with pytest.raises(ValueError, match="known format"):
+        state_snapshot.load(zlib.compress(b'{"format": 99}'))
+    state = ClusterState(max_tasks=5)
+    state.tasks["u"] = Task(uuid="u", name="n")
+    data = zlib.decompress(state_snapshot.dump(state)[4:])
+    with pytest.raises(ValueError, match="state snapshot"):
+        state_snapshot.load(state_snapshot.MAGIC + zlib.compress(data[:-3]))
+    assert state_snapshot.load(good).max_tasks == 5
