@@ -30,6 +30,22 @@ WORKER_OFFLINE = "offline"  # clean shutdown (worker-offline received)
 TIMELINE_MAX = 16  # events kept per task for the detail view
 
 
+class _NoChildren(list[str]):
+    """The one empty `children` list that ClusterState's tasks share until they get a child
+    (most never do): a list fewer per task to keep, and for the garbage collector to walk on
+    each full pass. It refuses to grow: whoever adds a child gives the task its own list."""
+
+    __slots__ = ()
+
+    def _shared(self, *_: object) -> None:
+        raise TypeError("NO_CHILDREN is shared by many tasks: give the task its own list")
+
+    append = extend = insert = __iadd__ = __setitem__ = _shared  # type: ignore[assignment]
+
+
+NO_CHILDREN: list[str] = _NoChildren()
+
+
 @dataclass(slots=True)
 class Task:
     uuid: str

@@ -14,6 +14,7 @@ import time
 from bisect import insort
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from functools import partial
 from sys import intern
 from typing import Any
 
@@ -34,13 +35,14 @@ from celerytui.core.model import (
     WORKER_LOST,
     WORKER_ONLINE,
     Changes,
+    NO_CHILDREN,
     DiskCheck,
     HttpCheck,
     Task,
     Worker,
 )
 from celerytui.core.series_caps import SeriesCaps
-from celerytui.core.state_events import EventHandlers
+from celerytui.core.state_events import STEPS, EventHandlers
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
     THROUGHPUT_KINDS,
@@ -146,16 +148,12 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._handlers: dict[object, Callable[[dict[str, Any]], None]] = {
             "task-sent": self._on_sent,
             "task-received": self._on_received,
-            "task-started": self._on_started,
-            "task-succeeded": self._on_succeeded,
-            "task-failed": self._on_failed,
-            "task-retried": self._on_retried,
-            "task-revoked": self._on_revoked,
-            "task-rejected": self._on_rejected,
             "worker-heartbeat": self._on_heartbeat,
             "worker-online": self._on_heartbeat,
             "worker-offline": self._on_offline,
         }
+        for kind, step in STEPS.items():
+            self._handlers[kind] = partial(self._on_step, step)
 
     # ---- applying events -------------------------------------------------------------------
 
@@ -256,23 +254,27 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ch.tasks.add(uuid)
         if not worker_side:
             return task, ts, lr, None
-        hostname = ev.get("hostname")
-        worker = self.workers.get(hostname) if hostname.__class__ is str else None
+        return task, ts, lr, self._seen(ev.get("hostname"), lr)
+
+    def _seen(self, hostname: object, lr: float) -> str | None:
+        """The worker a task event names, heard from at `lr` (created if new); its hostname,
+        or None if the name is not a plausible one."""
+        worker = self.workers.get(hostname) if hostname.__class__ is str else None  # type: ignore[arg-type]
         if worker is None:  # a new worker: a plausible hostname?
-            if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
-                return task, ts, lr, None
-            worker = self._new_worker(hostname, lr)
+            if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:  # type: ignore[arg-type]
+                return None
+            worker = self._new_worker(hostname, lr)  # type: ignore[arg-type]
         last = worker.last_heartbeat
         if last is None or lr > last:
             worker.last_heartbeat = lr
         if worker.status == WORKER_LOST:  # a task event: it is alive after all
             worker.status = WORKER_ONLINE
             self._ch.workers.add(worker.hostname)
-        return task, ts, lr, worker.hostname
+        return worker.hostname
 
     def _new_task(self, uuid: str) -> Task:
         self._seq += 1
-        task = Task(uuid=uuid, seq=self._seq)
+        task = Task(uuid=uuid, seq=self._seq, children=NO_CHILDREN)
         self.tasks[uuid] = task
         self._order.append(uuid)
         self._by_state[PENDING] += 1
@@ -281,9 +283,9 @@ class ClusterState(EventHandlers, WorkerTracking):
             orphans = self._orphans.pop(uuid, None)
             if orphans:
                 tasks = self.tasks
-                task.children.extend(
-                    c for c in orphans if c in tasks and tasks[c].parent_id == uuid
-                )
+                found = [c for c in orphans if c in tasks and tasks[c].parent_id == uuid]
+                if found:
+                    task.children = found
         if len(self.tasks) > self.max_tasks:
             self._evict_tasks()
         return task
@@ -363,7 +365,11 @@ class ClusterState(EventHandlers, WorkerTracking):
             known = tasks.get(parent)
             if known is not None:
                 task.parent_id = known.uuid
-                known.children.append(task.uuid)  # once: parent_id is set once per task
+                # once: parent_id is set once per task
+                if known.children is NO_CHILDREN:
+                    known.children = [task.uuid]
+                else:
+                    known.children.append(task.uuid)
             else:
                 task.parent_id = parent
                 self._orphans.setdefault(parent, {})[task.uuid] = None
