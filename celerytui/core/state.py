@@ -42,7 +42,7 @@ from celerytui.core.model import (
     Worker,
 )
 from celerytui.core.series_caps import SeriesCaps
-from celerytui.core.state_events import STEPS, EventHandlers
+from celerytui.core.state_events import STEP_KINDS, EventHandlers
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
     THROUGHPUT_KINDS,
@@ -84,12 +84,10 @@ def _decided(cur: str, new: str) -> bool | None:
     return PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
 
 
-# (current state, the event's) -> whether it wins, for the pairs no timestamp decides
+# the event's state -> {current state: whether it wins}, for the pairs no timestamp decides
 _DECIDED = {
-    (cur, new): won
-    for cur in ALL_STATES
+    new: {cur: won for cur in ALL_STATES if (won := _decided(cur, new)) is not None}
     for new in ALL_STATES
-    if (won := _decided(cur, new)) is not None
 }
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
@@ -147,12 +145,12 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ch = Changes()
         self._handlers: dict[object, Callable[[dict[str, Any]], None]] = {
             "task-sent": self._on_sent,
-            "task-received": self._on_received,
             "worker-heartbeat": self._on_heartbeat,
             "worker-online": self._on_heartbeat,
             "worker-offline": self._on_offline,
         }
-        for kind, step in STEPS.items():
+        for kind, (new, field, row) in STEP_KINDS.items():
+            step = (kind, new, field, row, _DECIDED[new])
             self._handlers[kind] = partial(self._on_step, step)
 
     # ---- applying events -------------------------------------------------------------------
@@ -389,7 +387,8 @@ class ClusterState(EventHandlers, WorkerTracking):
         `force`: a later attempt's task-received, which replaces what earlier ones said.
         """
         cur = task.state
-        wins = True if force else _DECIDED.get((cur, new))
+        decided = _DECIDED.get(new)
+        wins = True if force else decided.get(cur) if decided is not None else None
         if wins is None:
             wins = _decided(cur, new)  # a state outside ALL_STATES, or timestamps decide
         if wins is None:
@@ -430,13 +429,17 @@ class ClusterState(EventHandlers, WorkerTracking):
             counts = (self._stats.get(name) or self._stats_for(name)).counts
             counts[cur] = counts.get(cur, 0) - 1
             counts[new] = counts.get(new, 0) + 1
-        if new == FAILURE:
-            self._ch.new_failures.append(task.uuid)
-            self._remember_failure(task.uuid)
-        elif new == RETRY:
-            self._ch.new_retries.append(task.uuid)
-            self._remember_failure(task.uuid)
+        if new == FAILURE or new == RETRY:
+            self._note_failure(task.uuid, new)
         return True
+
+    def _note_failure(self, uuid: str, new: str) -> None:
+        """A task that just became FAILURE or RETRY: in this batch's changes, remembered."""
+        if new == FAILURE:
+            self._ch.new_failures.append(uuid)
+        else:
+            self._ch.new_retries.append(uuid)
+        self._remember_failure(uuid)
 
     def _remember_failure(self, uuid: str) -> None:
         """Newest last and each uuid once, so a task that retried 3 times takes one place."""
@@ -470,15 +473,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         The labels are (name, hostname, queue_name). The queue is decided at the task's
         first counted event, from what the events said by then, and kept: one task's counts
         never split over two queue_name values when its result names the queue."""
-        timeline = task.timeline  # the newest TIMELINE_MAX, in time order (events come out
-        full = len(timeline) >= TIMELINE_MAX  # of order)
-        if not full or ts >= timeline[0][0]:
-            if full:
-                del timeline[0]
-            if timeline and ts < timeline[-1][0]:
-                insort(timeline, (ts, kind))
-            else:
-                timeline.append((ts, kind))
+        self._on_timeline(task, ts, kind)
         if counter is None:  # a custom event: on the timeline only
             return ("", "", "")
         queue = task.series_queue
@@ -496,6 +491,20 @@ class ClusterState(EventHandlers, WorkerTracking):
             if self._ring_slot >= 0:
                 self._ring.counts[row][self._ring_slot] += 1
         return labels
+
+    @staticmethod
+    def _on_timeline(task: Task, ts: float, kind: str) -> None:
+        """Event `kind` at `ts` on the task's timeline: the newest TIMELINE_MAX, in time order
+        (events come out of order)."""
+        timeline = task.timeline
+        full = len(timeline) >= TIMELINE_MAX
+        if not full or ts >= timeline[0][0]:
+            if full:
+                del timeline[0]
+            if timeline and ts < timeline[-1][0]:
+                insort(timeline, (ts, kind))
+            else:
+                timeline.append((ts, kind))
 
     def _observe_runtime(self, labels: tuple[str, str, str], runtime: float) -> None:
         self.series.observe_runtime(labels, runtime)

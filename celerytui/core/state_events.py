@@ -35,6 +35,9 @@ from celerytui.core.model import (
     REVOKED,
     STARTED,
     SUCCESS,
+    TIMELINE_MAX,
+    WORKER_LOST,
+    WORKER_ONLINE,
     Task,
 )
 from celerytui.core.state_parts import LabelSet, StateParts
@@ -42,17 +45,19 @@ from celerytui.core.state_parts import LabelSet, StateParts
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED, REJECTED})
 _RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
-# what each worker-side task event after task-received says (EventHandlers._on_step): its
-# kind, the state it says (one of the model's constants: compared by identity), the Task
-# field it stamps (also the name of its counter) and its throughput row
-Step = tuple[str, str, str, int | None]
-STEPS: dict[str, Step] = {
-    "task-started": ("task-started", STARTED, "started", STARTED_I),
-    "task-succeeded": ("task-succeeded", SUCCESS, "succeeded", SUCCEEDED_I),
-    "task-failed": ("task-failed", FAILURE, "failed", FAILED_I),
-    "task-retried": ("task-retried", RETRY, "retried", RETRIED_I),
-    "task-revoked": ("task-revoked", REVOKED, "revoked", None),
-    "task-rejected": ("task-rejected", REJECTED, "rejected", None),
+# what each worker-side task event says (EventHandlers._on_step): its kind, the state it says
+# (one of the model's constants: compared by identity), the Task field it stamps (also the
+# name of its counter), its throughput row, and for each current state whether the event's
+# state replaces it when no timestamp can tell (ClusterState's decision table)
+Step = tuple[str, str, str, int | None, dict[str, bool]]
+STEP_KINDS: dict[str, tuple[str, str, int | None]] = {
+    "task-received": (RECEIVED, "received", RECEIVED_I),
+    "task-started": (STARTED, "started", STARTED_I),
+    "task-succeeded": (SUCCESS, "succeeded", SUCCEEDED_I),
+    "task-failed": (FAILURE, "failed", FAILED_I),
+    "task-retried": (RETRY, "retried", RETRIED_I),
+    "task-revoked": (REVOKED, "revoked", None),
+    "task-rejected": (REJECTED, "rejected", None),
 }
 
 __all__ = [
@@ -167,23 +172,155 @@ class EventHandlers:
                 client = client.rpartition("@")[2]
             self._record(task, ts, lr, "task-sent", "sent", client, SENT_I)
 
-    def _on_received(self: StateParts, ev: dict[str, Any]) -> None:
+    def _on_step(self: StateParts, step: Step, ev: dict[str, Any]) -> None:
+        """A worker-side task event (task-received and after): find the task and its worker,
+        let the state it says win (or only merge its fields), stamp its time and, unless it
+        is a duplicate, put it on the timeline and count it; then what its kind adds.
+
+        The common case of each step (ClusterState._transition's decided win, _record's
+        in-order append) is inline: this runs for most events of a busy cluster."""
+        kind, new, field, row, decided = step
         lr, ts = ev.get("local_received"), ev.get("timestamp")
         if not (
             lr.__class__ is float
             and ts.__class__ is float
             and TS_MIN <= lr < TS_MAX
             and TS_MIN <= ts < TS_MAX
-        ):
+        ):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
         uuid: Any = ev.get("uuid")
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
         if task is None:
             task = self._new_task(_new_id(uuid))
-        self._ch.tasks.add(uuid)
+        ch = self._ch
+        ch.tasks.add(uuid)
         hostname = ev.get("hostname")
-        host = self._seen(hostname, lr)
-        duplicate = task.received == ts
+        worker = self.workers.get(hostname) if hostname.__class__ is str else None
+        if worker is None:
+            host = self._seen(hostname, lr)
+            label_host = hostname if host is None else host
+        else:  # _seen's common case
+            host = label_host = worker.hostname
+            last = worker.last_heartbeat
+            if last is None or lr > last:
+                worker.last_heartbeat = lr
+            if worker.status == WORKER_LOST:
+                worker.status = WORKER_ONLINE
+                ch.workers.add(host)
+        duplicate = getattr(task, field) == ts
+        force = False
+        if new is RECEIVED:
+            force = self._merge_received(task, ev, ts, host)
+        else:
+            setattr(task, field, ts)
+        # the state: ClusterState._transition, its common case inline
+        cur = task.state
+        wins = decided.get(cur)
+        if wins is None or force:
+            won = self._transition(task, new, ts, host, force)
+        elif wins:
+            won = True
+            task.state_ts = ts
+            task.state_host = host
+            if host is not None:
+                task.worker = host
+            task.state = new
+            by_state = self._by_state
+            by_state[cur] -= 1
+            by_state[new] += 1
+            name = task.name
+            if name is not None:
+                counts = (self._stats.get(name) or self._stats_for(name)).counts
+                counts[cur] = counts.get(cur, 0) - 1
+                counts[new] = counts.get(new, 0) + 1
+            if new is FAILURE or new is RETRY:
+                self._note_failure(task.uuid, new)
+        else:
+            won = False
+            if task.worker is None and host is not None:
+                task.worker = host
+        if new is SUCCESS:
+            runtime = ev.get("runtime")
+            if not (runtime.__class__ is float and 0 <= runtime < 1e12):
+                runtime = number_of(runtime)
+                if runtime is not None and runtime < 0:
+                    runtime = None
+            if not task.result_is_full:  # a full backend result always wins over a repr
+                result = ev.get("result")
+                task.result = (
+                    result
+                    if result.__class__ is str and len(result) <= TEXT_MAX
+                    else text_of(result)
+                )
+            if runtime is not None:
+                task.runtime = runtime
+        elif new is FAILURE or new is RETRY:
+            _set_exception(task, ev, won)
+            if new is RETRY:
+                # celery's task-retried carries no retries count (the next attempt's
+                # task-received, often delivered before this event, does); take one only if
+                # an event has it
+                retries = int_of(ev.get("retries"))
+                if retries is not None and retries > task.retries:
+                    task.retries = retries
+        elif new is REVOKED and task.exception is None:
+            if ev.get("expired") is True:
+                task.exception = "expired"
+            elif ev.get("terminated") is True:
+                task.exception = "terminated"
+        if duplicate:
+            return
+        # on the timeline and counted: ClusterState._record, its common case inline
+        timeline = task.timeline
+        n = len(timeline)
+        if n >= TIMELINE_MAX or (n and ts < timeline[n - 1][0]):
+            self._on_timeline(task, ts, kind)
+        else:
+            timeline.append((ts, kind))
+        queue = task.series_queue
+        if queue is None:
+            queue = task.series_queue = task.queue or task.routing_key or ""
+        labels = self.series.labels(task.name, label_host, queue, lr)
+        name_label, host_label, queue_label = labels
+        key = (field, name_label, host_label, queue_label)
+        counters = self.counters
+        try:
+            counters[key] += 1
+        except KeyError:
+            counters[key] = 1
+        if row is not None:
+            second = int(lr)
+            if second != self._ring_second:  # most events of a batch share their second
+                self._ring_slot = self._ring.slot(second)
+                self._ring_second = second
+            if self._ring_slot >= 0:
+                self._ring.counts[row][self._ring_slot] += 1
+        if new is SUCCESS:
+            self._processed(task.worker, lr)
+            name = task.name
+            if runtime is not None:
+                if name is not None:
+                    (self._stats.get(name) or self._stats_for(name)).add_runtime(runtime)
+                self._observe_runtime(labels, runtime)
+            if name is not None and not task.result_is_full:
+                check = checks.check_kind(name)
+                if check is not None:
+                    self._record_check(
+                        check, parse_check_repr(task.result), task.succeeded, task.uuid
+                    )
+        elif new is FAILURE:
+            self._processed(task.worker, lr)
+            self._count_exception(task, labels)
+            check = checks.check_kind(task.name)
+            if check is not None:
+                result = checks.failed_check_result(check, task.args, task.kwargs, task.exception)
+                self._record_check(check, result, task.failed, task.uuid)
+
+    def _merge_received(
+        self: StateParts, task: Task, ev: dict[str, Any], ts: float, host: str | None
+    ) -> bool:
+        """What task-received says beyond its state: name, args, retries, this attempt's eta
+        and ids. True if it is a later attempt whose state replaces what earlier ones said."""
         name = ev.get("name")
         if name != task.name:
             self._set_name(task, name)
@@ -226,93 +363,7 @@ class EventHandlers:
             self._set_ids(task, ev)
         if task.queue is None:
             _set_route(task, ev)
-        self._transition(task, RECEIVED, ts, host, newer)
-        if not duplicate:
-            self._record(task, ts, lr, "task-received", "received", hostname, RECEIVED_I)
-
-    def _on_step(self: StateParts, step: Step, ev: dict[str, Any]) -> None:
-        """What every worker-side task event after task-received does: find the task, let
-        the state it says win (or only merge), stamp its time and, unless the event is a
-        duplicate, put it on the timeline and count it; then what its kind adds."""
-        kind, new, field, row = step
-        lr, ts = ev.get("local_received"), ev.get("timestamp")
-        if not (
-            lr.__class__ is float
-            and ts.__class__ is float
-            and TS_MIN <= lr < TS_MAX
-            and TS_MIN <= ts < TS_MAX
-        ):
-            ts, lr = self._times(ev)
-        uuid: Any = ev.get("uuid")
-        task = self.tasks.get(uuid) if uuid.__class__ is str else None
-        if task is None:
-            task = self._new_task(_new_id(uuid))
-        self._ch.tasks.add(uuid)
-        hostname = ev.get("hostname")
-        host = self._seen(hostname, lr)
-        duplicate = getattr(task, field) == ts
-        won = self._transition(task, new, ts, host)
-        setattr(task, field, ts)
-        if new is SUCCESS:
-            runtime = ev.get("runtime")
-            if not (runtime.__class__ is float and 0 <= runtime < 1e12):
-                runtime = number_of(runtime)
-                if runtime is not None and runtime < 0:
-                    runtime = None
-            if not task.result_is_full:  # a full backend result always wins over a repr
-                result = ev.get("result")
-                task.result = (
-                    result
-                    if result.__class__ is str and len(result) <= TEXT_MAX
-                    else text_of(result)
-                )
-            if runtime is not None:
-                task.runtime = runtime
-            if duplicate:
-                return
-            labels = self._record(task, ts, lr, kind, field, hostname, row)
-            self._processed(task.worker, lr)
-            name = task.name
-            if runtime is not None:
-                if name is not None:
-                    self._stats_for(name).add_runtime(runtime)
-                self._observe_runtime(labels, runtime)
-            if name is not None and not task.result_is_full:
-                check = checks.check_kind(name)
-                if check is not None:
-                    self._record_check(
-                        check, parse_check_repr(task.result), task.succeeded, task.uuid
-                    )
-            return
-        if new is FAILURE or new is RETRY:
-            _set_exception(task, ev, won)
-            if new is RETRY:
-                # celery's task-retried carries no retries count (the next attempt's
-                # task-received, often delivered before this event, does); take one only if
-                # an event has it
-                retries = int_of(ev.get("retries"))
-                if retries is not None and retries > task.retries:
-                    task.retries = retries
-                if not duplicate:
-                    self._record(task, ts, lr, kind, field, hostname, row)
-                return
-            if duplicate:
-                return
-            labels = self._record(task, ts, lr, kind, field, hostname, row)
-            self._processed(task.worker, lr)
-            self._count_exception(task, labels)
-            check = checks.check_kind(task.name)
-            if check is not None:
-                result = checks.failed_check_result(check, task.args, task.kwargs, task.exception)
-                self._record_check(check, result, task.failed, task.uuid)
-            return
-        if new is REVOKED and task.exception is None:
-            if ev.get("expired") is True:
-                task.exception = "expired"
-            elif ev.get("terminated") is True:
-                task.exception = "terminated"
-        if not duplicate:
-            self._record(task, ts, lr, kind, field, hostname, row)
+        return newer
 
     def _on_other(self: StateParts, ev: dict[str, Any]) -> None:
         """Custom task events (task-progress, ...) go on the timeline; anything else is bad."""

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from celerytui.core.model import Changes, DiskCheck, HttpCheck, Task, Worker
+from celerytui.core.series_caps import SeriesCaps
 from celerytui.core.task_stats import SecondRing, TaskStats
 
 LabelSet = tuple[str, str, str]
@@ -26,6 +27,13 @@ class StateParts(Protocol):
     clock: Callable[[], float]
     _ch: Changes
     _worker_rings: dict[str, SecondRing]
+    _by_state: dict[str, int]
+    _stats: dict[str, TaskStats]
+    _ring: SecondRing
+    _ring_second: int
+    _ring_slot: int
+    series: SeriesCaps
+    counters: dict[tuple[str, str, str, str], int]
 
     def _times(self, ev: dict[str, Any]) -> tuple[float, float]: ...
 
@@ -57,6 +65,16 @@ class StateParts(Protocol):
         hostname: object,
         row: int | None,
     ) -> LabelSet: ...
+
+    def _seen(self, hostname: Any, lr: float) -> str | None: ...
+
+    def _merge_received(
+        self, task: Task, ev: dict[str, Any], ts: float, host: str | None
+    ) -> bool: ...
+
+    def _note_failure(self, uuid: str, new: str) -> None: ...
+
+    def _on_timeline(self, task: Task, ts: float, kind: str) -> None: ...
 
     def _processed(self, hostname: str | None, lr: float) -> None: ...
 
