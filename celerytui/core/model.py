@@ -80,7 +80,9 @@ class Task:
     root_id: str | None = None
     parent_id: str | None = None
     children: list[str] = field(default_factory=list)
-    timeline: list[tuple[float, str]] = field(default_factory=list)  # (timestamp, event type)
+    # (timestamp, event type), oldest first: a tuple, replaced at each event, so the garbage
+    # collector stops tracking it (a list per task would be walked on every full pass)
+    timeline: tuple[tuple[float, str], ...] = ()
     seq: int = 0  # ClusterState's insertion counter: newest task has the highest seq
     # the event that set `state`: its timestamp and the host that stamped it (None: the result
     # backend, or not known). Timestamps of one host compare; those of two hosts may not.

@@ -496,7 +496,7 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _on_timeline(task: Task, ts: float, kind: str) -> None:
         """Event `kind` at `ts` on the task's timeline: the newest TIMELINE_MAX, in time order
         (events come out of order)."""
-        timeline = task.timeline
+        timeline = list(task.timeline)
         full = len(timeline) >= TIMELINE_MAX
         if not full or ts >= timeline[0][0]:
             if full:
@@ -505,6 +505,7 @@ class ClusterState(EventHandlers, WorkerTracking):
                 insort(timeline, (ts, kind))
             else:
                 timeline.append((ts, kind))
+            task.timeline = tuple(timeline)
 
     def _observe_runtime(self, labels: tuple[str, str, str], runtime: float) -> None:
         self.series.observe_runtime(labels, runtime)

@@ -276,7 +276,7 @@ class EventHandlers:
         if n >= TIMELINE_MAX or (n and ts < timeline[n - 1][0]):
             self._on_timeline(task, ts, kind)
         else:
-            timeline.append((ts, kind))
+            task.timeline = (*timeline, (ts, kind))
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
