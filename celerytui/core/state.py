@@ -19,6 +19,7 @@ from sys import intern
 from typing import Any
 
 from celerytui.core import series_caps
+from celerytui.core.check_records import check_kind
 from celerytui.core.chains import ChainNode, build_chain
 from celerytui.core.event_fields import ID_MAX, TS_MAX, TS_MIN, Malformed, id_of
 from celerytui.core.model import (
@@ -89,6 +90,7 @@ _DECIDED = {
     new: {cur: won for cur in ALL_STATES if (won := _decided(cur, new)) is not None}
     for new in ALL_STATES
 }
+_UNKNOWN: Any = object()  # not in ClusterState._check_kinds yet
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
 QUEUES_COUNTED = series_caps.QUEUES_MAX
@@ -143,6 +145,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
         self._ch = Changes()
+        self._check_kinds: dict[str, str | None] = {}  # task name -> check_kind(name)
         self._handlers: dict[object, Callable[[dict[str, Any]], None]] = {
             "task-sent": self._on_sent,
             "worker-heartbeat": self._on_heartbeat,
@@ -450,6 +453,16 @@ class ClusterState(EventHandlers, WorkerTracking):
         failures[uuid] = None
         if len(failures) > self._failures_kept:
             failures.popitem(last=False)
+
+    def _check_kind(self, name: object) -> str | None:
+        """check_records.check_kind, remembered per task name (asked at each result)."""
+        kinds = self._check_kinds
+        kind = kinds.get(name, _UNKNOWN) if name.__class__ is str else None
+        if kind is _UNKNOWN:
+            if len(kinds) >= self.max_names:
+                kinds.clear()
+            kind = kinds[name] = check_kind(name)  # type: ignore[index]
+        return kind
 
     @property
     def failures(self) -> deque[str]:

@@ -296,14 +296,20 @@ class EventHandlers:
             if self._ring_slot >= 0:
                 self._ring.counts[row][self._ring_slot] += 1
         if new is SUCCESS:
-            self._processed(task.worker, lr)
+            worker_ring = self._worker_rings.get(host) if host is not None else None
+            if worker_ring is not None and task.worker is host:  # _processed's common case
+                i = worker_ring.slot(int(lr))
+                if i >= 0:
+                    worker_ring.counts[0][i] += 1
+            else:
+                self._processed(task.worker, lr)
             name = task.name
             if runtime is not None:
                 if name is not None:
                     (self._stats.get(name) or self._stats_for(name)).add_runtime(runtime)
-                self._observe_runtime(labels, runtime)
+                self.series.observe_runtime(labels, runtime)
             if name is not None and not task.result_is_full:
-                check = checks.check_kind(name)
+                check = self._check_kind(name)
                 if check is not None:
                     self._record_check(
                         check, parse_check_repr(task.result), task.succeeded, task.uuid
@@ -311,7 +317,7 @@ class EventHandlers:
         elif new is FAILURE:
             self._processed(task.worker, lr)
             self._count_exception(task, labels)
-            check = checks.check_kind(task.name)
+            check = self._check_kind(task.name)
             if check is not None:
                 result = checks.failed_check_result(check, task.args, task.kwargs, task.exception)
                 self._record_check(check, result, task.failed, task.uuid)
