@@ -489,13 +489,24 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._on_timeline(task, ts, kind)
         if counter is None:  # a custom event: on the timeline only
             return ("", "", "")
+        return self._count(task, lr, counter, hostname, row)
+
+    def _count(
+        self, task: Task, lr: float, counter: str, hostname: object, row: int | None
+    ) -> tuple[str, str, str]:
+        """One more event of `task` in the cumulative `counter` and in the per-second ring
+        `row` (if any); returns the labels it was counted under."""
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
         labels = self.series.labels(task.name, hostname, queue, lr)
-        key = (counter, *labels)
+        name_label, host_label, queue_label = labels
+        key = (counter, name_label, host_label, queue_label)
         counters = self.counters
-        counters[key] = counters.get(key, 0) + 1
+        try:
+            counters[key] += 1
+        except KeyError:
+            counters[key] = 1
         if row is not None:
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second

@@ -157,7 +157,9 @@ class EventHandlers:
             task.expires = None if expires is None else id_of(expires)
         if retries > task.retries:
             task.retries = retries
-        if task.root_id is None or task.parent_id is None:
+        if (task.root_id is None and ev.get("root_id") is not None) or (
+            task.parent_id is None and ev.get("parent_id") is not None
+        ):
             self._set_ids(task, ev)
         _set_route(task, ev)
         if task.exchange is None:
@@ -170,7 +172,12 @@ class EventHandlers:
             client = ev.get("hostname")
             if client.__class__ is str:
                 client = client.rpartition("@")[2]
-            self._record(task, ts, lr, "task-sent", "sent", client, SENT_I)
+            timeline = task.timeline
+            if timeline:
+                self._on_timeline(task, ts, "task-sent")
+            else:  # the usual: task-sent comes first
+                task.timeline = ((ts, "task-sent"),)
+            self._count(task, lr, "sent", client, SENT_I)
 
     def _on_step(self: StateParts, step: Step, ev: dict[str, Any]) -> None:
         """A worker-side task event (task-received and after): find the task and its worker,
@@ -365,7 +372,9 @@ class EventHandlers:
             task.eta = None if eta is None else id_of(eta)
             task.expires = None if expires is None else id_of(expires)
             task.received = ts
-        if task.root_id is None or task.parent_id is None:
+        if (task.root_id is None and ev.get("root_id") is not None) or (
+            task.parent_id is None and ev.get("parent_id") is not None
+        ):
             self._set_ids(task, ev)
         if task.queue is None:
             _set_route(task, ev)
