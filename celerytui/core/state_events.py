@@ -119,7 +119,10 @@ class EventHandlers:
     # ---- task events (see celery/worker/request.py and celery/app/amqp.py for fields) -------
 
     def _on_sent(self: StateParts, ev: dict[str, Any]) -> None:
-        lr, ts = ev.get("local_received"), ev.get("timestamp")
+        try:  # what the receiver always gives (a subscript is cheaper than .get)
+            lr, ts = ev["local_received"], ev["timestamp"]
+        except KeyError:
+            lr = ts = None
         if not (
             lr.__class__ is float
             and ts.__class__ is float
@@ -127,7 +130,7 @@ class EventHandlers:
             and TS_MIN <= ts < TS_MAX
         ):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
-        uuid: Any = ev.get("uuid")
+        uuid: Any = ev["uuid"]  # none: Malformed, as any implausible id
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
         if task is None:
             task = self._new_task(_new_id(uuid))
@@ -187,7 +190,10 @@ class EventHandlers:
         The common case of each step (ClusterState._transition's decided win, _record's
         in-order append) is inline: this runs for most events of a busy cluster."""
         kind, new, field, row, decided = step
-        lr, ts = ev.get("local_received"), ev.get("timestamp")
+        try:  # what the receiver always gives (a subscript is cheaper than .get)
+            lr, ts = ev["local_received"], ev["timestamp"]
+        except KeyError:
+            lr = ts = None
         if not (
             lr.__class__ is float
             and ts.__class__ is float
@@ -195,7 +201,7 @@ class EventHandlers:
             and TS_MIN <= ts < TS_MAX
         ):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
-        uuid: Any = ev.get("uuid")
+        uuid: Any = ev["uuid"]  # none: Malformed, as any implausible id
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
         if task is None:
             task = self._new_task(_new_id(uuid))
