@@ -19,12 +19,13 @@ from sys import intern
 from typing import Any
 
 from celerytui.core import series_caps
-from celerytui.core.check_records import check_kind
 from celerytui.core.chains import ChainNode, build_chain
+from celerytui.core.check_records import check_kind
 from celerytui.core.event_fields import ID_MAX, TS_MAX, TS_MIN, Malformed, id_of
 from celerytui.core.model import (
     ALL_STATES,
     FAILURE,
+    NO_CHILDREN,
     PENDING,
     RECEIVED,
     REJECTED,
@@ -36,7 +37,6 @@ from celerytui.core.model import (
     WORKER_LOST,
     WORKER_ONLINE,
     Changes,
-    NO_CHILDREN,
     DiskCheck,
     HttpCheck,
     Task,
@@ -263,11 +263,11 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _seen(self, hostname: object, lr: float) -> str | None:
         """The worker a task event names, heard from at `lr` (created if new); its hostname,
         or None if the name is not a plausible one."""
-        worker = self.workers.get(hostname) if hostname.__class__ is str else None  # type: ignore[arg-type]
+        worker = self.workers.get(hostname) if hostname.__class__ is str else None
         if worker is None:  # a new worker: a plausible hostname?
-            if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:  # type: ignore[arg-type]
+            if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
                 return None
-            worker = self._new_worker(hostname, lr)  # type: ignore[arg-type]
+            worker = self._new_worker(hostname, lr)
         last = worker.last_heartbeat
         if last is None or lr > last:
             worker.last_heartbeat = lr
@@ -435,7 +435,7 @@ class ClusterState(EventHandlers, WorkerTracking):
             counts = (self._stats.get(name) or self._stats_for(name)).counts
             counts[cur] = counts.get(cur, 0) - 1
             counts[new] = counts.get(new, 0) + 1
-        if new == FAILURE or new == RETRY:
+        if new in (FAILURE, RETRY):
             self._note_failure(task.uuid, new)
         return True
 

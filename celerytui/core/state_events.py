@@ -40,7 +40,7 @@ from celerytui.core.model import (
     WORKER_ONLINE,
     Task,
 )
-from celerytui.core.state_parts import LabelSet, StateParts
+from celerytui.core.state_parts import StateParts
 
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED, REJECTED})
@@ -142,7 +142,9 @@ class EventHandlers:
                 self._set_name(task, name)
             if task.args is None:
                 args = ev.get("args")
-                task.args = args if args.__class__ is str and len(args) <= TEXT_MAX else text_of(args)
+                task.args = (
+                    args if args.__class__ is str and len(args) <= TEXT_MAX else text_of(args)
+                )
             if task.kwargs is None:
                 kwargs = ev.get("kwargs")
                 task.kwargs = (
@@ -466,9 +468,9 @@ class EventHandlers:
 
 def _new_id(uuid: object) -> str:
     """The id of a task not seen yet, if plausible; else Malformed."""
-    if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:  # type: ignore[arg-type]
+    if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
         raise Malformed
-    return uuid  # type: ignore[return-value]
+    return uuid
 
 
 def _set_route(task: Task, ev: dict[str, Any]) -> None:
