@@ -391,6 +391,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         move back and forth (RETRY and its next attempt, REJECTED and a redelivery, the same
         state again). Otherwise celery's precedence decides.
         `force`: a later attempt's task-received, which replaces what earlier ones said.
+        EventHandlers._on_step inlines the case the decision table settles as a win.
         """
         cur = task.state
         decided = _DECIDED.get(new)
@@ -533,9 +534,6 @@ class ClusterState(EventHandlers, WorkerTracking):
             else:
                 timeline.append((ts, kind))
             task.timeline = tuple(timeline)
-
-    def _observe_runtime(self, labels: tuple[str, str, str], runtime: float) -> None:
-        self.series.observe_runtime(labels, runtime)
 
     def _count_exception(self, task: Task, labels: tuple[str, str, str]) -> None:
         self.series.count_exception(labels, task.exception)
