@@ -162,8 +162,11 @@ class EventHandlers:
             task.expires = None if expires is None else id_of(expires)
         if retries > task.retries:
             task.retries = retries
-        if (task.root_id is None and ev.get("root_id") is not None) or (
-            task.parent_id is None and ev.get("parent_id") is not None
+        root, parent = ev.get("root_id"), ev.get("parent_id")
+        if task.root_id is None and root == uuid and parent is None:
+            task.root_id = task.uuid  # a task of its own, the usual: _set_ids' first case
+        elif (task.root_id is None and root is not None) or (
+            task.parent_id is None and parent is not None
         ):
             self._set_ids(task, ev)
         _set_route(task, ev)
@@ -474,10 +477,10 @@ def _new_id(uuid: object) -> str:
 
 
 def _set_route(task: Task, ev: dict[str, Any]) -> None:
-    queue, routing_key = id_of(ev.get("queue")), id_of(ev.get("routing_key"))
-    if queue is not None:
+    queue, routing_key = ev.get("queue"), ev.get("routing_key")
+    if queue.__class__ is str and 0 < len(queue) <= ID_MAX:  # id_of, inline
         task.queue = intern(queue)
-    if routing_key is not None:
+    if routing_key.__class__ is str and 0 < len(routing_key) <= ID_MAX:
         task.routing_key = intern(routing_key)
         if task.queue is None:
             task.queue = task.routing_key
