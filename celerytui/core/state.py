@@ -152,8 +152,12 @@ class ClusterState(EventHandlers, WorkerTracking):
             "worker-online": self._on_heartbeat,
             "worker-offline": self._on_offline,
         }
-        for kind, (new, field, row) in STEP_KINDS.items():
-            step = (kind, new, field, row, _DECIDED[new])
+        # task-received and after: one handler, told which step (EventHandlers._on_step)
+        self._steps = {
+            kind: (kind, new, field, row, _DECIDED[new])
+            for kind, (new, field, row) in STEP_KINDS.items()
+        }
+        for kind, step in self._steps.items():
             self._handlers[kind] = partial(self._on_step, step)
 
     # ---- applying events -------------------------------------------------------------------
@@ -169,7 +173,7 @@ class ClusterState(EventHandlers, WorkerTracking):
             ch.malformed = 1
             self.malformed += 1
             return ch
-        handlers = self._handlers
+        handlers, steps, on_step = self._handlers, self._steps, self._on_step
         applied = bad = 0
         for ev in items:
             if ev.__class__ is not dict:
@@ -181,11 +185,16 @@ class ClusterState(EventHandlers, WorkerTracking):
                     bad += 1
                     continue
             try:
-                handler = handlers.get(ev["type"])  # no type: malformed
-                if handler is None:
-                    self._on_other(ev)
+                kind = ev["type"]  # no type: malformed
+                step = steps.get(kind)
+                if step is not None:  # most events: straight to the step handler
+                    on_step(step, ev)
                 else:
-                    handler(ev)
+                    handler = handlers.get(kind)
+                    if handler is None:
+                        self._on_other(ev)
+                    else:
+                        handler(ev)
                 applied += 1
             except Exception:
                 bad += 1

@@ -225,11 +225,18 @@ class EventHandlers:
             if worker.status == WORKER_LOST:
                 worker.status = WORKER_ONLINE
                 ch.workers.add(host)
-        duplicate = getattr(task, field) == ts
         force = False
-        if new is RECEIVED:
+        if new is STARTED:  # the commonest two spelt out (getattr / setattr cost more)
+            duplicate = task.started == ts
+            task.started = ts
+        elif new is SUCCESS:
+            duplicate = task.succeeded == ts
+            task.succeeded = ts
+        elif new is RECEIVED:
+            duplicate = task.received == ts
             force = self._merge_received(task, ev, ts, host)
         else:
+            duplicate = getattr(task, field) == ts
             setattr(task, field, ts)
         # the state: ClusterState._transition, its common case inline
         cur = task.state
