@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ui_lag.py                 # 10k events/s, 200 workers, 10 s
     .venv/bin/python benchmarks/ui_lag.py --rate 20000 --seconds 20 --size 160x48
+    .venv/bin/python benchmarks/ui_lag.py --journal --seconds 30   # recording into a journal too
 
 The real app runs headless (``run_test``) over a real ClusterState inside a Monitor stand-in
 whose ``pump()`` applies synthetic events (benchmarks/synthetic.py: task events and heartbeats
@@ -61,6 +62,7 @@ class FeedMonitor:
         self._began: float | None = None
         self.applied = 0
         self.pump_seconds: list[float] = []
+        self.journal = None  # --journal: a Recorder fed each pump, as Monitor.pump does
 
     def start(self):
         return self
@@ -85,6 +87,8 @@ class FeedMonitor:
         changes = self.state.apply(batch)
         changes.merge(self.state.tick(now))
         self.alerts.evaluate(self.state, changes, now=now, stream_status=self.events.status)
+        if self.journal is not None:
+            self.journal.note(batch, changes, self.state, self.alerts)
         self.applied += len(batch)
         self.pump_seconds.append(time.perf_counter() - t0)
         return changes
@@ -121,6 +125,20 @@ async def run(args) -> None:
             ev["local_received"] = now
             ev["timestamp"] = now
         monitor.state.apply(prefill)
+    journal_dir = None
+    if args.journal:
+        import tempfile
+
+        from celerytui.core.journal import open_store
+        from celerytui.core.journal.recorder import Recorder
+
+        journal_dir = tempfile.TemporaryDirectory(prefix="celerytui-ui-lag-")
+        store = open_store(f"{journal_dir.name}/journal.sqlite3", cluster="bench", write=True)
+        # a checkpoint every --checkpoint-every s (in use: >= 60 s and 5 events a task apart)
+        # so a short run pays for some
+        monitor.journal = Recorder(
+            store, checkpoint_every=args.checkpoint_every, checkpoint_events=1, task_events=0
+        ).start()
     gc.freeze()  # the pre-generated stream is the benchmark's, not the app's: keep GC off it
     print(f"state before: {len(monitor.state.tasks):,} tasks, {len(monitor.state.workers)} workers")
     width, height = (int(v) for v in args.size.split("x"))
@@ -190,6 +208,14 @@ async def run(args) -> None:
         f"p99 {pct(keys, 0.99) * ms:.1f} ms  "
         f"mean {statistics.fmean(keys) * ms if keys else 0:.1f} ms"
     )
+    if monitor.journal is not None:
+        monitor.journal.stop(30)
+        st = monitor.journal.status
+        print(
+            f"journal: {st.events_recorded:,} events recorded, {st.events_dropped:,} dropped, "
+            f"{st.checkpoints} checkpoints, last error {st.last_error}"
+        )
+        journal_dir.cleanup()
 
 
 def main() -> None:
@@ -205,6 +231,13 @@ def main() -> None:
     )
     parser.add_argument("--max-tasks", type=int, default=100_000)
     parser.add_argument("--size", default="80x24", help="terminal WIDTHxHEIGHT")
+    parser.add_argument("--journal", action="store_true", help="record into a SQLite journal")
+    parser.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=15.0,
+        help="--journal: seconds between checkpoints",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -42,32 +42,44 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
 from textual.worker import get_current_worker
 
+from celerytui import signing
+from celerytui.cluster_switch import TRANSIT_MODE, ClusterSwitching, ContextSource
 from celerytui.config import Settings
 from celerytui.core.model import Changes
 from celerytui.core.monitor_view import MonitorView
+from celerytui.core.replay_clock import ReplayClock
 from celerytui.gc_policy import GcPolicy, unlink_cleared_lru_caches
+from celerytui.keymaps import check_keymap
 from celerytui.redaction import one_line, redact
 from celerytui.screens import ClusterScreen
 from celerytui.screens.bindings import declared_bindings, each_binding
+from celerytui.screens.command_line import CommandLineScreen
+from celerytui.screens.command_words import CommandLineError, parse
 from celerytui.screens.dashboard import DashboardScreen
 from celerytui.screens.dispatch import DispatchActions
 from celerytui.screens.failures import FailuresScreen
 from celerytui.screens.host import ScreenHost
+from celerytui.screens.journal_lookup import JournalLookup
 from celerytui.screens.palette import ActionCommands
 from celerytui.screens.queues import QueuesScreen
 from celerytui.screens.read_only import hides, refusal
+from celerytui.screens.replay_controls import REPLAY_BINDINGS, ReplayControls, replay_banner
 from celerytui.screens.schedule import ScheduleScreen
+from celerytui.screens.switching import SwitchingScreen
 from celerytui.screens.task_detail import TaskDetailScreen
 from celerytui.screens.tasks import TasksScreen
 from celerytui.screens.worker_detail import WorkerDetailScreen
 from celerytui.screens.workers import WorkersScreen
 from celerytui.text_safety import escape_controls
+from celerytui.theme_memory import ThemeMemory, starting_theme
 from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.chosen import TaskChosen, WorkerChosen
@@ -86,12 +98,17 @@ MODE_SCREENS: dict[str, tuple[str, str, type[Screen]]] = {
 SCREENS_GROUP = Binding.Group("screens", compact=True)
 
 
-class CeleryTUI(DispatchActions, ScreenHost):
-    """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks."""
+class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
+    """celerytui's dashboard: one Monitor, screens by mode, keys that fire tasks, ``:`` and
+    the palette to switch context (celerytui.cluster_switch), the replay keys under
+    `celerytui replay` (screens/replay_controls.py)."""
 
     CSS_PATH = "styles.tcss"
     TITLE = "celerytui"
-    MODES = {mode: cls for mode, (_key, _title, cls) in MODE_SCREENS.items()}
+    MODES = {
+        **{mode: cls for mode, (_key, _title, cls) in MODE_SCREENS.items()},
+        TRANSIT_MODE: SwitchingScreen,
+    }
     COMMANDS = {ActionCommands}  # Textual's system commands and every bound action
     BINDINGS = [
         Binding("h", "fire_http", "HTTP", id="fire-http", tooltip="Fire an HTTP check"),
@@ -103,6 +120,16 @@ class CeleryTUI(DispatchActions, ScreenHost):
         Binding("A", "acknowledge_alerts", "Ack alerts", id="ack-alerts"),
         Binding("p", "toggle_pause", "Pause", id="pause"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding(
+            "colon",
+            "command_line",
+            "Command",
+            id="command-line",
+            key_display=":",
+            show=False,
+            priority=True,  # so keys typed right after it land on the line, not the screen
+            tooltip="Command line (:ctx NAME, :tasks, :q)",
+        ),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", id="quit-ctrl-c", show=False, priority=True),
         *[
@@ -115,11 +142,13 @@ class CeleryTUI(DispatchActions, ScreenHost):
             App.COMMAND_PALETTE_BINDING,
             "command_palette",
             "palette",
+            id="command-palette",
             show=False,
             key_display=App.COMMAND_PALETTE_DISPLAY,
             priority=True,
             tooltip="Open the command palette",
         ),
+        *REPLAY_BINDINGS,  # shown only in `celerytui replay`
     ]
 
     def __init__(
@@ -131,15 +160,28 @@ class CeleryTUI(DispatchActions, ScreenHost):
         start_monitor: bool = True,
         pump_interval: float = PUMP_INTERVAL,
         notice: str | None = None,
+        contexts: ContextSource | None = None,
+        replay: ReplayClock | None = None,
+        record: bool = False,
+        theme_memory: ThemeMemory | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.contexts = contexts  # the config's other clusters, for :ctx and the palette
+        self.replay = replay  # `celerytui replay`: the clock its keys move
+        # the user's look, checked before anything starts (a bad one is one Error: line)
+        self.keymap = check_keymap(settings.keymap, settings.source_of("keymap"))
+        self.theme_memory = theme_memory  # None: the palette's pick is not remembered
+        if theme := starting_theme(settings, theme_memory):
+            self.theme = theme
         self.notice = notice  # one line the dashboard keeps on screen (the demo's log dir)
         if monitor is None:
             from celerytui.core.monitor import Monitor
 
             monitor = Monitor(settings, app=_user_celery_app(settings))
         self.monitor: MonitorView = monitor
+        # the journal's past (failures before this session, old tasks): live sessions only
+        self.journal = JournalLookup(settings, _broker_of(monitor)) if replay is None else None
         self.clock = clock or monitor.clock
         self.start_monitor = start_monitor
         self.pump_interval = pump_interval
@@ -149,6 +191,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
         self._drawn_screen: Screen | None = None
         self._fired: dict[str, str] = {}  # task id -> label, until its result is shown
         self._stopping = threading.Event()
+        self._pump_ended = threading.Event()
         self._monitor_started = False
         self._redraw_failed = False
         self.ticks = 0  # pump rounds handed to the UI (tests wait on it)
@@ -156,6 +199,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
         self._chrome_cache: WeakKeyDictionary[Screen, tuple] = WeakKeyDictionary()
         self.gc_policy = GcPolicy()
         unlink_cleared_lru_caches()
+        self.record = record  # into the journal while running (the CLI: unless --no-record)
+        self._recorder: Any = None
+        self._journal_error: str | None = None
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:
@@ -194,6 +240,8 @@ class CeleryTUI(DispatchActions, ScreenHost):
 
     # -- life cycle --------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.switch_mode("dashboard")
         self._pump_loop()
 
@@ -208,6 +256,8 @@ class CeleryTUI(DispatchActions, ScreenHost):
                 self.call_from_thread(
                     self.notify, f"monitor failed to start: {one_line(exc)}", severity="error"
                 )
+        if self.record:
+            self._start_recording()
         while not (worker.is_cancelled or self._stopping.is_set()):
             began = time.monotonic()
             self.gc_policy.step(began)  # no full GC pass per 100k tasks on the UI (gc_policy)
@@ -220,6 +270,8 @@ class CeleryTUI(DispatchActions, ScreenHost):
                 changes = Changes()
             if self._stopping.is_set():
                 break
+            if self._recorder is not None:
+                self._watch_journal()
             try:
                 self.call_from_thread(self._on_pumped, changes)
             except RuntimeError:  # the app is shutting down
@@ -233,6 +285,34 @@ class CeleryTUI(DispatchActions, ScreenHost):
                             self.notify, f"redraw failed: {one_line(exc)}", severity="error"
                         )
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
+        self._pump_ended.set()
+
+    def _start_recording(self) -> None:
+        """Pump thread: record into the journal, unless another writer holds it (then say so
+        once and only read)."""
+        from celerytui.core.journal import JournalError, JournalLeaseError
+        from celerytui.core.journal.recorder import attach
+
+        try:
+            self._recorder = attach(self.monitor, self.settings, holder="celerytui TUI")
+        except JournalLeaseError as exc:
+            line = f"journal: {exc.holder} records this cluster; this TUI only reads it"
+            self.call_from_thread(self.notify, line, severity="information", timeout=8)
+        except JournalError as exc:
+            self.call_from_thread(
+                self.notify, f"not recording: {one_line(exc)}", severity="warning", timeout=8
+            )
+
+    def _watch_journal(self) -> None:
+        """Pump thread: a journal that cannot write (disk full...) is said once, and when it
+        writes again; the live view goes on either way."""
+        error = self._recorder.status.last_error
+        if error == self._journal_error:
+            return
+        self._journal_error = error
+        line, severity = (error, "error") if error else ("journal: writing again", "information")
+        with contextlib.suppress(Exception):
+            self.call_from_thread(self.notify, line, severity=severity, timeout=8)
 
     def _on_pumped(self, changes: Changes) -> None:
         """UI thread, pump parked: account the changes, draw if we may."""
@@ -246,7 +326,7 @@ class CeleryTUI(DispatchActions, ScreenHost):
         if isinstance(screen, ModalScreen):
             self._pending_full = True
             return
-        full = self._pending_full or screen is not self._drawn_screen
+        full = self._pending_full or screen is not self._drawn_screen or self.replay_redraw_due()
         self._pending_full = False
         self._drawn_screen = screen
         with self.batch_update():
@@ -257,7 +337,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
 
     def header_info(self) -> HeaderInfo:
         status = self.monitor.events.status
-        if status.connected:
+        if self.replay is not None:
+            note = "journal" if status.connected else f"journal: {status.last_error or 'stopped'}"
+        elif status.connected:
             note = "connected"
         elif status.attempts or status.last_error:
             note = f"reconnecting {self.format_age(status.since).removesuffix(' ago')}"
@@ -276,9 +358,17 @@ class CeleryTUI(DispatchActions, ScreenHost):
             paused=self.paused,
             paused_new=self.paused_new,
             read_only=self.is_read_only,
+            signing=signing.state_of(self.monitor.app).label,
             screen_title=title if isinstance(title, str) else "",
             malformed=status.malformed + self.monitor.state.malformed,
+            replay=self._replay_text(note, status.connected),
         )
+
+    def _replay_text(self, note: str, connected: bool) -> str:
+        if self.replay is None:
+            return ""
+        banner = replay_banner(self.replay, self._tz)
+        return banner if connected else f"{banner} · {note}"
 
     def _chrome(self, screen: Screen) -> tuple[list[HeaderBar], list[AlertBanner]]:
         """The screen's headers and banners, found once (a DOM query per tick costs ms)."""
@@ -330,9 +420,75 @@ class CeleryTUI(DispatchActions, ScreenHost):
         if self._monitor_started:
             threading.Thread(target=self._stop_monitor, daemon=True).start()
 
+    def _remember_theme(self, theme: Theme) -> None:
+        """A theme picked in the palette ("Theme") is the one the next start uses."""
+        if self.theme_memory is None:
+            return
+        try:
+            self.theme_memory.remember(theme.name, self.settings.theme)
+        except OSError as exc:
+            self.log.warning(f"theme not remembered: {one_line(exc)}")
+
+    # -- switching context (the steps are in celerytui.cluster_switch) ---------------------
+    def mode_screens(self) -> dict[str, type[Screen]]:
+        return {mode: cls for mode, (_key, _title, cls) in MODE_SCREENS.items()}
+
+    def stop_pump(self) -> threading.Event:
+        self._stopping.set()
+        self.workers.cancel_group(self, "pump")
+        return self._pump_ended
+
+    def adopt_cluster(self, settings: Settings, monitor: MonitorView) -> None:
+        self.settings, self.monitor = settings, monitor
+        self._tz = _timezone(settings.timezone)
+        self._fired.clear()
+        self._seed_unregistered = None
+        self.paused, self.paused_new = False, 0
+        self._pending_full, self._drawn_screen = True, None
+        self._chrome_cache = WeakKeyDictionary()
+        self._monitor_started = self._redraw_failed = False
+        self._recorder, self._journal_error = None, None  # the new pump records the new cluster
+        self._stopping, self._pump_ended = threading.Event(), threading.Event()
+        self.refresh_bindings()
+        self._pump_loop()
+
+    # -- the ":" command line ---------------------------------------------------------------
+    def action_command_line(self) -> None:
+        focused = self.focused
+        if isinstance(self.screen, ModalScreen) or (
+            focused is not None and focused.check_consume_key("colon", ":")
+        ):
+            raise SkipAction()  # a ":" typed into a filter or a dialog is just a ":"
+        screen = CommandLineScreen(list(MODE_SCREENS), self.context_names())
+        self.push_screen(screen, self.run_command)
+
+    def run_command(self, text: str | None) -> None:
+        """Carry out one command line; a line that names nothing is one notice."""
+        if text is None:
+            return
+        contexts = self.context_names()
+        try:
+            command = parse(text, list(MODE_SCREENS), contexts)
+        except CommandLineError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        if command is None:
+            return
+        if command.kind == "screen":
+            self.switch_mode(command.arg)
+        elif command.kind == "context":
+            self.switch_context(command.arg)
+        elif command.kind == "contexts":
+            marked = [f"{name}*" if name == self.settings.context else name for name in contexts]
+            self.notify(", ".join(marked) or "no contexts in the config file", title="contexts")
+        elif command.kind == "help":
+            self.action_help()
+        else:
+            self.call_later(self.action_quit)
+
     # -- read-only ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if hides(action, self.is_read_only):
+        if hides(action, self.is_read_only) or self.replay_hides(action):
             return False
         if self.seed_unregistered(action):  # -A proj: its workers would discard the task
             return False
@@ -341,10 +497,16 @@ class CeleryTUI(DispatchActions, ScreenHost):
             return isinstance(screen, ClusterScreen) and screen.selected_task() is not None
         return True
 
-    def refuse_if_read_only(self, what: str) -> bool:
-        """True (and a notice) when --read-only forbids ``what``."""
+    def refuse_if_read_only(self, what: str, *, sends_message: bool = True) -> bool:
+        """True (and a notice) when --read-only forbids ``what``, or when ``what`` sends a
+        task or control message to a signed cluster and this monitor has no key to sign it
+        (celerytui.signing: the workers would drop it). Purging a queue sends no message."""
         if self.is_read_only:
             self.notify(refusal(what), severity="warning")
+            return True
+        unsigned = signing.state_of(self.monitor.app).refusal if sends_message else None
+        if unsigned is not None:
+            self.notify(f"{what}: {unsigned}", severity="error", markup=False, timeout=8)
             return True
         return False
 
@@ -375,9 +537,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
         seen: set[str] = set()
         screen = self.screen if not isinstance(self.screen, ModalScreen) else self.screen_stack[-2]
         # the app's priority bindings (ctrl+c quits) hide the screen's on the same key
-        overridden = {b.key for b in each_binding(self) if b.priority}
+        overridden = {b.key for b in each_binding(self, self.keymap) if b.priority}
         for where, node in (("screen", screen), ("app", self)):
-            for bindings in declared_bindings(node).values():
+            for bindings in declared_bindings(node, self.keymap).values():
                 for bound in bindings:
                     ident = f"{where}:{bound.action}"
                     if node is not self and bound.key in overridden:
@@ -387,7 +549,9 @@ class CeleryTUI(DispatchActions, ScreenHost):
                     seen.add(ident)
                     if not bound.description or bound.system:
                         continue
-                    if node is self and hides(bound.action, self.is_read_only):
+                    if node is self and (
+                        hides(bound.action, self.is_read_only) or self.replay_hides(bound.action)
+                    ):
                         continue
                     if node is self and self.seed_unregistered(bound.action):
                         continue
@@ -443,6 +607,12 @@ def _user_celery_app(settings: Settings):
         return load_app(settings)  # with --broker / --result-backend pinned on it
     except AppLoadError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _broker_of(monitor: MonitorView) -> str | None:
+    """The watched app's broker URL (the journal's cluster name comes from it)."""
+    app = monitor.app
+    return str(app.conf.broker_url) if app is not None and app.conf.broker_url else None
 
 
 async def _sleep(seconds: float) -> None:

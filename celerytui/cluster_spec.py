@@ -18,6 +18,7 @@ from celery.canvas import Signature
 from celery.schedules import crontab
 from kombu import Queue
 
+from celerytui import signing
 from celerytui.config import Settings
 
 PREFIX = "celerytui.tasks."
@@ -67,10 +68,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     return schedule
 
 
-def configure(app: Celery, settings: Settings) -> Celery:
+def configure(app: Celery, settings: Settings, *, worker: bool = False) -> Celery:
     """Give ``app`` the seed's configuration (JSON only, task events, extended results, the
     queues, routes and beat schedule) and remember ``settings`` on it (``settings_of``).
-    Broker and backend URLs are the caller's (``core.app_urls.pin_urls``). Returns ``app``."""
+    When the settings name a signing key, task and control messages are signed instead of
+    JSON (celerytui.signing; a ``worker`` must be able to sign). Broker and backend URLs are
+    the caller's (``core.app_urls.pin_urls``). Returns ``app``."""
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -89,6 +92,7 @@ def configure(app: Celery, settings: Settings) -> Celery:
         beat_schedule=beat_schedule(settings),
     )
     app.celerytui_settings = settings
+    signing.configure(app, settings, worker=worker)
     return app
 
 

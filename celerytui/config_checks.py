@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from celerytui.settings_model import DiskHost
+from celerytui.settings_model import DiskHost, TimeError, journal_store, parse_duration, parse_size
 from celerytui.url_schemes import BACKEND_SCHEMES, BROKER_SCHEMES
 
 
@@ -96,6 +96,13 @@ def _text(value: Any) -> str:
 def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """None or "" (TOML has no null) clears the value."""
     return lambda value: None if value is None or value == "" else convert(value)
+
+
+def _secret(value: Any) -> str:
+    """A password: any non-empty string, never echoed back in the message."""
+    if not isinstance(value, str) or not value:
+        raise Invalid("expected a non-empty string (value not shown)")
+    return value
 
 
 def _path(value: Any) -> str:
@@ -248,6 +255,56 @@ def _disk_hosts(value: Any) -> list[Any]:
     return hosts
 
 
+def _journal(convert: Callable[[Any], Any], what: str = "") -> Callable[[Any], Any]:
+    """A journal setting's check: its reader's TimeError as the one-line Invalid."""
+
+    def check(value: Any) -> Any:
+        try:
+            return convert(value)
+        except TimeError as exc:
+            raise expected(what or str(exc), value) from None
+
+    return check
+
+
+def _duration(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise TimeError("a duration")
+    return parse_duration(value)
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if not isinstance(value, str):
+        raise TimeError("a size")
+    size = parse_size(value)
+    if size <= 0:
+        raise TimeError("a size")
+    return size
+
+
+def _keymap(value: Any) -> dict[str, str]:
+    """A ``[keymap]`` table of binding id -> keys ("ctrl+r" or "r,f5"); from env, JSON."""
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError:
+            raise expected('a JSON object like {"fire-http": "ctrl+h"}', value) from None
+    if not isinstance(value, Mapping):
+        raise expected('a table of binding id = "key", like fire-http = "ctrl+h"', value)
+    keymap: dict[str, str] = {}
+    for ident, keys in value.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise Invalid(str(expected('a key like "ctrl+h" or "r,f5"', keys)), f".{ident}")
+        keymap[str(ident).strip()] = keys.strip()
+    return keymap
+
+
 FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "broker_url": _service_url("broker", BROKER_SCHEMES, "redis://host:6379/0", False),
     "result_backend": _service_url("result backend", BACKEND_SCHEMES, "redis://host:6379/1", True),
@@ -258,6 +315,8 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "disk_hosts": _disk_hosts,
     "alert_webhook": _optional(_http_url),
     "alert_timeout": _positive_float,
+    "alert_webhooks": _url_list,
+    "alert_resend": _positive_float,
     "timezone": _optional(_timezone),
     "email_delay": _seconds,
     "retry_base": _seconds,
@@ -267,6 +326,18 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "worker_timeout": _positive_float,
     "worker_purge": _positive_float,
     "cluster_name": _text,
+    # signed task messages (celerytui/signing.py)
+    "signed": _bool,
+    "security_key": _optional(_path),
+    "security_key_password": _optional(_secret),
+    "security_certificate": _optional(_path),
+    "security_cert_store": _optional(_path),
+    "store": _optional(_journal(journal_store)),
+    "record": _bool,
+    "retention": _journal(_duration, "a duration like 48h, 90m or seconds"),
+    "max_size": _journal(_size, "a size like 1GB or 500MB"),
+    "theme": _optional(_text),  # the name is checked against Textual's themes at start-up
+    "keymap": _keymap,  # ids and keys are checked against the bindings at start-up
 }
 THRESHOLD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "queue_backlog": _positive_int,
@@ -274,6 +345,12 @@ THRESHOLD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "failure_window": _positive_float,
     "disk_percent": _ranged(_float, "a percentage between 0 and 100", lambda n: 0 < n <= 100),
     "min_finished_for_rate": _count,
+    "stuck_factor": _positive_float,
+    "stuck_floor": _positive_float,
+    "beat_grace": _positive_float,
+    "beat_grace_share": _ranged(_float, "a fraction between 0 and 1", lambda n: 0 < n <= 1),
+    "beat_late": _positive_float,
+    "queue_oldest": _positive_float,
 }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from celerytui import checks
+from celerytui import checks, signing
 from celerytui.cluster_spec import (
     DISK_CHECK_TASK,
     HTTP_CHECK_TASK,
@@ -50,7 +50,9 @@ def make_celery_app(settings: Settings) -> Celery:
         backend=settings.result_backend,
         set_as_current=False,
     )
-    configure(app, settings)
+    configure(app, settings, worker=True)
+    if signing.state_of(app).signed:  # report refused messages as task-rejected events
+        app.conf.worker_consumer = "celerytui.refusal_reporting:RefusalReportingConsumer"
     # the settings already weighed $CELERY_BROKER_URL / $CELERY_RESULT_BACKEND against the
     # config file and flags: Celery must not read them again over our answer
     pin_urls(app, settings.broker_url, settings.result_backend)

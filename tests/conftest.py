@@ -10,6 +10,19 @@ from tests.support.services import RedisServer, RedisTarget, port_answers
 from tests.support.workers import WorkerProcess
 
 
+@pytest.fixture(scope="session", autouse=True)
+def journal_data_dir(tmp_path_factory):
+    """No test records into the user's real data dir: the default journal (and anything else
+    under XDG_DATA_HOME) goes to this session's temp dir, for subprocesses too."""
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def redis_target():
     """127.0.0.1:6379 when it answers (and CELERYTUI_TEST_REDIS != "embedded"),
@@ -58,3 +71,21 @@ def start_worker(redis_urls, tmp_path, celery_app):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_schemas():
+    """Schemas of this session on the machine's PostgreSQL, dropped at its end."""
+    from tests.support.journal_stores import PgSchemas
+
+    schemas = PgSchemas()
+    yield schemas
+    schemas.drop_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_spec(request, tmp_path, pg_schemas):
+    """A fresh journal store: a SQLite file, then a PostgreSQL schema of its own."""
+    from tests.support.journal_stores import store_spec
+
+    return store_spec(request.param, tmp_path, pg_schemas)

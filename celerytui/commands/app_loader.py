@@ -84,7 +84,10 @@ def load_app(settings: Settings) -> Celery:
     The -A app keeps its own broker and backend unless ``--broker`` / ``--result-backend``
     name others: a flag beats the app's configuration and the environment alike."""
     if settings.app:
+        from celerytui import signing
+
         app = find_app(settings.app)
+        signing.adopt(app, settings)  # our signing settings, else the app's own auth setup
         return pin_urls(app, _flagged(settings, "broker_url"), _flagged(settings, "result_backend"))
     from celerytui.core.monitor import client_app
 

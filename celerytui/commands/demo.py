@@ -61,7 +61,8 @@ def demo(
     Starts Redis (or uses --broker), two workers (celery,http and disk,secure), beat with a
     fast schedule, a local HTTP server with a healthy and a flaky endpoint, and a workload
     of e-mails, orders and risky operations; then opens the dashboard on it. Quitting stops
-    all of it and removes its temp files.
+    all of it and removes its temp files. With --signed, the cluster takes only signed task
+    messages: a throwaway key, certificate and store are made in the temp dir.
     """
     from celerytui.demo.cluster import DemoStartError
     from celerytui.demo.session import DemoSession, say
@@ -155,7 +156,13 @@ def _make_demo_app(make_app, session):
         f"demo cluster {session.cluster.broker_display} · logs in {session.log_dir}"
         " · q stops every demo process"
     )
-    return make_app(session.settings, monitor=session.monitor, start_monitor=False, notice=notice)
+    return make_app(
+        session.settings,
+        monitor=session.monitor,
+        start_monitor=False,
+        notice=notice,
+        record=session.settings.record,  # into the demo's temp dir: history and replay work
+    )
 
 
 def _announce(app, session, stopped: threading.Event) -> None:

@@ -4,7 +4,8 @@ One process follows the cluster's events (the core's Monitor, pumping in a threa
 computes every value from ClusterState under the monitor's lock. /metrics is prometheus_client's
 own WSGI app (gzip, OpenMetrics when the scraper asks for it) on a server whose threads are
 bounded and whose requests time out (metrics_http.py). Binds 127.0.0.1 by default: a metrics
-port is not for the internet.
+port is not for the internet. With alert_webhook / alert_webhooks set, it also delivers every
+alert to them (core/alert_delivery.py), so on-call hears of it without a TUI open.
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ from celerytui.redaction import redact
     help="Label sets (name, hostname, queue_name) the task metrics keep; events "
     "beyond go under 'other' (celerytui_series_folded_total). [default: 2000]",
 )
+@click.option(
+    "--no-webhooks",
+    "no_webhooks",
+    is_flag=True,
+    help="Do not POST alerts to alert_webhook / alert_webhooks (another process does: "
+    "`celerytui record`, say).",
+)
 @click.pass_context
 @handle_errors
 def exporter(
@@ -68,6 +76,7 @@ def exporter(
     worker_timeout: float | None,
     worker_purge: float | None,
     max_series: int | None,
+    no_webhooks: bool,
     **options: Any,
 ) -> None:
     """Serve Prometheus metrics (celery-exporter compatible) until SIGTERM or Ctrl+C."""
@@ -80,7 +89,7 @@ def exporter(
         settings.worker_purge = worker_purge
     app = load_app(settings)
     check_broker(app)
-    service = MetricsService(settings, app, max_series=max_series)
+    service = MetricsService(settings, app, max_series=max_series, webhooks=not no_webhooks)
     try:
         server = service.serve(host, port)
     except OSError as exc:
@@ -91,6 +100,9 @@ def exporter(
         f"(broker {redact(app.conf.broker_url)})",
         err=True,
     )
+    delivery = service.monitor.delivery
+    if delivery is not None:  # the hooks' paths are their tokens: shown masked
+        click.echo(f"celerytui exporter: alerts to {', '.join(delivery.targets)}", err=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -108,7 +120,9 @@ def exporter(
 class MetricsService:
     """The Monitor, the collector over its state, and the HTTP server, started together."""
 
-    def __init__(self, settings: Any, app: Any, max_series: int | None = None) -> None:
+    def __init__(
+        self, settings: Any, app: Any, max_series: int | None = None, webhooks: bool = True
+    ) -> None:
         from celerytui.core.metrics import ClusterCollector, queue_snapshot
         from celerytui.core.monitor import Monitor
 
@@ -124,15 +138,21 @@ class MetricsService:
             worker_timeout=settings.worker_timeout,
             worker_purge=settings.worker_purge,
             clock=monitor.clock,
+            beats=lambda: monitor.beats,
+            queue_waits=lambda: monitor.queue_waits,
+            delivery=lambda: monitor.delivery.stats if monitor.delivery is not None else None,
         )
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         self.server: BoundedWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self.webhooks = webhooks
 
     def serve(self, host: str, port: int) -> BoundedWSGIServer:
         """Start following the cluster and serving HTTP; returns the bound server."""
         self.server = BoundedWSGIServer((host, port), wsgi_app(self))
+        if self.webhooks:  # headless: alerts reach the webhooks with no TUI open
+            self.monitor.deliver_alerts()
         self.monitor.start()
         self.monitor.run_in_thread()
         self._thread = threading.Thread(

@@ -194,8 +194,9 @@ def _send(ctx: click.Context, options: dict, wait: bool, timeout: float, send: A
     if settings.read_only:
         raise CommandError("read-only mode: `fire` would change the cluster; refused")
     app = load_app(settings)
-    check_broker(app)
     controller = Controller(app, read_only=False, timeout=1.0)
+    controller.refuse_unsigned()  # a signed cluster and no key: one line, nothing sent
+    check_broker(app)
     task_id = send(controller)
     click.echo(str(task_id))
     if not wait:

@@ -1,8 +1,8 @@
 """`celerytui status`: one snapshot of the cluster, for a shell, a cron job or a health check.
 
 Exit codes: 0 healthy, 1 degraded (a registered status rule fires: no worker answers, or a
-queue is over its backlog threshold), 2 the broker does not answer (or bad input). The JSON
-schema is in docs/status-json.md.
+queue is over its backlog threshold; or the cluster's journal, fresh, holds an alert open),
+2 the broker does not answer (or bad input). The JSON schema is in docs/status-json.md.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from celerytui import signing
 from celerytui.cli_options import cluster_options, settings_from
 from celerytui.commands.errors import (
     BROKER_TIMEOUT,
@@ -28,11 +29,14 @@ from celerytui.commands.errors import (
     check_broker,
     handle_errors,
 )
+from celerytui.commands.journal_alerts import journal_problems, journal_report
+from celerytui.commands.journal_open import apply_store_flag, store_option
 from celerytui.commands.plain_text import printable
 from celerytui.config import Thresholds
 from celerytui.core.alerts import Context, status_rules
 from celerytui.core.alerts.rules.queues import QueueBacklog
 from celerytui.core.model import ALL_STATES
+from celerytui.core.state_lost import lost_tasks
 from celerytui.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -41,10 +45,12 @@ SCHEMA_VERSION = 1
 INSPECT_TIMEOUT = 1.0
 EXIT_MARGIN = 0.2  # seconds kept for printing the answer and leaving the interpreter
 MIN_BROKER_WAIT = 1.0  # however slow the start was, the broker itself gets this long
+LOST_LISTED = 100  # lost tasks listed in tasks.lost
 
 
 @click.command()
 @cluster_options
+@store_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/status-json.md).")
 @click.option(
     "--listen",
@@ -56,15 +62,19 @@ MIN_BROKER_WAIT = 1.0  # however slow the start was, the broker itself gets this
 )
 @click.pass_context
 @handle_errors
-def status(ctx: click.Context, as_json: bool, listen: float, **options: Any) -> None:
-    """Print one snapshot: broker, workers, queues, tasks seen while listening.
+def status(
+    ctx: click.Context, store: str | None, as_json: bool, listen: float, **options: Any
+) -> None:
+    """Print one snapshot: broker, workers, queues, tasks seen while listening, and the
+    alerts open in the cluster's journal (when a recorder or a TUI records it).
 
-    Exit code 0 healthy, 1 degraded (no worker, or a queue over its backlog threshold),
-    2 broker unreachable.
+    Exit code 0 healthy, 1 degraded (no worker, a queue over its backlog threshold, or an
+    alert open in a fresh journal), 2 broker unreachable.
     """
     from celerytui.commands.app_loader import load_app
 
     settings = settings_from(ctx, **options)
+    apply_store_flag(ctx, settings, store)
     settings.read_only = True  # a snapshot never changes the cluster
     app = load_app(settings)
     broker = redact(app.conf.broker_url)
@@ -72,7 +82,9 @@ def status(ctx: click.Context, as_json: bool, listen: float, **options: Any) -> 
         _check_broker_in_time(app)
     except CommandError as exc:
         if as_json:
-            click.echo(json.dumps(_unreachable(broker, exc.message), indent=2))
+            document = _unreachable(broker, exc.message)
+            document["journal"] = journal_report(settings, app.conf.broker_url, time.time())
+            click.echo(json.dumps(document, indent=2))
         raise
     report = collect(settings, app, listen)
     if as_json:
@@ -107,7 +119,9 @@ def _check_broker_in_time(app: Any, timeout: float | None = None) -> None:
 
     def attempt() -> None:
         try:
-            check_broker(app, timeout)
+            # the socket's own timeout a little later than the deadline: a silent broker is
+            # always told by the deadline below, in its words, never as a bare "timed out"
+            check_broker(app, timeout + 1.0)
         except BaseException as exc:
             failed.append(exc)
 
@@ -166,9 +180,13 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
             except Exception:  # what was applied so far still makes the snapshot
                 log.debug("pump failed", exc_info=True)
             tasks = _tasks(monitor.state, listen, monitor.events.status.malformed)
+            if not monitor.controller.can_ask:  # signed cluster, no key: no ping was sent
+                workers = _workers_from_events(monitor.state)
     finally:
         monitor.stop()
-    problems, backlogged = assess(monitor.state, settings.thresholds, workers, depths)
+    problems, backlogged, found = _assess(monitor.state, settings.thresholds, workers, depths)
+    journal = journal_report(settings, app.conf.broker_url, time.time())
+    problems += journal_problems(journal, found)
     for row in queues:
         row["over_threshold"] = row["name"] in backlogged
     exit_code = EXIT_DEGRADED if problems else EXIT_OK
@@ -182,7 +200,28 @@ def collect(settings: Any, app: Any, listen: float) -> dict[str, Any]:
         "workers": workers,
         "queues": queues,
         "tasks": tasks,
+        "signing": signing.state_of(app).label or None,
+        "journal": journal,
     }
+
+
+def _workers_from_events(state: Any) -> list[dict[str, Any]]:
+    """Worker rows from the heartbeats heard while listening: what a monitor without a key
+    knows of a signed cluster, whose workers drop unsigned ping and inspect messages."""
+    return [
+        {
+            "hostname": worker.hostname,
+            "ok": worker.alive,
+            "pid": worker.pid,
+            "pool": None,
+            "concurrency": None,
+            "processed": worker.processed,
+            "active": worker.active,
+            "queues": None,
+            "uptime": None,
+        }
+        for worker in sorted(state.workers.values(), key=lambda w: w.hostname)
+    ]
 
 
 def assess(
@@ -190,6 +229,14 @@ def assess(
 ) -> tuple[list[str], set[str]]:
     """Run the registered status rules (alerts.status_rules) on this snapshot: the problem
     lines (any makes the cluster degraded) and the queues found over their backlog."""
+    problems, backlogged, _keys = _assess(state, thresholds, workers, depths)
+    return problems, backlogged
+
+
+def _assess(
+    state: Any, thresholds: Thresholds, workers: list[dict[str, Any]], depths: Sequence[Any]
+) -> tuple[list[str], set[str], set[str]]:
+    """assess, and the alert keys found (so the journal's same alert is not said twice)."""
     context = Context(
         state=state,
         thresholds=thresholds,
@@ -199,12 +246,14 @@ def assess(
     )
     problems: list[str] = []
     backlogged: set[str] = set()
+    keys: set[str] = set()
     for rule in status_rules():
         for found in rule.evaluate(context):
             problems.append(found.problem_line)
+            keys.add(found.key)
             if rule.name == QueueBacklog.name:
                 backlogged.add(found.subject)
-    return problems, backlogged
+    return problems, backlogged, keys
 
 
 def _workers(controller: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -287,7 +336,28 @@ def _tasks(state: Any, listen: float, lane_malformed: int = 0) -> dict[str, Any]
         "malformed": lane_malformed + state.malformed,
         "by_state": {k: n for k, n in sorted(state.counts_by_state().items()) if n},
         "by_name": by_name,
+        "lost": _lost(state),
     }
+
+
+def _lost(state: Any) -> list[dict[str, Any]]:
+    """The tasks LOST now (their worker went offline or silent holding them), at most
+    LOST_LISTED, oldest loss first; by_state["LOST"] has the full count."""
+    rows: list[dict[str, Any]] = []
+    for task, entry in lost_tasks(state.tasks, state.lost):
+        if len(rows) >= LOST_LISTED:
+            break
+        rows.append(
+            {
+                "uuid": task.uuid,
+                "name": task.name,
+                "worker": entry.hostname,
+                "was": entry.was,
+                "why": entry.why,
+                "lost_at": datetime.fromtimestamp(entry.lost_at, UTC).isoformat(timespec="seconds"),
+            }
+        )
+    return rows
 
 
 def _now_iso() -> str:
@@ -304,7 +374,11 @@ def render(report: dict[str, Any]) -> str:
         f"Broker  {broker['url']}  {'answers' if broker['reachable'] else 'UNREACHABLE'}",
         f"Health  {report['health'].upper()}",
     ]
-    lines += [f"  ! {problem}" for problem in report["problems"]]
+    lines += [f"  ! {printable(problem)}" for problem in report["problems"]]
+    if report.get("signing") == "signed, no key":
+        lines.append("Signed  no key: workers as their heartbeats say (ping/inspect need a key)")
+    elif report.get("signing"):
+        lines.append("Signed  task and control messages are signed")
     lines.append("")
     worker_rows = [
         [
@@ -351,9 +425,42 @@ def render(report: dict[str, Any]) -> str:
         lines += table([title, *states], rows, numeric=set(range(1, len(states) + 1)))
     else:
         lines.append(f"{title}: none")
+    for row in tasks.get("lost") or ():
+        lines.append(
+            f"LOST  {printable(row['name'] or '?')}  {row['uuid']}  with "
+            f"{printable(row['worker'])} ({row['why']}, was {row['was']})"
+        )
     if tasks.get("malformed"):
         lines.append(f"{tasks['malformed']} malformed events skipped")
+    lines += ["", *_journal_lines(report.get("journal"))]
     return "\n".join(lines).rstrip()
+
+
+def _journal_lines(journal: dict[str, Any] | None) -> list[str]:
+    """The journal's part: where, how fresh, and the alerts open there."""
+    if not journal:
+        return []
+    state, store = journal["state"], printable(journal.get("store") or "-")
+    if state == "none":
+        return ["Journal  none (no recorder or TUI records this cluster: `celerytui record`)"]
+    if state == "error":
+        return [f"Journal  {store}: {printable(journal['error'])}"]
+    if state == "empty":
+        return [f"Journal  {store}: nothing recorded yet"]
+    age = journal["age_seconds"]
+    head = f"Journal  {store}: {state}, last event {age:g}s ago"
+    if state == "stale":
+        head += (
+            " (not trusted: nobody records it now)"
+            if journal["writer"] is None
+            else " (not trusted: is the recorder hearing the broker?)"
+        )
+    lines = [head]
+    for alert in journal["alerts"]:
+        lines.append(
+            f"ALERT  {alert['severity']}  {printable(alert['summary'])}  since {alert['raised_at']}"
+        )
+    return lines
 
 
 def table(

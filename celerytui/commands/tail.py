@@ -34,12 +34,15 @@ EVENT_STATES = {
     "task-revoked": "REVOKED",
     "task-rejected": "REJECTED",
 }
-FAILURE_EVENTS = frozenset({"task-failed", "task-retried"})
+# task-rejected: a message a worker refused (celerytui's workers say why, e.g. its signature)
+FAILURE_EVENTS = frozenset({"task-failed", "task-retried", "task-rejected"})
 ARGS_SHOWN = 120  # characters of args/kwargs on a line (JSON output carries them whole)
 MALFORMED_NOTE_EVERY = 5.0  # seconds between two "malformed events skipped" notes
 FINAL_EVENTS = frozenset({"task-succeeded", "task-failed", "task-revoked", "task-rejected"})
 RESULTS_WAIT = 2.0  # seconds "following" waits for the result watcher to subscribe too
 NAME_WAIT = 1.0  # seconds a batch waits for the stored result of a finished, unnamed task
+TICK_EVERY = 1.0  # seconds between two liveness ticks (a silent worker's tasks become LOST)
+LOST = "LOST"  # core.model.LOST: the line of a task lost with its worker ("task-lost" in JSON)
 
 
 class _Stop(Exception):
@@ -101,6 +104,7 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
     connected, ever_connected = False, False
     reported: str | None = None
     malformed = MalformedNotes()
+    ticked = 0.0
     try:
         while True:
             stream.wait(0.5)
@@ -121,11 +125,16 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
             elif not connected and status.last_error and status.last_error != reported:
                 _note(f"waiting for the broker: {status.last_error}")
                 reported = status.last_error
+            lines = []
             if events:
                 lines = _lines(state, results, events, matches, failures, as_json, malformed)
-                if lines:
-                    sys.stdout.write("\n".join(lines) + "\n")
-                    sys.stdout.flush()
+            now = time.time()
+            if now - ticked >= TICK_EVERY:  # heartbeats stopped: the tasks held are LOST
+                ticked = now
+                lines += lost_lines(state, state.tick(now).new_lost, matches, as_json)
+            if lines:
+                sys.stdout.write("\n".join(lines) + "\n")
+                sys.stdout.flush()
             malformed.maybe_note(status.malformed + state.malformed)
     finally:
         stream.stop()
@@ -146,7 +155,7 @@ def _lines(
     try:
         if results is not None:
             state.apply_results(results.drain())
-        state.apply(events)
+        lost = state.apply(events).new_lost  # worker-offline with tasks held
         if results is not None:
             _name_finished(state, results, events)
     except Exception:  # ClusterState counts its own; this is for a bug there
@@ -173,6 +182,25 @@ def _lines(
             lines.append(json_line(event, shown) if as_json else text_line(event, shown, failures))
         except Exception:
             malformed.skipped += 1
+    return lines + lost_lines(state, lost, matches, as_json)
+
+
+def lost_lines(state: Any, uuids: list[str], matches: Any, as_json: bool) -> list[str]:
+    """A LOST line for each task just declared lost with its worker (state_lost.py); shown
+    with --failures too: a lost task is one that did not finish."""
+    lines = []
+    for uuid in uuids:
+        task, entry = state.tasks.get(uuid), state.lost.entry(uuid)
+        if task is None or entry is None or (matches is not None and not matches(task)):
+            continue
+        event = {"type": "task-lost", "timestamp": entry.lost_at, "hostname": entry.hostname}
+        if as_json:
+            lines.append(json_line(event, task))
+            continue
+        when = datetime.fromtimestamp(entry.lost_at).strftime("%H:%M:%S.%f")[:-3]
+        parts = [when, f"{LOST:<8}", printable(task.name or "?"), task.uuid]
+        parts += [printable(entry.hostname), f"{entry.why}, was {entry.was}"]
+        lines.append("  ".join(parts))
     return lines
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from celerytui.core.model import Task
+from celerytui.core.model import STARTED, Task
 
 _INF = float("inf")
 
@@ -87,3 +87,19 @@ def build_chain(
             node.children.append(child_node)
             queue.append(child_node)
     return top
+
+
+def unfinished(chain: ChainNode) -> list[str]:
+    """Members of the canvas not finished yet (pending, received, started, retrying, lost):
+    what revoking the whole canvas names. A stand-in for a task never seen (no name) is left
+    out."""
+    return [
+        node.task.uuid
+        for _, node in chain.walk()
+        if not node.task.ready and node.task.name is not None
+    ]
+
+
+def running(chain: ChainNode) -> list[str]:
+    """Members of the canvas running now (STARTED): what terminating the canvas kills."""
+    return [node.task.uuid for _, node in chain.walk() if node.task.state == STARTED]

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from celery import Celery
 
+from celerytui import signing
 from celerytui.cluster_spec import DISK_CHECK_TASK, EMAIL_TASK, HTTP_CHECK_TASK, order_chain
 from celerytui.core.broker_errors import bounded_connection
 from celerytui.redaction import one_line
@@ -39,6 +40,11 @@ class ControlError(Exception):
 
 class ReadOnlyError(ControlError):
     """A call that would change the cluster, refused because the monitor is read-only."""
+
+
+class UnsignedError(ControlError):
+    """A task or control message refused before sending: the cluster takes only signed
+    messages and this monitor has no key to sign with (celerytui.signing)."""
 
 
 @dataclass(slots=True)
@@ -88,6 +94,18 @@ class Controller:
 
     # --- connections -------------------------------------------------------------------
 
+    def refuse_unsigned(self) -> None:
+        """A signed cluster's workers drop unsigned messages (and log each one): refuse before
+        anything is sent, with the one line that says what to configure."""
+        refusal = signing.state_of(self.app).refusal
+        if refusal is not None:
+            raise UnsignedError(refusal)
+
+    @property
+    def can_ask(self) -> bool:
+        """Whether workers will answer ping / inspect (False: signed cluster, no key)."""
+        return signing.state_of(self.app).refusal is None
+
     def _connection(self) -> AbstractContextManager[Any]:
         """A connected broker connection, or ControlError within about the timeout."""
         return bounded_connection(self.app, self.timeout, write=True, error=ControlError)
@@ -102,6 +120,7 @@ class Controller:
     ) -> ControlResult:
         if isinstance(destination, str):
             destination = [destination]
+        self.refuse_unsigned()
         timeout = self.timeout if timeout is None else timeout
         with self._connection() as conn:
             try:
@@ -144,6 +163,18 @@ class Controller:
         return self._broadcast(
             "revoke", {"task_id": task_id, "terminate": terminate, "signal": signal}
         )
+
+    @mutating
+    def revoke_many(
+        self, task_ids: list[str], terminate: bool = False, signal: str = "SIGTERM"
+    ) -> ControlResult:
+        """Revoke several tasks (a canvas's members) in one broadcast: every worker keeps the
+        ids, so members still queued are dropped when they arrive; `terminate` also kills
+        the pool processes running any of them."""
+        ids = [t for t in task_ids if isinstance(t, str) and t]
+        if not ids:
+            raise ControlError("revoke: no task ids given")
+        return self._broadcast("revoke", {"task_id": ids, "terminate": terminate, "signal": signal})
 
     @mutating
     def terminate(self, task_id: str, signal: str = "SIGTERM") -> ControlResult:
@@ -223,15 +254,21 @@ class Controller:
 
     def ping(self, destination: str | list[str] | None = None) -> dict[str, dict[str, Any]]:
         """{hostname: {"ok": "pong"}} for every worker that answered ({} when none did).
-        Calls naming their destinations return as soon as all of them answered."""
+        Calls naming their destinations return as soon as all of them answered. On a signed
+        cluster without a key nothing is sent ({}): the workers would drop it."""
+        if not self.can_ask:
+            return {}
         return self._broadcast("ping", destination=destination).replies
 
     def inspect(self, method: str, destination: str | list[str] | None = None) -> dict[str, Any]:
-        """{hostname: reply} for one inspect method ({} when no worker answered)."""
+        """{hostname: reply} for one inspect method ({} when no worker answered, and without
+        sending anything on a signed cluster this monitor cannot sign for)."""
         if method not in INSPECT_METHODS:
             raise ControlError(
                 f"unknown inspect method {method!r} (one of: {', '.join(INSPECT_METHODS)})"
             )
+        if not self.can_ask:
+            return {}
         if isinstance(destination, str):
             destination = [destination]
         with self._connection() as conn:
@@ -258,6 +295,7 @@ class Controller:
         countdown: float | None = None,
     ) -> str:
         """Send a task by name with JSON-able args; returns its id."""
+        self.refuse_unsigned()
         args, kwargs = _checked_call(name, args, kwargs, countdown)
         options: dict[str, Any] = {}
         if queue:
@@ -294,6 +332,7 @@ class Controller:
         """Send validate_order -> process_payment -> ship_order, built by name (works from a
         client that does not import the tasks). Returns the last task's id; .root_id is the
         first's."""
+        self.refuse_unsigned()
         _checked_call("fire_order", [order_id], None, None)
         canvas = order_chain(self.app, order_id)
         with self._connection() as conn:

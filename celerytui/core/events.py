@@ -29,6 +29,7 @@ import time
 from collections import deque
 from typing import Any
 
+from celerytui import signing
 from celerytui.core.model import StreamStatus
 from celerytui.core.transports import transport_for
 from celerytui.core.transports.base import EventLane
@@ -205,7 +206,10 @@ class EventStream:
     def _broadcast(self, commands: tuple[str, ...]) -> None:
         """On a thread and a connection of their own: kombu retries a publish until the broker
         answers, and a hung broker must not hold the receiver. One at a time: a broadcast due
-        while the last one still waits is skipped."""
+        while the last one still waits is skipped. None on a signed cluster this monitor
+        cannot sign for: its workers would drop (and log) every one."""
+        if signing.state_of(self.app).refusal is not None:
+            return
         previous = self._broadcaster
         if previous is not None and previous.is_alive():
             return

@@ -8,7 +8,10 @@ Syntax, terms separated by spaces and ANDed:
 - ``state:S`` matches the state case-insensitively, exactly or by prefix (``state:fail``);
   ``state:failure,retry`` (or ``|``) accepts any of several;
 - ``!`` before a term negates it (``!name:heartbeat``);
-- quotes keep spaces inside one term: ``args:"order 1001"``.
+- quotes keep spaces inside one term: ``args:"order 1001"``;
+- ``since:T`` ``until:T`` keep tasks whose newest event is at or after / at or before T
+  (ISO 8601 or relative, ``since:2h``: core/journal/times.py); the journal's readers also
+  take them as the time window of their store query (``time_bounds``).
 
 Compiled once, a filter is a plain predicate, cheap enough to run over 100k tasks per keystroke.
 """
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from celerytui.core.model import Task
 
 FIELDS = ("name", "state", "worker", "args", "queue")
+TIME_FIELDS = ("since", "until")
 
 TaskPredicate = Callable[[Task], bool]
 
@@ -87,6 +91,8 @@ def _compile_term(token: str) -> TaskPredicate:
     field = field.lower()
     if sep and field in FIELDS:
         predicate = _field_predicate(field, value)
+    elif sep and field in TIME_FIELDS:
+        predicate = _time_predicate(field, _time(value))
     else:
         predicate = _text_predicate(_regex(token))
     if negate:
@@ -140,3 +146,36 @@ def _state_predicate(value: str) -> TaskPredicate:
         return task.state.upper().startswith(wanted)
 
     return match
+
+
+def _time(value: str, now: float | None = None) -> float:
+    from celerytui.core.journal.times import TimeError, parse_time
+
+    try:
+        return parse_time(value, now)
+    except TimeError as exc:
+        raise FilterError(str(exc)) from None
+
+
+def _time_predicate(field: str, at: float) -> TaskPredicate:
+    if field == "since":
+        return lambda task: (task.timestamp or 0.0) >= at
+    return lambda task: task.timestamp is not None and task.timestamp <= at
+
+
+def time_bounds(expr: str | None, now: float | None = None) -> tuple[float | None, float | None]:
+    """The (since, until) an expression's ``since:`` / ``until:`` terms ask for (None: not
+    bounded); negated ones bound nothing. A store query takes them as its window."""
+    since: float | None = None
+    until: float | None = None
+    for token in _tokenize(expr or ""):
+        field, sep, value = token.partition(":")
+        field = field.lower()
+        if not sep or field not in TIME_FIELDS:
+            continue
+        at = _time(value, now)
+        if field == "since":
+            since = at if since is None else max(since, at)
+        else:
+            until = at if until is None else min(until, at)
+    return since, until

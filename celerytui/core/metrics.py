@@ -29,8 +29,12 @@ from prometheus_client.core import (
     Metric,
 )
 
+from celerytui.core.alert_delivery import DeliveryStats
+from celerytui.core.beat_watch import BeatWatch
 from celerytui.core.model import WORKER_OFFLINE, StreamStatus
+from celerytui.core.queue_wait import QueueWaits
 from celerytui.core.series_caps import FOLD_KINDS, label_text
+from celerytui.core.watch_metrics import beat_families, delivery_families, queue_wait_families
 
 TASK_LABELS = ("name", "hostname", "queue_name")
 
@@ -75,8 +79,14 @@ class ClusterCollector:
         worker_timeout: float = 60.0,
         worker_purge: float = 600.0,
         clock: Callable[[], float] = time.time,
+        beats: Callable[[], BeatWatch | None] = lambda: None,
+        queue_waits: Callable[[], QueueWaits | None] = lambda: None,
+        delivery: Callable[[], DeliveryStats | None] = lambda: None,
     ) -> None:
         self.state = state
+        self.beats = beats
+        self.queue_waits = queue_waits
+        self.delivery = delivery
         self.lock = lock if lock is not None else contextlib.nullcontext()
         self.stream_status = stream_status
         self.queues = queues
@@ -91,8 +101,13 @@ class ClusterCollector:
     def collect(self) -> Iterator[Metric]:
         with self.lock:
             families = self._task_families() + self._worker_and_check_families()
-            families += self._queue_families(self.queues())
+            snapshot = self.queues()
+            families += self._queue_families(snapshot)
+            families += beat_families(self.beats())
+            known = sorted(snapshot.lengths) if snapshot is not None else []
+            families += queue_wait_families(self.queue_waits(), known, self.clock())
             malformed = self.state.malformed
+        families += delivery_families(self.delivery())
         families += self._stream_families(self.stream_status(), malformed)
         yield from families
 
@@ -132,9 +147,13 @@ class ClusterCollector:
             labels=(*TASK_LABELS, "exception"),
         )
         failed_by_key: dict[tuple[str, str, str], int] = {}
+        lost_by_key: dict[tuple[str, str], int] = {}  # summed over queues
         for (kind, name, hostname, queue), n in self.state.counters.items():
             key = (name or "", hostname or "", queue or "")
-            if kind == "failed":
+            if kind == "lost":
+                lost_key = (name or "", hostname or "")
+                lost_by_key[lost_key] = lost_by_key.get(lost_key, 0) + n
+            elif kind == "failed":
                 failed_by_key[key] = failed_by_key.get(key, 0) + n
             elif kind in counters:
                 counters[kind].add_metric(key, n)
@@ -154,7 +173,15 @@ class ClusterCollector:
             runtime.add_metric(
                 [name or "", hostname or "", queue or ""], _histogram_buckets(hist), hist.sum
             )
-        return [*counters.values(), failed, runtime, *self._series_families()]
+        lost = CounterMetricFamily(
+            "celerytui_tasks_lost",
+            "Tasks a worker held (received or started) when it went offline or stopped its "
+            "heartbeats; a task that reports a final state later stays counted.",
+            labels=("name", "hostname"),
+        )
+        for pair, n in lost_by_key.items():
+            lost.add_metric(pair, n)
+        return [*counters.values(), failed, runtime, lost, *self._series_families()]
 
     def _series_families(self) -> list[Metric]:
         series = getattr(self.state, "series", None)

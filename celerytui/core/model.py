@@ -20,8 +20,11 @@ REVOKED = "REVOKED"
 REJECTED = "REJECTED"
 RETRY = "RETRY"
 IGNORED = "IGNORED"
+# derived, not celery's: RECEIVED / STARTED on a worker that went offline or was lost, with no
+# final event (celerytui/core/state_lost.py); any later word from a worker on the task wins
+LOST = "LOST"
 READY_STATES = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED, IGNORED})
-ALL_STATES = (PENDING, RECEIVED, STARTED, RETRY, SUCCESS, FAILURE, REVOKED, REJECTED)
+ALL_STATES = (PENDING, RECEIVED, STARTED, RETRY, SUCCESS, FAILURE, REVOKED, REJECTED, LOST)
 
 WORKER_ONLINE = "online"
 WORKER_LOST = "lost"  # heartbeats stopped without a worker-offline event
@@ -133,6 +136,7 @@ class Worker:
     # filled from inspect (stats / active_queues) by whoever polls it; None when unknown
     pool_size: int | None = None
     queues: list[str] | None = None
+    soft_time_limit: float | None = None  # its pool's default (--soft-time-limit), from stats
     first_seen: float | None = None
     offline_at: float | None = None
     # a worker that sends no heartbeats (--without-heartbeat, celery.contrib.pytest's) is known
@@ -188,6 +192,9 @@ class Alert:
     count: int = 1
     acknowledged: bool = False
     active: bool = True
+    # what a journal row or a webhook needs beyond the title: the subject's fields
+    # (hostname, name, uuids...), from the rule's Finding
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -204,6 +211,7 @@ class Changes:
     new_failures: list[str] = field(default_factory=list)  # uuids that became FAILURE
     new_retries: list[str] = field(default_factory=list)  # uuids that got task-retried
     workers_lost: list[str] = field(default_factory=list)
+    new_lost: list[str] = field(default_factory=list)  # uuids that became LOST (state_lost.py)
     checks: set[str] = field(default_factory=set)  # URLs / disk hosts whose record changed
     events: int = 0  # events applied
     malformed: int = 0  # events counted and skipped
@@ -219,6 +227,7 @@ class Changes:
         self.new_failures.extend(other.new_failures)
         self.new_retries.extend(other.new_retries)
         self.workers_lost.extend(other.workers_lost)
+        self.new_lost.extend(other.new_lost)
         self.checks |= other.checks
         self.events += other.events
         self.malformed += other.malformed

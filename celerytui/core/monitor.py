@@ -14,22 +14,29 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 
 from celerytui import cluster_spec
 from celerytui.config import Settings
+from celerytui.core.alert_delivery import AlertDelivery
 from celerytui.core.alerts import AlertBook
+from celerytui.core.alerts.rules.stuck import declared_soft_limits
 from celerytui.core.app_urls import pin_urls
+from celerytui.core.beat_watch import BeatWatch
 from celerytui.core.control import Controller
 from celerytui.core.event_source import EventSource
 from celerytui.core.events import EventStream
 from celerytui.core.model import Changes
+from celerytui.core.queue_wait import QueueWaits, queue_waits
 from celerytui.core.queues import QueueDepth, QueueInspector
 from celerytui.core.results import ResultWatcher
 from celerytui.core.state import ClusterState
 from celerytui.redaction import one_line, redact
+
+if TYPE_CHECKING:
+    from celerytui.core.journal.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +73,7 @@ class Monitor:
         self.clock = clock
         self.broker_display = redact(self.app.conf.broker_url or settings.broker_url)
         self.state = ClusterState(max_tasks=settings.max_tasks, clock=clock)
+        self.state.soft_time_limits.update(declared_soft_limits(self.app))  # the stuck rule's
         # where events come from: the broker's live stream, or any EventSource given
         self.events: EventSource = (
             source if source is not None else EventStream(self.app, read_only=settings.read_only)
@@ -74,6 +82,10 @@ class Monitor:
         self.controller = Controller(self.app, read_only=settings.read_only)
         self.queues = QueueInspector(self.app)
         self.alerts = AlertBook(settings.thresholds, clock=clock)
+        # the beat schedule's runs, and each queue's oldest unreceived task (once a tick)
+        self.beats = BeatWatch.from_app(self.app, settings.thresholds, clock())
+        self.queue_waits = QueueWaits()
+        self.delivery: AlertDelivery | None = None  # deliver_alerts() sets it (headless)
         self.lock = threading.RLock()
         self.queue_depths: list[QueueDepth] = []  # newest QueueDepth list from the poller
         # queue -> (time, messages) for sparklines
@@ -85,6 +97,8 @@ class Monitor:
         self._rate_samples: deque[tuple[float, int]] = deque(maxlen=64)  # (time, received)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # the journal's recorder, fed each pump (core/journal/recorder.py attach())
+        self.journal: Recorder | None = None
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self, poll: bool = True) -> Monitor:
@@ -95,14 +109,33 @@ class Monitor:
             self._spawn(self._poll_loop, "celerytui-poller")
         return self
 
+    def deliver_alerts(self) -> AlertDelivery | None:
+        """POST every alert to the settings' webhooks (alert_webhook, alert_webhooks) from a
+        thread of its own; None when there is none. The exporter calls it."""
+        urls = [u for u in (self.settings.alert_webhook, *self.settings.alert_webhooks) if u]
+        if not urls:
+            return None
+        self.delivery = AlertDelivery(
+            urls,
+            timeout=self.settings.alert_timeout,
+            resend=self.settings.alert_resend,
+            cluster=self.settings.cluster_name,
+            clock=self.clock,
+        ).start()
+        return self.delivery
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
+        if self.delivery is not None:
+            self.delivery.stop(timeout)
         self.events.stop(timeout)
         if self.results is not None:
             self.results.stop(timeout)
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        if self.journal is not None:
+            self.journal.stop(max(timeout, 5.0))
 
     def run_in_thread(self, interval: float = 0.1) -> None:
         """Headless use: pump in a background thread; readers hold `lock`."""
@@ -125,6 +158,8 @@ class Monitor:
         events = self.events.drain(max_events)
         if events:
             changes.merge(self.state.apply(events))
+            if self.beats.entries:
+                self.beats.observe(self.state.tasks, changes.tasks)
         if self.results is not None:
             if self.results.resync_needed:
                 pending = [uuid for uuid, task in self.state.tasks.items() if not task.ready]
@@ -144,6 +179,10 @@ class Monitor:
             self._last_tick = now
             changes.merge(self.state.tick(now))
             self._rate_samples.append((now, self.events.status.events_received))
+            self.beats.advance(now)
+            self.queue_waits = queue_waits(
+                self.state.tasks.values(), now, self._sends_seen(), self._emptied()
+            )
         if ticked or changes.new_failures:  # a failure shows in the banners at once
             self.alerts.evaluate(
                 self.state,
@@ -151,8 +190,30 @@ class Monitor:
                 now=now,
                 queue_depths=self.queue_depths,
                 stream_status=self.events.status,
+                beats=self.beats,
+                queue_waits=self.queue_waits,
             )
+            if self.delivery is not None:
+                self.delivery.observe(self.alerts, now)
+        if self.journal is not None:
+            self.journal.note(events, changes, self.state, self.alerts)
         return changes
+
+    def _emptied(self) -> dict[str, float]:
+        """Queue -> when the poller last counted it empty (for queue_waits)."""
+        emptied = {}
+        for name, history in list(self.queue_history.items()):
+            if history:
+                at, messages = history[-1]
+                if messages == 0:
+                    emptied[name] = at
+        return emptied
+
+    def _sends_seen(self) -> bool:
+        """Whether any task-sent event arrived (else the events cannot tell waits)."""
+        if self.beats.sends_seen:
+            return True
+        return any(key[0] == "sent" for key in self.state.counters)
 
     def events_per_second(self) -> float:
         """Events received per second over the last few seconds (for the header)."""
@@ -192,6 +253,11 @@ class Monitor:
             size = len(processes) if isinstance(processes, list) else pool.get("max-concurrency")
             if isinstance(size, int):
                 info.setdefault(host, {})["pool_size"] = size
+            timeouts = pool.get("timeouts")  # (soft, hard) the worker was started with; 0: none
+            if isinstance(timeouts, list | tuple) and timeouts:
+                soft = timeouts[0]
+                limit = float(soft) if isinstance(soft, int | float) and soft > 0 else None
+                info.setdefault(host, {})["soft_time_limit"] = limit
         for host, reply in (active_queues or {}).items():
             if isinstance(reply, list):
                 consumed = [q.get("name") for q in reply if isinstance(q, dict) and q.get("name")]

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from celery import Celery
 
     from celerytui.core.alerts import AlertBook
+    from celerytui.core.beat_watch import BeatWatch
     from celerytui.core.control import Controller
     from celerytui.core.model import Changes, StreamStatus
+    from celerytui.core.queue_wait import QueueWaits
     from celerytui.core.queues import QueueDepth
     from celerytui.core.state import ClusterState
 
@@ -44,6 +46,12 @@ class MonitorView(Protocol):
     broker_display: str  # the broker URL, password redacted
     queue_depths: list[QueueDepth]  # newest poll, replaced whole
     queue_history: dict[str, deque[tuple[float, int]]]  # queue -> (time, messages)
+    queue_waits: QueueWaits  # each queue's oldest task sent, not received (once a tick, whole)
+
+    @property
+    def beats(self) -> BeatWatch:
+        """The beat schedule's runs as the events tell them: last, missed, late per entry."""
+        ...
 
     @property
     def events(self) -> StatusSource:

@@ -25,6 +25,7 @@ from celerytui.core.event_fields import ID_MAX, TS_MAX, TS_MIN, Malformed, id_of
 from celerytui.core.model import (
     ALL_STATES,
     FAILURE,
+    LOST,
     NO_CHILDREN,
     PENDING,
     RECEIVED,
@@ -44,6 +45,7 @@ from celerytui.core.model import (
 )
 from celerytui.core.series_caps import SeriesCaps
 from celerytui.core.state_events import STEP_KINDS, EventHandlers
+from celerytui.core.state_lost import LostTasks, lose_offline
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
     THROUGHPUT_KINDS,
@@ -67,15 +69,22 @@ PRECEDENCE = {
     RECEIVED: 5,
     RETRY: 7,
     PENDING: 8,
+    LOST: 6,  # set only by state_lost.lose_tasks; any word but PENDING replaces it (_decided)
 }
 # states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
 _LOOPS = frozenset({RETRY, REJECTED})
 _FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
+# states _note_failure hears of: failures (REJECTED counts as one) and retries
+_NOTED = frozenset({FAILURE, REJECTED, RETRY})
 
 
 def _decided(cur: str, new: str) -> bool | None:
     """Whether `new` replaces `cur` when no timestamp can tell (see _transition); None when
     timestamps decide: RETRY and REJECTED come and go, and a state said again."""
+    if cur == LOST:  # a worker spoke of it after the loss: what it says is the truth
+        return new != PENDING
+    if new == LOST:  # no event says LOST (state_lost.py forces it)
+        return False
     if new == RETRY and cur in _FINISHED:
         return False
     if cur == RETRY and new in _FINISHED:
@@ -137,6 +146,9 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._seq = 0
         self._by_state: dict[str, int] = dict.fromkeys(ALL_STATES, 0)
         self._stats: dict[str, TaskStats] = {}
+        self.lost = LostTasks()  # tasks lost with their worker (state_lost.py)
+        # task name -> soft time limit (s) the watched app declares (the stuck rule reads it)
+        self.soft_time_limits: dict[str, float] = {}
         self._chain_members: dict[str, deque[str]] = {}
         # parent uuid -> children in memory that name it while it is not (never seen, or
         # evicted): linked into its `children` when it shows up again
@@ -219,6 +231,8 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _finish(self, ch: Changes) -> None:
         self.events_applied += ch.events
         self.malformed += ch.malformed
+        if self.lost.offline:  # workers went offline in this batch: their tasks are LOST
+            lose_offline(self, ch)
         self._drop_removed(ch)
 
     @staticmethod
@@ -445,13 +459,14 @@ class ClusterState(EventHandlers, WorkerTracking):
             counts = (self._stats.get(name) or self._stats_for(name)).counts
             counts[cur] = counts.get(cur, 0) - 1
             counts[new] = counts.get(new, 0) + 1
-        if new in (FAILURE, RETRY):
+        if new in _NOTED:
             self._note_failure(task.uuid, new)
         return True
 
     def _note_failure(self, uuid: str, new: str) -> None:
-        """A task that just became FAILURE or RETRY: in this batch's changes, remembered."""
-        if new == FAILURE:
+        """A task that just became FAILURE, REJECTED (e.g. a message refused for its
+        signature) or RETRY: in this batch's changes, remembered."""
+        if new != RETRY:
             self._ch.new_failures.append(uuid)
         else:
             self._ch.new_retries.append(uuid)
@@ -479,8 +494,8 @@ class ClusterState(EventHandlers, WorkerTracking):
 
     @property
     def failures(self) -> deque[str]:
-        """uuids that failed or retried, each once, newest last (a copy; may name evicted
-        tasks)."""
+        """uuids that failed, retried or were rejected, each once, newest last (a copy; may
+        name evicted tasks)."""
         return deque(self._failures, maxlen=self._failures_kept)
 
     def _record(

@@ -258,7 +258,7 @@ class EventHandlers:
                 counts = (self._stats.get(name) or self._stats_for(name)).counts
                 counts[cur] = counts.get(cur, 0) - 1
                 counts[new] = counts.get(new, 0) + 1
-            if new is FAILURE or new is RETRY:
+            if new is FAILURE or new is RETRY or new is REJECTED:  # see ClusterState._NOTED
                 self._note_failure(task.uuid, new)
         else:
             won = False
@@ -293,6 +293,13 @@ class EventHandlers:
                 task.exception = "expired"
             elif ev.get("terminated") is True:
                 task.exception = "terminated"
+        elif new is REJECTED:
+            # celerytui's workers report a message they refused (celerytui/refusal_reporting.py)
+            # with its name and why: a missing or bad signature; stock celery sends neither
+            if task.name is None:
+                self._set_name(task, ev.get("name"))
+            if task.exception is None:
+                task.exception = text_of(ev.get("exception"))
         if duplicate:
             return
         # on the timeline and counted: ClusterState._record, its common case inline

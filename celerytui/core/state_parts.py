@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from celerytui.core.model import Changes, DiskCheck, HttpCheck, Task, Worker
 from celerytui.core.series_caps import SeriesCaps
+from celerytui.core.state_lost import LostTasks
 from celerytui.core.task_stats import SecondRing, TaskStats
 
 LabelSet = tuple[str, str, str]
@@ -24,6 +25,8 @@ class StateParts(Protocol):
     http_checks: dict[str, HttpCheck]
     disk_checks: dict[str, DiskCheck]
     max_workers: int
+    series: SeriesCaps
+    lost: LostTasks
     clock: Callable[[], float]
     _ch: Changes
     _worker_rings: dict[str, SecondRing]
@@ -32,7 +35,6 @@ class StateParts(Protocol):
     _ring: SecondRing
     _ring_second: int
     _ring_slot: int
-    series: SeriesCaps
     counters: dict[tuple[str, str, str, str], int]
 
     def _times(self, ev: dict[str, Any]) -> tuple[float, float]: ...

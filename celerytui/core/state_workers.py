@@ -12,6 +12,7 @@ from typing import Any
 
 from celerytui.core.event_fields import Malformed, id_of, int_of, number_of
 from celerytui.core.model import WORKER_LOST, WORKER_OFFLINE, WORKER_ONLINE, Changes, Worker
+from celerytui.core.state_lost import NO_HEARTBEAT, OFFLINE, lose_tasks
 from celerytui.core.state_parts import StateParts
 from celerytui.core.task_stats import WORKER_SERIES_SECONDS, SecondRing
 
@@ -75,6 +76,8 @@ class WorkerTracking:
         worker.offline_at = lr
         worker.active = 0
         self._ch.workers.add(worker.hostname)
+        self.lost.offline[worker.hostname] = OFFLINE  # its tasks: LOST at the batch's end
+        self.lost.offline_at = max(self.lost.offline_at, lr)
 
     def note_stats(
         self: StateParts, totals: dict[str, int | None], now: float, every: float
@@ -133,9 +136,11 @@ class WorkerTracking:
         self._ch.workers.add(victim.hostname)
 
     def tick(self: StateParts, now: float | None = None) -> Changes:
-        """Mark workers whose heartbeats stopped (freq * 2 without one) as lost."""
+        """Mark workers whose heartbeats stopped (freq * 2 without one) as lost, and the tasks
+        they held LOST (state_lost.py)."""
         ch = Changes()
         now = self.clock() if now is None else now
+        gone: dict[str, str] = {}
         for worker in self.workers.values():
             if (
                 worker.status == WORKER_ONLINE
@@ -145,6 +150,8 @@ class WorkerTracking:
                 worker.status = WORKER_LOST
                 ch.workers.add(worker.hostname)
                 ch.workers_lost.append(worker.hostname)
+                gone[worker.hostname] = NO_HEARTBEAT
+        lose_tasks(self, gone, now, ch)
         return ch
 
     def heartbeat_age(self: StateParts, hostname: str, now: float | None = None) -> float | None:

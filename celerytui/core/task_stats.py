@@ -72,6 +72,10 @@ class TaskStats:
         return self._quantile(0.95)
 
     @property
+    def p99(self) -> float | None:
+        return self._quantile(0.99)
+
+    @property
     def max(self) -> float | None:
         return self._ordered()[-1] if self.runtimes else None
 

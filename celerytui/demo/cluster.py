@@ -119,6 +119,7 @@ class DemoCluster:
     http_targets: list[str] = field(default_factory=list)
     alert_webhook: str | None = None
     start_timeout: float = 20.0
+    signed: bool = False  # sign every task with a throwaway key made in the temp dir
     dir: Path = field(init=False)
     children: list[Child] = field(default_factory=list, init=False)
     kept_log: Path | None = field(default=None, init=False)
@@ -137,6 +138,17 @@ class DemoCluster:
             self.result_backend = f"redis://127.0.0.1:{self.port}/1"
         elif self.result_backend is None:
             self.result_backend = self.broker
+        self.signing: dict[str, str] = {}  # security_* setting -> path, when signed
+        if self.signed:
+            from celerytui.signing_keys import make_key_pair, make_store
+
+            pair = make_key_pair(self.dir / "signing", "demo")
+            store = make_store(self.dir / "signing" / "trusted", pair)
+            self.signing = {
+                "security_key": str(pair.key),
+                "security_certificate": str(pair.certificate),
+                "security_cert_store": str(store),
+            }
 
     # -- what others read -------------------------------------------------------------------
     @property
@@ -175,6 +187,8 @@ class DemoCluster:
         )
         if self.alert_webhook:
             env["CELERYTUI_ALERT_WEBHOOK"] = self.alert_webhook
+        for key, path in self.signing.items():
+            env[f"CELERYTUI_{key.upper()}"] = path
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         return env

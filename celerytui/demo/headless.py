@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 
+from celerytui import signing
 from celerytui.demo.cluster import find_demo_processes
 from celerytui.demo.session import (
     DemoInterrupted,
@@ -56,6 +57,7 @@ def run_headless(session: DemoSession, duration: float, as_json: bool = False) -
                     pids=pids,
                     sent=dict(session.workload.sent) if session.workload else {},
                     alerts_received=session.http.alerts_received(),
+                    signing=signing.state_of(monitor.app).label,
                 )
     finally:
         session.stop()

@@ -72,6 +72,7 @@ class DemoSession:
             http_targets=self.http.targets,
             alert_webhook=self.http.webhook_url,
             start_timeout=start_timeout,
+            signed=base.signed,
         )
         assert self.cluster.broker is not None and self.cluster.result_backend is not None
         self.settings = replace(
@@ -86,7 +87,10 @@ class DemoSession:
             http_timeout=HTTP_TIMEOUT,
             alert_webhook=self.http.webhook_url,
             cluster_name="demo",
+            store=str(self.log_dir / "journal.sqlite3"),  # the demo's journal goes with it
         )
+        for key, path in self.cluster.signing.items():  # --signed: the throwaway key and store
+            setattr(self.settings, key, path)
         self.seed, self.interval = seed, interval
         self.client: Celery | None = None  # the Celery app the workload sends with
         self.monitor: Monitor | None = None  # the core's Monitor on this cluster, once started

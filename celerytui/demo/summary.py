@@ -22,6 +22,7 @@ def build_summary(
     pids: dict[str, int],
     sent: dict[str, int],
     alerts_received: int,
+    signing: str = "",
 ) -> dict[str, Any]:
     """A JSON-able dict of the run; read `state` only while holding the monitor's lock."""
     events = dict.fromkeys(EVENT_KINDS, 0)
@@ -65,12 +66,15 @@ def build_summary(
         "disk_checks": disk,
         "sent_by_workload": dict(sent),
         "alerts_received": alerts_received,
+        "signing": signing or None,  # "signed" under demo --signed (celerytui.signing)
     }
 
 
 def format_summary(summary: dict[str, Any]) -> str:
     """The summary as a few aligned lines for people."""
     lines = [f"celerytui demo: {summary['duration']:g} s on {summary['broker']}"]
+    if summary.get("signing"):
+        lines[0] += f" ({summary['signing']})"
     workers = summary["workers"]
     lines.append(
         f"  workers seen   {len(workers)}: "

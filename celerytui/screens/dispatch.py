@@ -90,7 +90,7 @@ class DispatchActions(_Host):
         active = self.screen.active_bindings.get(event.key)
         if active is not None and active.enabled:
             return  # the screen (or an offered key) handles it
-        for binding in declared_bindings(self).get(event.key, ()):
+        for binding in declared_bindings(self, self.keymap).get(event.key, ()):
             if binding.action in SEED_ACTIONS and self.refuse_if_unregistered(binding.action):
                 event.stop()
                 event.prevent_default()
@@ -107,7 +107,7 @@ class DispatchActions(_Host):
     ) -> None:
         """Run ``monitor.controller.<method>(*args, **kwargs)`` off the UI thread."""
         what = label or method.replace("_", " ")
-        if mutating and self.refuse_if_read_only(what):
+        if mutating and self.refuse_if_read_only(what, sends_message=method != "purge"):
             return
         self._controller_worker(method, args, kwargs, on_done, what)
 

@@ -7,7 +7,7 @@ never against the app module (screens sit below the app).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -15,6 +15,7 @@ from textual.app import App
 if TYPE_CHECKING:
     from celerytui.config import Settings
     from celerytui.core.monitor_view import MonitorView
+    from celerytui.screens.journal_lookup import JournalLookup
 
 
 class ScreenHost(App[None]):
@@ -23,6 +24,8 @@ class ScreenHost(App[None]):
     settings: Settings
     monitor: MonitorView
     notice: str | None  # one line the dashboard keeps on screen (the demo's log dir)
+    journal: JournalLookup | None  # the journal, read from thread workers (None in a replay)
+    keymap: Mapping[str, str]  # the user's binding id -> keys, checked (celerytui.keymaps)
 
     @property
     def is_read_only(self) -> bool:
@@ -40,8 +43,9 @@ class ScreenHost(App[None]):
         """ "12s ago"; "never" for None."""
         raise NotImplementedError
 
-    def refuse_if_read_only(self, what: str) -> bool:
-        """True (and a notice) when --read-only forbids ``what``."""
+    def refuse_if_read_only(self, what: str, *, sends_message: bool = True) -> bool:
+        """True (and a notice) when --read-only (or, for what ``sends_message`` to the
+        workers, a signed cluster without a key) forbids ``what``."""
         raise NotImplementedError
 
     def controller_call(

@@ -1,4 +1,5 @@
-"""Screen 5, Queues: how many messages wait where, who consumes them; ``P`` purges one."""
+"""Screen 5, Queues: how many messages wait where, for how long (the oldest task sent and not
+received, from events), who consumes them; ``P`` purges one."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
     def __init__(self) -> None:
         super().__init__()
         self._depths: object = None
+        self._waits: object = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -39,15 +41,21 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
 
     def draw(self, monitor: MonitorView, changes: Changes | None) -> None:
         depths = monitor.queue_depths or []
-        if changes is not None and depths is self._depths and not changes.workers:
+        waits = monitor.queue_waits  # replaced whole once a second
+        same = depths is self._depths and waits is self._waits
+        if changes is not None and same and not changes.workers:
             return
-        self._depths = depths
-        self.query_one(QueueTable).show(depths, monitor.queue_history, monitor.state.workers)
+        self._depths, self._waits = depths, waits
+        self.query_one(QueueTable).show(
+            depths, monitor.queue_history, monitor.state.workers, waits, self.app.now()
+        )
         if depths:
             waiting = sum(d.messages for d in depths)
             queues = "1 queue" if len(depths) == 1 else f"{len(depths)} queues"
             messages = "1 message" if waiting == 1 else f"{waiting:,} messages"
             text = f"{queues}, {messages} waiting · polled every few s"
+            if not waits.known:
+                text += " · oldest wait ?: no task-sent events (task_send_sent_event off?)"
         else:
             text = "no queue depths yet (the broker is polled every few seconds)"
         self.query_one("#queues-status", Static).update(text)
@@ -57,7 +65,7 @@ class QueuesScreen(ReadOnlyKeys, LiveScreen):
         if name is None:
             self.app.notify("no queue selected", severity="warning")
             return
-        if self.app.refuse_if_read_only(MUTATING_ACTIONS["purge_queue"]):
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS["purge_queue"], sends_message=False):
             return
 
         def purged(count: Any) -> None:

@@ -86,12 +86,22 @@ class ReadOnlyKeys:
         return not hides(action, self.app.is_read_only)
 
     def on_key(self, event: events.Key) -> None:
-        if not self.app.is_read_only:
+        if not self.app.is_read_only or _app_takes(self.app, event.key):
             return
-        for binding in declared_bindings(self).get(event.key, ()):
+        for binding in declared_bindings(self, self.app.keymap).get(event.key, ()):
             what = MUTATING_ACTIONS.get(action_name(binding.action))
             if what:
                 event.stop()
                 event.prevent_default()
                 self.app.notify(refusal(what), severity="warning")
                 return
+
+
+def _app_takes(app: Any, key: str) -> bool:
+    """Whether the app acts on ``key`` itself with an enabled action that changes nothing
+    (a replay's ``+`` / ``-`` set its speed): then a screen's mutating binding on that key,
+    hidden under read-only, leaves the key to the app instead of refusing it."""
+    return any(
+        not is_mutating(binding.action) and app.check_action(binding.action, ()) is not False
+        for binding in declared_bindings(app).get(key, ())
+    )

@@ -5,7 +5,9 @@ broker is given). A crontab's next run is computed by the schedule itself
 (``remaining_estimate``) in the app's timezone. An interval runs an interval after beat's last
 run, which only beat knows: the screen takes the last send of that entry it has seen (a task
 of the entry's name and args) plus the interval; with none seen yet it shows "~" and the
-latest time it can be (an interval from now).
+latest time it can be (an interval from now). Last run and the missed / late counts are the
+monitor's BeatWatch (core/beat_watch.py); where the app sends no task-sent events the screen
+says so and shows "-" rather than guess.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from celery.schedules import schedule as celery_schedule
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from celerytui.core.beat_watch import BeatWatch
 from celerytui.core.model import Changes, Task
 from celerytui.core.monitor_view import MonitorView
 from celerytui.screens.live import LiveScreen
@@ -37,7 +40,9 @@ COLUMNS = (
     ("task", "Task"),
     ("schedule", "Schedule"),
     ("args", "Args"),
+    ("last", "Last run"),
     ("next", "Next run"),
+    ("runs", "Miss/late"),
 )
 
 
@@ -205,7 +210,13 @@ class ScheduleTable(KeyedTable):
     COLUMNS = COLUMNS
 
     def column_widths(self, space: int) -> dict[str, int]:
-        fixed = {"schedule": 16, "next": 19}
+        if space < 80:  # 80 columns: the entry's name first, the args squeezed
+            fixed = {"schedule": 10, "last": 8, "next": 17, "runs": 5}
+            free = space - sum(fixed.values())
+            entry_w = max(8, free * 11 // 20)
+            task_w = max(4, free - entry_w - 4)
+            return {**fixed, "name": entry_w, "task": task_w, "args": 4}
+        fixed = {"schedule": 14, "last": 8, "next": 19, "runs": 9}
         free = space - sum(fixed.values())
         entry_w = max(8, free * 2 // 5)
         task_w = max(8, free * 7 // 20)
@@ -278,7 +289,32 @@ class ScheduleScreen(LiveScreen):
         count = "1 beat entry" if len(rows) == 1 else f"{len(rows)} beat entries"
         tz = self.app.settings.timezone or "local time"
         guess = ["~ no send seen yet: at the latest"] if any(r[5] for r in rows) else []
-        status.update(literal(fit([f"{count} of {owner}", f"times in {tz}", *guess, *hint], width)))
+        beats = monitor.beats
+        judged, later = _judged_status(beats, owner)
+        parts = [f"{count} of {owner}", *judged, f"times in {tz}", *guess, *hint, *later]
+        status.update(literal(fit(parts, width)))
         for name, task, schedule, args, when, estimated in rows:
             shown = next_text(when, estimated, now, self.app.format_time)
-            table.show(name, (name, short_name(task), schedule, args, shown))
+            entry = beats.entries.get(name) if beats.sends_events else None
+            last = self.app.format_time(entry.last_run) if entry and entry.last_run else "-"
+            runs = f"{entry.missed}/{entry.late}" if entry is not None else "-"
+            if entry is not None and entry.missing:
+                runs += " !"
+            values = (name, short_name(task), schedule, args, last, shown, runs)
+            table.show(name, values)
+
+
+def _judged_status(beats: BeatWatch, owner: str) -> tuple[list[str], list[str]]:
+    """What the screen can say of missed and late runs, plainly: (first, last) parts."""
+    if not beats.sends_events:
+        off = (
+            f"{owner} sends no task-sent events (task_send_sent_event off): "
+            "missed and late runs cannot be seen"
+        )
+        return [off], []
+    missing = sum(1 for entry in beats.entries.values() if entry.missing)
+    if missing:
+        return [f"{missing} missing now"], []
+    if not beats.sends_seen:
+        return [], ["no task-sent event seen yet"]
+    return [], []

@@ -7,15 +7,23 @@ import json
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from celerytui.core.model import Changes, Task
+from celerytui.config import Thresholds
+from celerytui.core.alerts.rules.stuck import soft_limit_of, stuck_reason
+from celerytui.core.chains import ChainNode, running, unfinished
+from celerytui.core.model import LOST, STARTED, Changes, Task
 from celerytui.core.monitor_view import MonitorView
+from celerytui.core.state import ClusterState
 from celerytui.redaction import one_line
+from celerytui.screens.dialogs import ConfirmDialog
+from celerytui.screens.journal_lookup import JournalLookup
 from celerytui.screens.live import LiveScreen
+from celerytui.screens.read_only import MUTATING_ACTIONS
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.text_safety import labelled_lines, literal
 from celerytui.widgets.chain_tree import ChainTree
@@ -59,12 +67,28 @@ def no_result_text(task: Task) -> str:
     return f"none ({task.state.lower()})"
 
 
-def fields_text(task: Task, fmt_time) -> Text:
-    """``label  value`` lines for every scalar field, values literal."""
+def incident_rows(state: ClusterState, task: Task, thresholds: Thresholds, now: float) -> list:
+    """Why the task is LOST or counts as stuck (the alert rules' words), as field rows."""
+    rows: list[tuple[str, Any]] = []
+    entry = state.lost.entry(task.uuid) if task.state == LOST else None
+    if entry is not None:
+        rows.append(("lost", f"with worker {entry.hostname} ({entry.why}; it was {entry.was})"))
+    name = task.name or "?"
+    stats = state.task_stats().get(name) if task.state == STARTED else None
+    why = stuck_reason(task, stats, soft_limit_of(state, task), thresholds, now)
+    if why is not None:
+        rows.append(("stuck", f"{why}; X terminates it"))
+    return rows
+
+
+def fields_text(task: Task, fmt_time, notes: list | None = None) -> Text:
+    """``label  value`` lines for every scalar field, values literal; `notes` (incident_rows)
+    right after the state."""
     rows: list[tuple[str, Any]] = [
         ("uuid", task.uuid),
         ("name", task.name),
         ("state", task.state),
+        *(notes or ()),
         ("worker", task.worker),
         ("queue", task.queue),
         ("routing key", task.routing_key),
@@ -103,6 +127,8 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         self.at_traceback = at_traceback
         self._scrolled = False
         self._asked_result = False
+        self._journal_task: Task | None = None  # the journal's row, when memory lacks it
+        self._journal_asked = False
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -118,7 +144,7 @@ class TaskDetailScreen(TaskActions, LiveScreen):
             yield Static("", id="task-traceback", classes="detail-body")
             yield Static("Events", classes="detail-heading")
             yield EventTimeline(id="task-timeline", classes="detail-body")
-            yield Static("Chain", classes="detail-heading")
+            yield Static("Chain", id="task-chain-heading", classes="detail-heading")
             yield ChainTree(id="task-chain")
         yield Footer()
 
@@ -133,12 +159,21 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         state = monitor.state
         task = state.tasks.get(self.uuid)
         if task is None:
+            task = self._from_journal()
+        if task is None:
             self.query_one("#task-fields", Static).update(
                 literal(f"task {self.uuid}: not in the kept tasks (evicted or not seen yet)")
             )
             return
+        live = task is not self._journal_task
         fmt = self.app.format_time
-        self.query_one("#task-fields", Static).update(fields_text(task, fmt))
+        notes = incident_rows(state, task, self.app.settings.thresholds, monitor.clock())
+        fields = fields_text(task, fmt, notes)
+        if task is self._journal_task:  # memory no longer has it: the journal's row
+            fields = Text.assemble(
+                Text("from the journal (no longer in memory)\n", style="italic"), fields
+            )
+        self.query_one("#task-fields", Static).update(fields)
         self._body("#task-args", task.args, "()")
         self._body("#task-kwargs", task.kwargs, "{}")
         result, source = result_text(task)
@@ -148,8 +183,10 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         self._body("#task-result", result, no_result_text(task))
         self._body("#task-traceback", task.traceback, "none")
         self.query_one(EventTimeline).show(task.timeline, fmt)
-        chain_tree.show(state.chain(self.uuid), self.uuid)
-        if task.ready and not task.result_is_full and not self._asked_result:
+        chain = state.chain(self.uuid)
+        chain_tree.show(chain, self.uuid)
+        self.query_one("#task-chain-heading", Static).update(canvas_heading(chain))
+        if task.ready and not task.result_is_full and not self._asked_result and live:
             self._asked_result = True
             try:
                 monitor.watch_result(self.uuid)
@@ -158,6 +195,31 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         if self.at_traceback and not self._scrolled:
             self._scrolled = True
             self.call_after_refresh(self.action_to_traceback)
+
+    # -- a task memory no longer has: its journal row, read in a thread worker -------------
+    def _from_journal(self) -> Task | None:
+        if self._journal_task is None and not self._journal_asked:
+            self._journal_asked = True
+            journal = self.app.journal
+            if journal is not None:
+                self._read_journal(journal)
+        return self._journal_task
+
+    @work(thread=True, exclusive=True, group="detail-journal", exit_on_error=False)
+    def _read_journal(self, journal: JournalLookup) -> None:
+        try:
+            task = journal.task(self.uuid)
+        except Exception as exc:  # the journal is only a fallback: say so in the log
+            self.log.warning(f"journal lookup failed: {one_line(exc)}")
+            return
+        if task is not None:
+            self.app.call_from_thread(self._show_journal_task, task)
+
+    def _show_journal_task(self, task: Task) -> None:
+        self._journal_task = task
+        monitor = self.app.monitor
+        with monitor.lock:
+            self.refresh_view(monitor, None)
 
     def _body(self, selector: str, value: Any, empty: str) -> None:
         if value is None or value == "":
@@ -175,3 +237,76 @@ class TaskDetailScreen(TaskActions, LiveScreen):
 
     def selected_task(self) -> str | None:
         return self.uuid
+
+    # -- the whole canvas: x / X while the chain tree has the focus ----------------------------
+    def _canvas(self) -> ChainNode | None:
+        """The task's canvas when the chain tree has the focus and holds more than this task."""
+        tree = self.query_one(ChainTree)
+        if not tree.has_focus or len(tree.members) < 2:
+            return None
+        with self.app.monitor.lock:
+            return self.app.monitor.state.chain(self.uuid)
+
+    def action_revoke_task(self) -> None:
+        chain = self._canvas()
+        if chain is None:
+            super().action_revoke_task()
+            return
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS["revoke_task"]):
+            return
+        with self.app.monitor.lock:
+            ids, busy = unfinished(chain), len(running(chain))
+        if not ids:
+            self.app.notify("revoke: every member of this canvas has finished")
+            return
+        also = f" ({busy} running keep running: X terminates them)" if busy else ""
+        self._confirm_canvas(
+            f"Revoke the {len(ids)} unfinished members of this canvas{also}?", ids, False
+        )
+
+    def action_terminate_task(self) -> None:
+        chain = self._canvas()
+        if chain is None:
+            super().action_terminate_task()
+            return
+        if self.app.refuse_if_read_only(MUTATING_ACTIONS["terminate_task"]):
+            return
+        with self.app.monitor.lock:
+            ids = running(chain)
+        if not ids:
+            self.app.notify("terminate: no member of this canvas is running")
+            return
+        self._confirm_canvas(
+            f"Terminate the {len(ids)} running members of this canvas? "
+            "Their worker processes get SIGTERM.",
+            ids,
+            True,
+        )
+
+    def _confirm_canvas(self, question: str, ids: list[str], terminate: bool) -> None:
+        what = "terminate" if terminate else "revoke"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.controller_call(
+                    "revoke_many",
+                    ids,
+                    terminate,
+                    label=f"{what} {len(ids)} canvas members",
+                    on_done=lambda r: self._reported(what, f"{len(ids)} canvas members", r),
+                )
+
+        self.app.push_screen(ConfirmDialog(question), answered)
+
+
+def canvas_heading(chain: ChainNode | None) -> str:
+    """The Chain heading: with the canvas's keys when there is one to act on."""
+    if chain is None or len(chain) < 2:
+        return "Chain"
+    left, busy = len(unfinished(chain)), len(running(chain))
+    if not left:
+        return f"Chain ({len(chain)} tasks, all finished)"
+    return (
+        f"Chain ({len(chain)} tasks, {left} unfinished, {busy} running; on the tree: "
+        "x revokes the unfinished, X terminates the running)"
+    )

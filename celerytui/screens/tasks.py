@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from textual import on
+from collections import ChainMap
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from celerytui.core.filters import FilterError
-from celerytui.core.model import Changes
+from celerytui.core.filters import FilterError, time_bounds
+from celerytui.core.model import Changes, Task
 from celerytui.core.monitor_view import MonitorView
+from celerytui.redaction import one_line
+from celerytui.screens.journal_lookup import JournalLookup
 from celerytui.screens.live import LiveScreen
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.text_safety import literal_content
@@ -19,6 +23,7 @@ from celerytui.widgets.header_bar import HeaderBar
 from celerytui.widgets.task_table import COLUMNS, TaskTable
 
 FILTER_DELAY = 0.25  # seconds of typing quiet before a rescan
+JOURNAL_ROWS = 2_000  # tasks a since:/until: search reads from the journal
 HEADINGS = {key: heading for key, heading, _f in COLUMNS}
 
 
@@ -40,6 +45,10 @@ class TasksScreen(TaskActions, LiveScreen):
         self.filter_text = ""
         self.filter_error: str | None = None
         self._timer: Timer | None = None
+        # a since:/until: search also asks the journal (off the event loop): the tasks it
+        # found that memory does not hold, oldest first, and what the status line says of it
+        self.journal_tasks: dict[str, Task] = {}
+        self.journal_note = ""
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -47,7 +56,7 @@ class TasksScreen(TaskActions, LiveScreen):
         yield Static("", id="tasks-status", classes="screen-status")
         yield TaskTable(id="task-table")
         yield Input(
-            placeholder="filter: regex, name: state: worker: args: queue:, ! negates",
+            placeholder="filter: regex, name: state: worker: args: queue: since: until:, ! negates",
             id="tasks-filter-input",
             classes="filter-input",
         )
@@ -67,9 +76,10 @@ class TasksScreen(TaskActions, LiveScreen):
             return
         tasks = monitor.state.tasks
         if changes is None:
-            self.table.rescan(tasks, self.app.format_time)
+            self.table.rescan(self._all_tasks(tasks), self.app.format_time)
         else:
-            self.table.apply(tasks, changes.tasks, changes.removed_tasks, self.app.format_time)
+            merged = ChainMap(tasks, self.journal_tasks) if self.journal_tasks else tasks
+            self.table.apply(merged, changes.tasks, changes.removed_tasks, self.app.format_time)
         self._show_status()
 
     def _show_status(self) -> None:
@@ -80,6 +90,8 @@ class TasksScreen(TaskActions, LiveScreen):
         else:
             kept = len(self.app.monitor.state.tasks)
             parts = [f"{table.row_count} newest of {kept:,} kept"]
+        if self.journal_note:
+            parts.append(f"· {self.journal_note}")
         parts.append(f"· sort {HEADINGS[table.sort_column]} {arrow}")
         parts.append("· follow on" if table.follow else "· follow off")
         text = literal_content(" ".join(parts))
@@ -113,6 +125,7 @@ class TasksScreen(TaskActions, LiveScreen):
         expr = expr.strip()
         monitor = self.app.monitor
         try:
+            bounded = time_bounds(expr) != (None, None)
             with monitor.lock, self.app.batch_update():
                 self.table.set_filter(expr, monitor.state.tasks, self.app.format_time)
         except FilterError as exc:
@@ -121,8 +134,38 @@ class TasksScreen(TaskActions, LiveScreen):
             return False
         self.filter_text = expr
         self.filter_error = None
+        self.journal_tasks = {}
+        journal = self.app.journal
+        self.journal_note = "searching the journal…" if bounded and journal else ""
+        if bounded and journal is not None:
+            self._search_journal(journal, expr)
         self._show_status()
         return True
+
+    # -- the journal: tasks older than the in-memory window ---------------------------------
+    def _all_tasks(self, tasks: dict[str, Task]) -> dict[str, Task]:
+        return {**self.journal_tasks, **tasks} if self.journal_tasks else tasks
+
+    @work(thread=True, exclusive=True, group="tasks-journal", exit_on_error=False)
+    def _search_journal(self, journal: JournalLookup, expr: str) -> None:
+        try:
+            found, note = journal.search(expr, JOURNAL_ROWS), None
+        except Exception as exc:  # the live table stays; the status says why
+            found, note = [], f"journal: {one_line(exc)}"
+        self.app.call_from_thread(self._show_journal, expr, found, note)
+
+    def _show_journal(self, expr: str, found: list[Task], note: str | None) -> None:
+        if expr != self.filter_text:
+            return  # the filter moved on meanwhile
+        monitor = self.app.monitor
+        with monitor.lock, self.app.batch_update():
+            older = [t for t in reversed(found) if t.uuid not in monitor.state.tasks]
+            for index, task in enumerate(older):  # older than any kept task, in their order
+                task.seq = index - len(older)
+            self.journal_tasks = {t.uuid: t for t in older}
+            self.table.rescan(self._all_tasks(monitor.state.tasks), self.app.format_time)
+        self.journal_note = note or f"{len(older):,} more from the journal"
+        self._show_status()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#tasks-filter-input", Input)

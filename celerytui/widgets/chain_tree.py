@@ -20,6 +20,7 @@ STATE_STYLE = {
     "REJECTED": "red",
     "STARTED": "cyan",
     "RECEIVED": "blue",
+    "LOST": "bold reverse red",
 }
 
 

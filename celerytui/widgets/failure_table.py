@@ -25,7 +25,7 @@ COLUMNS = (
     ("exception", "Exception"),
     ("where", "Last traceback line"),
 )
-FIXED = {"time": 8, "state": 7}
+FIXED = {"time": 8, "state": 8}  # "REJECTED" whole (a refused message, e.g. unsigned)
 
 
 def last_traceback_line(traceback: str | None) -> str:

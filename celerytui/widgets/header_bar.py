@@ -1,4 +1,5 @@
-"""The one-line header every screen shows: cluster, broker, connection, rate, paused."""
+"""The one-line header every screen shows: cluster, broker, connection, rate, signed,
+read-only, paused."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ DEFAULT_CLUSTER_NAME = "celery"  # Settings.cluster_name's default
 
 
 def cluster_label(settings: Any, celery_app: Any) -> str:
-    """The name the header shows: ``cluster_name`` when it was set; under ``-A proj`` with
-    none set, the app's own name (``Celery("proj")`` -> "proj"), not the default "celery"."""
+    """The name the header shows: the context's name when one is in effect (which cluster
+    this is matters most when there are several); else ``cluster_name`` when it was set;
+    under ``-A proj`` with none set, the app's own name (``Celery("proj")`` -> "proj")."""
+    if getattr(settings, "context", None):
+        return str(settings.context)
     name = settings.cluster_name
     if (
         settings.app
@@ -40,6 +44,8 @@ class HeaderInfo:
     read_only: bool
     screen_title: str = ""
     malformed: int = 0  # events skipped because they could not be read
+    signing: str = ""  # "signed" / "signed, no key" (celerytui.signing.Signing.label)
+    replay: str = ""  # `celerytui replay`: "REPLAY <replayed time> <speed> <play state>"
 
 
 class HeaderBar(Widget):
@@ -68,8 +74,13 @@ class HeaderBar(Widget):
             "bold $success" if info.connected else "bold $error",
         ]
         tail: list = ["  ", tuple(status), f"  {info.events_per_second:,.0f} ev/s"]
+        if info.replay:  # the moment being shown, in place of the live connection and rate
+            tail = ["  ", (f" {info.replay} ", "bold reverse $accent")]
         if info.malformed:
             tail.append((f"  {info.malformed:,} malformed", "$warning"))
+        if info.signing:  # a signed cluster; without a key the monitor only watches
+            style = "$success" if info.signing == "signed" else "bold $warning"
+            tail.append((f"  {info.signing}", style))
         if info.read_only:
             tail.append(("  read-only", "bold $warning"))
         if info.paused:

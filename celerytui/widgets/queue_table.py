@@ -1,4 +1,5 @@
 """Queues: depth (with the per-priority split when messages wait at several priorities),
+how long the oldest task sent there has waited (from events: "?" when they cannot tell),
 consumers and a depth sparkline from the monitor's poll history. Keyed by queue name."""
 
 from __future__ import annotations
@@ -9,18 +10,21 @@ from typing import Any
 from rich.text import Text
 
 from celerytui.core.model import WORKER_ONLINE, Worker
+from celerytui.core.queue_wait import QueueWaits
 from celerytui.text_safety import literal
+from celerytui.widgets.ages import short_age
 from celerytui.widgets.keyed_table import KeyedTable
 from celerytui.widgets.sparkline_text import sparkline
 
 COLUMNS = (
     ("queue", "Queue"),
     ("messages", "Waiting"),
+    ("oldest", "Oldest"),
     ("priority", "By priority"),
     ("consumers", "Consumers"),
     ("trend", "Depth trend"),
 )
-FIXED = {"messages": 8, "consumers": 9}
+FIXED = {"messages": 8, "oldest": 7, "consumers": 9}
 
 
 def priority_split(by_priority: Mapping[int, int]) -> str:
@@ -29,6 +33,15 @@ def priority_split(by_priority: Mapping[int, int]) -> str:
     if len(busy) <= 1 and not any(step for step, _n in busy):
         return ""
     return " ".join(f"p{step}:{n}" for step, n in busy)
+
+
+def oldest_wait(name: str, waits: QueueWaits | None, now: float) -> str:
+    """``4m`` the oldest task sent to the queue has waited; "-" when none waits; "?" when no
+    task-sent event says."""
+    if waits is None or not waits.known:
+        return "?"
+    wait = waits.queues.get(name)
+    return short_age(wait.age(now)) if wait is not None else "-"
 
 
 def consumers_of(name: str, depth: Any, workers: Mapping[str, Worker]) -> str:
@@ -65,8 +78,10 @@ class QueueTable(KeyedTable):
         depths: Iterable[Any],
         history: Mapping[str, Sequence[tuple[float, int]]],
         workers: Mapping[str, Worker],
+        waits: QueueWaits | None = None,
+        now: float = 0.0,
     ) -> None:
-        """Sync rows with the newest depths (QueueDepth records)."""
+        """Sync rows with the newest depths (QueueDepth records) and oldest waits."""
         depths = list(depths)
         self._drop_missing({d.name for d in depths})
         added = False
@@ -76,6 +91,7 @@ class QueueTable(KeyedTable):
             values = (
                 depth.name,
                 waiting,
+                oldest_wait(depth.name, waits, now),
                 priority_split(depth.by_priority or {}),
                 consumers_of(depth.name, depth, workers),
                 sparkline(series, self.trend_width) if series else "",
@@ -94,6 +110,6 @@ class QueueTable(KeyedTable):
 
 def _queue_cell(index: int, value: str, bold: bool) -> Text:
     cell = literal(value, max_len=200)
-    if index == 1 and bold:
+    if index in (1, 2) and bold:
         cell.stylize("bold")
     return cell

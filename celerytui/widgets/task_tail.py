@@ -26,7 +26,10 @@ STATE_COLOUR = {
     "REJECTED": "error",
     "STARTED": "accent",
     "RECEIVED": "secondary",
+    "LOST": "error",
 }
+# beyond the colour: LOST (its worker died holding it) stands out even without colours
+STATE_EMPHASIS = {"LOST": "bold reverse"}
 
 
 def short_name(name: str | None) -> str:
@@ -57,7 +60,10 @@ class StateStyles:
     def _style_for(self, state: str) -> str:
         if not self._state_colours:
             variables = self.app.get_css_variables()  # type: ignore[attr-defined]
-            self._state_colours = {k: variables.get(v, "") for k, v in STATE_COLOUR.items()}
+            self._state_colours = {
+                k: f"{STATE_EMPHASIS.get(k, '')} {variables.get(v, '')}".strip()
+                for k, v in STATE_COLOUR.items()
+            }
         return self._state_colours.get(state, "")
 
 

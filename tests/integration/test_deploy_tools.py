@@ -143,7 +143,7 @@ def _supervisor_conf(tmp: Path, sock: Path, broker: str, backend: str, port: int
     """The shipped conf with only its environment-specific lines (see its header) rewritten,
     behind the [supervisord]/[supervisorctl] sections a host's main supervisord.conf holds."""
     text = (DEPLOY / "supervisor" / "celerytui.conf").read_text()
-    assert len(re.findall(rf"^command={re.escape(SHIPPED_BIN)}", text, re.M)) == 4
+    assert len(re.findall(rf"^command={re.escape(SHIPPED_BIN)}", text, re.M)) == 5
     text = text.replace(SHIPPED_BIN, f"{VENV_BIN}/")
     text = text.replace("directory=/opt/celerytui\n", f"directory={REPO}\n")
     text = re.sub(r"^user=celery\n", "", text, flags=re.M)  # supervisord runs as this user
@@ -245,6 +245,7 @@ def test_supervisord_runs_the_shipped_programs_and_stops_them_all(tmp_path, redi
         "celerytui-worker-disk",
         "celerytui-beat",
         "celerytui-exporter",
+        "celerytui-record",
     )
     try:
 
@@ -256,7 +257,7 @@ def test_supervisord_runs_the_shipped_programs_and_stops_them_all(tmp_path, redi
             }  # not "...sock no such file" yet
             bad = set(states.values()) - {"RUNNING", "STARTING"}
             assert not bad, f"a program failed: {lines}\n{_logs(tmp_path)}"
-            return len(states) == 4 and set(states.values()) == {"RUNNING"}
+            return len(states) == len(programs) and set(states.values()) == {"RUNNING"}
 
         wait_for(all_running, 30, 0.5, what="every program RUNNING under supervisord")
         status = ctl("status").stdout
@@ -273,7 +274,9 @@ def test_supervisord_runs_the_shipped_programs_and_stops_them_all(tmp_path, redi
             what="the exporter to see both workers up",
         )
         processes = _descendants(proc.pid)
-        assert len(processes) >= 6  # 4 programs + one pool child per worker
+        assert len(processes) >= 7  # 5 programs + one pool child per worker
+        journal = tmp_path / "lib" / "journal.sqlite3"
+        wait_for(journal.exists, 10, 0.2, what="the recorder's journal")
 
         result = ctl("shutdown")
         assert result.returncode == 0, result.stdout + result.stderr

@@ -2,7 +2,8 @@
 
 celery's `State.event` gets the events one at a time (copies: it mutates them); ClusterState
 gets them in random batches with `tick()` after each, as the monitor does. Per task kept by both
-(they must keep the same tasks: both evict the oldest created) we compare state, worker,
+(they must keep the same tasks: both evict the oldest created) we compare state (LOST mapped
+back to what the task was before its worker went: celery has no LOST), worker,
 retries, eta, result and exception, and say for each disagreement who matches `truth` (what
 really happened, from the events that task got since it was last created):
 "celery_wrong" (ours is right), "ours_wrong" (celery is right) or "both_wrong".
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 from celery.events.state import State
 
+from celerytui.core.model import LOST
 from celerytui.core.state import ClusterState
 from tests.support.random_streams import Meta, StreamConfig, Truth, make_stream, truth
 
@@ -78,9 +80,12 @@ def _celery_view(task) -> dict:
     }
 
 
-def _ours_view(task) -> dict:
+def _ours_view(task, lost) -> dict:
+    # LOST is ours alone (a worker went offline or silent holding the task): celery's State
+    # keeps what the task was before, so compare that (docs/core-api.md, the deviations)
+    entry = lost.entry(task.uuid) if task.state == LOST else None
     return {
-        "state": task.state,
+        "state": entry.was if entry is not None else task.state,
         "worker": task.worker,
         "retries": task.retries,
         "eta": task.eta,
@@ -124,7 +129,7 @@ def run(cfg: StreamConfig, max_tasks: int) -> Diff:
             continue
         diff.tasks += 1
         real = truth(since[uuid])
-        theirs, mine = _celery_view(ctask), _ours_view(task)
+        theirs, mine = _celery_view(ctask), _ours_view(task, ours.lost)
         if real.state in FINAL and mine["state"] != real.state:
             diff.final_hidden += 1
         if real.state in FINAL and theirs["state"] != real.state:

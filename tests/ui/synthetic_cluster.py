@@ -9,10 +9,12 @@ from typing import Any
 
 from celery import Celery
 
-from celerytui.config import DiskHost, Settings
+from celerytui.config import DiskHost, Settings, Thresholds
 from celerytui.core.alerts import AlertBook
+from celerytui.core.beat_watch import BeatWatch
 from celerytui.core.model import Changes, StreamStatus
 from celerytui.core.monitor_view import MonitorView
+from celerytui.core.queue_wait import QueueWaits, queue_waits
 from celerytui.core.queues import QueueDepth
 from celerytui.core.state import ClusterState
 
@@ -68,6 +70,19 @@ class FakeMonitor(MonitorView):
         self.queue_depths: list[QueueDepth] = []
         self.queue_history: dict[str, deque[tuple[float, int]]] = {}
         self.queued: list[Changes] = []
+        self.queue_waits = QueueWaits()
+        self._beats: tuple[object, BeatWatch] | None = None
+
+    @property
+    def beats(self) -> BeatWatch:
+        """The plugged-in app's schedule, nothing seen of it (built again if the app changes)."""
+        if self._beats is None or self._beats[0] is not self.app:
+            watch = BeatWatch.from_app(self.app, self.state_thresholds, self.clock())
+            watch.observe(self.state.tasks, list(self.state.tasks))  # what the state holds
+            self._beats = (self.app, watch)
+        return self._beats[1]
+
+    state_thresholds = Thresholds()
 
     @property
     def events(self) -> UnconnectedLane:
@@ -243,5 +258,7 @@ def build_state(workers: int = 3, tasks: int = 40) -> ClusterState:
 def build_monitor(workers: int = 3, tasks: int = 40) -> FakeMonitor:
     state = build_state(workers, tasks)
     monitor = FakeMonitor(state)
+    sends_seen = any(task.sent is not None for task in state.tasks.values())
+    monitor.queue_waits = queue_waits(state.tasks.values(), NOW, sends_seen)
     monitor.alerts.evaluate(state, None, now=NOW, stream_status=monitor.events.status)
     return monitor

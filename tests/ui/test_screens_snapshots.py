@@ -8,6 +8,7 @@ from collections import deque
 import pytest
 
 from celerytui.app import make_app
+from celerytui.core.queue_wait import QueueWait, QueueWaits
 from celerytui.core.queues import QueueDepth
 from celerytui.tasks import make_celery_app
 from tests.ui.synthetic_cluster import NOW, build_monitor, fixed_clock, snapshot_settings
@@ -73,6 +74,12 @@ def _app():
         QueueDepth("disk", 0, None, {0: 0}),
         QueueDepth("http", 2, None, {0: 2}),
     ]
+    # the oldest task sent and not received, as task-sent events told them
+    monitor.queue_waits = QueueWaits(
+        at=NOW,
+        known=True,
+        queues={"celery": QueueWait(NOW - 95, "c-1", 12), "http": QueueWait(NOW - 8, "h-1", 2)},
+    )
     monitor.queue_history = {
         "celery": deque((NOW - 60 + i * 5, n) for i, n in enumerate([0, 2, 5, 9, 12, 12])),
         "http": deque((NOW - 60 + i * 5, n) for i, n in enumerate([4, 3, 2, 2])),

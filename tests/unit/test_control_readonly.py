@@ -20,6 +20,7 @@ from tests.support.services import free_port
 CALLS = {
     "revoke": ("5b3bf55c-8de8-4a85-babc-a53299793c37",),
     "terminate": ("5b3bf55c-8de8-4a85-babc-a53299793c37",),
+    "revoke_many": (["5b3bf55c-8de8-4a85-babc-a53299793c37", "0c1d"], True),
     "rate_limit": ("celerytui.tasks.send_email", "10/m"),
     "time_limit": ("celerytui.tasks.send_email", 5, 10),
     "pool_grow": ("w1@host", 1),

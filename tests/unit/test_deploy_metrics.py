@@ -8,11 +8,15 @@ import re
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from celerytui.config import Thresholds
+from celerytui.core.beat_watch import BeatWatch
 from celerytui.core.metrics import ClusterCollector, QueueSnapshot
 from celerytui.core.model import StreamStatus
+from celerytui.core.queue_wait import queue_waits
 from celerytui.core.state import ClusterState
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -157,11 +161,19 @@ def exposed() -> dict[str, list]:
     """sample name -> samples, from a real scrape's text over the small cluster."""
     state = ClusterState(clock=lambda: NOW)
     state.apply(_events())
+    app = Celery("proj", set_as_current=False)
+    app.conf.beat_schedule = {"add": {"task": "proj.add", "schedule": 60.0, "args": (1, 2)}}
+    app.conf.task_send_sent_event = True
+    beats = BeatWatch.from_app(app, Thresholds(), NOW - 10)
+    beats.observe(state.tasks, list(state.tasks))  # u1 is its run
+    waits = queue_waits(state.tasks.values(), NOW, sends_seen=True)
     collector = ClusterCollector(
         state,
         stream_status=lambda: StreamStatus(connected=True, events_received=19),
         queues=lambda: QueueSnapshot({"celery": 3}, {"celery": 1}),
         clock=lambda: NOW,
+        beats=lambda: beats,
+        queue_waits=lambda: waits,
     )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
@@ -182,6 +194,8 @@ def test_the_exporter_exposes_celery_exporter_names_and_its_own(exposed):
         "celerytui_check_up",
         "celerytui_check_response_seconds",
         "celerytui_disk_used_ratio",
+        "celerytui_beat_missed_total",
+        "celerytui_queue_oldest_seconds",
     }
     assert CELERY_EXPORTER_NAMES | ours <= set(exposed)
     (failed,) = exposed["celery_task_failed_total"]

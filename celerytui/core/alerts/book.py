@@ -19,6 +19,8 @@ from celerytui.core.alerts.rule import Context, Finding, Rule
 from celerytui.core.model import SEVERITY_ORDER, Alert, Changes, StreamStatus
 
 if TYPE_CHECKING:
+    from celerytui.core.beat_watch import BeatWatch
+    from celerytui.core.queue_wait import QueueWaits
     from celerytui.core.state import ClusterState
 
 MAX_ALERTS = 500  # a flood of distinct task names must not grow this without bound
@@ -70,6 +72,8 @@ class AlertBook:
         now: float | None = None,
         queue_depths: Iterable[Any] = (),
         stream_status: StreamStatus | None = None,
+        beats: BeatWatch | None = None,
+        queue_waits: QueueWaits | None = None,
     ) -> list[Alert]:
         """Apply every rule; returns the alerts raised (new or re-raised) by this call."""
         now = self.clock() if now is None else now
@@ -80,6 +84,8 @@ class AlertBook:
             changes=changes,
             queue_depths=tuple(queue_depths),
             stream_status=stream_status,
+            beats=beats,
+            queue_waits=queue_waits,
         )
         raised: list[Alert] = []
         live: set[str] = set()  # condition alerts that hold right now
@@ -102,6 +108,7 @@ class AlertBook:
             alert.count += 1
             alert.last_seen = now
             alert.detail = found.detail or alert.detail
+            alert.labels = found.labels or alert.labels
             alert.acknowledged = False  # something new happened: show it again
             return
         self._new(raised, found, now)
@@ -112,6 +119,7 @@ class AlertBook:
         if alert is not None and alert.active:
             alert.last_seen = now
             alert.title, alert.detail = found.title, found.detail
+            alert.labels = found.labels
             return
         self._new(raised, found, now)
 
@@ -125,6 +133,7 @@ class AlertBook:
             detail=found.detail,
             first_seen=now,
             last_seen=now,
+            labels=found.labels,
         )
         self._alerts[found.key] = alert
         raised.append(alert)

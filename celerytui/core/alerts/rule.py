@@ -7,13 +7,15 @@ clearing, acknowledging), and `celerytui status` turns them into its "degraded" 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from celerytui.config import Thresholds
 from celerytui.core.model import Changes, StreamStatus
 
 if TYPE_CHECKING:
+    from celerytui.core.beat_watch import BeatWatch
+    from celerytui.core.queue_wait import QueueWaits
     from celerytui.core.state import ClusterState
 
 Kind = Literal["event", "periodic"]
@@ -30,6 +32,8 @@ class Context:
     queue_depths: Sequence[Any] = ()  # QueueDepth-like: name, messages, error
     stream_status: StreamStatus | None = None  # the event lane's connection
     pings: Mapping[str, bool] | None = None  # status only: hostname -> answered pong
+    beats: BeatWatch | None = None  # the beat schedule's runs (the Monitor's)
+    queue_waits: QueueWaits | None = None  # each queue's oldest task sent, not yet received
 
 
 @dataclass(slots=True)  # not frozen: a burst of failures builds thousands, and frozen is slower
@@ -42,6 +46,8 @@ class Finding:
     detail: str = ""
     subject: str = ""  # the worker, queue, URL, host or task name it is about
     problem: str = ""  # the line `status` prints for it; the title when empty
+    # the subject's fields for a journal row or a webhook (hostname, name, uuids...)
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def problem_line(self) -> str:

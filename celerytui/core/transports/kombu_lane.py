@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from celerytui.core.transports.base import LaneHost
@@ -38,9 +39,15 @@ class KombuEventLane:
     """One session per connect; raises on connection errors (the stream retries)."""
 
     def __init__(
-        self, stream: LaneHost, *, heartbeat: float | None = None, pinger: Pinger | None = None
+        self,
+        stream: LaneHost,
+        *,
+        heartbeat: float | None = None,
+        pinger: Pinger | None = None,
+        queue: Callable[[Any], Any] | None = None,
     ) -> None:
         self.stream = stream
+        self.queue = queue  # receiver -> the kombu Queue to consume (None: celery's own)
         self.app = stream.app
         self.heartbeat = heartbeat
         self.pinger = pinger
@@ -60,6 +67,8 @@ class KombuEventLane:
         try:
             conn.ensure_connection(max_retries=0)
             receiver = self.app.events.Receiver(conn, handlers={"*": stream.offer})
+            if self.queue is not None:  # e.g. the recorder's named durable queue
+                receiver.queue = self.queue(receiver)
             receiver.create_connection = lambda: conn  # consume on the connection we checked
             receiver.connect_max_retries = 0
             receiver.wakeup_workers = lambda channel=None: self._on_ready(receiver, channel)

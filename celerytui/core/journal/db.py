@@ -1,0 +1,29 @@
+"""What a journal store needs from its database: sqlite_db.SqliteDb, postgres_db.PostgresDb.
+
+SQL is written with `?` placeholders (PostgresDb turns them into `%s`); `errors` are the
+driver's exceptions, which the store turns into JournalError lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+
+class Db(Protocol):
+    dialect: str
+    display: str
+    blob: str
+    id_column: str
+    like: str
+    errors: tuple[type[BaseException], ...]
+
+    def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def size_bytes(self) -> int: ...
+    def after_prune(self) -> None: ...
+    def reconnect(self) -> None: ...
+    def close(self) -> None: ...

@@ -1,0 +1,414 @@
+"""JournalStore: the journal of one cluster — events in compressed chunks, one row per task,
+alerts, checkpoints — on SQLite or PostgreSQL (the `db` does the dialect's part). This file
+is opening and writing; reading is StoreReads (store_reads.py).
+
+Writes are buffered and land together at `flush()`, in one transaction: a failed flush
+(disk full, database gone) rolls back, keeps the buffers and raises JournalWriteError, and
+the next flush writes them. Methods lock, so one store may be shared by threads. Reading
+works on a read-only store and while another process writes (SQLite WAL, PostgreSQL MVCC).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
+from typing import Any
+
+import celerytui.core.journal.chunks as chunks
+import celerytui.core.journal.lease as lease
+from celerytui.core.journal.db import Db
+from celerytui.core.journal.errors import (
+    JournalError,
+    JournalLeaseError,
+    JournalSchemaError,
+    JournalWriteError,
+)
+from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
+from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION
+from celerytui.core.journal.store_reads import StoreReads
+from celerytui.redaction import one_line
+
+CHUNK_EVENTS = 4_096  # events per chunk, at most
+CHUNK_SPAN = 60.0  # seconds one chunk covers, at most (a seek decodes one or two)
+RETENTION = 48 * 3600.0
+MAX_SIZE = 10**9
+PRUNE_STEP = 0.05  # of the kept time span dropped per pass when over the size limit
+_INF = float("inf")
+
+
+_TASK_INSERT = (
+    f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}, at) VALUES "
+    f"({', '.join('?' for _ in TASK_COLUMNS)}, ?) ON CONFLICT (uuid) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*TASK_COLUMNS[1:], "at"))
+)
+_ALERT_INSERT = (
+    "INSERT INTO alerts (rule, severity, summary, labels, raised_at, cleared_at, count)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, raised_at) DO UPDATE SET"
+    " severity = excluded.severity, summary = excluded.summary, labels = excluded.labels,"
+    " cleared_at = excluded.cleared_at, count = excluded.count"
+)
+
+
+class JournalStore(StoreReads):
+    """See the module docstring; made by `open_store`."""
+
+    def __init__(
+        self,
+        db: Db,
+        *,
+        cluster: str,
+        write: bool,
+        holder: str = "celerytui",
+        retention: float = RETENTION,
+        max_size: int = MAX_SIZE,
+        lease_ttl: float = lease.LEASE_TTL,
+    ) -> None:
+        self.db = db
+        self.cluster = cluster
+        self.write = write
+        self.retention = retention
+        self.max_size = max_size
+        self.lease_ttl = lease_ttl
+        self.display = db.display
+        self._lock = threading.RLock()
+        self._lease = lease.new_lease(holder) if write else None
+        self._events: list[dict[str, Any]] = []
+        self._times: list[float] = []
+        self._tasks: dict[str, TaskRow] = {}
+        self._alerts: dict[tuple[str, float], AlertRow] = {}
+        self._checkpoints: list[tuple[float, bytes]] = []
+        # the newest chunk this writer wrote, while it has room: (id, times, events)
+        self._tail: tuple[int, list[float], list[dict[str, Any]]] | None = None
+        self._last_renew = 0.0
+        self._open()
+
+    # ---- opening -----------------------------------------------------------------------
+
+    def _open(self) -> None:
+        db = self.db
+        try:
+            if self.write:
+                db.begin()
+                version = self._version()
+                if version > SCHEMA_VERSION:
+                    raise self._newer(version)
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[step]:
+                        db.execute(statement.format(blob=db.blob, id=db.id_column))
+                    self._set_meta("schema_version", str(step))
+                if version == 0:
+                    self._set_meta("cluster", self.cluster)
+                    self._set_meta("created", repr(time.time()))
+                assert self._lease is not None
+                lease.take(db, self._lease, self.lease_ttl)
+                db.commit()
+                self._last_renew = time.monotonic()
+            else:
+                version = self._version()
+                if version > SCHEMA_VERSION:
+                    raise self._newer(version)
+                if version < SCHEMA_VERSION:
+                    raise JournalSchemaError(
+                        f"journal {self.display} has schema {version}; a recorder "
+                        f"(celerytui record) brings it to {SCHEMA_VERSION}"
+                    )
+        except JournalError:
+            self._rollback_quietly()
+            db.close()
+            raise
+        except db.errors as exc:
+            self._rollback_quietly()
+            db.close()
+            raise JournalError(f"cannot open journal {self.display}: {one_line(exc)}") from None
+
+    def _version(self) -> int:
+        try:
+            rows = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        except self.db.errors:
+            if not self.write:
+                raise JournalSchemaError(f"{self.display} is no celerytui journal") from None
+            self.db.rollback()
+            self.db.begin()
+            return 0
+        try:
+            return int(rows[0][0]) if rows else 0
+        except ValueError:
+            raise JournalSchemaError(f"{self.display} is no celerytui journal") from None
+
+    def _newer(self, version: int) -> JournalSchemaError:
+        return JournalSchemaError(
+            f"journal {self.display} was made by a newer celerytui (schema {version}; "
+            f"this one knows up to {SCHEMA_VERSION}): upgrade celerytui to read it"
+        )
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def _rollback_quietly(self) -> None:
+        with contextlib.suppress(*self.db.errors):
+            self.db.rollback()
+
+    # ---- writing ------------------------------------------------------------------------
+
+    def append(self, events: Sequence[dict[str, Any]]) -> None:
+        """Events as received (stamped), in the order they came; written at flush."""
+        self._writable()
+        with self._lock:
+            now = time.time()
+            last = self._times[-1] if self._times else now
+            for event in events:
+                t = event.get("local_received") if event.__class__ is dict else None
+                if t.__class__ is not float and t.__class__ is not int:
+                    t = last  # not stamped: it belongs where it came
+                self._events.append(event)
+                self._times.append(t)
+                last = t
+
+    def upsert_tasks(self, rows: Iterable[TaskRow]) -> None:
+        """Rows of tasks that changed; the newest row of a uuid wins."""
+        self._writable()
+        with self._lock:
+            pending = self._tasks
+            for row in rows:
+                pending[row.uuid] = row
+
+    def record_alert(self, row: AlertRow) -> None:
+        """An alert raised, or the same one (rule, raised_at) updated or cleared."""
+        self._writable()
+        with self._lock:
+            self._alerts[(row.rule, row.raised_at)] = row
+
+    def write_checkpoint(self, at: float, snapshot: bytes) -> None:
+        """A state snapshot (core/state_snapshot.dump) as of time `at`. While writes fail,
+        only the newest one waits (a snapshot can be megabytes)."""
+        self._writable()
+        with self._lock:
+            self._checkpoints[:] = [(at, snapshot)]
+
+    @property
+    def pending_events(self) -> int:
+        """Events appended and not yet written."""
+        return len(self._events)
+
+    @property
+    def pending_tasks(self) -> int:
+        return len(self._tasks)
+
+    def flush(self) -> None:
+        """Write everything buffered in one transaction and renew the lease.
+
+        JournalWriteError: nothing of it was written, the buffers are kept for the next try.
+        JournalLeaseError: another writer took the store over; this one must stop."""
+        self._writable()
+        with self._lock:
+            db = self.db
+            tail = self._tail
+            try:
+                db.begin()
+                assert self._lease is not None
+                lease.renew(db, self._lease)
+                new_tail = self._write_events()
+                if self._tasks:
+                    db.executemany(_TASK_INSERT, [_task_values(r) for r in self._tasks.values()])
+                if self._alerts:
+                    db.executemany(
+                        _ALERT_INSERT,
+                        [
+                            (
+                                a.rule,
+                                a.severity,
+                                a.summary,
+                                json.dumps(a.labels, default=str),
+                                a.raised_at,
+                                a.cleared_at,
+                                a.count,
+                            )
+                            for a in self._alerts.values()
+                        ],
+                    )
+                for at, data in self._checkpoints:
+                    db.execute(
+                        "INSERT INTO checkpoints (at, data) VALUES (?, ?)"
+                        " ON CONFLICT (at) DO UPDATE SET data = excluded.data",
+                        (at, data),
+                    )
+                db.commit()
+            except JournalLeaseError:
+                self._rollback_quietly()
+                raise
+            except db.errors as exc:
+                self._tail = tail
+                self._rollback_quietly()
+                self._reconnect_quietly()
+                raise JournalWriteError(
+                    f"journal {self.display}: write failed: {one_line(exc)}"
+                ) from None
+            self._tail = new_tail
+            self._events, self._times = [], []
+            self._tasks.clear()
+            self._alerts.clear()
+            self._checkpoints.clear()
+            self._last_renew = time.monotonic()
+
+    def _write_events(self) -> tuple[int, list[float], list[dict[str, Any]]] | None:
+        """Pending events as chunks (the tail chunk filled up first); returns the new tail."""
+        if not self._events:
+            return self._tail
+        times, events = self._times, self._events
+        tail = self._tail
+        tail_id = None
+        if tail is not None and times[0] - tail[1][0] < CHUNK_SPAN:
+            tail_id = tail[0]
+            times, events = tail[1] + times, tail[2] + events
+        if any(b < a for a, b in itertools.pairwise(times)):  # a clock stepped back
+            order = sorted(range(len(times)), key=times.__getitem__)
+            times = [times[i] for i in order]
+            events = [events[i] for i in order]
+        new_tail = None
+        start = 0
+        while start < len(events):
+            end = min(start + CHUNK_EVENTS, len(events))
+            t0 = times[start]
+            while end > start + 1 and times[end - 1] - t0 >= CHUNK_SPAN:
+                end -= 1  # bisect would do; this is rare and short
+            part_t, part_e = times[start:end], events[start:end]
+            codec, data = chunks.encode(part_e)
+            values = (part_t[0], part_t[-1], len(part_e), codec, data)
+            if tail_id is not None:
+                self.db.execute(
+                    "UPDATE chunks SET t0 = ?, t1 = ?, n = ?, codec = ?, data = ? WHERE id = ?",
+                    (*values, tail_id),
+                )
+                chunk_id = tail_id
+                tail_id = None
+            else:
+                rows = self.db.execute(
+                    "INSERT INTO chunks (t0, t1, n, codec, data) VALUES (?, ?, ?, ?, ?)"
+                    " RETURNING id",
+                    values,
+                )
+                chunk_id = int(rows[0][0])
+            new_tail = (chunk_id, part_t, part_e) if len(part_e) < CHUNK_EVENTS else None
+            start = end
+        return new_tail
+
+    def renew_lease(self) -> None:
+        """Say this writer is alive when there was nothing to flush for a while."""
+        self._writable()
+        with self._lock:
+            try:
+                self.db.begin()
+                assert self._lease is not None
+                lease.renew(self.db, self._lease)
+                self.db.commit()
+            except JournalLeaseError:
+                self._rollback_quietly()
+                raise
+            except self.db.errors as exc:
+                self._rollback_quietly()
+                self._reconnect_quietly()
+                raise JournalWriteError(
+                    f"journal {self.display}: write failed: {one_line(exc)}"
+                ) from None
+            self._last_renew = time.monotonic()
+
+    def prune(self, now: float | None = None) -> dict[str, int]:
+        """Drop what is past the retention, then the oldest until under max_size, in short
+        transactions (a writer goes on between them). Returns what was deleted, by table."""
+        self._writable()
+        now = time.time() if now is None else now
+        deleted = dict.fromkeys(("chunks", "tasks", "alerts", "checkpoints"), 0)
+        self._prune_before(now - self.retention, deleted)
+        for _ in range(int(1 / PRUNE_STEP)):
+            with self._lock:
+                if self.db.size_bytes() <= self.max_size:
+                    break
+                span = self.time_range()
+                if span is None:
+                    break
+                cut = span[0] + max((span[1] - span[0]) * PRUNE_STEP, 1.0)
+            self._prune_before(cut, deleted)
+        if any(deleted.values()):
+            with self._lock, contextlib.suppress(*self.db.errors):  # the space is reused
+                self.db.after_prune()
+        return deleted
+
+    def _prune_before(self, cut: float, deleted: dict[str, int]) -> None:
+        with self._lock:
+            db = self.db
+            try:
+                db.begin()
+                for table, sql in (
+                    ("chunks", "DELETE FROM chunks WHERE t1 < ? RETURNING id"),
+                    ("tasks", "DELETE FROM tasks WHERE at < ? RETURNING uuid"),
+                    (
+                        "alerts",
+                        "DELETE FROM alerts WHERE COALESCE(cleared_at, raised_at) < ?"
+                        " RETURNING rule",
+                    ),
+                ):
+                    deleted[table] += len(db.execute(sql, (cut,)))
+                # keep the newest checkpoint before the cut: events after it replay from it
+                keep = db.execute("SELECT MAX(at) FROM checkpoints WHERE at < ?", (cut,))
+                if keep and keep[0][0] is not None:
+                    rows = db.execute(
+                        "DELETE FROM checkpoints WHERE at < ? RETURNING at", (keep[0][0],)
+                    )
+                    deleted["checkpoints"] += len(rows)
+                db.commit()
+            except db.errors as exc:
+                self._rollback_quietly()
+                self._reconnect_quietly()
+                raise JournalWriteError(
+                    f"journal {self.display}: prune failed: {one_line(exc)}"
+                ) from None
+            if self._tail is not None and self._tail[1][-1] < cut:
+                self._tail = None
+
+    def _reconnect_quietly(self) -> None:
+        with contextlib.suppress(JournalError):  # still down: the next flush tries again
+            self.db.reconnect()
+
+    def _writable(self) -> None:
+        if not self.write:
+            raise JournalError(f"journal {self.display} is open read-only")
+
+    def size_bytes(self) -> int:
+        with self._lock:
+            return self.db.size_bytes()
+
+    def close(self) -> None:
+        """Flush what is buffered (when writing), give the lease back, close."""
+        with self._lock:
+            try:
+                if self.write:
+                    try:
+                        self.flush()
+                    finally:
+                        self.db.begin()
+                        assert self._lease is not None
+                        lease.release(self.db, self._lease)
+                        self.db.commit()
+            except JournalError:
+                self._rollback_quietly()
+            except self.db.errors:
+                self._rollback_quietly()
+            finally:
+                self.db.close()
+
+
+_TASK_FIELDS = attrgetter(*TASK_COLUMNS)
+
+
+def _task_values(row: TaskRow) -> tuple[Any, ...]:
+    at = row.at
+    return (*_TASK_FIELDS(row), at if at is not None else time.time())

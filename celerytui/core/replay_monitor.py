@@ -1,0 +1,80 @@
+"""ReplayMonitor: the Monitor on a recorded journal instead of a broker.
+
+The same Monitor the TUI runs live (so every screen works unchanged), with three differences:
+its events come from a JournalSource paced by a ReplayClock, which is also its clock (ages,
+liveness and alert rules judge the replayed moment); it is read-only, and it never connects
+to anything — no result watcher, no poller, and its Celery app points at kombu's in-process
+``memory://`` transport, so even a read-only inspect cannot reach a broker; and after a seek
+it swaps in the state the source rebuilt (with fresh alerts) before applying more events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from celerytui.config import Settings
+from celerytui.core.alerts import AlertBook
+from celerytui.core.journal_source import JournalSource
+from celerytui.core.model import Changes
+from celerytui.core.monitor import Monitor, client_app
+from celerytui.core.replay_clock import ReplayClock
+
+OFFLINE_BROKER = "memory://"  # kombu's in-process transport: nothing leaves the process
+
+
+def replay_settings(settings: Settings) -> Settings:
+    """``settings`` for a replay: read-only, whatever the config says."""
+    return dataclasses.replace(settings, read_only=True)
+
+
+class ReplayMonitor(Monitor):
+    """A Monitor fed by ``source`` at ``clock``'s pace; ``resets`` counts swapped-in states."""
+
+    def __init__(
+        self, settings: Settings, source: JournalSource, clock: ReplayClock, label: str
+    ) -> None:
+        settings = replay_settings(settings)
+        offline = dataclasses.replace(
+            settings, broker_url=OFFLINE_BROKER, result_backend="disabled://"
+        )
+        super().__init__(settings, app=client_app(offline), clock=clock.now, source=source)
+        self.source = source
+        self.replay_clock = clock
+        self.results = None  # nothing is watched: results come from the recorded events
+        self.broker_display = label
+        self.resets = 0
+
+    def start(self, poll: bool = True) -> Monitor:
+        """Start the journal's feeder only: no poller, nothing asks a broker."""
+        self.events.start()
+        return self
+
+    def pump(self, max_events: int = 100_000) -> Changes:
+        restored = self.source.take_restored()
+        if restored is None:
+            return super().pump(max_events)
+        old = set(self.state.tasks)
+        self.state = restored
+        self.alerts = AlertBook(self.settings.thresholds, clock=self.clock)
+        self._last_tick = 0.0
+        self._rate_samples.clear()
+        self.resets += 1
+        self.replay_clock.rebuilt += 1  # the TUI redraws every screen in full
+        changes = super().pump(max_events)
+        # a different moment: every task row may have changed, and some are gone
+        changes.removed_tasks |= old - set(restored.tasks)
+        changes.tasks |= set(restored.tasks)
+        changes.workers |= set(restored.workers)
+        return changes
+
+    def wait_restored(self, timeout: float = 10.0) -> bool:
+        """Headless use: block until the source's first state is swapped in (pumping)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.resets:
+                return True
+            self.source.wait(0.05)
+            with self.lock:
+                self.pump()
+        return bool(self.resets)
