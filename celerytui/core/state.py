@@ -527,14 +527,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
-        labels = self.series.labels(task.name, hostname, queue, lr)
-        name_label, host_label, queue_label = labels
-        key = (counter, name_label, host_label, queue_label)
-        counters = self.counters
-        try:
-            counters[key] += 1
-        except KeyError:
-            counters[key] = 1
+        labels = self.series.count_event(counter, task.name, hostname, queue, lr)
         if row is not None:
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second

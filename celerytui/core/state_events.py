@@ -312,14 +312,7 @@ class EventHandlers:
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
-        labels = self.series.labels(task.name, label_host, queue, lr)
-        name_label, host_label, queue_label = labels
-        key = (field, name_label, host_label, queue_label)
-        counters = self.counters
-        try:
-            counters[key] += 1
-        except KeyError:
-            counters[key] = 1
+        labels = self.series.count_event(field, task.name, label_host, queue, lr)
         if row is not None:
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
