@@ -33,6 +33,22 @@ WORKER_OFFLINE = "offline"  # clean shutdown (worker-offline received)
 TIMELINE_MAX = 16  # events kept per task for the detail view
 
 
+class _NoChildren(list[str]):
+    """The one empty `children` list that ClusterState's tasks share until they get a child
+    (most never do): a list fewer per task to keep, and for the garbage collector to walk on
+    each full pass. It refuses to grow: whoever adds a child gives the task its own list."""
+
+    __slots__ = ()
+
+    def _shared(self, *_: object) -> None:
+        raise TypeError("NO_CHILDREN is shared by many tasks: give the task its own list")
+
+    append = extend = insert = __iadd__ = __setitem__ = _shared  # type: ignore[assignment]
+
+
+NO_CHILDREN: list[str] = _NoChildren()
+
+
 @dataclass(slots=True)
 class Task:
     uuid: str
@@ -67,7 +83,9 @@ class Task:
     root_id: str | None = None
     parent_id: str | None = None
     children: list[str] = field(default_factory=list)
-    timeline: list[tuple[float, str]] = field(default_factory=list)  # (timestamp, event type)
+    # (timestamp, event type), oldest first: a tuple, replaced at each event, so the garbage
+    # collector stops tracking it (a list per task would be walked on every full pass)
+    timeline: tuple[tuple[float, str], ...] = ()
     seq: int = 0  # ClusterState's insertion counter: newest task has the highest seq
     # the event that set `state`: its timestamp and the host that stamped it (None: the result
     # backend, or not known). Timestamps of one host compare; those of two hosts may not.

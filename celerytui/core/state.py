@@ -14,16 +14,19 @@ import time
 from bisect import insort
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from functools import partial
 from sys import intern
 from typing import Any
 
 from celerytui.core import series_caps
 from celerytui.core.chains import ChainNode, build_chain
+from celerytui.core.check_records import check_kind
 from celerytui.core.event_fields import ID_MAX, TS_MAX, TS_MIN, Malformed, id_of
 from celerytui.core.model import (
     ALL_STATES,
     FAILURE,
     LOST,
+    NO_CHILDREN,
     PENDING,
     RECEIVED,
     REJECTED,
@@ -41,7 +44,7 @@ from celerytui.core.model import (
     Worker,
 )
 from celerytui.core.series_caps import SeriesCaps
-from celerytui.core.state_events import EventHandlers
+from celerytui.core.state_events import STEP_KINDS, EventHandlers
 from celerytui.core.state_lost import LostTasks, lose_offline
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
@@ -71,6 +74,8 @@ PRECEDENCE = {
 # states a task can leave again: RETRY for its next attempt, REJECTED for a redelivery
 _LOOPS = frozenset({RETRY, REJECTED})
 _FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
+# states _note_failure hears of: failures (REJECTED counts as one) and retries
+_NOTED = frozenset({FAILURE, REJECTED, RETRY})
 
 
 def _decided(cur: str, new: str) -> bool | None:
@@ -89,13 +94,12 @@ def _decided(cur: str, new: str) -> bool | None:
     return PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
 
 
-# (current state, the event's) -> whether it wins, for the pairs no timestamp decides
+# the event's state -> {current state: whether it wins}, for the pairs no timestamp decides
 _DECIDED = {
-    (cur, new): won
-    for cur in ALL_STATES
+    new: {cur: won for cur in ALL_STATES if (won := _decided(cur, new)) is not None}
     for new in ALL_STATES
-    if (won := _decided(cur, new)) is not None
 }
+_UNKNOWN: Any = object()  # not in ClusterState._check_kinds yet
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
 QUEUES_COUNTED = series_caps.QUEUES_MAX
@@ -153,19 +157,20 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ring_second, self._ring_slot = -1, -1  # the last second looked up, its slot
         self._worker_rings: dict[str, SecondRing] = {}
         self._ch = Changes()
+        self._check_kinds: dict[str, str | None] = {}  # task name -> check_kind(name)
         self._handlers: dict[object, Callable[[dict[str, Any]], None]] = {
             "task-sent": self._on_sent,
-            "task-received": self._on_received,
-            "task-started": self._on_started,
-            "task-succeeded": self._on_succeeded,
-            "task-failed": self._on_failed,
-            "task-retried": self._on_retried,
-            "task-revoked": self._on_revoked,
-            "task-rejected": self._on_rejected,
             "worker-heartbeat": self._on_heartbeat,
             "worker-online": self._on_heartbeat,
             "worker-offline": self._on_offline,
         }
+        # task-received and after: one handler, told which step (EventHandlers._on_step)
+        self._steps = {
+            kind: (kind, new, field, row, _DECIDED[new])
+            for kind, (new, field, row) in STEP_KINDS.items()
+        }
+        for kind, step in self._steps.items():
+            self._handlers[kind] = partial(self._on_step, step)
 
     # ---- applying events -------------------------------------------------------------------
 
@@ -180,7 +185,7 @@ class ClusterState(EventHandlers, WorkerTracking):
             ch.malformed = 1
             self.malformed += 1
             return ch
-        handlers = self._handlers
+        handlers, steps, on_step = self._handlers, self._steps, self._on_step
         applied = bad = 0
         for ev in items:
             if ev.__class__ is not dict:
@@ -192,11 +197,16 @@ class ClusterState(EventHandlers, WorkerTracking):
                     bad += 1
                     continue
             try:
-                handler = handlers.get(ev.get("type"))
-                if handler is None:
-                    self._on_other(ev)
+                kind = ev["type"]  # no type: malformed
+                step = steps.get(kind)
+                if step is not None:  # most events: straight to the step handler
+                    on_step(step, ev)
                 else:
-                    handler(ev)
+                    handler = handlers.get(kind)
+                    if handler is None:
+                        self._on_other(ev)
+                    else:
+                        handler(ev)
                 applied += 1
             except Exception:
                 bad += 1
@@ -251,7 +261,10 @@ class ClusterState(EventHandlers, WorkerTracking):
     ) -> tuple[Task, float, float, str | None]:
         """The event's task (created if new), timestamp, local receipt time and worker (None
         unless `worker_side`: task-sent is a client's); or Malformed."""
-        lr, ts = ev.get("local_received"), ev.get("timestamp")
+        try:  # what the receiver always gives (a subscript is cheaper than .get)
+            lr, ts = ev["local_received"], ev["timestamp"]
+        except KeyError:
+            lr = ts = None
         if not (
             lr.__class__ is float
             and ts.__class__ is float
@@ -268,11 +281,15 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._ch.tasks.add(uuid)
         if not worker_side:
             return task, ts, lr, None
-        hostname = ev.get("hostname")
+        return task, ts, lr, self._seen(ev.get("hostname"), lr)
+
+    def _seen(self, hostname: object, lr: float) -> str | None:
+        """The worker a task event names, heard from at `lr` (created if new); its hostname,
+        or None if the name is not a plausible one."""
         worker = self.workers.get(hostname) if hostname.__class__ is str else None
         if worker is None:  # a new worker: a plausible hostname?
             if hostname.__class__ is not str or not 0 < len(hostname) <= ID_MAX:
-                return task, ts, lr, None
+                return None
             worker = self._new_worker(hostname, lr)
         last = worker.last_heartbeat
         if last is None or lr > last:
@@ -280,11 +297,11 @@ class ClusterState(EventHandlers, WorkerTracking):
         if worker.status == WORKER_LOST:  # a task event: it is alive after all
             worker.status = WORKER_ONLINE
             self._ch.workers.add(worker.hostname)
-        return task, ts, lr, worker.hostname
+        return worker.hostname
 
     def _new_task(self, uuid: str) -> Task:
         self._seq += 1
-        task = Task(uuid=uuid, seq=self._seq)
+        task = Task(uuid=uuid, seq=self._seq, children=NO_CHILDREN)
         self.tasks[uuid] = task
         self._order.append(uuid)
         self._by_state[PENDING] += 1
@@ -293,9 +310,9 @@ class ClusterState(EventHandlers, WorkerTracking):
             orphans = self._orphans.pop(uuid, None)
             if orphans:
                 tasks = self.tasks
-                task.children.extend(
-                    c for c in orphans if c in tasks and tasks[c].parent_id == uuid
-                )
+                found = [c for c in orphans if c in tasks and tasks[c].parent_id == uuid]
+                if found:
+                    task.children = found
         if len(self.tasks) > self.max_tasks:
             self._evict_tasks()
         return task
@@ -375,7 +392,11 @@ class ClusterState(EventHandlers, WorkerTracking):
             known = tasks.get(parent)
             if known is not None:
                 task.parent_id = known.uuid
-                known.children.append(task.uuid)  # once: parent_id is set once per task
+                # once: parent_id is set once per task
+                if known.children is NO_CHILDREN:
+                    known.children = [task.uuid]
+                else:
+                    known.children.append(task.uuid)
             else:
                 task.parent_id = parent
                 self._orphans.setdefault(parent, {})[task.uuid] = None
@@ -393,9 +414,11 @@ class ClusterState(EventHandlers, WorkerTracking):
         move back and forth (RETRY and its next attempt, REJECTED and a redelivery, the same
         state again). Otherwise celery's precedence decides.
         `force`: a later attempt's task-received, which replaces what earlier ones said.
+        EventHandlers._on_step inlines the case the decision table settles as a win.
         """
         cur = task.state
-        wins = True if force else _DECIDED.get((cur, new))
+        decided = _DECIDED.get(new)
+        wins = True if force else decided.get(cur) if decided is not None else None
         if wins is None:
             wins = _decided(cur, new)  # a state outside ALL_STATES, or timestamps decide
         if wins is None:
@@ -436,13 +459,18 @@ class ClusterState(EventHandlers, WorkerTracking):
             counts = (self._stats.get(name) or self._stats_for(name)).counts
             counts[cur] = counts.get(cur, 0) - 1
             counts[new] = counts.get(new, 0) + 1
-        if new in (FAILURE, REJECTED):  # REJECTED: e.g. a message refused for its signature
-            self._ch.new_failures.append(task.uuid)
-            self._remember_failure(task.uuid)
-        elif new == RETRY:
-            self._ch.new_retries.append(task.uuid)
-            self._remember_failure(task.uuid)
+        if new in _NOTED:
+            self._note_failure(task.uuid, new)
         return True
+
+    def _note_failure(self, uuid: str, new: str) -> None:
+        """A task that just became FAILURE, REJECTED (e.g. a message refused for its
+        signature) or RETRY: in this batch's changes, remembered."""
+        if new != RETRY:
+            self._ch.new_failures.append(uuid)
+        else:
+            self._ch.new_retries.append(uuid)
+        self._remember_failure(uuid)
 
     def _remember_failure(self, uuid: str) -> None:
         """Newest last and each uuid once, so a task that retried 3 times takes one place."""
@@ -453,6 +481,16 @@ class ClusterState(EventHandlers, WorkerTracking):
         failures[uuid] = None
         if len(failures) > self._failures_kept:
             failures.popitem(last=False)
+
+    def _check_kind(self, name: object) -> str | None:
+        """check_records.check_kind, remembered per task name (asked at each result)."""
+        kinds = self._check_kinds
+        kind = kinds.get(name, _UNKNOWN) if name.__class__ is str else None
+        if kind is _UNKNOWN:
+            if len(kinds) >= self.max_names:
+                kinds.clear()
+            kind = kinds[name] = check_kind(name)  # type: ignore[index]
+        return kind
 
     @property
     def failures(self) -> deque[str]:
@@ -476,24 +514,20 @@ class ClusterState(EventHandlers, WorkerTracking):
         The labels are (name, hostname, queue_name). The queue is decided at the task's
         first counted event, from what the events said by then, and kept: one task's counts
         never split over two queue_name values when its result names the queue."""
-        timeline = task.timeline  # the newest TIMELINE_MAX, in time order (events come out
-        full = len(timeline) >= TIMELINE_MAX  # of order)
-        if not full or ts >= timeline[0][0]:
-            if full:
-                del timeline[0]
-            if timeline and ts < timeline[-1][0]:
-                insort(timeline, (ts, kind))
-            else:
-                timeline.append((ts, kind))
+        self._on_timeline(task, ts, kind)
         if counter is None:  # a custom event: on the timeline only
             return ("", "", "")
+        return self._count(task, lr, counter, hostname, row)
+
+    def _count(
+        self, task: Task, lr: float, counter: str, hostname: object, row: int | None
+    ) -> tuple[str, str, str]:
+        """One more event of `task` in the cumulative `counter` and in the per-second ring
+        `row` (if any); returns the labels it was counted under."""
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
-        labels = self.series.labels(task.name, hostname, queue, lr)
-        key = (counter, *labels)
-        counters = self.counters
-        counters[key] = counters.get(key, 0) + 1
+        labels = self.series.count_event(counter, task.name, hostname, queue, lr)
         if row is not None:
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
@@ -503,8 +537,20 @@ class ClusterState(EventHandlers, WorkerTracking):
                 self._ring.counts[row][self._ring_slot] += 1
         return labels
 
-    def _observe_runtime(self, labels: tuple[str, str, str], runtime: float) -> None:
-        self.series.observe_runtime(labels, runtime)
+    @staticmethod
+    def _on_timeline(task: Task, ts: float, kind: str) -> None:
+        """Event `kind` at `ts` on the task's timeline: the newest TIMELINE_MAX, in time order
+        (events come out of order)."""
+        timeline = list(task.timeline)
+        full = len(timeline) >= TIMELINE_MAX
+        if not full or ts >= timeline[0][0]:
+            if full:
+                del timeline[0]
+            if timeline and ts < timeline[-1][0]:
+                insort(timeline, (ts, kind))
+            else:
+                timeline.append((ts, kind))
+            task.timeline = tuple(timeline)
 
     def _count_exception(self, task: Task, labels: tuple[str, str, str]) -> None:
         self.series.count_exception(labels, task.exception)

@@ -16,6 +16,8 @@ from celerytui.core.event_fields import (
     ID_MAX,
     TEXT_MAX,
     TRACEBACK_MAX,
+    TS_MAX,
+    TS_MIN,
     Malformed,
     exception_text,
     id_of,
@@ -33,23 +35,30 @@ from celerytui.core.model import (
     REVOKED,
     STARTED,
     SUCCESS,
+    TIMELINE_MAX,
+    WORKER_LOST,
+    WORKER_ONLINE,
     Task,
 )
-from celerytui.core.state_parts import LabelSet, StateParts
+from celerytui.core.state_parts import StateParts
 
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED, REJECTED})
 _RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
-# what each worker-side task event after task-received shares (EventHandlers._advance): its
-# kind, the state it says, the Task field it stamps (also the name of its counter), its
-# throughput row, and whether it carries an exception
-Step = tuple[str, str, str, int | None, bool]
-STARTED_STEP: Step = ("task-started", STARTED, "started", STARTED_I, False)
-SUCCEEDED_STEP: Step = ("task-succeeded", SUCCESS, "succeeded", SUCCEEDED_I, False)
-FAILED_STEP: Step = ("task-failed", FAILURE, "failed", FAILED_I, True)
-RETRIED_STEP: Step = ("task-retried", RETRY, "retried", RETRIED_I, True)
-REVOKED_STEP: Step = ("task-revoked", REVOKED, "revoked", None, False)
-REJECTED_STEP: Step = ("task-rejected", REJECTED, "rejected", None, False)
+# what each worker-side task event says (EventHandlers._on_step): its kind, the state it says
+# (one of the model's constants: compared by identity), the Task field it stamps (also the
+# name of its counter), its throughput row, and for each current state whether the event's
+# state replaces it when no timestamp can tell (ClusterState's decision table)
+Step = tuple[str, str, str, int | None, dict[str, bool]]
+STEP_KINDS: dict[str, tuple[str, str, int | None]] = {
+    "task-received": (RECEIVED, "received", RECEIVED_I),
+    "task-started": (STARTED, "started", STARTED_I),
+    "task-succeeded": (SUCCESS, "succeeded", SUCCEEDED_I),
+    "task-failed": (FAILURE, "failed", FAILED_I),
+    "task-retried": (RETRY, "retried", RETRIED_I),
+    "task-revoked": (REVOKED, "revoked", None),
+    "task-rejected": (REJECTED, "rejected", None),
+}
 
 __all__ = [
     "ID_MAX",
@@ -101,21 +110,48 @@ def parse_check_repr(text: object) -> Any:
 
 
 class EventHandlers:
-    """Mixin for ClusterState: what each event type does to a task or worker."""
+    """Mixin for ClusterState: what each event type does to a task or worker.
+
+    The hot path: each task event is one fused handler (find the task and its worker, let
+    the state it says win, stamp, count) with the common case inline and the rare ones in
+    ClusterState's helpers, so an event costs a few calls, not a dozen."""
 
     # ---- task events (see celery/worker/request.py and celery/app/amqp.py for fields) -------
 
     def _on_sent(self: StateParts, ev: dict[str, Any]) -> None:
-        task, ts, lr, _ = self._task(ev, False)
+        try:  # what the receiver always gives (a subscript is cheaper than .get)
+            lr, ts = ev["local_received"], ev["timestamp"]
+        except KeyError:
+            lr = ts = None
+        if not (
+            lr.__class__ is float
+            and ts.__class__ is float
+            and TS_MIN <= lr < TS_MAX
+            and TS_MIN <= ts < TS_MAX
+        ):  # what the receiver gives; else the long way
+            ts, lr = self._times(ev)
+        uuid: Any = ev["uuid"]  # none: Malformed, as any implausible id
+        task = self.tasks.get(uuid) if uuid.__class__ is str else None
+        if task is None:
+            task = self._new_task(_new_id(uuid))
+        self._ch.tasks.add(uuid)
         duplicate = task.sent == ts
         if task.received is None:  # RECEIVED's name/args/kwargs win over the client's
             name = ev.get("name")
             if name != task.name:
                 self._set_name(task, name)
             if task.args is None:
-                task.args = text_of(ev.get("args"))
+                args = ev.get("args")
+                task.args = (
+                    args if args.__class__ is str and len(args) <= TEXT_MAX else text_of(args)
+                )
             if task.kwargs is None:
-                task.kwargs = text_of(ev.get("kwargs"))
+                kwargs = ev.get("kwargs")
+                task.kwargs = (
+                    kwargs
+                    if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX
+                    else text_of(kwargs)
+                )
         retries = ev.get("retries")
         if retries.__class__ is not int or not 0 <= retries < 2**62:
             retries = 0
@@ -126,11 +162,17 @@ class EventHandlers:
             task.expires = None if expires is None else id_of(expires)
         if retries > task.retries:
             task.retries = retries
-        self._set_ids(task, ev)
+        root, parent = ev.get("root_id"), ev.get("parent_id")
+        if task.root_id is None and root == uuid and parent is None:
+            task.root_id = task.uuid  # a task of its own, the usual: _set_ids' first case
+        elif (task.root_id is None and root is not None) or (
+            task.parent_id is None and parent is not None
+        ):
+            self._set_ids(task, ev)
         _set_route(task, ev)
         if task.exchange is None:
-            exchange = id_of(ev.get("exchange"))
-            if exchange is not None:
+            exchange = ev.get("exchange")
+            if exchange.__class__ is str and 0 < len(exchange) <= ID_MAX:
                 task.exchange = intern(exchange)
         task.sent = ts
         if not duplicate:
@@ -138,11 +180,178 @@ class EventHandlers:
             client = ev.get("hostname")
             if client.__class__ is str:
                 client = client.rpartition("@")[2]
-            self._record(task, ts, lr, "task-sent", "sent", client, SENT_I)
+            timeline = task.timeline
+            if timeline:
+                self._on_timeline(task, ts, "task-sent")
+            else:  # the usual: task-sent comes first
+                task.timeline = ((ts, "task-sent"),)
+            self._count(task, lr, "sent", client, SENT_I)
 
-    def _on_received(self: StateParts, ev: dict[str, Any]) -> None:
-        task, ts, lr, host = self._task(ev)
-        duplicate = task.received == ts
+    def _on_step(self: StateParts, step: Step, ev: dict[str, Any]) -> None:
+        """A worker-side task event (task-received and after): find the task and its worker,
+        let the state it says win (or only merge its fields), stamp its time and, unless it
+        is a duplicate, put it on the timeline and count it; then what its kind adds.
+
+        The common case of each step (ClusterState._transition's decided win, _record's
+        in-order append) is inline: this runs for most events of a busy cluster."""
+        kind, new, field, row, decided = step
+        try:  # what the receiver always gives (a subscript is cheaper than .get)
+            lr, ts = ev["local_received"], ev["timestamp"]
+        except KeyError:
+            lr = ts = None
+        if not (
+            lr.__class__ is float
+            and ts.__class__ is float
+            and TS_MIN <= lr < TS_MAX
+            and TS_MIN <= ts < TS_MAX
+        ):  # what the receiver gives; else the long way
+            ts, lr = self._times(ev)
+        uuid: Any = ev["uuid"]  # none: Malformed, as any implausible id
+        task = self.tasks.get(uuid) if uuid.__class__ is str else None
+        if task is None:
+            task = self._new_task(_new_id(uuid))
+        ch = self._ch
+        ch.tasks.add(uuid)
+        hostname = ev.get("hostname")
+        worker = self.workers.get(hostname) if hostname.__class__ is str else None
+        if worker is None:
+            host = self._seen(hostname, lr)
+            label_host = hostname if host is None else host
+        else:  # _seen's common case
+            host = label_host = worker.hostname
+            last = worker.last_heartbeat
+            if last is None or lr > last:
+                worker.last_heartbeat = lr
+            if worker.status == WORKER_LOST:
+                worker.status = WORKER_ONLINE
+                ch.workers.add(host)
+        force = False
+        if new is STARTED:  # the commonest two spelt out (getattr / setattr cost more)
+            duplicate = task.started == ts
+            task.started = ts
+        elif new is SUCCESS:
+            duplicate = task.succeeded == ts
+            task.succeeded = ts
+        elif new is RECEIVED:
+            duplicate = task.received == ts
+            force = self._merge_received(task, ev, ts, host)
+        else:
+            duplicate = getattr(task, field) == ts
+            setattr(task, field, ts)
+        # the state: ClusterState._transition, its common case inline
+        cur = task.state
+        wins = decided.get(cur)
+        if wins is None or force:
+            won = self._transition(task, new, ts, host, force)
+        elif wins:
+            won = True
+            task.state_ts = ts
+            task.state_host = host
+            if host is not None:
+                task.worker = host
+            task.state = new
+            by_state = self._by_state
+            by_state[cur] -= 1
+            by_state[new] += 1
+            name = task.name
+            if name is not None:
+                counts = (self._stats.get(name) or self._stats_for(name)).counts
+                counts[cur] = counts.get(cur, 0) - 1
+                counts[new] = counts.get(new, 0) + 1
+            if new is FAILURE or new is RETRY or new is REJECTED:  # see ClusterState._NOTED
+                self._note_failure(task.uuid, new)
+        else:
+            won = False
+            if task.worker is None and host is not None:
+                task.worker = host
+        if new is SUCCESS:
+            runtime = ev.get("runtime")
+            if not (runtime.__class__ is float and 0 <= runtime < 1e12):
+                runtime = number_of(runtime)
+                if runtime is not None and runtime < 0:
+                    runtime = None
+            if not task.result_is_full:  # a full backend result always wins over a repr
+                result = ev.get("result")
+                task.result = (
+                    result
+                    if result.__class__ is str and len(result) <= TEXT_MAX
+                    else text_of(result)
+                )
+            if runtime is not None:
+                task.runtime = runtime
+        elif new is FAILURE or new is RETRY:
+            _set_exception(task, ev, won)
+            if new is RETRY:
+                # celery's task-retried carries no retries count (the next attempt's
+                # task-received, often delivered before this event, does); take one only if
+                # an event has it
+                retries = int_of(ev.get("retries"))
+                if retries is not None and retries > task.retries:
+                    task.retries = retries
+        elif new is REVOKED and task.exception is None:
+            if ev.get("expired") is True:
+                task.exception = "expired"
+            elif ev.get("terminated") is True:
+                task.exception = "terminated"
+        elif new is REJECTED:
+            # celerytui's workers report a message they refused (celerytui/refusal_reporting.py)
+            # with its name and why: a missing or bad signature; stock celery sends neither
+            if task.name is None:
+                self._set_name(task, ev.get("name"))
+            if task.exception is None:
+                task.exception = text_of(ev.get("exception"))
+        if duplicate:
+            return
+        # on the timeline and counted: ClusterState._record, its common case inline
+        timeline = task.timeline
+        n = len(timeline)
+        if n >= TIMELINE_MAX or (n and ts < timeline[n - 1][0]):
+            self._on_timeline(task, ts, kind)
+        else:
+            task.timeline = (*timeline, (ts, kind))
+        queue = task.series_queue
+        if queue is None:
+            queue = task.series_queue = task.queue or task.routing_key or ""
+        labels = self.series.count_event(field, task.name, label_host, queue, lr)
+        if row is not None:
+            second = int(lr)
+            if second != self._ring_second:  # most events of a batch share their second
+                self._ring_slot = self._ring.slot(second)
+                self._ring_second = second
+            if self._ring_slot >= 0:
+                self._ring.counts[row][self._ring_slot] += 1
+        if new is SUCCESS:
+            worker_ring = self._worker_rings.get(host) if host is not None else None
+            if worker_ring is not None and task.worker is host:  # _processed's common case
+                i = worker_ring.slot(int(lr))
+                if i >= 0:
+                    worker_ring.counts[0][i] += 1
+            else:
+                self._processed(task.worker, lr)
+            name = task.name
+            if runtime is not None:
+                if name is not None:
+                    (self._stats.get(name) or self._stats_for(name)).add_runtime(runtime)
+                self.series.observe_runtime(labels, runtime)
+            if name is not None and not task.result_is_full:
+                check = self._check_kind(name)
+                if check is not None:
+                    self._record_check(
+                        check, parse_check_repr(task.result), task.succeeded, task.uuid
+                    )
+        elif new is FAILURE:
+            self._processed(task.worker, lr)
+            self._count_exception(task, labels)
+            check = self._check_kind(task.name)
+            if check is not None:
+                result = checks.failed_check_result(check, task.args, task.kwargs, task.exception)
+                self._record_check(check, result, task.failed, task.uuid)
+
+    def _merge_received(
+        self: StateParts, task: Task, ev: dict[str, Any], ts: float, host: str | None
+    ) -> bool:
+        """What task-received says beyond its state: name, args, retries, this attempt's eta
+        and ids. True if it is a later attempt whose state replaces what earlier ones said."""
         name = ev.get("name")
         if name != task.name:
             self._set_name(task, name)
@@ -161,9 +370,10 @@ class EventHandlers:
         # a later attempt than any received so far: its worker now holds the task, whatever an
         # earlier attempt said (its task-retried may be late, or lost) - unless the state came
         # after this event on its own worker (this attempt's task-started, delivered first)
+        attempt = task.attempt
         newer = (
-            retries > task.attempt
-            and (retries > 0 or task.attempt >= 0)
+            retries > attempt
+            and (retries > 0 or attempt >= 0)
             and task.state in _RUNNING
             and (
                 host != task.state_host
@@ -172,7 +382,7 @@ class EventHandlers:
                 or (task.state == RETRY and (task.started is None or task.started < ts))
             )
         )
-        if retries > task.attempt or (retries == task.attempt and ts >= (task.received or 0)):
+        if retries > attempt or (retries == attempt and ts >= (task.received or 0)):
             # the newest attempt's eta / expires, even when it has none (a retry with no delay)
             task.attempt = retries
             task.attempt_host = host
@@ -180,86 +390,13 @@ class EventHandlers:
             task.eta = None if eta is None else id_of(eta)
             task.expires = None if expires is None else id_of(expires)
             task.received = ts
-        self._set_ids(task, ev)
+        if (task.root_id is None and ev.get("root_id") is not None) or (
+            task.parent_id is None and ev.get("parent_id") is not None
+        ):
+            self._set_ids(task, ev)
         if task.queue is None:
             _set_route(task, ev)
-        self._transition(task, RECEIVED, ts, host, newer)
-        if not duplicate:
-            self._record(task, ts, lr, "task-received", "received", ev.get("hostname"), RECEIVED_I)
-
-    def _advance(
-        self: StateParts, ev: dict[str, Any], step: Step
-    ) -> tuple[Task, float, LabelSet | None]:
-        """What every worker-side task event after task-received does: find the task, let
-        the state it says win (or only merge), stamp its time and, unless the event is a
-        duplicate, put it on the timeline and count it. (task, local receipt time, labels it
-        was counted under or None for a duplicate)."""
-        kind, new, field, row, carries_exception = step
-        task, ts, lr, host = self._task(ev)
-        duplicate = getattr(task, field) == ts
-        won = self._transition(task, new, ts, host)
-        if carries_exception:
-            _set_exception(task, ev, won)
-        setattr(task, field, ts)
-        if duplicate:
-            return task, lr, None
-        return task, lr, self._record(task, ts, lr, kind, field, ev.get("hostname"), row)
-
-    def _on_started(self: StateParts, ev: dict[str, Any]) -> None:
-        EventHandlers._advance(self, ev, STARTED_STEP)
-
-    def _on_rejected(self: StateParts, ev: dict[str, Any]) -> None:
-        task = EventHandlers._advance(self, ev, REJECTED_STEP)[0]
-        # celerytui's workers report a message they refused (celerytui/refusal_reporting.py)
-        # with its name and why: a missing or bad signature; stock celery sends neither
-        if task.name is None:
-            self._set_name(task, ev.get("name"))
-        if task.exception is None:
-            task.exception = text_of(ev.get("exception"))
-
-    def _on_succeeded(self: StateParts, ev: dict[str, Any]) -> None:
-        task, lr, labels = EventHandlers._advance(self, ev, SUCCEEDED_STEP)
-        runtime = number_of(ev.get("runtime"))
-        if not task.result_is_full:  # a full backend result always wins over a repr
-            task.result = text_of(ev.get("result"))
-        if runtime is not None and runtime >= 0:
-            task.runtime = runtime
-        if labels is None:
-            return
-        self._processed(task.worker, lr)
-        if runtime is not None and runtime >= 0:
-            if task.name is not None:
-                self._stats_for(task.name).add_runtime(runtime)
-            self._observe_runtime(labels, runtime)
-        kind = checks.check_kind(task.name)
-        if kind is not None and not task.result_is_full:
-            self._record_check(kind, parse_check_repr(task.result), task.succeeded, task.uuid)
-
-    def _on_failed(self: StateParts, ev: dict[str, Any]) -> None:
-        task, lr, labels = EventHandlers._advance(self, ev, FAILED_STEP)
-        if labels is None:
-            return
-        self._processed(task.worker, lr)
-        self._count_exception(task, labels)
-        kind = checks.check_kind(task.name)
-        if kind is not None:
-            result = checks.failed_check_result(kind, task.args, task.kwargs, task.exception)
-            self._record_check(kind, result, task.failed, task.uuid)
-
-    def _on_retried(self: StateParts, ev: dict[str, Any]) -> None:
-        task = EventHandlers._advance(self, ev, RETRIED_STEP)[0]
-        # celery's task-retried carries no retries count (the next attempt's task-received,
-        # often delivered before this event, does); take one only if an event has it
-        retries = int_of(ev.get("retries"))
-        if retries is not None and retries > task.retries:
-            task.retries = retries
-
-    def _on_revoked(self: StateParts, ev: dict[str, Any]) -> None:
-        task = EventHandlers._advance(self, ev, REVOKED_STEP)[0]
-        if ev.get("expired") is True and task.exception is None:
-            task.exception = "expired"
-        elif ev.get("terminated") is True and task.exception is None:
-            task.exception = "terminated"
+        return newer
 
     def _on_other(self: StateParts, ev: dict[str, Any]) -> None:
         """Custom task events (task-progress, ...) go on the timeline; anything else is bad."""
@@ -339,11 +476,18 @@ class EventHandlers:
             self._ch.checks.add(key)
 
 
+def _new_id(uuid: object) -> str:
+    """The id of a task not seen yet, if plausible; else Malformed."""
+    if uuid.__class__ is not str or not 0 < len(uuid) <= ID_MAX:
+        raise Malformed
+    return uuid
+
+
 def _set_route(task: Task, ev: dict[str, Any]) -> None:
-    queue, routing_key = id_of(ev.get("queue")), id_of(ev.get("routing_key"))
-    if queue is not None:
+    queue, routing_key = ev.get("queue"), ev.get("routing_key")
+    if queue.__class__ is str and 0 < len(queue) <= ID_MAX:  # id_of, inline
         task.queue = intern(queue)
-    if routing_key is not None:
+    if routing_key.__class__ is str and 0 < len(routing_key) <= ID_MAX:
         task.routing_key = intern(routing_key)
         if task.queue is None:
             task.queue = task.routing_key

@@ -30,6 +30,12 @@ class StateParts(Protocol):
     clock: Callable[[], float]
     _ch: Changes
     _worker_rings: dict[str, SecondRing]
+    _by_state: dict[str, int]
+    _stats: dict[str, TaskStats]
+    _ring: SecondRing
+    _ring_second: int
+    _ring_slot: int
+    counters: dict[tuple[str, str, str, str], int]
 
     def _times(self, ev: dict[str, Any]) -> tuple[float, float]: ...
 
@@ -62,11 +68,25 @@ class StateParts(Protocol):
         row: int | None,
     ) -> LabelSet: ...
 
+    def _seen(self, hostname: Any, lr: float) -> str | None: ...
+
+    def _merge_received(
+        self, task: Task, ev: dict[str, Any], ts: float, host: str | None
+    ) -> bool: ...
+
+    def _note_failure(self, uuid: str, new: str) -> None: ...
+
+    def _on_timeline(self, task: Task, ts: float, kind: str) -> None: ...
+
+    def _count(
+        self, task: Task, lr: float, counter: str, hostname: object, row: int | None
+    ) -> LabelSet: ...
+
+    def _check_kind(self, name: object) -> str | None: ...
+
     def _processed(self, hostname: str | None, lr: float) -> None: ...
 
     def _stats_for(self, name: str) -> TaskStats: ...
-
-    def _observe_runtime(self, labels: LabelSet, runtime: float) -> None: ...
 
     def _count_exception(self, task: Task, labels: LabelSet) -> None: ...
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from celerytui.core.model import DiskCheck, HttpCheck, Task, Worker
+from celerytui.core.model import NO_CHILDREN, DiskCheck, HttpCheck, Task, Worker
 from celerytui.core.state import ClusterState
 from celerytui.core.task_stats import SecondRing
 
@@ -76,12 +76,11 @@ def _gc_off() -> Iterator[None]:
 
 def _capture(state: ClusterState) -> dict[str, Any]:
     fields_of = attrgetter(*_TASK)  # one C call a task: this runs on the consumer thread
-    children, timeline = _TASK.index("children"), _TASK.index("timeline")
+    children = _TASK.index("children")  # the timeline is a tuple: the consumer replaces it
     tasks = []
     for task in state.tasks.values():
         row = list(fields_of(task))
-        row[children] = row[children][:]  # the consumer goes on changing these lists
-        row[timeline] = row[timeline][:]
+        row[children] = row[children][:]  # the consumer goes on changing this list
         tasks.append(row)
     ring = state._ring
     return {
@@ -142,7 +141,7 @@ def _encode_column(
     packed: list[bytes] | None = None
     extra: Any = None
     kinds = {v.__class__ for v in values}
-    if name == "timeline" and kinds <= {list}:
+    if name == "timeline" and kinds <= {list, tuple}:
         kind = "t"
         flat = list(chain.from_iterable(values))
         if all(p.__class__ is tuple and len(p) == 2 for p in flat):
@@ -309,7 +308,7 @@ def _decode_column(
         kinds = map(extra.__getitem__, _unpack("I", parts[2]))
         pairs = list(zip(_undeltas(parts[1]), kinds, strict=True))
         ends = list(accumulate(lengths))
-        values = [pairs[end - n : end] for n, end in zip(lengths, ends, strict=True)]
+        values = [tuple(pairs[end - n : end]) for n, end in zip(lengths, ends, strict=True)]
     else:
         raise ValueError(f"a state snapshot with an unknown column kind {kind!r}")
     if len(values) != count:
@@ -329,8 +328,8 @@ def _restore_tasks(state: ClusterState, tasks: Any, *, json_timelines: bool) -> 
     """Insert ``tasks`` (oldest first) and rebuild what is derived from them."""
     by_state, order, into = state._by_state, state._order, state.tasks
     for task in tasks:
-        if json_timelines:  # JSON has no tuples
-            task.timeline = [(t, kind) for t, kind in task.timeline]
+        if json_timelines:  # JSON has no tuples; a timeline is a tuple of (time, kind)
+            task.timeline = tuple((t, kind) for t, kind in task.timeline)
         into[task.uuid] = task
         order.append(task.uuid)
         by_state[task.state] = by_state.get(task.state, 0) + 1
@@ -338,8 +337,8 @@ def _restore_tasks(state: ClusterState, tasks: Any, *, json_timelines: bool) -> 
             counts = state._stats_for(task.name).counts
             counts[task.state] = counts.get(task.state, 0) + 1
     for task in into.values():
-        if task.children:
-            task.children = [c for c in task.children if c in into]
+        kept = [c for c in task.children if c in into] if task.children else None
+        task.children = kept or NO_CHILDREN  # as ClusterState's own: shared while empty
         root = task.root_id
         if root is not None and root != task.uuid:
             state._chain_members.setdefault(root, deque()).append(task.uuid)

@@ -141,6 +141,8 @@ def test_a_refused_message_is_rejected_with_its_name_and_why_on_the_failures_lis
     task = state.tasks["r1"]
     assert (task.state, task.name, task.exception) == (REJECTED, "proj.add", why)
     assert list(state.failures) == ["r1"] and changes.new_failures == ["r1"]
+    # the exporter's celery_task_rejected counts it under its name, not an empty one
+    assert [k[1] for k in state.counters if k[0] == "rejected"] == ["proj.add"]
     # stock celery's task-rejected (a redelivered message) carries neither: nothing invented
     state.apply([task_event("rejected", "r2", T0 + 2, requeue=True)])
     assert (state.tasks["r2"].name, state.tasks["r2"].exception) == (None, None)

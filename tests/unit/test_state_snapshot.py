@@ -28,7 +28,7 @@ def test_a_format_1_checkpoint_still_loads_and_plays_on():
     assert saved["format"] == 1 and len(restored.tasks) == len(saved["tasks"]) == 400
     timeline, children = FIELDS.index("timeline"), FIELDS.index("children")
     for row, task in zip(saved["tasks"], restored.tasks.values(), strict=True):
-        row[timeline] = [tuple(pair) for pair in row[timeline]]  # (time, event type) pairs
+        row[timeline] = tuple(tuple(pair) for pair in row[timeline])  # (time, event type) pairs
         row[children] = [c for c in row[children] if c in restored.tasks]  # those kept
         assert list(astuple(task)) == row
     by_state = {state: n for state, n in restored.counts_by_state().items() if n}
@@ -60,7 +60,7 @@ def test_format_2_gives_back_odd_values_exactly():
     tasks[4].result_is_full = True
     tasks[5].parent_id = "not-kept-anymore"
     tasks[6].root_id = tasks[7].uuid
-    tasks[8].timeline = [(1.5, "task-sent"), (2.0, "weird\x00kind")]
+    tasks[8].timeline = ((1.5, "task-sent"), (2.0, "weird\x00kind"))
     tasks[9].exception = "[bold]literal[/] \x1b]8;;http://x\x07"
     restored = state_snapshot.load(state_snapshot.dump(state))
     assert state_snapshot.dump(state)[:4] == state_snapshot.MAGIC
