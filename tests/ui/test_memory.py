@@ -41,12 +41,17 @@ async def test_garbage_the_running_app_froze_is_freed(collector_restored):
         clock=fixed_clock,
         pump_interval=0.02,
     )
-    app.gc_policy = GcPolicy(interval=0.05)  # its pace, quickened; the same steps
+    # its pace quickened and a full pass due at 5 % growth; the same steps. The frozen heap is
+    # the whole test process's (a full suite freezes millions of objects before this test),
+    # so the ballast is a share of it and a full pass may take seconds on a loaded machine
+    app.gc_policy = GcPolicy(interval=0.05, growth=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
         node = Cyclic()
         alive = weakref.ref(node)
         await wait_until(pilot, lambda: frozen(alive()), what="the pump to freeze the object")
         del node  # garbage now, but frozen: only a full pass can free it
-        ballast = [Cyclic() for _ in range(gc.get_freeze_count() // 3)]  # the heap grows
-        await wait_until(pilot, lambda: alive() is None, what="the frozen garbage to be freed")
+        ballast = [Cyclic() for _ in range(gc.get_freeze_count() // 10)]  # the heap grows
+        await wait_until(
+            pilot, lambda: alive() is None, timeout=60, what="the frozen garbage to be freed"
+        )
         del ballast
