@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from typing import Any, TypeVar
@@ -85,3 +86,14 @@ def check_broker(app: Any, timeout: float = BROKER_TIMEOUT) -> None:
         raise CommandError(
             f"bad broker URL {redact(url)}: {one_line(exc, secrets=url_secrets(url))}"
         ) from None
+
+
+def wait_connected(source: Any, timeout: float) -> bool:
+    """Wait (at most ``timeout`` s) until a lane or watcher's status says connected, so a
+    command's first line is true when it is printed; True if it is."""
+    deadline = time.monotonic() + timeout
+    while not source.status.connected:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from typing import Any
 
 import click
 
 from celerytui.cli import journal_flags
 from celerytui.cli_options import cluster_options, settings_from
-from celerytui.commands.errors import EXIT_OK, CommandError, check_broker, handle_errors
+from celerytui.commands.errors import (
+    EXIT_OK,
+    CommandError,
+    check_broker,
+    handle_errors,
+    wait_connected,
+)
 from celerytui.redaction import redact
 
 REPORT_EVERY = 1.0  # seconds between looks at the recorder's status
@@ -95,7 +100,7 @@ def record(
     delivery = None if no_webhooks else monitor.deliver_alerts()  # on-call needs no TUI
     monitor.start()
     monitor.run_in_thread()
-    _wait_listening(monitor)
+    wait_connected(monitor.events, LISTEN_WAIT)  # what is sent after the next line is recorded
     where = f" from durable queue {durable_queue!r}" if durable_queue else ""
     click.echo(
         f"celerytui record: journal {recorder.status.store}, broker "
@@ -132,11 +137,3 @@ def record(
     if status.last_error and not status.recording and status.pending:
         raise CommandError(status.last_error)
     ctx.exit(EXIT_OK)
-
-
-def _wait_listening(monitor: Any, timeout: float = LISTEN_WAIT) -> None:
-    """Say "journal ..." once events are heard (the lane subscribed), so what a user starts
-    after that line is recorded; a broker slower than that is reported by the lane itself."""
-    deadline = time.monotonic() + timeout
-    while not monitor.events.status.connected and time.monotonic() < deadline:
-        time.sleep(0.02)

@@ -19,7 +19,13 @@ from typing import Any
 import click
 
 from celerytui.cli_options import cluster_options, settings_from
-from celerytui.commands.errors import EXIT_OK, check_broker, handle_errors, quiet_stdout
+from celerytui.commands.errors import (
+    EXIT_OK,
+    check_broker,
+    handle_errors,
+    quiet_stdout,
+    wait_connected,
+)
 from celerytui.commands.plain_text import printable
 from celerytui.redaction import redact
 
@@ -113,7 +119,8 @@ def _follow(app: Any, settings: Any, matches: Any, failures: bool, as_json: bool
             if status.connected != connected:
                 connected = status.connected
                 if connected:
-                    _wait_subscribed(results)
+                    if results is not None:  # then a task finishing now is named
+                        wait_connected(results, RESULTS_WAIT)
                     _note(
                         f"{'reconnected to' if ever_connected else 'following'} "
                         f"{status.broker or redact(app.conf.broker_url)}"
@@ -202,15 +209,6 @@ def lost_lines(state: Any, uuids: list[str], matches: Any, as_json: bool) -> lis
         parts += [printable(entry.hostname), f"{entry.why}, was {entry.was}"]
         lines.append("  ".join(parts))
     return lines
-
-
-def _wait_subscribed(results: Any) -> None:
-    """Say "following" once results are heard too, so a task finishing now is named."""
-    if results is None:
-        return
-    deadline = time.monotonic() + RESULTS_WAIT
-    while not results.status.connected and time.monotonic() < deadline:
-        time.sleep(0.02)
 
 
 def _name_finished(state: Any, results: Any, events: list[dict]) -> None:
