@@ -143,6 +143,16 @@ class Worker:
     # from inspect stats: processed from its totals, alive while it answers (state.note_stats)
     heartbeat_seen: bool = False  # a worker-heartbeat / worker-online event arrived
     heartbeats_off: bool = False  # it answers inspect stats but has sent no heartbeat
+    # its clock against the monitor's: local_received - timestamp of its recent heartbeats
+    # (newest last); the smallest is the best estimate (transit only ever adds). clock_offset
+    clock_samples: tuple[float, ...] = ()
+
+    @property
+    def clock_offset(self) -> float | None:
+        """Seconds the monitor's clock is ahead of this worker's (negative: behind), from its
+        recent heartbeats; None before the first. Add it to a stamp of this worker's to get
+        the monitor's time of the same moment."""
+        return min(self.clock_samples) if self.clock_samples else None
 
     @property
     def alive(self) -> bool:

@@ -350,9 +350,13 @@ def _restore_tasks(state: ClusterState, tasks: Any, *, json_timelines: bool) -> 
 def _restore_rest(state: ClusterState, snap: dict[str, Any]) -> None:
     """Workers, checks, failures, runtimes, rings and counts (the same in both formats)."""
     for row in snap["workers"]:
-        worker = Worker(**dict(zip(_WORKER, row, strict=True)))
+        if len(row) > len(_WORKER):
+            raise ValueError("a worker row with fields this version does not know")
+        # a checkpoint from before a field was added (clock_samples) has a shorter row
+        worker = Worker(**dict(zip(_WORKER, row, strict=False)))
         if worker.loadavg is not None:
             worker.loadavg = tuple(worker.loadavg)
+        worker.clock_samples = tuple(worker.clock_samples)
         state.workers[worker.hostname] = worker
     for row in snap["http"]:
         check = HttpCheck(**dict(zip(_HTTP, row, strict=True)))

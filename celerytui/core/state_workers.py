@@ -17,6 +17,7 @@ from celerytui.core.state_parts import StateParts
 from celerytui.core.task_stats import WORKER_SERIES_SECONDS, SecondRing
 
 HEARTBEATS_OFF_AFTER = 5.0  # seconds known without a heartbeat (celery sends one every 2 s)
+CLOCK_SAMPLES = 8  # heartbeats the clock offset is judged over (a stepped clock is seen in 16 s)
 
 
 class WorkerTracking:
@@ -28,7 +29,7 @@ class WorkerTracking:
         hostname = id_of(ev.get("hostname"))
         if hostname is None:
             raise Malformed
-        _, lr = self._times(ev)
+        ts, lr = self._times(ev)
         freq = number_of(ev.get("freq"))
         active, processed = int_of(ev.get("active")), int_of(ev.get("processed"))
         loadavg = ev.get("loadavg")
@@ -51,6 +52,8 @@ class WorkerTracking:
         worker.sw_sys = id_of(ev.get("sw_sys")) or worker.sw_sys
         if worker.last_heartbeat is None or lr >= worker.last_heartbeat:
             worker.last_heartbeat = lr
+        if "timestamp" in ev and "local_received" in ev:  # both clocks known: how far apart
+            worker.clock_samples = (*worker.clock_samples[1 - CLOCK_SAMPLES :], lr - ts)
         if worker.status != WORKER_ONLINE:
             worker.status = WORKER_ONLINE
             worker.offline_at = None

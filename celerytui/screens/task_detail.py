@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from celerytui.config import Thresholds
-from celerytui.core.alerts.rules.stuck import soft_limit_of, stuck_reason
+from celerytui.core.alerts.rules.stuck import clock_offset_of, soft_limit_of, stuck_reason
 from celerytui.core.chains import ChainNode, running, unfinished
 from celerytui.core.model import LOST, STARTED, Changes, Task
 from celerytui.core.monitor_view import MonitorView
@@ -75,7 +75,8 @@ def incident_rows(state: ClusterState, task: Task, thresholds: Thresholds, now: 
         rows.append(("lost", f"with worker {entry.hostname} ({entry.why}; it was {entry.was})"))
     name = task.name or "?"
     stats = state.task_stats().get(name) if task.state == STARTED else None
-    why = stuck_reason(task, stats, soft_limit_of(state, task), thresholds, now)
+    offset = clock_offset_of(state, task)
+    why = stuck_reason(task, stats, soft_limit_of(state, task), thresholds, now, offset)
     if why is not None:
         rows.append(("stuck", f"{why}; X terminates it"))
     return rows

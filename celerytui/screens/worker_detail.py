@@ -42,6 +42,7 @@ def record_text(worker: Worker | None, hostname: str, fmt_age) -> Text:
             if worker.heartbeats_off
             else fmt_age(worker.last_heartbeat),
         ),
+        ("clock", clock_text(worker.clock_offset)),
         ("load", load),
         ("active", worker.active),
         ("processed", worker.processed),
@@ -52,6 +53,17 @@ def record_text(worker: Worker | None, hostname: str, fmt_age) -> Text:
         ),
     ]
     return _rows_text(rows)
+
+
+def clock_text(offset: float | None) -> str | None:
+    """The worker's clock against the monitor's, from its heartbeats (transit included, so
+    in step means within about half a second)."""
+    if offset is None:
+        return None
+    if abs(offset) < 0.5:
+        return "in step with the monitor's"
+    side = "behind" if offset > 0 else "ahead of"
+    return f"{abs(offset):.1f}s {side} the monitor's (its times are shown as it stamped them)"
 
 
 def _rows_text(rows: list[tuple[str, Any]]) -> Text:

@@ -2,7 +2,8 @@
 
 ``incidents.wait(seconds)`` sleeps, ``incidents.gather(results)`` is a chord's body,
 ``incidents.launch_chord(n, seconds)`` sends chord(n x wait, gather) from a worker,
-``incidents.stubborn(seconds)`` sleeps on past a soft time limit. The
+``incidents.stubborn(seconds)`` sleeps on past a soft time limit, ``incidents.pause(seconds)``
+waits as ``wait`` does where time.sleep cannot (a worker under libfaketime). The
 module-level ``app`` takes its broker and backend from ``CELERY_BROKER_URL`` /
 ``CELERY_RESULT_BACKEND`` (what ``WorkerProcess(app="tests.support.incident_app")`` uses);
 tests build theirs with ``make_incident_app(broker, backend)``.
@@ -11,6 +12,7 @@ tests build theirs with ``make_incident_app(broker, backend)``.
 from __future__ import annotations
 
 import contextlib
+import select
 import time
 
 from celery import Celery, chord
@@ -20,6 +22,7 @@ WAIT = "incidents.wait"
 GATHER = "incidents.gather"
 LAUNCH = "incidents.launch_chord"
 STUBBORN = "incidents.stubborn"
+PAUSE = "incidents.pause"
 QUEUE = "incidents"
 
 
@@ -38,6 +41,13 @@ def make_incident_app(broker: str | None = None, backend: str | None = None) -> 
     @app.task(name=WAIT, shared=False)
     def wait(seconds: float) -> float:
         time.sleep(float(seconds))
+        return float(seconds)
+
+    @app.task(name=PAUSE, shared=False)
+    def pause(seconds: float) -> float:
+        """wait, through select(): time.sleep fails (EINVAL) under libfaketime with a real
+        monotonic clock, which the skewed-clock worker needs."""
+        select.select([], [], [], float(seconds))
         return float(seconds)
 
     @app.task(name=GATHER, shared=False)
@@ -73,6 +83,7 @@ def incident_worker(
     name: str = "inc",
     concurrency: int = 2,
     soft_time_limit: float | None = None,
+    extra_env: dict | None = None,
 ):
     """A ``celery -A tests.support.incident_app worker`` on its own queue (not started)."""
     from tests.support.workers import WorkerProcess
@@ -85,6 +96,7 @@ def incident_worker(
         queues=QUEUE,
         app="tests.support.incident_app",
         concurrency=concurrency,
+        extra_env=extra_env,
     )
     if soft_time_limit is not None:
         worker.cmd += ["--soft-time-limit", str(soft_time_limit)]

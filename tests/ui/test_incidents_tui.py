@@ -5,6 +5,7 @@ the SIGKILL test runs the exporter and `tail` as real processes beside the TUI."
 
 from __future__ import annotations
 
+import glob
 import signal
 import time
 
@@ -21,13 +22,14 @@ from celerytui.widgets.chain_tree import ChainTree
 from tests.support.commands import LineReader, start_celerytui
 from tests.support.incident_app import (
     LAUNCH,
+    PAUSE,
     STUBBORN,
     WAIT,
     incident_worker,
     make_incident_app,
 )
 from tests.support.screens_ui import connected, mounted_screen, notices, row_state, until
-from tests.support.services import free_port
+from tests.support.services import free_port, service_missing
 from tests.ui.screen_text import screen_text
 
 pytestmark = pytest.mark.redis
@@ -170,6 +172,63 @@ async def test_a_stuck_task_is_told_why_and_x_terminates_it(cluster):
         )
         assert "terminated" in (app.monitor.state.tasks[uuid].exception or "")
         await until(pilot, lambda: not app.monitor.alerts.get(key).active, what="alert cleared")
+
+
+LIBFAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), "")  # Debian's
+
+
+async def test_a_worker_whose_clock_is_5_minutes_behind_raises_no_false_stuck(redis_urls, tmp_path):
+    """A real worker under libfaketime stamps every event 300 s early: judged on its own
+    stamps, a task would look stuck for 5 min the moment it starts. Its heartbeats give the
+    offset; the worker detail says it; stuck counts from the monitor's clock."""
+    if not LIBFAKETIME:
+        service_missing("libfaketime (Debian's faketime)")
+    broker, backend = redis_urls
+    client = make_incident_app(broker, backend)
+    skewed = {
+        "LD_PRELOAD": LIBFAKETIME,
+        "FAKETIME": "-300",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",  # timeouts and sleeps stay real
+    }
+    worker = incident_worker(broker, backend, tmp_path, name="skewed", extra_env=skewed)
+    worker.start(client)
+    app = make_app(
+        load_settings(
+            broker_url=broker,
+            result_backend=backend,
+            thresholds={"stuck_floor": 3, "stuck_factor": 5},
+        )
+    )
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await _live(pilot, app)
+            record = await until(
+                pilot,
+                lambda: app.monitor.state.workers.get(worker.hostname),
+                what="the skewed worker",
+            )
+            offset = await until(pilot, lambda: record.clock_offset, what="its clock offset")
+            assert 299 < offset < 305
+            uuid = client.send_task(PAUSE, args=[60]).id
+            key = f"task-stuck:{uuid}"
+            alert = await until(
+                pilot, lambda: app.monitor.alerts.get(key), timeout=30, what="the stuck alert"
+            )
+            seconds = alert.title.rsplit(" for ", 1)[1]
+            assert seconds.endswith("s") and 3 <= int(seconds[:-1]) < 30, alert.title
+            app.show_task(uuid)
+            await mounted_screen(pilot, app, TaskDetailScreen, "the task detail")
+            await until(pilot, lambda: "over the 3s floor" in screen_text(app), what="why")
+            await pilot.press("escape")
+            app.show_worker(worker.hostname)
+            await until(
+                pilot,
+                lambda: "s behind the monitor's" in screen_text(app),
+                what="the worker detail's clock line",
+            )
+    finally:
+        worker.stop()
+        client.close()
 
 
 async def test_a_task_past_its_workers_soft_time_limit_is_stuck(redis_urls, tmp_path):

@@ -135,6 +135,44 @@ def test_a_task_running_far_past_its_p99_is_stuck_and_clears_when_it_finishes():
     assert span(45) == "45s" and span(7_380) == "2h03m"
 
 
+def test_stuck_time_is_judged_on_the_monitors_clock_whatever_the_workers_clock_says():
+    """A worker 5 min behind would make every task look 5 min old (a false stuck at once); one
+    5 min ahead would hide a task stuck for 4 min. Its heartbeats tell the offset."""
+    clock, state, book = cluster(Thresholds(stuck_factor=5.0, stuck_floor=60.0))
+    behind, ahead = "celery@behind", "celery@ahead"
+    skew = {behind: -300.0, ahead: 300.0}  # the worker's clock minus the monitor's
+
+    def stamped(host: str, event: dict) -> dict:
+        event["timestamp"] = event["local_received"] + skew[host]
+        return event
+
+    def beat(host: str, transit: float = 0.0) -> dict:
+        event = stamped(host, heartbeat(host, clock.now))
+        event["local_received"] += transit  # transit only ever adds; the smallest counts
+        return event
+
+    state.apply([beat(behind, 0.4), beat(ahead, 0.2), beat(behind), beat(ahead)])
+    assert state.workers[behind].clock_offset == 300.0
+    assert state.workers[ahead].clock_offset == -300.0
+    state.apply(
+        [
+            stamped(behind, received("b", clock.now, name="proj.job", hostname=behind)),
+            stamped(behind, task_event("started", "b", clock.now, hostname=behind)),
+            stamped(ahead, received("a", clock.now, name="proj.job", hostname=ahead)),
+            stamped(ahead, task_event("started", "a", clock.now, hostname=ahead)),
+        ]
+    )
+    clock.advance(10)
+    state.apply([beat(behind), beat(ahead)])
+    book.evaluate(state, now=clock.now)
+    assert book.get("task-stuck:b") is None  # 10 s, not 5 min 10 s
+    clock.advance(230)
+    state.apply([beat(behind), beat(ahead)])
+    book.evaluate(state, now=clock.now)
+    assert book.get("task-stuck:a").title == f"stuck: proj.job on {ahead} for 4m"
+    assert book.get("task-stuck:b").title == f"stuck: proj.job on {behind} for 4m"
+
+
 def test_status_json_lists_the_lost_tasks():
     from celerytui.commands.status import _tasks, render
 

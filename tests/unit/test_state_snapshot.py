@@ -83,3 +83,24 @@ def test_a_damaged_or_foreign_snapshot_is_one_clear_error():
     with pytest.raises(ValueError, match="state snapshot"):
         state_snapshot.load(state_snapshot.MAGIC + zlib.compress(data[:-3]))
     assert state_snapshot.load(good).max_tasks == 5
+
+
+def test_a_workers_clock_offset_survives_a_checkpoint():
+    state = ClusterState()
+    for n in range(3):  # a worker 42 s ahead of the monitor, 0.1-0.3 s in transit
+        state.apply(
+            [
+                {
+                    "type": "worker-heartbeat",
+                    "hostname": "celery@ahead",
+                    "timestamp": 1_800_000_042.0 + n,
+                    "local_received": 1_800_000_000.1 + n * 1.1,
+                    "freq": 2.0,
+                }
+            ]
+        )
+    offset = state.workers["celery@ahead"].clock_offset
+    assert offset == pytest.approx(-41.9)
+    restored = state_snapshot.load(state_snapshot.dump(state))
+    assert restored.workers["celery@ahead"].clock_offset == offset
+    assert restored.workers == state.workers

@@ -4,9 +4,10 @@
 ``stuck_floor`` seconds (a name with no runtimes seen yet gets the floor alone), or past its
 soft time limit (`soft_limit_of`: the one the watched app declares for the task, else the
 worker's own, which ``inspect stats`` reports) — a task past it ignored SoftTimeLimitExceeded
-or is stuck where the signal cannot reach it. The running time is now minus the worker's
-task-started stamp: a worker clock a few seconds off moves it by that much, which the floor
-(a minute by default) absorbs. The task detail shows the same reason (`stuck_reason`).
+or is stuck where the signal cannot reach it. The running time is the monitor's now minus the
+worker's task-started stamp moved onto the monitor's clock (`clock_offset_of`: the worker's
+offset from its heartbeats), so a worker clock minutes off neither hides a stuck task nor
+raises a false one. The task detail shows the same reason (`stuck_reason`).
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ def stuck_reason(
     soft_limit: float | None,
     thresholds: Thresholds,
     now: float,
+    clock_offset: float = 0.0,
 ) -> str | None:
-    """Why `task` counts as stuck, in one line; None when it does not (or is not running)."""
+    """Why `task` counts as stuck, in one line; None when it does not (or is not running).
+    `clock_offset`: how far the monitor's clock is ahead of the task's worker's."""
     if task.state != STARTED or task.started is None:
         return None
-    running = now - task.started
+    running = now - (task.started + clock_offset)
     if soft_limit is not None and soft_limit > 0 and running > soft_limit:
         return f"running {span(running)}, past its soft time limit of {span(soft_limit)}"
     floor, factor = thresholds.stuck_floor, thresholds.stuck_factor
@@ -74,6 +77,13 @@ def soft_limit_of(state: ClusterState, task: Task) -> float | None:
     return limit
 
 
+def clock_offset_of(state: ClusterState, task: Task) -> float:
+    """How far the monitor's clock is ahead of `task`'s worker's (0 when not known)."""
+    worker = state.workers.get(task.worker) if task.worker is not None else None
+    offset = worker.clock_offset if worker is not None else None
+    return offset if offset is not None else 0.0
+
+
 @register
 class TaskStuck(Rule):
     """stuck: NAME on WORKER for 14m, one alert per task; clears when it finishes (or is
@@ -95,11 +105,17 @@ class TaskStuck(Rule):
             if task.state != STARTED:
                 continue
             name = task.name or "?"
+            offset = clock_offset_of(state, task)
             why = stuck_reason(
-                task, stats.get(name), soft_limit_of(state, task), context.thresholds, context.now
+                task,
+                stats.get(name),
+                soft_limit_of(state, task),
+                context.thresholds,
+                context.now,
+                offset,
             )
             if why is not None:
-                stuck.append((task.started or 0.0, task, why))
+                stuck.append(((task.started or 0.0) + offset, task, why))
         stuck.sort(key=lambda item: item[0])
         found = []
         for started, task, why in stuck[:MAX_STUCK_ALERTS]:
