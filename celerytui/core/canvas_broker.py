@@ -83,18 +83,19 @@ def _scan(channel: Any, queues: list[str], limit: int, scan: BrokerScan) -> None
         for name in queues:
             for step in steps:
                 list_key = channel._q_for_pri(name, step)
-                if budget <= 0:
-                    scan.notes.append(f"first {limit} messages scanned (queue {name} not read)")
-                    return
                 size = int(client.llen(list_key))
                 if not size:
                     continue
+                if budget <= 0:
+                    scan.notes.append(f"first {limit} messages scanned (queue {name} not read)")
+                    return
                 # kombu LPUSHes and BRPOPs: the oldest message is at the right end
                 for raw in client.lrange(list_key, -min(size, budget), -1):
                     _add(queued_headers(raw), scan.queued, scan)
                 if size > budget:
                     scan.notes.append(f"first {limit} messages scanned (queue {name} cut)")
-                budget -= min(size, budget)
+                    return
+                budget -= size
 
 
 def _add(headers: MessageHeaders | None, into: list[MessageHeaders], scan: BrokerScan) -> None:

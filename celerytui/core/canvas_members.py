@@ -146,6 +146,10 @@ class CanvasFinder:
                 member = group.member(member_id)
                 member.status = member.status if member.status in FINISHED else status
                 member.found_by.add("results")
+        # a chord's body is frozen with the header's group id too, but it is sent by the last
+        # header member to finish (its parent_id): a child of a member, not a member
+        for member_id in [m.id for m in group.members.values() if m.parent_id in group.members]:
+            del group.members[member_id]
         indexes = [m.index for m in group.members.values() if m.index is not None]
         if group.expected is None and indexes:
             group.expected = max(indexes) + 1  # at least: the last ones may be gone already

@@ -22,6 +22,8 @@ from celerytui.screens.dialogs import ConfirmDialog
 from celerytui.screens.read_only import MUTATING_ACTIONS
 from celerytui.widgets.chain_tree import ChainTree
 
+LOOK_AT = 20_000  # newest kept tasks looked at for candidates (the pump waits meanwhile)
+
 if TYPE_CHECKING:
     from celerytui.screens.live import LiveScreen
     from celerytui.screens.task_actions import TaskActions
@@ -175,11 +177,11 @@ def _lookup_inputs(monitor: Any, uuid: str) -> tuple[str, list[str], list[str]]:
     chain = state.chain(uuid)
     root = chain.task.uuid if chain is not None else uuid
     candidates: list[str] = []
-    for task in reversed(state.tasks.values()):
+    for looked, task in enumerate(reversed(state.tasks.values())):
+        if looked >= LOOK_AT or len(candidates) > CANDIDATES:
+            break
         if task.parent_id is None and task.root_id in (None, task.uuid) and task.uuid != root:
             candidates.append(task.uuid)
-            if len(candidates) > CANDIDATES:
-                break
     queues = [q.name for q in monitor.queue_depths]
     me = state.tasks.get(root)
     if me is not None and me.queue:

@@ -146,3 +146,54 @@ async def test_a_chord_sent_from_a_plain_client_is_one_tree_and_x_stops_it(track
 
         await until(pilot, lambda: {t.uuid for t in members()} == set(ids), what="10 members")
         await _stop_the_canvas(pilot, app, members, client, "Chord")
+
+
+async def test_where_workers_store_no_started_the_tree_says_which_members_it_cannot_see(
+    redis_urls, tmp_path
+):
+    """acks early and no task_track_started: a running member's message is gone and no meta
+    names it, so it cannot be found. The chord's size (the backend keeps it) says how many."""
+    broker, backend = redis_urls
+    client = make_incident_app(broker, backend)
+    worker = incident_worker(broker, backend, tmp_path, concurrency=2).start(client)
+    try:
+        app = _app(broker, backend)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await _live(pilot, app)
+            header = [client.signature(WAIT, args=[SLOW]) for _ in range(10)]
+            ids = [r.id for r in chord(header)(client.signature(GATHER)).parent.results]
+
+            def started() -> int:
+                tasks = app.monitor.state.tasks
+                return sum(getattr(tasks.get(i), "state", None) == STARTED for i in ids)
+
+            await until(pilot, lambda: started() == 2, what="2 members running")
+            app.show_task(ids[-1])
+            detail = await mounted_screen(pilot, app, TaskDetailScreen, "a member's detail")
+
+            def members() -> list:
+                return _group_members(app, ids[-1])
+
+            await until(pilot, lambda: len(members()) == 8, what="the 8 members still waiting")
+            await until(
+                pilot,
+                lambda: "10 sent, 2 not found" in heading(detail),
+                what="the heading to say 2 members were not found",
+            )
+            assert heading(detail).startswith("Chord ")
+            detail.query_one(ChainTree).focus()
+            await pilot.press("x")
+            dialog = await mounted_screen(pilot, app, ConfirmDialog, "the revoke confirmation")
+            assert dialog._question.startswith("Revoke the 8 unfinished members of this canvas?")
+            assert "10 sent, 2 not found" in dialog._question
+            await pilot.press("y")
+            await until(
+                pilot,
+                lambda: all(t.state == REVOKED for t in members()),
+                timeout=30,
+                what="the 8 found revoked",
+            )
+            assert started() == 2  # not found, so not named: they run on
+    finally:
+        worker.stop()
+        client.close()

@@ -1,0 +1,161 @@
+"""Group membership read from a real (embedded) Redis: the canvas headers of the messages in a
+queue and in kombu's ``unacked`` hash, hostile and malformed ones among them, the bounded scan,
+the result metas naming a group, and the tree and words that show it (literally)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import redis
+from celery import Celery
+
+from celerytui.core.canvas_broker import scan_broker
+from celerytui.core.canvas_members import CanvasFinder
+from celerytui.core.canvas_summary import group_summary
+from celerytui.core.chains import group_tree, unfinished
+from celerytui.core.model import Task
+from celerytui.widgets.chain_tree import node_label
+
+pytestmark = pytest.mark.redis
+
+QUEUE = "canvasq"
+HOSTILE = "[red]evil[/red]\x1b[2J\n"
+
+
+def message(headers: dict | None, body: object = None) -> bytes:
+    """A message as kombu's Redis transport LPUSHes it."""
+    raw = {
+        "body": base64.b64encode(json.dumps(body or [[], {}, {}]).encode()).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "properties": {"body_encoding": "base64", "delivery_tag": "t"},
+    }
+    if headers is not None:
+        raw["headers"] = headers
+    return json.dumps(raw).encode()
+
+
+def headers(task_id, group="g1", index=0, task="tasks.add", **more) -> dict:
+    return {
+        "id": task_id,
+        "task": task,
+        "group": group,
+        "group_index": index,
+        "root_id": task_id,
+        "parent_id": None,
+        **more,
+    }
+
+
+@pytest.fixture
+def broker(redis_urls):
+    url = redis_urls[0]
+    app = Celery("canvas-test", broker=url, backend=redis_urls[1], set_as_current=False)
+    client = redis.Redis.from_url(url)
+    yield app, client
+    client.close()
+    app.close()
+
+
+def test_hostile_and_malformed_messages_in_a_queue_are_skipped_or_kept_inert(broker):
+    app, client = broker
+    entries = [
+        message(headers("a", index=0)),
+        message(headers("b", index=1, task=HOSTILE, group=HOSTILE)),
+        message(None),  # protocol 1: no headers
+        message({"id": 42, "task": "x"}),  # an id that is no string
+        message(headers("x" * 300)),  # longer than any id
+        message(headers("c", index="2", parent_id=["p"])),  # wrong types: dropped fields
+        message(headers("d", index=True)),  # a bool is no group index
+        b"\xff\xfe not utf-8",
+        b"{not json",
+        b"[1, 2, 3]",
+        b"[" * 100_000,  # nesting deep enough to break a naive reader
+    ]
+    for raw in entries:
+        client.lpush(QUEUE, raw)
+    client.hset(
+        "unacked",
+        mapping={
+            "tag1": json.dumps([json.loads(message(headers("e", index=4))), "", QUEUE]),
+            "tag2": b"garbage",
+            "tag3": json.dumps([]),
+        },
+    )
+
+    scan = scan_broker(app, [QUEUE], timeout=1.0)
+
+    queued = {h.id: h for h in scan.queued}
+    assert set(queued) == {"a", "b", "c", "d"}
+    assert queued["b"].task == HOSTILE and queued["b"].group == HOSTILE  # kept, as text
+    assert queued["c"].group_index is None and queued["c"].parent_id is None
+    assert queued["d"].group_index is None
+    assert [h.id for h in scan.reserved] == ["e"]
+    assert scan.malformed == 7 + 2
+    assert scan.notes == []
+
+
+def test_the_scan_is_bounded_and_says_where_it_was_cut(broker):
+    app, client = broker
+    for i in range(30):
+        client.lpush(QUEUE, message(headers(f"m{i}", index=i)))
+
+    scan = scan_broker(app, [QUEUE], timeout=1.0, limit=10)
+
+    assert sorted(h.id for h in scan.queued) == sorted(f"m{i}" for i in range(10))  # oldest
+    assert scan.notes == [f"first 10 messages scanned (queue {QUEUE} cut)"]
+
+
+def test_an_amqp_broker_is_not_read_and_says_only_finished_members_are_known():
+    app = Celery("amqp-test", broker="amqp://guest:guest@127.0.0.1:1//", set_as_current=False)
+    scan = scan_broker(app, ["celery"], timeout=1.0)
+    assert not scan.readable
+    assert scan.notes == [
+        "broker amqp: queued and reserved members cannot be listed; only members with a "
+        "stored result are known"
+    ]
+
+
+def test_finished_members_from_results_and_waiting_ones_from_the_broker_make_one_group(broker):
+    app, client = broker
+    backend = redis.Redis.from_url(app.conf.result_backend)
+    for i, status in enumerate(("SUCCESS", "FAILURE")):
+        meta = {"task_id": f"done{i}", "status": status, "result": None, "group_id": "g1"}
+        backend.set(f"celery-task-meta-done{i}", json.dumps(meta))
+    backend.set(  # another group's member, and a chord body (its parent is a member)
+        "celery-task-meta-other",
+        json.dumps({"task_id": "other", "status": "SUCCESS", "group_id": "g2"}),
+    )
+    backend.set(
+        "celery-task-meta-body",
+        json.dumps({"task_id": "body", "status": "PENDING", "group_id": "g1", "parent_id": "q4"}),
+    )
+    for i in range(2, 5):
+        client.lpush(QUEUE, message(headers(f"q{i}", index=i)))
+    client.lpush(QUEUE, message(headers("stranger", group=None)))
+
+    found = CanvasFinder(app).find("q4", ["done0", "done1", "other", "body", "q3"], [QUEUE])
+
+    assert found is not None and found.group_id == "g1"
+    assert set(found.members) == {"done0", "done1", "q2", "q3", "q4"}
+    assert found.expected == 5
+    tree = group_tree(found, lambda uuid: None)  # the monitor saw none of them
+    assert [n.task.uuid for n in tree.children] == ["q2", "q3", "q4", "done0", "done1"]
+    assert sorted(unfinished(tree)) == ["q2", "q3", "q4"]
+    assert group_summary(tree) == "5 members: 2 done (results), 3 queued (broker)"
+    backend.close()
+
+
+def test_a_hostile_group_and_member_name_are_drawn_literally(broker):
+    app, client = broker
+    client.lpush(QUEUE, message(headers("h1", group=HOSTILE, task=HOSTILE)))
+    found = CanvasFinder(app).find("h1", [], [QUEUE])
+    assert found is not None
+    tree = group_tree(found, lambda uuid: None)
+    group_text = node_label(tree, None).plain
+    member_text = node_label(tree.children[0], None).plain
+    assert "[red]" in group_text and "\x1b" not in group_text
+    assert "[red]evil[/red]\\x1b[2J\\n" in member_text
+    assert isinstance(tree.children[0].task, Task)
