@@ -63,6 +63,7 @@ class CanvasFinder:
         self.scan_limit = scan_limit
         self._groups: OrderedDict[str, GroupMembership] = OrderedDict()
         self._group_of: dict[str, str] = {}
+        self.unlisted: str | None = None  # why waiting members cannot be listed (AMQP), if so
 
     def find(
         self, task_id: str, candidates: list[str], queues: list[str]
@@ -79,6 +80,7 @@ class CanvasFinder:
                 notes.append(f"{scan.malformed} unreadable messages skipped")
         except BrokerReadError as exc:
             notes.append(str(exc))
+        self.unlisted = scan.notes[0] if scan is not None and not scan.readable else None
         headers = {h.id: h for h in scan.queued} if scan else {}
         reserved = {h.id: h for h in scan.reserved} if scan else {}
         group_id = self._group_of.get(task_id)

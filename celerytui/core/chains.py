@@ -117,21 +117,21 @@ def group_tree(group: GroupMembership, chain_of: Callable[[str], ChainNode | Non
     it started. ``chain_of(uuid)`` is the chain the monitor knows for a member (None: the
     monitor has not seen it; a stand-in from what the backend or broker said is drawn)."""
     top = ChainNode(Task(uuid=group.group_id), group=group)
-    placed: set[str] = set()
-    for member in sorted(group.members.values(), key=_member_order):
-        if member.id in placed:
-            continue
+    nodes: list[tuple[tuple[int, float, int], ChainNode]] = []
+    for member in group.members.values():
         tree = chain_of(member.id)
         node = _node_of(tree, member.id) if tree is not None else None
         if node is None:
             node = ChainNode(_stand_in(member))
+        index = member.index if member.index is not None else 1 << 31
+        nodes.append(((index, *_when(node.task)), node))
+    placed: set[str] = set()
+    for _, node in sorted(nodes, key=lambda entry: entry[0]):  # by group index, else by time
+        if node.task.uuid in placed:
+            continue
         top.children.append(node)
         placed.update(n.task.uuid for _, n in node.walk())
     return top
-
-
-def _member_order(member: Member) -> tuple[int, str]:
-    return (member.index if member.index is not None else 1 << 31, member.id)
 
 
 def _node_of(tree: ChainNode, uuid: str) -> ChainNode | None:

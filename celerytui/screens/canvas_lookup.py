@@ -51,6 +51,12 @@ class CanvasLookup(_Screen):
             return group_tree(group, state.chain)
         return chain
 
+    def unlisted_note(self) -> str | None:
+        """Why a group this task may belong to cannot be found yet (an AMQP broker: only
+        members with a stored result are known), when no group was found."""
+        finder = self._finder
+        return finder.unlisted if finder is not None and self._group is None else None
+
     def ask_group_once(self) -> None:
         """On the first draw: look the task's group up (no-op where no broker can be read)."""
         if not self._group_asked:

@@ -185,7 +185,7 @@ class TaskDetailScreen(CanvasLookup, TaskActions, LiveScreen):
         self.query_one(EventTimeline).show(task.timeline, fmt)
         chain = self.canvas_of(state)
         chain_tree.show(chain, self.uuid)
-        heading = literal(canvas_heading(chain), keep_newlines=True)
+        heading = literal(canvas_heading(chain, self.unlisted_note()), keep_newlines=True)
         self.query_one("#task-chain-heading", Static).update(heading)
         if task.ready and not task.result_is_full and not self._asked_result and live:
             self._asked_result = True
@@ -242,8 +242,9 @@ class TaskDetailScreen(CanvasLookup, TaskActions, LiveScreen):
         return self.uuid
 
 
-def canvas_heading(chain: ChainNode | None) -> str:
-    """The Chain heading: with the canvas's keys when there is one to act on."""
+def canvas_heading(chain: ChainNode | None, unlisted: str | None = None) -> str:
+    """The Chain heading: with the canvas's keys when there is one to act on; ``unlisted``:
+    why a group sent from a client may not show (CanvasLookup.unlisted_note)."""
     if chain is not None and chain.group is not None:
         group = chain.group
         keys = "; on the tree: x revokes the unfinished, X terminates the running"
@@ -253,7 +254,7 @@ def canvas_heading(chain: ChainNode | None) -> str:
             f"{keys if left else ''})"
         )
     if chain is None or len(chain) < 2:
-        return "Chain"
+        return f"Chain (no group found; {unlisted})" if unlisted else "Chain"
     left, busy = len(unfinished(chain)), len(running(chain))
     if not left:
         return f"Chain ({len(chain)} tasks, all finished)"
