@@ -64,6 +64,7 @@ class CanvasFinder:
         self._groups: OrderedDict[str, GroupMembership] = OrderedDict()
         self._group_of: dict[str, str] = {}
         self.unlisted: str | None = None  # why waiting members cannot be listed (AMQP), if so
+        self.problems: list[str] = []  # the last find's failed reads (unreachable, hung)
 
     def find(
         self, task_id: str, candidates: list[str], queues: list[str]
@@ -72,6 +73,7 @@ class CanvasFinder:
         task ids (newest first) whose stored metas may name the group; ``queues``: the queues
         to scan. Blocks for up to a few timeouts: never call it on the UI thread."""
         notes: list[str] = []
+        self.problems = []
         scan = None
         try:
             scan = scan_broker(self.app, queues, timeout=self.timeout, limit=self.scan_limit)
@@ -79,7 +81,7 @@ class CanvasFinder:
             if scan.malformed:
                 notes.append(f"{scan.malformed} unreadable messages skipped")
         except BrokerReadError as exc:
-            notes.append(str(exc))
+            self.problems.append(str(exc))
         self.unlisted = scan.notes[0] if scan is not None and not scan.readable else None
         headers = {h.id: h for h in scan.queued} if scan else {}
         reserved = {h.id: h for h in scan.reserved} if scan else {}
@@ -100,7 +102,7 @@ class CanvasFinder:
                     if group_id is not None:
                         group_keys = reader.group(group_id)
             except ResultReadError as exc:
-                notes.append(str(exc))
+                self.problems.append(str(exc))
             if len(candidates) > CANDIDATES:
                 notes.append(f"results of the newest {CANDIDATES} tasks read")
         else:
@@ -114,7 +116,7 @@ class CanvasFinder:
             _, dropped = self._groups.popitem(last=False)
             for member_id in dropped.members:
                 self._group_of.pop(member_id, None)
-        group.notes = notes
+        group.notes = notes + self.problems
         for member in group.members.values():  # the broker is read afresh
             member.queued = member.reserved = False
         for where, found in (("queued", headers), ("reserved", reserved)):

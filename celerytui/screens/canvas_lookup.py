@@ -52,10 +52,13 @@ class CanvasLookup(_Screen):
         return chain
 
     def unlisted_note(self) -> str | None:
-        """Why a group this task may belong to cannot be found yet (an AMQP broker: only
-        members with a stored result are known), when no group was found."""
+        """When no group was found: why one may be missed (an AMQP broker: only members with
+        a stored result are known; a read that failed)."""
         finder = self._finder
-        return finder.unlisted if finder is not None and self._group is None else None
+        if finder is None or self._group is not None:
+            return None
+        why = [finder.unlisted] if finder.unlisted else []
+        return "; ".join(why + finder.problems) or None
 
     def ask_group_once(self) -> None:
         """On the first draw: look the task's group up (no-op where no broker can be read)."""
