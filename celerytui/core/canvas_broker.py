@@ -42,9 +42,15 @@ def broker_is_redis(app: Celery) -> bool:
 
 
 def scan_broker(
-    app: Celery, queues: list[str], *, timeout: float = 1.0, limit: int = SCAN_LIMIT
+    app: Celery,
+    queues: list[str],
+    *,
+    timeout: float = 1.0,
+    limit: int = SCAN_LIMIT,
+    needle: str | None = None,
 ) -> BrokerScan:
-    """The headers of the messages waiting in ``queues`` and of the unacked ones."""
+    """The headers of the messages waiting in ``queues`` and of the unacked ones; with a
+    ``needle`` (a group id JSON writes as itself), only of those whose raw bytes hold it."""
     scan = BrokerScan()
     if not broker_is_redis(app):
         scan.readable = False
@@ -55,7 +61,7 @@ def scan_broker(
         return scan
     with bounded_connection(app, timeout, write=False, error=BrokerReadError) as conn:
         try:
-            _scan(conn.default_channel, queues, limit, scan)
+            _scan(conn.default_channel, queues, limit, scan, needle.encode() if needle else None)
         except BrokerReadError:
             raise
         except Exception as exc:
@@ -63,7 +69,9 @@ def scan_broker(
     return scan
 
 
-def _scan(channel: Any, queues: list[str], limit: int, scan: BrokerScan) -> None:
+def _scan(
+    channel: Any, queues: list[str], limit: int, scan: BrokerScan, needle: bytes | None
+) -> None:
     budget = limit
     steps = sorted(set(channel.priority_steps))
     with channel.conn_or_acquire() as client:
@@ -73,7 +81,8 @@ def _scan(channel: Any, queues: list[str], limit: int, scan: BrokerScan) -> None
         while budget > 0:
             cursor, fields = client.hscan(key, cursor, count=min(HSCAN_COUNT, budget))
             for raw in list(fields.values())[:budget]:
-                _add(unacked_headers(raw), scan.reserved, scan)
+                if _holds(raw, needle):
+                    _add(unacked_headers(raw), scan.reserved, scan)
             budget -= min(len(fields), budget)
             if not int(cursor):
                 break
@@ -91,11 +100,16 @@ def _scan(channel: Any, queues: list[str], limit: int, scan: BrokerScan) -> None
                     return
                 # kombu LPUSHes and BRPOPs: the oldest message is at the right end
                 for raw in client.lrange(list_key, -min(size, budget), -1):
-                    _add(queued_headers(raw), scan.queued, scan)
+                    if _holds(raw, needle):
+                        _add(queued_headers(raw), scan.queued, scan)
                 if size > budget:
                     scan.notes.append(f"first {limit} messages scanned (queue {name} cut)")
                     return
                 budget -= size
+
+
+def _holds(raw: Any, needle: bytes | None) -> bool:
+    return needle is None or not isinstance(raw, bytes) or needle in raw
 
 
 def _add(headers: MessageHeaders | None, into: list[MessageHeaders], scan: BrokerScan) -> None:

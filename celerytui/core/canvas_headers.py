@@ -11,15 +11,13 @@ values are cluster text, kept as inert strings, never interpreted.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_ID = 255  # longer than any task or group id a client makes: refused, not shown
 MAX_NAME = 512
 
 
-@dataclass(frozen=True, slots=True)
-class MessageHeaders:
+class MessageHeaders(NamedTuple):
     """What a message says of its task's place in a canvas."""
 
     id: str

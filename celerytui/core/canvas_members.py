@@ -11,7 +11,9 @@ members after their messages are gone), for the last ``KEEP_GROUPS`` groups.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,8 @@ from celerytui.core.canvas_results import ResultReader, ResultReadError, results
 
 KEEP_GROUPS = 64
 CANDIDATES = 2000  # tasks whose metas are read to find finished members, at most
+# a group id that JSON writes as itself: messages not holding it are skipped undecoded
+_PLAIN = re.compile(r"[A-Za-z0-9_.:-]{8,255}")
 FINISHED = frozenset(("SUCCESS", "FAILURE", "REVOKED", "REJECTED", "IGNORED"))
 
 
@@ -74,9 +78,25 @@ class CanvasFinder:
         to scan. Blocks for up to a few timeouts: never call it on the UI thread."""
         notes: list[str] = []
         self.problems = []
+        readable = results_readable(self.app)
+        metas: dict[str, dict[str, Any]] = {}
+        if readable:
+            metas = self._read(lambda r: r.metas([task_id, *candidates[:CANDIDATES]])) or {}
+            if len(candidates) > CANDIDATES:
+                notes.append(f"results of the newest {CANDIDATES} tasks read")
+        else:
+            notes.append("result backend not Redis (or off): finished members are not read")
+        group_id = self._group_of.get(task_id) or _text(metas.get(task_id, {}).get("group_id"))
+
         scan = None
         try:
-            scan = scan_broker(self.app, queues, timeout=self.timeout, limit=self.scan_limit)
+            scan = scan_broker(
+                self.app,
+                queues,
+                timeout=self.timeout,
+                limit=self.scan_limit,
+                needle=group_id if group_id and _PLAIN.fullmatch(group_id) else None,
+            )
             notes += scan.notes
             if scan.malformed:
                 notes.append(f"{scan.malformed} unreadable messages skipped")
@@ -85,30 +105,13 @@ class CanvasFinder:
         self.unlisted = scan.notes[0] if scan is not None and not scan.readable else None
         headers = {h.id: h for h in scan.queued} if scan else {}
         reserved = {h.id: h for h in scan.reserved} if scan else {}
-        group_id = self._group_of.get(task_id)
         mine = reserved.get(task_id) or headers.get(task_id)
         if group_id is None and mine is not None:
             group_id = mine.group
-
-        metas: dict[str, dict[str, Any]] = {}
-        group_keys = None
-        if results_readable(self.app):
-            wanted = list(dict.fromkeys([task_id, *candidates[:CANDIDATES]]))
-            try:
-                with ResultReader(self.app, self.timeout).session() as reader:
-                    metas = reader.metas(wanted)
-                    if group_id is None:
-                        group_id = _text(metas.get(task_id, {}).get("group_id"))
-                    if group_id is not None:
-                        group_keys = reader.group(group_id)
-            except ResultReadError as exc:
-                self.problems.append(str(exc))
-            if len(candidates) > CANDIDATES:
-                notes.append(f"results of the newest {CANDIDATES} tasks read")
-        else:
-            notes.append("result backend not Redis (or off): finished members are not read")
         if group_id is None:
             return None
+        gid = group_id
+        group_keys = self._read(lambda r: r.group(gid)) if readable else None
 
         group = self._groups.pop(group_id, None) or GroupMembership(group_id)
         self._groups[group_id] = group
@@ -162,6 +165,15 @@ class CanvasFinder:
         for member_id in group.members:
             self._group_of[member_id] = group_id
         return group
+
+    def _read(self, what: Callable[[ResultReader], Any]) -> Any:
+        """``what`` on one short result backend session; None (and a problem) if it failed."""
+        try:
+            with ResultReader(self.app, self.timeout).session() as reader:
+                return what(reader)
+        except ResultReadError as exc:
+            self.problems.append(str(exc))
+            return None
 
 
 def _text(value: Any) -> str | None:
