@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from celery import Celery
 
-from celerytui.core.canvas_broker import SCAN_LIMIT, BrokerReadError, scan_broker
+from celerytui.core.canvas_broker import SCAN_LIMIT, BrokerReadError, BrokerScan, scan_broker
 from celerytui.core.canvas_results import ResultReader, ResultReadError, results_readable
 
 KEEP_GROUPS = 64
@@ -50,6 +50,10 @@ class GroupMembership:
     members: dict[str, Member] = field(default_factory=dict)
     expected: int | None = None  # chord size, saved GroupResult size, or highest index + 1
     notes: list[str] = field(default_factory=list)  # cut scans, unreadable sources
+
+    def copy(self) -> GroupMembership:
+        members = {k: replace(m, found_by=set(m.found_by)) for k, m in self.members.items()}
+        return replace(self, members=members, notes=list(self.notes))
 
     def member(self, task_id: str) -> Member:
         found = self.members.get(task_id)
@@ -88,21 +92,15 @@ class CanvasFinder:
             notes.append("result backend not Redis (or off): finished members are not read")
         group_id = self._group_of.get(task_id) or _text(metas.get(task_id, {}).get("group_id"))
 
-        scan = None
-        try:
-            scan = scan_broker(
-                self.app,
-                queues,
-                timeout=self.timeout,
-                limit=self.scan_limit,
-                needle=group_id if group_id and _PLAIN.fullmatch(group_id) else None,
-            )
-            notes += scan.notes
-            if scan.malformed:
-                notes.append(f"{scan.malformed} unreadable messages skipped")
-        except BrokerReadError as exc:
-            self.problems.append(str(exc))
-        self.unlisted = scan.notes[0] if scan is not None and not scan.readable else None
+        if group_id is None and _PLAIN.fullmatch(task_id):
+            # its own message first, found by its id without decoding the others
+            own = self._scan(queues, task_id, [])
+            held = own.reserved + own.queued if own is not None else []
+            group_id = next((h.group for h in held if h.id == task_id), None)
+            if group_id is None:
+                return None
+        needle = group_id if group_id and _PLAIN.fullmatch(group_id) else None
+        scan = self._scan(queues, needle, notes)
         headers = {h.id: h for h in scan.queued} if scan else {}
         reserved = {h.id: h for h in scan.reserved} if scan else {}
         mine = reserved.get(task_id) or headers.get(task_id)
@@ -164,7 +162,24 @@ class CanvasFinder:
             group.expected = max(group.expected, len(group.members))
         for member_id in group.members:
             self._group_of[member_id] = group_id
-        return group
+        return group.copy()  # the UI thread reads it while the next find updates the kept one
+
+    def _scan(self, queues: list[str], needle: str | None, notes: list[str]) -> BrokerScan | None:
+        """The broker's messages (those holding ``needle``); None (and a problem) if it failed.
+        What cut the scan short goes into ``notes``."""
+        try:
+            scan = scan_broker(
+                self.app, queues, timeout=self.timeout, limit=self.scan_limit, needle=needle
+            )
+        except BrokerReadError as exc:
+            self.problems.append(str(exc))
+            return None
+        self.unlisted = scan.notes[0] if not scan.readable else None
+        notes += scan.notes
+        if scan.malformed:
+            n = scan.malformed
+            notes.append(f"{n} unreadable message{'s' if n > 1 else ''} skipped")
+        return scan
 
     def _read(self, what: Callable[[ResultReader], Any]) -> Any:
         """``what`` on one short result backend session; None (and a problem) if it failed."""

@@ -189,3 +189,23 @@ def test_a_hung_redis_costs_a_few_timeouts_and_is_said(tmp_path):
     backend_said, broker_said = sorted(finder.problems, key=lambda p: p.startswith("broker"))
     assert broker_said.startswith("broker unreachable (redis://127.0.0.1:")
     assert backend_said.startswith("result backend: ") and "Timeout" in backend_said
+
+
+def test_with_real_ids_only_messages_naming_the_group_in_their_headers_are_members(broker):
+    """Ids as celery makes them: the scan finds the task's own message by its id, then only
+    the messages holding the group id are decoded; one that only mentions it (in its args)
+    or that is the chord's body (its parent a member) is no member."""
+    app, client = broker
+    gid, other = "0d7c2a3e-1f4b-4c55-9e2a-6b1d3c4e5f60", "9a8b7c6d-0000-4c55-9e2a-6b1d3c4e5f61"
+    ids = [f"{i:08d}-aaaa-4bbb-8ccc-000000000000" for i in range(4)]
+    for i, task_id in enumerate(ids):
+        client.lpush(QUEUE, message(headers(task_id, group=gid, index=i)))
+    client.lpush(QUEUE, message(headers("mentions-it-0001", group=other), body=[[gid], {}, {}]))
+    client.lpush(QUEUE, message(headers("body-of-chord-01", group=gid, parent_id=ids[3])))
+    client.lpush(QUEUE, b"{not json but " + gid.encode())
+
+    found = CanvasFinder(app).find(ids[2], [], [QUEUE])
+
+    assert found is not None and found.group_id == gid
+    assert set(found.members) == set(ids)
+    assert found.notes == ["1 unreadable message skipped"]
