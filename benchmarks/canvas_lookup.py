@@ -31,6 +31,13 @@ from celerytui.core.canvas_members import CanvasFinder
 from tests.support.services import RedisServer
 
 QUEUE = "bench"
+
+
+def tid(prefix: str, i: int) -> str:
+    """A task id shaped like celery's (a uuid4)."""
+    return f"{i:08d}-{prefix:>04}-4000-8000-000000000000"
+
+
 GROUP = "5f0c6a52-3d54-4f5e-9d3b-8f4c1b2a7e10"  # a group id as celery makes them
 
 
@@ -44,9 +51,9 @@ def fill(broker: redis.Redis, backend: redis.Redis, args: argparse.Namespace) ->
     pipe = broker.pipeline(transaction=False)
     for i in range(args.queued):
         in_group = i < args.group
-        pipe.lpush(QUEUE, message(f"q{i}", GROUP if in_group else f"{GROUP[:-2]}x{i % 7}", i))
+        pipe.lpush(QUEUE, message(tid("q", i), GROUP if in_group else f"{GROUP[:-2]}x{i % 7}", i))
     pipe.execute()
-    candidates = [f"done{i}" for i in range(args.candidates)]
+    candidates = [tid("done", i) for i in range(args.candidates)]
     pipe = backend.pipeline(transaction=False)
     for i, task_id in enumerate(candidates):
         meta = {"task_id": task_id, "status": "SUCCESS", "result": i, "date_done": None}
@@ -76,10 +83,10 @@ def main() -> None:
         for _ in range(args.runs):
             finder = CanvasFinder(app)
             started = time.perf_counter()
-            finder.find(f"q{args.group - 1}", candidates, [QUEUE])  # the detail opens
+            finder.find(tid("q", args.group - 1), candidates, [QUEUE])  # the detail opens
             cold.append(time.perf_counter() - started)
             started = time.perf_counter()
-            found = finder.find(f"q{args.group - 1}", candidates, [QUEUE])  # x pressed
+            found = finder.find(tid("q", args.group - 1), candidates, [QUEUE])  # x pressed
             warm.append(time.perf_counter() - started)
             members = len(found.members) if found else 0
             started = time.perf_counter()
