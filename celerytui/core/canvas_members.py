@@ -12,6 +12,7 @@ members after their messages are gone), for the last ``KEEP_GROUPS`` groups.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -71,6 +72,7 @@ class CanvasFinder:
         self.scan_limit = scan_limit
         self._groups: OrderedDict[str, GroupMembership] = OrderedDict()
         self._group_of: dict[str, str] = {}
+        self._lock = threading.Lock()
         self.unlisted: str | None = None  # why waiting members cannot be listed (AMQP), if so
         self.problems: list[str] = []  # the last find's failed reads (unreachable, hung)
 
@@ -79,7 +81,14 @@ class CanvasFinder:
     ) -> GroupMembership | None:
         """The group of ``task_id`` (None: in no group any source knows of). ``candidates``:
         task ids (newest first) whose stored metas may name the group; ``queues``: the queues
-        to scan. Blocks for up to a few timeouts: never call it on the UI thread."""
+        to scan. Blocks for up to a few timeouts: never call it on the UI thread. Calls from
+        two threads take turns (the groups kept are shared)."""
+        with self._lock:
+            return self._find(task_id, candidates, queues)
+
+    def _find(
+        self, task_id: str, candidates: list[str], queues: list[str]
+    ) -> GroupMembership | None:
         notes: list[str] = []
         self.problems = []
         readable = results_readable(self.app)

@@ -41,6 +41,7 @@ class CanvasLookup(_Screen):
     _group: GroupMembership | None = None
     _finder: CanvasFinder | None = None
     _group_asked = False
+    _acting: str | None = None  # x / X pressed, its lookup under way: further presses wait
 
     # -- the tree ----------------------------------------------------------------------------
     def canvas_of(self, state: ClusterState) -> ChainNode | None:
@@ -91,10 +92,18 @@ class CanvasLookup(_Screen):
         monitor = self.app.monitor
         with monitor.lock:
             self.refresh_view(monitor, None)
+        if then is None or then != self._acting:
+            return
+        self._acting = None
         if then == "revoke":
             self._revoke_canvas()
-        elif then == "terminate":
+        else:
             self._terminate_canvas()
+
+    def _act_after_lookup(self, what: str) -> None:
+        if self._acting is None:
+            self._acting = what
+            self._look_up_group(what)
 
     # -- x / X on the tree ---------------------------------------------------------------------
     def _on_tree(self) -> bool:
@@ -106,7 +115,7 @@ class CanvasLookup(_Screen):
             return
         if self.app.refuse_if_read_only(MUTATING_ACTIONS["revoke_task"]):
             return
-        self._look_up_group("revoke")
+        self._act_after_lookup("revoke")
 
     def action_terminate_task(self) -> None:
         if not self._on_tree():
@@ -114,7 +123,7 @@ class CanvasLookup(_Screen):
             return
         if self.app.refuse_if_read_only(MUTATING_ACTIONS["terminate_task"]):
             return
-        self._look_up_group("terminate")
+        self._act_after_lookup("terminate")
 
     def _canvas(self) -> ChainNode | None:
         """The canvas, when it holds more than this task."""
