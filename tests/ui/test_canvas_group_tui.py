@@ -197,3 +197,66 @@ async def test_where_workers_store_no_started_the_tree_says_which_members_it_can
     finally:
         worker.stop()
         client.close()
+
+
+@pytest.mark.rabbitmq
+async def test_on_amqp_only_members_with_a_stored_result_are_known_and_it_says_so(
+    redis_urls, tmp_path
+):
+    """RabbitMQ cannot list its waiting messages without taking them: the tree holds the
+    members whose meta the Redis backend stored (finished, and running ones: STARTED is
+    stored), and the heading and the dialog say the rest cannot be listed. The vhost is
+    shared: a queue of this run's own, deleted at the end; the dialog is answered no."""
+    import uuid
+
+    from tests.support.services import port_answers, service_missing
+
+    if not port_answers("127.0.0.1", 5672):
+        service_missing("rabbitmq")
+    amqp = "amqp://guest:guest@127.0.0.1:5672//"
+    backend = redis_urls[1]
+    queue = f"celerytui-canvas-{uuid.uuid4().hex[:8]}"
+    client = make_incident_app(amqp, backend)
+    worker = WorkerProcess(
+        amqp,
+        backend,
+        tmp_path,
+        name=f"cv-{queue[-8:]}",
+        queues=queue,
+        app="tests.support.canvas_app",
+    ).start(client)
+    try:
+        app = _app(amqp, backend, read_only=True)  # the vhost's other workers: no broadcasts
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: connected(app), what="the event stream to connect")
+            waits = [0.2] * 4 + [SLOW] * 6
+            sent = group(client.signature(WAIT, args=[s], queue=queue) for s in waits)()
+            ids = [r.id for r in sent.results]
+            tasks = app.monitor.state.tasks
+
+            def states() -> list:
+                return [getattr(tasks.get(i), "state", None) for i in ids]
+
+            await until(
+                pilot,
+                lambda: states()[:4] == [SUCCESS] * 4 and states().count(STARTED) == 2,
+                what="4 members done, 2 running",
+            )
+            app.show_task(ids[0])
+            detail = await mounted_screen(pilot, app, TaskDetailScreen, "a member's detail")
+            await until(pilot, lambda: len(_group_members(app, ids[0])) == 6, what="6 members")
+            said = heading(detail)
+            assert "6 members: 4 done (results), 2 running (results)" in said
+            assert "broker amqp: queued and reserved members cannot be listed" in said
+            app.settings.read_only = app.monitor.controller.read_only = False  # for the dialog
+            detail.query_one(ChainTree).focus()
+            await pilot.press("x")
+            dialog = await mounted_screen(pilot, app, ConfirmDialog, "the revoke confirmation")
+            assert dialog._question.startswith("Revoke the 2 unfinished members of this canvas")
+            assert "only members with a stored result are known" in dialog._question
+            await pilot.press("n")
+    finally:
+        worker.stop()
+        with client.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+        client.close()
