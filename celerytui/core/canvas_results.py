@@ -132,7 +132,7 @@ def _saved_ids(result: Any) -> list[str]:
         return []
     members = result[1]
     out: list[str] = []
-    for entry in members if isinstance(members, list | tuple) else ():
+    for entry in members[:JOIN_LIMIT] if isinstance(members, list | tuple) else ():
         head = entry[0] if isinstance(entry, list | tuple) and entry else None
         if isinstance(head, list | tuple) and head and isinstance(head[0], str):
             out.append(head[0])
