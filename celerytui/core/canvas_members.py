@@ -165,6 +165,7 @@ class CanvasFinder:
         # header member to finish (its parent_id): a child of a member, not a member
         for member_id in [m.id for m in group.members.values() if m.parent_id in group.members]:
             del group.members[member_id]
+            group.kind = "chord"  # its size key is gone once the header finished
         indexes = [m.index for m in group.members.values() if m.index is not None]
         if group.expected is None and indexes:
             group.expected = max(indexes) + 1  # at least: the last ones may be gone already

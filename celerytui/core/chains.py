@@ -117,16 +117,19 @@ def group_tree(group: GroupMembership, chain_of: Callable[[str], ChainNode | Non
     it started. ``chain_of(uuid)`` is the chain the monitor knows for a member (None: the
     monitor has not seen it; a stand-in from what the backend or broker said is drawn)."""
     top = ChainNode(Task(uuid=group.group_id), group=group)
-    nodes: list[tuple[tuple[int, float, int], ChainNode]] = []
+    nodes: list[tuple[tuple[float, ...], ChainNode]] = []
+    indexed = all(m.index is not None for m in group.members.values())
     for member in group.members.values():
         tree = chain_of(member.id)
         node = _node_of(tree, member.id) if tree is not None else None
         if node is None:
             node = ChainNode(_stand_in(member))
         index = member.index if member.index is not None else 1 << 31
-        nodes.append(((index, *_when(node.task)), node))
+        when = _when(node.task)
+        nodes.append(((index, *when) if indexed else (*when, index), node))
     placed: set[str] = set()
-    for _, node in sorted(nodes, key=lambda entry: entry[0]):  # by group index, else by time
+    # by group index when every member's is known, else by time (a group is sent in order)
+    for _, node in sorted(nodes, key=lambda entry: entry[0]):
         if node.task.uuid in placed:
             continue
         top.children.append(node)
