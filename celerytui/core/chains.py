@@ -2,14 +2,20 @@
 
 ClusterState indexes chain members by root_id as events arrive; the tree itself is built on
 demand, so a chain whose events came out of order (child before parent) still draws whole.
+A group sent from a plain client shares no root: ``group_tree`` hangs its members (found by
+core/canvas_members.py) under one group node.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from celerytui.core.model import STARTED, Task
+from celerytui.core.model import PENDING, RECEIVED, STARTED, Task
+
+if TYPE_CHECKING:
+    from celerytui.core.canvas_members import GroupMembership, Member
 
 _INF = float("inf")
 
@@ -20,6 +26,7 @@ class ChainNode:
 
     task: Task
     children: list[ChainNode] = field(default_factory=list)
+    group: GroupMembership | None = None  # a group node: its task is a nameless stand-in
 
     def walk(self) -> Iterable[tuple[int, ChainNode]]:
         """(depth, node) depth-first, parents before children — the order to draw them."""
@@ -103,3 +110,38 @@ def unfinished(chain: ChainNode) -> list[str]:
 def running(chain: ChainNode) -> list[str]:
     """Members of the canvas running now (STARTED): what terminating the canvas kills."""
     return [node.task.uuid for _, node in chain.walk() if node.task.state == STARTED]
+
+
+def group_tree(group: GroupMembership, chain_of: Callable[[str], ChainNode | None]) -> ChainNode:
+    """One node for the group, its members under it (by group index), each with the tasks
+    it started. ``chain_of(uuid)`` is the chain the monitor knows for a member (None: the
+    monitor has not seen it; a stand-in from what the backend or broker said is drawn)."""
+    top = ChainNode(Task(uuid=group.group_id), group=group)
+    nodes: list[tuple[tuple[float, ...], ChainNode]] = []
+    indexed = all(m.index is not None for m in group.members.values())
+    for member in group.members.values():
+        tree = chain_of(member.id)
+        node = _node_of(tree, member.id) if tree is not None else None
+        if node is None:
+            node = ChainNode(_stand_in(member))
+        index = member.index if member.index is not None else 1 << 31
+        when = _when(node.task)
+        nodes.append(((index, *when) if indexed else (*when, index), node))
+    placed: set[str] = set()
+    # by group index when every member's is known, else by time (a group is sent in order)
+    for _, node in sorted(nodes, key=lambda entry: entry[0]):
+        if node.task.uuid in placed:
+            continue
+        top.children.append(node)
+        placed.update(n.task.uuid for _, n in node.walk())
+    return top
+
+
+def _node_of(tree: ChainNode, uuid: str) -> ChainNode | None:
+    return next((node for _, node in tree.walk() if node.task.uuid == uuid), None)
+
+
+def _stand_in(member: Member) -> Task:
+    """A member the monitor never saw: its state as the backend or the broker tells it."""
+    state = member.status or (RECEIVED if member.reserved else PENDING)
+    return Task(uuid=member.id, name=member.name or "(name not known)", state=state)

@@ -15,15 +15,15 @@ from textual.widgets import Footer, Static
 
 from celerytui.config import Thresholds
 from celerytui.core.alerts.rules.stuck import clock_offset_of, soft_limit_of, stuck_reason
+from celerytui.core.canvas_summary import group_summary
 from celerytui.core.chains import ChainNode, running, unfinished
 from celerytui.core.model import LOST, STARTED, Changes, Task
 from celerytui.core.monitor_view import MonitorView
 from celerytui.core.state import ClusterState
 from celerytui.redaction import one_line
-from celerytui.screens.dialogs import ConfirmDialog
+from celerytui.screens.canvas_lookup import CanvasLookup
 from celerytui.screens.journal_lookup import JournalLookup
 from celerytui.screens.live import LiveScreen
-from celerytui.screens.read_only import MUTATING_ACTIONS
 from celerytui.screens.task_actions import TASK_ACTION_BINDINGS, TaskActions
 from celerytui.text_safety import labelled_lines, literal
 from celerytui.widgets.chain_tree import ChainTree
@@ -112,7 +112,7 @@ def fields_text(task: Task, fmt_time, notes: list | None = None) -> Text:
     return labelled_lines(rows, 11)
 
 
-class TaskDetailScreen(TaskActions, LiveScreen):
+class TaskDetailScreen(CanvasLookup, TaskActions, LiveScreen):
     """One task, live; esc goes back."""
 
     TITLE = "Task"
@@ -184,15 +184,18 @@ class TaskDetailScreen(TaskActions, LiveScreen):
         self._body("#task-result", result, no_result_text(task))
         self._body("#task-traceback", task.traceback, "none")
         self.query_one(EventTimeline).show(task.timeline, fmt)
-        chain = state.chain(self.uuid)
+        chain = self.canvas_of(state)
         chain_tree.show(chain, self.uuid)
-        self.query_one("#task-chain-heading", Static).update(canvas_heading(chain))
+        heading = literal(canvas_heading(chain, self.unlisted_note()), keep_newlines=True)
+        self.query_one("#task-chain-heading", Static).update(heading)
         if task.ready and not task.result_is_full and not self._asked_result and live:
             self._asked_result = True
             try:
                 monitor.watch_result(self.uuid)
             except Exception as exc:  # a backend hiccup: the event's repr stays shown
                 self.log.warning(f"watch_result failed: {one_line(exc)}")
+        if live:
+            self.ask_group_once()
         if self.at_traceback and not self._scrolled:
             self._scrolled = True
             self.call_after_refresh(self.action_to_traceback)
@@ -239,71 +242,20 @@ class TaskDetailScreen(TaskActions, LiveScreen):
     def selected_task(self) -> str | None:
         return self.uuid
 
-    # -- the whole canvas: x / X while the chain tree has the focus ----------------------------
-    def _canvas(self) -> ChainNode | None:
-        """The task's canvas when the chain tree has the focus and holds more than this task."""
-        tree = self.query_one(ChainTree)
-        if not tree.has_focus or len(tree.members) < 2:
-            return None
-        with self.app.monitor.lock:
-            return self.app.monitor.state.chain(self.uuid)
 
-    def action_revoke_task(self) -> None:
-        chain = self._canvas()
-        if chain is None:
-            super().action_revoke_task()
-            return
-        if self.app.refuse_if_read_only(MUTATING_ACTIONS["revoke_task"]):
-            return
-        with self.app.monitor.lock:
-            ids, busy = unfinished(chain), len(running(chain))
-        if not ids:
-            self.app.notify("revoke: every member of this canvas has finished")
-            return
-        also = f" ({busy} running keep running: X terminates them)" if busy else ""
-        self._confirm_canvas(
-            f"Revoke the {len(ids)} unfinished members of this canvas{also}?", ids, False
+def canvas_heading(chain: ChainNode | None, unlisted: str | None = None) -> str:
+    """The Chain heading: with the canvas's keys when there is one to act on; ``unlisted``:
+    why a group sent from a client may not show (CanvasLookup.unlisted_note)."""
+    if chain is not None and chain.group is not None:
+        group = chain.group
+        keys = "; on the tree: x revokes the unfinished, X terminates the running"
+        left = len(unfinished(chain))
+        return (
+            f"{group.kind.capitalize()} {group.group_id[:8]} ({group_summary(chain)}"
+            f"{keys if left else ''})"
         )
-
-    def action_terminate_task(self) -> None:
-        chain = self._canvas()
-        if chain is None:
-            super().action_terminate_task()
-            return
-        if self.app.refuse_if_read_only(MUTATING_ACTIONS["terminate_task"]):
-            return
-        with self.app.monitor.lock:
-            ids = running(chain)
-        if not ids:
-            self.app.notify("terminate: no member of this canvas is running")
-            return
-        self._confirm_canvas(
-            f"Terminate the {len(ids)} running members of this canvas? "
-            "Their worker processes get SIGTERM.",
-            ids,
-            True,
-        )
-
-    def _confirm_canvas(self, question: str, ids: list[str], terminate: bool) -> None:
-        what = "terminate" if terminate else "revoke"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.app.controller_call(
-                    "revoke_many",
-                    ids,
-                    terminate,
-                    label=f"{what} {len(ids)} canvas members",
-                    on_done=lambda r: self._reported(what, f"{len(ids)} canvas members", r),
-                )
-
-        self.app.push_screen(ConfirmDialog(question), answered)
-
-
-def canvas_heading(chain: ChainNode | None) -> str:
-    """The Chain heading: with the canvas's keys when there is one to act on."""
     if chain is None or len(chain) < 2:
-        return "Chain"
+        return f"Chain (no group found; {unlisted})" if unlisted else "Chain"
     left, busy = len(unfinished(chain)), len(running(chain))
     if not left:
         return f"Chain ({len(chain)} tasks, all finished)"

@@ -24,8 +24,23 @@ STATE_STYLE = {
 }
 
 
+def group_label(node: ChainNode) -> Text:
+    """``GROUP  10 members (12 sent)  gid8``: the node the members of a group hang under."""
+    group = node.group
+    assert group is not None
+    label = Text(no_wrap=True, end="")
+    label.append(f"{group.kind.upper():<8}", style="bold magenta")
+    label.append(f" {len(node.children)} members")
+    if group.expected is not None and group.expected > len(node.children):
+        label.append(f" ({group.expected} sent)", style="yellow")
+    label.append(f"  {escape_controls(group.group_id[:8])}", style="dim")
+    return label
+
+
 def node_label(node: ChainNode, current: str | None) -> Text:
     """``STATE  tasks.name  uuid8`` with the state coloured; the shown task in bold."""
+    if node.group is not None:
+        return group_label(node)
     task = node.task
     label = Text(no_wrap=True, end="")
     label.append(f"{escape_controls(task.state):<8}", style=STATE_STYLE.get(task.state, ""))
@@ -68,17 +83,19 @@ class ChainTree(Tree[str]):
             shape = tuple(
                 (depth, n.task.uuid, n.task.state, n.task.name) for depth, n in chain.walk()
             )
+            if chain.group is not None:
+                shape += (chain.group.kind, chain.group.expected)
         self._current = current
         if shape == self._shape and self.members:
             return
         self._shape = shape
-        self.members = {entry[1] for entry in shape}
+        self.members = {n.task.uuid for _, n in chain.walk()} if chain is not None else set()
         self.clear()
         if chain is None:
             self.root.set_label(Text("no chain", style="dim"))
             return
         self.root.set_label(node_label(chain, current))
-        self.root.data = chain.task.uuid
+        self.root.data = chain.task.uuid if chain.group is None else None  # a group: no task
         stack = [(self.root, child) for child in reversed(chain.children)]
         while stack:
             parent, node = stack.pop()
