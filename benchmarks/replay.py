@@ -15,9 +15,11 @@ runs on it:
 - iter_events alone (read + decode: the journal's own figure);
 - apply alone, over events already in memory;
 - JSON lines: the same events from a .jsonl file, json.loads + apply (the plain alternative);
-- one thread: iter_events + apply in batches from the start (what a rebuild does);
+- one thread: iter_events + apply in batches from the start, the collector off (what a
+  rebuild does);
 - played: the ReplayMonitor pumping a JournalSource whose clock runs as fast as it can (the
-  feeder thread reads, the pump applies: what `celerytui replay` does, minus drawing);
+  feeder thread reads, the pump applies, the collector held as the TUI's GcPolicy holds it:
+  what `celerytui replay` does, minus drawing), in wall and in CPU time;
 - seek: rebuild at random moments (nearest checkpoint, then the events after it);
 - seek (TUI path): what a user waits for after `g`: the ReplayMonitor's clock seeks to the
   start of a random minute, the feeder rebuilds, the pump swaps the state in.
@@ -49,6 +51,7 @@ from celerytui.core.journal_source import JournalSource, event_time
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.replay_monitor import ReplayMonitor
 from celerytui.core.state import ClusterState
+from celerytui.gc_policy import GcPolicy
 
 APPLY_BATCH = 5_000
 
@@ -182,6 +185,7 @@ def main() -> None:
         state = None  # each reader starts on an empty heap (a full GC pass scans it all)
         gc.collect()
         state = ClusterState(max_tasks=100_000)
+        gc.disable()  # as JournalSource._rebuild does
         t = time.perf_counter()
         batch: list[dict] = []
         for event in reader.iter_events(t0):
@@ -190,7 +194,9 @@ def main() -> None:
                 state.apply(batch)
                 batch = []
         state.apply(batch)
-        print(f"one thread: read+apply {rate(n, time.perf_counter() - t)}  (what a rebuild does)")
+        one_s = time.perf_counter() - t
+        gc.enable()
+        print(f"one thread: read+apply {rate(n, one_s)}  (what a rebuild does)")
 
         state = None  # each reader starts on an empty heap (a full GC pass scans it all)
         gc.collect()
@@ -200,15 +206,20 @@ def main() -> None:
         monitor.start()
         monitor.wait_restored()  # the (empty) state at the start
         clock.set_speed(1e9)  # then play: every event is due at once, fed as fast as it goes
-        t = time.perf_counter()
+        policy = GcPolicy()  # the collector as the TUI's pump loop runs it (app._pump_loop)
+        t, cpu = time.perf_counter(), time.process_time()
         clock.play()
         while source.cursor < t1 or source.pending:
             source.wait(0.05)
+            policy.step()
             with monitor.lock:
                 monitor.pump()
-        played_s = time.perf_counter() - t
+        played_s, played_cpu = time.perf_counter() - t, time.process_time() - cpu
+        policy.release()
         monitor.stop()
-        print(f"played (feeder + pump) {rate(monitor.state.events_applied, played_s)}")
+        applied = monitor.state.events_applied
+        print(f"played (feeder + pump) {rate(applied, played_s)}")
+        print(f"  in CPU time (both threads): {applied / played_cpu:,.0f} events/s")
 
         seeks(reader, t0, t1, args)
 

@@ -44,7 +44,7 @@ from celerytui.core.model import (
     Worker,
 )
 from celerytui.core.series_caps import SeriesCaps
-from celerytui.core.state_events import STEP_KINDS, EventHandlers
+from celerytui.core.state_events import STEP_KINDS, UNKNOWN_KIND, EventHandlers
 from celerytui.core.state_lost import LostTasks, lose_offline
 from celerytui.core.state_workers import WorkerTracking
 from celerytui.core.task_stats import (
@@ -99,7 +99,6 @@ _DECIDED = {
     new: {cur: won for cur in ALL_STATES if (won := _decided(cur, new)) is not None}
     for new in ALL_STATES
 }
-_UNKNOWN: Any = object()  # not in ClusterState._check_kinds yet
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
 QUEUES_COUNTED = series_caps.QUEUES_MAX
@@ -485,8 +484,8 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _check_kind(self, name: object) -> str | None:
         """check_records.check_kind, remembered per task name (asked at each result)."""
         kinds = self._check_kinds
-        kind = kinds.get(name, _UNKNOWN) if name.__class__ is str else None
-        if kind is _UNKNOWN:
+        kind = kinds.get(name, UNKNOWN_KIND) if name.__class__ is str else None
+        if kind is UNKNOWN_KIND:
             if len(kinds) >= self.max_names:
                 kinds.clear()
             kind = kinds[name] = check_kind(name)  # type: ignore[index]

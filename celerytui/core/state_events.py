@@ -45,6 +45,7 @@ from celerytui.core.state_parts import StateParts
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED, REJECTED})
 _RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
+UNKNOWN_KIND: Any = object()  # a name not in ClusterState._check_kinds yet
 # what each worker-side task event says (EventHandlers._on_step): its kind, the state it says
 # (one of the model's constants: compared by identity), the Task field it stamps (also the
 # name of its counter), its throughput row, and for each current state whether the event's
@@ -180,12 +181,21 @@ class EventHandlers:
             client = ev.get("hostname")
             if client.__class__ is str:
                 client = client.rpartition("@")[2]
-            timeline = task.timeline
-            if timeline:
+            if task.timeline:
                 self._on_timeline(task, ts, "task-sent")
             else:  # the usual: task-sent comes first
                 task.timeline = ((ts, "task-sent"),)
-            self._count(task, lr, "sent", client, SENT_I)
+            # ClusterState._count, inline
+            queue = task.series_queue
+            if queue is None:
+                queue = task.series_queue = task.queue or task.routing_key or ""
+            self.series.count_event("sent", task.name, client, queue, lr)
+            second = int(lr)
+            if second != self._ring_second:  # most events of a batch share their second
+                self._ring_slot = self._ring.slot(second)
+                self._ring_second = second
+            if self._ring_slot >= 0:
+                self._ring.counts[SENT_I][self._ring_slot] += 1
 
     def _on_step(self: StateParts, step: Step, ev: dict[str, Any]) -> None:
         """A worker-side task event (task-received and after): find the task and its worker,
@@ -308,7 +318,7 @@ class EventHandlers:
         if n >= TIMELINE_MAX or (n and ts < timeline[n - 1][0]):
             self._on_timeline(task, ts, kind)
         else:
-            task.timeline = (*timeline, (ts, kind))
+            task.timeline = timeline + ((ts, kind),)  # noqa: RUF005 (cheaper than unpacking)
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
@@ -331,10 +341,18 @@ class EventHandlers:
             name = task.name
             if runtime is not None:
                 if name is not None:
-                    (self._stats.get(name) or self._stats_for(name)).add_runtime(runtime)
-                self.series.observe_runtime(labels, runtime)
+                    stats = self._stats.get(name) or self._stats_for(name)
+                    stats.runtimes.append(runtime)  # TaskStats.add_runtime, inline
+                    stats._sorted = None
+                hist = self.runtime_hist.get(labels)
+                if hist is None:
+                    self.series.observe_runtime(labels, runtime)
+                else:
+                    hist.observe(runtime)
             if name is not None and not task.result_is_full:
-                check = self._check_kind(name)
+                check = self._check_kinds.get(name, UNKNOWN_KIND)
+                if check is UNKNOWN_KIND:
+                    check = self._check_kind(name)
                 if check is not None:
                     self._record_check(
                         check, parse_check_repr(task.result), task.succeeded, task.uuid

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from celerytui.core.model import Changes, DiskCheck, HttpCheck, Task, Worker
 from celerytui.core.series_caps import SeriesCaps
 from celerytui.core.state_lost import LostTasks
-from celerytui.core.task_stats import SecondRing, TaskStats
+from celerytui.core.task_stats import RuntimeHistogram, SecondRing, TaskStats
 
 LabelSet = tuple[str, str, str]
 
@@ -36,6 +36,8 @@ class StateParts(Protocol):
     _ring_second: int
     _ring_slot: int
     counters: dict[tuple[str, str, str, str], int]
+    runtime_hist: dict[LabelSet, RuntimeHistogram]
+    _check_kinds: dict[str, str | None]
 
     def _times(self, ev: dict[str, Any]) -> tuple[float, float]: ...
 
