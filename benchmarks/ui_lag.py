@@ -62,6 +62,7 @@ class FeedMonitor:
         self._began: float | None = None
         self.applied = 0
         self.pump_seconds: list[float] = []
+        self.note_seconds: list[float] = []  # --journal: Recorder.note's part of each pump
         self.journal = None  # --journal: a Recorder fed each pump, as Monitor.pump does
 
     def start(self):
@@ -88,7 +89,9 @@ class FeedMonitor:
         changes.merge(self.state.tick(now))
         self.alerts.evaluate(self.state, changes, now=now, stream_status=self.events.status)
         if self.journal is not None:
+            t1 = time.perf_counter()
             self.journal.note(batch, changes, self.state, self.alerts)
+            self.note_seconds.append(time.perf_counter() - t1)
         self.applied += len(batch)
         self.pump_seconds.append(time.perf_counter() - t0)
         return changes
@@ -97,6 +100,28 @@ class FeedMonitor:
         if self._began is None:
             return 0.0
         return self.applied / max(1e-6, time.monotonic() - self._began)
+
+
+writer_parts: dict[str, list[float]] = {}  # --journal: seconds the writer spent, by step
+
+
+def time_writer_parts(store) -> None:
+    """Time what the recorder's writer thread does (it shares the GIL with the UI loop): the
+    store's flush (events encoded into chunks, SQL) and each checkpoint's encoding."""
+    from celerytui.core import state_snapshot
+
+    def timed(name, fn):
+        def call(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                writer_parts.setdefault(name, []).append(time.perf_counter() - t0)
+
+        return call
+
+    store.flush = timed("store.flush", store.flush)
+    state_snapshot.encode = timed("state_snapshot.encode", state_snapshot.encode)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -136,6 +161,7 @@ async def run(args) -> None:
         store = open_store(f"{journal_dir.name}/journal.sqlite3", cluster="bench", write=True)
         # a checkpoint every --checkpoint-every s (in use: >= 60 s and 5 events a task apart)
         # so a short run pays for some
+        time_writer_parts(store)
         monitor.journal = Recorder(
             store, checkpoint_every=args.checkpoint_every, checkpoint_events=1, task_events=0
         ).start()
@@ -209,6 +235,17 @@ async def run(args) -> None:
         f"mean {statistics.fmean(keys) * ms if keys else 0:.1f} ms"
     )
     if monitor.journal is not None:
+        notes = monitor.note_seconds
+        print(
+            f"  of which the journal's note (incl. a checkpoint's capture): p50 "
+            f"{pct(notes, 0.5) * ms:.1f} ms  p99 {pct(notes, 0.99) * ms:.1f} ms  max "
+            f"{max(notes, default=0) * ms:.1f} ms"
+        )
+        for name, spent in sorted(writer_parts.items()):
+            print(
+                f"  journal writer thread, {name}: {len(spent)} calls, total "
+                f"{sum(spent):.2f} s, max {max(spent) * ms:.0f} ms"
+            )
         monitor.journal.stop(30)
         st = monitor.journal.status
         print(

@@ -519,8 +519,9 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
             self.paused_new = 0
             self._pending_full = True
         self._refresh_header()
-        if not self.paused:
-            self._on_pumped(Changes())
+        if not self.paused:  # drawn now, not at the next pump: hold the pump off meanwhile
+            with self.monitor.lock:  # (unlocked, a pump mid-apply broke the redraw: a deque
+                self._on_pumped(Changes())  # mutated during iteration, ui_lag.py --journal)
 
     def action_acknowledge_alerts(self) -> None:
         with self.monitor.lock:

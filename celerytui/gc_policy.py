@@ -17,7 +17,10 @@ several a second at 10k events/s, and the whole of the event loop's p99 lag
 ``release()`` gives the oldest back.
 
 * every ``interval`` seconds, a full collection of what is not frozen yet (costs only what was
-  made since the last freeze), then a freeze;
+  made since the last freeze), then a freeze; not while a thread is inside
+  ``core.short_lived`` (a short-lived broker connection, e.g. the poller's: cycles that die a
+  second later; frozen while open, each was kept until the next full pass), but as soon as it
+  has ended (at most ``MAX_WAIT`` later);
 * at most every 30 s, free heap pages go back to the system (``heap_trim``: glibc kept them
   as a high-water mark, RSS crept up while what Python holds stayed flat);
 * when the frozen heap has grown by ``growth`` since the last full pass (counted in objects,
@@ -37,16 +40,18 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from textual.cache import LRUCache
 from textual.strip import Strip
 
+from celerytui.core import short_lived
 from celerytui.heap_trim import HeapTrimmer
 
 FREEZE_INTERVAL = 5.0  # each freeze also freezes the UI garbage of the moment: not too often
 OLDEST_OFF = 1 << 30  # young collections before CPython would consider the oldest: never
 FULL_PASS_GROWTH = 0.25  # a full pass once the frozen heap has grown this much since the last
+MAX_WAIT = 30.0  # seconds a freeze waits for short-lived work (a poll on a hung broker) at most
 
 
 class GcPolicy:
@@ -57,6 +62,8 @@ class GcPolicy:
         self._frozen_at: float | None = None
         self._baseline: int | None = None  # objects frozen right after the last full pass
         self._thresholds: tuple[int, int, int] | None = None  # CPython's, while we hold them
+        self._waiting_since: float | None = None  # a freeze due, put off (short_lived work)
+        self.waits = 0  # freezes put off until short-lived work had ended
         self.trimmer = HeapTrimmer()
 
     def step(self, now: float | None = None) -> None:
@@ -68,18 +75,41 @@ class GcPolicy:
             gc.set_threshold(young, middle, OLDEST_OFF)
         if self._frozen_at is not None and now - self._frozen_at < self.interval:
             return
-        self._frozen_at = now
+        if short_lived.in_flight() and self._wait(now):
+            return  # objects that are garbage in a moment: freeze once they are
         if self._baseline is not None and gc.get_freeze_count() > self._baseline * (
             1 + self.growth
         ):
+            # it freezes at once: a second pass over everything would cost more than the
+            # few objects of a connection opened during this one
             self.full_pass()
+            self._waiting_since, self._frozen_at = None, now
             self.trimmer.step(now)
             return
         gc.collect()  # frozen objects are not scanned: this costs what is new since the last
-        gc.freeze()
+        if not self._freeze(now, gc.freeze):
+            return  # one began during the collection (its finalizers let other threads run)
         self.trimmer.step(now)
         if self._baseline is None:
             self._baseline = gc.get_freeze_count()
+
+    def _wait(self, now: float) -> bool:
+        """Put the freeze off while short-lived work is in flight, up to MAX_WAIT."""
+        if self._waiting_since is None:
+            self._waiting_since = now
+            self.waits += 1
+        return now - self._waiting_since < MAX_WAIT
+
+    def _freeze(self, now: float, freeze: Callable[[], None]) -> bool:
+        """Freeze (``freeze``) unless short-lived work is in flight and may still wait."""
+        if self._waiting_since is not None and now - self._waiting_since >= MAX_WAIT:
+            freeze()  # waited long enough (a poll hung on a broker): freeze what there is
+        elif not short_lived.if_quiet(freeze):
+            self._wait(now)
+            return False
+        self._waiting_since = None
+        self._frozen_at = now
+        return True
 
     def release(self) -> None:
         """Give CPython its own thresholds back (the app calls it when it stops)."""

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from celerytui.core.short_lived import short_lived
 from celerytui.redaction import one_line, redact, url_secrets
 
 
@@ -23,27 +24,32 @@ def bounded_connection(
 
     ``write`` picks the producer side (sends and broadcasts, whose socket also waits for the
     replies, so it gets a second more) over the consumer side."""
-    budget = max(timeout, 0.5)
-    connect = app.connection_for_write if write else app.connection_for_read
-    conn = connect(
-        connect_timeout=budget,
-        transport_options={
-            "socket_timeout": budget + 1 if write else budget,
-            "socket_connect_timeout": budget,
-            "max_retries": 1,
-        },
-    )
-    try:
+    with short_lived():  # the connection is garbage (cycles: kombu, redis-py) once closed
+        budget = max(timeout, 0.5)
+        connect = app.connection_for_write if write else app.connection_for_read
+        conn = connect(
+            connect_timeout=budget,
+            transport_options={
+                "socket_timeout": budget + 1 if write else budget,
+                "socket_connect_timeout": budget,
+                "max_retries": 1,
+            },
+        )
         try:
-            conn.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0.1, interval_max=0.2, timeout=budget
-            )
-        except Exception as exc:
-            url = app.conf.broker_url
-            raise error(
-                f"broker unreachable ({redact(url)}): {one_line(exc, secrets=url_secrets(url))}"
-            ) from None
-        yield conn
-    finally:
-        with suppress(Exception):
-            conn.close()
+            try:
+                conn.ensure_connection(
+                    max_retries=1,
+                    interval_start=0,
+                    interval_step=0.1,
+                    interval_max=0.2,
+                    timeout=budget,
+                )
+            except Exception as exc:
+                url = app.conf.broker_url
+                raise error(
+                    f"broker unreachable ({redact(url)}): {one_line(exc, secrets=url_secrets(url))}"
+                ) from None
+            yield conn
+        finally:
+            with suppress(Exception):
+                conn.close()

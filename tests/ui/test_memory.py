@@ -55,3 +55,56 @@ async def test_garbage_the_running_app_froze_is_freed(collector_restored):
             pilot, lambda: alive() is None, timeout=60, what="the frozen garbage to be freed"
         )
         del ballast
+
+
+def frozen_garbage_redis_clients(port: int) -> int:
+    """Redis clients of this broker that only a full pass frees: garbage that was frozen (first
+    an ordinary collection frees what was not)."""
+    import redis
+
+    gc.collect()
+    gc.unfreeze()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        return sum(
+            1
+            for obj in gc.garbage
+            if isinstance(obj, redis.Redis)
+            and obj.connection_pool.connection_kwargs.get("port") == port
+        )
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
+async def test_the_polls_broker_connections_are_not_frozen_alive(redis_urls, collector_restored):
+    """The poller's inspect and queue-depth connections (cycles of redis-py clients) live a
+    second or two; a freeze in the middle of a poll kept every one for good."""
+    from urllib.parse import urlsplit
+
+    from celerytui.config import load_settings
+    from celerytui.core import short_lived
+
+    broker, backend = redis_urls
+    app = make_app(load_settings(broker_url=broker, result_backend=backend), pump_interval=0.02)
+    app.gc_policy = GcPolicy(interval=0.05)  # freezes many times during every poll
+    polls = app.monitor.queue_history  # each poll appends a depth to every queue it counts
+    port = urlsplit(broker).port
+
+    async def polled(n: int) -> None:
+        await wait_until(
+            pilot,
+            lambda: max(map(len, polls.values()), default=0) >= n and not short_lived.in_flight(),
+            timeout=30,
+            what=f"poll {n} to end",
+        )
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await polled(1)
+        frozen_garbage_redis_clients(port)  # what starting up left is freed: count from here
+        after_first = max(map(len, polls.values()))
+        await polled(after_first + 3)  # three more polls, each freezing many times meanwhile
+        # between two polls (5 s apart): nothing short-lived is alive now
+        assert frozen_garbage_redis_clients(port) == 0
+        assert app.gc_policy.waits >= 3
