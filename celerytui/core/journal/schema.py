@@ -1,18 +1,20 @@
 """The journal's tables, one list of statements per schema version (the migrations).
 
-Written once for both SQLite and PostgreSQL: `{blob}` and `{id}` are filled per dialect.
+Written once for both SQLite and PostgreSQL: `{blob}`, `{id}` and `{rowless}` are filled per
+dialect.
 A store records its version in `meta`; one made by a newer celerytui is refused.
 
 Schema 2 makes task rows small (task_values.py, names.py): the v1 table is renamed
 `tasks_v1` here and its rows are copied over by the store (JournalStore._copy_v1_tasks),
-which then drops it.
+which then drops it. Schema 3 moves the tasks that succeeded into compressed blocks
+(task_blocks.py): the store moves the old rows (JournalStore._block_old_rows).
 """
 
 from __future__ import annotations
 
 from celerytui.core.journal.names import TROUBLE_SQL, seed_statements
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # version -> the statements that bring a store from the version before to it
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -64,5 +66,15 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # failures are few: partial indexes keep them (by name, and all of them) at little cost
         f"CREATE INDEX IF NOT EXISTS tasks_trouble_name_at ON tasks (name, at) WHERE {TROUBLE_SQL}",
         f"CREATE INDEX IF NOT EXISTS tasks_trouble_at ON tasks (at) WHERE {TROUBLE_SQL}",
+    ),
+    3: (
+        # finished tasks, BLOCK_TASKS at a time; at0/at1 the first/last `at` of its tasks
+        "CREATE TABLE IF NOT EXISTS task_blocks (id {id}, at0 BIGINT NOT NULL,"
+        " at1 BIGINT NOT NULL, n INTEGER NOT NULL, data {blob} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS task_blocks_at0 ON task_blocks (at0)",
+        "CREATE INDEX IF NOT EXISTS task_blocks_at1 ON task_blocks (at1)",
+        # the block of a task: key = task_blocks.id_key(uuid), shared by a few at most
+        "CREATE TABLE IF NOT EXISTS task_ids (key INTEGER NOT NULL, block BIGINT NOT NULL,"
+        " PRIMARY KEY (key, block)){rowless}",
     ),
 }
