@@ -143,7 +143,10 @@ def test_retention_drops_old_blocks_and_their_ids(journal_spec):
     deleted = store.prune(now)
     assert deleted["tasks"] == 100
     assert store.get_task(old[0].uuid) is None and store.get_task(new[0].uuid) == new[0]
-    left = store.db.execute("SELECT COUNT(*) FROM task_ids")[0][0]
+    if is_postgres(journal_spec):  # a block's keys are in its row
+        left = store.db.execute("SELECT SUM(cardinality(keys)) FROM task_blocks")[0][0]
+    else:
+        left = store.db.execute("SELECT COUNT(*) FROM task_ids")[0][0]
     assert int(left) == 100
     assert [r.uuid for r in store.find_tasks(limit=1000)] == [r.uuid for r in reversed(new)]
     store.close()

@@ -15,7 +15,6 @@ class Db(Protocol):
     display: str
     blob: str
     id_column: str
-    rowless: str  # what makes a table its primary key (SQLite WITHOUT ROWID)
     errors: tuple[type[BaseException], ...]
 
     def begin(self) -> None: ...

@@ -1,7 +1,6 @@
 """The journal's tables, one list of statements per schema version (the migrations).
 
-Written once for both SQLite and PostgreSQL: `{blob}`, `{id}` and `{rowless}` are filled per
-dialect.
+Written once for both SQLite and PostgreSQL: `{blob}` and `{id}` are filled per dialect.
 A store records its version in `meta`; one made by a newer celerytui is refused.
 
 Schema 2 makes task rows small (task_values.py, names.py): the v1 table is renamed
@@ -73,8 +72,20 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         " at1 BIGINT NOT NULL, n INTEGER NOT NULL, data {blob} NOT NULL)",
         "CREATE INDEX IF NOT EXISTS task_blocks_at0 ON task_blocks (at0)",
         "CREATE INDEX IF NOT EXISTS task_blocks_at1 ON task_blocks (at1)",
-        # the block of a task: key = task_blocks.id_key(uuid), shared by a few at most
-        "CREATE TABLE IF NOT EXISTS task_ids (key INTEGER NOT NULL, block BIGINT NOT NULL,"
-        " PRIMARY KEY (key, block)){rowless}",
+    ),
+}
+
+# where the block of a task is found (by task_blocks.id_key, which a few tasks may share),
+# made with schema 3: on SQLite a table that is its own key (~18 bytes a task); on PostgreSQL
+# the keys of each block in a GIN index (a table there would take ~85 bytes a task)
+TASK_IDS: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "CREATE TABLE IF NOT EXISTS task_ids (key INTEGER NOT NULL, block INTEGER NOT NULL,"
+        " PRIMARY KEY (key, block)) WITHOUT ROWID",
+    ),
+    "postgresql": (
+        "ALTER TABLE task_blocks ADD COLUMN IF NOT EXISTS keys INTEGER[] NOT NULL DEFAULT '{}'",
+        "CREATE INDEX IF NOT EXISTS task_blocks_keys ON task_blocks USING GIN (keys)"
+        " WITH (fastupdate = off)",
     ),
 }

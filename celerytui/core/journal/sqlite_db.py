@@ -21,7 +21,6 @@ BUSY_TIMEOUT_MS = 5_000
 class SqliteDb:
     dialect = "sqlite"
     blob = "BLOB"
-    rowless = " WITHOUT ROWID"  # a table that is its primary key
     id_column = "INTEGER PRIMARY KEY"
     errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
 

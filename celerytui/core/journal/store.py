@@ -32,7 +32,7 @@ from celerytui.core.journal.errors import (
 )
 from celerytui.core.journal.names import STATE_IDS, Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
-from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION
+from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION, TASK_IDS
 from celerytui.core.journal.store_reads import _SELECT_TASKS, StoreReads
 from celerytui.redaction import one_line
 
@@ -50,7 +50,6 @@ _TASK_INSERT = (
     + ", ".join(f"{c} = excluded.{c}" for c in task_values.VALUE_COLUMNS)
 )
 MIGRATE_BATCH = 10_000  # v1 task rows copied per statement
-_KEYS_PER_QUERY = 500  # task_ids keys looked up per statement
 _ALERT_INSERT = (
     "INSERT INTO alerts (rule, severity, summary, labels, raised_at, cleared_at, count)"
     " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, raised_at) DO UPDATE SET"
@@ -115,9 +114,10 @@ class JournalStore(StoreReads):
                     raise self._newer(version)
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
-                        db.execute(
-                            statement.format(blob=db.blob, id=db.id_column, rowless=db.rowless)
-                        )
+                        db.execute(statement.format(blob=db.blob, id=db.id_column))
+                    if step == 3:
+                        for statement in TASK_IDS[db.dialect]:
+                            db.execute(statement)
                     if step == 2:
                         self._copy_v1_tasks()
                     if step == 3:
@@ -220,8 +220,8 @@ class JournalStore(StoreReads):
                 (int(r[5]), task_values.task_row(r, epoch, self.names.text, self.packer))
                 for r in found
             ]
-            self._insert_block(pairs, epoch)
-            db.executemany("DELETE FROM tasks WHERE uuid = ?", [(r[0],) for r in found])
+            self._save_block(None, pairs, epoch, [])
+            self._in("DELETE FROM tasks WHERE {}", "uuid", [bytes(r[0]) for r in found])
             after = (int(found[-1][5]), bytes(found[-1][0]))
         self.names.write_pending()
         self.names.committed()
@@ -379,9 +379,8 @@ class JournalStore(StoreReads):
                 ],
             )
         if done:
-            self.db.executemany(
-                "DELETE FROM tasks WHERE uuid = ?",
-                [(task_values.id_bytes(r.uuid),) for r in done],
+            self._in(
+                "DELETE FROM tasks WHERE {}", "uuid", [task_values.id_bytes(r.uuid) for r in done]
             )
             self._add_to_blocks([(task_blocks.at_ms(r, epoch, now), r) for r in done], epoch)
         self.names.write_pending()
@@ -391,15 +390,9 @@ class JournalStore(StoreReads):
         by_key: dict[int, set[str]] = {}
         for r in rows:
             by_key.setdefault(task_blocks.id_key(r.uuid), set()).add(r.uuid)
-        keys = list(by_key)
         found: dict[int, set[str]] = {}  # block -> uuids that may be in it
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            part = keys[start : start + _KEYS_PER_QUERY]
-            marks = ", ".join("?" for _ in part)
-            for key, block in self.db.execute(
-                f"SELECT key, block FROM task_ids WHERE key IN ({marks})", part
-            ):
-                found.setdefault(int(block), set()).update(by_key[int(key)])
+        for key, block in self._blocks_of(list(by_key)):
+            found.setdefault(block, set()).update(by_key[key])
         tail = self._block_tail
         for block, uuids in found.items():
             if tail is not None and tail[0] == block:
@@ -412,20 +405,11 @@ class JournalStore(StoreReads):
             keep = [p for p in pairs if p[1].uuid not in uuids]
             if len(keep) == len(pairs):
                 continue  # another task with the same key
-            kept_keys = {task_blocks.id_key(p[1].uuid) for p in keep}
-            gone = {task_blocks.id_key(p[1].uuid) for p in pairs if p[1].uuid in uuids}
-            self.db.executemany(
-                "DELETE FROM task_ids WHERE key = ? AND block = ?",
-                [(key, block) for key in gone - kept_keys],
-            )
             if keep:
-                at0, at1, data = task_blocks.encode(keep, epoch, self.names.intern)
-                self.db.execute(
-                    "UPDATE task_blocks SET at0 = ?, at1 = ?, n = ?, data = ? WHERE id = ?",
-                    (at0, at1, len(keep), data, block),
-                )
+                self._save_block(block, keep, epoch, pairs)
             else:
                 self.db.execute("DELETE FROM task_blocks WHERE id = ?", (block,))
+                self._drop_ids(block, pairs, [])
             if tail is not None and tail[0] == block:
                 self._block_tail = (block, keep) if keep else None
 
@@ -434,14 +418,10 @@ class JournalStore(StoreReads):
         block spans BLOCK_SPAN at most (so retention drops it in time)."""
         tail = self._block_tail
         span = task_blocks.BLOCK_SPAN_MS
-        in_tail: set[str] = set()  # tasks task_ids already finds in the tail block
         if tail is not None and min(a for a, _ in pairs) - min(a for a, _ in tail[1]) < span:
-            in_tail = {r.uuid for _, r in tail[1]}
             pairs = tail[1] + pairs
         else:
             tail = None
-        tail_id = None if tail is None else tail[0]
-        kept: set[str] = set()
         pairs.sort(key=_first)
         start = 0
         while start < len(pairs):
@@ -450,47 +430,62 @@ class JournalStore(StoreReads):
                 end -= 1  # rare and short, as for chunks
             part = pairs[start:end]
             if tail is not None:
-                at0, at1, data = task_blocks.encode(part, epoch, self.names.intern)
-                self.db.execute(
-                    "UPDATE task_blocks SET at0 = ?, at1 = ?, n = ?, data = ? WHERE id = ?",
-                    (at0, at1, len(part), data, tail[0]),
-                )
-                block = tail[0]
+                block = self._save_block(tail[0], part, epoch, tail[1])
                 tail = None
             else:
-                block = self._insert_block(part, epoch, ids=False)
-            if block == tail_id:
-                kept = {r.uuid for _, r in part}
-                self._insert_ids([p for p in part if p[1].uuid not in in_tail], block)
-            else:
-                self._insert_ids(part, block)
+                block = self._save_block(None, part, epoch, [])
             self._block_tail = (block, part) if len(part) < task_blocks.BLOCK_TASKS else None
             start = end
-        if in_tail - kept:  # tasks of the tail that went on to a new block (out of order)
-            left = {task_blocks.id_key(u) for u in kept}
-            moved = {task_blocks.id_key(u) for u in in_tail - kept}
-            self.db.executemany(
-                "DELETE FROM task_ids WHERE key = ? AND block = ?",
-                [(key, tail_id) for key in moved - left],
-            )
 
-    def _insert_block(self, pairs: list[tuple[int, TaskRow]], epoch: int, ids: bool = True) -> int:
+    def _save_block(
+        self,
+        block: int | None,
+        pairs: list[tuple[int, TaskRow]],
+        epoch: int,
+        was: list[tuple[int, TaskRow]],
+    ) -> int:
+        """Write a block anew (None: a new one) holding `pairs`, where it held `was`, and
+        what finds its tasks; returns its id."""
         at0, at1, data = task_blocks.encode(pairs, epoch, self.names.intern)
-        rows = self.db.execute(
-            "INSERT INTO task_blocks (at0, at1, n, data) VALUES (?, ?, ?, ?) RETURNING id",
-            (at0, at1, len(pairs), data),
-        )
-        block = int(rows[0][0])
-        if ids:
-            self._insert_ids(pairs, block)
+        values: tuple[Any, ...] = (at0, at1, len(pairs), data)
+        pg = self.db.dialect == "postgresql"
+        if pg:  # the keys are the block's own (a GIN index finds them)
+            values += (sorted({task_blocks.id_key(r.uuid) for _, r in pairs}),)
+        if block is None:
+            rows = self.db.execute(
+                f"INSERT INTO task_blocks (at0, at1, n, data{', keys' if pg else ''})"
+                f" VALUES (?, ?, ?, ?{', ?' if pg else ''}) RETURNING id",
+                values,
+            )
+            block = int(rows[0][0])
+        else:
+            self.db.execute(
+                f"UPDATE task_blocks SET at0 = ?, at1 = ?, n = ?, data = ?"
+                f"{', keys = ?' if pg else ''} WHERE id = ?",
+                (*values, block),
+            )
+        if not pg:
+            had = {r.uuid for _, r in was}
+            keys = list({task_blocks.id_key(r.uuid) for _, r in pairs if r.uuid not in had})
+            self.db.executemany(
+                "INSERT INTO task_ids (key, block) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(key, block) for key in keys],
+            )
+            self._drop_ids(block, was, pairs)
         return block
 
-    def _insert_ids(self, pairs: list[tuple[int, TaskRow]], block: int) -> None:
-        keys = {task_blocks.id_key(r.uuid) for _, r in pairs}
-        self.db.executemany(
-            "INSERT INTO task_ids (key, block) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [(key, block) for key in keys],
-        )
+    def _drop_ids(
+        self, block: int, was: list[tuple[int, TaskRow]], now: list[tuple[int, TaskRow]]
+    ) -> None:
+        """task_ids entries of tasks that left a block (SQLite: PostgreSQL keeps a block's
+        keys in its row)."""
+        if self.db.dialect == "postgresql" or not was:
+            return
+        left = {r.uuid for _, r in was} - {r.uuid for _, r in now}
+        if left:
+            kept = {task_blocks.id_key(r.uuid) for _, r in now}
+            gone = {task_blocks.id_key(u) for u in left} - kept
+            self._in("DELETE FROM task_ids WHERE block = ? AND {}", "key", [*gone], block)
 
     def _train(self, rows: Iterable[TaskRow]) -> None:
         """The store's dictionary, made once from the texts of its first rows."""
@@ -661,10 +656,7 @@ class JournalStore(StoreReads):
                 return gone
             for block, at0, data in found:
                 pairs = task_blocks.decode(data, int(at0), epoch, self.names.text)
-                db.executemany(
-                    "DELETE FROM task_ids WHERE key = ? AND block = ?",
-                    [(key, block) for key in {task_blocks.id_key(r.uuid) for _, r in pairs}],
-                )
+                self._drop_ids(int(block), pairs, [])
                 gone += len(pairs)
             db.executemany("DELETE FROM task_blocks WHERE id = ?", [(r[0],) for r in found])
 

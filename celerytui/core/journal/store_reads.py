@@ -24,6 +24,7 @@ from celerytui.redaction import one_line
 
 _INF = float("inf")
 TEXT_PAGE = 5_000  # rows a text search reads at a time
+KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
 _SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
 
 
@@ -259,6 +260,32 @@ class StoreReads:
     def _pairs(self, found: list[tuple[Any, ...]], epoch: int) -> list[tuple[int, TaskRow]]:
         return [(int(r[5]), row) for r, row in zip(found, self._rows(found, epoch), strict=True)]
 
+    def _in(self, sql: str, column: str, values: Sequence[Any], *before: Any) -> list[Any]:
+        """`sql` with its `{}` made `column IN values` (params `before` come first): a few
+        statements on SQLite, one `= ANY(array)` on PostgreSQL; the rows of them all. Driver
+        errors are the caller's (a writer rolls back, a reader says one line: _reading)."""
+        if not values:
+            return []
+        if self.db.dialect == "postgresql":
+            return self.db.execute(sql.format(f"{column} = ANY(?)"), (*before, list(values)))
+        out: list[Any] = []
+        for start in range(0, len(values), KEYS_PER_QUERY):
+            part = values[start : start + KEYS_PER_QUERY]
+            where = f"{column} IN ({', '.join('?' for _ in part)})"
+            out.extend(self.db.execute(sql.format(where), (*before, *part)))
+        return out
+
+    def _blocks_of(self, keys: list[int]) -> list[tuple[int, int]]:
+        """(key, block) of the blocks that may hold a task of these task_blocks.id_key keys."""
+        if self.db.dialect != "postgresql":
+            found = self._in("SELECT key, block FROM task_ids WHERE {}", "key", keys)
+            return [(int(k), int(b)) for k, b in found]
+        wanted = set(keys)
+        rows = self.db.execute(
+            "SELECT id, keys FROM task_blocks WHERE keys && ?::integer[]", (sorted(wanted),)
+        )
+        return [(k, int(block)) for block, held in rows for k in wanted.intersection(held)]
+
     def _name_ids(self, values: Iterable[str]) -> list[int]:
         found = (self.names.lookup(v) for v in values)
         return sorted({i for i in found if i is not None})
@@ -273,10 +300,7 @@ class StoreReads:
             found = self._read(_SELECT_TASKS + " WHERE uuid = ?", (task_values.id_bytes(uuid),))
             if found:
                 return self._rows(found, epoch)[0]
-            for (block,) in self._read(
-                "SELECT block FROM task_ids WHERE key = ? ORDER BY block DESC",
-                (task_blocks.id_key(uuid),),
-            ):
+            for _, block in sorted(self._blocks_of([task_blocks.id_key(uuid)]), reverse=True):
                 at0 = self._read("SELECT at0 FROM task_blocks WHERE id = ?", (block,))
                 if not at0:
                     continue
