@@ -418,7 +418,11 @@ class JournalStore(StoreReads):
         block spans BLOCK_SPAN at most (so retention drops it in time)."""
         tail = self._block_tail
         span = task_blocks.BLOCK_SPAN_MS
-        if tail is not None and min(a for a, _ in pairs) - min(a for a, _ in tail[1]) < span:
+        if (
+            tail is not None
+            and min(a for a, _ in pairs) - min(a for a, _ in tail[1]) < span
+            and self._fills(len(tail[1]), len(pairs), task_blocks.BLOCK_TASKS)
+        ):
             pairs = tail[1] + pairs
         else:
             tail = None
@@ -521,7 +525,11 @@ class JournalStore(StoreReads):
         times, events = self._times, self._events
         tail = self._tail
         tail_id = None
-        if tail is not None and times[0] - tail[1][0] < CHUNK_SPAN:
+        if (
+            tail is not None
+            and times[0] - tail[1][0] < CHUNK_SPAN
+            and self._fills(len(tail[1]), len(times), CHUNK_EVENTS)
+        ):
             tail_id = tail[0]
             times, events = tail[1] + times, tail[2] + events
         if any(b < a for a, b in itertools.pairwise(times)):  # a clock stepped back
@@ -555,6 +563,12 @@ class JournalStore(StoreReads):
             new_tail = (chunk_id, part_t, part_e) if len(part_e) < CHUNK_EVENTS else None
             start = end
         return new_tail
+
+    def _fills(self, tail: int, new: int, most: int) -> bool:
+        """Whether `new` items go on in the tail chunk or block holding `tail`. On PostgreSQL
+        only when they all fit: a rewritten row leaves its old version behind until a vacuum,
+        so a big flush starts a new one rather than rewrite the tail and more."""
+        return self.db.dialect != "postgresql" or tail + new <= most
 
     def renew_lease(self) -> None:
         """Say this writer is alive when there was nothing to flush for a while."""
