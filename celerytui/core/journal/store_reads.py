@@ -223,7 +223,7 @@ class StoreReads:
         for block, at0, at1 in blocks:
             if len(out) >= limit:
                 out.sort(key=lambda p: sign * p[0])
-                del out[limit:]
+                out = _once(out)[:limit]
                 edge = out[-1][0] if out else None
                 if edge is not None and (at1 < edge if newest_first else at0 > edge):
                     break
@@ -233,7 +233,7 @@ class StoreReads:
                 if low <= at <= high and wanted(row):
                     out.append((at, row))
         out.sort(key=lambda p: sign * p[0])
-        return out[:limit]
+        return _once(out)[:limit]
 
     def _block(self, block: int, at0: int, epoch: int) -> list[tuple[int, TaskRow]]:
         rows = self._read("SELECT data FROM task_blocks WHERE id = ?", (block,))
@@ -329,6 +329,20 @@ class StoreReads:
             self._rollback_quietly()
             self._reconnect_quietly()
             raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
+
+
+def _once(pairs: list[tuple[int, TaskRow]]) -> list[tuple[int, TaskRow]]:
+    """Each task once: a task the writer moved from its row to a block between the two
+    reads is in both (the newer wins; the same time: the block's, which comes after)."""
+    seen: dict[str, int] = {}
+    for i, (at, row) in enumerate(pairs):
+        j = seen.get(row.uuid)
+        if j is None or at >= pairs[j][0]:
+            seen[row.uuid] = i
+    if len(seen) == len(pairs):
+        return pairs
+    keep = set(seen.values())
+    return [p for i, p in enumerate(pairs) if i in keep]
 
 
 def _wanted(
