@@ -1,5 +1,6 @@
-"""JournalStore: the journal of one cluster — events in compressed chunks, one row per task,
-alerts, checkpoints — on SQLite or PostgreSQL (the `db` does the dialect's part). This file
+"""JournalStore: the journal of one cluster — events in compressed chunks, one row per task
+(those that succeeded in compressed blocks instead: task_blocks.py), alerts, checkpoints — on
+SQLite or PostgreSQL (the `db` does the dialect's part). This file
 is opening and writing; reading is StoreReads (store_reads.py).
 
 Writes are buffered and land together at `flush()`, in one transaction: a failed flush
