@@ -6,7 +6,7 @@ of up to BLOCK_TASKS tasks in `task_blocks`: its fields column by column in one 
 stream, the ids (uuid, root, parent: task_values.id_bytes) side by side in binary, the rest
 as JSON (names as their `names` ids, times as milliseconds: `at` after the block's first,
 the others before `at`, like a row). Failures and unfinished tasks stay rows (the partial
-failure indexes serve them fast); `task_ids` finds the block of a uuid by a 31-bit key of
+failure indexes serve them fast); `task_ids` finds the block of a uuid by a 32-bit key of
 it (`id_key`: two tasks may share one, a read checks the uuid).
 
 Times come back to the millisecond, the rest exactly (as from a row).
