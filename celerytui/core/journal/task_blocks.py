@@ -31,7 +31,7 @@ _NONE, _SAME = -1, -2  # id lengths: no id; a root that is the task's own uuid
 
 
 def id_key(uuid: str) -> int:
-    """The `task_ids` key of a task id: 31 bits of its CRC, signed (4 bytes in both stores)."""
+    """The `task_ids` key of a task id: its CRC-32, signed (4 bytes in both stores)."""
     return zlib.crc32(id_bytes(uuid)) - 0x80000000
 
 
