@@ -70,8 +70,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # finished tasks, BLOCK_TASKS at a time; at0/at1 the first/last `at` of its tasks
         "CREATE TABLE IF NOT EXISTS task_blocks (id {id}, at0 BIGINT NOT NULL,"
         " at1 BIGINT NOT NULL, n INTEGER NOT NULL, data {blob} NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS task_blocks_at0 ON task_blocks (at0)",
-        "CREATE INDEX IF NOT EXISTS task_blocks_at1 ON task_blocks (at1)",
+        # searches list them in (at1, id) or (at0, id) order, a page at a time
+        "CREATE INDEX IF NOT EXISTS task_blocks_at0 ON task_blocks (at0, id)",
+        "CREATE INDEX IF NOT EXISTS task_blocks_at1 ON task_blocks (at1, id)",
     ),
 }
 

@@ -24,6 +24,7 @@ from celerytui.redaction import one_line
 
 _INF = float("inf")
 TEXT_PAGE = 5_000  # rows a text search reads at a time
+BLOCK_PAGE = 32  # task blocks a search lists at a time
 KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
 _SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
 
@@ -211,16 +212,9 @@ class StoreReads:
         the newest (or oldest) until no block can hold a task that comes before the limit."""
         low = -(2**62) if since_ms is None else since_ms
         high = 2**62 if until_ms is None else until_ms
-        if newest_first:
-            sql = (
-                "SELECT id, at0, at1 FROM task_blocks WHERE at1 >= ? AND at0 <= ? ORDER BY at1 DESC"
-            )
-        else:
-            sql = "SELECT id, at0, at1 FROM task_blocks WHERE at1 >= ? AND at0 <= ? ORDER BY at0"
-        blocks = self._read(sql, (low, high))
         out = list(found)
         sign = -1 if newest_first else 1
-        for block, at0, at1 in blocks:
+        for block, at0, at1 in self._blocks_in(low, high, newest_first):
             if len(out) >= limit:
                 out.sort(key=lambda p: sign * p[0])
                 out = _once(out)[:limit]
@@ -229,11 +223,36 @@ class StoreReads:
                     break
                 if limit == 0:
                     break
-            for at, row in self._block(int(block), int(at0), epoch):
+            for at, row in self._block(block, at0, epoch):
                 if low <= at <= high and wanted(row):
                     out.append((at, row))
         out.sort(key=lambda p: sign * p[0])
         return _once(out)[:limit]
+
+    def _blocks_in(self, low: int, high: int, newest_first: bool) -> Iterator[tuple[int, int, int]]:
+        """(id, at0, at1) of the blocks that overlap [low, high], newest (by at1) or oldest (by
+        at0) first, read BLOCK_PAGE at a time: a search mostly needs the first few."""
+        if newest_first:
+            sql = (
+                "SELECT id, at0, at1 FROM task_blocks WHERE at1 >= ? AND at0 <= ?"
+                " AND (at1, id) < (?, ?) ORDER BY at1 DESC, id DESC LIMIT ?"
+            )
+            after = (2**62, 2**62)
+        else:
+            sql = (
+                "SELECT id, at0, at1 FROM task_blocks WHERE at1 >= ? AND at0 <= ?"
+                " AND (at0, id) > (?, ?) ORDER BY at0, id LIMIT ?"
+            )
+            after = (-(2**62), -(2**62))
+        while True:
+            with self._lock:
+                page = self._read(sql, (low, high, *after, BLOCK_PAGE))
+            for block, at0, at1 in page:
+                yield int(block), int(at0), int(at1)
+            if len(page) < BLOCK_PAGE:
+                return
+            last = page[-1]
+            after = (int(last[2] if newest_first else last[1]), int(last[0]))
 
     def _block(self, block: int, at0: int, epoch: int) -> list[tuple[int, TaskRow]]:
         rows = self._read("SELECT data FROM task_blocks WHERE id = ?", (block,))
