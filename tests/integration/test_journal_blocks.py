@@ -215,3 +215,20 @@ def test_a_schema_2_store_is_migrated_into_blocks(journal_spec):
         assert int(stored) == 300  # the rows left are the failures
     finally:
         reader.close()
+
+
+def test_a_search_reads_blocks_page_by_page(journal_spec):
+    # one task every 400 s: a block each (a block spans 300 s at most), more than a page
+    rows = [_done(i, BASE + 400 * i) for i in range(100)]
+    _write(journal_spec, rows[:50], rows[50:])
+    assert _block_count(journal_spec) == 100
+    reader = open_store(journal_spec, cluster="test", write=False)
+    try:
+        assert reader.find_tasks(limit=1000) == list(reversed(rows))
+        assert reader.find_tasks(limit=1000, newest_first=False) == rows
+        assert reader.find_tasks(limit=45) == list(reversed(rows))[:45]
+        assert reader.find_tasks(limit=70, newest_first=False) == rows[:70]
+        middle = reader.find_tasks(since=BASE + 400 * 20, until=BASE + 400 * 60, limit=1000)
+        assert middle == list(reversed(rows[20:61]))
+    finally:
+        reader.close()
