@@ -91,21 +91,35 @@ def json_lines(path: Path, batches: list) -> tuple[float, float]:
 
 def sqlite_bytes(path: str) -> tuple[int, dict[str, int]]:
     """(file bytes after a checkpoint, bytes of the pages of each table with its indexes:
-    chunks, tasks, the rest), from SQLite's dbstat table."""
+    chunks, task rows, their indexes, task blocks, task ids, the rest), from SQLite's dbstat."""
     import sqlite3
 
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    parts = dict.fromkeys(("chunks", "tasks", "task indexes", "rest"), 0)
+    parts = dict.fromkeys(("chunks", "tasks", "task indexes", "task blocks", "task ids", "rest"), 0)
     tables = dict(conn.execute("SELECT name, tbl_name FROM sqlite_schema"))
+    named = {"chunks": "chunks", "task_blocks": "task blocks", "task_ids": "task ids"}
     for name, size in conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
         table = tables.get(name, name)
         if table == "tasks":
             parts["tasks" if name == "tasks" else "task indexes"] += size
         else:
-            parts["chunks" if table == "chunks" else "rest"] += size
+            parts[named.get(table, "rest")] += size
     conn.close()
     return os.path.getsize(path), parts
+
+
+def pg_bytes(store) -> dict[str, int]:
+    """Bytes of each table of a PostgreSQL store with its indexes (pg_total_relation_size)."""
+    from celerytui.core.journal.postgres_db import TABLES
+
+    rows = store.db.execute(
+        "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(?)",
+        (list(TABLES),),
+    )
+    return {name: int(size) for name, size in rows if size}
 
 
 def pg_schema() -> str | None:
@@ -151,11 +165,14 @@ def section_write(args: argparse.Namespace, tmp: Path) -> None:
                 elapsed = write_store(url, batches)
                 store = open_store(url, cluster="bench", write=False)
                 pg_size = store.db.size_bytes()
+                pg_parts = pg_bytes(store)
                 store.close()
                 read_n, read_s = read_store(url)
                 print(
                     f"postgresql  write {n / elapsed:>10,.0f} ev/s   {pg_size / n:6.1f} "
-                    f"B/event (tables + indexes)   replay {read_n / read_s:>10,.0f} ev/s"
+                    f"B/event (tables + indexes)   replay {read_n / read_s:>10,.0f} ev/s\n"
+                    f"            B/event: "
+                    + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(pg_parts.items()))
                 )
             finally:
                 drop_schema(schema)

@@ -38,7 +38,8 @@ async def test_failures_search_and_detail_read_the_journal(tmp_path, monkeypatch
         await until(pilot, lambda: history.row_count == len(past), what="the journal's failures")
         failed = sum(1 for t in past.values() if t.state == "FAILURE")
         heading = f"before this session: {failed} failed, {len(past) - failed} retried"
-        assert heading in screen_text(app)
+        # the table's rows are counted before the screen is drawn again: wait for the drawing
+        await until(pilot, lambda: heading in screen_text(app), what="the history heading")
         live_table = screen.query_one("#failure-table", FailureTable)
         assert not set(live_table._rows) & set(past)  # the live table is this session's only
         # enter on a history row: the detail, from the journal

@@ -5,14 +5,15 @@ A store records its version in `meta`; one made by a newer celerytui is refused.
 
 Schema 2 makes task rows small (task_values.py, names.py): the v1 table is renamed
 `tasks_v1` here and its rows are copied over by the store (JournalStore._copy_v1_tasks),
-which then drops it.
+which then drops it. Schema 3 moves the tasks that succeeded into compressed blocks
+(task_blocks.py): the store moves the old rows (JournalStore._block_old_rows).
 """
 
 from __future__ import annotations
 
 from celerytui.core.journal.names import TROUBLE_SQL, seed_statements
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # version -> the statements that bring a store from the version before to it
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -64,5 +65,28 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # failures are few: partial indexes keep them (by name, and all of them) at little cost
         f"CREATE INDEX IF NOT EXISTS tasks_trouble_name_at ON tasks (name, at) WHERE {TROUBLE_SQL}",
         f"CREATE INDEX IF NOT EXISTS tasks_trouble_at ON tasks (at) WHERE {TROUBLE_SQL}",
+    ),
+    3: (
+        # finished tasks, BLOCK_TASKS at a time; at0/at1 the first/last `at` of its tasks
+        "CREATE TABLE IF NOT EXISTS task_blocks (id {id}, at0 BIGINT NOT NULL,"
+        " at1 BIGINT NOT NULL, n INTEGER NOT NULL, data {blob} NOT NULL)",
+        # searches list them in (at1, id) or (at0, id) order, a page at a time
+        "CREATE INDEX IF NOT EXISTS task_blocks_at0 ON task_blocks (at0, id)",
+        "CREATE INDEX IF NOT EXISTS task_blocks_at1 ON task_blocks (at1, id)",
+    ),
+}
+
+# where the block of a task is found (by task_blocks.id_key, which a few tasks may share),
+# made with schema 3: on SQLite a table that is its own key (~18 bytes a task); on PostgreSQL
+# the keys of each block in a GIN index (a table there would take ~85 bytes a task)
+TASK_IDS: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "CREATE TABLE IF NOT EXISTS task_ids (key INTEGER NOT NULL, block INTEGER NOT NULL,"
+        " PRIMARY KEY (key, block)) WITHOUT ROWID",
+    ),
+    "postgresql": (
+        "ALTER TABLE task_blocks ADD COLUMN IF NOT EXISTS keys INTEGER[] NOT NULL DEFAULT '{}'",
+        "CREATE INDEX IF NOT EXISTS task_blocks_keys ON task_blocks USING GIN (keys)"
+        " WITH (fastupdate = off)",
     ),
 }

@@ -1,5 +1,6 @@
-"""JournalStore: the journal of one cluster — events in compressed chunks, one row per task,
-alerts, checkpoints — on SQLite or PostgreSQL (the `db` does the dialect's part). This file
+"""JournalStore: the journal of one cluster — events in compressed chunks, one row per task
+(those that succeeded in compressed blocks instead: task_blocks.py), alerts, checkpoints — on
+SQLite or PostgreSQL (the `db` does the dialect's part). This file
 is opening and writing; reading is StoreReads (store_reads.py).
 
 Writes are buffered and land together at `flush()`, in one transaction: a failed flush
@@ -21,6 +22,7 @@ from typing import Any
 
 import celerytui.core.journal.chunks as chunks
 import celerytui.core.journal.lease as lease
+import celerytui.core.journal.task_blocks as task_blocks
 import celerytui.core.journal.task_values as task_values
 from celerytui.core.journal.db import Db
 from celerytui.core.journal.errors import (
@@ -29,10 +31,10 @@ from celerytui.core.journal.errors import (
     JournalSchemaError,
     JournalWriteError,
 )
-from celerytui.core.journal.names import Names
+from celerytui.core.journal.names import STATE_IDS, Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
-from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION
-from celerytui.core.journal.store_reads import StoreReads
+from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION, TASK_IDS
+from celerytui.core.journal.store_reads import _SELECT_TASKS, StoreReads
 from celerytui.redaction import one_line
 
 CHUNK_EVENTS = 4_096  # events per chunk, at most
@@ -55,6 +57,10 @@ _ALERT_INSERT = (
     " severity = excluded.severity, summary = excluded.summary, labels = excluded.labels,"
     " cleared_at = excluded.cleared_at, count = excluded.count"
 )
+
+
+def _first(pair: tuple[int, TaskRow]) -> int:
+    return pair[0]
 
 
 class JournalStore(StoreReads):
@@ -87,6 +93,8 @@ class JournalStore(StoreReads):
         self._checkpoints: list[tuple[float, bytes]] = []
         # the newest chunk this writer wrote, while it has room: (id, times, events)
         self._tail: tuple[int, list[float], list[dict[str, Any]]] | None = None
+        # the newest task block this writer wrote, while it has room: (id, (at, row) pairs)
+        self._block_tail: tuple[int, list[tuple[int, TaskRow]]] | None = None
         self._last_renew = 0.0
         self.names = Names(db)
         self.packer = task_values.Packer(self._stored_dict)
@@ -108,8 +116,13 @@ class JournalStore(StoreReads):
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
                         db.execute(statement.format(blob=db.blob, id=db.id_column))
+                    if step == 3:
+                        for statement in TASK_IDS[db.dialect]:
+                            db.execute(statement)
                     if step == 2:
                         self._copy_v1_tasks()
+                    if step == 3:
+                        self._block_old_rows()
                     self._set_meta("schema_version", str(step))
                 if version == 0:
                     self._set_meta("cluster", self.cluster)
@@ -184,6 +197,34 @@ class JournalStore(StoreReads):
             done = rows[-1][0]
         db.execute("DROP TABLE tasks_v1")
         self._epoch_unsaved = self._dict_unsaved = False
+        self.names.committed()
+
+    def _block_old_rows(self) -> None:
+        """Schema 2 -> 3: the rows of tasks that succeeded into blocks, oldest first."""
+        db = self.db
+        self.names.load()
+        self._load_epoch()
+        epoch = self._epoch
+        if epoch is None:
+            return  # no task yet
+        states = ", ".join(str(STATE_IDS[s]) for s in task_blocks.BLOCK_STATES)
+        after: tuple[int, bytes] = (-(2**62), b"")
+        while True:
+            found = db.execute(
+                f"{_SELECT_TASKS} WHERE state IN ({states}) AND (at > ? OR (at = ? AND uuid > ?))"
+                " ORDER BY at, uuid LIMIT ?",
+                (after[0], after[0], after[1], task_blocks.BLOCK_TASKS),
+            )
+            if not found:
+                break
+            pairs = [
+                (int(r[5]), task_values.task_row(r, epoch, self.names.text, self.packer))
+                for r in found
+            ]
+            self._save_block(None, pairs, epoch, [])
+            self._in("DELETE FROM tasks WHERE {}", "uuid", [bytes(r[0]) for r in found])
+            after = (int(found[-1][5]), bytes(found[-1][0]))
+        self.names.write_pending()
         self.names.committed()
 
     def _start_epoch(self, first: float) -> None:
@@ -261,14 +302,14 @@ class JournalStore(StoreReads):
         self._writable()
         with self._lock:
             db = self.db
-            tail = self._tail
+            tail, block_tail = self._tail, self._block_tail
             try:
                 db.begin()
                 assert self._lease is not None
                 lease.renew(db, self._lease)
                 new_tail = self._write_events()
                 if self._tasks:
-                    db.executemany(_TASK_INSERT, self._task_values())
+                    self._write_tasks()
                 if self._alerts:
                     db.executemany(
                         _ALERT_INSERT,
@@ -293,11 +334,13 @@ class JournalStore(StoreReads):
                     )
                 db.commit()
             except JournalLeaseError:
+                self._block_tail = block_tail
                 self._rollback_quietly()
                 self._forget_unsaved()
                 raise
             except db.errors as exc:
                 self._tail = tail
+                self._block_tail = block_tail
                 self._rollback_quietly()
                 self._forget_unsaved()
                 self._reconnect_quietly()
@@ -313,22 +356,141 @@ class JournalStore(StoreReads):
             self._checkpoints.clear()
             self._last_renew = time.monotonic()
 
-    def _task_values(self) -> list[tuple[Any, ...]]:
-        """The pending rows as `tasks` values (new names and the epoch written first)."""
+    def _write_tasks(self) -> None:
+        """The pending rows: those that succeeded into blocks, the others as rows (a task
+        leaves the block or row it was in before: a late update moves it)."""
         now = time.time()
-        ats = [r.at for r in self._tasks.values()]
+        pending = list(self._tasks.values())
         if self._epoch is None:
-            self._start_epoch(min((a for a in ats if a is not None), default=now))
+            ats = [a for a in (r.at for r in pending) if a is not None]
+            self._start_epoch(min(ats, default=now))
             self._epoch_unsaved = True
         epoch, intern, packer = self._epoch, self.names.intern, self.packer
         assert epoch is not None
-        self._train(self._tasks.values())
-        encoded = [
-            task_values.values(r, epoch, intern, now if at is None else at, packer)
-            for r, at in zip(self._tasks.values(), ats, strict=True)
-        ]
+        self._take_from_blocks(pending, epoch)
+        self._train(pending)
+        live = [r for r in pending if r.state not in task_blocks.BLOCK_STATES]
+        done = [r for r in pending if r.state in task_blocks.BLOCK_STATES]
+        if live:
+            self.db.executemany(
+                _TASK_INSERT,
+                [
+                    task_values.values(r, epoch, intern, now if r.at is None else r.at, packer)
+                    for r in live
+                ],
+            )
+        if done:
+            self._in(
+                "DELETE FROM tasks WHERE {}", "uuid", [task_values.id_bytes(r.uuid) for r in done]
+            )
+            self._add_to_blocks([(task_blocks.at_ms(r, epoch, now), r) for r in done], epoch)
         self.names.write_pending()
-        return encoded
+
+    def _take_from_blocks(self, rows: list[TaskRow], epoch: int) -> None:
+        """Tasks of `rows` that are in a block already leave it (they are written anew)."""
+        by_key: dict[int, set[str]] = {}
+        for r in rows:
+            by_key.setdefault(task_blocks.id_key(r.uuid), set()).add(r.uuid)
+        found: dict[int, set[str]] = {}  # block -> uuids that may be in it
+        for key, block in self._blocks_of(list(by_key)):
+            found.setdefault(block, set()).update(by_key[key])
+        tail = self._block_tail
+        for block, uuids in found.items():
+            if tail is not None and tail[0] == block:
+                pairs = tail[1]
+            else:
+                stored = self.db.execute("SELECT at0, data FROM task_blocks WHERE id = ?", (block,))
+                if not stored:
+                    continue
+                pairs = task_blocks.decode(stored[0][1], int(stored[0][0]), epoch, self.names.text)
+            keep = [p for p in pairs if p[1].uuid not in uuids]
+            if len(keep) == len(pairs):
+                continue  # another task with the same key
+            if keep:
+                self._save_block(block, keep, epoch, pairs)
+            else:
+                self.db.execute("DELETE FROM task_blocks WHERE id = ?", (block,))
+                self._drop_ids(block, pairs, [])
+            if tail is not None and tail[0] == block:
+                self._block_tail = (block, keep) if keep else None
+
+    def _add_to_blocks(self, pairs: list[tuple[int, TaskRow]], epoch: int) -> None:
+        """(at, row) pairs into the tail block while it has room, then into new ones; a
+        block spans BLOCK_SPAN at most (so retention drops it in time)."""
+        tail = self._block_tail
+        span = task_blocks.BLOCK_SPAN_MS
+        if (
+            tail is not None
+            and min(a for a, _ in pairs) - min(a for a, _ in tail[1]) < span
+            and self._fills(len(tail[1]), len(pairs), task_blocks.BLOCK_TASKS)
+        ):
+            pairs = tail[1] + pairs
+        else:
+            tail = None
+        pairs.sort(key=_first)
+        start = 0
+        while start < len(pairs):
+            end = min(start + task_blocks.BLOCK_TASKS, len(pairs))
+            while end > start + 1 and pairs[end - 1][0] - pairs[start][0] >= span:
+                end -= 1  # rare and short, as for chunks
+            part = pairs[start:end]
+            if tail is not None:
+                block = self._save_block(tail[0], part, epoch, tail[1])
+                tail = None
+            else:
+                block = self._save_block(None, part, epoch, [])
+            self._block_tail = (block, part) if len(part) < task_blocks.BLOCK_TASKS else None
+            start = end
+
+    def _save_block(
+        self,
+        block: int | None,
+        pairs: list[tuple[int, TaskRow]],
+        epoch: int,
+        was: list[tuple[int, TaskRow]],
+    ) -> int:
+        """Write a block anew (None: a new one) holding `pairs`, where it held `was`, and
+        what finds its tasks; returns its id."""
+        at0, at1, data = task_blocks.encode(pairs, epoch, self.names.intern)
+        values: tuple[Any, ...] = (at0, at1, len(pairs), data)
+        pg = self.db.dialect == "postgresql"
+        if pg:  # the keys are the block's own (a GIN index finds them)
+            values += (sorted({task_blocks.id_key(r.uuid) for _, r in pairs}),)
+        if block is None:
+            rows = self.db.execute(
+                f"INSERT INTO task_blocks (at0, at1, n, data{', keys' if pg else ''})"
+                f" VALUES (?, ?, ?, ?{', ?' if pg else ''}) RETURNING id",
+                values,
+            )
+            block = int(rows[0][0])
+        else:
+            self.db.execute(
+                f"UPDATE task_blocks SET at0 = ?, at1 = ?, n = ?, data = ?"
+                f"{', keys = ?' if pg else ''} WHERE id = ?",
+                (*values, block),
+            )
+        if not pg:
+            had = {r.uuid for _, r in was}
+            keys = list({task_blocks.id_key(r.uuid) for _, r in pairs if r.uuid not in had})
+            self.db.executemany(
+                "INSERT INTO task_ids (key, block) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(key, block) for key in keys],
+            )
+            self._drop_ids(block, was, pairs)
+        return block
+
+    def _drop_ids(
+        self, block: int, was: list[tuple[int, TaskRow]], now: list[tuple[int, TaskRow]]
+    ) -> None:
+        """task_ids entries of tasks that left a block (SQLite: PostgreSQL keeps a block's
+        keys in its row)."""
+        if self.db.dialect == "postgresql" or not was:
+            return
+        left = {r.uuid for _, r in was} - {r.uuid for _, r in now}
+        if left:
+            kept = {task_blocks.id_key(r.uuid) for _, r in now}
+            gone = {task_blocks.id_key(u) for u in left} - kept
+            self._in("DELETE FROM task_ids WHERE block = ? AND {}", "key", [*gone], block)
 
     def _train(self, rows: Iterable[TaskRow]) -> None:
         """The store's dictionary, made once from the texts of its first rows."""
@@ -364,7 +526,11 @@ class JournalStore(StoreReads):
         times, events = self._times, self._events
         tail = self._tail
         tail_id = None
-        if tail is not None and times[0] - tail[1][0] < CHUNK_SPAN:
+        if (
+            tail is not None
+            and times[0] - tail[1][0] < CHUNK_SPAN
+            and self._fills(len(tail[1]), len(times), CHUNK_EVENTS)
+        ):
             tail_id = tail[0]
             times, events = tail[1] + times, tail[2] + events
         if any(b < a for a, b in itertools.pairwise(times)):  # a clock stepped back
@@ -398,6 +564,12 @@ class JournalStore(StoreReads):
             new_tail = (chunk_id, part_t, part_e) if len(part_e) < CHUNK_EVENTS else None
             start = end
         return new_tail
+
+    def _fills(self, tail: int, new: int, most: int) -> bool:
+        """Whether `new` items go on in the tail chunk or block holding `tail`. On PostgreSQL
+        only when they all fit: a rewritten row leaves its old version behind until a vacuum,
+        so a big flush starts a new one rather than rewrite the tail and more."""
+        return self.db.dialect != "postgresql" or tail + new <= most
 
     def renew_lease(self) -> None:
         """Say this writer is alive when there was nothing to flush for a while."""
@@ -449,12 +621,11 @@ class JournalStore(StoreReads):
                     db.execute("DELETE FROM chunks WHERE t1 < ? RETURNING id", (cut,))
                 )
                 if self._epoch is not None:
+                    cut_ms = task_values.ms(cut, self._epoch)
                     deleted["tasks"] += len(
-                        db.execute(
-                            "DELETE FROM tasks WHERE at < ? RETURNING at",
-                            (task_values.ms(cut, self._epoch),),
-                        )
+                        db.execute("DELETE FROM tasks WHERE at < ? RETURNING at", (cut_ms,))
                     )
+                    deleted["tasks"] += self._prune_blocks(cut_ms, self._epoch)
                 deleted["alerts"] += len(
                     db.execute(
                         "DELETE FROM alerts WHERE COALESCE(cleared_at, raised_at) < ?"
@@ -478,6 +649,31 @@ class JournalStore(StoreReads):
                 ) from None
             if self._tail is not None and self._tail[1][-1] < cut:
                 self._tail = None
+            block_tail = self._block_tail
+            if (
+                block_tail is not None
+                and self._epoch is not None
+                and max(a for a, _ in block_tail[1]) < task_values.ms(cut, self._epoch)
+            ):
+                self._block_tail = None
+
+    def _prune_blocks(self, cut_ms: int, epoch: int) -> int:
+        """Blocks whose tasks are all older than the cut, and their task_ids; returns the
+        tasks they held."""
+        db = self.db
+        gone = 0
+        while True:
+            found = db.execute(
+                "SELECT id, at0, data FROM task_blocks WHERE at1 < ? ORDER BY at1 LIMIT 64",
+                (cut_ms,),
+            )
+            if not found:
+                return gone
+            for block, at0, data in found:
+                pairs = task_blocks.decode(data, int(at0), epoch, self.names.text)
+                self._drop_ids(int(block), pairs, [])
+                gone += len(pairs)
+            db.executemany("DELETE FROM task_blocks WHERE id = ?", [(r[0],) for r in found])
 
     def _reconnect_quietly(self) -> None:
         with contextlib.suppress(JournalError):  # still down: the next flush tries again

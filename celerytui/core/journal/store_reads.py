@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import celerytui.core.journal.chunks as chunks
+import celerytui.core.journal.task_blocks as task_blocks
 import celerytui.core.journal.task_values as task_values
 from celerytui.core.journal.db import Db
 from celerytui.core.journal.errors import JournalError
@@ -23,7 +24,9 @@ from celerytui.redaction import one_line
 
 _INF = float("inf")
 TEXT_PAGE = 5_000  # rows a text search reads at a time
-_SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"
+BLOCK_PAGE = 32  # task blocks a search lists at a time
+KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
+_SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
 
 
 class StoreReads:
@@ -129,69 +132,201 @@ class StoreReads:
         newest_first: bool = True,
     ) -> list[TaskRow]:
         """Task rows by their newest time (TaskRow.at); `text`: a substring of the uuid, name,
-        args, kwargs or exception (any case)."""
+        args, kwargs or exception (any case). Rows and blocks (task_blocks.py) both."""
+        limit = max(0, int(limit))
+        states = None if states is None else list(states)
+        names = None if names is None else list(names)
         with self._lock, self._reading():
             epoch = self._task_epoch()
             if epoch is None:
                 return []
-            where: list[str] = []
-            params: list[Any] = []
-            if since is not None:
-                where.append("at >= ?")
-                params.append(task_values.ms(since, epoch))
-            if until is not None:
-                where.append("at <= ?")
-                params.append(task_values.ms(until, epoch))
-            for column, values in (("state", states), ("name", names)):
-                if values is not None:
-                    ids = self._name_ids(values)
-                    if not ids:
-                        return []  # nothing has that name or state
-                    where.append(f"{column} IN ({', '.join('?' for _ in ids)})")
-                    params.extend(ids)
-            if states is not None and set(states) <= set(TROUBLE):
-                where.append(TROUBLE_SQL)  # what lets the partial indexes serve it
-            if worker is not None:
-                ids = self._name_ids([worker])
+            since_ms = None if since is None else task_values.ms(since, epoch)
+            until_ms = None if until is None else task_values.ms(until, epoch)
+            window = (since_ms, until_ms)
+            rows = self._find_rows(window, states, names, worker, text, limit, newest_first, epoch)
+            if rows is None:
+                return []  # nothing has that name, state or worker
+            if states is not None and not task_blocks.BLOCK_STATES.intersection(states):
+                return [r for _, r in rows]
+            wanted = _wanted(states, names, worker, text)
+            found = self._find_in_blocks(
+                since_ms, until_ms, wanted, limit, newest_first, epoch, rows
+            )
+            return [r for _, r in found]
+
+    def _find_rows(
+        self,
+        window: tuple[int | None, int | None],
+        states: list[str] | None,
+        names: list[str] | None,
+        worker: str | None,
+        text: str | None,
+        limit: int,
+        newest_first: bool,
+        epoch: int,
+    ) -> list[tuple[int, TaskRow]] | None:
+        """(at, row) of the `tasks` rows that match, in order; None when a name is unknown."""
+        since_ms, until_ms = window
+        where: list[str] = []
+        params: list[Any] = []
+        if since_ms is not None:
+            where.append("at >= ?")
+            params.append(since_ms)
+        if until_ms is not None:
+            where.append("at <= ?")
+            params.append(until_ms)
+        for column, values in (("state", states), ("name", names)):
+            if values is not None:
+                ids = self._name_ids(values)
                 if not ids:
-                    return []
-                where.append("worker = ?")
-                params.append(ids[0])
-            sql = _SELECT_TASKS
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-            sql += f" ORDER BY at {'DESC' if newest_first else 'ASC'} LIMIT ?"
-            if not text:
-                return self._rows(self._read(sql, (*params, max(0, int(limit)))), epoch)
-            return self._text_search(sql + " OFFSET ?", params, text, max(0, int(limit)), epoch)
+                    return None
+                where.append(f"{column} IN ({', '.join('?' for _ in ids)})")
+                params.extend(ids)
+        if states is not None and set(states) <= set(TROUBLE):
+            where.append(TROUBLE_SQL)  # what lets the partial indexes serve it
+        if worker is not None:
+            ids = self._name_ids([worker])
+            if not ids:
+                return None
+            where.append("worker = ?")
+            params.append(ids[0])
+        sql = _SELECT_TASKS
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY at {'DESC' if newest_first else 'ASC'} LIMIT ?"
+        if not text:
+            return self._pairs(self._read(sql, (*params, limit)), epoch)
+        return self._text_search(sql + " OFFSET ?", params, text, limit, epoch)
+
+    def _find_in_blocks(
+        self,
+        since_ms: int | None,
+        until_ms: int | None,
+        wanted: Any,
+        limit: int,
+        newest_first: bool,
+        epoch: int,
+        found: list[tuple[int, TaskRow]],
+    ) -> list[tuple[int, TaskRow]]:
+        """`found` (rows, in order) with the tasks of blocks that match: block by block, from
+        the newest (or oldest) until no block can hold a task that comes before the limit."""
+        low = -(2**62) if since_ms is None else since_ms
+        high = 2**62 if until_ms is None else until_ms
+        out = list(found)
+        sign = -1 if newest_first else 1
+        for block, at0, at1 in self._blocks_in(low, high, newest_first):
+            if len(out) >= limit:
+                out.sort(key=lambda p: sign * p[0])
+                out = _once(out)[:limit]
+                edge = out[-1][0] if out else None
+                if edge is not None and (at1 < edge if newest_first else at0 > edge):
+                    break
+                if limit == 0:
+                    break
+            for at, row in self._block(block, at0, epoch):
+                if low <= at <= high and wanted(row):
+                    out.append((at, row))
+        out.sort(key=lambda p: sign * p[0])
+        return _once(out)[:limit]
+
+    def _blocks_in(self, low: int, high: int, newest_first: bool) -> Iterator[tuple[int, int, int]]:
+        """(id, at0, at1) of the blocks that overlap [low, high], newest (by at1) or oldest (by
+        at0) first, read BLOCK_PAGE at a time: a search mostly needs the first few."""
+        if newest_first:
+            sql = (
+                "SELECT id, at0, at1 FROM task_blocks WHERE at1 >= ? AND at0 <= ?"
+                " AND (at1, id) < (?, ?) ORDER BY at1 DESC, id DESC LIMIT ?"
+            )
+            after = (2**62, 2**62)
+        else:
+            sql = (
+                "SELECT id, at0, at1 FROM task_blocks WHERE at1 >= ? AND at0 <= ?"
+                " AND (at0, id) > (?, ?) ORDER BY at0, id LIMIT ?"
+            )
+            after = (-(2**62), -(2**62))
+        while True:
+            with self._lock:
+                page = self._read(sql, (low, high, *after, BLOCK_PAGE))
+            for block, at0, at1 in page:
+                yield int(block), int(at0), int(at1)
+            if len(page) < BLOCK_PAGE:
+                return
+            last = page[-1]
+            after = (int(last[2] if newest_first else last[1]), int(last[0]))
+
+    def _block(self, block: int, at0: int, epoch: int) -> list[tuple[int, TaskRow]]:
+        rows = self._read("SELECT data FROM task_blocks WHERE id = ?", (block,))
+        if not rows:
+            return []  # pruned or rewritten meanwhile
+        return task_blocks.decode(rows[0][0], at0, epoch, self.names.text)
 
     def _text_search(
         self, sql: str, params: list[Any], text: str, limit: int, epoch: int
-    ) -> list[TaskRow]:
+    ) -> list[tuple[int, TaskRow]]:
         """Rows with `text` in their uuid, name, args, kwargs or exception (any case): read
         page by page and matched here, as args and kwargs are stored packed."""
         needle = text.casefold()
-        out: list[TaskRow] = []
+        out: list[tuple[int, TaskRow]] = []
         offset = 0
         while len(out) < limit:
-            page = self._rows(self._read(sql, (*params, TEXT_PAGE, offset)), epoch)
-            out.extend(r for r in page if _has_text(r, needle))
+            page = self._pairs(self._read(sql, (*params, TEXT_PAGE, offset)), epoch)
+            out.extend(p for p in page if _has_text(p[1], needle))
             if len(page) < TEXT_PAGE:
                 break
             offset += TEXT_PAGE
         return out[:limit]
+
+    def _pairs(self, found: list[tuple[Any, ...]], epoch: int) -> list[tuple[int, TaskRow]]:
+        return [(int(r[5]), row) for r, row in zip(found, self._rows(found, epoch), strict=True)]
+
+    def _in(self, sql: str, column: str, values: Sequence[Any], *before: Any) -> list[Any]:
+        """`sql` with its `{}` made `column IN values` (params `before` come first): a few
+        statements on SQLite, one `= ANY(array)` on PostgreSQL; the rows of them all. Driver
+        errors are the caller's (a writer rolls back, a reader says one line: _reading)."""
+        if not values:
+            return []
+        if self.db.dialect == "postgresql":
+            return self.db.execute(sql.format(f"{column} = ANY(?)"), (*before, list(values)))
+        out: list[Any] = []
+        for start in range(0, len(values), KEYS_PER_QUERY):
+            part = values[start : start + KEYS_PER_QUERY]
+            where = f"{column} IN ({', '.join('?' for _ in part)})"
+            out.extend(self.db.execute(sql.format(where), (*before, *part)))
+        return out
+
+    def _blocks_of(self, keys: list[int]) -> list[tuple[int, int]]:
+        """(key, block) of the blocks that may hold a task of these task_blocks.id_key keys."""
+        if self.db.dialect != "postgresql":
+            found = self._in("SELECT key, block FROM task_ids WHERE {}", "key", keys)
+            return [(int(k), int(b)) for k, b in found]
+        wanted = set(keys)
+        rows = self.db.execute(
+            "SELECT id, keys FROM task_blocks WHERE keys && ?::integer[]", (sorted(wanted),)
+        )
+        return [(k, int(block)) for block, held in rows for k in wanted.intersection(held)]
 
     def _name_ids(self, values: Iterable[str]) -> list[int]:
         found = (self.names.lookup(v) for v in values)
         return sorted({i for i in found if i is not None})
 
     def get_task(self, uuid: str) -> TaskRow | None:
+        """A task's row, or its place in a block (rows first: a task moves from its row to a
+        block when it succeeds)."""
         with self._lock, self._reading():
             epoch = self._task_epoch()
             if epoch is None:
                 return None
             found = self._read(_SELECT_TASKS + " WHERE uuid = ?", (task_values.id_bytes(uuid),))
-            return self._rows(found, epoch)[0] if found else None
+            if found:
+                return self._rows(found, epoch)[0]
+            for _, block in sorted(self._blocks_of([task_blocks.id_key(uuid)]), reverse=True):
+                at0 = self._read("SELECT at0 FROM task_blocks WHERE id = ?", (block,))
+                if not at0:
+                    continue
+                for _, row in self._block(int(block), int(at0[0][0]), epoch):
+                    if row.uuid == uuid:
+                        return row
+            return None
 
     def alerts_between(self, start: float, end: float) -> list[AlertRow]:
         """Alerts active at some time in [start, end], oldest first."""
@@ -213,6 +348,39 @@ class StoreReads:
             self._rollback_quietly()
             self._reconnect_quietly()
             raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
+
+
+def _once(pairs: list[tuple[int, TaskRow]]) -> list[tuple[int, TaskRow]]:
+    """Each task once: a task the writer moved from its row to a block between the two
+    reads is in both (the newer wins; the same time: the block's, which comes after)."""
+    seen: dict[str, int] = {}
+    for i, (at, row) in enumerate(pairs):
+        j = seen.get(row.uuid)
+        if j is None or at >= pairs[j][0]:
+            seen[row.uuid] = i
+    if len(seen) == len(pairs):
+        return pairs
+    keep = set(seen.values())
+    return [p for i, p in enumerate(pairs) if i in keep]
+
+
+def _wanted(
+    states: list[str] | None, names: list[str] | None, worker: str | None, text: str | None
+) -> Any:
+    """The test a task of a block must pass (what the WHERE of a row query asks)."""
+    state_set = None if states is None else frozenset(states)
+    name_set = None if names is None else frozenset(names)
+    needle = text.casefold() if text else None
+
+    def wanted(row: TaskRow) -> bool:
+        return (
+            (state_set is None or row.state in state_set)
+            and (name_set is None or row.name in name_set)
+            and (worker is None or row.worker == worker)
+            and (needle is None or _has_text(row, needle))
+        )
+
+    return wanted
 
 
 def _has_text(row: TaskRow, needle: str) -> bool:
