@@ -162,9 +162,13 @@ def recheckpoint(source: str, path: str, args: argparse.Namespace) -> tuple[int,
     return written, checkpoints.figures(written)
 
 
-def seek_tui_path(reader: Any, t0: float, t1: float, seeks: int) -> list[float]:
+def seek_tui_path(
+    reader: Any, t0: float, t1: float, seeks: int
+) -> tuple[list[float], list[float], list[int]]:
     """Seconds from a seek to the start of a random minute to the rebuilt state swapped in,
-    as the TUI does it: the feeder thread rebuilds while the pump loop waits on the source."""
+    as the TUI does it: the feeder thread rebuilds while the pump loop waits on the source.
+    Also the CPU seconds of the process meanwhile (both threads: on a shared machine the
+    wall clock counts the others' work too) and the checkpoints each seek loaded."""
     clock = ReplayClock(t0, t1, playing=False)
     source = JournalSource(reader, clock, max_tasks=100_000)
     monitor = ReplayMonitor(load_settings(env={}), source, clock, "bench")
@@ -172,17 +176,27 @@ def seek_tui_path(reader: Any, t0: float, t1: float, seeks: int) -> list[float]:
     monitor.wait_restored(60.0)
     rng = random.Random(11)
     minutes = max(1, int((t1 - t0) // 60))
-    times = []
+    times, cpu, chains = [], [], []
     for _ in range(seeks):
-        t = time.perf_counter()
-        clock.seek(t0 + 60 * rng.randrange(minutes))
+        at = t0 + 60 * rng.randrange(minutes)
+        chains.append(len(checkpoints_before(reader, at)))
+        t, c = time.perf_counter(), time.process_time()
+        clock.seek(at)
         while clock.seeking:  # a restore, or (a short step ahead) fed through
             source.wait(0.01)
             with monitor.lock:
                 monitor.pump()
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     monitor.stop()
-    return times
+    return times, cpu, chains
+
+
+def checkpoints_before(reader: Any, at: float) -> list[Any]:
+    """The checkpoints a seek to ``at`` loads (one: a reader of before the deltas)."""
+    if hasattr(reader, "checkpoint_chain"):
+        return reader.checkpoint_chain(at)
+    return [reader.checkpoint_before(at)]
 
 
 def figures(times: list[float]) -> str:
@@ -302,16 +316,20 @@ def seeks(reader: Any, t0: float, t1: float, args: argparse.Namespace) -> None:
     rng = random.Random(7)
     clock = ReplayClock(t0, t1, playing=False)
     source = JournalSource(reader, clock, max_tasks=100_000)
-    times = []
+    times, cpu = [], []
     for _ in range(args.seeks):
         at = rng.uniform(t0, t1)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         source.rebuild(at)
         times.append(time.perf_counter() - t)
-    print(f"seek ({args.seeks} random moments, rebuild alone): {figures(times)}")
+        cpu.append(time.process_time() - c)
+    print(
+        f"seek ({args.seeks} random moments, rebuild alone): {figures(times)}; cpu {figures(cpu)}"
+    )
     gc.collect()
-    tui = seek_tui_path(reader, t0, t1, args.seeks)
+    tui, tui_cpu, chains = seek_tui_path(reader, t0, t1, args.seeks)
     print(f"seek (TUI path): {figures(tui)}  ({args.seeks} random minutes)")
+    print(f"  cpu: {figures(tui_cpu)}; checkpoints loaded per seek: {min(chains)}-{max(chains)}")
     reader.close()
 
 

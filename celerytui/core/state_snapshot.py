@@ -34,8 +34,8 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from itertools import islice
-from operator import attrgetter
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_not, itemgetter, ne
 from typing import Any
 
 from celerytui.core.model import NO_CHILDREN, DiskCheck, HttpCheck, Task, Worker
@@ -57,10 +57,11 @@ _HTTP = tuple(f.name for f in fields(HttpCheck))
 _DISK = tuple(f.name for f in fields(DiskCheck))
 _LOST = tuple(f.name for f in fields(LostEntry))
 _SEQ = attrgetter("seq")
-_STATE = attrgetter("state")
-_NAME_STATE = attrgetter("name", "state")
-_LINKS = attrgetter("uuid", "root_id", "parent_id", "children")
 _TIMELINE = _TASK.index("timeline")
+_SEQ_AT = _TASK.index("seq")
+_STATE_AT, _NAME_AT = _TASK.index("state"), _TASK.index("name")
+_ROOT_AT, _PARENT_AT = _TASK.index("root_id"), _TASK.index("parent_id")
+_CHILDREN_AT = _TASK.index("children")
 
 
 def capture(
@@ -220,58 +221,78 @@ def _columns_format_3(raw: bytes) -> tuple[dict[str, Any], list[list[Any]]]:
 
 def _restore(pieces: list[tuple[dict[str, Any], list[list[Any]]]], max_tasks: int | None) -> Any:
     """The state of the last piece: tasks merged (newest version of each), cut to its count
-    and to ``max_tasks``, derived parts rebuilt; the rest from the last head."""
+    and to ``max_tasks``, derived parts rebuilt; the rest from the last head.
+
+    The pieces' columns are joined, and a Task is made only for the rows that end up in the
+    state (C-level selection with itemgetter): a chain holds many versions of a task."""
     last = pieces[-1][0]
     state = ClusterState(max_tasks=max_tasks or int(last["max_tasks"]))
     keep = min(int(last.get("kept", len(pieces[0][1][0]))), state.max_tasks)
-    into: dict[str, Task] = {}
-    for i, (head, columns) in enumerate(pieces):
-        if len(pieces) == 1 and len(columns[0]) > keep:  # the newest are kept
-            columns = [values[len(values) - keep :] for values in columns]
+    rows: dict[str, int] = {}  # uuid -> its newest row (in the joined columns), in order
+    seqs: list[Any] = []
+    for head, columns in pieces:
         if "columns" not in head or head["columns"][_TIMELINE][0] == "j":  # JSON: lists
             columns[_TIMELINE] = [tuple(map(tuple, t)) for t in columns[_TIMELINE]]
-        tasks = dict(zip(columns[0], map(Task, *columns), strict=True))
-        if i:  # a task evicted and seen again since: a new seq, at the end
-            for uuid in tasks.keys() & into.keys():
-                if into[uuid].seq != tasks[uuid].seq:
-                    del into[uuid]
-        into.update(tasks)
-    excess = len(into) - keep
-    if excess > 0:
-        for uuid in list(islice(into, excess)):
-            del into[uuid]
-    _restore_tasks(state, into)
+        uuids, first = columns[0], len(seqs)
+        if rows:  # a task evicted and seen again since: a new seq, at the end
+            seq_of = dict(zip(uuids, columns[_SEQ_AT], strict=True))
+            for uuid in seq_of.keys() & rows.keys():
+                if seqs[rows[uuid]] != seq_of[uuid]:
+                    del rows[uuid]
+        rows.update(zip(uuids, range(first, first + len(uuids)), strict=True))
+        seqs += columns[_SEQ_AT]
+    kept = list(rows.values())[max(0, len(rows) - keep) :]  # the newest
+    joined = [list(chain.from_iterable(c[f] for _, c in pieces)) for f in range(len(_TASK))]
+    if len(pieces) > 1 or len(kept) < len(seqs):
+        joined = [_pick(values, kept) for values in joined]
+    into = dict(zip(joined[0], map(Task, *joined), strict=True))
+    _restore_tasks(state, into, joined)
     _restore_rest(state, last)
     return state
 
 
-def _restore_tasks(state: ClusterState, into: dict[str, Task]) -> None:
-    """Insert ``into`` (oldest first) and rebuild what is derived from the tasks."""
+def _pick(values: list[Any], rows: list[int]) -> Any:
+    if len(rows) > 1:
+        return itemgetter(*rows)(values)
+    return [values[i] for i in rows]
+
+
+def _restore_tasks(state: ClusterState, into: dict[str, Task], columns: list[Any]) -> None:
+    """Insert ``into`` (oldest first; ``columns``: their fields) and rebuild what is derived
+    from the tasks, looping in Python only over the tasks it concerns (``compress``)."""
     state.tasks.update(into)
     state._order.extend(into)
-    tasks = list(into.values())
+    uuids, states, names = columns[0], columns[_STATE_AT], columns[_NAME_AT]
     by_state = state._by_state
-    for name, n in Counter(map(_STATE, tasks)).items():
+    for name, n in Counter(states).items():
         by_state[name] = by_state.get(name, 0) + n
-    for (name, task_state), n in Counter(map(_NAME_STATE, tasks)).items():
+    for (name, task_state), n in Counter(zip(names, states, strict=True)).items():
         if name is not None:
             counts = state._stats_for(name).counts
             counts[task_state] = counts.get(task_state, 0) + n
+    children = columns[_CHILDREN_AT]
+    listed = map(is_not, children, repeat(NO_CHILDREN))
+    for task, kids in compress(zip(into.values(), children, strict=True), listed):
+        kept = [c for c in kids if c in into] if kids else None
+        task.children = kept or NO_CHILDREN  # as ClusterState's own: shared while empty
     members, orphans = state._chain_members, state._orphans
-    for task, (uuid, root, parent, children) in zip(tasks, map(_LINKS, tasks), strict=True):
-        if children is not NO_CHILDREN:
-            kept = [c for c in children if c in into] if children else None
-            task.children = kept or NO_CHILDREN  # as ClusterState's own: shared while empty
-        if root is not None and root != uuid:
+    roots = columns[_ROOT_AT]
+    for root, uuid in compress(zip(roots, uuids, strict=True), map(ne, roots, uuids)):
+        if root is not None:
             members.setdefault(root, deque()).append(uuid)
-        if parent is not None and parent not in into:
+    parents = columns[_PARENT_AT]
+    for parent, uuid in compress(zip(parents, uuids, strict=True), parents):
+        if parent not in into:
             orphans.setdefault(parent, {})[uuid] = None
 
 
 def _restore_rest(state: ClusterState, snap: dict[str, Any]) -> None:
     """Workers, checks, failures, runtimes, rings, lost entries and counts."""
     for row in snap["workers"]:
-        worker = Worker(**dict(zip(_WORKER, row, strict=True)))
+        if len(row) > len(_WORKER):
+            raise ValueError("a worker row with fields this version does not know")
+        # a checkpoint from before a field was added has a shorter row
+        worker = Worker(**dict(zip(_WORKER, row, strict=False)))
         if worker.loadavg is not None:
             worker.loadavg = tuple(worker.loadavg)
         state.workers[worker.hostname] = worker
