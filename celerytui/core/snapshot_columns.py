@@ -37,11 +37,11 @@ def encode_column(name: str, values: list[Any], blobs: list[bytes], uuids: dict[
         if all(p.__class__ is tuple and len(p) == 2 for p in flat):
             times, what = zip(*flat, strict=True) if flat else ((), ())
             if {t.__class__ for t in times} <= {float}:
-                table, indexes = _string_table(what)
-                if table is not None and None not in what:
-                    strings = _strings(table[1:])
+                kinds_table, indexes = _string_table(what)
+                if kinds_table is not None and None not in what:
+                    strings = _strings(kinds_table[1:])
                     if strings is not None:
-                        extra = len(table) - 1
+                        extra = len(kinds_table) - 1
                         packed = [_ints(map(len, values), "I"), _floats(times), indexes, strings]
     elif kinds <= {float, _NONE}:
         kind = "f"
@@ -128,7 +128,7 @@ def _optional_floats(values: list[Any]) -> tuple[int, list[bytes]]:
 
 
 def _unoptional_floats(mode: int, parts: list[memoryview], count: int) -> list[Any]:
-    numbers = _unfloats(parts[1])
+    numbers: list[Any] = _unfloats(parts[1])
     if mode == 0:
         return numbers
     positions = unpack("I", parts[0])
