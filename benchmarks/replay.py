@@ -220,6 +220,9 @@ def main() -> None:
     )
     parser.add_argument("--seeks", type=int, default=10)
     parser.add_argument("--seeks-only", action="store_true", help="skip the throughput lines")
+    parser.add_argument(
+        "--seek-span", type=float, help="seek within the first SECONDS of the journal only"
+    )
     parser.add_argument("--dir", help="keep the journal here (reused when it is there)")
     args = parser.parse_args()
 
@@ -246,7 +249,7 @@ def main() -> None:
         n = int((where / "events").read_text())
         print(f"  spans {t1 - t0:,.0f} s of cluster; {Path(path).stat().st_size / n:.1f} B/event")
         if args.seeks_only:
-            seeks(reader, t0, t1, args)
+            seeks(reader, t0, t1 if args.seek_span is None else t0 + args.seek_span, args)
             return
 
         t = time.perf_counter()
