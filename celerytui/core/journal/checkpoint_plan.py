@@ -6,6 +6,9 @@ the events after the last: the spacing of checkpoints bounds the events a seek a
 rows of a chain bound what it decodes. A delta costs a row per task changed since the one
 before (~80 bytes a task, about what its events take), a full snapshot a row per task kept:
 a full one is written once the chain since the last holds ``chain_rows`` rows per task kept.
+Measured (benchmarks/replay.py, 10M synthetic events, 100k tasks, one quiet 2-core machine):
+checkpoints 42.6 B/event (format 2 every 60 s: 61.7), a seek as the TUI does it median 1.9 s,
+max 2.2-2.5 s (format 2: 4.2 s, 4.5 s): still above the 1 s the issue asks.
 """
 
 from __future__ import annotations
