@@ -8,8 +8,11 @@ events as JSON lines, read and applied) and with ClusterState.apply alone (the c
 
 The journal is written first (as the recorder writes it: batches, a checkpoint by the
 recorder's policy, ``checkpoint_due``: at least ``--checkpoint-every`` seconds of the stream
-and max(``--checkpoint-events``, ``--task-events`` x tasks) events apart), then each reader
-runs on it:
+and max(``--checkpoint-events``, ``--task-events`` x tasks) events apart, a delta on the one
+before unless the deltas since the last full one hold ``--chain-rows`` rows a task kept:
+core/journal/checkpoint_plan.py), then each reader runs on it. ``--recheckpoint D`` writes
+it instead from the events of the journal an earlier run kept in D (the same events and
+states: what this recorder would have written), in a few minutes instead of ~25.
 
 
 - iter_events alone (read + decode: the journal's own figure);
@@ -34,6 +37,7 @@ import argparse
 import gc
 import json
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -46,7 +50,14 @@ from benchmarks.synthetic import generate_events
 from celerytui.config import load_settings
 from celerytui.core import state_snapshot
 from celerytui.core.journal import open_store
-from celerytui.core.journal.recorder import CHECKPOINT_EVENTS, TASK_EVENTS, checkpoint_due
+from celerytui.core.journal.checkpoint_plan import (
+    CHAIN_ROWS,
+    CHECKPOINT_EVENTS,
+    CHECKPOINT_EVERY,
+    TASK_EVENTS,
+    CheckpointPlan,
+    checkpoint_due,
+)
 from celerytui.core.journal_source import JournalSource, event_time
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.replay_monitor import ReplayMonitor
@@ -56,45 +67,111 @@ from celerytui.gc_policy import GcPolicy
 APPLY_BATCH = 5_000
 
 
-def write_journal(path: str, jsonl: Path | None, args: argparse.Namespace) -> tuple[int, int]:
-    """(events, checkpoint bytes) written; the JSON lines copy only when ``jsonl``."""
+class Checkpointer:
+    """The recorder's checkpoint policy on a live state: ``feed`` applies a batch and gives
+    the checkpoint (time, bytes) due after it, if any (checkpoint_due, CheckpointPlan)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.live = ClusterState(max_tasks=100_000)
+        self.plan = CheckpointPlan(chain_rows=args.chain_rows)
+        self.since = 0
+        self.last: float | None = None
+        self.bytes = self.full = self.deltas = 0
+
+    def feed(self, batch: list[dict[str, Any]]) -> tuple[float, bytes] | None:
+        changes = self.live.apply([dict(e) for e in batch])
+        self.plan.note(changes.tasks)
+        self.since += len(batch)
+        at = event_time(batch[-1])
+        self.last = at if self.last is None else self.last
+        args = self.args
+        if not checkpoint_due(
+            at - self.last,
+            self.since,
+            len(self.live.tasks),
+            every=args.checkpoint_every,
+            min_events=args.checkpoint_events,
+            per_task=args.task_events,
+        ):
+            return None
+        snapshot = state_snapshot.encode(self.plan.capture(self.live, at))
+        self.bytes += len(snapshot)
+        if state_snapshot.is_delta(snapshot):
+            self.deltas += 1
+        else:
+            self.full += 1
+        self.last, self.since = at, 0
+        return at, snapshot
+
+    def figures(self, events: int) -> str:
+        return (
+            f"  checkpoints: {self.full} full + {self.deltas} deltas, {self.bytes / 1e6:.1f} MB,"
+            f" {self.bytes / max(1, events):.1f} B/event"
+        )
+
+
+def write_journal(path: str, jsonl: Path | None, args: argparse.Namespace) -> tuple[int, str]:
+    """(events written, the checkpoints' figures); the JSON lines copy only when ``jsonl``."""
     store = open_store(path, cluster="bench", write=True)
-    live = ClusterState(max_tasks=100_000)
-    written = since = snapshot_bytes = 0
-    last: float | None = None
+    checkpoints = Checkpointer(args)
+    written = 0
     lines = jsonl.open("w") if jsonl is not None else None
     for batch in generate_events(args.events, rate=2_000.0):
         if lines is not None:
             lines.writelines(json.dumps(e) + "\n" for e in batch)
         store.append(batch)
-        live.apply([dict(e) for e in batch])
         written += len(batch)
-        since += len(batch)
-        at = event_time(batch[-1])
-        last = at if last is None else last
-        if checkpoint_due(
-            at - last,
-            since,
-            len(live.tasks),
-            every=args.checkpoint_every,
-            min_events=args.checkpoint_events,
-            per_task=args.task_events,
-        ):
-            snapshot = state_snapshot.dump(live)
-            snapshot_bytes += len(snapshot)
-            store.write_checkpoint(at, snapshot)
-            last, since = at, 0
+        due = checkpoints.feed(batch)
+        if due is not None:
+            store.write_checkpoint(*due)
             store.flush()
     if lines is not None:
         lines.close()
     store.flush()
     store.close()
-    return written, snapshot_bytes
+    return written, checkpoints.figures(written)
 
 
-def seek_tui_path(reader: Any, t0: float, t1: float, seeks: int) -> list[float]:
+def recheckpoint(source: str, path: str, args: argparse.Namespace) -> tuple[int, str]:
+    """A copy of the journal at ``source`` whose checkpoints are written again by the policy
+    of this code (the same events, the same states: what its recorder would have written)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+        dst.execute("DELETE FROM checkpoints")
+    reader = open_store(source, cluster="bench", write=False)
+    store = open_store(path, cluster="bench", write=True)
+    checkpoints = Checkpointer(args)
+    written = 0
+    batch: list[dict[str, Any]] = []
+    t0, _ = reader.time_range() or (0.0, 0.0)
+    for event in reader.iter_events(t0 - 1.0):
+        batch.append(event)
+        if len(batch) >= 500:  # the synthetic stream's batches
+            written += len(batch)
+            due = checkpoints.feed(batch)
+            batch = []
+            if due is not None:
+                store.write_checkpoint(*due)
+                store.flush()
+    if batch:
+        written += len(batch)
+        checkpoints.feed(batch)
+    store.flush()
+    store.close()
+    reader.close()
+    with sqlite3.connect(path) as dst:
+        dst.execute("VACUUM")
+    return written, checkpoints.figures(written)
+
+
+def seek_tui_path(
+    reader: Any, t0: float, t1: float, seeks: int
+) -> tuple[list[float], list[float], list[int]]:
     """Seconds from a seek to the start of a random minute to the rebuilt state swapped in,
-    as the TUI does it: the feeder thread rebuilds while the pump loop waits on the source."""
+    as the TUI does it: the feeder thread rebuilds while the pump loop waits on the source.
+    Also the CPU seconds of the process meanwhile (both threads: on a shared machine the
+    wall clock counts the others' work too) and the checkpoints each seek loaded."""
     clock = ReplayClock(t0, t1, playing=False)
     source = JournalSource(reader, clock, max_tasks=100_000)
     monitor = ReplayMonitor(load_settings(env={}), source, clock, "bench")
@@ -102,17 +179,27 @@ def seek_tui_path(reader: Any, t0: float, t1: float, seeks: int) -> list[float]:
     monitor.wait_restored(60.0)
     rng = random.Random(11)
     minutes = max(1, int((t1 - t0) // 60))
-    times = []
+    times, cpu, chains = [], [], []
     for _ in range(seeks):
-        t = time.perf_counter()
-        clock.seek(t0 + 60 * rng.randrange(minutes))
+        at = t0 + 60 * rng.randrange(minutes)
+        chains.append(len(checkpoints_before(reader, at)))
+        t, c = time.perf_counter(), time.process_time()
+        clock.seek(at)
         while clock.seeking:  # a restore, or (a short step ahead) fed through
             source.wait(0.01)
             with monitor.lock:
                 monitor.pump()
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     monitor.stop()
-    return times
+    return times, cpu, chains
+
+
+def checkpoints_before(reader: Any, at: float) -> list[Any]:
+    """The checkpoints a seek to ``at`` loads (one: a reader of before the deltas)."""
+    if hasattr(reader, "checkpoint_chain"):
+        return reader.checkpoint_chain(at)
+    return [reader.checkpoint_before(at)]
 
 
 def figures(times: list[float]) -> str:
@@ -127,11 +214,18 @@ def rate(n: int, seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=500_000)
-    parser.add_argument("--checkpoint-every", type=float, default=60.0)
+    parser.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY)
     parser.add_argument("--checkpoint-events", type=int, default=CHECKPOINT_EVENTS)
     parser.add_argument("--task-events", type=float, default=TASK_EVENTS)
+    parser.add_argument("--chain-rows", type=float, default=CHAIN_ROWS)
+    parser.add_argument(
+        "--recheckpoint", help="build the journal from this one's events (a --dir of an older run)"
+    )
     parser.add_argument("--seeks", type=int, default=10)
     parser.add_argument("--seeks-only", action="store_true", help="skip the throughput lines")
+    parser.add_argument(
+        "--seek-span", type=float, help="seek within the first SECONDS of the journal only"
+    )
     parser.add_argument("--dir", help="keep the journal here (reused when it is there)")
     args = parser.parse_args()
 
@@ -141,16 +235,24 @@ def main() -> None:
         path, jsonl = str(where / "bench.sqlite3"), where / "bench.jsonl"
         if not Path(path).exists():
             t = time.perf_counter()
-            n, snapshots = write_journal(path, None if args.seeks_only else jsonl, args)
+            if args.recheckpoint:
+                n, snapshots = recheckpoint(
+                    str(Path(args.recheckpoint) / "bench.sqlite3"), path, args
+                )
+            else:
+                n, snapshots = write_journal(path, None if args.seeks_only else jsonl, args)
             print(f"journal: {n:,} events written in {time.perf_counter() - t:.1f} s")
-            print(f"  checkpoints: {snapshots / 1e6:.1f} MB, {snapshots / n:.1f} B/event")
+            print(snapshots)
             (where / "events").write_text(str(n))
+            (where / "checkpoints").write_text(snapshots)
+        elif (where / "checkpoints").exists():
+            print((where / "checkpoints").read_text())
         reader = open_store(path, cluster="bench", write=False)
         t0, t1 = reader.time_range() or (0.0, 0.0)
         n = int((where / "events").read_text())
         print(f"  spans {t1 - t0:,.0f} s of cluster; {Path(path).stat().st_size / n:.1f} B/event")
         if args.seeks_only:
-            seeks(reader, t0, t1, args)
+            seeks(reader, t0, t1 if args.seek_span is None else t0 + args.seek_span, args)
             return
 
         t = time.perf_counter()
@@ -228,16 +330,20 @@ def seeks(reader: Any, t0: float, t1: float, args: argparse.Namespace) -> None:
     rng = random.Random(7)
     clock = ReplayClock(t0, t1, playing=False)
     source = JournalSource(reader, clock, max_tasks=100_000)
-    times = []
+    times, cpu = [], []
     for _ in range(args.seeks):
         at = rng.uniform(t0, t1)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         source.rebuild(at)
         times.append(time.perf_counter() - t)
-    print(f"seek ({args.seeks} random moments, rebuild alone): {figures(times)}")
+        cpu.append(time.process_time() - c)
+    print(
+        f"seek ({args.seeks} random moments, rebuild alone): {figures(times)}; cpu {figures(cpu)}"
+    )
     gc.collect()
-    tui = seek_tui_path(reader, t0, t1, args.seeks)
+    tui, tui_cpu, chains = seek_tui_path(reader, t0, t1, args.seeks)
     print(f"seek (TUI path): {figures(tui)}  ({args.seeks} random minutes)")
+    print(f"  cpu: {figures(tui_cpu)}; checkpoints loaded per seek: {min(chains)}-{max(chains)}")
     reader.close()
 
 

@@ -6,11 +6,12 @@ reached by the replayed clock. A feeder thread does the reading, so the pump nev
 the store.
 
 A seek (the clock's ``generation`` moves) back in time, or far ahead, rebuilds the cluster as
-it was at the target: the nearest checkpoint before it (``state_snapshot.load``), then the
-events from the checkpoint to the target, applied on the feeder thread to a ClusterState of
-its own. The rebuilt state waits in ``take_restored`` until the consumer swaps it in (see
-``core/replay_monitor.py``); until then ``drain`` hands over nothing, so no event of the new
-timeline is applied to the old state. A short seek ahead just feeds the events in between.
+it was at the target: the nearest checkpoints before it (a full one and the deltas after it,
+``state_snapshot.load_chain``), then the events from the last to the target, applied on the
+feeder thread to a ClusterState of its own. The rebuilt state waits in ``take_restored``
+until the consumer swaps it in (see ``core/replay_monitor.py``); until then ``drain`` hands
+over nothing, so no event of the new timeline is applied to the old state. A short seek
+ahead just feeds the events in between.
 
 A checkpoint taken at ``at`` holds every event received at or before ``at``; iteration after
 it starts strictly after ``at``.
@@ -50,7 +51,7 @@ class JournalReader(Protocol):
 
     def iter_events(self, start: float, end: float | None = None) -> Iterator[dict[str, Any]]: ...
 
-    def checkpoint_before(self, at: float) -> tuple[float, bytes] | None: ...
+    def checkpoint_chain(self, at: float) -> list[tuple[float, bytes]]: ...
 
 
 def event_time(event: dict[str, Any]) -> float:
@@ -62,11 +63,11 @@ def event_time(event: dict[str, Any]) -> float:
     return 0.0
 
 
-def load_snapshot(data: bytes, max_tasks: int) -> ClusterState:
-    """A checkpoint's bytes as a ClusterState (the journal's state_snapshot.load)."""
+def load_snapshots(chain: list[tuple[float, bytes]], max_tasks: int) -> tuple[float, ClusterState]:
+    """A chain of checkpoints as (its time, the ClusterState) (state_snapshot.load_chain)."""
     from celerytui.core import state_snapshot
 
-    return state_snapshot.load(data, max_tasks)
+    return state_snapshot.load_chain(chain, max_tasks)
 
 
 class JournalSource:
@@ -81,7 +82,9 @@ class JournalSource:
         label: str = "journal",
         restore_gap: float = RESTORE_GAP,
         max_pending: int = MAX_PENDING,
-        loader: Callable[[bytes, int], ClusterState] = load_snapshot,
+        loader: Callable[[list[tuple[float, bytes]], int], tuple[float, ClusterState]] = (
+            load_snapshots
+        ),
     ) -> None:
         self.store = store
         self.clock = clock
@@ -248,10 +251,9 @@ class JournalSource:
                 gc.enable()
 
     def _rebuild_state(self, target: float, generation: int | None) -> ClusterState:
-        checkpoint = self.store.checkpoint_before(target)
-        if checkpoint is not None:
-            since, snapshot = checkpoint
-            state = self._loader(snapshot, self.max_tasks)
+        chain = self.store.checkpoint_chain(target)
+        if chain:  # a full checkpoint, and the deltas after it
+            since, state = self._loader(chain, self.max_tasks)
             state.clock = self.clock.now
         else:
             span = self.store.time_range()

@@ -1,8 +1,10 @@
-"""State snapshots (the journal's checkpoints): a checkpoint written by an older celerytui
-(format 1) still loads, and format 2 gives back every task field exactly, odd values too."""
+"""State snapshots (the journal's checkpoints): checkpoints written by an older celerytui
+(formats 1 and 2) still load, format 3 gives back every task field exactly, odd values too,
+and a chain of deltas loads as the state at its last, stopping at a gap."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import zlib
@@ -19,6 +21,10 @@ from celerytui.core.state import ClusterState
 
 FIELDS = [f.name for f in fields(Task)]
 FORMAT1 = Path(__file__).parents[1] / "support" / "data" / "snapshot_format1.zlib"
+# written by format 2's writer (celerytui before format 3): 300 tasks, odd values in the
+# first ten (as in the format-3 test below); the digest is of their reprs, as written
+FORMAT2 = Path(__file__).parents[1] / "support" / "data" / "snapshot_format2.bin"
+FORMAT2_DIGEST = "dd9a0e5f2fc381845d70c06697c0f639e0deb7e9388efad72b6966958cac265a"
 
 
 def test_a_format_1_checkpoint_still_loads_and_plays_on():
@@ -47,7 +53,20 @@ def test_a_format_1_checkpoint_still_loads_and_plays_on():
     assert again.counts_by_state() == restored.counts_by_state()
 
 
-def test_format_2_gives_back_odd_values_exactly():
+def test_a_format_2_checkpoint_still_loads_exactly():
+    restored = state_snapshot.load(FORMAT2.read_bytes())
+    tasks = list(restored.tasks.values())
+    reprs = "\n".join(repr(astuple(t)) for t in tasks).encode("utf-8", "surrogatepass")
+    assert len(tasks) == 300 and hashlib.sha256(reprs).hexdigest() == FORMAT2_DIGEST
+    assert tasks[0].args == "nul \x00 inside, and a lone surrogate \udcff"
+    assert tasks[3].retries == 2**70 and tasks[4].result_full == {"nested": [1, 2.5, None]}
+    assert tasks[8].timeline == ((1.5, "task-sent"), (2.0, "weird\x00kind"))
+    again = state_snapshot.load(state_snapshot.dump(restored))  # into format 3 and back
+    assert [repr(astuple(t)) for t in again.tasks.values()] == [repr(astuple(t)) for t in tasks]
+    assert again.counts_by_state() == restored.counts_by_state()
+
+
+def test_format_3_gives_back_odd_values_exactly():
     state = ClusterState(max_tasks=50)
     for batch in generate_events(600, batch=100, seed=2):
         state.apply(batch)
@@ -104,3 +123,42 @@ def test_a_workers_clock_offset_survives_a_checkpoint():
     restored = state_snapshot.load(state_snapshot.dump(state))
     assert restored.workers["celery@ahead"].clock_offset == offset
     assert restored.workers == state.workers
+
+
+def test_a_chain_of_deltas_loads_as_its_last_state_and_stops_at_a_gap():
+    batches = list(generate_events(6000, batch=100, seed=4))
+    live = ClusterState(max_tasks=400)  # evicts: deltas must drop what the live state dropped
+    changed: set[str] = set()
+    chain, states, rows, base = [], [], [], None
+    for i, batch in enumerate(batches):
+        changed |= live.apply([dict(e) for e in batch]).tasks
+        if i % 2 == 1:
+            at = batch[-1]["local_received"]
+            if base is None:
+                captured = state_snapshot.capture(live)
+            else:
+                parents = {live.tasks[u].parent_id for u in changed if u in live.tasks}
+                captured = state_snapshot.capture(live, only=changed | parents, base=base)
+            chain.append((at, state_snapshot.encode(captured)))
+            states.append(state_snapshot.dump(live))
+            rows.append(len(captured["tasks"]))
+            changed, base = set(), at
+    assert len(live.tasks) == 400  # some were evicted on the way
+    assert state_snapshot.is_delta(chain[1][1]) and not state_snapshot.is_delta(chain[0][1])
+    assert max(rows[1:]) < len(live.tasks) / 2  # a delta holds the changed tasks only
+    for k in (1, 2, len(chain)):
+        at, restored = state_snapshot.load_chain(chain[:k])
+        assert at == chain[k - 1][0]
+        expected = state_snapshot.load(states[k - 1])
+        assert [repr(astuple(t)) for t in restored.tasks.values()] == [
+            repr(astuple(t)) for t in expected.tasks.values()
+        ]
+        assert restored.counts_by_state() == expected.counts_by_state()
+        assert restored.workers == expected.workers and restored.failures == expected.failures
+    # a checkpoint lost on the way (a failed write): the chain ends before it
+    at, restored = state_snapshot.load_chain(chain[:4] + chain[5:])
+    assert at == chain[3][0] and list(restored.tasks) == list(state_snapshot.load(states[3]).tasks)
+    with pytest.raises(ValueError, match="needs the checkpoints before it"):
+        state_snapshot.load(chain[1][1])
+    with pytest.raises(ValueError, match="starts with a full one"):
+        state_snapshot.load_chain(chain[1:])

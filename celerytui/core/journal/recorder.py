@@ -20,6 +20,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from celerytui.core import state_snapshot
+from celerytui.core.journal.checkpoint_plan import (
+    CHECKPOINT_EVENTS,
+    CHECKPOINT_EVERY,
+    TASK_EVENTS,
+    CheckpointPlan,
+    checkpoint_due,
+)
 from celerytui.core.journal.errors import JournalError, JournalLeaseError
 from celerytui.core.journal.rows import AlertRow, TaskRow, task_row
 from celerytui.core.journal.store import JournalStore
@@ -32,33 +39,13 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.5  # seconds between flushes, at most (a SIGKILL loses about this much)
 MAX_PENDING = 300_000  # events buffered while the store cannot keep up or is down
 MAX_PENDING_TASKS = 200_000  # task rows (one per task: newer rows replace older)
-# A checkpoint costs ~75 bytes a task (state_snapshot format 2), an event ~20-45: one is
-# written when at least CHECKPOINT_EVERY seconds and max(CHECKPOINT_EVENTS, TASK_EVENTS x
-# tasks) events have passed. A seek loads the checkpoint before its target and replays the
-# events after it, so the spacing in events is what a seek costs: one event a task keeps a
-# seek near 1 s with 100k tasks (benchmarks/replay.py), for checkpoints that take about twice
-# the room of the events (5 a task: a third of it, but seeks of 3-6 s).
-CHECKPOINT_EVERY = 60.0  # seconds
-CHECKPOINT_EVENTS = 50_000
-TASK_EVENTS = 1
+# Checkpoints (core/journal/checkpoint_plan.py): one at least CHECKPOINT_EVERY seconds and
+# max(CHECKPOINT_EVENTS, TASK_EVENTS x tasks) events after the last, mostly deltas; a seek
+# loads the chain before its target and applies the events after it (benchmarks/replay.py).
 PRUNE_EVERY = 60.0
 ALERT_SCAN_EVERY = 1.0
 RETRY_MAX = 5.0  # seconds between attempts on a failing store, at most
 WAKE_AT = 16_384  # buffered events that wake the writer before its interval
-
-
-def checkpoint_due(
-    seconds: float,
-    events: int,
-    tasks: int,
-    *,
-    every: float = CHECKPOINT_EVERY,
-    min_events: int = CHECKPOINT_EVENTS,
-    per_task: float = TASK_EVENTS,
-) -> bool:
-    """Whether a checkpoint is due ``seconds`` and ``events`` after the last, with ``tasks``
-    in memory (the policy above; benchmarks/replay.py writes its journal by it too)."""
-    return seconds >= every and events >= max(min_events, per_task * tasks)
 
 
 @dataclass(slots=True)
@@ -88,7 +75,7 @@ class Recorder:
         flush_interval: float = FLUSH_INTERVAL,
         checkpoint_every: float = CHECKPOINT_EVERY,
         checkpoint_events: int = CHECKPOINT_EVENTS,
-        task_events: int = TASK_EVENTS,
+        task_events: float = TASK_EVENTS,
         prune_every: float = PRUNE_EVERY,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -115,6 +102,8 @@ class Recorder:
         self._newest = 0.0  # newest local_received applied: what a checkpoint covers
         self._since_checkpoint = 0
         self._last_checkpoint = clock()
+        self._plan = CheckpointPlan()  # full snapshots and deltas
+        self._plan_lost = False  # a checkpoint was not written: the next one is full
         self._last_alert_scan = 0.0
         self._alerts_seen: dict[str, tuple[float, int, Alert]] = {}
         self._book: Any = None  # the AlertBook note() was last given
@@ -138,6 +127,7 @@ class Recorder:
             if (last.__class__ is float or last.__class__ is int) and last > self._newest:
                 self._newest = last
             self._since_checkpoint += len(events)
+        self._plan.note(changes.tasks)
         capture = None
         if (state.tasks or state.workers) and checkpoint_due(
             now - self._last_checkpoint,
@@ -147,7 +137,10 @@ class Recorder:
             min_events=self.checkpoint_events,
             per_task=self.task_events,
         ):
-            capture = state_snapshot.capture(state)
+            if self._plan_lost or self._captures:  # one not written yet would be replaced
+                self._plan_lost = False
+                self._plan.restart()
+            capture = self._plan.capture(state, self._newest or now)
             self._last_checkpoint = now
             self._since_checkpoint = 0
         alert_rows = []
@@ -290,6 +283,7 @@ class Recorder:
             if status.error_since is None:
                 status.error_since = self.clock()
             status.last_error = message
+            self._plan_lost = True  # the store keeps only its newest checkpoint meanwhile
             if lost:
                 status.recording = False
                 status.events_dropped += self.store.pending_events + len(self._events)

@@ -35,6 +35,7 @@ from celerytui.core.journal.names import STATE_IDS, Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
 from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION, TASK_IDS
 from celerytui.core.journal.store_reads import _SELECT_TASKS, StoreReads
+from celerytui.core.state_snapshot import DELTA_MAGIC
 from celerytui.redaction import one_line
 
 CHUNK_EVENTS = 4_096  # events per chunk, at most
@@ -633,8 +634,12 @@ class JournalStore(StoreReads):
                         (cut,),
                     )
                 )
-                # keep the newest checkpoint before the cut: events after it replay from it
-                keep = db.execute("SELECT MAX(at) FROM checkpoints WHERE at < ?", (cut,))
+                # keep the newest full checkpoint before the cut (and the deltas after it):
+                # events after them replay from there
+                keep = db.execute(
+                    "SELECT MAX(at) FROM checkpoints WHERE at < ? AND substr(data, 1, 4) <> ?",
+                    (cut, DELTA_MAGIC),
+                )
                 if keep and keep[0][0] is not None:
                     rows = db.execute(
                         "DELETE FROM checkpoints WHERE at < ? RETURNING at", (keep[0][0],)

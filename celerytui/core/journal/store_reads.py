@@ -20,6 +20,7 @@ from celerytui.core.journal.db import Db
 from celerytui.core.journal.errors import JournalError
 from celerytui.core.journal.names import TROUBLE, TROUBLE_SQL, Names
 from celerytui.core.journal.rows import AlertRow, TaskRow
+from celerytui.core.state_snapshot import DELTA_MAGIC
 from celerytui.redaction import one_line
 
 _INF = float("inf")
@@ -27,6 +28,8 @@ TEXT_PAGE = 5_000  # rows a text search reads at a time
 BLOCK_PAGE = 32  # task blocks a search lists at a time
 KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
 _SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
+
+CHAIN_MAX = 1_000  # checkpoints looked at for a full one before a time
 
 
 class StoreReads:
@@ -118,6 +121,26 @@ class StoreReads:
                 "SELECT at, data FROM checkpoints WHERE at <= ? ORDER BY at DESC LIMIT 1", (at,)
             )
         return (float(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def checkpoint_chain(self, at: float) -> list[tuple[float, bytes]]:
+        """What the state at `at` loads from, oldest first: the newest full checkpoint at or
+        before `at`, then those after it up to `at` (deltas: state_snapshot.load_chain checks
+        that each follows on the one before); [] when there is no full one."""
+        with self._lock:
+            kinds = self._read(
+                "SELECT at, substr(data, 1, 4) FROM checkpoints WHERE at <= ?"
+                " ORDER BY at DESC LIMIT ?",
+                (at, CHAIN_MAX),
+            )
+        start = next((a for a, magic in kinds if bytes(magic) != DELTA_MAGIC), None)
+        if start is None:
+            return []
+        with self._lock:
+            rows = self._read(
+                "SELECT at, data FROM checkpoints WHERE at >= ? AND at <= ? ORDER BY at",
+                (start, at),
+            )
+        return [(float(a), bytes(data)) for a, data in rows]
 
     def find_tasks(
         self,
