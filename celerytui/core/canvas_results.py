@@ -18,6 +18,7 @@ from typing import Any
 
 from celery import Celery
 
+from celerytui.core.short_lived import short_lived
 from celerytui.core.transports import pushes_results
 from celerytui.redaction import one_line
 
@@ -64,17 +65,18 @@ class ResultReader:
             retry_on_timeout=False,
         )
         params.pop("max_connections", None)
-        pool = redis.ConnectionPool(**params)
-        self.client = redis.Redis(connection_pool=pool)
-        try:
-            yield self
-        except ResultReadError:
-            raise
-        except Exception as exc:
-            raise ResultReadError(f"result backend: {one_line(exc)}") from None
-        finally:
-            with suppress(Exception):
-                pool.disconnect()
+        with short_lived():  # garbage once read: the freezer waits (as for bounded_connection)
+            pool = redis.ConnectionPool(**params)
+            self.client = redis.Redis(connection_pool=pool)
+            try:
+                yield self
+            except ResultReadError:
+                raise
+            except Exception as exc:
+                raise ResultReadError(f"result backend: {one_line(exc)}") from None
+            finally:
+                with suppress(Exception):
+                    pool.disconnect()
 
     def metas(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The stored metas of these tasks (those stored), decoded."""
