@@ -208,7 +208,7 @@ class TaskPickerDialog(FormDialog[dict[str, Any] | None]):
 
 
 class ConfirmDialog(PaintedModal[bool]):
-    """Yes / no for destructive actions (terminate, shrink, shutdown)."""
+    """Yes / no for destructive actions (revoke, terminate, shrink, shutdown)."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm-yes"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 
+from celerytui.core.model import READY_STATES
 from celerytui.screens.dialogs import ConfirmDialog, PromptDialog
 from celerytui.screens.read_only import MUTATING_ACTIONS, ReadOnlyKeys
 
@@ -53,14 +54,36 @@ class TaskActions(ReadOnlyKeys):
         return uuid
 
     def action_revoke_task(self) -> None:
+        """Ask first (a worker that has not started the task discards it: nothing brings it
+        back); a task already finished is said so, and nothing is sent."""
         uuid = self._acting_on("revoke_task")
         if uuid is None:
             return
-        self.app.controller_call(
-            "revoke",
-            uuid,
-            label=f"revoke {uuid[:8]}",
-            on_done=lambda r: self._reported("revoke", uuid, r),
+        with self.app.monitor.lock:
+            task = self.app.monitor.state.tasks.get(uuid)
+            name, state = (task.name, task.state) if task else (None, None)
+        if state in READY_STATES:
+            self.app.notify(
+                f"revoke: task {uuid} has already finished ({state}); nothing to revoke",
+                markup=False,
+            )
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.controller_call(
+                    "revoke",
+                    uuid,
+                    label=f"revoke {uuid[:8]}",
+                    on_done=lambda r: self._reported("revoke", uuid, r),
+                )
+
+        named = f" ({name}, {state})" if name and state else f" ({state})" if state else ""
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Revoke task {uuid}{named}? A worker that has not started it discards it."
+            ),
+            answered,
         )
 
     def action_terminate_task(self) -> None:

@@ -57,14 +57,28 @@ async def _select(pilot, screen: TasksScreen, uuid: str, state: str) -> None:
     assert screen.selected_task() == uuid
 
 
-async def test_x_revokes_a_task_waiting_for_its_countdown(slow_email):
+async def test_x_asks_first_then_revokes_a_task_waiting_for_its_countdown(slow_email):
     client = slow_email[2]
     app = _app(slow_email)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _tasks_screen(pilot, app)
-        uuid = client.send_task(VALIDATE, args=[7001], countdown=3).id
+        uuid = client.send_task(VALIDATE, args=[7001], countdown=8).id
         await _select(pilot, screen, uuid, "RECEIVED")
         await pilot.press("x")
+        dialog = await until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmDialog) and app.screen,
+            what="the revoke confirmation",
+        )
+        assert dialog._question.startswith(f"Revoke task {uuid} ({VALIDATE}, RECEIVED)?")
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is screen, what="the dialog to close")
+        await pilot.pause(0.5)
+        revoked = client.control.inspect(timeout=1.0).revoked() or {}
+        assert not [ids for ids in revoked.values() if uuid in ids], revoked
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the dialog")
+        await pilot.press("y")
         await until(
             pilot,
             lambda: row_state(screen.table, uuid) == "REVOKED",
@@ -78,6 +92,25 @@ async def test_x_revokes_a_task_waiting_for_its_countdown(slow_email):
             ),
             what="the REVOKED row on screen",
         )
+
+
+async def test_x_on_a_finished_task_says_so_and_asks_nothing(slow_email):
+    client = slow_email[2]
+    app = _app(slow_email)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await _tasks_screen(pilot, app)
+        uuid = client.send_task(VALIDATE, args=[7002]).id
+        await _select(pilot, screen, uuid, "SUCCESS")
+        await pilot.press("x")
+        await until(
+            pilot,
+            lambda: (
+                f"revoke: task {uuid} has already finished (SUCCESS); nothing to revoke"
+                in notices(app)
+            ),
+            what="the already-finished notice",
+        )
+        assert app.screen is screen
 
 
 async def test_X_asks_first_and_only_yes_terminates_a_running_send_email(slow_email):
