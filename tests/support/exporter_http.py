@@ -17,13 +17,13 @@ def get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def metric(port: int, name: str, **labels: str) -> float:
-    """The sum of ``name``'s samples whose labels include ``labels``, from /metrics."""
+def metric(port: int, sample_name: str, **labels: str) -> float:
+    """The sum of ``sample_name``'s samples whose labels include ``labels``, from /metrics."""
     status, text = get(f"http://127.0.0.1:{port}/metrics")
     assert status == 200
     return sum(
         s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
-        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+        if s.name == sample_name and all(s.labels.get(k) == v for k, v in labels.items())
     )

@@ -75,6 +75,8 @@ class KombuEventLane:
             receiver._receive = self._receive  # get_consumers() hands this to the Consumer
             receiver.on_decode_error = lambda message, exc: stream.count_malformed()
             _guard_virtual_transport(conn, stream.count_malformed)
+            if self.heartbeat is not None:
+                conn.heartbeat_check = _hang_check(conn, stream)
             if self.pinger is not None:
                 watchdog = self.watchdog = Watchdog(stream, self.pinger)
             next_enable = [time.monotonic() + stream.enable_interval]
@@ -176,6 +178,37 @@ class Watchdog:
                 stream.not_answering(self.hung)
                 return
             quiet_since = mono()
+
+
+def _hang_check(conn: Any, stream: LaneHost) -> Callable[..., None]:
+    """``conn.heartbeat_check`` for a lane with AMQP heartbeats (kombu's consume loop calls it
+    too). Missed heartbeats mean a broker that keeps the socket open but answers nothing: say so
+    at once (``not_answering``), then cut the socket, since kombu's way out of the session
+    (cancel the consumer, close the channel and connection) waits for answers that never come.
+    """
+    check = conn.heartbeat_check
+
+    def hang_check(rate: int = 2) -> None:
+        try:
+            check(rate)
+        except conn.connection_errors as exc:  # ConnectionForced: too many heartbeats missed
+            hung = BrokerNotAnswering()
+            stream.not_answering(hung)
+            _abandon(conn)
+            raise hung from exc
+
+    return hang_check
+
+
+def _abandon(conn: Any) -> None:
+    """Shut the socket of a hung AMQP connection: every read on it ends at once (EOF), so
+    kombu's goodbyes fail fast instead of waiting on the broker."""
+    import socket
+
+    transport = getattr(getattr(conn, "_connection", None), "transport", None)
+    sock = getattr(transport, "sock", None)
+    if sock is not None:
+        quietly(lambda: sock.shutdown(socket.SHUT_RDWR))
 
 
 class _KombuRedisWarning(logging.Filter):
