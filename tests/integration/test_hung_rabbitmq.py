@@ -122,25 +122,38 @@ def test_the_kombu_lane_calls_a_hung_rabbitmq_down_and_comes_back(rabbit, redis_
     assert stream.status.reconnects == 1
 
 
-def test_exporter_healthz_and_broker_connected_follow_a_hung_rabbitmq(rabbit, redis_urls):
+def test_exporter_healthz_and_broker_connected_follow_a_hung_rabbitmq(
+    rabbit, redis_urls, start_worker
+):
+    """A real worker's tasks, before and after the freeze: each counted once."""
+    backend = redis_urls[1]
+    app = make_celery_app(load_settings(broker_url=rabbit.url, result_backend=backend))
+    worker = start_worker("frozen-rabbit", wait=False, urls=(rabbit.url, backend), queues="celery")
+    worker.wait_ready(app)
+    validate = app.tasks["celerytui.tasks.validate_order"]
+
+    def run_tasks(first: int, n: int) -> None:
+        results = [validate.delay(first + i) for i in range(n)]
+        assert [r.get(timeout=20)["order_id"] for r in results] == list(range(first, first + n))
+
     port = free_port()
     proc = start_celerytui(
-        "exporter", "--port", str(port), "-b", rabbit.url, "--result-backend", redis_urls[1]
+        "exporter", "--port", str(port), "-b", rabbit.url, "--result-backend", backend
     )
     err = LineReader(proc.stderr)
     healthz = f"http://127.0.0.1:{port}/healthz"
-    succeeded = "celery_task_succeeded_total"
+    task = "celerytui.tasks.validate_order"
+
+    def counted(kind: str) -> float:
+        return metric(port, f"celery_task_{kind}_total", name=task)
+
     try:
         err.wait_for(
             lambda line: f"127.0.0.1:{port}/metrics" in line, 20, what="exporter to listen"
         )
         wait_for(lambda: get(healthz)[0] == 200, 15, what="/healthz 200")
-        before = publish_tasks(rabbit.url, "before", 10)
-        wait_for(
-            lambda: metric(port, succeeded, name="wire.good") == len(before),
-            10,
-            what="the first tasks counted",
-        )
+        run_tasks(0, 10)
+        wait_for(lambda: counted("succeeded") == 10, 10, what="the first tasks counted")
 
         stopped = rabbit.pause()
         _within(DETECT_WITHIN, stopped, lambda: get(healthz)[0] == 503, "/healthz 503")
@@ -155,24 +168,16 @@ def test_exporter_healthz_and_broker_connected_follow_a_hung_rabbitmq(rabbit, re
             lambda: get(healthz)[0] == 200 and metric(port, "celerytui_broker_connected") == 1,
             "/healthz 200 again",
         )
-        after = publish_tasks(rabbit.url, "after", 10)
-        total = len(before) + len(after)
-        wait_for(
-            lambda: metric(port, succeeded, name="wire.good") == total,
-            10,
-            what="the later tasks counted",
-        )
+        run_tasks(10, 10)
+        wait_for(lambda: counted("succeeded") == 20, 10, what="the later tasks counted")
         # a last task as a marker: once it is counted, anything counted twice would show
-        marker = publish_tasks(rabbit.url, "marker", 1)
-        wait_for(
-            lambda: metric(port, succeeded, name="wire.good") == total + len(marker),
-            10,
-            what="the marker task counted",
-        )
-        assert metric(port, "celery_task_received_total", name="wire.good") == total + 1
+        run_tasks(20, 1)
+        wait_for(lambda: counted("succeeded") == 21, 10, what="the marker task counted")
+        assert (counted("sent"), counted("received"), counted("started")) == (21, 21, 21)
         assert metric(port, "celerytui_broker_reconnects_total") == 1
     finally:
         stop_process(proc)
+        app.close()
 
 
 async def test_tui_banner_follows_a_hung_rabbitmq(rabbit, redis_urls):
@@ -204,3 +209,47 @@ async def test_tui_banner_follows_a_hung_rabbitmq(rabbit, redis_urls):
             what="the banner to clear",
             timeout=max(0.1, resumed + RECOVER_WITHIN - time.monotonic()),
         )
+
+
+def test_a_queue_poll_whose_rabbitmq_freezes_mid_use_fails_within_its_timeout(rabbit, redis_urls):
+    """py-amqp reads block until the broker answers: a short-lived connection (queue depths,
+    control, broadcasts) on a node that froze after the connect must still give up."""
+    import threading
+    from contextlib import contextmanager
+
+    from celerytui.core.queues import QueueError, QueueInspector
+
+    frozen = threading.Event()
+
+    class FreezesAfterConnect(QueueInspector):
+        @contextmanager
+        def _connection(self):
+            with super()._connection() as conn:
+                conn.default_channel  # noqa: B018 (connected, a channel open: then it freezes)
+                rabbit.pause()
+                frozen.set()
+                yield conn
+
+    app = make_celery_app(load_settings(broker_url=rabbit.url, result_backend=redis_urls[1]))
+    inspector = FreezesAfterConnect(app, timeout=1.0)
+    outcome: list[object] = []
+
+    def poll() -> None:
+        try:
+            outcome.append(inspector.depths(["celery"]))
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    try:
+        thread.start()
+        assert frozen.wait(10), "the poll never connected"
+        stopped = time.monotonic()
+        # the channel's open waits out the timeout, the goodbyes are cut short
+        _within(3 * inspector.timeout + 1, stopped, lambda: outcome, "the poll to give up")
+        assert isinstance(outcome[0], QueueError), outcome
+        assert str(outcome[0]).startswith("queue depths: ")
+    finally:
+        rabbit.resume()
+        thread.join(10)
+        app.close()

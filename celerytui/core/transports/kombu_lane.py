@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from celerytui.core.hung_sockets import cut_socket
 from celerytui.core.transports.base import LaneHost
 from celerytui.core.transports.lane_parts import (
     HUNG_AFTER,
@@ -194,21 +195,10 @@ def _hang_check(conn: Any, stream: LaneHost) -> Callable[..., None]:
         except conn.connection_errors as exc:  # ConnectionForced: too many heartbeats missed
             hung = BrokerNotAnswering()
             stream.not_answering(hung)
-            _abandon(conn)
+            cut_socket(conn)
             raise hung from exc
 
     return hang_check
-
-
-def _abandon(conn: Any) -> None:
-    """Shut the socket of a hung AMQP connection: every read on it ends at once (EOF), so
-    kombu's goodbyes fail fast instead of waiting on the broker."""
-    import socket
-
-    transport = getattr(getattr(conn, "_connection", None), "transport", None)
-    sock = getattr(transport, "sock", None)
-    if sock is not None:
-        quietly(lambda: sock.shutdown(socket.SHUT_RDWR))
 
 
 class _KombuRedisWarning(logging.Filter):
