@@ -105,6 +105,9 @@ def test_the_kombu_lane_calls_a_hung_rabbitmq_down_and_comes_back(rabbit, redis_
             "the stream to call the broker down",
         )
         assert "not answering" in status.last_error
+        # frozen on: a reconnect attempt waits out its timeout (the node accepts, says nothing)
+        wait_for(lambda: stream.status.attempts >= 2, 10, what="a reconnect attempt that failed")
+        assert stream.status.connected is False
 
         resumed = rabbit.resume()
         _within(RECOVER_WITHIN, resumed, lambda: stream.status.connected, "the stream to reconnect")
