@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from celerytui.core.hung_sockets import cut_socket, socket_deadlines
 from celerytui.core.short_lived import short_lived
 from celerytui.redaction import one_line, redact, url_secrets
 
@@ -27,10 +28,12 @@ def bounded_connection(
     with short_lived():  # the connection is garbage (cycles: kombu, redis-py) once closed
         budget = max(timeout, 0.5)
         connect = app.connection_for_write if write else app.connection_for_read
+        socket_timeout = budget + 1 if write else budget
         conn = connect(
             connect_timeout=budget,
             transport_options={
-                "socket_timeout": budget + 1 if write else budget,
+                "socket_timeout": socket_timeout,
+                **socket_deadlines(socket_timeout),  # py-amqp's names for it
                 "socket_connect_timeout": budget,
                 "max_retries": 1,
             },
@@ -49,7 +52,13 @@ def bounded_connection(
                 raise error(
                     f"broker unreachable ({redact(url)}): {one_line(exc, secrets=url_secrets(url))}"
                 ) from None
-            yield conn
+            try:
+                yield conn
+            except BaseException:
+                # the caller gave up on this connection (a timeout, often): no goodbyes that
+                # wait on a broker that may answer nothing
+                cut_socket(conn)
+                raise
         finally:
             with suppress(Exception):
                 conn.close()

@@ -259,9 +259,12 @@ class EventStream:
                 self._failed(ConnectionError("event stream ended"))
             if self._session_connected:
                 delay = BACKOFF_FIRST  # a session that worked: retry soon after it breaks
-            # an attempt that waited out a timeout (a hung broker) has waited enough: retry
-            # at once, so the stream is back the moment the broker answers again
-            if self._stop.wait(max(0.0, delay - (time.monotonic() - began))):
+            # an attempt that waited out a timeout (a hung broker: connection accepted, no
+            # answer) has waited enough: retry at once, so the stream is back within about
+            # CONNECT_TIMEOUT of the broker answering again, however long it was frozen
+            waited = time.monotonic() - began
+            pause = 0.0 if waited >= CONNECT_TIMEOUT else max(0.0, delay - waited)
+            if self._stop.wait(pause):
                 break
             delay = min(delay * 2, BACKOFF_MAX)
 

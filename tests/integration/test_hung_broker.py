@@ -8,18 +8,16 @@ import json
 import os
 import signal
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 import redis
-from prometheus_client.parser import text_string_to_metric_families
 
 from celerytui.config import load_settings
 from celerytui.core.events import EventStream
 from celerytui.tasks import make_celery_app
 from tests.support.commands import LineReader, start_celerytui
 from tests.support.event_wire import channel_of, event_message, good_task, wait_subscribed
+from tests.support.exporter_http import get, metric
 from tests.support.services import RedisServer, free_port, service_missing, stop_process, wait_for
 
 pytestmark = pytest.mark.redis
@@ -126,25 +124,6 @@ def test_both_lanes_call_a_hung_broker_down_and_come_back(fast, hung_redis):
     assert stream.status.reconnects == 1
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def _metric(port: int, metric: str, **labels: str) -> float:
-    status, text = _get(f"http://127.0.0.1:{port}/metrics")
-    assert status == 200
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == metric and all(s.labels.get(k) == v for k, v in labels.items())
-    )
-
-
 def test_exporter_healthz_and_broker_connected_follow_a_hung_broker(hung_redis):
     port = free_port()
     proc = start_celerytui(
@@ -163,45 +142,45 @@ def test_exporter_healthz_and_broker_connected_follow_a_hung_broker(hung_redis):
         err.wait_for(
             lambda line: f"127.0.0.1:{port}/metrics" in line, 20, what="exporter to listen"
         )
-        wait_for(lambda: _get(healthz)[0] == 200, 15, what="/healthz 200")
+        wait_for(lambda: get(healthz)[0] == 200, 15, what="/healthz 200")
         wait_subscribed(hung_redis.client, hung_redis.url)
         before = hung_redis.publish_tasks("before", 10)
         wait_for(
-            lambda: _metric(port, succeeded, name="wire.good") == len(before),
+            lambda: metric(port, succeeded, name="wire.good") == len(before),
             10,
             what="the first tasks counted",
         )
 
         stopped = hung_redis.stop()
-        _within(DETECT_WITHIN, stopped, lambda: _get(healthz)[0] == 503, "/healthz 503")
-        assert _metric(port, "celerytui_broker_connected") == 0
-        body = json.loads(_get(healthz)[1])
+        _within(DETECT_WITHIN, stopped, lambda: get(healthz)[0] == 503, "/healthz 503")
+        assert metric(port, "celerytui_broker_connected") == 0
+        body = json.loads(get(healthz)[1])
         assert body["connected"] is False and body["last_error"]
 
         resumed = hung_redis.cont()
         _within(
             RECOVER_WITHIN,
             resumed,
-            lambda: _get(healthz)[0] == 200 and _metric(port, "celerytui_broker_connected") == 1,
+            lambda: get(healthz)[0] == 200 and metric(port, "celerytui_broker_connected") == 1,
             "/healthz 200 again",
         )
         wait_subscribed(hung_redis.client, hung_redis.url, timeout=5)
         after = hung_redis.publish_tasks("after", 10)
         total = len(before) + len(after)
         wait_for(
-            lambda: _metric(port, succeeded, name="wire.good") == total,
+            lambda: metric(port, succeeded, name="wire.good") == total,
             10,
             what="the later tasks counted",
         )
         # a last task as a marker: once it is counted, anything counted twice would show
         marker = hung_redis.publish_tasks("marker", 1)
         wait_for(
-            lambda: _metric(port, succeeded, name="wire.good") == total + len(marker),
+            lambda: metric(port, succeeded, name="wire.good") == total + len(marker),
             10,
             what="the marker task counted",
         )
-        assert _metric(port, "celery_task_received_total", name="wire.good") == total + 1
-        assert _metric(port, "celerytui_broker_reconnects_total") == 1
+        assert metric(port, "celery_task_received_total", name="wire.good") == total + 1
+        assert metric(port, "celerytui_broker_reconnects_total") == 1
     finally:
         stop_process(proc)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -128,3 +129,146 @@ class RedisTarget:
         for db in dbs:
             redis.Redis(host=self.host, port=self.port, db=db).flushdb()
         return dbs
+
+
+RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # Debian's, without the su wrapper
+
+
+def rabbitmq_server_binary() -> str | None:
+    """The rabbitmq-server script that runs a node as the calling user (Debian puts it under
+    /usr/lib/rabbitmq/bin; /usr/sbin's wrapper would switch to the rabbitmq user)."""
+    if os.access(RABBITMQ_SERVER, os.X_OK):
+        return RABBITMQ_SERVER
+    return shutil.which("rabbitmq-server")
+
+
+class RabbitMQServer:
+    """A RabbitMQ node this test owns: its own node name, AMQP and distribution ports, data,
+    logs, config (no plugins) and Erlang cookie, all under one temp dir. epmd is shared with
+    the machine's node, nothing else is: ``pause()`` / ``resume()`` signal this node's VM
+    (beam.smp, found from the node's pid file and checked to be our child), never another's."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dist_port = free_port()
+        while self.dist_port == self.port:
+            self.dist_port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="celerytui-rabbitmq-"))
+        self.nodename = f"ctui-{os.getpid()}-{self.port}@localhost"
+        self.proc: subprocess.Popen | None = None
+        self.beam_pid: int | None = None
+        self.paused = False
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def _env(self) -> dict[str, str]:
+        d = self.dir
+        (d / "rabbitmq.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
+            "loopback_users.guest = true\n"
+            "log.console = false\n"
+            "log.file.level = warning\n"
+        )
+        (d / "enabled_plugins").write_text("[].\n")
+        (d / "rabbitmq-env.conf").write_text("")  # not /etc's: that names the system node
+        return {
+            **os.environ,
+            "HOME": str(d),  # the Erlang cookie of this node only
+            "RABBITMQ_CONF_ENV_FILE": str(d / "rabbitmq-env.conf"),
+            "RABBITMQ_NODENAME": self.nodename,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_CONFIG_FILE": str(d / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(d / "advanced.config"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(d / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(d / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(d / "log"),
+            "RABBITMQ_PID_FILE": str(d / "node.pid"),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        }
+
+    def start(self, timeout: float = 60.0) -> RabbitMQServer:
+        """Start the node and wait (with a deadline) until an AMQP connection opens."""
+        binary = rabbitmq_server_binary()
+        if binary is None:
+            raise FileNotFoundError("rabbitmq-server")
+        self.proc = subprocess.Popen(
+            [binary],
+            env=self._env(),
+            cwd=self.dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C on the test run is not a signal to the node
+        )
+        wait_for(self._answers, timeout, interval=0.25, what=f"private RabbitMQ {self.nodename}")
+        self.beam_pid = wait_for(self._our_beam, 5, what=f"the beam.smp of {self.nodename}")
+        return self
+
+    def _answers(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            log = self.dir / "log" / f"{self.nodename}.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+            raise AssertionError(f"rabbitmq-server exited {self.proc.returncode}: {tail}")
+        if not port_answers("127.0.0.1", self.port, timeout=0.25):
+            return False
+        from kombu import Connection
+
+        try:
+            with Connection(self.url, connect_timeout=2) as conn:
+                conn.ensure_connection(max_retries=0)
+                conn.default_channel  # noqa: B018 (opens a channel: the node serves AMQP)
+        except Exception:
+            return False
+        return True
+
+    def _our_beam(self) -> int | None:
+        """The pid in the node's pid file, if that process is beam.smp and our child."""
+        try:
+            pid = int((self.dir / "node.pid").read_text().split()[0])
+            exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        assert self.proc is not None
+        ours = exe == "beam.smp" and ppid == self.proc.pid and self._is_ours(pid)
+        return pid if ours else None
+
+    def _is_ours(self, pid: int) -> bool:
+        """Is ``pid`` still this node's VM (not a reused pid)? Its environment names our node."""
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return f"RABBITMQ_NODENAME={self.nodename}".encode() in environ
+
+    def pause(self) -> float:
+        """SIGSTOP this node's VM: its sockets stay open and nothing answers."""
+        assert self.beam_pid is not None
+        os.kill(self.beam_pid, signal.SIGSTOP)
+        self.paused = True
+        return time.monotonic()
+
+    def resume(self) -> float:
+        assert self.beam_pid is not None
+        os.kill(self.beam_pid, signal.SIGCONT)
+        self.paused = False
+        return time.monotonic()
+
+    def stop(self) -> None:
+        """SIGTERM to the script (it stops the node properly), SIGKILL to the VM if it lingers."""
+        if self.paused:
+            self.resume()
+        stop_process(self.proc, grace=15.0)
+        if self.beam_pid is not None and self._is_ours(self.beam_pid):
+            os.kill(self.beam_pid, signal.SIGKILL)  # the script is gone, its VM lingers
+        self.proc = None
+        self.beam_pid = None
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from celerytui.core.hung_sockets import cut_socket
 from celerytui.core.transports.base import LaneHost
 from celerytui.core.transports.lane_parts import (
     HUNG_AFTER,
@@ -75,6 +76,8 @@ class KombuEventLane:
             receiver._receive = self._receive  # get_consumers() hands this to the Consumer
             receiver.on_decode_error = lambda message, exc: stream.count_malformed()
             _guard_virtual_transport(conn, stream.count_malformed)
+            if self.heartbeat is not None:
+                conn.heartbeat_check = _hang_check(conn, stream)
             if self.pinger is not None:
                 watchdog = self.watchdog = Watchdog(stream, self.pinger)
             next_enable = [time.monotonic() + stream.enable_interval]
@@ -176,6 +179,26 @@ class Watchdog:
                 stream.not_answering(self.hung)
                 return
             quiet_since = mono()
+
+
+def _hang_check(conn: Any, stream: LaneHost) -> Callable[..., None]:
+    """``conn.heartbeat_check`` for a lane with AMQP heartbeats (kombu's consume loop calls it
+    too). Missed heartbeats mean a broker that keeps the socket open but answers nothing: say so
+    at once (``not_answering``), then cut the socket, since kombu's way out of the session
+    (cancel the consumer, close the channel and connection) waits for answers that never come.
+    """
+    check = conn.heartbeat_check
+
+    def hang_check(rate: int = 2) -> None:
+        try:
+            check(rate)
+        except conn.connection_errors as exc:  # ConnectionForced: too many heartbeats missed
+            hung = BrokerNotAnswering()
+            stream.not_answering(hung)
+            cut_socket(conn)
+            raise hung from exc
+
+    return hang_check
 
 
 class _KombuRedisWarning(logging.Filter):

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from celerytui.core.hung_sockets import socket_deadlines
+
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 0.2  # seconds before the first reconnect attempt
@@ -114,6 +116,8 @@ def receiver_connection(
     options = dict(app.conf.broker_transport_options or {})
     options.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)  # redis transport
     options.setdefault("socket_timeout", SOCKET_TIMEOUT)  # a broker that accepts, then hangs
+    for key, seconds in socket_deadlines(SOCKET_TIMEOUT).items():  # the same, for py-amqp
+        options.setdefault(key, seconds)
     if socket_timeout is not None:
         options["socket_timeout"] = socket_timeout
     timeout = app.conf.broker_connection_timeout
