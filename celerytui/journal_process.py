@@ -32,9 +32,15 @@ _STATUS_FIELDS = {f.name for f in fields(RecorderStatus)}
 
 
 class JournalProcess:
-    def __init__(self, settings: Settings, holder: str = "celerytui TUI") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        holder: str = "celerytui TUI",
+        command: list[str] | None = None,  # benchmarks/ui_lag.py: a child fed synthetic events
+    ) -> None:
         self.settings = settings
         self.holder = holder
+        self.command = command or [sys.executable, "-m", "celerytui.journal_child"]
         self._lock = threading.Lock()
         self._status = RecorderStatus()
         self._notices: list[Notice] = []
@@ -64,7 +70,7 @@ class JournalProcess:
             "holder": self.holder,
         }
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "celerytui.journal_child"],
+            self.command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # the TUI owns the terminal; problems come as JSON
