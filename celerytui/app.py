@@ -205,6 +205,7 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         uncache_whole_strip_divides()
         self.record = record  # into the journal while running (the CLI: unless --no-record)
         self._recorder: JournalProcess | None = None  # the recording child process
+        self._previous_recorder: JournalProcess | None = None  # the old cluster's, ending
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:
@@ -298,6 +299,9 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         holds the store (then this TUI only reads it) or when the store cannot be opened."""
         from celerytui.journal_process import JournalProcess
 
+        if self._previous_recorder is not None:  # a switch: one writer, even on one store
+            self._previous_recorder.wait()
+            self._previous_recorder = None
         try:
             self._recorder = JournalProcess(self.settings, holder="celerytui TUI").start()
         except OSError as exc:
@@ -456,7 +460,8 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         self._chrome_cache = WeakKeyDictionary()
         self._monitor_started = self._redraw_failed = False
         self._stop_recording()  # (the old pump has stopped it already)
-        self._recorder = None  # the new pump starts a recorder on the new cluster
+        # the new pump starts a recorder on the new cluster, once the old one has ended
+        self._previous_recorder, self._recorder = self._recorder, None
         self._stopping, self._pump_ended = threading.Event(), threading.Event()
         self.refresh_bindings()
         self._pump_loop()

@@ -81,6 +81,8 @@ def record(
     except Exception as exc:  # a bad -A, a broker URL kombu rejects: one line
         say(out, failed=one_line(exc))
         return 1
+    if stop.is_set():  # the TUI quit while we started: nothing to record, no lease to take
+        return 0
     try:
         recorder = attach(monitor, settings, holder=holder, **recorder_options)
     except JournalLeaseError as exc:

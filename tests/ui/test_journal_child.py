@@ -225,3 +225,51 @@ async def test_a_full_disk_is_said_once_and_its_end(redis_urls):
                 await app.action_quit()
         finally:
             client.close()
+
+
+async def test_a_context_switch_stops_the_old_child_and_records_the_new_cluster(
+    redis_target, tmp_path
+):
+    from celerytui.cli_options import ContextLoader
+    from tests.support.screens_ui import connected, until
+
+    stores, brokers, lines = {}, {}, ['current_context = "a"']
+    for name in ("a", "b"):
+        broker_db, backend_db = redis_target.fresh_dbs(2)
+        brokers[name] = redis_target.url(broker_db)
+        stores[name] = str(tmp_path / f"{name}.sqlite3")
+        lines += [f"[contexts.{name}]", f'broker_url = "{brokers[name]}"']
+        lines += [f'result_backend = "{redis_target.url(backend_db)}"']
+        lines += [f'store = "{stores[name]}"', f"read_only = {str(name == 'b').lower()}"]
+    config = tmp_path / "config.toml"
+    config.write_text("\n".join(lines) + "\n")
+    app = make_app(load_settings(str(config)), contexts=ContextLoader(str(config)), record=True)
+    _notices(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: _recording(app), 30, "a's recorder")
+        old = app._recorder
+        assert _lease(stores["a"]) == ("celerytui TUI", old.pid)
+        await pilot.press("colon", *"ctx b", "enter")
+        await until(
+            pilot,
+            lambda: app.settings.context == "b" and app.switching_to is None and connected(app),
+            timeout=30,
+            what="the switch to b",
+        )
+        await wait_until(pilot, lambda: app._recorder is not None, 30, "b's recorder")
+        new = app._recorder
+        await wait_until(pilot, lambda: new.status.recording, 30, "b's recorder recording")
+        assert old.ended.is_set() and not alive(old.pid)  # the old cluster's child is gone
+        assert _lease(stores["b"]) == ("celerytui TUI", new.pid)  # read-only still records
+        client = redis.Redis.from_url(brokers["b"])
+        try:
+            wait_subscribed(client, brokers["b"])
+            sent = uuid.uuid4().hex
+            client.publish(channel_of(brokers["b"]), event_message(good_task(sent)))
+        finally:
+            client.close()
+        await wait_until(pilot, lambda: _recorded(stores["b"], [sent]), 30, "b's task recorded")
+        assert not _recorded(stores["a"], [sent])
+        await app.action_quit()
+    assert not alive(new.pid)
+    assert not [n for n in _notices(app) if "not recording" in n or "only reads" in n]
