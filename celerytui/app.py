@@ -312,7 +312,8 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
     def _watch_journal(self) -> None:
         """Pump thread: what the recorder has to say (a disk full, writing again...), each
         once; the live view goes on either way."""
-        for line, severity in self._recorder.take_notices():
+        recorder = self._recorder
+        for line, severity in recorder.take_notices() if recorder is not None else ():
             with contextlib.suppress(Exception):
                 self.call_from_thread(self.notify, line, severity=severity, timeout=8)
 
