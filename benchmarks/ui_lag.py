@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/ui_lag.py                 # 10k events/s, 200 workers, 10 s
     .venv/bin/python benchmarks/ui_lag.py --rate 20000 --seconds 20 --size 160x48
     .venv/bin/python benchmarks/ui_lag.py --journal --seconds 30   # recording into a journal too
+    .venv/bin/python benchmarks/ui_lag.py --journal-in-process --seconds 30   # the old way
 
 The real app runs headless (``run_test``) over a real ClusterState inside a Monitor stand-in
 whose ``pump()`` applies synthetic events (benchmarks/synthetic.py: task events and heartbeats
@@ -13,6 +14,12 @@ redraw path as against a broker. Measured:
 * key-to-screen: press ``p`` and time until the composed screen shows (or stops showing)
   "paused".
 
+``--journal`` records as the TUI does now: a child process (celerytui/journal_child.py's
+``record``, started by celerytui/journal_process.py) with its own stand-in Monitor fed the same
+stream at the same rate, so the two processes share the machine's cores as they would on a
+broker. ``--journal-in-process`` is the old way (before the child): a Recorder on a thread of
+this process, fed by the pump — the figure the child was built to remove.
+
 Prints figures; asserts nothing about time (target: lag p99 <= 50 ms).
 """
 
@@ -21,6 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
+import os
 import statistics
 import sys
 import threading
@@ -102,6 +111,95 @@ class FeedMonitor:
         return self.applied / max(1e-6, time.monotonic() - self._began)
 
 
+class ChildFeed(FeedMonitor):
+    """--journal's child: the stand-in Monitor the journal child records from, pumped on a
+    thread of its own every 0.1 s as Monitor.run_in_thread does."""
+
+    def __init__(self, events: list[dict], rate: float, max_tasks: int):
+        super().__init__(events, rate, max_tasks)
+        self.app = SimpleNamespace(conf=SimpleNamespace(broker_url="synthetic://"))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_in_thread(self, interval: float = 0.1) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                with self.lock:
+                    self.pump()
+
+        self.begin()
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.journal is not None:
+            self.journal.stop(max(timeout, 5.0))
+
+
+def synthetic_stream(args) -> list[dict]:
+    stream: list[dict] = []
+    total = int(args.rate * args.seconds) + args.prefill
+    for batch in generate_events(total, workers=args.workers, seed=7, batch=1000):
+        stream.extend(batch)
+    return stream
+
+
+def prefilled(monitor: FeedMonitor, stream: list[dict], prefill: int) -> None:
+    now = time.time()
+    for ev in stream[:prefill]:
+        ev["local_received"] = now
+        ev["timestamp"] = now
+    monitor.state.apply(stream[:prefill])
+
+
+def feed_child(args) -> int:
+    """`ui_lag.py --feed-child ...`: the journal child, its monitor fed the synthetic stream
+    (the TUI's stand-in gets the same one); started by JournalProcess, like the real one."""
+    from celerytui import journal_child
+
+    def make_monitor(settings):
+        stream = synthetic_stream(args)
+        monitor = ChildFeed(stream[args.prefill :], args.rate, args.max_tasks)
+        prefilled(monitor, stream, args.prefill)
+        gc.freeze()
+        return monitor
+
+    stop = threading.Event()
+    request = json.loads(sys.stdin.readline())
+    threading.Thread(
+        target=journal_child._watch_parent, args=(sys.stdin.buffer, stop), daemon=True
+    ).start()
+    return journal_child.record(
+        journal_child.settings_from_json(request["settings"]),
+        sys.stdout,
+        stop,
+        make_monitor=make_monitor,
+        checkpoint_every=args.checkpoint_every,
+        checkpoint_events=1,
+        task_events=0,
+    )
+
+
+def child_command(args) -> list[str]:
+    return [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--feed-child",
+        *("--rate", str(args.rate), "--seconds", str(args.seconds + 5)),
+        *("--workers", str(args.workers), "--prefill", str(args.prefill)),
+        *("--max-tasks", str(args.max_tasks), "--checkpoint-every", str(args.checkpoint_every)),
+    ]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 writer_parts: dict[str, list[float]] = {}  # --journal: seconds the writer spent, by step
 
 
@@ -139,19 +237,28 @@ def screen_has(app, text: str) -> bool:
 async def run(args) -> None:
     total = int(args.rate * args.seconds)
     print(f"generating {total + args.prefill:,} synthetic events from {args.workers} workers ...")
-    stream: list[dict] = []
-    for batch in generate_events(total + args.prefill, workers=args.workers, seed=7, batch=1000):
-        stream.extend(batch)
+    stream = synthetic_stream(args)
     monitor = FeedMonitor(stream[args.prefill :], args.rate, args.max_tasks)
     if args.prefill:
-        now = time.time()
-        prefill = stream[: args.prefill]
-        for ev in prefill:
-            ev["local_received"] = now
-            ev["timestamp"] = now
-        monitor.state.apply(prefill)
+        prefilled(monitor, stream, args.prefill)
     journal_dir = None
+    child = None
+    settings = Settings(cluster_name="bench", broker_url="synthetic://")
     if args.journal:
+        import tempfile
+
+        from celerytui.journal_process import JournalProcess
+
+        journal_dir = tempfile.TemporaryDirectory(prefix="celerytui-ui-lag-")
+        settings.store = f"{journal_dir.name}/journal.sqlite3"
+        child = JournalProcess(settings, command=child_command(args)).start()
+        print("waiting for the journal child (it builds the same stream) ...")
+        deadline = time.monotonic() + 300
+        while not child.status.recording and time.monotonic() < deadline:
+            if child.ended.wait(0.2):
+                sys.exit(f"the journal child ended: {child.take_notices()}")
+        child_cpu0 = cpu_seconds(child.pid)
+    if args.journal_in_process:
         import tempfile
 
         from celerytui.core.journal import open_store
@@ -168,7 +275,9 @@ async def run(args) -> None:
     gc.freeze()  # the pre-generated stream is the benchmark's, not the app's: keep GC off it
     print(f"state before: {len(monitor.state.tasks):,} tasks, {len(monitor.state.workers)} workers")
     width, height = (int(v) for v in args.size.split("x"))
-    app = make_app(Settings(cluster_name="bench", broker_url="synthetic://"), monitor=monitor)
+    app = make_app(settings, monitor=monitor)
+    if child is not None:
+        app._recorder = child  # its notices, as _start_recording would (the TUI's path)
     draws: list[float] = []
     on_pumped = app._on_pumped
 
@@ -227,6 +336,7 @@ async def run(args) -> None:
     print(
         f"event-loop lag ({len(lags)} samples of a {TIMER_INTERVAL * ms:.0f} ms timer): "
         f"p50 {pct(lags, 0.5) * ms:.1f} ms  p99 {pct(lags, 0.99) * ms:.1f} ms  "
+        f"p999 {pct(lags, 0.999) * ms:.1f} ms  "
         f"max {max(lags, default=0) * ms:.1f} ms   (target p99 <= 50 ms)"
     )
     print(
@@ -253,6 +363,19 @@ async def run(args) -> None:
             f"{st.checkpoints} checkpoints, last error {st.last_error}"
         )
         journal_dir.cleanup()
+    if child is not None:
+        cpu = cpu_seconds(child.pid) - child_cpu0
+        child.stop()
+        child.wait(30)
+        st = child.status
+        print(
+            f"journal child process (pid {child.pid}): {cpu:.1f} CPU s during the run; "
+            f"{st.events_recorded:,} events recorded, {st.events_dropped:,} dropped, "
+            f"{st.checkpoints} checkpoints, last error {st.last_error}; "
+            f"notices {child.take_notices()}"
+        )
+        assert journal_dir is not None
+        journal_dir.cleanup()
 
 
 def main() -> None:
@@ -268,14 +391,27 @@ def main() -> None:
     )
     parser.add_argument("--max-tasks", type=int, default=100_000)
     parser.add_argument("--size", default="80x24", help="terminal WIDTHxHEIGHT")
-    parser.add_argument("--journal", action="store_true", help="record into a SQLite journal")
+    parser.add_argument(
+        "--journal",
+        action="store_true",
+        help="record into a SQLite journal from a child process (as the TUI does)",
+    )
+    parser.add_argument(
+        "--journal-in-process",
+        action="store_true",
+        help="record into a SQLite journal from a thread of this process (the old way)",
+    )
+    parser.add_argument("--feed-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--checkpoint-every",
         type=float,
         default=15.0,
         help="--journal: seconds between checkpoints",
     )
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    if args.feed_child:
+        sys.exit(feed_child(args))
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

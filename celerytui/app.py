@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from textual import on, work
@@ -84,6 +84,9 @@ from celerytui.widgets.ages import format_age
 from celerytui.widgets.alert_banner import AlertBanner
 from celerytui.widgets.chosen import TaskChosen, WorkerChosen
 from celerytui.widgets.header_bar import HeaderBar, HeaderInfo, cluster_label
+
+if TYPE_CHECKING:
+    from celerytui.journal_process import JournalProcess
 
 PUMP_INTERVAL = 0.1
 # mode name -> (key, title, screen class)
@@ -201,8 +204,8 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         unlink_cleared_lru_caches()
         uncache_whole_strip_divides()
         self.record = record  # into the journal while running (the CLI: unless --no-record)
-        self._recorder: Any = None
-        self._journal_error: str | None = None
+        self._recorder: JournalProcess | None = None  # the recording child process
+        self._previous_recorder: JournalProcess | None = None  # the old cluster's, ending
 
     # -- clock and formatting --------------------------------------------------------------
     def now(self) -> float:
@@ -286,35 +289,39 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
                             self.notify, f"redraw failed: {one_line(exc)}", severity="error"
                         )
             self._stopping.wait(max(0.0, self.pump_interval - (time.monotonic() - began)))
+        self._stop_recording()  # quit or cluster switch: the old cluster's recorder ends
         self.gc_policy.release()  # nobody steps it any more: CPython collects on its own
         self._pump_ended.set()
 
     def _start_recording(self) -> None:
-        """Pump thread: record into the journal, unless another writer holds it (then say so
-        once and only read)."""
-        from celerytui.core.journal import JournalError, JournalLeaseError
-        from celerytui.core.journal.recorder import attach
+        """Pump thread: record into the journal from a child process (journal_process.py: no
+        encoding or writing under this process's GIL); it says, once, when another writer
+        holds the store (then this TUI only reads it) or when the store cannot be opened."""
+        from celerytui.journal_process import JournalProcess
 
+        if self._previous_recorder is not None:  # a switch: one writer, even on one store
+            self._previous_recorder.wait()
+            self._previous_recorder = None
         try:
-            self._recorder = attach(self.monitor, self.settings, holder="celerytui TUI")
-        except JournalLeaseError as exc:
-            line = f"journal: {exc.holder} records this cluster; this TUI only reads it"
-            self.call_from_thread(self.notify, line, severity="information", timeout=8)
-        except JournalError as exc:
+            self._recorder = JournalProcess(self.settings, holder="celerytui TUI").start()
+        except OSError as exc:
             self.call_from_thread(
                 self.notify, f"not recording: {one_line(exc)}", severity="warning", timeout=8
             )
 
     def _watch_journal(self) -> None:
-        """Pump thread: a journal that cannot write (disk full...) is said once, and when it
-        writes again; the live view goes on either way."""
-        error = self._recorder.status.last_error
-        if error == self._journal_error:
-            return
-        self._journal_error = error
-        line, severity = (error, "error") if error else ("journal: writing again", "information")
-        with contextlib.suppress(Exception):
-            self.call_from_thread(self.notify, line, severity=severity, timeout=8)
+        """Pump thread: what the recorder has to say (a disk full, writing again...), each
+        once; the live view goes on either way."""
+        recorder = self._recorder
+        for line, severity in recorder.take_notices() if recorder is not None else ():
+            with contextlib.suppress(Exception):
+                self.call_from_thread(self.notify, line, severity=severity, timeout=8)
+
+    def _stop_recording(self) -> None:
+        """The child writes what it holds and gives the lease back (it also stops on its own
+        when this process dies: EOF on its stdin)."""
+        if self._recorder is not None:
+            self._recorder.stop()
 
     def _on_pumped(self, changes: Changes) -> None:
         """UI thread, pump parked: account the changes, draw if we may."""
@@ -397,9 +404,11 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
             banner.show(alerts, status, now)
 
     async def action_quit(self) -> None:
-        """Quit at once: stop the pump, give the monitor a short while to stop, exit."""
+        """Quit at once: stop the pump, give the monitor a short while to stop, let the
+        journal's recorder write what it holds (bounded), exit."""
         self._stopping.set()
         self.workers.cancel_group(self, "pump")
+        self._stop_recording()
         if self._monitor_started:
             stopper = threading.Thread(target=self._stop_monitor, daemon=True)
             stopper.start()
@@ -408,6 +417,8 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
                 if not stopper.is_alive():
                     break
                 await _sleep(0.1)
+        if self._recorder is not None:  # q leaves no process behind
+            await _in_thread(self._recorder.wait)
         self.exit()
 
     def _stop_monitor(self) -> None:
@@ -449,7 +460,9 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
         self._pending_full, self._drawn_screen = True, None
         self._chrome_cache = WeakKeyDictionary()
         self._monitor_started = self._redraw_failed = False
-        self._recorder, self._journal_error = None, None  # the new pump records the new cluster
+        self._stop_recording()  # (the old pump has stopped it already)
+        # the new pump starts a recorder on the new cluster, once the old one has ended
+        self._previous_recorder, self._recorder = self._recorder, None
         self._stopping, self._pump_ended = threading.Event(), threading.Event()
         self.refresh_bindings()
         self._pump_loop()
@@ -622,3 +635,9 @@ async def _sleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+async def _in_thread(fn: Callable[[], object]) -> None:
+    import asyncio
+
+    await asyncio.to_thread(fn)

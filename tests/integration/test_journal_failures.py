@@ -23,36 +23,14 @@ from celerytui.core.monitor import Monitor
 from celerytui.core.state import ClusterState
 from tests.support.event_wire import channel_of, event_message, good_task, wait_subscribed
 from tests.support.services import free_port, service_missing, wait_for
+from tests.support.small_disk import fill, small_tmpfs
 
 
 @pytest.fixture
 def small_disk():
     """A 2 MB tmpfs, unmounted after the test."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        service_missing("root, to mount a small tmpfs")
-    where = Path(tempfile.mkdtemp(prefix="ctui-full-"))
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        service_missing(f"a tmpfs mount ({done.stderr.strip()})")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
-    shutil.rmtree(where, ignore_errors=True)
-
-
-def _fill(path: Path) -> None:
-    """Take every free byte of the file system `path` is on (unbuffered: the write that
-    finds the disk full raises here, not at close)."""
-    with open(path, "wb", buffering=0) as filler:
-        for size in (65536, 4096, 512, 1):
-            try:
-                while True:
-                    filler.write(b"\0" * size)
-            except OSError:
-                pass
+    with small_tmpfs("2m") as where:
+        yield where
 
 
 def test_a_full_disk_pauses_the_journal_not_the_live_view(small_disk, redis_urls):
@@ -79,7 +57,7 @@ def test_a_full_disk_pauses_the_journal_not_the_live_view(small_disk, redis_urls
         wait_subscribed(client, broker)
         publish(20, "before")
         wait_for(lambda: recorder.status.events_recorded >= 300, 15, what="first events written")
-        _fill(small_disk / "filler")
+        fill(small_disk / "filler")
         publish(60, "full")
         wait_for(lambda: recorder.status.last_error, 20, what="the journal to say the disk is full")
         error = recorder.status.last_error

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from celerytui.config import Settings
+from celerytui.core.journal import open_store
 from tests.ui.conftest import wait_until
 from tests.ui.screen_text import screen_text
 
@@ -76,5 +77,17 @@ async def test_demo_dashboard_shows_both_workers_and_both_targets(demo_session):
             what="the demo's beat schedule",
         )
         assert "demo-http-check-0" in screen_text(app)
+        recorder = await wait_until(
+            pilot,
+            lambda: app._recorder is not None and app._recorder.status.recording and app._recorder,
+            timeout=20,
+            what="the demo recording (its journal child)",
+        )
         await pilot.press("q")
-        await wait_until(pilot, lambda: not app.is_running, timeout=5, what="q to quit")
+        await wait_until(pilot, lambda: not app.is_running, timeout=10, what="q to quit")
+    assert recorder.ended.is_set()  # q left no journal child behind
+    reader = open_store(demo_session.settings.store, cluster="x", write=False)
+    try:
+        assert reader.find_tasks(limit=5)  # what the child recorded, the dashboard reads
+    finally:
+        reader.close()

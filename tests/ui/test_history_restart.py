@@ -31,12 +31,19 @@ def _recorded_failures(store: str) -> set[str]:
         reader.close()
 
 
+def _recording(app) -> bool:
+    recorder = app._recorder  # a child process (celerytui/journal_process.py)
+    return recorder is not None and recorder.status.recording
+
+
 async def _session(settings, client, n: int, store: str, check=None) -> list[str]:
     """One dashboard session recording into ``store`` while ``n`` tasks fail."""
     app = make_app(settings, record=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.monitor.events.status.connected, 30, "connected")
-        await wait_until(pilot, lambda: app.monitor.journal is not None, 15, "recording")
+        await wait_until(pilot, lambda: _recording(app), 30, "the recorder process listening")
+        recorder = app._recorder
+        assert app.monitor.journal is None  # nothing is encoded or written in this process
         failed = _fail(client, n)
 
         def done() -> bool:
@@ -49,6 +56,7 @@ async def _session(settings, client, n: int, store: str, check=None) -> list[str
         if check is not None:
             await check(app, pilot, failed)
         await app.action_quit()
+        assert recorder.ended.is_set()  # q left no recorder process behind
     return failed
 
 

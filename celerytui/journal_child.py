@@ -1,0 +1,140 @@
+"""The TUI's journal recorder, in a process of its own: `python -m celerytui.journal_child`.
+
+The TUI (celerytui/journal_process.py) starts it so that no journal encoding or writing runs
+under the TUI's GIL. It is `celerytui record`'s core — its own Monitor on the same cluster, a
+Recorder, the store's lease — and talks over its standard streams only:
+
+- stdin: one line of JSON, ``{"settings": {...}, "sys_path": [...], "holder": "..."}`` (the
+  settings carry passwords: a pipe, never argv or the environment); then nothing. EOF on
+  stdin (the TUI quit, switched cluster or was SIGKILLed) stops it: what is buffered is
+  written and the lease given back.
+- stdout: one line of JSON per message: ``{"lease": HOLDER}`` (another writer holds the store:
+  nothing recorded), ``{"failed": LINE}`` (the store or the app cannot be opened), then
+  ``{"status": {...}}`` (RecorderStatus's fields) once a second, and once more at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, fields
+from typing import IO, Any
+
+from celerytui.config import Settings, Thresholds
+from celerytui.redaction import one_line
+from celerytui.settings_model import DiskHost
+
+STATUS_EVERY = 1.0  # seconds between status lines
+LISTEN_WAIT = 5.0  # seconds the first status waits for the event lane to subscribe
+
+
+def settings_json(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON-ready data (every field: the child records exactly this cluster)."""
+    return asdict(settings)
+
+
+def settings_from_json(data: dict[str, Any]) -> Settings:
+    names = {f.name for f in fields(Settings)}
+    plain = {k: v for k, v in data.items() if k in names and k not in ("thresholds", "disk_hosts")}
+    return Settings(
+        **plain,
+        thresholds=Thresholds(**data.get("thresholds", {})),
+        disk_hosts=[DiskHost(**host) for host in data.get("disk_hosts", [])],
+    )
+
+
+def say(out: IO[str], **message: Any) -> None:
+    try:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+    except (OSError, ValueError):  # the TUI is gone: EOF on stdin stops us next
+        pass
+
+
+def _cluster_monitor(settings: Settings) -> Any:
+    from celerytui.commands.app_loader import load_app
+    from celerytui.core.monitor import Monitor
+
+    return Monitor(settings, app=load_app(settings))
+
+
+def record(
+    settings: Settings,
+    out: IO[str],
+    stop: threading.Event,
+    *,
+    holder: str = "celerytui TUI",
+    make_monitor: Callable[[Settings], Any] = _cluster_monitor,
+    every: float = STATUS_EVERY,
+    **recorder_options: Any,
+) -> int:
+    """Record until `stop` is set (or the lease is lost); the messages go to `out`."""
+    from celerytui.commands.errors import wait_connected
+    from celerytui.core.journal import JournalError, JournalLeaseError
+    from celerytui.core.journal.recorder import attach
+
+    try:
+        monitor = make_monitor(settings)
+    except Exception as exc:  # a bad -A, a broker URL kombu rejects: one line
+        say(out, failed=one_line(exc))
+        return 1
+    if stop.is_set():  # the TUI quit while we started: nothing to record, no lease to take
+        return 0
+    try:
+        recorder = attach(monitor, settings, holder=holder, **recorder_options)
+    except JournalLeaseError as exc:
+        say(out, lease=exc.holder)
+        return 0
+    except JournalError as exc:
+        say(out, failed=one_line(exc))
+        return 1
+    try:
+        monitor.start()
+        monitor.run_in_thread()
+        wait_connected(monitor.events, LISTEN_WAIT)  # what is sent after the first status
+        while True:
+            status = recorder.status
+            say(out, status=asdict(status))
+            if not status.recording or stop.wait(every):
+                break
+    finally:
+        monitor.stop()  # the recorder writes what is buffered, gives the lease back
+    say(out, status=asdict(recorder.status))
+    return 0
+
+
+def _watch_parent(stdin: IO[bytes], stop: threading.Event) -> None:
+    """EOF on stdin: the TUI closed it, or died (the kernel closes a killed process's pipes)."""
+    try:
+        while stdin.read(4096):
+            pass
+    except OSError:
+        pass
+    stop.set()
+
+
+def main() -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TUI's terminal is not ours
+    line = sys.stdin.buffer.readline()
+    try:
+        request = json.loads(line)
+        settings = settings_from_json(request["settings"])
+    except (ValueError, KeyError, TypeError) as exc:
+        say(sys.stdout, failed=f"journal recorder: bad start request ({one_line(exc)})")
+        return 2
+    for entry in reversed(request.get("sys_path", [])):  # the TUI's -A app resolves here too
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    threading.Thread(
+        target=_watch_parent, args=(sys.stdin.buffer, stop), name="parent-watch", daemon=True
+    ).start()
+    return record(settings, sys.stdout, stop, holder=request.get("holder", "celerytui TUI"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

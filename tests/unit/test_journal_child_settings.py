@@ -1,0 +1,30 @@
+"""The settings the TUI hands its journal child (over a pipe, as JSON) come back whole: the
+child records exactly the TUI's cluster, thresholds, store and retention included."""
+
+from __future__ import annotations
+
+import json
+
+from celerytui.config import Settings, Thresholds
+from celerytui.journal_child import settings_from_json, settings_json
+from celerytui.settings_model import DiskHost
+
+
+def test_settings_survive_the_pipe() -> None:
+    settings = Settings(
+        broker_url="redis://:pw@10.0.0.5:6380/3",
+        app="proj.celery",
+        read_only=True,
+        thresholds=Thresholds(queue_backlog=7, stuck_floor=12.5),
+        disk_hosts=[DiskHost(name="db1", port=2222, key_file="/k")],
+        store="/tmp/x.sqlite3",
+        retention=3600.0,
+        max_size=5 * 10**6,
+        security_key_password="s3cret",
+        keymap={"quit": "ctrl+q"},
+        sources={"store": "flag --store"},
+    )
+    back = settings_from_json(json.loads(json.dumps(settings_json(settings))))
+    assert back == settings
+    assert back.thresholds == settings.thresholds and back.disk_hosts == settings.disk_hosts
+    assert back.security_key_password == "s3cret" and back.sources == settings.sources
