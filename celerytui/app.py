@@ -303,7 +303,11 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
             self._previous_recorder.wait()
             self._previous_recorder = None
         try:
-            self._recorder = JournalProcess(self.settings, holder="celerytui TUI").start()
+            conf = getattr(getattr(self.monitor, "app", None), "conf", None)
+            schedule = None if self.settings.app else getattr(conf, "beat_schedule", None)
+            self._recorder = JournalProcess(
+                self.settings, holder="celerytui TUI", beat_schedule=schedule
+            ).start()
         except OSError as exc:
             self.call_from_thread(
                 self.notify, f"not recording: {one_line(exc)}", severity="warning", timeout=8

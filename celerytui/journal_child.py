@@ -4,8 +4,11 @@ The TUI (celerytui/journal_process.py) starts it so that no journal encoding or 
 under the TUI's GIL. It is `celerytui record`'s core — its own Monitor on the same cluster, a
 Recorder, the store's lease — and talks over its standard streams only:
 
-- stdin: one line of JSON, ``{"settings": {...}, "sys_path": [...], "holder": "..."}`` (the
-  settings carry passwords: a pipe, never argv or the environment); then nothing. EOF on
+- stdin: one line of JSON, ``{"settings": {...}, "sys_path": [...], "holder": "...",
+  "beat_schedule": B64}`` (the settings carry passwords: a pipe, never argv or the
+  environment; ``beat_schedule``, optional, is the TUI app's schedule pickled, for an app the
+  child cannot load by name — the demo's: its missed-beat alerts are journaled too); then
+  nothing. EOF on
   stdin (the TUI quit, switched cluster or was SIGKILLed) stops it: what is buffered is
   written and the lease given back.
 - stdout: one line of JSON per message: ``{"lease": HOLDER}`` (another writer holds the store:
@@ -15,7 +18,10 @@ Recorder, the store's lease — and talks over its standard streams only:
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
+import pickle
 import signal
 import sys
 import threading
@@ -54,11 +60,37 @@ def say(out: IO[str], **message: Any) -> None:
         pass
 
 
-def _cluster_monitor(settings: Settings) -> Any:
+def schedule_blob(schedule: Any) -> str | None:
+    """The TUI app's beat_schedule for the child, or None (none, or not picklable)."""
+    if not schedule:
+        return None
+    try:
+        return base64.b64encode(pickle.dumps(dict(schedule))).decode()
+    except Exception:  # a lambda in an entry...: the child records without the beat rule
+        return None
+
+
+def _schedule_from(blob: Any) -> dict[str, Any] | None:
+    """The schedule the TUI sent (its own pipe: trusted as the TUI is), or None."""
+    if not isinstance(blob, str):
+        return None
+    try:
+        schedule = pickle.loads(base64.b64decode(blob))  # our parent wrote it
+    except Exception:
+        return None
+    return schedule if isinstance(schedule, dict) else None
+
+
+def cluster_monitor(settings: Settings, beat_schedule: dict[str, Any] | None = None) -> Any:
+    """The child's Monitor: the app the settings name; an app with no schedule of its own
+    takes the one the TUI's app carries (the demo's), so the beat rule judges the same."""
     from celerytui.commands.app_loader import load_app
     from celerytui.core.monitor import Monitor
 
-    return Monitor(settings, app=load_app(settings))
+    app = load_app(settings)
+    if beat_schedule and not app.conf.beat_schedule:
+        app.conf.beat_schedule = beat_schedule
+    return Monitor(settings, app=app)
 
 
 def record(
@@ -67,7 +99,7 @@ def record(
     stop: threading.Event,
     *,
     holder: str = "celerytui TUI",
-    make_monitor: Callable[[Settings], Any] = _cluster_monitor,
+    make_monitor: Callable[[Settings], Any] = cluster_monitor,
     every: float = STATUS_EVERY,
     **recorder_options: Any,
 ) -> int:
@@ -133,7 +165,11 @@ def main() -> int:
     threading.Thread(
         target=_watch_parent, args=(sys.stdin.buffer, stop), name="parent-watch", daemon=True
     ).start()
-    return record(settings, sys.stdout, stop, holder=request.get("holder", "celerytui TUI"))
+    make_monitor = functools.partial(
+        cluster_monitor, beat_schedule=_schedule_from(request.get("beat_schedule"))
+    )
+    holder = request.get("holder", "celerytui TUI")
+    return record(settings, sys.stdout, stop, holder=holder, make_monitor=make_monitor)
 
 
 if __name__ == "__main__":

@@ -37,8 +37,10 @@ class JournalProcess:
         settings: Settings,
         holder: str = "celerytui TUI",
         command: list[str] | None = None,  # benchmarks/ui_lag.py: a child fed synthetic events
+        beat_schedule: Any = None,  # the TUI app's, for an app the child cannot load by name
     ) -> None:
         self.settings = settings
+        self.beat_schedule = beat_schedule
         self.holder = holder
         self.command = command or [sys.executable, "-m", "celerytui.journal_child"]
         self._lock = threading.Lock()
@@ -57,7 +59,7 @@ class JournalProcess:
         return self._proc.pid if self._proc is not None else None
 
     def start(self) -> JournalProcess:
-        from celerytui.journal_child import settings_json
+        from celerytui.journal_child import schedule_blob, settings_json
 
         package_root = str(Path(__file__).resolve().parents[1])  # this celerytui, not another
         env = dict(os.environ)
@@ -69,6 +71,8 @@ class JournalProcess:
             "sys_path": [p for p in sys.path if p],
             "holder": self.holder,
         }
+        if (blob := schedule_blob(self.beat_schedule)) is not None:
+            request["beat_schedule"] = blob
         self._proc = subprocess.Popen(
             self.command,
             stdin=subprocess.PIPE,
