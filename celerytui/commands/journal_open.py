@@ -34,9 +34,21 @@ def open_reader(settings: Any) -> Any:
 
     spec = settings.store or None
     try:
-        return open_store(spec, cluster=journal_cluster(settings), write=False)
+        return open_store(
+            spec, cluster=journal_cluster(settings, _broker_of(settings)), write=False
+        )
     except JournalError as exc:
         raise CommandError(one_line(exc, secrets=_secrets(spec))) from None
+
+
+def _broker_of(settings: Any) -> str | None:
+    """The broker the journal is named by: under ``-A`` the app's (unless ``--broker``), as
+    the recorder names it (core/journal/recorder.py attach), else the settings'."""
+    if not settings.app:
+        return None
+    from celerytui.commands.app_loader import load_app
+
+    return str(load_app(settings).conf.broker_url or "") or None  # AppLoadError: one line
 
 
 def store_label(store: Any) -> str:
