@@ -84,6 +84,8 @@ def test_metrics_equal_a_known_workload(redis_urls, start_worker, celery_app):
                 and _value(samples, "celery_task_failed_total", name=VALIDATE) == 1
                 and _value(samples, "celery_task_succeeded_total", name=RISKY) == 1
                 and _value(samples, "celery_queue_length", queue_name="secure") == 5
+                # consumers come from the 5 s inspect poll, once the worker's events are in
+                and _value(samples, "celery_active_consumer_count", queue_name="http") == 1
             )
             return samples if done else None
 
