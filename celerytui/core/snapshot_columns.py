@@ -15,7 +15,7 @@ fits no kind is kept as JSON (kind "j") in the head. Exact for every value.
 from __future__ import annotations
 
 from array import array
-from itertools import accumulate, chain
+from itertools import chain, islice, repeat
 from typing import Any
 
 from celerytui.core.model import NO_CHILDREN
@@ -100,10 +100,11 @@ def decode_column(column: list[Any], blobs: memoryview, count: int, uuids: list[
     elif kind == "t":
         lengths = unpack("I", parts[0])
         table = [None, *unstrings(parts[3], extra)]
-        kinds = map(table.__getitem__, unpack("I", parts[2]))
-        pairs = list(zip(_unfloats(parts[1]), kinds, strict=True))
-        ends = list(accumulate(lengths))
-        values = list(map(tuple, map(pairs.__getitem__, map(slice, [0, *ends[:-1]], ends))))
+        times, refs = _unfloats(parts[1]), unpack("I", parts[2])
+        if not len(times) == len(refs) == sum(lengths):
+            raise ValueError("a state snapshot with a cut timeline")
+        pairs = zip(times, map(table.__getitem__, refs), strict=True)  # taken `length` a task
+        values = list(map(tuple, map(islice, repeat(pairs), lengths)))
     else:
         raise ValueError(f"a state snapshot with an unknown column kind {kind!r}")
     if len(values) != count:

@@ -242,7 +242,10 @@ def _restore(pieces: list[tuple[dict[str, Any], list[list[Any]]]], max_tasks: in
         rows.update(zip(uuids, range(first, first + len(uuids)), strict=True))
         seqs += columns[_SEQ_AT]
     kept = list(rows.values())[max(0, len(rows) - keep) :]  # the newest
-    joined = [list(chain.from_iterable(c[f] for _, c in pieces)) for f in range(len(_TASK))]
+    if len(pieces) == 1:  # a full snapshot alone: its columns as they are
+        joined = pieces[0][1]
+    else:
+        joined = [list(chain.from_iterable(c[f] for _, c in pieces)) for f in range(len(_TASK))]
     if len(pieces) > 1 or len(kept) < len(seqs):
         joined = [_pick(values, kept) for values in joined]
     into = dict(zip(joined[0], map(Task, *joined), strict=True))
