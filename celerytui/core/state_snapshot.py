@@ -263,7 +263,10 @@ def _pick(values: list[Any], rows: list[int]) -> Any:
 def _restore_tasks(state: ClusterState, into: dict[str, Task], columns: list[Any]) -> None:
     """Insert ``into`` (oldest first; ``columns``: their fields) and rebuild what is derived
     from the tasks, looping in Python only over the tasks it concerns (``compress``)."""
-    state.tasks.update(into)
+    if state.tasks:
+        state.tasks.update(into)
+    else:  # a new state (load): the dict itself, not a copy of its 100k entries
+        state.tasks = into
     state._order.extend(into)
     uuids, states, names = columns[0], columns[_STATE_AT], columns[_NAME_AT]
     by_state = state._by_state
