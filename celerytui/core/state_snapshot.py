@@ -199,7 +199,7 @@ def _decode(data: bytes) -> tuple[dict[str, Any], list[list[Any]]]:
     """(head, task columns) of one snapshot, of any format."""
     magic = data[: len(MAGIC)]
     if magic in (MAGIC, DELTA_MAGIC):
-        return _columns_format_3(zlib.decompress(data[len(MAGIC) :]))
+        return _columns_format_3(zlib.decompress(memoryview(data)[len(MAGIC) :]))  # no copy
     if magic == MAGIC_2:
         return columns_format_2(zlib.decompress(data[len(MAGIC_2) :]), _TASK)
     return rows_format_1(zlib.decompress(data), _TASK)
