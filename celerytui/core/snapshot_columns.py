@@ -15,7 +15,9 @@ fits no kind is kept as JSON (kind "j") in the head. Exact for every value.
 from __future__ import annotations
 
 from array import array
-from itertools import chain, islice, repeat
+from collections.abc import Sequence
+from itertools import accumulate, chain, islice, repeat
+from operator import add, itemgetter, sub
 from typing import Any
 
 from celerytui.core.model import NO_CHILDREN
@@ -73,13 +75,62 @@ def encode_column(name: str, values: list[Any], blobs: list[bytes], uuids: dict[
     return [kind, extra, *map(len, packed)]
 
 
-def decode_column(column: list[Any], blobs: memoryview, count: int, uuids: list[Any]) -> Any:
-    """(values, the blobs after this column's): ``count`` values of one task field."""
-    kind, extra, *sizes = column
-    parts = []
-    for size in sizes:
-        parts.append(blobs[:size])
-        blobs = blobs[size:]
+def decode_rows(
+    column: list[Any],
+    parts: list[memoryview],
+    count: int,
+    uuids: list[Any],
+    rows: Sequence[int] | None = None,
+) -> Sequence[Any]:
+    """The values at ``rows`` (ascending; None: all) of one task field of ``count`` values
+    (``parts``: its blobs). A seek keeps only the newest version of each task of a chain:
+    the kinds that cost the most make a Python object only for the rows asked (an index is
+    picked before the string it names, a timeline's pairs of other rows are skipped)."""
+    kind, extra = column[0], column[1]
+    if rows is None or len(rows) == count:
+        return _decode(kind, extra, parts, count, uuids)
+    if kind in ("s", "u"):
+        own = unstrings(parts[1], extra - 1 if kind == "s" else extra)
+        table = [None, *own] if kind == "s" else [None, *uuids, *own]
+        refs = _counted(unpack("I", parts[0]), count)
+        return list(map(table.__getitem__, take(refs, rows)))
+    if kind == "i":
+        return take(_counted(unpack("q", _unshuffle(parts[0], 8)), count), rows)
+    if kind == "f" and extra == 0:  # no None
+        return take(_counted(unpack("d", _unshuffle(parts[1], 8)), count), rows)
+    if kind == "t":
+        return _timelines_at(extra, parts, count, rows)
+    return take(_decode(kind, extra, parts, count, uuids), rows)
+
+
+def take(values: Sequence[Any], rows: Sequence[int]) -> Sequence[Any]:
+    """``[values[i] for i in rows]``, picked in C (a tuple)."""
+    if len(rows) > 1:
+        return itemgetter(*rows)(values)  # type: ignore[no-any-return]
+    return [values[i] for i in rows]
+
+
+def _counted(values: array[Any], count: int) -> array[Any]:
+    if len(values) != count:
+        raise ValueError("a state snapshot with a short column")
+    return values
+
+
+def _timelines_at(extra: int, parts: list[memoryview], count: int, rows: Sequence[int]) -> Any:
+    lengths = _counted(unpack("I", parts[0]), count)
+    table = [None, *unstrings(parts[3], extra)]
+    times, refs = _unfloats(parts[1]), unpack("I", parts[2])
+    if not len(times) == len(refs) == sum(lengths):
+        raise ValueError("a state snapshot with a cut timeline")
+    ends = list(accumulate(lengths))
+    first, last = take([0, *ends[:-1]], rows), take(ends, rows)
+    skips = list(map(sub, first, [0, *last[:-1]]))  # the pairs of the rows not asked
+    pairs = zip(times, map(table.__getitem__, refs), strict=True)
+    stops = map(add, skips, map(sub, last, first))
+    return list(map(tuple, map(islice, repeat(pairs), skips, stops)))
+
+
+def _decode(kind: str, extra: Any, parts: list[memoryview], count: int, uuids: list[Any]) -> Any:
     values: list[Any]
     if kind == "j":
         values = extra
@@ -109,7 +160,7 @@ def decode_column(column: list[Any], blobs: memoryview, count: int, uuids: list[
         raise ValueError(f"a state snapshot with an unknown column kind {kind!r}")
     if len(values) != count:
         raise ValueError("a state snapshot with a short column")
-    return values, blobs
+    return values
 
 
 def _code(table: dict[str, int], value: str) -> int:
