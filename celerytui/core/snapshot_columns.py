@@ -4,12 +4,13 @@ A seek waits for the decoding (core/state_snapshot.py), so every kind decodes wi
 Python step per value where it can: numbers are byte-shuffled (byte k of every value, then
 byte k+1...: close timestamps share their high bytes, which zlib packs well) and come back
 with slice assignments and ``array.tolist``; strings, ids and event kinds are indexes into a
-table, looked up with ``map``; a timeline is cut into tuples with ``map(slice, ...)``. Only
-the minority of a column's values (the Nones of a mostly-set column, or the values of a
-mostly-None one) and the non-empty children lists take a Python step each.
+table, looked up with ``map``; a timeline is cut into tuples with ``map(islice, ...)``.
+Only the minority of a column's values (the Nones of a mostly-set column, or the values of
+a mostly-None one) and the non-empty children lists take a Python step each.
 
 ``encode_column`` returns [kind, extra, blob sizes...] and appends the blobs; a column that
-fits no kind is kept as JSON (kind "j") in the head. Exact for every value.
+fits no kind is kept as JSON (kind "j") in the head. Exact for every value. ``decode_rows``
+gives the values of some rows only (a chain's newest versions) with as little as it can.
 """
 
 from __future__ import annotations
