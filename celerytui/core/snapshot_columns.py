@@ -89,7 +89,8 @@ def decode_rows(
     picked before the string it names, a timeline's pairs of other rows are skipped)."""
     kind, extra = column[0], column[1]
     if rows is None or len(rows) == count:
-        return _decode(kind, extra, parts, count, uuids)
+        values: list[Any] = _decode(kind, extra, parts, count, uuids)
+        return values
     if kind in ("s", "u"):
         own = unstrings(parts[1], extra - 1 if kind == "s" else extra)
         table = [None, *own] if kind == "s" else [None, *uuids, *own]
@@ -100,7 +101,8 @@ def decode_rows(
     if kind == "f" and extra == 0:  # no None
         return take(_counted(unpack("d", _unshuffle(parts[1], 8)), count), rows)
     if kind == "t":
-        return _timelines_at(extra, parts, count, rows)
+        timelines: list[Any] = _timelines_at(extra, parts, count, rows)
+        return timelines
     return take(_decode(kind, extra, parts, count, uuids), rows)
 
 

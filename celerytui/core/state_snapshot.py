@@ -63,6 +63,7 @@ _SEQ_AT = _TASK.index("seq")
 _STATE_AT, _NAME_AT = _TASK.index("state"), _TASK.index("name")
 _ROOT_AT, _PARENT_AT = _TASK.index("root_id"), _TASK.index("parent_id")
 _CHILDREN_AT = _TASK.index("children")
+SUBSET_SHARE = 2 / 3  # a piece of a chain keeping fewer of its rows decodes only those
 
 
 def capture(
@@ -301,21 +302,34 @@ def _restore(pieces: list[tuple[dict[str, Any], _Columns]], max_tasks: int | Non
 
 def _picked(pieces: list[_Columns], kept: list[int]) -> list[Any]:
     """Each task field at the rows ``kept`` (indexes into the pieces' rows end to end, in
-    the state's order): each piece decodes its kept rows only, in its order, then one
-    C-level pick (itemgetter) puts them in the state's order."""
+    the state's order), then one C-level pick (itemgetter) puts them in that order. A piece
+    that keeps under SUBSET_SHARE of its rows decodes those only (a pick more for each of
+    them, but no object for the rest); another decodes them all."""
     ordered = sorted(kept)
-    spans = []  # per piece: its kept rows, ascending, counted from its first
+    spans: list[list[int] | None] = []  # per piece: its kept rows, ascending; None: all
+    where: dict[int, int] = {}  # row (pieces end to end) -> its place in the decoded ones
     first = start = 0
+    rows: Sequence[int]
     for columns in pieces:
         end = bisect_left(ordered, first + columns.count, start)
-        spans.append(list(map(sub, ordered[start:end], repeat(first))))
+        if end - start >= SUBSET_SHARE * columns.count:
+            spans.append(None)
+            rows = range(first, first + columns.count)
+        else:
+            rows = ordered[start:end]
+            spans.append(list(map(sub, rows, repeat(first))))
+        where.update(zip(rows, range(len(where), len(where) + len(rows)), strict=True))
         first, start = first + columns.count, end
-    order = None
-    if ordered != kept:  # a task of an older piece changed in a newer one: it moves
-        order = list(map(dict(zip(ordered, range(len(kept)), strict=True)).__getitem__, kept))
+    order: list[int] | None = list(map(where.__getitem__, kept))
+    if len(kept) == len(where) and order == list(range(len(kept))):
+        order = None  # the decoded rows as they are (a full snapshot alone)
     fields = []
     for field in range(len(_TASK)):
-        parts = [c.rows(field, rows) for c, rows in zip(pieces, spans, strict=True) if rows]
+        parts = [
+            c[field] if span is None else c.rows(field, span)
+            for c, span in zip(pieces, spans, strict=True)
+            if span is None or span
+        ]
         values = parts[0] if len(parts) == 1 else list(chain.from_iterable(parts))
         fields.append(values if order is None else take(values, order))
     return fields

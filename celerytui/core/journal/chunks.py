@@ -170,14 +170,16 @@ def _builder(keys: list[str]) -> Callable[..., dict[str, Any]]:
     The keys are written as ``repr`` of a str (checked): a string literal, whatever the
     journal holds; nothing else of the chunk goes into the code."""
     shape = tuple(keys)
-    made = _builders.get(shape)
-    if made is not None:
-        return made
+    known = _builders.get(shape)
+    if known is not None:
+        return known
     if not all(key.__class__ is str for key in shape):
         raise ValueError("a chunk with a key that is not a string")
     names = [f"_{i}" for i in range(len(shape))]
     body = ", ".join(f"{key!r}: {name}" for key, name in zip(shape, names, strict=True))
-    made = eval(f"lambda {', '.join(names)}: {{{body}}}", {"__builtins__": {}})
+    made: Callable[..., dict[str, Any]] = eval(
+        f"lambda {', '.join(names)}: {{{body}}}", {"__builtins__": {}}
+    )
     if len(_builders) >= _BUILDERS_MAX:
         _builders.clear()
     _builders[shape] = made
