@@ -103,6 +103,7 @@ class JournalSource:
         self._status = StreamStatus(broker=label)
         self.cursor = clock.start  # every event received at or before it was handed over
         self.restores = 0  # rebuilds done (seeks back, or far ahead)
+        self.rebuilding = False  # the feeder is rebuilding the state for a seek
 
     # -- EventSource -----------------------------------------------------------------------
     def start(self) -> None:
@@ -189,7 +190,11 @@ class JournalSource:
                     or target < self.cursor
                     or target - self.cursor > self.restore_gap
                 ):
-                    state = self._rebuild(target, generation)
+                    self.rebuilding = True
+                    try:
+                        state = self._rebuild(target, generation)
+                    finally:
+                        self.rebuilding = False
                     if clock.generation != generation:
                         continue  # another seek came while rebuilding
                     with self._lock:

@@ -53,6 +53,8 @@ class ReplayMonitor(Monitor):
     def pump(self, max_events: int = 100_000) -> Changes:
         restored = self.source.take_restored()
         if restored is None:
+            if self.source.rebuilding:  # the state shown is about to be replaced: let the
+                return Changes()  # rebuild have the GIL (no tick, no alert pass over it)
             return super().pump(max_events)
         old = set(self.state.tasks)
         self.state = restored

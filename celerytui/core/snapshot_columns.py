@@ -4,18 +4,21 @@ A seek waits for the decoding (core/state_snapshot.py), so every kind decodes wi
 Python step per value where it can: numbers are byte-shuffled (byte k of every value, then
 byte k+1...: close timestamps share their high bytes, which zlib packs well) and come back
 with slice assignments and ``array.tolist``; strings, ids and event kinds are indexes into a
-table, looked up with ``map``; a timeline is cut into tuples with ``map(slice, ...)``. Only
-the minority of a column's values (the Nones of a mostly-set column, or the values of a
-mostly-None one) and the non-empty children lists take a Python step each.
+table, looked up with ``map``; a timeline is cut into tuples with ``map(islice, ...)``.
+Only the minority of a column's values (the Nones of a mostly-set column, or the values of
+a mostly-None one) and the non-empty children lists take a Python step each.
 
 ``encode_column`` returns [kind, extra, blob sizes...] and appends the blobs; a column that
-fits no kind is kept as JSON (kind "j") in the head. Exact for every value.
+fits no kind is kept as JSON (kind "j") in the head. Exact for every value. ``decode_rows``
+gives the values of some rows only (a chain's newest versions) with as little as it can.
 """
 
 from __future__ import annotations
 
 from array import array
-from itertools import accumulate, chain
+from collections.abc import Sequence
+from itertools import accumulate, chain, islice, repeat
+from operator import add, itemgetter, sub
 from typing import Any
 
 from celerytui.core.model import NO_CHILDREN
@@ -73,13 +76,64 @@ def encode_column(name: str, values: list[Any], blobs: list[bytes], uuids: dict[
     return [kind, extra, *map(len, packed)]
 
 
-def decode_column(column: list[Any], blobs: memoryview, count: int, uuids: list[Any]) -> Any:
-    """(values, the blobs after this column's): ``count`` values of one task field."""
-    kind, extra, *sizes = column
-    parts = []
-    for size in sizes:
-        parts.append(blobs[:size])
-        blobs = blobs[size:]
+def decode_rows(
+    column: list[Any],
+    parts: list[memoryview],
+    count: int,
+    uuids: list[Any],
+    rows: Sequence[int] | None = None,
+) -> Sequence[Any]:
+    """The values at ``rows`` (ascending; None: all) of one task field of ``count`` values
+    (``parts``: its blobs). A seek keeps only the newest version of each task of a chain:
+    the kinds that cost the most make a Python object only for the rows asked (an index is
+    picked before the string it names, a timeline's pairs of other rows are skipped)."""
+    kind, extra = column[0], column[1]
+    if rows is None or len(rows) == count:
+        values: list[Any] = _decode(kind, extra, parts, count, uuids)
+        return values
+    if kind in ("s", "u"):
+        own = unstrings(parts[1], extra - 1 if kind == "s" else extra)
+        table = [None, *own] if kind == "s" else [None, *uuids, *own]
+        refs = _counted(unpack("I", parts[0]), count)
+        return list(map(table.__getitem__, take(refs, rows)))
+    if kind == "i":
+        return take(_counted(unpack("q", _unshuffle(parts[0], 8)), count), rows)
+    if kind == "f" and extra == 0:  # no None
+        return take(_counted(unpack("d", _unshuffle(parts[1], 8)), count), rows)
+    if kind == "t":
+        timelines: list[Any] = _timelines_at(extra, parts, count, rows)
+        return timelines
+    return take(_decode(kind, extra, parts, count, uuids), rows)
+
+
+def take(values: Sequence[Any], rows: Sequence[int]) -> Sequence[Any]:
+    """``[values[i] for i in rows]``, picked in C (a tuple)."""
+    if len(rows) > 1:
+        return itemgetter(*rows)(values)  # type: ignore[no-any-return]
+    return [values[i] for i in rows]
+
+
+def _counted(values: array[Any], count: int) -> array[Any]:
+    if len(values) != count:
+        raise ValueError("a state snapshot with a short column")
+    return values
+
+
+def _timelines_at(extra: int, parts: list[memoryview], count: int, rows: Sequence[int]) -> Any:
+    lengths = _counted(unpack("I", parts[0]), count)
+    table = [None, *unstrings(parts[3], extra)]
+    times, refs = _unfloats(parts[1]), unpack("I", parts[2])
+    if not len(times) == len(refs) == sum(lengths):
+        raise ValueError("a state snapshot with a cut timeline")
+    ends = list(accumulate(lengths))
+    first, last = take([0, *ends[:-1]], rows), take(ends, rows)
+    skips = list(map(sub, first, [0, *last[:-1]]))  # the pairs of the rows not asked
+    pairs = zip(times, map(table.__getitem__, refs), strict=True)
+    stops = map(add, skips, map(sub, last, first))
+    return list(map(tuple, map(islice, repeat(pairs), skips, stops)))
+
+
+def _decode(kind: str, extra: Any, parts: list[memoryview], count: int, uuids: list[Any]) -> Any:
     values: list[Any]
     if kind == "j":
         values = extra
@@ -100,15 +154,16 @@ def decode_column(column: list[Any], blobs: memoryview, count: int, uuids: list[
     elif kind == "t":
         lengths = unpack("I", parts[0])
         table = [None, *unstrings(parts[3], extra)]
-        kinds = map(table.__getitem__, unpack("I", parts[2]))
-        pairs = list(zip(_unfloats(parts[1]), kinds, strict=True))
-        ends = list(accumulate(lengths))
-        values = list(map(tuple, map(pairs.__getitem__, map(slice, [0, *ends[:-1]], ends))))
+        times, refs = _unfloats(parts[1]), unpack("I", parts[2])
+        if not len(times) == len(refs) == sum(lengths):
+            raise ValueError("a state snapshot with a cut timeline")
+        pairs = zip(times, map(table.__getitem__, refs), strict=True)  # taken `length` a task
+        values = list(map(tuple, map(islice, repeat(pairs), lengths)))
     else:
         raise ValueError(f"a state snapshot with an unknown column kind {kind!r}")
     if len(values) != count:
         raise ValueError("a state snapshot with a short column")
-    return values, blobs
+    return values
 
 
 def _code(table: dict[str, int], value: str) -> int:

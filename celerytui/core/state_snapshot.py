@@ -30,16 +30,17 @@ import gc
 import json
 import struct
 import zlib
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from itertools import chain, compress, repeat
-from operator import attrgetter, is_not, itemgetter, ne
+from operator import attrgetter, is_not, ne, sub
 from typing import Any
 
 from celerytui.core.model import NO_CHILDREN, DiskCheck, HttpCheck, Task, Worker
-from celerytui.core.snapshot_columns import decode_column, encode_column
+from celerytui.core.snapshot_columns import decode_rows, encode_column, take
 from celerytui.core.snapshot_legacy import MAGIC_2, columns_format_2, head_of, rows_format_1
 from celerytui.core.state import ClusterState
 from celerytui.core.state_lost import LostEntry
@@ -62,6 +63,7 @@ _SEQ_AT = _TASK.index("seq")
 _STATE_AT, _NAME_AT = _TASK.index("state"), _TASK.index("name")
 _ROOT_AT, _PARENT_AT = _TASK.index("root_id"), _TASK.index("parent_id")
 _CHILDREN_AT = _TASK.index("children")
+SUBSET_SHARE = 2 / 3  # a piece of a chain keeping fewer of its rows decodes only those
 
 
 def capture(
@@ -195,72 +197,151 @@ def load_chain(
         return at, _restore(pieces, max_tasks)
 
 
-def _decode(data: bytes) -> tuple[dict[str, Any], list[list[Any]]]:
+def _decode(data: bytes) -> tuple[dict[str, Any], _Columns]:
     """(head, task columns) of one snapshot, of any format."""
     magic = data[: len(MAGIC)]
     if magic in (MAGIC, DELTA_MAGIC):
-        return _columns_format_3(zlib.decompress(data[len(MAGIC) :]))
+        return _columns_format_3(zlib.decompress(memoryview(data)[len(MAGIC) :]))  # no copy
     if magic == MAGIC_2:
-        return columns_format_2(zlib.decompress(data[len(MAGIC_2) :]), _TASK)
-    return rows_format_1(zlib.decompress(data), _TASK)
+        head, columns = columns_format_2(zlib.decompress(data[len(MAGIC_2) :]), _TASK)
+    else:
+        head, columns = rows_format_1(zlib.decompress(data), _TASK)
+    return head, _Columns(head, len(columns[0]), values=columns)
 
 
-def _columns_format_3(raw: bytes) -> tuple[dict[str, Any], list[list[Any]]]:
+def _columns_format_3(raw: bytes) -> tuple[dict[str, Any], _Columns]:
     head, blobs = head_of(raw)
     if head.get("format") != FORMAT:
         raise ValueError("not a celerytui state snapshot of a known format")
-    if head.get("fields") != list(_TASK):
+    if head.get("fields") != list(_TASK) or len(head.get("columns", ())) != len(_TASK):
         raise ValueError("a state snapshot of another Task layout")
-    count = int(head["count"])
-    columns: list[list[Any]] = []
-    for column in head["columns"]:  # uuid first: the id columns refer to it
-        values, blobs = decode_column(column, blobs, count, columns[0] if columns else [])
-        columns.append(values)
-    return head, columns
+    return head, _Columns(head, int(head["count"]), specs=head["columns"], blobs=blobs)
 
 
-def _restore(pieces: list[tuple[dict[str, Any], list[list[Any]]]], max_tasks: int | None) -> Any:
+class _Columns:
+    """The task columns of one snapshot: format 3 decoded when asked, whole or only some
+    rows (snapshot_columns.decode_rows); older formats as they were decoded."""
+
+    def __init__(
+        self,
+        head: dict[str, Any],
+        count: int,
+        *,
+        specs: list[list[Any]] | None = None,
+        blobs: memoryview | None = None,
+        values: list[list[Any]] | None = None,
+    ) -> None:
+        self.count = count
+        self._specs = specs or []
+        self._parts: list[list[memoryview]] = []
+        for spec in self._specs:  # [kind, extra, blob sizes...]
+            parts = []
+            for size in spec[2:]:
+                parts.append(blobs[:size])  # type: ignore[index]
+                blobs = blobs[size:]  # type: ignore[index]
+            self._parts.append(parts)
+        # JSON keeps a timeline as lists of lists
+        self._json_timeline = "columns" not in head or head["columns"][_TIMELINE][0] == "j"
+        self._values: list[Any] = [None] * len(_TASK)
+        if values is not None:
+            self._values = [self._timeline(f, v) for f, v in enumerate(values)]
+
+    def __getitem__(self, field: int) -> Any:
+        """Every value of a field (decoded once)."""
+        values = self._values[field]
+        if values is None:
+            values = self._values[field] = self._decode(field, None)
+        return values
+
+    def rows(self, field: int, rows: list[int]) -> Any:
+        """The values of a field at ``rows`` (ascending)."""
+        values = self._values[field]
+        if values is None:
+            return self._decode(field, rows)
+        return values if len(rows) == self.count else take(values, rows)
+
+    def _decode(self, field: int, rows: list[int] | None) -> Any:
+        uuids = self[0] if field else []  # the id columns refer to it
+        spec = self._specs[field]
+        return self._timeline(field, decode_rows(spec, self._parts[field], self.count, uuids, rows))
+
+    def _timeline(self, field: int, values: Any) -> Any:
+        if field == _TIMELINE and self._json_timeline:
+            return [tuple(map(tuple, t)) for t in values]
+        return values
+
+
+def _restore(pieces: list[tuple[dict[str, Any], _Columns]], max_tasks: int | None) -> Any:
     """The state of the last piece: tasks merged (newest version of each), cut to its count
     and to ``max_tasks``, derived parts rebuilt; the rest from the last head.
 
-    The pieces' columns are joined, and a Task is made only for the rows that end up in the
-    state (C-level selection with itemgetter): a chain holds many versions of a task."""
+    Only the uuids and seqs of every row are decoded; the other fields only for the rows
+    that end up in the state, and a Task is made only for those: a chain holds many
+    versions of a task (up to twice as many rows as tasks kept)."""
     last = pieces[-1][0]
     state = ClusterState(max_tasks=max_tasks or int(last["max_tasks"]))
-    keep = min(int(last.get("kept", len(pieces[0][1][0]))), state.max_tasks)
-    rows: dict[str, int] = {}  # uuid -> its newest row (in the joined columns), in order
+    keep = min(int(last.get("kept", pieces[0][1].count)), state.max_tasks)
+    rows: dict[str, int] = {}  # uuid -> its newest row (in the pieces end to end), in order
     seqs: list[Any] = []
-    for head, columns in pieces:
-        if "columns" not in head or head["columns"][_TIMELINE][0] == "j":  # JSON: lists
-            columns[_TIMELINE] = [tuple(map(tuple, t)) for t in columns[_TIMELINE]]
-        uuids, first = columns[0], len(seqs)
+    for _, columns in pieces:
+        uuids, first, seq_column = columns[0], len(seqs), columns[_SEQ_AT]
         if rows:  # a task evicted and seen again since: a new seq, at the end
-            seq_of = dict(zip(uuids, columns[_SEQ_AT], strict=True))
+            seq_of = dict(zip(uuids, seq_column, strict=True))
             for uuid in seq_of.keys() & rows.keys():
                 if seqs[rows[uuid]] != seq_of[uuid]:
                     del rows[uuid]
         rows.update(zip(uuids, range(first, first + len(uuids)), strict=True))
-        seqs += columns[_SEQ_AT]
+        seqs += seq_column
     kept = list(rows.values())[max(0, len(rows) - keep) :]  # the newest
-    joined = [list(chain.from_iterable(c[f] for _, c in pieces)) for f in range(len(_TASK))]
-    if len(pieces) > 1 or len(kept) < len(seqs):
-        joined = [_pick(values, kept) for values in joined]
-    into = dict(zip(joined[0], map(Task, *joined), strict=True))
-    _restore_tasks(state, into, joined)
+    picked = _picked([columns for _, columns in pieces], kept)
+    into = dict(zip(picked[0], map(Task, *picked), strict=True))
+    _restore_tasks(state, into, picked)
     _restore_rest(state, last)
     return state
 
 
-def _pick(values: list[Any], rows: list[int]) -> Any:
-    if len(rows) > 1:
-        return itemgetter(*rows)(values)
-    return [values[i] for i in rows]
+def _picked(pieces: list[_Columns], kept: list[int]) -> list[Any]:
+    """Each task field at the rows ``kept`` (indexes into the pieces' rows end to end, in
+    the state's order), then one C-level pick (itemgetter) puts them in that order. A piece
+    that keeps under SUBSET_SHARE of its rows decodes those only (a pick more for each of
+    them, but no object for the rest); another decodes them all."""
+    ordered = sorted(kept)
+    spans: list[list[int] | None] = []  # per piece: its kept rows, ascending; None: all
+    where: dict[int, int] = {}  # row (pieces end to end) -> its place in the decoded ones
+    first = start = 0
+    rows: Sequence[int]
+    for columns in pieces:
+        end = bisect_left(ordered, first + columns.count, start)
+        if end - start >= SUBSET_SHARE * columns.count:
+            spans.append(None)
+            rows = range(first, first + columns.count)
+        else:
+            rows = ordered[start:end]
+            spans.append(list(map(sub, rows, repeat(first))))
+        where.update(zip(rows, range(len(where), len(where) + len(rows)), strict=True))
+        first, start = first + columns.count, end
+    order: list[int] | None = list(map(where.__getitem__, kept))
+    if len(kept) == len(where) and order == list(range(len(kept))):
+        order = None  # the decoded rows as they are (a full snapshot alone)
+    fields = []
+    for field in range(len(_TASK)):
+        parts = [
+            c[field] if span is None else c.rows(field, span)
+            for c, span in zip(pieces, spans, strict=True)
+            if span is None or span
+        ]
+        values = parts[0] if len(parts) == 1 else list(chain.from_iterable(parts))
+        fields.append(values if order is None else take(values, order))
+    return fields
 
 
 def _restore_tasks(state: ClusterState, into: dict[str, Task], columns: list[Any]) -> None:
     """Insert ``into`` (oldest first; ``columns``: their fields) and rebuild what is derived
     from the tasks, looping in Python only over the tasks it concerns (``compress``)."""
-    state.tasks.update(into)
+    if state.tasks:
+        state.tasks.update(into)
+    else:  # a new state (load): the dict itself, not a copy of its 100k entries
+        state.tasks = into
     state._order.extend(into)
     uuids, states, names = columns[0], columns[_STATE_AT], columns[_NAME_AT]
     by_state = state._by_state

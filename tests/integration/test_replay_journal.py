@@ -13,6 +13,7 @@ PostgreSQL): a known stream recorded as the recorder records it, then
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 
 import pytest
@@ -20,7 +21,7 @@ import pytest
 from celerytui.config import load_settings
 from celerytui.core.history_search import HistoryQuery, search
 from celerytui.core.journal import open_store
-from celerytui.core.journal_source import JournalSource
+from celerytui.core.journal_source import JournalSource, load_snapshots
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.replay_monitor import ReplayMonitor
 from celerytui.core.replay_summary import summarize
@@ -104,6 +105,54 @@ def test_played_through_and_seeking_back(recorded: Recorded) -> None:
         assert any(at <= middle for at in recorded.checkpoints)
         assert monitor.clock() == middle  # every screen's "now" is the replayed moment
     finally:
+        monitor.stop()
+        reader.close()
+
+
+def test_while_a_seek_rebuilds_the_state_shown_is_left_as_it_is(recorded: Recorded) -> None:
+    """The pump does nothing to a state about to be replaced (the rebuild has the GIL to
+    itself), then swaps in the state of the moment sought."""
+    t0, t1 = recorded.span
+    reader = open_store(recorded.spec, cluster="x", write=False)
+    clock = ReplayClock(t0, t1, speed=1024.0)
+    gate, loading = threading.Event(), threading.Event()
+
+    def held_loader(chain, max_tasks):
+        if clock.generation:  # a seek's rebuild waits for the gate
+            loading.set()
+            assert gate.wait(30)
+        return load_snapshots(chain, max_tasks)
+
+    source = JournalSource(reader, clock, max_tasks=10**9, loader=held_loader)
+    monitor = ReplayMonitor(load_settings(env={}), source, clock, "journal test")
+    monitor.start()
+    try:
+
+        def pumped_to(at: float) -> bool:
+            source.wait(0.1)
+            with monitor.lock:
+                monitor.pump()
+            return source.cursor >= at and not source.pending and monitor.resets > 0
+
+        wait_for(lambda: pumped_to(t1), timeout=60, what="the replay to reach the end")
+        clock.pause()
+        shown, applied = monitor.state, monitor.state.events_applied
+        middle = t0 + (t1 - t0) / 2
+        clock.seek(middle)
+        wait_for(loading.is_set, timeout=30, what="the rebuild to start")
+        assert source.rebuilding and clock.seeking
+        with monitor.lock:
+            changes = monitor.pump()
+        assert not changes.tasks and not changes.workers and not changes.events
+        assert monitor.state is shown and shown.events_applied == applied
+        gate.set()
+        wait_for(lambda: pumped_to(middle) and monitor.resets >= 2, timeout=30, what="the seek")
+        assert not source.rebuilding and not clock.seeking
+        assert {u: t.state for u, t in monitor.state.tasks.items()} == {
+            u: t.state for u, t in recorded.state_at(middle).tasks.items()
+        }
+    finally:
+        gate.set()
         monitor.stop()
         reader.close()
 

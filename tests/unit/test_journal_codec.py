@@ -65,6 +65,21 @@ def test_odd_floats_and_keys_survive():
     assert chunks.decode(codec, data)[:2].__repr__() == repr(events[:2])
 
 
+def test_keys_that_look_like_code_come_back_as_they_were():
+    odd = ["'", '"}', "\n", "\x00", "a'b\"c", "__import__('os')", "}: 1, {", "\ud800", "é"]
+    events = [
+        {key: i for i, key in enumerate(odd)},
+        {f"k{i}": float(i) for i in range(300)},  # more arguments than a call takes in 3.6
+        {"type": "x", "uuid": None},
+        {"uuid": "u", "type": "x"},  # the same keys in another order: another shape
+    ]
+    codec, data = chunks.encode(events)
+    assert codec == chunks.CODEC_COLUMNS
+    back = chunks.decode(codec, data)
+    assert back == events
+    assert [list(e) for e in back] == [list(e) for e in events]
+
+
 def test_the_synthetic_stream_is_small_in_chunks():
     events = [e for batch in generate_events(20_000) for e in batch]
     original = copy.deepcopy(events)

@@ -92,6 +92,41 @@ def test_format_3_gives_back_odd_values_exactly():
     assert not empty.tasks and empty.max_tasks == 5
 
 
+def test_a_chain_gives_back_odd_values_of_the_tasks_it_keeps_exactly():
+    """A seek decodes only the rows a chain keeps: every kind of column, odd values too,
+    from a full snapshot whose tasks a delta partly replaced."""
+    state = ClusterState(max_tasks=1000)  # nothing evicted (the chain test above evicts)
+    batches = list(generate_events(1200, batch=100, seed=3))
+    for batch in batches[:6]:
+        state.apply(batch)
+    tasks = list(state.tasks.values())
+    tasks[0].args = "nul \x00 inside, and a lone surrogate \udcff"
+    tasks[1].runtime = math.nan
+    tasks[3].retries = 2**70  # past 64 bits: JSON
+    tasks[4].result_full = {"nested": [1, 2.5, None]}
+    tasks[5].parent_id = "not-kept-anymore"
+    tasks[8].timeline = ((1.5, "task-sent"), (2.0, "weird\x00kind"))  # a JSON timeline
+    for task in tasks[10:40]:  # mostly None: the values' positions only
+        task.eta = 5.0 if task.seq % 3 else None
+    full = state_snapshot.dump(state)
+    at0 = batches[5][-1]["local_received"]
+    changed = set(state.apply(batches[6]).tasks)
+    tasks = list(state.tasks.values())
+    tasks[2].started = -0.0
+    tasks[7].exception = "changed after the full one"
+    changed |= {tasks[2].uuid, tasks[7].uuid}
+    delta = state_snapshot.encode(state_snapshot.capture(state, only=changed, base=at0))
+    at1 = batches[6][-1]["local_received"]
+    assert 0 < len(changed & set(state.tasks)) < len(state.tasks) / 2
+    for max_tasks in (None, 25):
+        at, restored = state_snapshot.load_chain([(at0, full), (at1, delta)], max_tasks)
+        kept = tasks[-(max_tasks or len(tasks)) :]
+        assert at == at1
+        assert [repr(astuple(t)) for t in restored.tasks.values()] == [
+            repr(astuple(t)) for t in kept
+        ]
+
+
 def test_a_damaged_or_foreign_snapshot_is_one_clear_error():
     good = state_snapshot.dump(ClusterState(max_tasks=5))
     with pytest.raises(ValueError, match="known format"):

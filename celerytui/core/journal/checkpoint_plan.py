@@ -8,7 +8,11 @@ before (~80 bytes a task, about what its events take), a full snapshot a row per
 a full one is written once the chain since the last holds ``chain_rows`` rows per task kept.
 Measured (benchmarks/replay.py, 10M synthetic events, 100k tasks, one quiet 2-core machine):
 checkpoints 42.6 B/event (format 2 every 60 s: 61.7), a seek as the TUI does it median 1.9 s,
-max 2.2-2.5 s (format 2: 4.2 s, 4.5 s): still above the 1 s the issue asks.
+max 2.2-2.5 s (format 2: 4.2 s, 4.5 s): still above the 1 s the issue asks. Later, on a
+shared 2-core machine (load ~4), 14 random minutes, interleaved runs: CPU a seek median 1.28 s
+-> 1.04-1.13 s, max 1.58-1.64 -> 1.24-1.30 s (the chain read without the other checkpoints,
+only the kept rows decoded, the pump idle meanwhile); wall 2.7 s -> 2.2-2.4 s: loading 100k
+tasks (zlib, columns, a Task each) is most of it.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
 _SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
 
 CHAIN_MAX = 1_000  # checkpoints looked at for a full one before a time
+CHAIN_PAGE = 4  # checkpoints read at a time while looking for it (a chain holds ~5-25)
 
 
 class StoreReads:
@@ -125,22 +126,30 @@ class StoreReads:
     def checkpoint_chain(self, at: float) -> list[tuple[float, bytes]]:
         """What the state at `at` loads from, oldest first: the newest full checkpoint at or
         before `at`, then those after it up to `at` (deltas: state_snapshot.load_chain checks
-        that each follows on the one before); [] when there is no full one."""
+        that each follows on the one before); [] when there is no full one.
+
+        Only the chain's snapshots are read: newest first, CHAIN_PAGE at a time, until a full
+        one (a query on the first bytes of every checkpoint before `at` read them all: 0.2 s
+        at the end of a 10M-event journal, growing with it)."""
         with self._lock:
-            kinds = self._read(
-                "SELECT at, substr(data, 1, 4) FROM checkpoints WHERE at <= ?"
-                " ORDER BY at DESC LIMIT ?",
+            times = self._read(
+                "SELECT at FROM checkpoints WHERE at <= ? ORDER BY at DESC LIMIT ?",
                 (at, CHAIN_MAX),
             )
-        start = next((a for a, magic in kinds if bytes(magic) != DELTA_MAGIC), None)
-        if start is None:
-            return []
-        with self._lock:
-            rows = self._read(
-                "SELECT at, data FROM checkpoints WHERE at >= ? AND at <= ? ORDER BY at",
-                (start, at),
-            )
-        return [(float(a), bytes(data)) for a, data in rows]
+        chain: list[tuple[float, bytes]] = []
+        for i in range(0, len(times), CHAIN_PAGE):
+            page = times[i : i + CHAIN_PAGE]
+            with self._lock:
+                rows = self._read(
+                    "SELECT at, data FROM checkpoints WHERE at <= ? AND at >= ? ORDER BY at DESC",
+                    (page[0][0], page[-1][0]),
+                )
+            for when, data in rows:
+                chain.append((float(when), bytes(data)))
+                if chain[-1][1][: len(DELTA_MAGIC)] != DELTA_MAGIC:  # a full one: the start
+                    chain.reverse()
+                    return chain
+        return []
 
     def find_tasks(
         self,
