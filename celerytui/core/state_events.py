@@ -8,6 +8,7 @@ raises Malformed or any other exception, counted by `apply`) leaves the state co
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from sys import intern
 from typing import Any
 
@@ -120,10 +121,11 @@ class EventHandlers:
     # ---- task events (see celery/worker/request.py and celery/app/amqp.py for fields) -------
 
     def _on_sent(self: StateParts, ev: dict[str, Any]) -> None:
-        try:  # what the receiver always gives (a subscript is cheaper than .get)
-            lr, ts = ev["local_received"], ev["timestamp"]
+        uuid: Any
+        try:  # what the receiver always gives (subscripts are cheaper than .get)
+            lr, ts, uuid = ev["local_received"], ev["timestamp"], ev["uuid"]
         except KeyError:
-            lr = ts = None
+            lr, ts, uuid = ev.get("local_received"), ev.get("timestamp"), None
         if not (
             lr.__class__ is float
             and ts.__class__ is float
@@ -131,7 +133,8 @@ class EventHandlers:
             and TS_MIN <= ts < TS_MAX
         ):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
-        uuid: Any = ev["uuid"]  # none: Malformed, as any implausible id
+        if uuid is None:
+            uuid = ev["uuid"]  # none: Malformed, as any implausible id
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
         if task is None:
             task = self._new_task(_new_id(uuid))
@@ -189,7 +192,19 @@ class EventHandlers:
             queue = task.series_queue
             if queue is None:
                 queue = task.series_queue = task.queue or task.routing_key or ""
-            self.series.count_event("sent", task.name, client, queue, lr)
+            # SeriesCaps.count_event, its common case (a known label set) inline
+            series = self.series
+            name = task.name
+            labels = series._known.get((name, client, queue)) if client.__class__ is str else None
+            if labels is None:
+                series.count_event("sent", name, client, queue, lr)
+            else:
+                series._series[labels] = lr
+                counted = ("sent",) + labels  # noqa: RUF005 (a concat: cheaper than unpacking)
+                try:
+                    series.counters[counted] += 1
+                except KeyError:
+                    series.counters[counted] = 1
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
                 self._ring_slot = self._ring.slot(second)
@@ -205,10 +220,17 @@ class EventHandlers:
         The common case of each step (ClusterState._transition's decided win, _record's
         in-order append) is inline: this runs for most events of a busy cluster."""
         kind, new, field, row, decided = step
-        try:  # what the receiver always gives (a subscript is cheaper than .get)
-            lr, ts = ev["local_received"], ev["timestamp"]
+        uuid: Any
+        try:  # what the receiver always gives (subscripts are cheaper than .get)
+            lr, ts, uuid, hostname = (
+                ev["local_received"],
+                ev["timestamp"],
+                ev["uuid"],
+                ev["hostname"],
+            )
         except KeyError:
-            lr = ts = None
+            lr, ts, hostname = ev.get("local_received"), ev.get("timestamp"), ev.get("hostname")
+            uuid = None
         if not (
             lr.__class__ is float
             and ts.__class__ is float
@@ -216,13 +238,13 @@ class EventHandlers:
             and TS_MIN <= ts < TS_MAX
         ):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
-        uuid: Any = ev["uuid"]  # none: Malformed, as any implausible id
+        if uuid is None:
+            uuid = ev["uuid"]  # none: Malformed, as any implausible id
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
         if task is None:
             task = self._new_task(_new_id(uuid))
         ch = self._ch
         ch.tasks.add(uuid)
-        hostname = ev.get("hostname")
         worker = self.workers.get(hostname) if hostname.__class__ is str else None
         if worker is None:
             host = self._seen(hostname, lr)
@@ -322,9 +344,21 @@ class EventHandlers:
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
-        labels = self.series.count_event(field, task.name, label_host, queue, lr)
+        name = task.name
+        # SeriesCaps.count_event, its common case (a known label set) inline
+        series = self.series
+        labels = series._known.get((name, label_host, queue)) if host is not None else None
+        if labels is None:
+            labels = series.count_event(field, name, label_host, queue, lr)
+        else:
+            series._series[labels] = lr
+            counted = (field,) + labels  # noqa: RUF005 (a concat: cheaper than unpacking)
+            try:
+                series.counters[counted] += 1
+            except KeyError:
+                series.counters[counted] = 1
+        second = int(lr)
         if row is not None:
-            second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
                 self._ring_slot = self._ring.slot(second)
                 self._ring_second = second
@@ -333,22 +367,25 @@ class EventHandlers:
         if new is SUCCESS:
             worker_ring = self._worker_rings.get(host) if host is not None else None
             if worker_ring is not None and task.worker is host:  # _processed's common case
-                i = worker_ring.slot(int(lr))
+                i = second % worker_ring.size  # SecondRing.slot's common case inline
+                if worker_ring.seconds[i] != second:
+                    i = worker_ring.slot(second)
                 if i >= 0:
                     worker_ring.counts[0][i] += 1
             else:
                 self._processed(task.worker, lr)
-            name = task.name
             if runtime is not None:
                 if name is not None:
                     stats = self._stats.get(name) or self._stats_for(name)
                     stats.runtimes.append(runtime)  # TaskStats.add_runtime, inline
                     stats._sorted = None
-                hist = self.runtime_hist.get(labels)
+                hist = series.runtime_hist.get(labels)
                 if hist is None:
-                    self.series.observe_runtime(labels, runtime)
-                else:
-                    hist.observe(runtime)
+                    series.observe_runtime(labels, runtime)
+                else:  # RuntimeHistogram.observe, inline
+                    hist._per_bucket[bisect_left(hist.buckets, runtime)] += 1
+                    hist.sum += runtime
+                    hist.count += 1
             if name is not None and not task.result_is_full:
                 check = self._check_kinds.get(name, UNKNOWN_KIND)
                 if check is UNKNOWN_KIND:
