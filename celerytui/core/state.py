@@ -186,10 +186,11 @@ class ClusterState(EventHandlers, WorkerTracking):
             self.malformed += 1
             return ch
         handlers, steps, on_step = self._handlers, self._steps, self._on_step
-        applied = bad = 0
+        nested = bad = 0  # applied: the others
         for ev in items:
             if ev.__class__ is not dict:
                 if isinstance(ev, list | tuple):
+                    nested += 1
                     for inner in ev:  # a task.multi batch that was not flattened
                         self._apply_one(inner, ch)
                     continue
@@ -207,10 +208,9 @@ class ClusterState(EventHandlers, WorkerTracking):
                         self._on_other(ev)
                     else:
                         handler(ev)
-                applied += 1
             except Exception:
                 bad += 1
-        ch.events += applied
+        ch.events += len(items) - nested - bad
         ch.malformed += bad
         self._finish(ch)
         return ch

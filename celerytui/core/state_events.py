@@ -122,10 +122,35 @@ class EventHandlers:
 
     def _on_sent(self: StateParts, ev: dict[str, Any]) -> None:
         uuid: Any
-        try:  # what the receiver always gives (subscripts are cheaper than .get)
-            lr, ts, uuid = ev["local_received"], ev["timestamp"], ev["uuid"]
-        except KeyError:
-            lr, ts, uuid = ev.get("local_received"), ev.get("timestamp"), None
+        try:  # what celery's task-sent always holds (subscripts are cheaper than .get)
+            lr, ts, uuid, name = ev["local_received"], ev["timestamp"], ev["uuid"], ev["name"]
+            args, kwargs, retries, eta = ev["args"], ev["kwargs"], ev["retries"], ev["eta"]
+            expires, root, parent, client = (
+                ev["expires"],
+                ev["root_id"],
+                ev["parent_id"],
+                ev["hostname"],
+            )
+            queue, routing_key, exchange = ev["queue"], ev["routing_key"], ev["exchange"]
+        except KeyError:  # one missing: each as .get reads it (uuid: below)
+            lr, ts, uuid, name = ev.get("local_received"), ev.get("timestamp"), None, ev.get("name")
+            args, kwargs, retries, eta = (
+                ev.get("args"),
+                ev.get("kwargs"),
+                ev.get("retries"),
+                ev.get("eta"),
+            )
+            expires, root, parent, client = (
+                ev.get("expires"),
+                ev.get("root_id"),
+                ev.get("parent_id"),
+                ev.get("hostname"),
+            )
+            queue, routing_key, exchange = (
+                ev.get("queue"),
+                ev.get("routing_key"),
+                ev.get("exchange"),
+            )
         if not (
             lr.__class__ is float
             and ts.__class__ is float
@@ -141,47 +166,50 @@ class EventHandlers:
         self._ch.tasks.add(uuid)
         duplicate = task.sent == ts
         if task.received is None:  # RECEIVED's name/args/kwargs win over the client's
-            name = ev.get("name")
-            if name != task.name:
+            if name == task.name:
+                pass
+            elif task.name is None and name.__class__ is str and 0 < len(name) <= ID_MAX:
+                name = task.name = intern(name)  # ClusterState._set_name's usual case, inline
+                counts = (self._stats.get(name) or self._stats_for(name)).counts
+                counts[task.state] = counts.get(task.state, 0) + 1
+            else:
                 self._set_name(task, name)
             if task.args is None:
-                args = ev.get("args")
                 task.args = (
                     args if args.__class__ is str and len(args) <= TEXT_MAX else text_of(args)
                 )
             if task.kwargs is None:
-                kwargs = ev.get("kwargs")
                 task.kwargs = (
                     kwargs
                     if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX
                     else text_of(kwargs)
                 )
-        retries = ev.get("retries")
         if retries.__class__ is not int or not 0 <= retries < 2**62:
             retries = 0
         if retries > task.attempt and retries >= task.retries:
             # no task-received of this attempt yet: the sender's eta / expires stand for now
-            eta, expires = ev.get("eta"), ev.get("expires")
             task.eta = None if eta is None else id_of(eta)
             task.expires = None if expires is None else id_of(expires)
         if retries > task.retries:
             task.retries = retries
-        root, parent = ev.get("root_id"), ev.get("parent_id")
         if task.root_id is None and root == uuid and parent is None:
             task.root_id = task.uuid  # a task of its own, the usual: _set_ids' first case
         elif (task.root_id is None and root is not None) or (
             task.parent_id is None and parent is not None
         ):
             self._set_ids(task, ev)
-        _set_route(task, ev)
-        if task.exchange is None:
-            exchange = ev.get("exchange")
-            if exchange.__class__ is str and 0 < len(exchange) <= ID_MAX:
-                task.exchange = intern(exchange)
+        # _set_route, inline
+        if queue.__class__ is str and 0 < len(queue) <= ID_MAX:  # id_of, inline
+            task.queue = intern(queue)
+        if routing_key.__class__ is str and 0 < len(routing_key) <= ID_MAX:
+            task.routing_key = intern(routing_key)
+            if task.queue is None:
+                task.queue = task.routing_key
+        if task.exchange is None and exchange.__class__ is str and 0 < len(exchange) <= ID_MAX:
+            task.exchange = intern(exchange)
         task.sent = ts
         if not duplicate:
             # the client's name is gen<pid>@machine, a new one per process: label the machine
-            client = ev.get("hostname")
             if client.__class__ is str:
                 client = client.rpartition("@")[2]
             if task.timeline:
@@ -413,17 +441,30 @@ class EventHandlers:
     ) -> bool:
         """What task-received says beyond its state: name, args, retries, this attempt's eta
         and ids. True if it is a later attempt whose state replaces what earlier ones said."""
-        name = ev.get("name")
+        try:  # what celery's task-received always holds (subscripts are cheaper than .get)
+            name, args, kwargs, retries = ev["name"], ev["args"], ev["kwargs"], ev["retries"]
+            eta, expires, root, parent = ev["eta"], ev["expires"], ev["root_id"], ev["parent_id"]
+        except KeyError:  # one missing: each as .get reads it
+            name, args, kwargs, retries = (
+                ev.get("name"),
+                ev.get("args"),
+                ev.get("kwargs"),
+                ev.get("retries"),
+            )
+            eta, expires, root, parent = (
+                ev.get("eta"),
+                ev.get("expires"),
+                ev.get("root_id"),
+                ev.get("parent_id"),
+            )
         if name != task.name:
             self._set_name(task, name)
-        args, kwargs = ev.get("args"), ev.get("kwargs")
         if args is not None:
             task.args = args if args.__class__ is str and len(args) <= TEXT_MAX else text_of(args)
         if kwargs is not None:
             task.kwargs = (
                 kwargs if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX else text_of(kwargs)
             )
-        retries = ev.get("retries")
         if retries.__class__ is not int or not 0 <= retries < 2**62:
             retries = 0
         if retries > task.retries:
@@ -447,12 +488,11 @@ class EventHandlers:
             # the newest attempt's eta / expires, even when it has none (a retry with no delay)
             task.attempt = retries
             task.attempt_host = host
-            eta, expires = ev.get("eta"), ev.get("expires")
             task.eta = None if eta is None else id_of(eta)
             task.expires = None if expires is None else id_of(expires)
             task.received = ts
-        if (task.root_id is None and ev.get("root_id") is not None) or (
-            task.parent_id is None and ev.get("parent_id") is not None
+        if (task.root_id is None and root is not None) or (
+            task.parent_id is None and parent is not None
         ):
             self._set_ids(task, ev)
         if task.queue is None:
