@@ -42,6 +42,7 @@ from celerytui.core.model import (
     HttpCheck,
     Task,
     Worker,
+    new_task,
 )
 from celerytui.core.series_caps import SeriesCaps
 from celerytui.core.state_events import STEP_KINDS, UNKNOWN_KIND, EventHandlers
@@ -185,10 +186,11 @@ class ClusterState(EventHandlers, WorkerTracking):
             self.malformed += 1
             return ch
         handlers, steps, on_step = self._handlers, self._steps, self._on_step
-        applied = bad = 0
+        nested = bad = 0  # applied: the others
         for ev in items:
             if ev.__class__ is not dict:
                 if isinstance(ev, list | tuple):
+                    nested += 1
                     for inner in ev:  # a task.multi batch that was not flattened
                         self._apply_one(inner, ch)
                     continue
@@ -206,10 +208,9 @@ class ClusterState(EventHandlers, WorkerTracking):
                         self._on_other(ev)
                     else:
                         handler(ev)
-                applied += 1
             except Exception:
                 bad += 1
-        ch.events += applied
+        ch.events += len(items) - nested - bad
         ch.malformed += bad
         self._finish(ch)
         return ch
@@ -300,7 +301,7 @@ class ClusterState(EventHandlers, WorkerTracking):
 
     def _new_task(self, uuid: str) -> Task:
         self._seq += 1
-        task = Task(uuid=uuid, seq=self._seq, children=NO_CHILDREN)
+        task = new_task(uuid, self._seq)  # Task(uuid=, seq=, children=NO_CHILDREN), faster
         self.tasks[uuid] = task
         self._order.append(uuid)
         self._by_state[PENDING] += 1
@@ -372,7 +373,7 @@ class ClusterState(EventHandlers, WorkerTracking):
             counts = self._stats_for(task.name).counts
             counts[task.state] = counts.get(task.state, 0) - 1
         task.name = name
-        counts = self._stats_for(name).counts
+        counts = (self._stats.get(name) or self._stats_for(name)).counts
         counts[task.state] = counts.get(task.state, 0) + 1
 
     def _set_ids(self, task: Task, ev: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ raises Malformed or any other exception, counted by `apply`) leaves the state co
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from sys import intern
 from typing import Any
 
@@ -120,10 +121,36 @@ class EventHandlers:
     # ---- task events (see celery/worker/request.py and celery/app/amqp.py for fields) -------
 
     def _on_sent(self: StateParts, ev: dict[str, Any]) -> None:
-        try:  # what the receiver always gives (a subscript is cheaper than .get)
-            lr, ts = ev["local_received"], ev["timestamp"]
-        except KeyError:
-            lr = ts = None
+        uuid: Any
+        try:  # what celery's task-sent always holds (subscripts are cheaper than .get)
+            lr, ts, uuid, name = ev["local_received"], ev["timestamp"], ev["uuid"], ev["name"]
+            args, kwargs, retries, eta = ev["args"], ev["kwargs"], ev["retries"], ev["eta"]
+            expires, root, parent, client = (
+                ev["expires"],
+                ev["root_id"],
+                ev["parent_id"],
+                ev["hostname"],
+            )
+            queue, routing_key, exchange = ev["queue"], ev["routing_key"], ev["exchange"]
+        except KeyError:  # one missing: each as .get reads it (uuid: below)
+            lr, ts, uuid, name = ev.get("local_received"), ev.get("timestamp"), None, ev.get("name")
+            args, kwargs, retries, eta = (
+                ev.get("args"),
+                ev.get("kwargs"),
+                ev.get("retries"),
+                ev.get("eta"),
+            )
+            expires, root, parent, client = (
+                ev.get("expires"),
+                ev.get("root_id"),
+                ev.get("parent_id"),
+                ev.get("hostname"),
+            )
+            queue, routing_key, exchange = (
+                ev.get("queue"),
+                ev.get("routing_key"),
+                ev.get("exchange"),
+            )
         if not (
             lr.__class__ is float
             and ts.__class__ is float
@@ -131,54 +158,58 @@ class EventHandlers:
             and TS_MIN <= ts < TS_MAX
         ):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
-        uuid: Any = ev["uuid"]  # none: Malformed, as any implausible id
+        if uuid is None:
+            uuid = ev["uuid"]  # none: Malformed, as any implausible id
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
         if task is None:
             task = self._new_task(_new_id(uuid))
         self._ch.tasks.add(uuid)
         duplicate = task.sent == ts
         if task.received is None:  # RECEIVED's name/args/kwargs win over the client's
-            name = ev.get("name")
-            if name != task.name:
+            if name == task.name:
+                pass
+            elif task.name is None and name.__class__ is str and 0 < len(name) <= ID_MAX:
+                name = task.name = intern(name)  # ClusterState._set_name's usual case, inline
+                counts = (self._stats.get(name) or self._stats_for(name)).counts
+                counts[task.state] = counts.get(task.state, 0) + 1
+            else:
                 self._set_name(task, name)
             if task.args is None:
-                args = ev.get("args")
                 task.args = (
                     args if args.__class__ is str and len(args) <= TEXT_MAX else text_of(args)
                 )
             if task.kwargs is None:
-                kwargs = ev.get("kwargs")
                 task.kwargs = (
                     kwargs
                     if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX
                     else text_of(kwargs)
                 )
-        retries = ev.get("retries")
         if retries.__class__ is not int or not 0 <= retries < 2**62:
             retries = 0
         if retries > task.attempt and retries >= task.retries:
             # no task-received of this attempt yet: the sender's eta / expires stand for now
-            eta, expires = ev.get("eta"), ev.get("expires")
             task.eta = None if eta is None else id_of(eta)
             task.expires = None if expires is None else id_of(expires)
         if retries > task.retries:
             task.retries = retries
-        root, parent = ev.get("root_id"), ev.get("parent_id")
         if task.root_id is None and root == uuid and parent is None:
             task.root_id = task.uuid  # a task of its own, the usual: _set_ids' first case
         elif (task.root_id is None and root is not None) or (
             task.parent_id is None and parent is not None
         ):
             self._set_ids(task, ev)
-        _set_route(task, ev)
-        if task.exchange is None:
-            exchange = ev.get("exchange")
-            if exchange.__class__ is str and 0 < len(exchange) <= ID_MAX:
-                task.exchange = intern(exchange)
+        # _set_route, inline
+        if queue.__class__ is str and 0 < len(queue) <= ID_MAX:  # id_of, inline
+            task.queue = intern(queue)
+        if routing_key.__class__ is str and 0 < len(routing_key) <= ID_MAX:
+            task.routing_key = intern(routing_key)
+            if task.queue is None:
+                task.queue = task.routing_key
+        if task.exchange is None and exchange.__class__ is str and 0 < len(exchange) <= ID_MAX:
+            task.exchange = intern(exchange)
         task.sent = ts
         if not duplicate:
             # the client's name is gen<pid>@machine, a new one per process: label the machine
-            client = ev.get("hostname")
             if client.__class__ is str:
                 client = client.rpartition("@")[2]
             if task.timeline:
@@ -189,7 +220,19 @@ class EventHandlers:
             queue = task.series_queue
             if queue is None:
                 queue = task.series_queue = task.queue or task.routing_key or ""
-            self.series.count_event("sent", task.name, client, queue, lr)
+            # SeriesCaps.count_event, its common case (a known label set) inline
+            series = self.series
+            name = task.name
+            labels = series._known.get((name, client, queue)) if client.__class__ is str else None
+            if labels is None:
+                series.count_event("sent", name, client, queue, lr)
+            else:
+                series._series[labels] = lr
+                counted = ("sent",) + labels  # noqa: RUF005 (a concat: cheaper than unpacking)
+                try:
+                    series.counters[counted] += 1
+                except KeyError:
+                    series.counters[counted] = 1
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
                 self._ring_slot = self._ring.slot(second)
@@ -205,10 +248,17 @@ class EventHandlers:
         The common case of each step (ClusterState._transition's decided win, _record's
         in-order append) is inline: this runs for most events of a busy cluster."""
         kind, new, field, row, decided = step
-        try:  # what the receiver always gives (a subscript is cheaper than .get)
-            lr, ts = ev["local_received"], ev["timestamp"]
+        uuid: Any
+        try:  # what the receiver always gives (subscripts are cheaper than .get)
+            lr, ts, uuid, hostname = (
+                ev["local_received"],
+                ev["timestamp"],
+                ev["uuid"],
+                ev["hostname"],
+            )
         except KeyError:
-            lr = ts = None
+            lr, ts, hostname = ev.get("local_received"), ev.get("timestamp"), ev.get("hostname")
+            uuid = None
         if not (
             lr.__class__ is float
             and ts.__class__ is float
@@ -216,13 +266,13 @@ class EventHandlers:
             and TS_MIN <= ts < TS_MAX
         ):  # what the receiver gives; else the long way
             ts, lr = self._times(ev)
-        uuid: Any = ev["uuid"]  # none: Malformed, as any implausible id
+        if uuid is None:
+            uuid = ev["uuid"]  # none: Malformed, as any implausible id
         task = self.tasks.get(uuid) if uuid.__class__ is str else None
         if task is None:
             task = self._new_task(_new_id(uuid))
         ch = self._ch
         ch.tasks.add(uuid)
-        hostname = ev.get("hostname")
         worker = self.workers.get(hostname) if hostname.__class__ is str else None
         if worker is None:
             host = self._seen(hostname, lr)
@@ -266,8 +316,14 @@ class EventHandlers:
             name = task.name
             if name is not None:
                 counts = (self._stats.get(name) or self._stats_for(name)).counts
-                counts[cur] = counts.get(cur, 0) - 1
-                counts[new] = counts.get(new, 0) + 1
+                try:  # subscripts: cheaper than .get (and a task's state is counted)
+                    counts[cur] -= 1
+                except KeyError:
+                    counts[cur] = -1
+                try:
+                    counts[new] += 1
+                except KeyError:
+                    counts[new] = 1
             if new is FAILURE or new is RETRY or new is REJECTED:  # see ClusterState._NOTED
                 self._note_failure(task.uuid, new)
         else:
@@ -322,9 +378,21 @@ class EventHandlers:
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
-        labels = self.series.count_event(field, task.name, label_host, queue, lr)
+        name = task.name
+        # SeriesCaps.count_event, its common case (a known label set) inline
+        series = self.series
+        labels = series._known.get((name, label_host, queue)) if host is not None else None
+        if labels is None:
+            labels = series.count_event(field, name, label_host, queue, lr)
+        else:
+            series._series[labels] = lr
+            counted = (field,) + labels  # noqa: RUF005 (a concat: cheaper than unpacking)
+            try:
+                series.counters[counted] += 1
+            except KeyError:
+                series.counters[counted] = 1
+        second = int(lr)
         if row is not None:
-            second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
                 self._ring_slot = self._ring.slot(second)
                 self._ring_second = second
@@ -333,22 +401,25 @@ class EventHandlers:
         if new is SUCCESS:
             worker_ring = self._worker_rings.get(host) if host is not None else None
             if worker_ring is not None and task.worker is host:  # _processed's common case
-                i = worker_ring.slot(int(lr))
+                i = second % worker_ring.size  # SecondRing.slot's common case inline
+                if worker_ring.seconds[i] != second:
+                    i = worker_ring.slot(second)
                 if i >= 0:
                     worker_ring.counts[0][i] += 1
             else:
                 self._processed(task.worker, lr)
-            name = task.name
             if runtime is not None:
                 if name is not None:
                     stats = self._stats.get(name) or self._stats_for(name)
                     stats.runtimes.append(runtime)  # TaskStats.add_runtime, inline
                     stats._sorted = None
-                hist = self.runtime_hist.get(labels)
+                hist = series.runtime_hist.get(labels)
                 if hist is None:
-                    self.series.observe_runtime(labels, runtime)
-                else:
-                    hist.observe(runtime)
+                    series.observe_runtime(labels, runtime)
+                else:  # RuntimeHistogram.observe, inline
+                    hist._per_bucket[bisect_left(hist.buckets, runtime)] += 1
+                    hist.sum += runtime
+                    hist.count += 1
             if name is not None and not task.result_is_full:
                 check = self._check_kinds.get(name, UNKNOWN_KIND)
                 if check is UNKNOWN_KIND:
@@ -370,17 +441,30 @@ class EventHandlers:
     ) -> bool:
         """What task-received says beyond its state: name, args, retries, this attempt's eta
         and ids. True if it is a later attempt whose state replaces what earlier ones said."""
-        name = ev.get("name")
+        try:  # what celery's task-received always holds (subscripts are cheaper than .get)
+            name, args, kwargs, retries = ev["name"], ev["args"], ev["kwargs"], ev["retries"]
+            eta, expires, root, parent = ev["eta"], ev["expires"], ev["root_id"], ev["parent_id"]
+        except KeyError:  # one missing: each as .get reads it
+            name, args, kwargs, retries = (
+                ev.get("name"),
+                ev.get("args"),
+                ev.get("kwargs"),
+                ev.get("retries"),
+            )
+            eta, expires, root, parent = (
+                ev.get("eta"),
+                ev.get("expires"),
+                ev.get("root_id"),
+                ev.get("parent_id"),
+            )
         if name != task.name:
             self._set_name(task, name)
-        args, kwargs = ev.get("args"), ev.get("kwargs")
         if args is not None:
             task.args = args if args.__class__ is str and len(args) <= TEXT_MAX else text_of(args)
         if kwargs is not None:
             task.kwargs = (
                 kwargs if kwargs.__class__ is str and len(kwargs) <= TEXT_MAX else text_of(kwargs)
             )
-        retries = ev.get("retries")
         if retries.__class__ is not int or not 0 <= retries < 2**62:
             retries = 0
         if retries > task.retries:
@@ -404,12 +488,11 @@ class EventHandlers:
             # the newest attempt's eta / expires, even when it has none (a retry with no delay)
             task.attempt = retries
             task.attempt_host = host
-            eta, expires = ev.get("eta"), ev.get("expires")
             task.eta = None if eta is None else id_of(eta)
             task.expires = None if expires is None else id_of(expires)
             task.received = ts
-        if (task.root_id is None and ev.get("root_id") is not None) or (
-            task.parent_id is None and ev.get("parent_id") is not None
+        if (task.root_id is None and root is not None) or (
+            task.parent_id is None and parent is not None
         ):
             self._set_ids(task, ev)
         if task.queue is None:
