@@ -303,8 +303,8 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
             self._previous_recorder.wait()
             self._previous_recorder = None
         try:
-            conf = getattr(getattr(self.monitor, "app", None), "conf", None)
-            schedule = None if self.settings.app else getattr(conf, "beat_schedule", None)
+            watched = None if self.settings.app else self.monitor.app
+            schedule = watched.conf.beat_schedule if watched is not None else None
             self._recorder = JournalProcess(
                 self.settings, holder="celerytui TUI", beat_schedule=schedule
             ).start()
