@@ -33,12 +33,12 @@ from celerytui.core.journal.errors import (
 )
 from celerytui.core.journal.names import STATE_IDS, Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
-from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION, TASK_IDS
+from celerytui.core.journal.schema import DIALECT_STEPS, MIGRATIONS, SCHEMA_VERSION
 from celerytui.core.journal.store_reads import _SELECT_TASKS, StoreReads
 from celerytui.core.state_snapshot import DELTA_MAGIC
 from celerytui.redaction import one_line
 
-CHUNK_EVENTS = 4_096  # events per chunk, at most
+CHUNK_EVENTS = 4_096  # events per chunk, at most (PostgreSQL: twice, _part_size)
 CHUNK_SPAN = 60.0  # seconds one chunk covers, at most (a seek decodes one or two)
 RETENTION = 48 * 3600.0
 MAX_SIZE = 10**9
@@ -117,9 +117,8 @@ class JournalStore(StoreReads):
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
                         db.execute(statement.format(blob=db.blob, id=db.id_column))
-                    if step == 3:
-                        for statement in TASK_IDS[db.dialect]:
-                            db.execute(statement)
+                    for statement in DIALECT_STEPS.get(step, {}).get(db.dialect, ()):
+                        db.execute(statement)
                     if step == 2:
                         self._copy_v1_tasks()
                     if step == 3:
@@ -349,6 +348,8 @@ class JournalStore(StoreReads):
                     f"journal {self.display}: write failed: {one_line(exc)}"
                 ) from None
             self._tail = new_tail
+            with contextlib.suppress(*db.errors):  # space kept for reuse; it may wait
+                db.after_flush(len(self._tasks))
             self.names.committed()
             self._epoch_unsaved = self._dict_unsaved = False
             self._events, self._times = [], []
@@ -393,7 +394,7 @@ class JournalStore(StoreReads):
         for r in rows:
             by_key.setdefault(task_blocks.id_key(r.uuid), set()).add(r.uuid)
         found: dict[int, set[str]] = {}  # block -> uuids that may be in it
-        for key, block in self._blocks_of(list(by_key)):
+        for key, block in self._blocks_of(list(by_key), self._blocked_since(rows, epoch)):
             found.setdefault(block, set()).update(by_key[key])
         tail = self._block_tail
         for block, uuids in found.items():
@@ -415,6 +416,25 @@ class JournalStore(StoreReads):
             if tail is not None and tail[0] == block:
                 self._block_tail = (block, keep) if keep else None
 
+    def _blocked_since(self, rows: list[TaskRow], epoch: int) -> int | None:
+        """On PostgreSQL (no index of the blocks' keys), the `at` from which blocks may hold
+        an earlier version of one of `rows`: a task was blocked at its newest time then, and
+        the times of a task only grow (BLOCK_SPAN_MS of margin for one set anew, earlier).
+        None: any block (a row with no time at all; SQLite, whose task_ids index them)."""
+        if self.db.dialect != "postgresql":
+            return None
+        first = None
+        for r in rows:
+            times = [t for t in (r.sent, r.received, r.started, r.retried, r.finished) if t]
+            if not times:
+                return None
+            low = min(times)
+            if first is None or low < first:
+                first = low
+        if first is None:
+            return None
+        return task_values.ms(first, epoch) - task_blocks.BLOCK_SPAN_MS
+
     def _add_to_blocks(self, pairs: list[tuple[int, TaskRow]], epoch: int) -> None:
         """(at, row) pairs into the tail block while it has room, then into new ones; a
         block spans BLOCK_SPAN at most (so retention drops it in time)."""
@@ -430,8 +450,9 @@ class JournalStore(StoreReads):
             tail = None
         pairs.sort(key=_first)
         start = 0
+        size = self._part_size(len(pairs), task_blocks.BLOCK_TASKS, tail is not None)
         while start < len(pairs):
-            end = min(start + task_blocks.BLOCK_TASKS, len(pairs))
+            end = min(start + size, len(pairs))
             while end > start + 1 and pairs[end - 1][0] - pairs[start][0] >= span:
                 end -= 1  # rare and short, as for chunks
             part = pairs[start:end]
@@ -539,9 +560,10 @@ class JournalStore(StoreReads):
             times = [times[i] for i in order]
             events = [events[i] for i in order]
         new_tail = None
+        size = self._part_size(len(events), CHUNK_EVENTS, tail_id is not None)
         start = 0
         while start < len(events):
-            end = min(start + CHUNK_EVENTS, len(events))
+            end = min(start + size, len(events))
             t0 = times[start]
             while end > start + 1 and times[end - 1] - t0 >= CHUNK_SPAN:
                 end -= 1  # bisect would do; this is rare and short
@@ -565,6 +587,16 @@ class JournalStore(StoreReads):
             new_tail = (chunk_id, part_t, part_e) if len(part_e) < CHUNK_EVENTS else None
             start = end
         return new_tail
+
+    def _part_size(self, n: int, most: int, filling: bool) -> int:
+        """How many of `n` events (or tasks) go into each new chunk (or block). On
+        PostgreSQL, which does not rewrite a tail that has no room (_fills), what a flush
+        writes anew is cut in equal parts of up to twice `most`: 5,000 events make one
+        chunk, not 4,096 and a small one that packs ~25% worse."""
+        if filling or self.db.dialect != "postgresql" or n <= most:
+            return most
+        parts = -(-n // (2 * most))
+        return -(-n // parts)
 
     def _fills(self, tail: int, new: int, most: int) -> bool:
         """Whether `new` items go on in the tail chunk or block holding `tail`. On PostgreSQL
