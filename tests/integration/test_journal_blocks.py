@@ -280,3 +280,35 @@ def test_a_schema_3_store_is_brought_to_4_and_finds_its_tasks(journal_spec):
         assert len(done) == len([r for r in rows if r.state == "SUCCESS"])
     finally:
         reader.close()
+
+
+def test_a_late_event_finds_a_task_blocked_long_before_by_the_same_writer(journal_spec):
+    # one writer: tasks an hour apart (on PostgreSQL its memory of recent blocks has let
+    # the first ones go), then late events for tasks of the first hour and of the last
+    early = [_done(i, BASE + i) for i in range(300)]
+    later = [_done(1000 + i, BASE + 3600 + i) for i in range(300)]
+    store = open_store(journal_spec, cluster="test", write=True)
+    for rows in (early[:150], early[150:], later[:150], later[150:]):
+        store.upsert_tasks(rows)
+        store.flush()
+    moved = [
+        _done(7, BASE + 7, worker="celery@late"),  # same times, another worker
+        _done(200, BASE + 230, "STARTED", retries=1),  # retried 30 s after it succeeded
+        _done(1100, BASE + 3700, result="late"),
+    ]
+    store.upsert_tasks(moved)
+    store.flush()
+    store.close()
+    reader = open_store(journal_spec, cluster="test", write=False)
+    try:
+        every = reader.find_tasks(limit=10_000)
+        assert sorted(r.uuid for r in every) == sorted(r.uuid for r in early + later)
+        for row in moved:
+            assert reader.get_task(row.uuid) == row
+            assert [r for r in every if r.uuid == row.uuid] == [row]
+        assert reader.find_tasks(worker="celery@late") == [moved[0]]
+        done = {r.uuid for r in reader.find_tasks(states=["SUCCESS"], limit=10_000)}
+        assert moved[1].uuid not in done and moved[2].uuid in done
+        assert len(done) == len(early) + len(later) - 1
+    finally:
+        reader.close()

@@ -20,7 +20,7 @@ CONNECT_TIMEOUT = 5  # seconds
 # is rewritten at each change and deleted when it succeeds (into a block), and autovacuum
 # comes at most once a minute, too late for a writer of thousands of tasks a second; the
 # table then grows by ~200 bytes a change instead of reusing the space
-VACUUM_TASK_WRITES = 10_000
+VACUUM_TASK_WRITES = 2_000
 TABLES = (
     "meta",
     "lease",

@@ -22,6 +22,7 @@ from typing import Any
 
 import celerytui.core.journal.chunks as chunks
 import celerytui.core.journal.lease as lease
+import celerytui.core.journal.recent_blocks as recent_blocks
 import celerytui.core.journal.task_blocks as task_blocks
 import celerytui.core.journal.task_values as task_values
 from celerytui.core.journal.db import Db
@@ -96,6 +97,7 @@ class JournalStore(StoreReads):
         self._tail: tuple[int, list[float], list[dict[str, Any]]] | None = None
         # the newest task block this writer wrote, while it has room: (id, (at, row) pairs)
         self._block_tail: tuple[int, list[tuple[int, TaskRow]]] | None = None
+        self._recent = recent_blocks.RecentBlocks()  # PostgreSQL: keys of the newest blocks
         self._last_renew = 0.0
         self.names = Names(db)
         self.packer = task_values.Packer(self._stored_dict)
@@ -394,7 +396,7 @@ class JournalStore(StoreReads):
         for r in rows:
             by_key.setdefault(task_blocks.id_key(r.uuid), set()).add(r.uuid)
         found: dict[int, set[str]] = {}  # block -> uuids that may be in it
-        for key, block in self._blocks_of(list(by_key), self._blocked_since(rows, epoch)):
+        for key, block in self._blocks_holding(rows, list(by_key), epoch):
             found.setdefault(block, set()).update(by_key[key])
         tail = self._block_tail
         for block, uuids in found.items():
@@ -416,24 +418,19 @@ class JournalStore(StoreReads):
             if tail is not None and tail[0] == block:
                 self._block_tail = (block, keep) if keep else None
 
-    def _blocked_since(self, rows: list[TaskRow], epoch: int) -> int | None:
-        """On PostgreSQL (no index of the blocks' keys), the `at` from which blocks may hold
-        an earlier version of one of `rows`: a task was blocked at its newest time then, and
-        the times of a task only grow (BLOCK_SPAN_MS of margin for one set anew, earlier).
-        None: any block (a row with no time at all; SQLite, whose task_ids index them)."""
+    def _blocks_holding(self, rows: list[TaskRow], keys: list[int], epoch: int) -> list[Any]:
+        """(key, block) of the blocks that may hold an earlier version of a task of `rows`
+        (`keys`: their id_keys). PostgreSQL has no index of them: recent_blocks.py."""
         if self.db.dialect != "postgresql":
-            return None
-        first = None
-        for r in rows:
-            times = [t for t in (r.sent, r.received, r.started, r.retried, r.finished) if t]
-            if not times:
-                return None
-            low = min(times)
-            if first is None or low < first:
-                first = low
-        if first is None:
-            return None
-        return task_values.ms(first, epoch) - task_blocks.BLOCK_SPAN_MS
+            return self._blocks_of(keys)
+        found = self._recent.find(keys)
+        span = recent_blocks.window(rows, epoch)
+        lo, hi = span if span is not None else (-(2**62), 2**62)
+        first = self._recent.first()
+        found += self.db.execute(
+            recent_blocks.OLDER_SQL, (sorted(keys), lo, hi, 2**62 if first is None else first)
+        )
+        return found
 
     def _add_to_blocks(self, pairs: list[tuple[int, TaskRow]], epoch: int) -> None:
         """(at, row) pairs into the tail block while it has room, then into new ones; a
@@ -476,8 +473,10 @@ class JournalStore(StoreReads):
         at0, at1, data = task_blocks.encode(pairs, epoch, self.names.intern)
         values: tuple[Any, ...] = (at0, at1, len(pairs), data)
         pg = self.db.dialect == "postgresql"
-        if pg:  # the keys are the block's own (a GIN index finds them)
-            values += (sorted({task_blocks.id_key(r.uuid) for _, r in pairs}),)
+        keys: list[int] = []
+        if pg:  # the keys are the block's own (recent_blocks.py finds them)
+            keys = sorted({task_blocks.id_key(r.uuid) for _, r in pairs})
+            values += (keys,)
         if block is None:
             rows = self.db.execute(
                 f"INSERT INTO task_blocks (at0, at1, n, data{', keys' if pg else ''})"
@@ -485,7 +484,11 @@ class JournalStore(StoreReads):
                 values,
             )
             block = int(rows[0][0])
+            if pg:
+                self._recent.add(block, at1, keys)
         else:
+            if pg and self._recent.holds(block):
+                self._recent.add(block, at1, keys)
             self.db.execute(
                 f"UPDATE task_blocks SET at0 = ?, at1 = ?, n = ?, data = ?"
                 f"{', keys = ?' if pg else ''} WHERE id = ?",

@@ -317,27 +317,18 @@ class StoreReads:
             out.extend(self.db.execute(sql.format(where), (*before, *part)))
         return out
 
-    def _blocks_of(self, keys: list[int], since_ms: int | None = None) -> list[tuple[int, int]]:
-        """(key, block) of the blocks that may hold a task of these task_blocks.id_key keys;
-        `since_ms`: only blocks whose tasks go up to that `at` or later (PostgreSQL reads the
-        keys of those blocks, from their rows: it has no index of them; SQLite has task_ids)."""
+    def _blocks_of(self, keys: list[int]) -> list[tuple[int, int]]:
+        """(key, block) of the blocks that may hold a task of these task_blocks.id_key keys:
+        SQLite's task_ids; on PostgreSQL the keys in every block's row (no index of them:
+        a task's detail reads them all; the writer reads fewer, recent_blocks.py)."""
         if self.db.dialect != "postgresql":
             found = self._in("SELECT key, block FROM task_ids WHERE {}", "key", keys)
             return [(int(k), int(b)) for k, b in found]
-        wanted = sorted(set(keys))
-        if since_ms is None:  # every block: a task's detail (a scan of the keys of them all)
-            rows = self.db.execute(
-                "SELECT id, keys FROM task_blocks WHERE keys && ?::integer[]", (wanted,)
-            )
-            held = set(wanted)
-            return [(k, int(block)) for block, ks in rows for k in held.intersection(ks)]
-        # the writer's: the keys of the recent blocks joined (hashed) with the wanted ones
-        found = self.db.execute(
-            "SELECT w.key, b.id FROM task_blocks b CROSS JOIN LATERAL unnest(b.keys) AS k(key)"
-            " JOIN unnest(?::integer[]) AS w(key) ON w.key = k.key WHERE b.at1 >= ?",
-            (wanted, since_ms),
+        wanted = set(keys)
+        rows = self.db.execute(
+            "SELECT id, keys FROM task_blocks WHERE keys && ?::integer[]", (sorted(wanted),)
         )
-        return [(int(k), int(b)) for k, b in found]
+        return [(k, int(block)) for block, held in rows for k in wanted.intersection(held)]
 
     def _name_ids(self, values: Iterable[str]) -> list[int]:
         found = (self.names.lookup(v) for v in values)
