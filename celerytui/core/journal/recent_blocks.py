@@ -9,6 +9,10 @@ blocked before (a late event, a retry: it must leave that block), so it looks fo
   times only grow; MARGIN_MS either side for a time set anew (a task retried after it
   succeeded). Their keys are read from their rows and joined with the rows' keys by a hash.
 A block found that does not hold the task costs a decode, nothing else (the uuid is checked).
+What this misses: a task whose times all moved on by more than MARGIN_MS after it went into
+a block (the same task run again much later under its id) keeps its older copy there too;
+reads give each task once, the newest (store_reads._once), unless a filter (state, worker)
+matches only the older copy.
 """
 
 from __future__ import annotations
@@ -29,15 +33,16 @@ OLDER_SQL = (
 )
 
 
-def window(rows: Iterable[TaskRow], epoch: int) -> tuple[int, int] | None:
-    """[lo, hi] of `at` (ms) where a block holding an earlier version of one of `rows` lies;
-    None: anywhere (a row with no time at all)."""
+def window(rows: Iterable[TaskRow], epoch: int, now: float) -> tuple[int, int] | None:
+    """[lo, hi] of `at` (ms) where a block holding an earlier version of one of `rows` lies
+    (None: no rows). A row with no time at all went into its block at the time of the flush
+    that put it there (task_blocks.at_ms): `now` stands for it, as it does for `at`."""
     lo: int | None = None
     hi: int | None = None
     for r in rows:
         at = r.at
         if at is None:
-            return None
+            at = now
         a = ms(r.finished or at, epoch) - MARGIN_MS
         b = ms(at, epoch) + MARGIN_MS
         lo = a if lo is None or a < lo else lo

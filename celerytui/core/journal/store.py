@@ -424,7 +424,7 @@ class JournalStore(StoreReads):
         if self.db.dialect != "postgresql":
             return self._blocks_of(keys)
         found = self._recent.find(keys)
-        span = recent_blocks.window(rows, epoch)
+        span = recent_blocks.window(rows, epoch, time.time())
         lo, hi = span if span is not None else (-(2**62), 2**62)
         first = self._recent.first()
         found += self.db.execute(
