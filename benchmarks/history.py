@@ -16,7 +16,8 @@ Sections, all in one run on the same machine:
   embedded Redis; EventStream -> ClusterState -> Recorder into SQLite, as `celerytui record`
   does. How many of the published events are in the journal, and the drops.
 - --big: a 10M-event journal (seek: the first event of 20 random minutes), and 10M task rows
-  ("failures of one task name in the last 24 h").
+  ("failures of one task name in the last 24 h"); --big-postgres: the task rows on PostgreSQL
+  too (written in time order, as a recorder does).
 Prints figures; asserts nothing.
 """
 
@@ -31,6 +32,8 @@ import sys
 import tempfile
 import time
 import uuid
+from array import array
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -291,16 +294,28 @@ def section_big(args: argparse.Namespace, tmp: Path) -> None:
         f"max {max(seeks) * 1000:.1f} ms, median {statistics.median(seeks) * 1000:.1f} ms"
     )
 
-    spec = str(tmp / "tasks.sqlite3")
-    store = open_store(spec, cluster="bench", write=True)
-    now = time.time()
+    big_tasks(args, str(tmp / "tasks.sqlite3"), "sqlite")
+    if args.big_postgres and not args.no_postgres:
+        schema = pg_schema()
+        if schema is not None:
+            try:
+                big_tasks(args, f"{PG_BASE}?options=-csearch_path%3D{schema}", "postgresql")
+            finally:
+                drop_schema(schema)
+
+
+def big_task_rows(n: int, now: float, in_time_order: bool) -> Iterator[list[TaskRow]]:
+    """n task rows over the last 48 h, 5% failures, 30 names, in batches of 50,000: in random
+    order, or (PostgreSQL) in time order, as a recorder writes them (its writer reads the keys
+    of the blocks its rows' times reach: recent_blocks.py)."""
     names = [f"proj.tasks.job_{k:02d}" for k in range(30)]
     rng = random.Random(3)
-    t0 = time.perf_counter()
-    for start in range(0, args.big_tasks, 50_000):
+    ats = array("d", (now - rng.random() * 48 * 3600 for _ in range(n)))
+    if in_time_order:
+        ats = array("d", sorted(ats))
+    for start in range(0, n, 50_000):
         rows = []
-        for _ in range(min(50_000, args.big_tasks - start)):
-            at = now - rng.random() * 48 * 3600
+        for at in ats[start : start + 50_000]:
             failed = rng.random() < 0.05
             rows.append(
                 TaskRow(
@@ -324,9 +339,20 @@ def section_big(args: argparse.Namespace, tmp: Path) -> None:
                     None if failed else "3",
                 )
             )
+        yield rows
+
+
+def big_tasks(args: argparse.Namespace, spec: str, kind: str) -> None:
+    """10M task rows; "failures of one task name in the last 24 h", 10 names."""
+    store = open_store(spec, cluster="bench", write=True)
+    now = time.time()
+    names = [f"proj.tasks.job_{k:02d}" for k in range(30)]
+    t0 = time.perf_counter()
+    for rows in big_task_rows(args.big_tasks, now, kind == "postgresql"):
         store.upsert_tasks(rows)
         store.flush()
     build = time.perf_counter() - t0
+    size = store.size_bytes()
     times = []
     found = 0
     for name in names[:10]:
@@ -337,8 +363,9 @@ def section_big(args: argparse.Namespace, tmp: Path) -> None:
         times.append(time.perf_counter() - t)
     store.close()
     print(
-        f"big tasks   {args.big_tasks:,} task rows (built in {build:.0f} s): failures of one "
-        f"name in the last 24 h ({found:,} rows) max {max(times) * 1000:.0f} ms, median "
+        f"big tasks   {kind}: {args.big_tasks:,} task rows (built in {build:.0f} s, "
+        f"{size / args.big_tasks:.1f} B/task): failures of one name in the last 24 h "
+        f"({found:,} rows) max {max(times) * 1000:.0f} ms, median "
         f"{statistics.median(times) * 1000:.0f} ms"
     )
 
@@ -353,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big", action="store_true", help="the 10M cases (minutes)")
     parser.add_argument("--big-events", type=int, default=10_000_000)
     parser.add_argument("--big-tasks", type=int, default=10_000_000)
+    parser.add_argument(
+        "--big-postgres", action="store_true", help="with --big: the task rows on PostgreSQL too"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="celerytui-history-") as tmp:
         section_write(args, Path(tmp))

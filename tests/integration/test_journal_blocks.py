@@ -1,18 +1,22 @@
 """Tasks that succeeded live in compressed blocks (schema 3), on real SQLite files and a real
 PostgreSQL: a reader gets every task back exactly once, rows and blocks merged in time
 order; a task updated after it was finished (a late event, LOST then SUCCESS, a retry) ends
-right; retention drops blocks; a schema 2 store is migrated and keeps its tasks."""
+right; retention drops blocks; a schema 2 store is migrated and keeps its tasks; a schema 3
+store is brought to 4 (PostgreSQL: no GIN index of the blocks' keys) and finds them all."""
 
 from __future__ import annotations
 
 import random
 
-from celerytui.core.journal import TaskRow, is_postgres, open_store
+import pytest
+
+from celerytui.core.journal import JournalSchemaError, TaskRow, is_postgres, open_store
 from celerytui.core.journal import task_values as tv
-from celerytui.core.journal.schema import MIGRATIONS
+from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION, TASK_IDS
 from celerytui.core.journal.task_blocks import BLOCK_TASKS
 
 BASE = 1_767_225_600.0
+SCHEMA_3_GIN = TASK_IDS["postgresql"][1]  # the index schema 4 drops
 
 
 def _uuid(i: int) -> str:
@@ -230,5 +234,81 @@ def test_a_search_reads_blocks_page_by_page(journal_spec):
         assert reader.find_tasks(limit=70, newest_first=False) == rows[:70]
         middle = reader.find_tasks(since=BASE + 400 * 20, until=BASE + 400 * 60, limit=1000)
         assert middle == list(reversed(rows[20:61]))
+    finally:
+        reader.close()
+
+
+def test_a_schema_3_store_is_brought_to_4_and_finds_its_tasks(journal_spec):
+    rows = [_done(i, BASE + i, "FAILURE" if i % 9 == 0 else "SUCCESS") for i in range(1200)]
+    _write(journal_spec, rows)
+    # what schema 3 left: its version, and on PostgreSQL the GIN index of the blocks' keys
+    store = open_store(journal_spec, cluster="test", write=True)
+    store.db.begin()
+    store.db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    if is_postgres(journal_spec):
+        store.db.execute(SCHEMA_3_GIN)
+    store.db.commit()
+    store.close()
+    with pytest.raises(JournalSchemaError) as refused:
+        open_store(journal_spec, cluster="test", write=False)
+    assert "has schema 3" in str(refused.value) and "\n" not in str(refused.value)
+
+    writer = open_store(journal_spec, cluster="test", write=True)  # migrates
+    # a late event for a task of a block: the new writer finds it there and moves it
+    late = _done(5, BASE + 5, worker="celery@late", result="late")
+    writer.upsert_tasks([late])
+    writer.close()
+    rows[5] = late
+    reader = open_store(journal_spec, cluster="test", write=False)
+    try:
+        version = reader.db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        assert version[0][0] == str(SCHEMA_VERSION)
+        if is_postgres(journal_spec):
+            left = reader.db.execute(
+                "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND indexname = 'task_blocks_keys'"
+            )
+            assert int(left[0][0]) == 0
+        for row in (rows[0], rows[5], rows[700], rows[-1]):
+            assert reader.get_task(row.uuid) == row
+        every = reader.find_tasks(limit=10_000)
+        assert sorted(r.uuid for r in every) == sorted(r.uuid for r in rows)
+        assert [r for r in every if r.uuid == late.uuid] == [late]
+        assert reader.find_tasks(worker="celery@late") == [late]
+        assert late.uuid not in {r.uuid for r in reader.find_tasks(worker="celery@w2")}
+        done = reader.find_tasks(states=["SUCCESS"], limit=10_000)
+        assert len(done) == len([r for r in rows if r.state == "SUCCESS"])
+    finally:
+        reader.close()
+
+
+def test_a_late_event_finds_a_task_blocked_long_before_by_the_same_writer(journal_spec):
+    # one writer: tasks an hour apart (on PostgreSQL its memory of recent blocks has let
+    # the first ones go), then late events for tasks of the first hour and of the last
+    early = [_done(i, BASE + i) for i in range(300)]
+    later = [_done(1000 + i, BASE + 3600 + i) for i in range(300)]
+    store = open_store(journal_spec, cluster="test", write=True)
+    for rows in (early[:150], early[150:], later[:150], later[150:]):
+        store.upsert_tasks(rows)
+        store.flush()
+    moved = [
+        _done(7, BASE + 7, worker="celery@late"),  # same times, another worker
+        _done(200, BASE + 230, "STARTED", retries=1),  # retried 30 s after it succeeded
+        _done(1100, BASE + 3700, result="late"),
+    ]
+    store.upsert_tasks(moved)
+    store.flush()
+    store.close()
+    reader = open_store(journal_spec, cluster="test", write=False)
+    try:
+        every = reader.find_tasks(limit=10_000)
+        assert sorted(r.uuid for r in every) == sorted(r.uuid for r in early + later)
+        for row in moved:
+            assert reader.get_task(row.uuid) == row
+            assert [r for r in every if r.uuid == row.uuid] == [row]
+        assert reader.find_tasks(worker="celery@late") == [moved[0]]
+        done = {r.uuid for r in reader.find_tasks(states=["SUCCESS"], limit=10_000)}
+        assert moved[1].uuid not in done and moved[2].uuid in done
+        assert len(done) == len(early) + len(later) - 1
     finally:
         reader.close()

@@ -16,6 +16,11 @@ from celerytui.core.journal.errors import JournalError
 from celerytui.redaction import one_line, redact, url_secrets
 
 CONNECT_TIMEOUT = 5  # seconds
+# task rows written or deleted between two VACUUMs of `tasks` by the writer: a task's row
+# is rewritten at each change and deleted when it succeeds (into a block), and autovacuum
+# comes at most once a minute, too late for a writer of thousands of tasks a second; the
+# table then grows by ~200 bytes a change instead of reusing the space
+VACUUM_TASK_WRITES = 2_000
 TABLES = (
     "meta",
     "lease",
@@ -40,6 +45,7 @@ class PostgresDb:
         self.write = write
         self.conn: psycopg.Connection[Any] | None = None
         self.conn = self._connect()
+        self._task_writes = 0
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -61,7 +67,7 @@ class PostgresDb:
         conn.execute("BEGIN")
         if self.write:
             # the writer's statements all go by an index; its `= ANY(array)` of ~1000 task
-            # ids (table rows, GIN keys of blocks) would be planned as a sequential scan of
+            # ids (table rows; blocks by at1) would be planned as a sequential scan of
             # tables full of dead rows (tasks moved to blocks) and take 100x longer
             conn.execute("SET LOCAL enable_seqscan = off")
 
@@ -92,6 +98,14 @@ class PostgresDb:
             (list(TABLES),),
         )
         return int(rows[0][0])
+
+    def after_flush(self, task_writes: int) -> None:
+        """VACUUM `tasks` every VACUUM_TASK_WRITES rows written (outside a transaction;
+        SKIP_LOCKED: never waits; a store owned by another role: a warning, skipped)."""
+        self._task_writes += task_writes
+        if self._task_writes >= VACUUM_TASK_WRITES:
+            self._task_writes = 0
+            self._live().execute("VACUUM (SKIP_LOCKED) tasks")
 
     def after_prune(self) -> None:
         """autovacuum gives the space back to the tables; nothing to do now."""

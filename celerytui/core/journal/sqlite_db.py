@@ -84,6 +84,9 @@ class SqliteDb:
         size = self.conn.execute("PRAGMA page_size").fetchone()[0]
         return int((pages - free) * size)
 
+    def after_flush(self, task_writes: int) -> None:
+        """SQLite reuses the pages of deleted rows at once: nothing to do."""
+
     def after_prune(self) -> None:
         self.conn.execute("PRAGMA incremental_vacuum")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -22,6 +22,7 @@ from typing import Any
 
 import celerytui.core.journal.chunks as chunks
 import celerytui.core.journal.lease as lease
+import celerytui.core.journal.recent_blocks as recent_blocks
 import celerytui.core.journal.task_blocks as task_blocks
 import celerytui.core.journal.task_values as task_values
 from celerytui.core.journal.db import Db
@@ -33,12 +34,12 @@ from celerytui.core.journal.errors import (
 )
 from celerytui.core.journal.names import STATE_IDS, Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
-from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION, TASK_IDS
+from celerytui.core.journal.schema import DIALECT_STEPS, MIGRATIONS, SCHEMA_VERSION
 from celerytui.core.journal.store_reads import _SELECT_TASKS, StoreReads
 from celerytui.core.state_snapshot import DELTA_MAGIC
 from celerytui.redaction import one_line
 
-CHUNK_EVENTS = 4_096  # events per chunk, at most
+CHUNK_EVENTS = 4_096  # events per chunk, at most (PostgreSQL: twice, _part_size)
 CHUNK_SPAN = 60.0  # seconds one chunk covers, at most (a seek decodes one or two)
 RETENTION = 48 * 3600.0
 MAX_SIZE = 10**9
@@ -96,6 +97,7 @@ class JournalStore(StoreReads):
         self._tail: tuple[int, list[float], list[dict[str, Any]]] | None = None
         # the newest task block this writer wrote, while it has room: (id, (at, row) pairs)
         self._block_tail: tuple[int, list[tuple[int, TaskRow]]] | None = None
+        self._recent = recent_blocks.RecentBlocks()  # PostgreSQL: keys of the newest blocks
         self._last_renew = 0.0
         self.names = Names(db)
         self.packer = task_values.Packer(self._stored_dict)
@@ -117,9 +119,8 @@ class JournalStore(StoreReads):
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
                         db.execute(statement.format(blob=db.blob, id=db.id_column))
-                    if step == 3:
-                        for statement in TASK_IDS[db.dialect]:
-                            db.execute(statement)
+                    for statement in DIALECT_STEPS.get(step, {}).get(db.dialect, ()):
+                        db.execute(statement)
                     if step == 2:
                         self._copy_v1_tasks()
                     if step == 3:
@@ -349,6 +350,8 @@ class JournalStore(StoreReads):
                     f"journal {self.display}: write failed: {one_line(exc)}"
                 ) from None
             self._tail = new_tail
+            with contextlib.suppress(*db.errors):  # space kept for reuse; it may wait
+                db.after_flush(len(self._tasks))
             self.names.committed()
             self._epoch_unsaved = self._dict_unsaved = False
             self._events, self._times = [], []
@@ -393,7 +396,7 @@ class JournalStore(StoreReads):
         for r in rows:
             by_key.setdefault(task_blocks.id_key(r.uuid), set()).add(r.uuid)
         found: dict[int, set[str]] = {}  # block -> uuids that may be in it
-        for key, block in self._blocks_of(list(by_key)):
+        for key, block in self._blocks_holding(rows, list(by_key), epoch):
             found.setdefault(block, set()).update(by_key[key])
         tail = self._block_tail
         for block, uuids in found.items():
@@ -415,6 +418,20 @@ class JournalStore(StoreReads):
             if tail is not None and tail[0] == block:
                 self._block_tail = (block, keep) if keep else None
 
+    def _blocks_holding(self, rows: list[TaskRow], keys: list[int], epoch: int) -> list[Any]:
+        """(key, block) of the blocks that may hold an earlier version of a task of `rows`
+        (`keys`: their id_keys). PostgreSQL has no index of them: recent_blocks.py."""
+        if self.db.dialect != "postgresql":
+            return self._blocks_of(keys)
+        found = self._recent.find(keys)
+        span = recent_blocks.window(rows, epoch, time.time())
+        lo, hi = span if span is not None else (-(2**62), 2**62)
+        first = self._recent.first()
+        found += self.db.execute(
+            recent_blocks.OLDER_SQL, (sorted(keys), lo, hi, 2**62 if first is None else first)
+        )
+        return found
+
     def _add_to_blocks(self, pairs: list[tuple[int, TaskRow]], epoch: int) -> None:
         """(at, row) pairs into the tail block while it has room, then into new ones; a
         block spans BLOCK_SPAN at most (so retention drops it in time)."""
@@ -430,8 +447,9 @@ class JournalStore(StoreReads):
             tail = None
         pairs.sort(key=_first)
         start = 0
+        size = self._part_size(len(pairs), task_blocks.BLOCK_TASKS, tail is not None)
         while start < len(pairs):
-            end = min(start + task_blocks.BLOCK_TASKS, len(pairs))
+            end = min(start + size, len(pairs))
             while end > start + 1 and pairs[end - 1][0] - pairs[start][0] >= span:
                 end -= 1  # rare and short, as for chunks
             part = pairs[start:end]
@@ -455,8 +473,10 @@ class JournalStore(StoreReads):
         at0, at1, data = task_blocks.encode(pairs, epoch, self.names.intern)
         values: tuple[Any, ...] = (at0, at1, len(pairs), data)
         pg = self.db.dialect == "postgresql"
-        if pg:  # the keys are the block's own (a GIN index finds them)
-            values += (sorted({task_blocks.id_key(r.uuid) for _, r in pairs}),)
+        keys: list[int] = []
+        if pg:  # the keys are the block's own (recent_blocks.py finds them)
+            keys = sorted({task_blocks.id_key(r.uuid) for _, r in pairs})
+            values += (keys,)
         if block is None:
             rows = self.db.execute(
                 f"INSERT INTO task_blocks (at0, at1, n, data{', keys' if pg else ''})"
@@ -464,7 +484,11 @@ class JournalStore(StoreReads):
                 values,
             )
             block = int(rows[0][0])
+            if pg:
+                self._recent.add(block, at1, keys)
         else:
+            if pg and self._recent.holds(block):
+                self._recent.add(block, at1, keys)
             self.db.execute(
                 f"UPDATE task_blocks SET at0 = ?, at1 = ?, n = ?, data = ?"
                 f"{', keys = ?' if pg else ''} WHERE id = ?",
@@ -539,9 +563,10 @@ class JournalStore(StoreReads):
             times = [times[i] for i in order]
             events = [events[i] for i in order]
         new_tail = None
+        size = self._part_size(len(events), CHUNK_EVENTS, tail_id is not None)
         start = 0
         while start < len(events):
-            end = min(start + CHUNK_EVENTS, len(events))
+            end = min(start + size, len(events))
             t0 = times[start]
             while end > start + 1 and times[end - 1] - t0 >= CHUNK_SPAN:
                 end -= 1  # bisect would do; this is rare and short
@@ -565,6 +590,16 @@ class JournalStore(StoreReads):
             new_tail = (chunk_id, part_t, part_e) if len(part_e) < CHUNK_EVENTS else None
             start = end
         return new_tail
+
+    def _part_size(self, n: int, most: int, filling: bool) -> int:
+        """How many of `n` events (or tasks) go into each new chunk (or block). On
+        PostgreSQL, which does not rewrite a tail that has no room (_fills), what a flush
+        writes anew is cut in equal parts of up to twice `most`: 5,000 events make one
+        chunk, not 4,096 and a small one that packs ~25% worse."""
+        if filling or self.db.dialect != "postgresql" or n <= most:
+            return most
+        parts = -(-n // (2 * most))
+        return -(-n // parts)
 
     def _fills(self, tail: int, new: int, most: int) -> bool:
         """Whether `new` items go on in the tail chunk or block holding `tail`. On PostgreSQL

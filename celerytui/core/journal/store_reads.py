@@ -26,6 +26,7 @@ from celerytui.redaction import one_line
 _INF = float("inf")
 TEXT_PAGE = 5_000  # rows a text search reads at a time
 BLOCK_PAGE = 32  # task blocks a search lists at a time
+BLOCK_SCAN = (8, 1_024)  # task blocks whose keys get_task reads at a time, first and most
 KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
 _SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
 
@@ -327,7 +328,9 @@ class StoreReads:
         return out
 
     def _blocks_of(self, keys: list[int]) -> list[tuple[int, int]]:
-        """(key, block) of the blocks that may hold a task of these task_blocks.id_key keys."""
+        """(key, block) of the blocks that may hold a task of these task_blocks.id_key keys:
+        SQLite's task_ids; on PostgreSQL the keys in every block's row (no index of them:
+        a task's detail reads them all; the writer reads fewer, recent_blocks.py)."""
         if self.db.dialect != "postgresql":
             found = self._in("SELECT key, block FROM task_ids WHERE {}", "key", keys)
             return [(int(k), int(b)) for k, b in found]
@@ -351,14 +354,39 @@ class StoreReads:
             found = self._read(_SELECT_TASKS + " WHERE uuid = ?", (task_values.id_bytes(uuid),))
             if found:
                 return self._rows(found, epoch)[0]
-            for _, block in sorted(self._blocks_of([task_blocks.id_key(uuid)]), reverse=True):
-                at0 = self._read("SELECT at0 FROM task_blocks WHERE id = ?", (block,))
-                if not at0:
-                    continue
-                for _, row in self._block(int(block), int(at0[0][0]), epoch):
+            for block, at0 in self._blocks_newest_first(task_blocks.id_key(uuid)):
+                for _, row in self._block(block, at0, epoch):
                     if row.uuid == uuid:
                         return row
             return None
+
+    def _blocks_newest_first(self, key: int) -> Iterator[tuple[int, int]]:
+        """(id, at0) of the blocks that may hold a task of this id_key, the newest first. On
+        PostgreSQL (no index of the keys) by id, 8 blocks, then twice as many each time: the
+        task looked for is mostly a recent one, found in the first few; one in no block reads
+        the keys of them all (~0.2 s for 9M tasks, on a loaded machine)."""
+        if self.db.dialect != "postgresql":
+            blocks = sorted((b for _, b in self._blocks_of([key])), reverse=True)
+            for block in blocks:
+                at0 = self._read("SELECT at0 FROM task_blocks WHERE id = ?", (block,))
+                if at0:
+                    yield block, int(at0[0][0])
+            return
+        span = self._read("SELECT MIN(id), MAX(id) FROM task_blocks")
+        if not span or span[0][0] is None:
+            return
+        low, high = int(span[0][0]), int(span[0][1]) + 1
+        step = BLOCK_SCAN[0]
+        while high > low:
+            found = self._read(
+                "SELECT id, at0 FROM task_blocks WHERE id >= ? AND id < ? AND ? = ANY(keys)"
+                " ORDER BY id DESC",
+                (high - step, high, key),
+            )
+            for block, at0 in found:
+                yield int(block), int(at0)
+            high -= step
+            step = min(2 * step, BLOCK_SCAN[1])
 
     def alerts_between(self, start: float, end: float) -> list[AlertRow]:
         """Alerts active at some time in [start, end], oldest first."""

@@ -6,8 +6,9 @@ of up to BLOCK_TASKS tasks in `task_blocks`: its fields column by column in one 
 stream, the ids (uuid, root, parent: task_values.id_bytes) side by side in binary, the rest
 as JSON (names as their `names` ids, times as milliseconds: `at` after the block's first,
 the others before `at`, like a row). Failures and unfinished tasks stay rows (the partial
-failure indexes serve them fast); `task_ids` finds the block of a uuid by a 32-bit key of
-it (`id_key`: two tasks may share one, a read checks the uuid).
+failure indexes serve them fast); `task_ids` (SQLite) or the block's `keys` (PostgreSQL)
+finds the block of a uuid by a 32-bit key of it (`id_key`: two tasks may share one, a read
+checks the uuid).
 
 Times come back to the millisecond, the rest exactly (as from a row).
 """
@@ -22,7 +23,7 @@ from typing import Any
 from celerytui.core.journal.rows import TaskRow
 from celerytui.core.journal.task_values import id_bytes, id_text, ms
 
-BLOCK_TASKS = 1_024  # tasks per block, at most
+BLOCK_TASKS = 1_024  # tasks per block, at most (PostgreSQL: twice, store._part_size)
 BLOCK_SPAN_MS = 300_000  # of `at` one block covers, at most (retention drops whole blocks)
 BLOCK_STATES = frozenset(("SUCCESS", "IGNORED"))  # what goes into blocks; the rest are rows
 FORMAT = 1  # first byte of a block

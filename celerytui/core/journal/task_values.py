@@ -31,6 +31,8 @@ DICT_FROM = 8  # bytes; with the dictionary, texts from this long are deflated
 DICT_SIZE = 2048  # bytes of the store's dictionary (more packs a little smaller, slower)
 DICT_SAMPLES = 200  # texts needed to make one
 CACHE_MAX = 50_000  # packed texts remembered (a task's args are packed at every update)
+UNPACKED_MAX = 20_000  # unpacked texts remembered, of those stored in up to UNPACKED_SIZE
+UNPACKED_SIZE = 1_024  # bytes
 _OTHER, _OTHER_PADDED, _HEX32 = 0, 1, 2  # first byte of an id that is no canonical uuid
 _HEX = frozenset("0123456789abcdef")
 
@@ -106,6 +108,9 @@ class Packer:
         self._deflate: Any = None  # a compressor primed with the dictionary, copied per text
         self._load_dict = load_dict
         self._cache: dict[str, bytes] = {}
+        # texts unpacked, by what was stored: failures repeat their exceptions and
+        # tracebacks, and a dictionary's inflate costs more than the rest of the row
+        self._unpacked: dict[bytes, str] = {}
 
     @property
     def zdict(self) -> bytes | None:
@@ -115,6 +120,7 @@ class Packer:
     def zdict(self, value: bytes | None) -> None:
         self._zdict = value
         self._deflate = None
+        self._unpacked.clear()
         if value is not None:
             self._deflate = zlib.compressobj(
                 6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, value
@@ -146,6 +152,9 @@ class Packer:
         if data is None:
             return None
         data = bytes(data)
+        found = self._unpacked.get(data)
+        if found is not None:
+            return found
         kind = data[0]
         if kind == ZDICT:
             if self.zdict is None and self._load_dict is not None:
@@ -156,12 +165,18 @@ class Packer:
             body = zlib.decompress(data[1:])
         else:
             body = data[1:]
-        return body.decode("utf-8", "surrogatepass")
+        text = body.decode("utf-8", "surrogatepass")
+        if len(data) <= UNPACKED_SIZE:
+            if len(self._unpacked) >= UNPACKED_MAX:
+                self._unpacked.clear()
+            self._unpacked[data] = text
+        return text
 
     def forget(self) -> None:
         """The dictionary was not written after all (its flush failed)."""
         self.zdict = None
         self._cache.clear()
+        self._unpacked.clear()
 
 
 def ms(t: float, epoch: int) -> int:
