@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from celerytui.config import Settings
-from celerytui.core.journal import open_store
+from celerytui.core.journal import JournalError, open_store
 from tests.ui.conftest import wait_until
 from tests.ui.screen_text import screen_text
 
@@ -82,6 +82,20 @@ async def test_demo_dashboard_shows_both_workers_and_both_targets(demo_session):
             lambda: app._recorder is not None and app._recorder.status.recording and app._recorder,
             timeout=20,
             what="the demo recording (its journal child)",
+        )
+
+        def recorded_tasks():  # the child subscribes a moment after the dashboard: wait
+            try:
+                reader = open_store(demo_session.settings.store, cluster="x", write=False)
+            except JournalError:
+                return None
+            try:
+                return reader.find_tasks(limit=5)
+            finally:
+                reader.close()
+
+        await wait_until(
+            pilot, recorded_tasks, timeout=30, what="tasks in the journal the child writes"
         )
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running, timeout=10, what="q to quit")

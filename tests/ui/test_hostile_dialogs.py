@@ -134,7 +134,11 @@ async def still_inert(pilot) -> None:
     assert stray_escapes(app) == []
 
 
-TASK_DIALOGS = [("L", PromptDialog, SHOWN_NAME), ("X", ConfirmDialog, SHOWN_UUID)]
+TASK_DIALOGS = [
+    ("L", PromptDialog, SHOWN_NAME),
+    ("X", ConfirmDialog, SHOWN_UUID),
+    ("x", ConfirmDialog, SHOWN_NAME),  # "Revoke task UUID (NAME, STATE)?"
+]
 WORKER_DIALOGS = [
     ("a", PromptDialog, SHOWN_HOST),
     ("c", PromptDialog, SHOWN_HOST),
@@ -144,7 +148,9 @@ WORKER_DIALOGS = [
 ]
 
 
-@pytest.mark.parametrize("key, dialog, shown", TASK_DIALOGS, ids=["L-rate-limit", "X-terminate"])
+@pytest.mark.parametrize(
+    "key, dialog, shown", TASK_DIALOGS, ids=["L-rate-limit", "X-terminate", "x-revoke"]
+)
 async def test_task_dialogs_show_a_hostile_task_literally(key, dialog, shown):
     app = hostile_app()
     async with app.run_test(size=(120, 36), headless=False) as pilot:
@@ -247,6 +253,9 @@ async def test_toasts_about_hostile_tasks_and_workers_are_literal(key, mode, tab
     async with app.run_test(size=(120, 36), headless=False, notifications=True) as pilot:
         await open_mode(pilot, mode, table)
         await pilot.press(key)
+        if key == "x":  # a revoke asks first
+            await mounted_screen(pilot, app, ConfirmDialog, "the revoke confirm")
+            await pilot.press("y")
         await until(pilot, lambda: shown in toast_text(app), what="the toast, spelled out")
         await still_inert(pilot)
 
