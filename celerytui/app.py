@@ -33,6 +33,7 @@ How a screen gets its data (read this before writing a screen):
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -422,7 +423,7 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
                     break
                 await _sleep(0.1)
         if self._recorder is not None:  # q leaves no process behind
-            await _in_thread(self._recorder.wait)
+            await asyncio.to_thread(self._recorder.wait)
         self.exit()
 
     def _stop_monitor(self) -> None:
@@ -639,9 +640,3 @@ async def _sleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
-
-
-async def _in_thread(fn: Callable[[], object]) -> None:
-    import asyncio
-
-    await asyncio.to_thread(fn)
