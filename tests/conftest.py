@@ -6,6 +6,10 @@ import os
 
 import pytest
 
+from tests.support.hung_work import (  # noqa: F401 (hooks: names the test that hung one)
+    pytest_runtest_protocol,
+    pytest_terminal_summary,
+)
 from tests.support.services import RedisServer, RedisTarget, port_answers
 from tests.support.workers import WorkerProcess
 

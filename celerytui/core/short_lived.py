@@ -11,42 +11,73 @@ garbage the frozen heap held in benchmarks/soak.py (``--census``).
 
 ``with short_lived():`` marks such work; the freezer waits for it (``in_flight()``) and
 freezes through ``if_quiet()``, so that no thread opens one between its look and its freeze.
+
+Work that has been in flight for longer than ``HUNG_AFTER`` is not short-lived any more: a
+thread blocked for good (a read with no deadline on a broker that froze) would otherwise hold
+every freeze back from then on. It no longer counts as in flight (its few objects may be frozen:
+the next full pass frees them) and ``hung()`` lists it, with the thread that holds it.
 Stdlib only, from any thread.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
+
+HUNG_AFTER = 30.0  # seconds: our broker connections give up within a few; this one is stuck
 
 _lock = threading.Lock()
-_count = 0
+_tokens = itertools.count()
+_open: dict[int, Entry] = {}  # token -> what is in flight, oldest first
+
+
+class Entry(NamedTuple):
+    thread: threading.Thread
+    since: float  # time.monotonic() when it began
 
 
 @contextmanager
 def short_lived() -> Iterator[None]:
     """Mark the block as making objects that are garbage once it ends (nestable)."""
-    global _count
+    token = next(_tokens)
     with _lock:
-        _count += 1
+        _open[token] = Entry(threading.current_thread(), time.monotonic())
     try:
         yield
     finally:
         with _lock:
-            _count -= 1
+            del _open[token]
 
 
-def in_flight() -> bool:
-    """Whether some thread is inside ``short_lived()`` now."""
-    return _count > 0
+def _young(now: float) -> bool:
+    """Whether some entry began less than HUNG_AFTER ago (call with the lock held)."""
+    return any(now - entry.since < HUNG_AFTER for entry in _open.values())
+
+
+def in_flight(now: float | None = None) -> bool:
+    """Whether some thread is inside ``short_lived()`` now, and not hung there."""
+    if not _open:
+        return False
+    with _lock:
+        return _young(time.monotonic() if now is None else now)
 
 
 def if_quiet(action: Callable[[], None]) -> bool:
-    """Run ``action`` unless some thread is inside ``short_lived()``; nobody enters meanwhile
-    (keep it short: a freeze). True when it ran."""
+    """Run ``action`` unless some thread is inside ``short_lived()`` (and not hung there);
+    nobody enters meanwhile (keep it short: a freeze). True when it ran."""
     with _lock:
-        if _count:
+        if _open and _young(time.monotonic()):
             return False
         action()
         return True
+
+
+def hung(now: float | None = None) -> list[Entry]:
+    """What has been in flight for HUNG_AFTER or longer, oldest first."""
+    now = time.monotonic() if now is None else now
+    with _lock:
+        return [entry for entry in _open.values() if now - entry.since >= HUNG_AFTER]

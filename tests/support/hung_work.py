@@ -1,0 +1,60 @@
+"""A pytest plugin that names the test that left short-lived broker work hung.
+
+``core.short_lived`` marks the monitor's brief broker connections; a thread stuck inside one
+(a read with no deadline on a frozen broker, a connection never closed) outlives its test and
+shows up much later, in another test, as a freeze that never comes (tests/ui/test_memory.py,
+tests/unit/test_gc_policy.py). After each test this looks for work in flight for longer than
+``short_lived.HUNG_AFTER`` and reports it once in the terminal summary: the test it began in and
+where its thread is now. It fails nothing itself.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from bisect import bisect_right
+
+import pytest
+
+from celerytui.core import short_lived
+
+_began: list[float] = []  # when each test began (monotonic), in run order
+_names: list[str] = []
+_reported: set[int] = set()  # ids of entries already reported
+_reports: list[str] = []
+
+
+def _test_at(moment: float) -> str:
+    at = bisect_right(_began, moment) - 1
+    return _names[at] if at >= 0 else "(before the first test)"
+
+
+def _where(thread_id: int | None) -> str:
+    frame = sys._current_frames().get(thread_id) if thread_id is not None else None
+    if frame is None:
+        return "    (its thread has ended)"
+    lines = traceback.format_stack(frame)[-10:]
+    return "".join(lines).rstrip()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _began.append(time.monotonic())
+    _names.append(item.nodeid)
+    yield
+    for entry in short_lived.hung():
+        if id(entry) in _reported:
+            continue
+        _reported.add(id(entry))
+        _reports.append(
+            f"thread {entry.thread.name!r}, in flight since {_test_at(entry.since)}; now at:\n"
+            + _where(entry.thread.ident)
+        )
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _reports:
+        terminalreporter.section("short-lived broker work left hung")
+        for report in _reports:
+            terminalreporter.write_line(report)
