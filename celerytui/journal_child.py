@@ -29,12 +29,10 @@ from collections.abc import Callable
 from dataclasses import asdict, fields
 from typing import IO, Any
 
+from celerytui.commands.record_loop import STATUS_EVERY
 from celerytui.config import Settings, Thresholds
 from celerytui.redaction import one_line
 from celerytui.settings_model import DiskHost
-
-STATUS_EVERY = 1.0  # seconds between status lines
-LISTEN_WAIT = 5.0  # seconds the first status waits for the event lane to subscribe
 
 
 def settings_json(settings: Settings) -> dict[str, Any]:
@@ -104,7 +102,7 @@ def record(
     **recorder_options: Any,
 ) -> int:
     """Record until `stop` is set (or the lease is lost); the messages go to `out`."""
-    from celerytui.commands.errors import wait_connected
+    from celerytui.commands.record_loop import record_until
     from celerytui.core.journal import JournalError, JournalLeaseError
     from celerytui.core.journal.recorder import attach
 
@@ -123,18 +121,10 @@ def record(
     except JournalError as exc:
         say(out, failed=one_line(exc))
         return 1
-    try:
-        monitor.start()
-        monitor.run_in_thread()
-        wait_connected(monitor.events, LISTEN_WAIT)  # what is sent after the first status
-        while True:
-            status = recorder.status
-            say(out, status=asdict(status))
-            if not status.recording or stop.wait(every):
-                break
-    finally:
-        monitor.stop()  # the recorder writes what is buffered, gives the lease back
-    say(out, status=asdict(recorder.status))
+    final = record_until(
+        monitor, recorder, stop, lambda status: say(out, status=asdict(status)), every=every
+    )
+    say(out, status=asdict(final))
     return 0
 
 

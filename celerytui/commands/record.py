@@ -16,17 +16,9 @@ import click
 
 from celerytui.cli import journal_flags
 from celerytui.cli_options import cluster_options, settings_from
-from celerytui.commands.errors import (
-    EXIT_OK,
-    CommandError,
-    check_broker,
-    handle_errors,
-    wait_connected,
-)
+from celerytui.commands.errors import EXIT_OK, CommandError, check_broker, handle_errors
+from celerytui.commands.record_loop import record_until
 from celerytui.redaction import redact
-
-REPORT_EVERY = 1.0  # seconds between looks at the recorder's status
-LISTEN_WAIT = 5.0  # seconds the first line waits for the event lane to subscribe
 
 
 @click.command()
@@ -98,36 +90,37 @@ def record(
     except JournalError as exc:
         raise CommandError(str(exc)) from None
     delivery = None if no_webhooks else monitor.deliver_alerts()  # on-call needs no TUI
-    monitor.start()
-    monitor.run_in_thread()
-    wait_connected(monitor.events, LISTEN_WAIT)  # what is sent after the next line is recorded
     where = f" from durable queue {durable_queue!r}" if durable_queue else ""
-    click.echo(
-        f"celerytui record: journal {recorder.status.store}, broker "
-        f"{redact(app.conf.broker_url)}{where}",
-        err=True,
-    )
-    if delivery is not None:  # the hooks' paths are their tokens: shown masked
-        click.echo(f"celerytui record: alerts to {', '.join(delivery.targets)}", err=True)
+
+    def started() -> None:
+        click.echo(
+            f"celerytui record: journal {recorder.status.store}, broker "
+            f"{redact(app.conf.broker_url)}{where}",
+            err=True,
+        )
+        if delivery is not None:  # the hooks' paths are their tokens: shown masked
+            click.echo(f"celerytui record: alerts to {', '.join(delivery.targets)}", err=True)
+
+    shown: str | None = None
+
+    def report(status: Any) -> None:
+        """Each new problem once, and its end."""
+        nonlocal shown
+        if status.last_error != shown:
+            if status.last_error:
+                click.echo(f"Warning: {status.last_error}", err=True)
+            elif shown:
+                click.echo("celerytui record: writing again", err=True)
+            shown = status.last_error
+
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    shown: str | None = None
     try:
-        while not stop.wait(REPORT_EVERY):
-            status = recorder.status
-            if status.last_error != shown:  # say each new problem once, and its end
-                if status.last_error:
-                    click.echo(f"Warning: {status.last_error}", err=True)
-                elif shown:
-                    click.echo("celerytui record: writing again", err=True)
-                shown = status.last_error
-            if not status.recording:
-                break
+        record_until(monitor, recorder, stop, report, connected=started)
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        monitor.stop()
     status = recorder.status
     click.echo(
         f"celerytui record: stopped; {status.events_recorded} events recorded, "
