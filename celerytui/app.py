@@ -253,6 +253,8 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
     @work(thread=True, exclusive=True, group="pump", exit_on_error=False)
     def _pump_loop(self) -> None:
         worker = get_current_worker()
+        if self.record:  # first: the child's start (a Python, celery) overlaps the monitor's
+            self._start_recording()
         if self.start_monitor:
             try:
                 self.monitor.start()
@@ -261,8 +263,6 @@ class CeleryTUI(ClusterSwitching, ReplayControls, DispatchActions, ScreenHost):
                 self.call_from_thread(
                     self.notify, f"monitor failed to start: {one_line(exc)}", severity="error"
                 )
-        if self.record:
-            self._start_recording()
         while not (worker.is_cancelled or self._stopping.is_set()):
             began = time.monotonic()
             self.gc_policy.step(began)  # no full GC pass per 100k tasks on the UI (gc_policy)
