@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import signal
 import time
-import urllib.error
-import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.commands import LineReader, celerytui, start_celerytui
+from tests.support.exporter_http import get
 from tests.support.services import RedisServer, free_port, wait_for
 
 EMAIL = "celerytui.tasks.send_email"
@@ -18,16 +17,8 @@ VALIDATE = "celerytui.tasks.validate_order"
 RISKY = "celerytui.tasks.risky_operation"
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 def _scrape(port: int) -> list:
-    status, text = _get(f"http://127.0.0.1:{port}/metrics")
+    status, text = get(f"http://127.0.0.1:{port}/metrics")
     assert status == 200
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
@@ -59,11 +50,11 @@ def test_metrics_equal_a_known_workload(redis_urls, start_worker, celery_app):
     proc, port, stderr = _start_exporter(broker, backend, "--worker-timeout", "6")
     try:
         wait_for(
-            lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
+            lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
             15,
             what="/healthz to say connected",
         )
-        body = json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])
+        body = json.loads(get(f"http://127.0.0.1:{port}/healthz")[1])
         assert body["connected"] is True and body["status"] == "ok"
 
         emails = [celery_app.send_task(EMAIL, args=[f"u{i}@example.com", "hi"]) for i in range(5)]
@@ -140,13 +131,17 @@ def test_healthz_turns_503_when_the_broker_goes_away():
         proc, port, _stderr = _start_exporter(url, url)
         try:
             wait_for(
-                lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 15, what="/healthz 200"
+                lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
+                15,
+                what="/healthz 200",
             )
             server.stop()
             wait_for(
-                lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] == 503, 15, what="/healthz 503"
+                lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 503,
+                15,
+                what="/healthz 503",
             )
-            body = json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])
+            body = json.loads(get(f"http://127.0.0.1:{port}/healthz")[1])
             assert body["connected"] is False
             assert body["broker"] == url
             samples = _scrape(port)  # /metrics keeps answering, and says so

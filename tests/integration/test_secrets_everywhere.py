@@ -19,14 +19,13 @@ import logging
 import os
 import signal
 import threading
-import urllib.error
-import urllib.request
 
 import pytest
 from click.testing import CliRunner
 
 from celerytui.cli import main
 from tests.support.commands import LineReader, command_env, start_celerytui
+from tests.support.exporter_http import get
 from tests.support.secret_urls import SHAPES, Shape, leaks
 from tests.support.services import RedisServer, free_port, service_missing, wait_for
 from tests.support.workers import WorkerProcess
@@ -147,14 +146,6 @@ def guarded_redis():
     server.cleanup()
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 def _stop(proc) -> str:
     """SIGINT the command, wait for it to end, and return its exit code."""
     with contextlib.suppress(ProcessLookupError):
@@ -201,11 +192,11 @@ def test_exporter_and_tail_processes_show_no_secret(shape, guarded_redis):
             lambda line: f"127.0.0.1:{port}/metrics" in line, 30, what="the exporter to listen"
         )
         wait_for(
-            lambda: json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])["connected"],
+            lambda: json.loads(get(f"http://127.0.0.1:{port}/healthz")[1])["connected"],
             20,
             what="/healthz to say connected",
         )
-        bodies = [_get(f"http://127.0.0.1:{port}{path}")[1] for path in ("/metrics", "/healthz")]
+        bodies = [get(f"http://127.0.0.1:{port}{path}")[1] for path in ("/metrics", "/healthz")]
         assert "celery_" in bodies[0]
         tail_err.wait_for(lambda line: "tail: following " in line, 30, what="tail to follow")
     finally:

@@ -8,10 +8,10 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 
-def get(url: str) -> tuple[int, str]:
+def get(url: str, timeout: float = 5.0) -> tuple[int, str]:
     """(status, body) of a GET; an HTTP error status is an answer, not an exception."""
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
