@@ -111,6 +111,8 @@ class JournalSource:
         self.cursor = clock.start  # every event received at or before it was handed over
         self.restores = 0  # rebuilds done (seeks back, or far ahead)
         self.rebuilding = False  # the feeder is rebuilding the state for a seek
+        self._rebuilt = threading.Event()  # set while no rebuild runs
+        self._rebuilt.set()
 
     # -- EventSource -----------------------------------------------------------------------
     def start(self) -> None:
@@ -183,6 +185,12 @@ class JournalSource:
                 self.clock.settled = self._restored_generation
         return state
 
+    def wait_rebuilt(self, timeout: float) -> bool:
+        """Block until no rebuild runs (the state it made is in ``take_restored``), at most
+        ``timeout`` seconds: a consumer that waits here, not in a loop, leaves the GIL to
+        the rebuild (each wake-up of another thread takes it away for a while)."""
+        return self._rebuilt.wait(timeout)
+
     def rebuild(self, target: float) -> ClusterState:
         """The cluster as it was at ``target``: nearest checkpoint, then the events up to it.
         Runs on the caller's thread (the feeder, or a headless command)."""
@@ -212,18 +220,20 @@ class JournalSource:
                     or target - self.cursor > self.restore_gap
                 ):
                     self.rebuilding = True
+                    self._rebuilt.clear()
                     try:
                         state = self._rebuild(target, generation)
+                        if clock.generation != generation:
+                            continue  # another seek came while rebuilding
+                        with self._lock:
+                            self._pending.clear()
+                            self._pending_n = 0
+                            self._restored = state
+                            self._restored_generation = generation
+                            self._ready.set()
                     finally:
                         self.rebuilding = False
-                    if clock.generation != generation:
-                        continue  # another seek came while rebuilding
-                    with self._lock:
-                        self._pending.clear()
-                        self._pending_n = 0
-                        self._restored = state
-                        self._restored_generation = generation
-                        self._ready.set()
+                        self._rebuilt.set()
                     self.cursor, pieces = target, None
                     held.clear()
                     self.restores += 1

@@ -21,6 +21,7 @@ from celerytui.core.monitor import Monitor, client_app
 from celerytui.core.replay_clock import ReplayClock
 
 OFFLINE_BROKER = "memory://"  # kombu's in-process transport: nothing leaves the process
+REBUILD_WAIT = 0.25  # seconds a pump waits for a seek's rebuild at most (then draws, quits)
 
 
 def replay_settings(settings: Settings) -> Settings:
@@ -52,9 +53,14 @@ class ReplayMonitor(Monitor):
 
     def pump(self, max_events: int = 100_000) -> Changes:
         restored = self.source.take_restored()
+        if restored is None and self.source.rebuilding:
+            # the state shown is about to be replaced: no tick, no alert pass over it, and
+            # the rebuild has the GIL to itself while this thread waits for it
+            self.source.wait_rebuilt(REBUILD_WAIT)
+            restored = self.source.take_restored()
+            if restored is None:
+                return Changes()
         if restored is None:
-            if self.source.rebuilding:  # the state shown is about to be replaced: let the
-                return Changes()  # rebuild have the GIL (no tick, no alert pass over it)
             return super().pump(max_events)
         old = set(self.state.tasks)
         self.state = restored
