@@ -5,7 +5,8 @@ its events come from a JournalSource paced by a ReplayClock, which is also its c
 liveness and alert rules judge the replayed moment); it is read-only, and it never connects
 to anything — no result watcher, no poller, and its Celery app points at kombu's in-process
 ``memory://`` transport, so even a read-only inspect cannot reach a broker; and after a seek
-it swaps in the state the source rebuilt (with fresh alerts) before applying more events.
+it swaps in the state the source rebuilt (with fresh alerts) before applying more events,
+and makes its lazily restored tasks whole (core/snapshot_lazy.py) over the next pumps.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dataclasses
 import time
 
 from celerytui.config import Settings
+from celerytui.core import state_snapshot
 from celerytui.core.alerts import AlertBook
 from celerytui.core.journal_source import JournalSource
 from celerytui.core.model import Changes
@@ -22,6 +24,7 @@ from celerytui.core.replay_clock import ReplayClock
 
 OFFLINE_BROKER = "memory://"  # kombu's in-process transport: nothing leaves the process
 REBUILD_WAIT = 0.25  # seconds a pump waits for a seek's rebuild at most (then draws, quits)
+FILL_SLICE = 20_000  # restored tasks made whole per pump after a seek (~50 ms)
 
 
 def replay_settings(settings: Settings) -> Settings:
@@ -61,7 +64,10 @@ class ReplayMonitor(Monitor):
             if restored is None:
                 return Changes()
         if restored is None:
-            return super().pump(max_events)
+            changes = super().pump(max_events)
+            # the tasks the restore left lazy (state_snapshot.fill_some), a slice a pump
+            state_snapshot.fill_some(self.state, FILL_SLICE)
+            return changes
         old = set(self.state.tasks)
         self.state = restored
         self.alerts = AlertBook(self.settings.thresholds, clock=self.clock)
