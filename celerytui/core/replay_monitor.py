@@ -65,8 +65,9 @@ class ReplayMonitor(Monitor):
                 return Changes()
         if restored is None:
             changes = super().pump(max_events)
-            # the tasks the restore left lazy (state_snapshot.fill_some), a slice a pump
-            state_snapshot.fill_some(self.state, FILL_SLICE)
+            if not self.replay_clock.seeking:  # (else this state is about to be replaced)
+                # the tasks the restore left lazy (state_snapshot.fill_some), a slice a pump
+                state_snapshot.fill_some(self.state, FILL_SLICE)
             return changes
         old = set(self.state.tasks)
         self.state = restored
