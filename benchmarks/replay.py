@@ -21,7 +21,7 @@ states: what this recorder would have written), in a few minutes instead of ~25.
 - one thread: iter_events + apply in batches from the start, the collector off (what a
   rebuild does);
 - played: the ReplayMonitor pumping a JournalSource whose clock runs as fast as it can (the
-  feeder thread reads and inflates whole chunks, the pump decodes and applies them, the
+  feeder thread reads whole chunks, the pump inflates, decodes and applies them, the
   collector held as the TUI's GcPolicy holds it: what `celerytui replay` does, minus
   drawing), in wall and in CPU time;
 - seek: rebuild at random moments (nearest checkpoint, then the events after it);
