@@ -127,6 +127,7 @@ class JournalSource:
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
+        self.clock.changed.set()  # wakes the feeder
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout)
@@ -244,7 +245,7 @@ class JournalSource:
                 pieces = self._pieces_after(self.cursor)
             room = self.max_pending - self._pending_n
             if room <= 0:
-                self._stop.wait(FEED_IDLE)
+                self._idle()
                 continue
             if pieces is not None and not held:
                 piece = next(pieces, None)
@@ -263,7 +264,12 @@ class JournalSource:
                 self.cursor = max(self.cursor, at)
                 self._status.events_received += sum(map(_size, due))
             else:
-                self._stop.wait(FEED_IDLE)
+                self._idle()
+
+    def _idle(self) -> None:
+        """Nothing to hand over: wait FEED_IDLE, or less when the clock is moved (a seek)."""
+        if self.clock.changed.wait(FEED_IDLE):
+            self.clock.changed.clear()  # the loop reads the clock again, whatever moved it
 
     def _pieces_after(self, at: float, stop: float | None = None) -> Iterator[Piece]:
         """The journal's events received strictly after ``at`` and before ``stop`` (None:
