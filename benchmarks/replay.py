@@ -21,11 +21,13 @@ states: what this recorder would have written), in a few minutes instead of ~25.
 - one thread: iter_events + apply in batches from the start, the collector off (what a
   rebuild does);
 - played: the ReplayMonitor pumping a JournalSource whose clock runs as fast as it can (the
-  feeder thread reads, the pump applies, the collector held as the TUI's GcPolicy holds it:
-  what `celerytui replay` does, minus drawing), in wall and in CPU time;
+  feeder thread reads whole chunks, the pump inflates, decodes and applies them, the
+  collector held as the TUI's GcPolicy holds it: what `celerytui replay` does, minus
+  drawing), in wall and in CPU time;
 - seek: rebuild at random moments (nearest checkpoint, then the events after it);
 - seek (TUI path): what a user waits for after `g`: the ReplayMonitor's clock seeks to the
-  start of a random minute, the feeder rebuilds, the pump swaps the state in.
+  start of a random minute, the feeder rebuilds (the pump waits for it), the pump swaps the
+  state in (its tasks LazyTasks: core/snapshot_lazy.py; made whole by later pumps).
 
 Times are wall-clock (two threads share one GIL; CPU time would count both). The machine is
 shared: run it twice. Prints figures; asserts nothing about time.

@@ -3,7 +3,12 @@
 The Monitor reads it as it reads the live stream (``Monitor(settings, source=...)``): events
 come out of ``drain`` oldest first, each once its receipt time (``local_received``) has been
 reached by the replayed clock. A feeder thread does the reading, so the pump never waits on
-the store.
+the store. The work per event is done by one thread only: a stored chunk that is due as a
+whole is handed over as it was read (compressed: ``chunks.Chunk``) and inflated and decoded
+in ``drain``, on the thread that applies it; two threads each doing work per event share one
+GIL and, on a busy machine, wait for each other at every switch (measured: the feeder with
+zlib did no better than without it). Only a chunk the clock is in the middle of (the play
+head at a real pace) is decoded here.
 
 A seek (the clock's ``generation`` moves) back in time, or far ahead, rebuilds the cluster as
 it was at the target: the nearest checkpoints before it (a full one and the deltas after it,
@@ -27,9 +32,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from itertools import islice
 from typing import Any, Protocol
 
+from celerytui.core.journal.chunks import Chunk
 from celerytui.core.model import StreamStatus
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.state import ClusterState
@@ -38,10 +43,11 @@ from celerytui.redaction import one_line
 log = logging.getLogger(__name__)
 
 RESTORE_GAP = 120.0  # seconds ahead past which a seek restores instead of feeding through
-APPLY_BATCH = 5_000  # events applied at once while rebuilding
 FEED_IDLE = 0.02  # seconds the feeder sleeps when nothing is due
 MAX_PENDING = 200_000  # events fed ahead of the consumer before the feeder waits
-FEED_BATCH = 5_000  # events handed over at once (one lock, one seek check)
+
+Events = list[dict[str, Any]]
+Piece = Chunk | Events  # what the store gives (JournalStore.iter_chunks) and the feeder hands
 
 
 class JournalReader(Protocol):
@@ -50,6 +56,8 @@ class JournalReader(Protocol):
     def time_range(self) -> tuple[float, float] | None: ...
 
     def iter_events(self, start: float, end: float | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def iter_chunks(self, start: float, end: float | None = None) -> Iterator[Piece]: ...
 
     def checkpoint_chain(self, at: float) -> list[tuple[float, bytes]]: ...
 
@@ -93,7 +101,7 @@ class JournalSource:
         self.max_pending = max_pending
         self._loader = loader
         self._lock = threading.Lock()
-        self._pending: deque[list[dict[str, Any]]] = deque()  # batches, oldest first
+        self._pending: deque[Piece] = deque()  # oldest first
         self._pending_n = 0  # events in them
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -104,6 +112,8 @@ class JournalSource:
         self.cursor = clock.start  # every event received at or before it was handed over
         self.restores = 0  # rebuilds done (seeks back, or far ahead)
         self.rebuilding = False  # the feeder is rebuilding the state for a seek
+        self._rebuilt = threading.Event()  # set while no rebuild runs
+        self._rebuilt.set()
 
     # -- EventSource -----------------------------------------------------------------------
     def start(self) -> None:
@@ -117,6 +127,7 @@ class JournalSource:
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
+        self.clock.changed.set()  # wakes the feeder
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout)
@@ -127,19 +138,33 @@ class JournalSource:
             if self._restored is not None:  # the new timeline waits for its state
                 return []
             pending = self._pending
-            batch: list[dict[str, Any]] = []
+            taken: list[Piece] = []
             room = self._pending_n if max_events is None else min(max_events, self._pending_n)
-            while len(batch) < room:  # whole batches: no per-event work here
+            got = 0
+            while got < room and pending:  # whole pieces: no per-event work here
                 first = pending[0]
-                take = room - len(batch)
-                if len(first) <= take:
-                    batch += pending.popleft()
+                size = first.n if isinstance(first, Chunk) else len(first)
+                if size <= room - got:
+                    taken.append(pending.popleft())
+                    got += size
+                elif isinstance(first, Chunk):  # cut: decoded here, the rest stays
+                    events = first.events()
+                    self._pending_n += len(events) - size
+                    room = min(room, self._pending_n)
+                    pending[0] = events
                 else:
-                    batch += first[:take]
+                    take = room - got
+                    taken.append(first[:take])
                     del first[:take]
-            self._pending_n -= len(batch)
+                    got += take
+            self._pending_n -= got
             if not pending:
                 self._ready.clear()
+        if len(taken) == 1 and not isinstance(taken[0], Chunk):
+            return taken[0]
+        batch: list[dict[str, Any]] = []
+        for piece in taken:  # the chunks decoded on the caller's thread, out of the lock
+            batch += piece.events() if isinstance(piece, Chunk) else piece
         return batch
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -162,6 +187,12 @@ class JournalSource:
                 self.clock.settled = self._restored_generation
         return state
 
+    def wait_rebuilt(self, timeout: float) -> bool:
+        """Block until no rebuild runs (the state it made is in ``take_restored``), at most
+        ``timeout`` seconds: a consumer that waits here, not in a loop, leaves the GIL to
+        the rebuild (each wake-up of another thread takes it away for a while)."""
+        return self._rebuilt.wait(timeout)
+
     def rebuild(self, target: float) -> ClusterState:
         """The cluster as it was at ``target``: nearest checkpoint, then the events up to it.
         Runs on the caller's thread (the feeder, or a headless command)."""
@@ -179,67 +210,86 @@ class JournalSource:
     def _feed_loop(self) -> None:
         clock = self.clock
         generation = -1
-        events: Iterator[dict[str, Any]] | None = None
-        held: list[dict[str, Any]] = []  # read, but not due yet (oldest first)
+        pieces: Iterator[Piece] | None = None
+        held: deque[Piece] = deque()  # read, but not due yet (oldest first)
         while not self._stop.is_set():
             target = clock.now()
             if clock.generation != generation:
                 generation = clock.generation
                 if (
-                    events is None
+                    pieces is None
                     or target < self.cursor
                     or target - self.cursor > self.restore_gap
                 ):
                     self.rebuilding = True
+                    self._rebuilt.clear()
                     try:
                         state = self._rebuild(target, generation)
+                        if clock.generation != generation:
+                            continue  # another seek came while rebuilding
+                        with self._lock:
+                            self._pending.clear()
+                            self._pending_n = 0
+                            self._restored = state
+                            self._restored_generation = generation
+                            self._ready.set()
                     finally:
                         self.rebuilding = False
-                    if clock.generation != generation:
-                        continue  # another seek came while rebuilding
-                    with self._lock:
-                        self._pending.clear()
-                        self._pending_n = 0
-                        self._restored = state
-                        self._restored_generation = generation
-                        self._ready.set()
-                    self.cursor, events, held = target, None, []
+                        self._rebuilt.set()
+                    self.cursor, pieces = target, None
+                    held.clear()
                     self.restores += 1
                 else:
                     clock.settled = generation  # a short step ahead: fed through
-            if events is None and not held:  # (re)open after what was handed over
-                events = self._events_after(self.cursor)
-            room = min(FEED_BATCH, self.max_pending - self._pending_n)
+            if pieces is None and not held:  # (re)open after what was handed over
+                pieces = self._pieces_after(self.cursor)
+            room = self.max_pending - self._pending_n
             if room <= 0:
-                self._stop.wait(FEED_IDLE)
+                self._idle()
                 continue
-            if events is not None and len(held) < room:
-                more = list(islice(events, room - len(held)))
-                if len(more) < room - len(held):  # read to the end; a live store may grow
-                    events = None
-                held += more
-            batch = _due(held[:room], target)
-            if batch:
-                del held[: len(batch)]
+            if pieces is not None and not held:
+                piece = next(pieces, None)
+                if piece is None:  # read to the end; a live store may grow
+                    pieces = None
+                else:  # a Chunk as read: drain() inflates and decodes it
+                    held.append(piece)
+            due = _due_pieces(held, target, room)
+            if due:
                 with self._lock:
-                    self._pending.append(batch)
-                    self._pending_n += len(batch)
+                    self._pending.extend(due)
+                    self._pending_n += sum(map(_size, due))
                     self._ready.set()
-                self.cursor = max(self.cursor, event_time(batch[-1]))
-                self._status.events_received += len(batch)
+                last = due[-1]
+                at = last.t1 if isinstance(last, Chunk) else event_time(last[-1])
+                self.cursor = max(self.cursor, at)
+                self._status.events_received += sum(map(_size, due))
             else:
-                self._stop.wait(FEED_IDLE)
+                self._idle()
 
-    def _events_after(self, at: float) -> Iterator[dict[str, Any]]:
-        """The journal's events received strictly after ``at``, up to the clock's end."""
-        end = self.clock.end
-        stop = None if end is None else math.nextafter(end, math.inf)  # the store's: exclusive
-        events = self.store.iter_events(at, stop)
-        for event in events:  # those at `at` were handed over already
-            if event_time(event) > at:
-                yield event
+    def _idle(self) -> None:
+        """Nothing to hand over: wait FEED_IDLE, or less when the clock is moved (a seek)."""
+        if self.clock.changed.wait(FEED_IDLE):
+            self.clock.changed.clear()  # the loop reads the clock again, whatever moved it
+
+    def _pieces_after(self, at: float, stop: float | None = None) -> Iterator[Piece]:
+        """The journal's events received strictly after ``at`` and before ``stop`` (None:
+        up to the clock's end), in pieces (JournalStore.iter_chunks)."""
+        if stop is None and self.clock.end is not None:
+            stop = math.nextafter(self.clock.end, math.inf)  # the store's: exclusive
+        pieces = self.store.iter_chunks(at, stop)
+        for piece in pieces:  # those at `at` were handed over already
+            if isinstance(piece, Chunk) and piece.t0 > at:
+                yield piece
                 break
-        yield from events
+            events = piece.events() if isinstance(piece, Chunk) else piece
+            for i, event in enumerate(events):
+                if event_time(event) > at:
+                    yield events[i:] if i else events
+                    break
+            else:
+                continue
+            break
+        yield from pieces
 
     def _rebuild(self, target: float, generation: int | None) -> ClusterState:
         """Without the cyclic GC meanwhile, then frozen: a rebuild makes a few objects a task
@@ -264,10 +314,9 @@ class JournalSource:
             span = self.store.time_range()
             since = (span[0] if span else target) - 1e-6
             state = ClusterState(max_tasks=self.max_tasks, clock=self.clock.now)
-        events = self.store.iter_events(since, math.nextafter(target, math.inf))
-        first = list(islice(events, APPLY_BATCH))
-        batch = [e for e in first if event_time(e) > since]  # held by the checkpoint already
-        while batch:
+        # those at `since` are held by the checkpoint already
+        for piece in self._pieces_after(since, math.nextafter(target, math.inf)):
+            batch = piece.events() if isinstance(piece, Chunk) else piece
             due = _due(batch, target)
             state.apply(due)
             if len(due) < len(batch):
@@ -276,8 +325,38 @@ class JournalSource:
                 self.clock.generation != generation or self._stop.is_set()
             ):
                 return state  # abandoned: a newer seek wins
-            batch = list(islice(events, APPLY_BATCH))
         return state
+
+
+def _size(piece: Piece) -> int:
+    return piece.n if isinstance(piece, Chunk) else len(piece)
+
+
+def _due_pieces(held: deque[Piece], target: float, room: int) -> list[Piece]:
+    """The leading pieces of ``held`` received at or before ``target``, taken from it, up to
+    about ``room`` events: whole chunks as they are; a chunk the target is in the middle of
+    is decoded, and only its events up to the target go."""
+    out: list[Piece] = []
+    while held and room > 0:
+        first = held[0]
+        if isinstance(first, Chunk):
+            if first.t1 <= target:
+                out.append(held.popleft())
+                room -= first.n
+                continue
+            if first.t0 > target:
+                break
+            first = held[0] = first.events()
+        due = _due(first[:room], target)
+        if not due:
+            break
+        if len(due) < len(first):
+            del first[: len(due)]
+            out.append(due)
+            break
+        out.append(held.popleft())
+        room -= len(due)
+    return out
 
 
 def _due(events: list[dict[str, Any]], target: float) -> list[dict[str, Any]]:

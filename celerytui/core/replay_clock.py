@@ -45,6 +45,7 @@ class ReplayClock:
         self._anchor = wall()
         self._speed = float(speed)
         self._playing = playing
+        self.changed = threading.Event()  # set by every control (seek, play, speed...)
         self.generation = 0  # seeks so far
         self.rebuilt = 0  # times the replay monitor swapped in a state rebuilt for a seek
         self.settled = -1  # the seek (generation) whose state is the one shown
@@ -90,6 +91,7 @@ class ReplayClock:
     def _rebase(self) -> None:
         self._position = self._now_locked()
         self._anchor = self._wall()
+        self.changed.set()
 
     def play(self) -> None:
         with self._lock:
@@ -120,6 +122,7 @@ class ReplayClock:
             self._position = at
             self._anchor = self._wall()
             self.generation += 1
+            self.changed.set()  # the journal source's feeder wakes at once
             return at
 
     def step(self, seconds: float) -> float:

@@ -5,15 +5,18 @@ its events come from a JournalSource paced by a ReplayClock, which is also its c
 liveness and alert rules judge the replayed moment); it is read-only, and it never connects
 to anything — no result watcher, no poller, and its Celery app points at kombu's in-process
 ``memory://`` transport, so even a read-only inspect cannot reach a broker; and after a seek
-it swaps in the state the source rebuilt (with fresh alerts) before applying more events.
+it swaps in the state the source rebuilt (with fresh alerts) before applying more events,
+and makes its lazily restored tasks whole (core/snapshot_lazy.py) over the next pumps.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
+from itertools import filterfalse
 
 from celerytui.config import Settings
+from celerytui.core import state_snapshot
 from celerytui.core.alerts import AlertBook
 from celerytui.core.journal_source import JournalSource
 from celerytui.core.model import Changes
@@ -21,6 +24,8 @@ from celerytui.core.monitor import Monitor, client_app
 from celerytui.core.replay_clock import ReplayClock
 
 OFFLINE_BROKER = "memory://"  # kombu's in-process transport: nothing leaves the process
+REBUILD_WAIT = 0.25  # seconds a pump waits for a seek's rebuild at most (then draws, quits)
+FILL_SLICE = 10_000  # restored tasks made whole per pump after a seek (~70 ms on this machine)
 
 
 def replay_settings(settings: Settings) -> Settings:
@@ -52,11 +57,21 @@ class ReplayMonitor(Monitor):
 
     def pump(self, max_events: int = 100_000) -> Changes:
         restored = self.source.take_restored()
+        if restored is None and self.source.rebuilding:
+            # the state shown is about to be replaced: no tick, no alert pass over it, and
+            # the rebuild has the GIL to itself while this thread waits for it
+            self.source.wait_rebuilt(REBUILD_WAIT)
+            restored = self.source.take_restored()
+            if restored is None:
+                return Changes()
         if restored is None:
-            if self.source.rebuilding:  # the state shown is about to be replaced: let the
-                return Changes()  # rebuild have the GIL (no tick, no alert pass over it)
-            return super().pump(max_events)
-        old = set(self.state.tasks)
+            changes = super().pump(max_events)
+            if not self.replay_clock.seeking:  # (else this state is about to be replaced)
+                # the tasks the restore left lazy (state_snapshot.fill_some), a slice a pump
+                state_snapshot.fill_some(self.state, FILL_SLICE)
+            return changes
+        held = restored.tasks
+        gone = list(filterfalse(held.__contains__, self.state.tasks))  # in C: 100k tasks
         self.state = restored
         self.alerts = AlertBook(self.settings.thresholds, clock=self.clock)
         self._last_tick = 0.0
@@ -65,9 +80,9 @@ class ReplayMonitor(Monitor):
         self.replay_clock.rebuilt += 1  # the TUI redraws every screen in full
         changes = super().pump(max_events)
         # a different moment: every task row may have changed, and some are gone
-        changes.removed_tasks |= old - set(restored.tasks)
-        changes.tasks |= set(restored.tasks)
-        changes.workers |= set(restored.workers)
+        changes.removed_tasks.update(gone)
+        changes.tasks.update(held)
+        changes.workers.update(restored.workers)
         return changes
 
     def wait_restored(self, timeout: float = 10.0) -> bool:

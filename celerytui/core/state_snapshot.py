@@ -29,6 +29,8 @@ from __future__ import annotations
 import gc
 import json
 import struct
+import threading
+import weakref
 import zlib
 from bisect import bisect_left
 from collections import Counter, deque
@@ -41,6 +43,7 @@ from typing import Any
 
 from celerytui.core.model import NO_CHILDREN, DiskCheck, HttpCheck, Task, Worker
 from celerytui.core.snapshot_columns import decode_rows, encode_column, take
+from celerytui.core.snapshot_lazy import PRESET_AT, LazyRows
 from celerytui.core.snapshot_legacy import MAGIC_2, columns_format_2, head_of, rows_format_1
 from celerytui.core.state import ClusterState
 from celerytui.core.state_lost import LostEntry
@@ -64,6 +67,8 @@ _STATE_AT, _NAME_AT = _TASK.index("state"), _TASK.index("name")
 _ROOT_AT, _PARENT_AT = _TASK.index("root_id"), _TASK.index("parent_id")
 _CHILDREN_AT = _TASK.index("children")
 SUBSET_SHARE = 2 / 3  # a piece of a chain keeping fewer of its rows decodes only those
+# restored states whose tasks are not all made yet (fill_some)
+_LAZY: weakref.WeakKeyDictionary[ClusterState, LazyRows] = weakref.WeakKeyDictionary()
 
 
 def capture(
@@ -186,10 +191,11 @@ def load_chain(
     with _gc_off():  # as in capture: many objects, all kept
         if not checkpoints or is_delta(checkpoints[0][1]):
             raise ValueError("a chain of state snapshots starts with a full one")
-        pieces = [_decode(checkpoints[0][1])]
+        raws = _inflated([data for _, data in checkpoints])
+        pieces = [_decode(checkpoints[0][1], next(raws))]
         at = checkpoints[0][0]
         for later, data in checkpoints[1:]:
-            head, columns = _decode(data)
+            head, columns = _decode(data, next(raws))
             if not is_delta(data) or head.get("base") != at:
                 break
             pieces.append((head, columns))
@@ -197,11 +203,45 @@ def load_chain(
         return at, _restore(pieces, max_tasks)
 
 
-def _decode(data: bytes) -> tuple[dict[str, Any], _Columns]:
-    """(head, task columns) of one snapshot, of any format."""
+def _inflated(snapshots: list[bytes]) -> Iterator[bytes | None]:
+    """Each format-3 snapshot decompressed (None for another format), in order: the first
+    (the full one, most of the bytes) on a thread of its own while this one does the
+    others (zlib lets go of the GIL), and nothing more is decoded meanwhile."""
+
+    def inflate(data: bytes) -> bytes | None:
+        if data[: len(MAGIC)] not in (MAGIC, DELTA_MAGIC):
+            return None
+        return zlib.decompress(memoryview(data)[len(MAGIC) :])  # no copy
+
+    if len(snapshots) < 2:
+        yield from map(inflate, snapshots)
+        return
+    first: list[bytes | BaseException | None] = []
+    helper = threading.Thread(target=_into, args=(first, inflate, snapshots[0]), daemon=True)
+    helper.start()
+    rest = list(map(inflate, snapshots[1:]))
+    helper.join()
+    if isinstance(first[0], BaseException):
+        raise first[0]
+    yield first[0]
+    yield from rest
+
+
+def _into(out: list[Any], call: Any, arg: Any) -> None:
+    try:
+        out.append(call(arg))
+    except BaseException as exc:  # raised again on the caller's thread
+        out.append(exc)
+
+
+def _decode(data: bytes, raw: bytes | None = None) -> tuple[dict[str, Any], _Columns]:
+    """(head, task columns) of one snapshot, of any format (``raw``: a format-3 one's
+    bytes decompressed already)."""
     magic = data[: len(MAGIC)]
     if magic in (MAGIC, DELTA_MAGIC):
-        return _columns_format_3(zlib.decompress(memoryview(data)[len(MAGIC) :]))  # no copy
+        if raw is None:
+            raw = zlib.decompress(memoryview(data)[len(MAGIC) :])  # no copy
+        return _columns_format_3(raw)
     if magic == MAGIC_2:
         head, columns = columns_format_2(zlib.decompress(data[len(MAGIC_2) :]), _TASK)
     else:
@@ -246,6 +286,12 @@ class _Columns:
         if values is not None:
             self._values = [self._timeline(f, v) for f, v in enumerate(values)]
 
+    def packed(self, field: int) -> tuple[list[Any], list[memoryview]] | None:
+        """A format-3 field not decoded yet: its spec and blobs; else None."""
+        if self._values[field] is not None or not self._specs:
+            return None
+        return self._specs[field], self._parts[field]
+
     def __getitem__(self, field: int) -> Any:
         """Every value of a field (decoded once)."""
         values = self._values[field]
@@ -275,9 +321,11 @@ def _restore(pieces: list[tuple[dict[str, Any], _Columns]], max_tasks: int | Non
     """The state of the last piece: tasks merged (newest version of each), cut to its count
     and to ``max_tasks``, derived parts rebuilt; the rest from the last head.
 
-    Only the uuids and seqs of every row are decoded; the other fields only for the rows
-    that end up in the state, and a Task is made only for those: a chain holds many
-    versions of a task (up to twice as many rows as tasks kept)."""
+    Only the uuids and seqs of every row are decoded; the PRESET fields only for the rows
+    that end up in the state (a chain holds many versions of a task: up to twice as many
+    rows as tasks kept), and the others when first used: the tasks are LazyTasks
+    (core/snapshot_lazy.py), made plain Tasks field by field as the state is read, or
+    by ``fill_some``."""
     last = pieces[-1][0]
     state = ClusterState(max_tasks=max_tasks or int(last["max_tasks"]))
     keep = min(int(last.get("kept", pieces[0][1].count)), state.max_tasks)
@@ -293,14 +341,40 @@ def _restore(pieces: list[tuple[dict[str, Any], _Columns]], max_tasks: int | Non
         rows.update(zip(uuids, range(first, first + len(uuids)), strict=True))
         seqs += seq_column
     kept = list(rows.values())[max(0, len(rows) - keep) :]  # the newest
-    picked = _picked([columns for _, columns in pieces], kept)
-    into = dict(zip(picked[0], map(Task, *picked), strict=True))
-    _restore_tasks(state, into, picked)
+    pieces_columns = [columns for _, columns in pieces]
+    picked = _picked(pieces_columns, kept, PRESET_AT)  # the other fields: when first used
+    uuids = picked[0]
+    children = picked[_CHILDREN_AT] = list(picked[_CHILDREN_AT])
+    with_children = list(compress(range(len(children)), children))
+    held = set(uuids) if with_children else set()
+    for i in with_children:  # only the children kept; none: ClusterState's shared list
+        children[i] = [c for c in children[i] if c in held] or NO_CHILDREN
+    for i in compress(range(len(children)), map(is_not, children, repeat(NO_CHILDREN))):
+        if not children[i]:
+            children[i] = NO_CHILDREN  # an empty list of an older format
+    lazy = LazyRows(pieces_columns, rows)
+    tasks = lazy.make([picked[at] for at in PRESET_AT])
+    _restore_tasks(state, dict(zip(uuids, tasks, strict=True)), picked)
     _restore_rest(state, last)
+    _LAZY[state] = lazy
     return state
 
 
-def _picked(pieces: list[_Columns], kept: list[int]) -> list[Any]:
+def fill_some(state: ClusterState, most: int) -> bool:
+    """Make up to ``most`` more of the tasks a restore left lazy (core/snapshot_lazy.py)
+    plain Tasks; False once none is left (or there never was one)."""
+    lazy = _LAZY.get(state)
+    if lazy is None:
+        return False
+    if not lazy.fill_some(most):
+        del _LAZY[state]
+        return False
+    return True
+
+
+def _picked(
+    pieces: list[_Columns], kept: list[int], only: Sequence[int] = range(len(_TASK))
+) -> list[Any]:
     """Each task field at the rows ``kept`` (indexes into the pieces' rows end to end, in
     the state's order), then one C-level pick (itemgetter) puts them in that order. A piece
     that keeps under SUBSET_SHARE of its rows decodes those only (a pick more for each of
@@ -323,21 +397,22 @@ def _picked(pieces: list[_Columns], kept: list[int]) -> list[Any]:
     order: list[int] | None = list(map(where.__getitem__, kept))
     if len(kept) == len(where) and order == list(range(len(kept))):
         order = None  # the decoded rows as they are (a full snapshot alone)
-    fields = []
-    for field in range(len(_TASK)):
+    fields: list[Any] = [None] * len(_TASK)
+    for field in only:
         parts = [
             c[field] if span is None else c.rows(field, span)
             for c, span in zip(pieces, spans, strict=True)
             if span is None or span
         ]
         values = parts[0] if len(parts) == 1 else list(chain.from_iterable(parts))
-        fields.append(values if order is None else take(values, order))
+        fields[field] = values if order is None else take(values, order)
     return fields
 
 
 def _restore_tasks(state: ClusterState, into: dict[str, Task], columns: list[Any]) -> None:
-    """Insert ``into`` (oldest first; ``columns``: their fields) and rebuild what is derived
-    from the tasks, looping in Python only over the tasks it concerns (``compress``)."""
+    """Insert ``into`` (oldest first; ``columns``: their PRESET fields, children already
+    cut to the tasks kept) and rebuild what is derived from the tasks, looping in Python
+    only over the tasks it concerns (``compress``)."""
     if state.tasks:
         state.tasks.update(into)
     else:  # a new state (load): the dict itself, not a copy of its 100k entries
@@ -351,11 +426,6 @@ def _restore_tasks(state: ClusterState, into: dict[str, Task], columns: list[Any
         if name is not None:
             counts = state._stats_for(name).counts
             counts[task_state] = counts.get(task_state, 0) + n
-    children = columns[_CHILDREN_AT]
-    listed = map(is_not, children, repeat(NO_CHILDREN))
-    for task, kids in compress(zip(into.values(), children, strict=True), listed):
-        kept = [c for c in kids if c in into] if kids else None
-        task.children = kept or NO_CHILDREN  # as ClusterState's own: shared while empty
     members, orphans = state._chain_members, state._orphans
     roots = columns[_ROOT_AT]
     for root, uuid in compress(zip(roots, uuids, strict=True), map(ne, roots, uuids)):

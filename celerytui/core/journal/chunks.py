@@ -40,13 +40,45 @@ def encode(events: list[dict[str, Any]]) -> tuple[int, bytes]:
 
 def decode(codec: int, data: bytes) -> list[dict[str, Any]]:
     """The events of a chunk, in the order they were encoded."""
-    raw = zlib.decompress(data)
+    return decode_inflated(codec, zlib.decompress(data))
+
+
+def decode_inflated(codec: int, raw: bytes) -> list[dict[str, Any]]:
+    """``decode`` of data already decompressed."""
     if codec == CODEC_JSON:
         events: list[dict[str, Any]] = json.loads(raw)
         return events
     if codec == CODEC_COLUMNS:
         return _decode_columns(raw)
     raise ValueError(f"unknown chunk codec {codec}")
+
+
+class Chunk:
+    """The events of one stored chunk, decoded only when asked (``events``): a replay's
+    reader thread fetches and inflates it (``inflate``: zlib lets go of the GIL), the thread
+    that applies the events decodes it, so only one of them does Python work per event.
+    ``t0``/``t1`` are the local_received of its first and last event, ``n`` how many."""
+
+    __slots__ = ("_codec", "_data", "_events", "_inflated", "n", "t0", "t1")
+
+    def __init__(self, t0: float, t1: float, n: int, codec: int, data: bytes) -> None:
+        self.t0, self.t1, self.n = t0, t1, n
+        self._codec, self._data = codec, data
+        self._inflated = False
+        self._events: list[dict[str, Any]] | None = None
+
+    def inflate(self) -> Chunk:
+        if not self._inflated:
+            self._data, self._inflated = zlib.decompress(self._data), True
+        return self
+
+    def events(self) -> list[dict[str, Any]]:
+        """Its events (decoded once; the list is the caller's to change)."""
+        if self._events is None:
+            self.inflate()
+            self._events = decode_inflated(self._codec, self._data)
+            self._data = b""
+        return self._events
 
 
 class _NotColumnar(Exception):
@@ -118,25 +150,26 @@ def _deltas(values: list[int]) -> bytes:
         return array("q", [(d + _HALF) % _MASK - _HALF for d in deltas]).tobytes()
 
 
-def _undeltas(blob: bytes) -> list[int]:
+def _undeltas(blob: bytes | memoryview) -> array[int]:
+    """The values of ``_deltas`` back, as an int64 array (one C pass for the sums, another
+    into the array; only deltas that wrapped take the slow way)."""
     deltas = array("q")
     deltas.frombytes(blob)
-    values = list(accumulate(deltas))
     try:
-        array("q", values)
+        return array("q", accumulate(deltas))
     except OverflowError:  # the deltas wrapped: so do the sums
-        values = [(v + _HALF) % _MASK - _HALF for v in values]
-    return values
+        return array("q", [(v + _HALF) % _MASK - _HALF for v in accumulate(deltas)])
 
 
 def _decode_columns(raw: bytes) -> list[dict[str, Any]]:
     (size,) = _HEAD.unpack_from(raw)
     shapes, columns, table, sizes = json.loads(raw[4 : 4 + size])
     strings: list[str | None] = [None, *table]
+    view = memoryview(raw)  # the blobs are slices of it, not copies
     pos = 4 + size
     blobs = []
     for length in sizes:
-        blobs.append(raw[pos : pos + length])
+        blobs.append(view[pos : pos + length])
         pos += length
     order = array("H")
     order.frombytes(blobs[0])
@@ -154,19 +187,19 @@ def _decode_columns(raw: bytes) -> list[dict[str, Any]]:
         rows_of.append(list(map(dict, map(zip, repeat(keys), zip(*cols, strict=True)))))
     if len(rows_of) == 1:
         return rows_of[0]
-    nexts = [iter(rows).__next__ for rows in rows_of]
-    return [nexts[s]() for s in order]
+    # in C too: the next event of the shape `order` names, for each of them
+    return list(map(next, map([iter(rows) for rows in rows_of].__getitem__, order)))
 
 
-def _values(kind: str, blob: bytes, strings: list[str | None]) -> list[Any]:
+def _values(kind: str, blob: memoryview, strings: list[str | None]) -> list[Any]:
     if kind == "s":
         refs = array("I")
         refs.frombytes(blob)
-        return [strings[r] for r in refs]
+        return list(map(strings.__getitem__, refs))
     if kind == "j":
-        values: list[Any] = json.loads(blob)
+        values: list[Any] = json.loads(bytes(blob))
         return values
     ints = _undeltas(blob)
     if kind == "i":
-        return ints
-    return array("d", array("q", ints).tobytes()).tolist()
+        return ints.tolist()
+    return memoryview(ints).cast("B").cast("d").tolist()  # the bits as the floats they are

@@ -30,6 +30,7 @@ BLOCK_SCAN = (8, 1_024)  # task blocks whose keys get_task reads at a time, firs
 KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
 _SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
 
+CHUNK_READS = 8  # chunks an event read fetches at once at most (one statement)
 CHAIN_MAX = 1_000  # checkpoints looked at for a full one before a time
 CHAIN_PAGE = 4  # checkpoints read at a time while looking for it (a chain holds ~5-25)
 
@@ -83,38 +84,63 @@ class StoreReads:
 
     def iter_events(self, start: float, end: float | None = None) -> Iterator[dict[str, Any]]:
         """Events with start <= local_received < end, in time order (chunk by chunk: a
-        chunk is read only when the one before is used up)."""
+        chunk is read only when the ones before are used up, a few at a time)."""
+        for piece in self.iter_chunks(start, end):
+            yield from piece.events() if isinstance(piece, chunks.Chunk) else piece
+
+    def iter_chunks(
+        self, start: float, end: float | None = None
+    ) -> Iterator[chunks.Chunk | list[dict[str, Any]]]:
+        """The events of ``iter_events``, a piece at a time: a stored chunk wholly within
+        the bounds and apart from its neighbours as a Chunk, not decoded yet (a replay
+        decodes it on the thread that applies it); the others as lists of their events,
+        cut to the bounds (and merged in time order where chunks overlap: a clock stepped
+        back). Chunks are read CHUNK_READS at a time at most, the first alone."""
         stop = _INF if end is None else end
         with self._lock:
             found = self._read(
                 "SELECT id, t0, t1 FROM chunks WHERE t1 >= ? AND t0 < ? ORDER BY t0, id",
                 (start, stop if stop != _INF else 1e300),
             )
+        read: dict[int, tuple[float, float, int, int, bytes]] = {}  # id -> row, read ahead
+        ahead = 1
         i = 0
         while i < len(found):
-            chunk_id, t0, t1 = found[i]
-            j, group_t1 = i + 1, t1
+            chunk_id = found[i][0]
+            j, group_t1 = i + 1, found[i][2]
             while j < len(found) and found[j][1] < group_t1:  # overlapping: a clock stepped back
                 group_t1 = max(group_t1, found[j][2])
                 j += 1
-            if j == i + 1:
-                events = self._chunk(chunk_id)
-                if t0 >= start and t1 < stop:
-                    yield from events
+            if chunk_id not in read:
+                self._read_chunks([row[0] for row in found[i : max(j, i + ahead)]], read)
+                ahead = min(2 * ahead, CHUNK_READS)
+            timed = []
+            for k in range(i, j):
+                if found[k][0] not in read:
+                    self._read_chunks([found[k][0]], read)
+                row = read.pop(found[k][0], None)  # None: pruned meanwhile
+                if row is None:
+                    continue
+                t0, t1, n, codec, data = row  # as read (a tail chunk grows: not as listed)
+                if j == i + 1 and t0 >= start and t1 < stop:
+                    yield chunks.Chunk(t0, t1, n, codec, data)
                 else:
-                    yield from _between(_timed(events), start, stop)
-            else:
-                timed = [pair for k in range(i, j) for pair in _timed(self._chunk(found[k][0]))]
+                    timed += _timed(chunks.decode(codec, data))
+            if timed:
                 timed.sort(key=_first)
-                yield from _between(timed, start, stop)
+                events = list(_between(timed, start, stop))
+                if events:
+                    yield events
             i = j
 
-    def _chunk(self, chunk_id: int) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._read("SELECT codec, data FROM chunks WHERE id = ?", (chunk_id,))
-        if not rows:
-            return []  # pruned meanwhile
-        return chunks.decode(rows[0][0], bytes(rows[0][1]))
+    def _read_chunks(
+        self, ids: list[int], into: dict[int, tuple[float, float, int, int, bytes]]
+    ) -> None:
+        """The rows of the chunks ``ids`` into ``into`` (a pruned one is not there)."""
+        with self._lock, self._reading():
+            rows = self._in("SELECT id, t0, t1, n, codec, data FROM chunks WHERE {}", "id", ids)
+        for chunk_id, t0, t1, n, codec, data in rows:
+            into[int(chunk_id)] = (float(t0), float(t1), int(n), int(codec), bytes(data))
 
     def checkpoint_before(self, at: float) -> tuple[float, bytes] | None:
         """The newest checkpoint at or before `at`: (its time, the snapshot)."""

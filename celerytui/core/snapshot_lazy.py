@@ -1,0 +1,246 @@
+"""Tasks of a restored snapshot that are made in full only when first used.
+
+A seek restores up to 100k tasks; decoding every field of each and making its Task was most
+of what a seek waited for, and a screen shows a few dozen of them. So a restored task starts
+as a ``LazyTask``: a Task whose fields that the state's own bookkeeping reads without looking
+further (``PRESET``: identity, state, name, links) are set, the others not yet. The first
+read of another field, or any write, fills it from its snapshot row (under a lock: the UI
+and the pump thread may both touch it) and turns it into a plain Task (``__class__``), so
+it is a Task like any other from then on: equal, printed, captured field by field.
+``fill_some`` turns them into Tasks in the background, a slice at a time.
+
+The rows are read with C-level work where the column kind allows it (an index into a table,
+a number out of an array); a kind this module does not know is decoded whole, once, as
+``snapshot_columns.decode_rows`` decodes it. Blob sizes are checked on load; what a blob
+holds (indexes within their table, UTF-8) when its column is first read, as a whole decode
+would, and the error is raised where the value was asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from itertools import accumulate, chain, compress, islice, repeat
+from typing import Any, ClassVar, Protocol
+
+from celerytui.core.model import Task
+from celerytui.core.snapshot_columns import _unshuffle as unshuffle
+from celerytui.core.snapshot_columns import decode_rows, take, unpack, unstrings
+
+TASK_FIELDS = tuple(f.name for f in fields(Task))
+# what ClusterState reads of a task it does not otherwise touch: counts, eviction, links
+PRESET = ("uuid", "seq", "state", "name", "children", "root_id", "parent_id")
+PRESET_AT = tuple(TASK_FIELDS.index(name) for name in PRESET)
+_LAZY_AT = tuple(i for i in range(len(TASK_FIELDS)) if i not in PRESET_AT)
+SETTERS = tuple(Task.__dict__[name].__set__ for name in TASK_FIELDS)  # the slots, directly
+SAMPLE = 8  # timelines a reader checks its shape on (against a whole decode's)
+_FILLING = threading.Lock()
+_new = object.__new__
+_set_class = object.__setattr__
+
+Many = Callable[[Sequence[int]], Sequence[Any]]  # the values of a field at some rows
+
+
+class Columns(Protocol):
+    """What state_snapshot's _Columns gives: a field whole, or its format-3 spec and blobs."""
+
+    count: int
+
+    def __getitem__(self, field: int) -> Any: ...
+
+    def packed(self, field: int) -> tuple[list[Any], list[memoryview]] | None: ...
+
+
+class LazyTask(Task):
+    """A restored task not filled yet (see the module docstring); ``_rows`` is set on the
+    subclass each restore makes."""
+
+    __slots__ = ()
+    _rows: ClassVar[LazyRows]
+
+    def __getattr__(self, name: str) -> Any:  # a field not set yet (or no field at all)
+        self._rows.fill(self)
+        return object.__getattribute__(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._rows.fill(self)
+        object.__setattr__(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        self._rows.fill(self)
+        return self == other
+
+    def __repr__(self) -> str:
+        self._rows.fill(self)
+        return repr(self)
+
+
+class LazyRows:
+    """The snapshot rows restored tasks fill from: ``pieces`` (their columns), ``where``
+    (uuid -> row, the pieces end to end)."""
+
+    def __init__(self, pieces: Sequence[Columns], where: dict[str, int]) -> None:
+        self.pieces: Sequence[Columns] | None = pieces
+        self.starts = list(accumulate((c.count for c in pieces), initial=0))[:-1]
+        self.where = where
+        self.tasks: deque[Task] = deque()  # made lazy, maybe filled since (fill_some)
+        self._readers: dict[int, list[Many]] = {}
+        for columns in pieces:
+            for field in _LAZY_AT:
+                check(columns, field)
+
+    def make(self, presets: list[Sequence[Any]]) -> list[Task]:
+        """LazyTasks with the PRESET fields ``presets`` (one sequence per field)."""
+        cls = type("LazyTask", (LazyTask,), {"__slots__": (), "_rows": self})
+        tasks: list[Task] = list(map(_new, repeat(cls, len(presets[0]))))
+        for at, values in zip(PRESET_AT, presets, strict=True):
+            deque(map(SETTERS[at], tasks, values), 0)
+        self.tasks.extend(tasks)
+        return tasks
+
+    def fill(self, task: Task) -> None:
+        with _FILLING:
+            if task.__class__ is Task or self.pieces is None:
+                return  # filled meanwhile (another thread)
+            row = self.where[task.uuid]
+            piece = bisect_right(self.starts, row) - 1
+            self._fill([task], piece, [row - self.starts[piece]])
+
+    def fill_some(self, most: int) -> bool:
+        """Fill up to ``most`` of the tasks still lazy, piece by piece; False once none is."""
+        with _FILLING:
+            tasks = self.tasks
+            batch: list[Task] = []
+            while tasks and len(batch) < most:
+                lazy = tasks.popleft()
+                if lazy.__class__ is not Task:
+                    batch.append(lazy)
+            by_piece: dict[int, list[tuple[int, Task]]] = {}
+            starts, where = self.starts, self.where
+            for task in batch:
+                row = where[task.uuid]
+                piece = bisect_right(starts, row) - 1
+                by_piece.setdefault(piece, []).append((row - starts[piece], task))
+            for piece, pairs in by_piece.items():
+                pairs.sort(key=_first)
+                self._fill([t for _, t in pairs], piece, [r for r, _ in pairs])
+            if not tasks:  # every one a Task now: the snapshot's bytes can go
+                self.pieces, self._readers, self.where = None, {}, {}
+                return False
+            return True
+
+    def _fill(self, tasks: list[Task], piece: int, rows: list[int]) -> None:
+        readers = self._readers.get(piece)
+        if readers is None:
+            readers = self._readers[piece] = [
+                reader(self.pieces[piece], field)  # type: ignore[index]
+                for field in _LAZY_AT
+            ]
+        for at, many in zip(_LAZY_AT, readers, strict=True):
+            deque(map(SETTERS[at], tasks, many(rows)), 0)
+        deque(map(_set_class, tasks, repeat("__class__"), repeat(Task)), 0)
+
+
+def _first(pair: tuple[int, Task]) -> int:
+    return pair[0]
+
+
+def check(columns: Columns, field: int) -> None:
+    """Raise ValueError now for a packed column of the wrong size (what is inside it is
+    read when the column is: an index past its table raises there, as a whole decode's)."""
+    packed = columns.packed(field)
+    if packed is None:
+        return
+    (kind, extra, *_), parts = packed
+    count = columns.count
+    width = {"s": 4, "i": 8, "b": 1, "t": 4}.get(kind)
+    if width is not None and len(parts[0]) != width * count:
+        raise ValueError("a state snapshot with a short column")
+    if kind == "f":
+        if extra in (0, 1) and len(parts[1]) != 8 * count:
+            raise ValueError("a state snapshot with a short column")
+        if extra == 2 and len(parts[0]) * 2 != len(parts[1]):
+            raise ValueError("a state snapshot with a short column")
+    elif kind == "t":
+        if not len(parts[1]) == 2 * len(parts[2]) or len(parts[2]) % 4:
+            raise ValueError("a state snapshot with a cut timeline")
+    elif kind not in ("s", "i", "b"):
+        columns[field]  # any other kind: decoded whole now (and kept)
+
+
+def reader(columns: Columns, field: int) -> Many:
+    """The values of one field at some rows (ascending), for ``columns``' rows."""
+    packed = columns.packed(field)
+    if packed is None:  # decoded already (older formats), or a kind read whole
+        values = columns[field]
+        return lambda rows: take(values, rows)
+    (kind, extra, *_), parts = packed
+    if kind == "s":
+        table = [None, *unstrings(parts[1], extra - 1)]
+        refs = unpack("I", parts[0])
+        return lambda rows: list(map(table.__getitem__, take(refs, rows)))
+    if kind == "i":
+        ints = unpack("q", unshuffle(parts[0], 8))
+        return lambda rows: take(ints, rows)
+    if kind == "b":
+        flags = bytes(parts[0])
+        return lambda rows: list(map(bool, take(flags, rows)))
+    if kind == "f":
+        return _floats(extra, parts, columns.count)
+    if kind == "t":
+        timelines = _timelines(packed[0], parts, columns.count)
+        if timelines is not None:
+            return timelines
+    values = columns[field]
+    return lambda rows: take(values, rows)
+
+
+def _floats(mode: int, parts: list[memoryview], count: int) -> Many:
+    numbers = unpack("d", unshuffle(parts[1], 8))
+    if mode == 0:
+        return lambda rows: take(numbers, rows)
+    positions = unpack("I", parts[0])
+    if positions and max(positions) >= count:
+        raise ValueError("a state snapshot with a cut column")
+    if mode == 1:
+        nones = set(positions)
+        return lambda rows: [None if r in nones else numbers[r] for r in rows]
+    index = dict(zip(positions, range(len(positions)), strict=True))
+    return lambda rows: [None if (i := index.get(r)) is None else numbers[i] for r in rows]
+
+
+def _timelines(column: list[Any], parts: list[memoryview], count: int) -> Many | None:
+    """Timelines row by row: the events' times and kinds out of arrays, shaped as the whole
+    decode shapes them (pairs, or flat), which a sample of rows decoded by
+    ``snapshot_columns.decode_rows`` decides; None (decode it whole) when neither matches."""
+    extra = column[1]
+    lengths = unpack("I", parts[0])
+    ends = list(accumulate(lengths, initial=0))
+    times = unpack("d", unshuffle(parts[1], 8))
+    refs = unpack("I", parts[2])
+    if not len(times) == len(refs) == ends[-1]:
+        raise ValueError("a state snapshot with a cut timeline")
+    what = [None, *unstrings(parts[3], extra)].__getitem__
+
+    def pairs(a: int, b: int) -> tuple[Any, ...]:
+        return tuple(zip(times[a:b].tolist(), map(what, refs[a:b]), strict=True))
+
+    def flat(a: int, b: int) -> tuple[Any, ...]:
+        return tuple(chain.from_iterable(pairs(a, b)))
+
+    sample = list(islice(compress(range(count), lengths), SAMPLE))  # rows with events
+    expected = repr(list(decode_rows(column, parts, count, [], sample))) if sample else ""
+    for shape in (pairs, flat):
+        if not sample or repr([shape(ends[r], ends[r + 1]) for r in sample]) == expected:
+            return _rows_of(shape, ends)
+    return None
+
+
+def _rows_of(shape: Callable[[int, int], tuple[Any, ...]], ends: list[int]) -> Many:
+    def many(rows: Sequence[int]) -> list[Any]:
+        return [shape(ends[r], ends[r + 1]) for r in rows]
+
+    return many
