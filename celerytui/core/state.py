@@ -42,7 +42,9 @@ from celerytui.core.model import (
     HttpCheck,
     Task,
     Worker,
+    flat_timeline,
     new_task,
+    timeline_pairs,
 )
 from celerytui.core.series_caps import SeriesCaps
 from celerytui.core.state_events import STEP_KINDS, UNKNOWN_KIND, EventHandlers
@@ -541,7 +543,7 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _on_timeline(task: Task, ts: float, kind: str) -> None:
         """Event `kind` at `ts` on the task's timeline: the newest TIMELINE_MAX, in time order
         (events come out of order)."""
-        timeline = list(task.timeline)
+        timeline = timeline_pairs(task.timeline)
         full = len(timeline) >= TIMELINE_MAX
         if not full or ts >= timeline[0][0]:
             if full:
@@ -550,7 +552,7 @@ class ClusterState(EventHandlers, WorkerTracking):
                 insort(timeline, (ts, kind))
             else:
                 timeline.append((ts, kind))
-            task.timeline = tuple(timeline)
+            task.timeline = flat_timeline(timeline)
 
     def _count_exception(self, task: Task, labels: tuple[str, str, str]) -> None:
         self.series.count_exception(labels, task.exception)

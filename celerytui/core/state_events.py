@@ -47,6 +47,7 @@ SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # th
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED, REJECTED})
 _RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
 UNKNOWN_KIND: Any = object()  # a name not in ClusterState._check_kinds yet
+_TIMELINE_ITEMS = 2 * TIMELINE_MAX  # a full Task.timeline: (timestamp, kind) flat
 # what each worker-side task event says (EventHandlers._on_step): its kind, the state it says
 # (one of the model's constants: compared by identity), the Task field it stamps (also the
 # name of its counter), its throughput row, and for each current state whether the event's
@@ -215,7 +216,7 @@ class EventHandlers:
             if task.timeline:
                 self._on_timeline(task, ts, "task-sent")
             else:  # the usual: task-sent comes first
-                task.timeline = ((ts, "task-sent"),)
+                task.timeline = (ts, "task-sent")
             # ClusterState._count, inline
             queue = task.series_queue
             if queue is None:
@@ -371,10 +372,10 @@ class EventHandlers:
         # on the timeline and counted: ClusterState._record, its common case inline
         timeline = task.timeline
         n = len(timeline)
-        if n >= TIMELINE_MAX or (n and ts < timeline[n - 1][0]):
+        if n >= _TIMELINE_ITEMS or (n and ts < timeline[n - 2]):  # type: ignore[operator]
             self._on_timeline(task, ts, kind)
         else:
-            task.timeline = timeline + ((ts, kind),)  # noqa: RUF005 (cheaper than unpacking)
+            task.timeline = timeline + (ts, kind)  # noqa: RUF005 (cheaper than unpacking)
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
