@@ -121,7 +121,8 @@ class SeriesCaps:
             for kind, n in zip(COUNTED, cell[2:], strict=True):
                 if n:
                     counted[(kind, name, host, queue)] = n
-        counted.update(self._others)
+        for key, n in self._others.items():  # a set released and made again: both
+            counted[key] = counted.get(key, 0) + n
         return counted
 
     # ---- counting (the hot path: one call per counted event) -------------------------------
