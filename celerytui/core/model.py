@@ -7,8 +7,9 @@ readers (TUI, exporter, status, tail) only read them.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields
+from itertools import chain
 from typing import Any
 
 # Celery's task states, with the precedence celery.states uses to merge out-of-order events.
@@ -31,7 +32,17 @@ WORKER_ONLINE = "online"
 WORKER_LOST = "lost"  # heartbeats stopped without a worker-offline event
 WORKER_OFFLINE = "offline"  # clean shutdown (worker-offline received)
 
-TIMELINE_MAX = 16  # events kept per task for the detail view
+TIMELINE_MAX = 16  # events kept per task for the detail view (Task.timeline: twice the items)
+
+
+def timeline_pairs(flat: Sequence[float | str]) -> list[tuple[float, str]]:
+    """A flat timeline (Task.timeline) as (timestamp, event type) pairs."""
+    return list(zip(flat[0::2], flat[1::2], strict=True))  # type: ignore[arg-type]
+
+
+def flat_timeline(pairs: Iterable[Sequence[Any]]) -> tuple[Any, ...]:
+    """(timestamp, event type) pairs as a flat timeline (Task.timeline)."""
+    return tuple(chain.from_iterable(pairs))
 
 
 class _NoChildren(list[str]):
@@ -84,9 +95,11 @@ class Task:
     root_id: str | None = None
     parent_id: str | None = None
     children: list[str] = field(default_factory=list)
-    # (timestamp, event type), oldest first: a tuple, replaced at each event, so the garbage
-    # collector stops tracking it (a list per task would be walked on every full pass)
-    timeline: tuple[tuple[float, str], ...] = ()
+    # flat, oldest first: (timestamp, event type, timestamp, event type, ...), at most
+    # TIMELINE_MAX events; read it with timeline_pairs(). One tuple of floats and strings,
+    # replaced at each event: no (timestamp, type) pair per event for the garbage collector
+    # to count (each brought a young collection nearer) and the collector stops tracking it
+    timeline: tuple[float | str, ...] = ()
     seq: int = 0  # ClusterState's insertion counter: newest task has the highest seq
     # the event that set `state`: its timestamp and the host that stamped it (None: the result
     # backend, or not known). Timestamps of one host compare; those of two hosts may not.
@@ -98,6 +111,10 @@ class Task:
     @property
     def ready(self) -> bool:
         return self.state in READY_STATES
+
+    def timeline_pairs(self) -> list[tuple[float, str]]:
+        """The timeline as (timestamp, event type) pairs, oldest first."""
+        return timeline_pairs(self.timeline)
 
     @property
     def timestamp(self) -> float | None:

@@ -8,6 +8,10 @@ an event that would need one more is counted under "other" instead, and `folded`
 many events were folded and why. When a host is gone (the exporter's purge), `release_hosts`
 drops its label sets so their slots go to the workers that replace it.
 
+Each label set counts in one cell (a list: the set, when it last counted, a count per kind of
+COUNTED): an event is a list store and an increment, with no key to build and hash; the
+``counters`` dict is made from the cells when read (a scrape, not per event).
+
 Label values are cluster text: control characters are spelt out (``\\x1b``), never raw.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from sys import intern
+from typing import Any
 
 from celerytui.control_chars import escape_controls
 from celerytui.core.task_stats import RuntimeHistogram
@@ -29,6 +34,12 @@ LABEL_MAX = 256  # longer values are folded, not cut (a cut could collide with a
 FOLD_KINDS = ("name", "hostname", "queue_name", "series", "exception")
 
 LabelSet = tuple[str, str, str]
+# a label set's cell: [the set, local time it last counted, then a count per COUNTED kind]
+Cell = list[Any]
+LABELS_AT, LAST_AT = 0, 1
+COUNTED: tuple[str, ...] = ("sent", "received", "started", "succeeded", "failed", "retried")
+COUNTED += ("revoked", "rejected", "lost")
+COUNT_AT = {kind: at for at, kind in enumerate(COUNTED, start=2)}  # a kind's place in a cell
 
 
 def label_text(value: str) -> str:
@@ -76,7 +87,7 @@ class SeriesCaps:
 
     ``counters[(kind, name, hostname, queue)]``, ``failures_by_exception[(name, hostname,
     queue, exception_type)]`` and ``runtime_hist[(name, hostname, queue)]`` are what the
-    collector exposes; ClusterState exposes the same dicts under the same names.
+    collector exposes; ClusterState exposes the same under the same names.
     """
 
     def __init__(
@@ -89,27 +100,46 @@ class SeriesCaps:
     ) -> None:
         self.max_series = max(1, max_series)
         self.max_exception_types = max_exception_types
-        self.counters: dict[tuple[str, str, str, str], int] = {}
+        self._others: dict[tuple[str, str, str, str], int] = {}  # kinds not in COUNTED
         self.failures_by_exception: dict[tuple[str, str, str, str], int] = {}
         self.runtime_hist: dict[LabelSet, RuntimeHistogram] = {}
         self.folded: dict[str, int] = dict.fromkeys(FOLD_KINDS, 0)
-        self._series: dict[LabelSet, float] = {}  # label set -> last time it counted
+        self._cells: dict[LabelSet, Cell] = {}  # label set -> its cell
         self._names = _Slots("name", max_names, self.folded)
         self._hosts = _Slots("hostname", max_hosts, self.folded)
         self._queues = _Slots("queue_name", max_queues, self.folded)
         self._exception_types: set[str] = set()
-        # raw (name, hostname, queue) -> its label set, for raw values that hold their slots
-        self._known: dict[tuple[str | None, object, str], LabelSet] = {}
+        # raw (name, hostname, queue) -> its label set's cell, for raw values holding slots
+        self._known: dict[tuple[str | None, object, str], Cell] = {}
+
+    @property
+    def counters(self) -> dict[tuple[str, str, str, str], int]:
+        """Events counted, ``{(kind, name, hostname, queue): n}`` for every n > 0: a new dict,
+        made from the cells."""
+        counted: dict[tuple[str, str, str, str], int] = {}
+        for (name, host, queue), cell in self._cells.items():
+            for kind, n in zip(COUNTED, cell[2:], strict=True):
+                if n:
+                    counted[(kind, name, host, queue)] = n
+        for key, n in self._others.items():  # a set released and made again: both
+            counted[key] = counted.get(key, 0) + n
+        return counted
 
     # ---- counting (the hot path: one call per counted event) -------------------------------
 
     def labels(self, name: str | None, hostname: object, queue: str, now: float) -> LabelSet:
         """The label set one event is counted under; ``now`` is its local receipt time."""
-        series = self._series
+        labels: LabelSet = self.cell(name, hostname, queue, now)[LABELS_AT]
+        return labels
+
+    def cell(self, name: str | None, hostname: object, queue: str, now: float) -> Cell:
+        """The cell of the label set one event is counted under (``now``: its local receipt
+        time, the set's last)."""
+        cells = self._cells
         if hostname.__class__ is str:  # the usual case: raw values seen before, a known set
             known = self._known.get((name, hostname, queue))
             if known is not None:
-                series[known] = now
+                known[LAST_AT] = now
                 return known
         names, hosts, queues = self._names, self._hosts, self._queues
         if not name:
@@ -122,8 +152,9 @@ class SeriesCaps:
             host_label = hosts.cache.get(hostname) or hosts.label(hostname)
         queue_label = (queues.cache.get(queue) or queues.label(queue)) if queue else ""
         key = (name_label, host_label, queue_label)
-        if key in series:
-            series[key] = now
+        cell = cells.get(key)
+        if cell is not None:
+            cell[LAST_AT] = now
             if (
                 (name in names.cache or not name)
                 and (hostname in hosts.cache or not hostname)
@@ -133,40 +164,46 @@ class SeriesCaps:
                 known_sets = self._known
                 if len(known_sets) >= 4 * self.max_series:  # raws spelt alike: stay bounded
                     known_sets.clear()
-                known_sets[(name, hostname, queue)] = key
-            return key
-        if len(series) >= self.max_series and key != _FOLDED:
+                known_sets[(name, hostname, queue)] = cell
+            return cell
+        if len(cells) >= self.max_series and key != _FOLDED:
             self.folded["series"] += 1
-            key = _FOLDED
-            series[key] = now  # the one label set allowed beyond the cap
-            return key
-        series[key] = now
+            cell = cells.get(_FOLDED) or _new_cell(cells, _FOLDED)
+            cell[LAST_AT] = now  # the one label set allowed beyond the cap
+            return cell
+        cell = _new_cell(cells, key)
+        cell[LAST_AT] = now
         names.take(name, name_label)
         hosts.take(hostname, host_label)
         queues.take(queue, queue_label)
-        return key
+        return cell
 
     def count_event(
         self, kind: str, name: str | None, hostname: object, queue: str, now: float
     ) -> LabelSet:
         """One more event `kind` under the label set of (name, hostname, queue), as `labels`
         finds it; returns that set. One call for the hot path's usual case: a known set."""
-        known = self._known.get((name, hostname, queue)) if hostname.__class__ is str else None
-        if known is None:
-            known = self.labels(name, hostname, queue, now)
+        cell = self._known.get((name, hostname, queue)) if hostname.__class__ is str else None
+        if cell is None:
+            cell = self.cell(name, hostname, queue, now)
         else:
-            self._series[known] = now
-        key = (kind,) + known  # noqa: RUF005 (a concat: cheaper than unpacking)
-        counters = self.counters
-        try:
-            counters[key] += 1
-        except KeyError:
-            counters[key] = 1
-        return known
+            cell[LAST_AT] = now
+        at = COUNT_AT.get(kind)
+        if at is not None:
+            cell[at] += 1
+        else:
+            self.count(kind, cell[LABELS_AT])
+        labels: LabelSet = cell[LABELS_AT]
+        return labels
 
     def count(self, kind: str, labels: LabelSet) -> None:
-        key = (kind, *labels)
-        self.counters[key] = self.counters.get(key, 0) + 1
+        cell = self._cells.get(labels)
+        at = COUNT_AT.get(kind)
+        if cell is not None and at is not None:
+            cell[at] += 1
+        else:  # a kind of its own, or a set released since
+            key = (kind, *labels)
+            self._others[key] = self._others.get(key, 0) + 1
 
     def observe_runtime(self, labels: LabelSet, runtime: float) -> None:
         hist = self.runtime_hist.get(labels)
@@ -190,7 +227,7 @@ class SeriesCaps:
 
     @property
     def label_sets(self) -> int:
-        return len(self._series)
+        return len(self._cells)
 
     # ---- freeing ------------------------------------------------------------------------------
 
@@ -201,7 +238,8 @@ class SeriesCaps:
     def idle_hosts(self, before: float) -> set[str]:
         """Hostname labels none of whose label sets counted anything since ``before``."""
         newest: dict[str, float] = {}
-        for (_, host, _), seen in self._series.items():
+        for (_, host, _), cell in self._cells.items():
+            seen = cell[LAST_AT]
             if host in self._hosts.refs and seen > newest.get(host, float("-inf")):
                 newest[host] = seen
         return {host for host, seen in newest.items() if seen < before}
@@ -214,14 +252,14 @@ class SeriesCaps:
         if not gone:
             return 0
         self._known.clear()
-        dropped = [key for key in self._series if key[1] in gone]
-        for key in dropped:
-            del self._series[key]
+        dropped = [key for key in self._cells if key[1] in gone]
+        for key in dropped:  # their counters go with their cells
+            del self._cells[key]
             self._names.drop(key[0])
             self._hosts.drop(key[1])
             self._queues.drop(key[2])
-        for counted in [k for k in self.counters if k[2] in gone]:
-            del self.counters[counted]
+        for counted in [k for k in self._others if k[2] in gone]:
+            del self._others[counted]
         for failed in [k for k in self.failures_by_exception if k[1] in gone]:
             del self.failures_by_exception[failed]
         for key in [k for k in self.runtime_hist if k[1] in gone]:
@@ -230,3 +268,8 @@ class SeriesCaps:
 
 
 _FOLDED: LabelSet = (OTHER, OTHER, OTHER)
+
+
+def _new_cell(cells: dict[LabelSet, Cell], labels: LabelSet) -> Cell:
+    cell = cells[labels] = [labels, 0.0, *(0 for _ in COUNTED)]
+    return cell

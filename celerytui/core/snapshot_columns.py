@@ -4,7 +4,10 @@ A seek waits for the decoding (core/state_snapshot.py), so every kind decodes wi
 Python step per value where it can: numbers are byte-shuffled (byte k of every value, then
 byte k+1...: close timestamps share their high bytes, which zlib packs well) and come back
 with slice assignments and ``array.tolist``; strings, ids and event kinds are indexes into a
-table, looked up with ``map``; a timeline is cut into tuples with ``map(islice, ...)``.
+table, looked up with ``map``; the timelines (flat: time, kind, time, kind...) are cut into
+tuples with ``map(islice, ...)``. The bytes are those format 3 wrote while a timeline was a
+tuple of (time, kind) pairs (an event count a task, the times, the kinds; as JSON, pairs): a
+checkpoint written then loads now, and one written now loads in a celerytui of then.
 Only the minority of a column's values (the Nones of a mostly-set column, or the values of
 a mostly-None one) and the non-empty children lists take a Python step each.
 
@@ -16,12 +19,12 @@ gives the values of some rows only (a chain's newest versions) with as little as
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, chain, islice, repeat
-from operator import add, itemgetter, sub
+from operator import add, itemgetter, mul, sub
 from typing import Any
 
-from celerytui.core.model import NO_CHILDREN
+from celerytui.core.model import NO_CHILDREN, timeline_pairs
 
 _NONE = type(None)
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
@@ -34,18 +37,18 @@ def encode_column(name: str, values: list[Any], blobs: list[bytes], uuids: dict[
     packed: list[bytes] | None = None
     extra: Any = None
     kinds = {v.__class__ for v in values}
-    if name == "timeline" and kinds <= {tuple}:
+    if name == "timeline" and kinds <= {tuple}:  # flat: (time, kind, time, kind, ...)
         kind = "t"
         flat = list(chain.from_iterable(values))
-        if all(p.__class__ is tuple and len(p) == 2 for p in flat):
-            times, what = zip(*flat, strict=True) if flat else ((), ())
-            if {t.__class__ for t in times} <= {float}:
-                kinds_table, indexes = _string_table(what)
-                if kinds_table is not None and None not in what:
-                    strings = _strings(kinds_table[1:])
-                    if strings is not None:
-                        extra = len(kinds_table) - 1
-                        packed = [_ints(map(len, values), "I"), _floats(times), indexes, strings]
+        times, what = flat[0::2], flat[1::2]
+        if not any(len(v) & 1 for v in values) and {t.__class__ for t in times} <= {float}:
+            kinds_table, indexes = _string_table(what)
+            if kinds_table is not None and None not in what:
+                strings = _strings(kinds_table[1:])
+                if strings is not None:
+                    extra = len(kinds_table) - 1
+                    lengths = [len(v) >> 1 for v in values]  # in events, as format 3 was
+                    packed = [_ints(lengths, "I"), _floats(times), indexes, strings]
     elif kinds <= {float, _NONE}:
         kind = "f"
         extra, packed = _optional_floats(values)
@@ -70,8 +73,10 @@ def encode_column(name: str, values: list[Any], blobs: list[bytes], uuids: dict[
         kind, packed = "b", [bytes(values)]
     elif kinds == {int} and min(values) >= _I64_MIN and max(values) <= _I64_MAX:
         kind, packed = "i", [_shuffle(array("q", values).tobytes(), 8)]
-    if packed is None:
-        return ["j", values]  # anything else (result_full, odd values), as JSON
+    if packed is None:  # anything else (result_full, odd values), as JSON
+        if name == "timeline":  # in (time, kind) pairs, as format 3 wrote it before
+            values = [timeline_pairs(v) for v in values]
+        return ["j", values]
     blobs.extend(packed)
     return [kind, extra, *map(len, packed)]
 
@@ -86,7 +91,7 @@ def decode_rows(
     """The values at ``rows`` (ascending; None: all) of one task field of ``count`` values
     (``parts``: its blobs). A seek keeps only the newest version of each task of a chain:
     the kinds that cost the most make a Python object only for the rows asked (an index is
-    picked before the string it names, a timeline's pairs of other rows are skipped)."""
+    picked before the string it names, the events of other rows' timelines are skipped)."""
     kind, extra = column[0], column[1]
     if rows is None or len(rows) == count:
         values: list[Any] = _decode(kind, extra, parts, count, uuids)
@@ -127,10 +132,10 @@ def _timelines_at(extra: int, parts: list[memoryview], count: int, rows: Sequenc
         raise ValueError("a state snapshot with a cut timeline")
     ends = list(accumulate(lengths))
     first, last = take([0, *ends[:-1]], rows), take(ends, rows)
-    skips = list(map(sub, first, [0, *last[:-1]]))  # the pairs of the rows not asked
-    pairs = zip(times, map(table.__getitem__, refs), strict=True)
+    skips = list(map(sub, first, [0, *last[:-1]]))  # the events of the rows not asked
     stops = map(add, skips, map(sub, last, first))
-    return list(map(tuple, map(islice, repeat(pairs), skips, stops)))
+    items = _flat_events(times, map(table.__getitem__, refs))
+    return list(map(tuple, map(islice, repeat(items), _doubled(skips), _doubled(stops))))
 
 
 def _decode(kind: str, extra: Any, parts: list[memoryview], count: int, uuids: list[Any]) -> Any:
@@ -157,13 +162,23 @@ def _decode(kind: str, extra: Any, parts: list[memoryview], count: int, uuids: l
         times, refs = _unfloats(parts[1]), unpack("I", parts[2])
         if not len(times) == len(refs) == sum(lengths):
             raise ValueError("a state snapshot with a cut timeline")
-        pairs = zip(times, map(table.__getitem__, refs), strict=True)  # taken `length` a task
-        values = list(map(tuple, map(islice, repeat(pairs), lengths)))
+        items = _flat_events(times, map(table.__getitem__, refs))  # 2 * `length` a task
+        values = list(map(tuple, map(islice, repeat(items), _doubled(lengths))))
     else:
         raise ValueError(f"a state snapshot with an unknown column kind {kind!r}")
     if len(values) != count:
         raise ValueError("a state snapshot with a short column")
     return values
+
+
+def _flat_events(times: Iterable[float], kinds: Iterable[Any]) -> Iterator[Any]:
+    """time, kind, time, kind...: the items of the flat timelines (Task.timeline) end to end."""
+    return chain.from_iterable(zip(times, kinds, strict=True))
+
+
+def _doubled(counts: Iterable[int]) -> Iterator[int]:
+    """Events counted as items of a flat timeline (two each)."""
+    return map(mul, counts, repeat(2))
 
 
 def _code(table: dict[str, int], value: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import struct
 from array import array
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import Any
 
 import orjson
@@ -91,9 +91,11 @@ def _decode_column(
     elif kind == "t":
         lengths = unpack("I", parts[0])
         kinds = map(extra.__getitem__, unpack("I", parts[2]))
-        pairs = list(zip(_undeltas(parts[1]), kinds, strict=True))
-        ends = list(accumulate(lengths))
-        values = [tuple(pairs[end - n : end]) for n, end in zip(lengths, ends, strict=True)]
+        items = list(chain.from_iterable(zip(_undeltas(parts[1]), kinds, strict=True)))
+        ends = list(accumulate(lengths))  # in events: two items each in a flat Task.timeline
+        values = [
+            tuple(items[2 * (end - n) : 2 * end]) for n, end in zip(lengths, ends, strict=True)
+        ]
     else:
         raise ValueError(f"a state snapshot with an unknown column kind {kind!r}")
     if len(values) != count:

@@ -42,9 +42,11 @@ from celerytui.core.model import (
     HttpCheck,
     Task,
     Worker,
+    flat_timeline,
     new_task,
+    timeline_pairs,
 )
-from celerytui.core.series_caps import SeriesCaps
+from celerytui.core.series_caps import COUNT_AT, SeriesCaps
 from celerytui.core.state_events import STEP_KINDS, UNKNOWN_KIND, EventHandlers
 from celerytui.core.state_lost import LostTasks, lose_offline
 from celerytui.core.state_workers import WorkerTracking
@@ -130,6 +132,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         self.events_applied = 0
         self.malformed = 0
         # the exporter's counters, capped label sets (series_caps.py); the dicts are its own
+        # (and `counters`, made from its cells when read)
         self.series = SeriesCaps(
             max_series=SERIES_COUNTED,
             max_hosts=HOSTS_COUNTED,
@@ -137,7 +140,6 @@ class ClusterState(EventHandlers, WorkerTracking):
             max_names=self.max_names,
             max_exception_types=EXCEPTION_TYPES_COUNTED,
         )
-        self.counters: dict[tuple[str, str, str, str], int] = self.series.counters
         self.failures_by_exception: dict[tuple[str, str, str, str], int] = (
             self.series.failures_by_exception
         )
@@ -166,7 +168,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         }
         # task-received and after: one handler, told which step (EventHandlers._on_step)
         self._steps = {
-            kind: (kind, new, field, row, _DECIDED[new])
+            kind: (kind, new, field, row, _DECIDED[new], COUNT_AT[field])
             for kind, (new, field, row) in STEP_KINDS.items()
         }
         for kind, step in self._steps.items():
@@ -541,7 +543,7 @@ class ClusterState(EventHandlers, WorkerTracking):
     def _on_timeline(task: Task, ts: float, kind: str) -> None:
         """Event `kind` at `ts` on the task's timeline: the newest TIMELINE_MAX, in time order
         (events come out of order)."""
-        timeline = list(task.timeline)
+        timeline = timeline_pairs(task.timeline)
         full = len(timeline) >= TIMELINE_MAX
         if not full or ts >= timeline[0][0]:
             if full:
@@ -550,7 +552,7 @@ class ClusterState(EventHandlers, WorkerTracking):
                 insort(timeline, (ts, kind))
             else:
                 timeline.append((ts, kind))
-            task.timeline = tuple(timeline)
+            task.timeline = flat_timeline(timeline)
 
     def _count_exception(self, task: Task, labels: tuple[str, str, str]) -> None:
         self.series.count_exception(labels, task.exception)
@@ -576,6 +578,11 @@ class ClusterState(EventHandlers, WorkerTracking):
         return ch
 
     # ---- reading ----------------------------------------------------------------------------
+
+    @property
+    def counters(self) -> dict[tuple[str, str, str, str], int]:
+        """Events counted, ``{(kind, name, hostname, queue): n}`` (series_caps.py): a new dict."""
+        return self.series.counters
 
     def task_stats(self) -> dict[str, TaskStats]:
         """Per task name (capped; the rest under "other"): counts by state, runtimes."""

@@ -41,17 +41,21 @@ from celerytui.core.model import (
     WORKER_ONLINE,
     Task,
 )
+from celerytui.core.series_caps import COUNT_AT, LABELS_AT, LAST_AT
 from celerytui.core.state_parts import StateParts
 
 SENT_I, RECEIVED_I, STARTED_I, SUCCEEDED_I, FAILED_I, RETRIED_I = range(6)  # throughput rows
 KNOWN_STATES = frozenset({PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, RETRY, REVOKED, REJECTED})
 _RUNNING = frozenset({STARTED, RETRY})  # what a later attempt's task-received replaces
 UNKNOWN_KIND: Any = object()  # a name not in ClusterState._check_kinds yet
+_TIMELINE_ITEMS = 2 * TIMELINE_MAX  # a full Task.timeline: (timestamp, kind) flat
+SENT_AT = COUNT_AT["sent"]  # task-sent's count in a label set's cell (series_caps.py)
 # what each worker-side task event says (EventHandlers._on_step): its kind, the state it says
 # (one of the model's constants: compared by identity), the Task field it stamps (also the
 # name of its counter), its throughput row, and for each current state whether the event's
-# state replaces it when no timestamp can tell (ClusterState's decision table)
-Step = tuple[str, str, str, int | None, dict[str, bool]]
+# state replaces it when no timestamp can tell (ClusterState's decision table), and where its
+# counter is in a label set's cell (series_caps.COUNT_AT)
+Step = tuple[str, str, str, int | None, dict[str, bool], int]
 STEP_KINDS: dict[str, tuple[str, str, int | None]] = {
     "task-received": (RECEIVED, "received", RECEIVED_I),
     "task-started": (STARTED, "started", STARTED_I),
@@ -215,7 +219,7 @@ class EventHandlers:
             if task.timeline:
                 self._on_timeline(task, ts, "task-sent")
             else:  # the usual: task-sent comes first
-                task.timeline = ((ts, "task-sent"),)
+                task.timeline = (ts, "task-sent")
             # ClusterState._count, inline
             queue = task.series_queue
             if queue is None:
@@ -223,16 +227,12 @@ class EventHandlers:
             # SeriesCaps.count_event, its common case (a known label set) inline
             series = self.series
             name = task.name
-            labels = series._known.get((name, client, queue)) if client.__class__ is str else None
-            if labels is None:
+            cell = series._known.get((name, client, queue)) if client.__class__ is str else None
+            if cell is None:
                 series.count_event("sent", name, client, queue, lr)
             else:
-                series._series[labels] = lr
-                counted = ("sent",) + labels  # noqa: RUF005 (a concat: cheaper than unpacking)
-                try:
-                    series.counters[counted] += 1
-                except KeyError:
-                    series.counters[counted] = 1
+                cell[LAST_AT] = lr
+                cell[SENT_AT] += 1
             second = int(lr)
             if second != self._ring_second:  # most events of a batch share their second
                 self._ring_slot = self._ring.slot(second)
@@ -247,7 +247,7 @@ class EventHandlers:
 
         The common case of each step (ClusterState._transition's decided win, _record's
         in-order append) is inline: this runs for most events of a busy cluster."""
-        kind, new, field, row, decided = step
+        kind, new, field, row, decided, count_at = step
         uuid: Any
         try:  # what the receiver always gives (subscripts are cheaper than .get)
             lr, ts, uuid, hostname = (
@@ -371,26 +371,23 @@ class EventHandlers:
         # on the timeline and counted: ClusterState._record, its common case inline
         timeline = task.timeline
         n = len(timeline)
-        if n >= TIMELINE_MAX or (n and ts < timeline[n - 1][0]):
+        if n >= _TIMELINE_ITEMS or (n and ts < timeline[n - 2]):  # type: ignore[operator]
             self._on_timeline(task, ts, kind)
         else:
-            task.timeline = timeline + ((ts, kind),)  # noqa: RUF005 (cheaper than unpacking)
+            task.timeline = timeline + (ts, kind)  # noqa: RUF005 (cheaper than unpacking)
         queue = task.series_queue
         if queue is None:
             queue = task.series_queue = task.queue or task.routing_key or ""
         name = task.name
         # SeriesCaps.count_event, its common case (a known label set) inline
         series = self.series
-        labels = series._known.get((name, label_host, queue)) if host is not None else None
-        if labels is None:
+        cell = series._known.get((name, label_host, queue)) if host is not None else None
+        if cell is None:
             labels = series.count_event(field, name, label_host, queue, lr)
         else:
-            series._series[labels] = lr
-            counted = (field,) + labels  # noqa: RUF005 (a concat: cheaper than unpacking)
-            try:
-                series.counters[counted] += 1
-            except KeyError:
-                series.counters[counted] = 1
+            cell[LAST_AT] = lr
+            cell[count_at] += 1
+            labels = cell[LABELS_AT]
         second = int(lr)
         if row is not None:
             if second != self._ring_second:  # most events of a batch share their second

@@ -35,7 +35,6 @@ class StateParts(Protocol):
     _ring: SecondRing
     _ring_second: int
     _ring_slot: int
-    counters: dict[tuple[str, str, str, str], int]
     runtime_hist: dict[LabelSet, RuntimeHistogram]
     _check_kinds: dict[str, str | None]
 

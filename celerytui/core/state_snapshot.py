@@ -41,7 +41,7 @@ from itertools import chain, compress, repeat
 from operator import attrgetter, is_not, ne, sub
 from typing import Any
 
-from celerytui.core.model import NO_CHILDREN, DiskCheck, HttpCheck, Task, Worker
+from celerytui.core.model import NO_CHILDREN, DiskCheck, HttpCheck, Task, Worker, flat_timeline
 from celerytui.core.snapshot_columns import decode_rows, encode_column, take
 from celerytui.core.snapshot_lazy import PRESET_AT, LazyRows
 from celerytui.core.snapshot_legacy import MAGIC_2, columns_format_2, head_of, rows_format_1
@@ -280,7 +280,7 @@ class _Columns:
                 parts.append(blobs[:size])  # type: ignore[index]
                 blobs = blobs[size:]  # type: ignore[index]
             self._parts.append(parts)
-        # JSON keeps a timeline as lists of lists
+        # JSON keeps a timeline as (time, kind) pairs, lists of lists
         self._json_timeline = "columns" not in head or head["columns"][_TIMELINE][0] == "j"
         self._values: list[Any] = [None] * len(_TASK)
         if values is not None:
@@ -313,7 +313,7 @@ class _Columns:
 
     def _timeline(self, field: int, values: Any) -> Any:
         if field == _TIMELINE and self._json_timeline:
-            return [tuple(map(tuple, t)) for t in values]
+            return list(map(flat_timeline, values))
         return values
 
 

@@ -183,7 +183,7 @@ class TaskDetailScreen(CanvasLookup, TaskActions, LiveScreen):
         )
         self._body("#task-result", result, no_result_text(task))
         self._body("#task-traceback", task.traceback, "none")
-        self.query_one(EventTimeline).show(task.timeline, fmt)
+        self.query_one(EventTimeline).show(task.timeline_pairs(), fmt)
         chain = self.canvas_of(state)
         chain_tree.show(chain, self.uuid)
         heading = literal(canvas_heading(chain, self.unlisted_note()), keep_newlines=True)

@@ -19,3 +19,28 @@ def test_a_folded_event_counts_each_time_and_a_release_frees_the_slot() -> None:
     assert caps.labels("proj.add", "celery@a", "celery", 7.0) == ("proj.add", OTHER, "celery")
     assert caps.folded["hostname"] == 4
     assert caps.idle_hosts(before=6.5) == {"celery@b"}
+
+
+def test_counters_are_what_was_counted_and_a_released_host_takes_its_counts_along() -> None:
+    caps = SeriesCaps()
+    a = caps.count_event("received", "proj.add", "celery@a", "celery", 1.0)
+    caps.count_event("received", "proj.add", "celery@a", "celery", 2.0)
+    caps.count_event("succeeded", "proj.add", "celery@a", "celery", 3.0)
+    caps.count_event("sent", "proj.add", "bastion", "celery", 3.0)
+    assert caps.counters == {
+        ("received", *a): 2,
+        ("succeeded", *a): 1,
+        ("sent", "proj.add", "bastion", "celery"): 1,
+    }
+    assert caps.release_hosts(["celery@a"]) == 1
+    assert caps.counters == {("sent", "proj.add", "bastion", "celery"): 1}
+    caps.count("lost", a)  # its tasks declared lost after the release: still counted
+    assert caps.count_event("received", "proj.add", "celery@a", "celery", 4.0) == a
+    caps.count("lost", a)  # and once its label set is back
+    caps.count("custom", a)  # a kind of its own
+    assert caps.counters == {
+        ("sent", "proj.add", "bastion", "celery"): 1,
+        ("received", *a): 1,
+        ("lost", *a): 2,
+        ("custom", *a): 1,
+    }

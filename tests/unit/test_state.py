@@ -55,7 +55,7 @@ def test_a_task_runs_from_sent_to_success_with_every_field_a_user_reads():
         T0 + 0.7,
     )
     assert task.runtime == 0.5
-    assert [kind for _, kind in task.timeline] == [
+    assert [kind for _, kind in task.timeline_pairs()] == [
         "task-sent",
         "task-received",
         "task-started",
@@ -355,7 +355,7 @@ def test_timeline_is_in_time_order_whatever_order_events_came_in():
             task_event("started", "t1", T0 + 2),
         ]
     )
-    assert [kind for _, kind in state.tasks["t1"].timeline] == [
+    assert [kind for _, kind in state.tasks["t1"].timeline_pairs()] == [
         "task-sent",
         "task-received",
         "task-started",
@@ -366,7 +366,7 @@ def test_timeline_is_in_time_order_whatever_order_events_came_in():
 def test_timeline_is_bounded_per_task():
     state = ClusterState()
     state.apply([task_event("progress", "t1", T0 + i) for i in range(TIMELINE_MAX * 3)])
-    timeline = state.tasks["t1"].timeline
+    timeline = state.tasks["t1"].timeline_pairs()
     assert len(timeline) == TIMELINE_MAX and timeline[-1] == (
         T0 + TIMELINE_MAX * 3 - 1,
         "task-progress",

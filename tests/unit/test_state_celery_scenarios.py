@@ -258,7 +258,7 @@ def test_unknown_events_and_an_unknown_worker_leaving_are_survived():
         ]
     )
     task = state.tasks["x"]
-    assert task.state == PENDING and task.timeline == ((T0, "task-unknown-event-xxx"),)
+    assert task.state == PENDING and task.timeline_pairs() == [(T0, "task-unknown-event-xxx")]
     assert task.worker == "y"
 
 

@@ -122,7 +122,7 @@ def assert_consistent(state: ClusterState) -> None:
     assert sum(s.total for s in state.task_stats().values()) == len(named)
     for task in state.tasks.values():
         assert task.state in ALL_STATES
-        assert len(task.timeline) <= TIMELINE_MAX
+        assert len(task.timeline_pairs()) <= TIMELINE_MAX and len(task.timeline) % 2 == 0
         for text in (
             task.name,
             task.args,

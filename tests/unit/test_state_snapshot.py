@@ -17,6 +17,7 @@ import pytest
 from benchmarks.synthetic import generate_events
 from celerytui.core import state_snapshot
 from celerytui.core.model import Task
+from celerytui.core.snapshot_legacy import head_of
 from celerytui.core.state import ClusterState
 
 FIELDS = [f.name for f in fields(Task)]
@@ -25,6 +26,21 @@ FORMAT1 = Path(__file__).parents[1] / "support" / "data" / "snapshot_format1.zli
 # first ten (as in the format-3 test below); the digest is of their reprs, as written
 FORMAT2 = Path(__file__).parents[1] / "support" / "data" / "snapshot_format2.bin"
 FORMAT2_DIGEST = "dd9a0e5f2fc381845d70c06697c0f639e0deb7e9388efad72b6966958cac265a"
+# written by format 3's writer while Task.timeline was a tuple of (time, kind) pairs (it is
+# flat now; the bytes stay): 300 tasks, odd values in the first ten; one with the timelines
+# packed, one with them as JSON (an int time, a kind holding NUL); digests as for format 2
+FORMAT3_PAIRS = {
+    "packed": "87144a3020cb5bb91038199ab05ac2d1e6606c39e76d9656a4dd885b4413bc8b",
+    "json": "632682f3b2f6339c788cc38899c2eb346bd528d32339b419ef874f1ed8a9f806",
+}
+DATA = Path(__file__).parents[1] / "support" / "data"
+
+
+def as_written(task: Task) -> tuple:
+    """The task's fields as a writer of (time, kind) pairs held them."""
+    row = list(astuple(task))
+    row[FIELDS.index("timeline")] = tuple(task.timeline_pairs())
+    return tuple(row)
 
 
 def test_a_format_1_checkpoint_still_loads_and_plays_on():
@@ -34,7 +50,7 @@ def test_a_format_1_checkpoint_still_loads_and_plays_on():
     assert saved["format"] == 1 and len(restored.tasks) == len(saved["tasks"]) == 400
     timeline, children = FIELDS.index("timeline"), FIELDS.index("children")
     for row, task in zip(saved["tasks"], restored.tasks.values(), strict=True):
-        row[timeline] = tuple(tuple(pair) for pair in row[timeline])  # (time, event type) pairs
+        row[timeline] = tuple(item for pair in row[timeline] for item in pair)  # flat
         row[children] = [c for c in row[children] if c in restored.tasks]  # those kept
         assert list(astuple(task)) == row
     by_state = {state: n for state, n in restored.counts_by_state().items() if n}
@@ -56,14 +72,42 @@ def test_a_format_1_checkpoint_still_loads_and_plays_on():
 def test_a_format_2_checkpoint_still_loads_exactly():
     restored = state_snapshot.load(FORMAT2.read_bytes())
     tasks = list(restored.tasks.values())
-    reprs = "\n".join(repr(astuple(t)) for t in tasks).encode("utf-8", "surrogatepass")
+    reprs = "\n".join(repr(as_written(t)) for t in tasks).encode("utf-8", "surrogatepass")
     assert len(tasks) == 300 and hashlib.sha256(reprs).hexdigest() == FORMAT2_DIGEST
     assert tasks[0].args == "nul \x00 inside, and a lone surrogate \udcff"
     assert tasks[3].retries == 2**70 and tasks[4].result_full == {"nested": [1, 2.5, None]}
-    assert tasks[8].timeline == ((1.5, "task-sent"), (2.0, "weird\x00kind"))
+    assert tasks[8].timeline == (1.5, "task-sent", 2.0, "weird\x00kind")
+    assert tasks[8].timeline_pairs() == [(1.5, "task-sent"), (2.0, "weird\x00kind")]
     again = state_snapshot.load(state_snapshot.dump(restored))  # into format 3 and back
     assert [repr(astuple(t)) for t in again.tasks.values()] == [repr(astuple(t)) for t in tasks]
     assert again.counts_by_state() == restored.counts_by_state()
+
+
+@pytest.mark.parametrize("timelines", ["packed", "json"])
+def test_a_format_3_checkpoint_of_paired_timelines_loads_exactly_and_is_written_alike(timelines):
+    """Task.timeline was a tuple of (time, kind) pairs when format 3 began; it is flat now
+    and the bytes stayed: such a checkpoint loads exactly, and one written now holds the
+    same task columns (an older reader of a shared journal reads it)."""
+    data = (DATA / f"snapshot_format3_{timelines}.bin").read_bytes()
+    restored = state_snapshot.load(data)
+    tasks = list(restored.tasks.values())
+    reprs = "\n".join(repr(as_written(t)) for t in tasks).encode("utf-8", "surrogatepass")
+    assert len(tasks) == 300 and hashlib.sha256(reprs).hexdigest() == FORMAT3_PAIRS[timelines]
+    kind = "weird \udcff kind" if timelines == "packed" else "weird\x00kind"
+    assert tasks[8].timeline_pairs() == [
+        (1.5 if timelines == "packed" else 1, "task-sent"),
+        (2.0, kind),
+    ]
+    assert all(t.timeline.__class__ is tuple and len(t.timeline) % 2 == 0 for t in tasks)
+    written, again = _head_and_columns(data), _head_and_columns(state_snapshot.dump(restored))
+    assert written == again
+    column = {"packed": "t", "json": "j"}[timelines]
+    assert written[0]["columns"][FIELDS.index("timeline")][0] == column
+
+
+def _head_and_columns(data: bytes) -> tuple[dict, bytes]:
+    head, blobs = head_of(zlib.decompress(data[len(state_snapshot.MAGIC) :]))
+    return head, bytes(blobs)
 
 
 def test_format_3_gives_back_odd_values_exactly():
@@ -79,12 +123,12 @@ def test_format_3_gives_back_odd_values_exactly():
     tasks[4].result_is_full = True
     tasks[5].parent_id = "not-kept-anymore"
     tasks[6].root_id = tasks[7].uuid
-    tasks[8].timeline = ((1.5, "task-sent"), (2.0, "weird\x00kind"))
+    tasks[8].timeline = (1.5, "task-sent", 2.0, "weird\x00kind")  # kept as JSON
     tasks[9].exception = "[bold]literal[/] \x1b]8;;http://x\x07"
     restored = state_snapshot.load(state_snapshot.dump(state))
     assert state_snapshot.dump(state)[:4] == state_snapshot.MAGIC
     assert [repr(astuple(t)) for t in restored.tasks.values()] == [repr(astuple(t)) for t in tasks]
-    assert restored.tasks[tasks[8].uuid].timeline[0].__class__ is tuple
+    assert restored.tasks[tasks[8].uuid].timeline.__class__ is tuple  # not JSON's list
     assert math.copysign(1, restored.tasks[tasks[2].uuid].started) == -1
     smaller = state_snapshot.load(state_snapshot.dump(state), max_tasks=10)
     assert list(smaller.tasks) == list(state.tasks)[-10:]  # the newest kept
@@ -105,7 +149,7 @@ def test_a_chain_gives_back_odd_values_of_the_tasks_it_keeps_exactly():
     tasks[3].retries = 2**70  # past 64 bits: JSON
     tasks[4].result_full = {"nested": [1, 2.5, None]}
     tasks[5].parent_id = "not-kept-anymore"
-    tasks[8].timeline = ((1.5, "task-sent"), (2.0, "weird\x00kind"))  # a JSON timeline
+    tasks[8].timeline = (1.5, "task-sent", 2.0, "weird\x00kind")  # a JSON timeline
     for task in tasks[10:40]:  # mostly None: the values' positions only
         task.eta = 5.0 if task.seq % 3 else None
     full = state_snapshot.dump(state)
