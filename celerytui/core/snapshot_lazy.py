@@ -23,12 +23,12 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import fields
-from itertools import accumulate, chain, compress, islice, repeat
+from itertools import accumulate, chain, repeat
 from typing import Any, ClassVar, Protocol
 
 from celerytui.core.model import Task
 from celerytui.core.snapshot_columns import _unshuffle as unshuffle
-from celerytui.core.snapshot_columns import decode_rows, take, unpack, unstrings
+from celerytui.core.snapshot_columns import take, unpack, unstrings
 
 TASK_FIELDS = tuple(f.name for f in fields(Task))
 # what ClusterState reads of a task it does not otherwise touch: counts, eviction, links
@@ -36,7 +36,6 @@ PRESET = ("uuid", "seq", "state", "name", "children", "root_id", "parent_id")
 PRESET_AT = tuple(TASK_FIELDS.index(name) for name in PRESET)
 _LAZY_AT = tuple(i for i in range(len(TASK_FIELDS)) if i not in PRESET_AT)
 SETTERS = tuple(Task.__dict__[name].__set__ for name in TASK_FIELDS)  # the slots, directly
-SAMPLE = 8  # timelines a reader checks its shape on (against a whole decode's)
 _FILLING = threading.Lock()
 _new = object.__new__
 _set_class = object.__setattr__
@@ -191,9 +190,7 @@ def reader(columns: Columns, field: int) -> Many:
     if kind == "f":
         return _floats(extra, parts, columns.count)
     if kind == "t":
-        timelines = _timelines(packed[0], parts, columns.count)
-        if timelines is not None:
-            return timelines
+        return _timelines(extra, parts)
     values = columns[field]
     return lambda rows: take(values, rows)
 
@@ -212,31 +209,21 @@ def _floats(mode: int, parts: list[memoryview], count: int) -> Many:
     return lambda rows: [None if (i := index.get(r)) is None else numbers[i] for r in rows]
 
 
-def _timelines(column: list[Any], parts: list[memoryview], count: int) -> Many | None:
-    """Timelines row by row: the events' times and kinds out of arrays, shaped as the whole
-    decode shapes them (pairs, or flat), which a sample of rows decoded by
-    ``snapshot_columns.decode_rows`` decides; None (decode it whole) when neither matches."""
-    extra = column[1]
-    lengths = unpack("I", parts[0])
-    ends = list(accumulate(lengths, initial=0))
+def _timelines(extra: int, parts: list[memoryview]) -> Many:
+    """Timelines row by row, flat (time, kind, time, kind...: Task.timeline), the events'
+    times and kinds out of arrays."""
+    ends = list(accumulate(unpack("I", parts[0]), initial=0))
     times = unpack("d", unshuffle(parts[1], 8))
     refs = unpack("I", parts[2])
     if not len(times) == len(refs) == ends[-1]:
         raise ValueError("a state snapshot with a cut timeline")
     what = [None, *unstrings(parts[3], extra)].__getitem__
 
-    def pairs(a: int, b: int) -> tuple[Any, ...]:
-        return tuple(zip(times[a:b].tolist(), map(what, refs[a:b]), strict=True))
-
     def flat(a: int, b: int) -> tuple[Any, ...]:
-        return tuple(chain.from_iterable(pairs(a, b)))
+        events = zip(times[a:b].tolist(), map(what, refs[a:b]), strict=True)
+        return tuple(chain.from_iterable(events))
 
-    sample = list(islice(compress(range(count), lengths), SAMPLE))  # rows with events
-    expected = repr(list(decode_rows(column, parts, count, [], sample))) if sample else ""
-    for shape in (pairs, flat):
-        if not sample or repr([shape(ends[r], ends[r + 1]) for r in sample]) == expected:
-            return _rows_of(shape, ends)
-    return None
+    return _rows_of(flat, ends)
 
 
 def _rows_of(shape: Callable[[int, int], tuple[Any, ...]], ends: list[int]) -> Many:
