@@ -76,6 +76,7 @@ class LoopStalls:
         )
         self.stalled_samples = 0
         self.loop_tasks: collections.Counter[str] = collections.Counter()
+        self.while_idle: collections.Counter[str] = collections.Counter()  # pump, loop in select
         self.gcs: list[tuple[int, float, float, str]] = []  # (generation, s, CPU s, thread)
         self._beat = time.perf_counter()
         self._stop = threading.Event()
@@ -117,7 +118,18 @@ class LoopStalls:
                 continue
             self.stalled_samples += 1
             names = {t.ident: t.name for t in threading.enumerate()}
-            for ident, frame in sys._current_frames().items():
+            frames = sys._current_frames()
+            main = frames.get(threading.main_thread().ident)
+            if main is not None and main.f_code.co_name == "select":
+                # the loop is due but not running: who has the GIL (or the OS the CPU)?
+                others = [
+                    _short(f)
+                    for i, f in frames.items()
+                    if i not in (me, threading.main_thread().ident)
+                    and names.get(i, "").startswith("asyncio")
+                ]
+                self.while_idle[" / ".join(others) or "-"] += 1
+            for ident, frame in frames.items():
                 if ident == me:
                     continue
                 name = names.get(ident, str(ident))
@@ -135,6 +147,9 @@ class LoopStalls:
         )
         print("  the loop thread, by callback | deepest celerytui frame:")
         for where, count in self.loop_tasks.most_common(12):
+            print(f"    {count:5d}  {where}")
+        print("  the pump thread while the loop thread was in select:")
+        for where, count in self.while_idle.most_common(8):
             print(f"    {count:5d}  {where}")
         for name, counter in sorted(self.samples.items()):
             total = sum(counter.values())
