@@ -171,3 +171,65 @@ class LoopStalls:
                 f"{wall[q] * ms:.1f} max {wall[-1] * ms:.1f}; CPU total {sum(cpu) * ms:.0f} ms"
                 f" p99 {cpu[q] * ms:.1f} max {cpu[-1] * ms:.1f}"
             )
+
+
+class SlowCallbacks:
+    """Times every callback the asyncio loop runs (``Handle._run``): wall and CPU, grouped by
+    what ran (the coroutine or function), to see which ones hold the loop the longest."""
+
+    def __init__(self, over: float = 0.010):
+        self.over = over
+        self.by_name: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)
+        self._original = None
+
+    def start(self) -> SlowCallbacks:
+        import asyncio.events
+
+        original = asyncio.events.Handle._run
+        self._original = original
+        by_name = self.by_name
+        over = self.over
+
+        def _run(handle):  # type: ignore[no-untyped-def]
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return original(handle)
+            finally:
+                spent = time.perf_counter() - wall
+                if spent > over:
+                    by_name[_handle_name(handle)].append((spent, time.thread_time() - cpu))
+
+        asyncio.events.Handle._run = _run  # type: ignore[method-assign]
+        return self
+
+    def stop(self) -> None:
+        import asyncio.events
+
+        if self._original is not None:
+            asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
+
+    def report(self, top: int = 12) -> None:
+        ms = 1000
+        print(f"loop callbacks over {self.over * ms:.0f} ms (wall): by total wall time")
+        rows = sorted(self.by_name.items(), key=lambda item: -sum(w for w, _ in item[1]))
+        for name, spent in rows[:top]:
+            wall = sorted(w for w, _ in spent)
+            cpu = sorted(c for _, c in spent)
+            print(
+                f"  {len(wall):5d} x  wall p50 {wall[len(wall) // 2] * ms:5.1f} max "
+                f"{wall[-1] * ms:6.1f}  CPU p50 {cpu[len(cpu) // 2] * ms:5.1f} max "
+                f"{cpu[-1] * ms:6.1f}  {name}"
+            )
+
+
+def _handle_name(handle) -> str:  # type: ignore[no-untyped-def]
+    callback = handle._callback
+    task = getattr(callback, "__self__", None)
+    coro = getattr(task, "get_coro", None)
+    if coro is not None:
+        c = coro()
+        frame = getattr(c, "cr_frame", None)
+        code = getattr(c, "cr_code", None) or getattr(c, "gi_code", None)
+        where = _short(frame) if frame is not None else ""
+        return f"task {getattr(code, 'co_qualname', c)} @ {where}"
+    return getattr(callback, "__qualname__", repr(callback))

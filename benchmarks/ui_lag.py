@@ -43,7 +43,7 @@ from textual import events
 from textual.geometry import Region
 from textual.strip import Strip
 
-from benchmarks.loop_stalls import LoopStalls
+from benchmarks.loop_stalls import LoopStalls, SlowCallbacks
 from benchmarks.synthetic import generate_events
 from celerytui.app import make_app
 from celerytui.config import Settings
@@ -311,6 +311,7 @@ async def run(args) -> None:
     lags: list[float] = []
     keys: list[float] = []
     stalls = LoopStalls(threshold=args.stalls / 1000).start() if args.stalls else None
+    slow = SlowCallbacks(args.slow_callbacks / 1000).start() if args.slow_callbacks else None
     async with app.run_test(size=(width, height)) as pilot:
         await pilot.pause(0.3)
         monitor.begin()
@@ -351,6 +352,8 @@ async def run(args) -> None:
         applied = monitor.applied
     if stalls is not None:
         stalls.stop()
+    if slow is not None:
+        slow.stop()
     ms = 1000
     print(
         f"ingested {applied:,} events in {args.seconds:.0f} s "
@@ -383,6 +386,8 @@ async def run(args) -> None:
     )
     if stalls is not None:
         stalls.report()
+    if slow is not None:
+        slow.report()
     if monitor.journal is not None:
         notes = monitor.note_seconds
         print(
@@ -446,6 +451,13 @@ def main() -> None:
         default=0.0,
         metavar="MS",
         help="sample every thread's stack while the loop is MS ms late (benchmarks/loop_stalls.py)",
+    )
+    parser.add_argument(
+        "--slow-callbacks",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="time the loop's callbacks, report those over MS ms (benchmarks/loop_stalls.py)",
     )
     parser.add_argument(
         "--whole-screen-poll",

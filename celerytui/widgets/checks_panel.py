@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from textual.content import Content
-from textual.widget import Widget
 
 from celerytui.core.model import DiskCheck, HttpCheck
 from celerytui.text_safety import literal_content
 from celerytui.widgets.ages import short_age
-from celerytui.widgets.changed_cells import refresh_changed
+from celerytui.widgets.content_lines import ContentLines
 from celerytui.widgets.sparkline_text import meter, sparkline
 
 
@@ -88,8 +87,9 @@ def disk_line(disk: DiskCheck, now: float, width: int, threshold: float) -> Cont
     return line
 
 
-class ChecksPanel(Widget):
-    """Renders the newest check results; configured targets not yet checked show as such."""
+class ChecksPanel(ContentLines):
+    """Renders the newest check results; configured targets not yet checked show as such
+    (a line rendered only when it changed: ContentLines)."""
 
     DEFAULT_CSS = """
     ChecksPanel { height: auto; }
@@ -97,7 +97,8 @@ class ChecksPanel(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._lines: list[Content] = [Content("no checks yet (h: HTTP check, d: disk check)")]
+        self._lines = [Content("no checks yet (h: HTTP check, d: disk check)")]
+        self._strips = [None]
         self._plain: tuple[str, ...] = ()
         self.stale = True  # the width changed: the next tick must redraw
 
@@ -138,8 +139,4 @@ class ChecksPanel(Widget):
         plain = tuple(line.plain for line in lines)
         if plain != self._plain:
             self._plain = plain
-            old, self._lines = self._lines, lines
-            refresh_changed(self, old, lines)
-
-    def render(self) -> Content:
-        return Content("\n").join(self._lines)
+            self.set_lines(lines)
