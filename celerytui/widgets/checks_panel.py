@@ -53,6 +53,41 @@ def http_line(check: HttpCheck, now: float, width: int) -> Content:
     )
 
 
+def _http_inputs(check: HttpCheck, now: float, width: int) -> tuple:
+    """Everything http_line reads (a new result moves checked_at and the history's end):
+    a line is made again only when one of them moved, not for each of fifty every tick."""
+    history = check.history
+    age = short_age(now - check.checked_at) if check.checked_at else ""
+    return (
+        "http",
+        check.url,
+        check.status,
+        check.status_code,
+        check.response_time,
+        check.error,
+        check.checked_at,
+        len(history),
+        history[-1] if history else None,
+        age,
+        width,
+    )
+
+
+def _disk_inputs(disk: DiskCheck, now: float) -> tuple:
+    age = short_age(now - disk.checked_at) if disk.checked_at else ""
+    return (
+        "disk",
+        disk.host,
+        disk.status,
+        disk.mount,
+        disk.avail_bytes,
+        disk.use_percent,
+        disk.error,
+        disk.checked_at,
+        age,
+    )
+
+
 def disk_line(disk: DiskCheck, now: float, width: int, threshold: float) -> Content:
     name = literal_content(disk.host, style="bold", max_len=16)
     if disk.status != "OK":
@@ -99,6 +134,7 @@ class ChecksPanel(ContentLines):
         super().__init__(**kwargs)
         self._lines = [Content("no checks yet (h: HTTP check, d: disk check)")]
         self._strips = [None]
+        self._made: dict[tuple, Content] = {}  # a line's inputs -> the line (one tick's worth)
         self._plain: tuple[str, ...] = ()
         self.stale = True  # the width changed: the next tick must redraw
 
@@ -115,9 +151,13 @@ class ChecksPanel(ContentLines):
         disk_threshold: float = 90.0,
     ) -> None:
         width = self.size.width or 40
+        made, self._made = self._made, {}
         lines: list[Content] = [Content.styled("HTTP", "bold underline")]
         for check in http.values():
-            lines.append(http_line(check, now, width))
+            key = _http_inputs(check, now, width)
+            line = made[key] if key in made else http_line(check, now, width)
+            self._made[key] = line
+            lines.append(line)
         lines.extend(
             Content.assemble(
                 ("· ", "dim"), literal_content(url, max_len=width - 16), ("  not checked", "dim")
@@ -127,7 +167,10 @@ class ChecksPanel(ContentLines):
         )
         lines.append(Content.styled("Disk", "bold underline"))
         for disk in disks.values():
-            lines.append(disk_line(disk, now, width, disk_threshold))
+            key = (*_disk_inputs(disk, now), width, disk_threshold)
+            line = made[key] if key in made else disk_line(disk, now, width, disk_threshold)
+            self._made[key] = line
+            lines.append(line)
         lines.extend(
             Content.assemble(
                 ("· ", "dim"), literal_content(host, max_len=20), ("  not checked", "dim")

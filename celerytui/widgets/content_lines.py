@@ -30,55 +30,55 @@ class ContentLines(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._lines: list[Content] = []
-        self._strips: list[list[Strip] | None] = []  # per line, None until rendered
+        self._strips: list[Strip | None] = []  # per line, None until drawn
         self._strips_width = -1
-        self._flat: list[Strip] | None = None  # every line's strips, in order
+        self._wraps: bool | None = None  # some line is wider than the widget (None: not known)
 
     def set_lines(self, lines: Sequence[Content]) -> None:
         """Show ``lines``; repaint only the cells that changed (changed_cells)."""
         old, strips = self._lines, self._strips
-        kept: list[list[Strip] | None] = [
+        self._strips = [
             strips[i] if i < len(old) and changed_span(old[i], line) is None else None
             for i, line in enumerate(lines)
         ]
-        self._lines, self._strips, self._flat = list(lines), kept, None
+        self._lines, self._wraps = list(lines), None
         refresh_changed(self, old, self._lines)
 
     def render(self) -> Content:
         return NEWLINE.join(self._lines)
 
     def render_line(self, y: int) -> Strip:
-        if self.text_selection is not None:  # a selection spans lines: Textual's whole render
-            return super().render_line(y)
         width = self.size.width
         if width != self._strips_width:
-            self._strips_width = width
+            self._strips_width, self._wraps = width, None
             self._strips = [None] * len(self._lines)
-            self._flat = None
-        flat = self._flat
-        if flat is None:
-            flat = self._flat = self._rendered()
-        if flat is None:  # a line wraps: Textual's whole render places the rest
-            return super().render_line(y)
+        if self._wraps is None:
+            self._wraps = any(line.cell_length > width for line in self._lines)
+        if self._wraps or self.text_selection is not None:
+            return self._whole(y)  # lines move down as others wrap; a selection spans lines
+        if not 0 <= y < len(self._lines):
+            return Strip.blank(width, self.visual_style.rich_style)
+        strip = self._strips[y]
+        if strip is None:
+            strip = self._strips[y] = self._line_strip(y, width)
+            if strip is None:
+                self._wraps = True
+                return self._whole(y)
         self._dirty_regions.clear()  # (what Textual's whole render clears once it has drawn)
-        if 0 <= y < len(flat):
-            return flat[y]
-        return Strip.blank(width, self.visual_style.rich_style)
+        return strip
 
-    def _rendered(self) -> list[Strip] | None:
-        """One strip per line, as Textual's render of the whole text draws it (a line's empty
-        spans dropped as its split of the text drops them; the selection offsets of line y);
-        None when some line takes more than one."""
-        width, style = self._strips_width, self.visual_style
-        strips = self._strips
-        for y, line in enumerate(self._lines):
-            if strips[y] is None:
-                if any(span.end <= span.start for span in line.spans):
-                    spans = [span for span in line.spans if span.end > span.start]
-                    line = Content(line.plain, spans, line.cell_length)
-                strips[y] = [
-                    strip.apply_offsets(0, y)
-                    for strip in Visual.to_strips(self, line, width, None, style)
-                ]
-        flat = [s[0] for s in strips if s is not None and len(s) == 1]
-        return flat if len(flat) == len(self._lines) else None
+    def _whole(self, y: int) -> Strip:
+        """Textual's own render of the whole text (its cache of it is stale: set it dirty)."""
+        self._dirty_regions.add(self.size.region)
+        return super().render_line(y)
+
+    def _line_strip(self, y: int, width: int) -> Strip | None:
+        """Line ``y`` as Textual's render of the whole text draws it: its empty spans dropped
+        (as the text's split into lines drops them), the selection offsets of row ``y``;
+        None if it takes more than one row."""
+        line = self._lines[y]
+        if any(span.end <= span.start for span in line.spans):
+            spans = [span for span in line.spans if span.end > span.start]
+            line = Content(line.plain, spans, line.cell_length)
+        strips = Visual.to_strips(self, line, width, None, self.visual_style)
+        return strips[0].apply_offsets(0, y) if len(strips) == 1 else None
