@@ -12,7 +12,15 @@ redraw path as against a broker. Measured:
 
 * event-loop lag: a repeating 10 ms timer on the UI loop; lag = actual firing - expected;
 * key-to-screen: press ``p`` and time until the composed screen shows (or stops showing)
-  "paused".
+  "paused" in its top line (the header; the compositor renders that line only:
+  ``--whole-screen-poll`` renders the whole screen at each 1 ms check, as this benchmark did
+  until issue 11, itself 10-20 ms of the loop per check at 10k events/s);
+* CPU seconds per second of the UI loop's thread and the pump's (load-independent, unlike
+  the lag).
+
+Where the time goes: ``--stalls MS`` samples every thread's stack while the loop is MS ms
+late, ``--slow-callbacks MS`` times the loop's callbacks and lists those over MS ms
+(benchmarks/loop_stalls.py).
 
 ``--journal`` records as the TUI does now: a child process (celerytui/journal_child.py's
 ``record``, started by celerytui/journal_process.py) with its own stand-in Monitor fed the same

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.content import Content
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
@@ -35,14 +36,24 @@ class ContentLines(Widget):
         self._wraps: bool | None = None  # some line is wider than the widget (None: not known)
 
     def set_lines(self, lines: Sequence[Content]) -> None:
-        """Show ``lines``; repaint only the cells that changed (changed_cells)."""
+        """Show ``lines``; repaint only the cells that changed (changed_cells). A line that
+        is the very Content drawn before (a subclass made it once) is not compared at all."""
         old, strips = self._lines, self._strips
-        self._strips = [
-            strips[i] if i < len(old) and changed_span(old[i], line) is None else None
-            for i, line in enumerate(lines)
-        ]
         self._lines, self._wraps = list(lines), None
-        refresh_changed(self, old, self._lines)
+        if len(old) != len(self._lines):
+            self._strips = [None] * len(self._lines)
+            refresh_changed(self, old, self._lines)  # a layout: the height changed
+            return
+        kept: list[Strip | None] = []
+        for y, (before, after) in enumerate(zip(old, self._lines, strict=True)):
+            if before is after:
+                kept.append(strips[y])
+                continue
+            span = changed_span(before, after)
+            kept.append(strips[y] if span is None else None)
+            if span is not None:
+                self.refresh(Region(span[0], y, span[1] - span[0], 1))
+        self._strips = kept
 
     def render(self) -> Content:
         return NEWLINE.join(self._lines)
