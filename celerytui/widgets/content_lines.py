@@ -34,12 +34,13 @@ class ContentLines(Widget):
         self._strips: list[Strip | None] = []  # per line, None until drawn
         self._strips_width = -1
         self._wraps: bool | None = None  # some line is wider than the widget (None: not known)
+        self._whole_stale = True  # Textual's whole render (the fallback) is of older lines
 
     def set_lines(self, lines: Sequence[Content]) -> None:
         """Show ``lines``; repaint only the cells that changed (changed_cells). A line that
         is the very Content drawn before (a subclass made it once) is not compared at all."""
         old, strips = self._lines, self._strips
-        self._lines, self._wraps = list(lines), None
+        self._lines, self._wraps, self._whole_stale = list(lines), None, True
         if len(old) != len(self._lines):
             self._strips = [None] * len(self._lines)
             refresh_changed(self, old, self._lines)  # a layout: the height changed
@@ -61,7 +62,7 @@ class ContentLines(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if width != self._strips_width:
-            self._strips_width, self._wraps = width, None
+            self._strips_width, self._wraps, self._whole_stale = width, None, True
             self._strips = [None] * len(self._lines)
         if self._wraps is None:
             self._wraps = any(line.cell_length > width for line in self._lines)
@@ -79,8 +80,11 @@ class ContentLines(Widget):
         return strip
 
     def _whole(self, y: int) -> Strip:
-        """Textual's own render of the whole text (its cache of it is stale: set it dirty)."""
-        self._dirty_regions.add(self.size.region)
+        """Textual's own render of the whole text, made again (set dirty) once the lines or
+        the width changed since it was last made (this widget clears what Textual reads)."""
+        if self._whole_stale:
+            self._whole_stale = False
+            self._dirty_regions.add(self.size.region)
         return super().render_line(y)
 
     def _line_strip(self, y: int, width: int) -> Strip | None:
