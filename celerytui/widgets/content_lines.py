@@ -19,7 +19,7 @@ from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
 
-from celerytui.widgets.changed_cells import changed_span, refresh_changed
+from celerytui.widgets.changed_cells import changed_span
 
 NEWLINE = Content("\n")
 
@@ -40,10 +40,16 @@ class ContentLines(Widget):
         """Show ``lines``; repaint only the cells that changed (changed_cells). A line that
         is the very Content drawn before (a subclass made it once) is not compared at all."""
         old, strips = self._lines, self._strips
+        wrapped = self._wraps
         self._lines, self._wraps, self._whole_stale = list(lines), None, True
-        if len(old) != len(self._lines):
+        width = self.size.width
+        if (
+            len(old) != len(self._lines)
+            or wrapped
+            or any(line.cell_length > width for line in self._lines)
+        ):
             self._strips = [None] * len(self._lines)
-            refresh_changed(self, old, self._lines)  # a layout: the height changed
+            self.refresh(layout=True)  # the height may change: lines added, gone or wrapped
             return
         kept: list[Strip | None] = []
         for y, (before, after) in enumerate(zip(old, self._lines, strict=True)):
