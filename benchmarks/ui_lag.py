@@ -12,7 +12,15 @@ redraw path as against a broker. Measured:
 
 * event-loop lag: a repeating 10 ms timer on the UI loop; lag = actual firing - expected;
 * key-to-screen: press ``p`` and time until the composed screen shows (or stops showing)
-  "paused".
+  "paused" in its top line (the header; the compositor renders that line only:
+  ``--whole-screen-poll`` renders the whole screen at each 1 ms check, as this benchmark did
+  until issue 11, itself 10-20 ms of the loop per check at 10k events/s);
+* CPU seconds per second of the UI loop's thread and the pump's (load-independent, unlike
+  the lag).
+
+Where the time goes: ``--stalls MS`` samples every thread's stack while the loop is MS ms
+late, ``--slow-callbacks MS`` times the loop's callbacks and lists those over MS ms
+(benchmarks/loop_stalls.py).
 
 ``--journal`` records as the TUI does now: a child process (celerytui/journal_child.py's
 ``record``, started by celerytui/journal_process.py) with its own stand-in Monitor fed the same
@@ -40,7 +48,10 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual import events
+from textual.geometry import Region
+from textual.strip import Strip
 
+from benchmarks.loop_stalls import LoopStalls, SlowCallbacks
 from benchmarks.synthetic import generate_events
 from celerytui.app import make_app
 from celerytui.config import Settings
@@ -73,6 +84,7 @@ class FeedMonitor:
         self.pump_seconds: list[float] = []
         self.note_seconds: list[float] = []  # --journal: Recorder.note's part of each pump
         self.journal = None  # --journal: a Recorder fed each pump, as Monitor.pump does
+        self.thread: int | None = None  # the pump thread's ident (its CPU time is read)
 
     def start(self):
         return self
@@ -86,6 +98,7 @@ class FeedMonitor:
     def pump(self, max_events: int = 100_000) -> Changes:
         if self._began is None:
             return Changes()
+        self.thread = threading.get_ident()
         t0 = time.perf_counter()
         due = min(len(self._stream), int((time.monotonic() - self._began) * self._rate))
         batch = self._stream[self._pos : due]
@@ -222,6 +235,11 @@ def time_writer_parts(store) -> None:
     state_snapshot.encode = timed("state_snapshot.encode", state_snapshot.encode)
 
 
+def thread_cpu(ident: int) -> float:
+    """CPU seconds a thread of this process has run (Linux, macOS)."""
+    return time.clock_gettime(time.pthread_getcpuclockid(ident))
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -230,8 +248,19 @@ def pct(values: list[float], q: float) -> float:
 
 
 def screen_has(app, text: str) -> bool:
+    """The composed screen shows ``text`` (the whole screen rendered: ``--whole-screen-poll``,
+    as this benchmark did before: a render of every line each millisecond while waiting,
+    10-20 ms of the loop per check at 10k events/s, more than the app's own redraw)."""
     strips = app.screen._compositor.render_strips()
     return any(text in "".join(seg.text for seg in strip) for strip in strips)
+
+
+def header_has(app, text: str) -> bool:
+    """The composed screen's top line (the header, where "paused" shows) holds ``text``: the
+    compositor renders that line only, as a terminal update of it would."""
+    compositor = app.screen._compositor
+    chops = compositor._render_chops(Region(0, 0, compositor.size.width, 1), lambda y: y == 0)
+    return text in "".join(seg.text for seg in Strip.join(chops[0].values()))
 
 
 async def run(args) -> None:
@@ -289,6 +318,8 @@ async def run(args) -> None:
     app._on_pumped = timed_on_pumped
     lags: list[float] = []
     keys: list[float] = []
+    stalls = LoopStalls(threshold=args.stalls / 1000).start() if args.stalls else None
+    slow = SlowCallbacks(args.slow_callbacks / 1000).start() if args.slow_callbacks else None
     async with app.run_test(size=(width, height)) as pilot:
         await pilot.pause(0.3)
         monitor.begin()
@@ -301,28 +332,45 @@ async def run(args) -> None:
                 now = time.perf_counter()
                 lags.append(max(0.0, now - expected))
                 expected = now + TIMER_INTERVAL
+                if stalls is not None:
+                    stalls.beat()
 
         sampler = asyncio.create_task(sample_lag())
+        ui_cpu0 = time.thread_time()
+        pump_cpu0: float | None = None
         paused = False
+        shows = screen_has if args.whole_screen_poll else header_has
         while time.monotonic() < stop - 0.5:
             await asyncio.sleep(0.25)
             t0 = time.perf_counter()
             app.post_message(events.Key("p", "p"))  # as the terminal driver delivers it
             paused = not paused
-            while screen_has(app, "paused") != paused:
+            while shows(app, "paused") != paused:
                 await asyncio.sleep(0.001)
                 if time.perf_counter() - t0 > 5:
                     break
             keys.append(time.perf_counter() - t0)
+            if pump_cpu0 is None and monitor.thread is not None:
+                pump_cpu0 = thread_cpu(monitor.thread)
         await sampler
+        ui_cpu = time.thread_time() - ui_cpu0
+        pump_cpu = thread_cpu(monitor.thread) - (pump_cpu0 or 0.0) if monitor.thread else 0.0
         if paused:
             app.post_message(events.Key("p", "p"))
         applied = monitor.applied
+    if stalls is not None:
+        stalls.stop()
+    if slow is not None:
+        slow.stop()
     ms = 1000
     print(
         f"ingested {applied:,} events in {args.seconds:.0f} s "
         f"({applied / args.seconds:,.0f}/s; target {args.rate:,.0f}/s); "
         f"state: {len(monitor.state.tasks):,} tasks, {len(monitor.state.workers)} workers"
+    )
+    print(
+        f"CPU seconds per second of the run: UI loop thread {ui_cpu / args.seconds:.2f}, "
+        f"pump thread {pump_cpu / args.seconds:.2f}   (load {os.getloadavg()[0]:.2f})"
     )
     pumps = monitor.pump_seconds
     print(
@@ -344,6 +392,10 @@ async def run(args) -> None:
         f"p99 {pct(keys, 0.99) * ms:.1f} ms  "
         f"mean {statistics.fmean(keys) * ms if keys else 0:.1f} ms"
     )
+    if stalls is not None:
+        stalls.report()
+    if slow is not None:
+        slow.report()
     if monitor.journal is not None:
         notes = monitor.note_seconds
         print(
@@ -400,6 +452,25 @@ def main() -> None:
         "--journal-in-process",
         action="store_true",
         help="record into a SQLite journal from a thread of this process (the old way)",
+    )
+    parser.add_argument(
+        "--stalls",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="sample every thread's stack while the loop is MS ms late (benchmarks/loop_stalls.py)",
+    )
+    parser.add_argument(
+        "--slow-callbacks",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="time the loop's callbacks, report those over MS ms (benchmarks/loop_stalls.py)",
+    )
+    parser.add_argument(
+        "--whole-screen-poll",
+        action="store_true",
+        help="key-to-screen: render the whole screen at each check (the old way), not the header",
     )
     parser.add_argument("--feed-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from textual.content import Content
-from textual.widget import Widget
 
 from celerytui.core.model import DiskCheck, HttpCheck
 from celerytui.text_safety import literal_content
 from celerytui.widgets.ages import short_age
-from celerytui.widgets.changed_cells import refresh_changed
+from celerytui.widgets.content_lines import ContentLines
 from celerytui.widgets.sparkline_text import meter, sparkline
 
 
@@ -54,6 +53,41 @@ def http_line(check: HttpCheck, now: float, width: int) -> Content:
     )
 
 
+def _http_inputs(check: HttpCheck, now: float, width: int) -> tuple:
+    """Everything http_line reads (a new result moves checked_at and the history's end):
+    a line is made again only when one of them moved, not for each of fifty every tick."""
+    history = check.history
+    age = short_age(now - check.checked_at) if check.checked_at else ""
+    return (
+        "http",
+        check.url,
+        check.status,
+        check.status_code,
+        check.response_time,
+        check.error,
+        check.checked_at,
+        len(history),
+        history[-1] if history else None,
+        age,
+        width,
+    )
+
+
+def _disk_inputs(disk: DiskCheck, now: float) -> tuple:
+    age = short_age(now - disk.checked_at) if disk.checked_at else ""
+    return (
+        "disk",
+        disk.host,
+        disk.status,
+        disk.mount,
+        disk.avail_bytes,
+        disk.use_percent,
+        disk.error,
+        disk.checked_at,
+        age,
+    )
+
+
 def disk_line(disk: DiskCheck, now: float, width: int, threshold: float) -> Content:
     name = literal_content(disk.host, style="bold", max_len=16)
     if disk.status != "OK":
@@ -88,8 +122,9 @@ def disk_line(disk: DiskCheck, now: float, width: int, threshold: float) -> Cont
     return line
 
 
-class ChecksPanel(Widget):
-    """Renders the newest check results; configured targets not yet checked show as such."""
+class ChecksPanel(ContentLines):
+    """Renders the newest check results; configured targets not yet checked show as such
+    (a line rendered only when it changed: ContentLines)."""
 
     DEFAULT_CSS = """
     ChecksPanel { height: auto; }
@@ -97,7 +132,9 @@ class ChecksPanel(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._lines: list[Content] = [Content("no checks yet (h: HTTP check, d: disk check)")]
+        self._lines = [Content("no checks yet (h: HTTP check, d: disk check)")]
+        self._strips = [None]
+        self._made: dict[tuple, Content] = {}  # a line's inputs -> the line (one tick's worth)
         self._plain: tuple[str, ...] = ()
         self.stale = True  # the width changed: the next tick must redraw
 
@@ -114,9 +151,13 @@ class ChecksPanel(Widget):
         disk_threshold: float = 90.0,
     ) -> None:
         width = self.size.width or 40
+        made, self._made = self._made, {}
         lines: list[Content] = [Content.styled("HTTP", "bold underline")]
         for check in http.values():
-            lines.append(http_line(check, now, width))
+            key = _http_inputs(check, now, width)
+            line = made[key] if key in made else http_line(check, now, width)
+            self._made[key] = line
+            lines.append(line)
         lines.extend(
             Content.assemble(
                 ("· ", "dim"), literal_content(url, max_len=width - 16), ("  not checked", "dim")
@@ -126,7 +167,10 @@ class ChecksPanel(Widget):
         )
         lines.append(Content.styled("Disk", "bold underline"))
         for disk in disks.values():
-            lines.append(disk_line(disk, now, width, disk_threshold))
+            key = (*_disk_inputs(disk, now), width, disk_threshold)
+            line = made[key] if key in made else disk_line(disk, now, width, disk_threshold)
+            self._made[key] = line
+            lines.append(line)
         lines.extend(
             Content.assemble(
                 ("· ", "dim"), literal_content(host, max_len=20), ("  not checked", "dim")
@@ -138,8 +182,4 @@ class ChecksPanel(Widget):
         plain = tuple(line.plain for line in lines)
         if plain != self._plain:
             self._plain = plain
-            old, self._lines = self._lines, lines
-            refresh_changed(self, old, lines)
-
-    def render(self) -> Content:
-        return Content("\n").join(self._lines)
+            self.set_lines(lines)

@@ -138,8 +138,9 @@ class TaskTail(StateStyles, KeyedTable):
                 break
         self.clear()
         self._rows.clear()
-        for task in reversed(newest):
-            self._put_row(task.uuid, self._values(task, fmt_time), self._cell)
+        self._add_rows(
+            ((task.uuid, self._values(task, fmt_time)) for task in reversed(newest)), self._cell
+        )
 
     def _apply(self, tasks, changed: set[str], new: list[str], removed, fmt_time) -> None:
         if len(new) >= REBUILD_AT:
