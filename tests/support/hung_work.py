@@ -24,7 +24,7 @@ from celerytui.core import short_lived
 
 _began: list[float] = []  # when each test began (monotonic), in run order
 _names: list[str] = []
-_reported: set[int] = set()  # ids of entries already reported
+_reported: set[short_lived.Entry] = set()  # entries already reported (a thread and its start)
 _reports: list[str] = []
 _seen: dict[threading.Thread, tuple[str, int]] = {}  # monitor thread -> first test, tests since
 OUTLIVED = 5  # tests a monitor thread may outlive its own (a slow stop) before it is named
@@ -49,9 +49,9 @@ def pytest_runtest_protocol(item, nextitem):
     _names.append(item.nodeid)
     yield
     for entry in short_lived.hung():
-        if id(entry) in _reported:
+        if entry in _reported:
             continue
-        _reported.add(id(entry))
+        _reported.add(entry)
         _reports.append(
             f"thread {entry.thread.name!r}, in flight since {_test_at(entry.since)}; now at:\n"
             + _where(entry.thread.ident)
