@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.beat_app import BEAT_QUEUE
 from tests.support.commands import ROOT, LineReader, command_env, start_celerytui
+from tests.support.freezing import freeze
 from tests.support.services import free_port, stop_process, wait_for
 from tests.support.webhook_server import WebhookServer
 from tests.support.workers import WorkerProcess
@@ -128,7 +129,7 @@ def test_beat_missed_and_late_and_the_queue_wait_reach_metrics_and_the_webhook(
         assert waited["summary"].startswith(f"queue {BEAT_QUEUE}: oldest task waiting")
 
         # frozen: nothing is sent; each entry's window closes -> missed, delivered headless
-        os.killpg(beat.pid, signal.SIGSTOP)
+        freeze(beat.pid, group=True)
         for entry in ("tick-add", "tick-mul"):
             wait_for(lambda e=entry: hook.bodies(f"beat-missed:{e}"), 20, what=f"{entry} missed")
             body = hook.bodies(f"beat-missed:{entry}")[0]

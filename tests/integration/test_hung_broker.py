@@ -5,8 +5,6 @@ the TUI's banner say so; within 5 s of SIGCONT all are back, and no event is cou
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 
 import pytest
@@ -18,6 +16,7 @@ from celerytui.tasks import make_celery_app
 from tests.support.commands import LineReader, start_celerytui
 from tests.support.event_wire import channel_of, event_message, good_task, wait_subscribed
 from tests.support.exporter_http import get, metric
+from tests.support.freezing import freeze, thaw
 from tests.support.services import RedisServer, free_port, service_missing, stop_process, wait_for
 
 pytestmark = pytest.mark.redis
@@ -41,14 +40,14 @@ class HungRedis:
         self.stopped = False
 
     def stop(self) -> float:
-        os.kill(self.server.proc.pid, signal.SIGSTOP)
+        stopped = freeze(self.server.proc.pid)
         self.stopped = True
-        return time.monotonic()
+        return stopped
 
     def cont(self) -> float:
-        os.kill(self.server.proc.pid, signal.SIGCONT)
+        resumed = thaw(self.server.proc.pid)
         self.stopped = False
-        return time.monotonic()
+        return resumed
 
     def publish_tasks(self, prefix: str, n: int) -> list[str]:
         uuids = [f"{prefix}-{i}" for i in range(n)]

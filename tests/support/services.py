@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.freezing import freeze, thaw
+
 
 def service_missing(what: str) -> None:
     """Skip the test, or fail it when CI requires every service."""
@@ -249,15 +251,15 @@ class RabbitMQServer:
     def pause(self) -> float:
         """SIGSTOP this node's VM: its sockets stay open and nothing answers."""
         assert self.beam_pid is not None
-        os.kill(self.beam_pid, signal.SIGSTOP)
+        stopped = freeze(self.beam_pid)  # every scheduler thread stopped, not just signalled
         self.paused = True
-        return time.monotonic()
+        return stopped
 
     def resume(self) -> float:
         assert self.beam_pid is not None
-        os.kill(self.beam_pid, signal.SIGCONT)
+        resumed = thaw(self.beam_pid)
         self.paused = False
-        return time.monotonic()
+        return resumed
 
     def stop(self) -> None:
         """SIGTERM to the script (it stops the node properly), SIGKILL to the VM if it lingers."""

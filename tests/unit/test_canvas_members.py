@@ -164,24 +164,22 @@ def test_a_hostile_group_and_member_name_are_drawn_literally(broker):
 def test_a_hung_redis_costs_a_few_timeouts_and_is_said(tmp_path):
     """SIGSTOPped Redis (sockets open, no answer): the lookup gives up within its timeouts
     and says why, instead of hanging the detail's worker thread."""
-    import os
-    import signal
     import time
 
+    from tests.support.freezing import freeze, thaw
     from tests.support.services import RedisServer
 
     server = RedisServer().start()
     url = f"redis://127.0.0.1:{server.port}"
     app = Celery("hung", broker=f"{url}/0", backend=f"{url}/1", set_as_current=False)
     try:
-        os.kill(server.proc.pid, signal.SIGSTOP)
-        started = time.monotonic()
+        started = freeze(server.proc.pid)
         finder = CanvasFinder(app, timeout=1.0)
         found = finder.find("t1", ["t2", "t3"], [QUEUE])
         took = time.monotonic() - started
         print(f"\n[figure] lookup on a hung Redis: {took:.2f}s; {finder.problems}")
     finally:
-        os.kill(server.proc.pid, signal.SIGCONT)
+        thaw(server.proc.pid)
         app.close()
         server.stop()
     assert found is None
