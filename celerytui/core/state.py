@@ -79,6 +79,9 @@ _LOOPS = frozenset({RETRY, REJECTED})
 _FINISHED = frozenset({SUCCESS, FAILURE, REVOKED, REJECTED})
 # states _note_failure hears of: failures (REJECTED counts as one) and retries
 _NOTED = frozenset({FAILURE, REJECTED, RETRY})
+# states whose events say more than the state (a result, an exception): EventHandlers._on_step
+# skips what only they need for the others (task-received, task-started)
+_ENDS = frozenset({SUCCESS, FAILURE, RETRY, REVOKED, REJECTED})
 
 
 def _decided(cur: str, new: str) -> bool | None:
@@ -97,11 +100,9 @@ def _decided(cur: str, new: str) -> bool | None:
     return PRECEDENCE.get(new, 2) < PRECEDENCE.get(cur, 2)
 
 
-# the event's state -> {current state: whether it wins}, for the pairs no timestamp decides
-_DECIDED = {
-    new: {cur: won for cur in ALL_STATES if (won := _decided(cur, new)) is not None}
-    for new in ALL_STATES
-}
+# the event's state -> {current state: whether it wins, None where timestamps decide}; every
+# state is a key (the hot path subscripts it)
+_DECIDED = {new: {cur: _decided(cur, new) for cur in ALL_STATES} for new in ALL_STATES}
 HOSTS_COUNTED = series_caps.HOSTS_MAX  # distinct hostnames in the cumulative counters
 EXCEPTION_TYPES_COUNTED = series_caps.EXCEPTION_TYPES_MAX
 QUEUES_COUNTED = series_caps.QUEUES_MAX
@@ -168,7 +169,7 @@ class ClusterState(EventHandlers, WorkerTracking):
         }
         # task-received and after: one handler, told which step (EventHandlers._on_step)
         self._steps = {
-            kind: (kind, new, field, row, _DECIDED[new], COUNT_AT[field])
+            kind: (kind, new, field, row, _DECIDED[new], COUNT_AT[field], new in _ENDS)
             for kind, (new, field, row) in STEP_KINDS.items()
         }
         for kind, step in self._steps.items():

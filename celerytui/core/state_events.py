@@ -54,8 +54,9 @@ SENT_AT = COUNT_AT["sent"]  # task-sent's count in a label set's cell (series_ca
 # (one of the model's constants: compared by identity), the Task field it stamps (also the
 # name of its counter), its throughput row, and for each current state whether the event's
 # state replaces it when no timestamp can tell (ClusterState's decision table), and where its
-# counter is in a label set's cell (series_caps.COUNT_AT)
-Step = tuple[str, str, str, int | None, dict[str, bool], int]
+# counter is in a label set's cell (series_caps.COUNT_AT), and whether it says more than its
+# state (a result, an exception: not task-received or task-started)
+Step = tuple[str, str, str, int | None, dict[str, bool | None], int, bool]
 STEP_KINDS: dict[str, tuple[str, str, int | None]] = {
     "task-received": (RECEIVED, "received", RECEIVED_I),
     "task-started": (STARTED, "started", STARTED_I),
@@ -247,7 +248,7 @@ class EventHandlers:
 
         The common case of each step (ClusterState._transition's decided win, _record's
         in-order append) is inline: this runs for most events of a busy cluster."""
-        kind, new, field, row, decided, count_at = step
+        kind, new, field, row, decided, count_at, ends = step
         uuid: Any
         try:  # what the receiver always gives (subscripts are cheaper than .get)
             lr, ts, uuid, hostname = (
@@ -268,12 +269,16 @@ class EventHandlers:
             ts, lr = self._times(ev)
         if uuid is None:
             uuid = ev["uuid"]  # none: Malformed, as any implausible id
-        task = self.tasks.get(uuid) if uuid.__class__ is str else None
-        if task is None:
+        try:  # a subscript is cheaper than .get, and a worker-side event's task is known
+            task = self.tasks[uuid]  # (an unhashable id: TypeError; any other: _new_id says)
+        except (KeyError, TypeError):
             task = self._new_task(_new_id(uuid))
         ch = self._ch
         ch.tasks.add(uuid)
-        worker = self.workers.get(hostname) if hostname.__class__ is str else None
+        try:
+            worker = self.workers[hostname]
+        except (KeyError, TypeError):
+            worker = None
         if worker is None:
             host = self._seen(hostname, lr)
             label_host = hostname if host is None else host
@@ -300,7 +305,10 @@ class EventHandlers:
             setattr(task, field, ts)
         # the state: ClusterState._transition, its common case inline
         cur = task.state
-        wins = decided.get(cur)
+        try:
+            wins = decided[cur]  # every state is a key: None where timestamps decide
+        except KeyError:
+            wins = None
         if wins is None or force:
             won = self._transition(task, new, ts, host, force)
         elif wins:
@@ -315,7 +323,10 @@ class EventHandlers:
             by_state[new] += 1
             name = task.name
             if name is not None:
-                counts = (self._stats.get(name) or self._stats_for(name)).counts
+                try:
+                    counts = self._stats[name].counts
+                except KeyError:  # a new name, or one beyond the cap (counted as OTHER)
+                    counts = self._stats_for(name).counts
                 try:  # subscripts: cheaper than .get (and a task's state is counted)
                     counts[cur] -= 1
                 except KeyError:
@@ -324,20 +335,24 @@ class EventHandlers:
                     counts[new] += 1
                 except KeyError:
                     counts[new] = 1
-            if new is FAILURE or new is RETRY or new is REJECTED:  # see ClusterState._NOTED
+            if ends and (new is FAILURE or new is RETRY or new is REJECTED):  # _NOTED
                 self._note_failure(task.uuid, new)
         else:
             won = False
             if task.worker is None and host is not None:
                 task.worker = host
-        if new is SUCCESS:
-            runtime = ev.get("runtime")
+        if not ends:
+            pass  # task-received, task-started: nothing beyond their state
+        elif new is SUCCESS:
+            try:  # what celery's task-succeeded always holds
+                runtime, result = ev["runtime"], ev["result"]
+            except KeyError:
+                runtime, result = ev.get("runtime"), ev.get("result")
             if not (runtime.__class__ is float and 0 <= runtime < 1e12):
                 runtime = number_of(runtime)
                 if runtime is not None and runtime < 0:
                     runtime = None
             if not task.result_is_full:  # a full backend result always wins over a repr
-                result = ev.get("result")
                 task.result = (
                     result
                     if result.__class__ is str and len(result) <= TEXT_MAX
@@ -370,9 +385,8 @@ class EventHandlers:
             return
         # on the timeline and counted: ClusterState._record, its common case inline
         timeline = task.timeline
-        n = len(timeline)
-        if n >= _TIMELINE_ITEMS or (n and ts < timeline[n - 2]):  # type: ignore[operator]
-            self._on_timeline(task, ts, kind)
+        if timeline and (ts < timeline[-2] or len(timeline) >= _TIMELINE_ITEMS):  # type: ignore[operator]
+            self._on_timeline(task, ts, kind)  # out of order, or full
         else:
             task.timeline = timeline + (ts, kind)  # noqa: RUF005 (cheaper than unpacking)
         queue = task.series_queue
@@ -381,7 +395,10 @@ class EventHandlers:
         name = task.name
         # SeriesCaps.count_event, its common case (a known label set) inline
         series = self.series
-        cell = series._known.get((name, label_host, queue)) if host is not None else None
+        try:
+            cell = series._known[name, label_host, queue] if host is not None else None
+        except KeyError:
+            cell = None
         if cell is None:
             labels = series.count_event(field, name, label_host, queue, lr)
         else:
@@ -395,8 +412,13 @@ class EventHandlers:
                 self._ring_second = second
             if self._ring_slot >= 0:
                 self._ring.counts[row][self._ring_slot] += 1
+        if not ends:
+            return
         if new is SUCCESS:
-            worker_ring = self._worker_rings.get(host) if host is not None else None
+            try:
+                worker_ring = self._worker_rings[host]  # type: ignore[index]
+            except KeyError:  # a worker not kept (or no plausible hostname: None)
+                worker_ring = None
             if worker_ring is not None and task.worker is host:  # _processed's common case
                 i = second % worker_ring.size  # SecondRing.slot's common case inline
                 if worker_ring.seconds[i] != second:
@@ -407,19 +429,24 @@ class EventHandlers:
                 self._processed(task.worker, lr)
             if runtime is not None:
                 if name is not None:
-                    stats = self._stats.get(name) or self._stats_for(name)
+                    try:
+                        stats = self._stats[name]
+                    except KeyError:
+                        stats = self._stats_for(name)
                     stats.runtimes.append(runtime)  # TaskStats.add_runtime, inline
                     stats._sorted = None
-                hist = series.runtime_hist.get(labels)
-                if hist is None:
+                try:
+                    hist = series.runtime_hist[labels]
+                except KeyError:
                     series.observe_runtime(labels, runtime)
                 else:  # RuntimeHistogram.observe, inline
                     hist._per_bucket[bisect_left(hist.buckets, runtime)] += 1
                     hist.sum += runtime
                     hist.count += 1
             if name is not None and not task.result_is_full:
-                check = self._check_kinds.get(name, UNKNOWN_KIND)
-                if check is UNKNOWN_KIND:
+                try:
+                    check = self._check_kinds[name]
+                except KeyError:
                     check = self._check_kind(name)
                 if check is not None:
                     self._record_check(
