@@ -191,17 +191,8 @@ class ClusterState(EventHandlers, WorkerTracking):
         handlers, steps, on_step = self._handlers, self._steps, self._on_step
         nested = bad = 0  # applied: the others
         for ev in items:
-            if ev.__class__ is not dict:
-                if isinstance(ev, list | tuple):
-                    nested += 1
-                    for inner in ev:  # a task.multi batch that was not flattened
-                        self._apply_one(inner, ch)
-                    continue
-                if not isinstance(ev, dict):
-                    bad += 1
-                    continue
             try:
-                kind = ev["type"]  # no type: malformed
+                kind = ev["type"]  # no type, or not a dict (TypeError): malformed, or nested
                 step = steps.get(kind)
                 if step is not None:  # most events: straight to the step handler
                     on_step(step, ev)
@@ -212,7 +203,12 @@ class ClusterState(EventHandlers, WorkerTracking):
                     else:
                         handler(ev)
             except Exception:
-                bad += 1
+                if ev.__class__ is dict or not isinstance(ev, list | tuple):
+                    bad += 1
+                    continue
+                nested += 1  # a task.multi batch that was not flattened (its ["type"] failed)
+                for inner in ev:
+                    self._apply_one(inner, ch)
         ch.events += len(items) - nested - bad
         ch.malformed += bad
         self._finish(ch)
