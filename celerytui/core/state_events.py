@@ -269,9 +269,10 @@ class EventHandlers:
             ts, lr = self._times(ev)
         if uuid is None:
             uuid = ev["uuid"]  # none: Malformed, as any implausible id
-        try:  # a subscript is cheaper than .get, and a worker-side event's task is known
-            task = self.tasks[uuid]  # (an unhashable id: TypeError; any other: _new_id says)
-        except (KeyError, TypeError):
+        # .get, not a subscript: without task-sent events (celery's default) task-received
+        # is every task's first, and a KeyError costs more than .get saves
+        task = self.tasks.get(uuid) if uuid.__class__ is str else None
+        if task is None:
             task = self._new_task(_new_id(uuid))
         ch = self._ch
         ch.tasks.add(uuid)
@@ -323,10 +324,8 @@ class EventHandlers:
             by_state[new] += 1
             name = task.name
             if name is not None:
-                try:
-                    counts = self._stats[name].counts
-                except KeyError:  # a new name, or one beyond the cap (counted as OTHER)
-                    counts = self._stats_for(name).counts
+                # .get: a name beyond the cap (counted as OTHER) would raise at every event
+                counts = (self._stats.get(name) or self._stats_for(name)).counts
                 try:  # subscripts: cheaper than .get (and a task's state is counted)
                     counts[cur] -= 1
                 except KeyError:
@@ -395,10 +394,8 @@ class EventHandlers:
         name = task.name
         # SeriesCaps.count_event, its common case (a known label set) inline
         series = self.series
-        try:
-            cell = series._known[name, label_host, queue] if host is not None else None
-        except KeyError:
-            cell = None
+        # .get: events of label sets beyond the cap (folded) miss at every event
+        cell = series._known.get((name, label_host, queue)) if host is not None else None
         if cell is None:
             labels = series.count_event(field, name, label_host, queue, lr)
         else:
@@ -429,10 +426,7 @@ class EventHandlers:
                 self._processed(task.worker, lr)
             if runtime is not None:
                 if name is not None:
-                    try:
-                        stats = self._stats[name]
-                    except KeyError:
-                        stats = self._stats_for(name)
+                    stats = self._stats.get(name) or self._stats_for(name)
                     stats.runtimes.append(runtime)  # TaskStats.add_runtime, inline
                     stats._sorted = None
                 try:
