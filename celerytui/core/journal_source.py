@@ -38,6 +38,7 @@ from celerytui.core.journal.chunks import Chunk
 from celerytui.core.model import StreamStatus
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.state import ClusterState
+from celerytui.core.state_retire import RetiredStates
 from celerytui.redaction import one_line
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,9 @@ class JournalSource:
         self.rebuilding = False  # the feeder is rebuilding the state for a seek
         self._rebuilt = threading.Event()  # set while no rebuild runs
         self._rebuilt.set()
+        # states no longer shown (a seek) or never taken (a newer seek came): the consumer
+        # frees them between pumps (core/state_retire.py)
+        self.retired = RetiredStates()
 
     # -- EventSource -----------------------------------------------------------------------
     def start(self) -> None:
@@ -195,7 +199,10 @@ class JournalSource:
 
     def rebuild(self, target: float) -> ClusterState:
         """The cluster as it was at ``target``: nearest checkpoint, then the events up to it.
-        Runs on the caller's thread (the feeder, or a headless command)."""
+        Runs on the caller's thread (the feeder, or a headless command). The state is frozen
+        (``_rebuild``) and refers to itself: a caller done with it before the process ends
+        hands it to ``retired`` (and frees it with ``retired.free_some``), or the collector
+        never frees it."""
         return self._rebuild(target, generation=None)
 
     # -- the feeder thread -------------------------------------------------------------------
@@ -226,13 +233,16 @@ class JournalSource:
                     try:
                         state = self._rebuild(target, generation)
                         if clock.generation != generation:
+                            self.retired.add(state)
                             continue  # another seek came while rebuilding
                         with self._lock:
                             self._pending.clear()
                             self._pending_n = 0
-                            self._restored = state
+                            untaken, self._restored = self._restored, state
                             self._restored_generation = generation
                             self._ready.set()
+                        if untaken is not None:  # a seek's state the consumer never took
+                            self.retired.add(untaken)
                     finally:
                         self.rebuilding = False
                         self._rebuilt.set()

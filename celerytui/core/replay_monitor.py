@@ -66,12 +66,17 @@ class ReplayMonitor(Monitor):
                 return Changes()
         if restored is None:
             changes = super().pump(max_events)
-            if not self.replay_clock.seeking:  # (else this state is about to be replaced)
-                # the tasks the restore left lazy (state_snapshot.fill_some), a slice a pump
-                state_snapshot.fill_some(self.state, FILL_SLICE)
+            # (not while seeking: this state is about to be replaced) the tasks the restore
+            # left lazy (state_snapshot.fill_some), a slice a pump; once none is, a slice of
+            # the states seeks replaced is freed
+            if not self.replay_clock.seeking and not state_snapshot.fill_some(
+                self.state, FILL_SLICE
+            ):
+                self.source.retired.free_some()
             return changes
         held = restored.tasks
         gone = list(filterfalse(held.__contains__, self.state.tasks))  # in C: 100k tasks
+        self.source.retired.add(self.state)  # freed by later pumps, not by the collector
         self.state = restored
         self.alerts = AlertBook(self.settings.thresholds, clock=self.clock)
         self._last_tick = 0.0

@@ -366,7 +366,7 @@ def fill_some(state: ClusterState, most: int) -> bool:
     lazy = _LAZY.get(state)
     if lazy is None:
         return False
-    if not lazy.fill_some(most):
+    if not lazy.fill_some(state.tasks, most):  # (the rows go with the last lazy task)
         del _LAZY[state]
         return False
     return True
