@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from celerytui.core.journal.chunks import Chunk
 from celerytui.core.model import StreamStatus
 from celerytui.core.replay_clock import ReplayClock
+from celerytui.core.replay_read_ahead import ReadAhead
 from celerytui.core.state import ClusterState
 from celerytui.core.state_retire import RetiredStates
 from celerytui.redaction import one_line
@@ -316,26 +317,37 @@ class JournalSource:
                 gc.enable()
 
     def _rebuild_state(self, target: float, generation: int | None) -> ClusterState:
+        stop = math.nextafter(target, math.inf)
         chain = self.store.checkpoint_chain(target)
-        if chain:  # a full checkpoint, and the deltas after it
-            since, state = self._loader(chain, self.max_tasks)
-            state.clock = self.clock.now
-        else:
-            span = self.store.time_range()
-            since = (span[0] if span else target) - 1e-6
-            state = ClusterState(max_tasks=self.max_tasks, clock=self.clock.now)
-        # those at `since` are held by the checkpoint already
-        for piece in self._pieces_after(since, math.nextafter(target, math.inf)):
-            batch = piece.events() if isinstance(piece, Chunk) else piece
-            due = _due(batch, target)
-            state.apply(due)
-            if len(due) < len(batch):
-                break  # past the target (the store's bound is on local_received only)
-            if generation is not None and (
-                self.clock.generation != generation or self._stop.is_set()
-            ):
-                return state  # abandoned: a newer seek wins
-        return state
+        # the events after the chain's last checkpoint are read while it loads
+        ahead = ReadAhead(self._pieces_after(chain[-1][0], stop)) if chain else None
+        try:
+            if chain:  # a full checkpoint, and the deltas after it
+                since, state = self._loader(chain, self.max_tasks)
+                state.clock = self.clock.now
+            else:
+                span = self.store.time_range()
+                since = (span[0] if span else target) - 1e-6
+                state = ClusterState(max_tasks=self.max_tasks, clock=self.clock.now)
+            if ahead is not None and since != chain[-1][0]:  # the chain stopped at a gap
+                ahead.cancel()
+                ahead = None
+            # those at `since` are held by the checkpoint already
+            pieces = ahead.pieces() if ahead is not None else self._pieces_after(since, stop)
+            for piece in pieces:
+                batch = piece.events() if isinstance(piece, Chunk) else piece
+                due = _due(batch, target)
+                state.apply(due)
+                if len(due) < len(batch):
+                    break  # past the target (the store's bound is on local_received only)
+                if generation is not None and (
+                    self.clock.generation != generation or self._stop.is_set()
+                ):
+                    return state  # abandoned: a newer seek wins
+            return state
+        finally:
+            if ahead is not None:
+                ahead.cancel()
 
 
 def _size(piece: Piece) -> int:

@@ -59,7 +59,12 @@ class ReplayMonitor(Monitor):
         restored = self.source.take_restored()
         if restored is None and self.source.rebuilding:
             # the state shown is about to be replaced: no tick, no alert pass over it, and
-            # the rebuild has the GIL to itself while this thread waits for it
+            # the rebuild has the GIL to itself while this thread waits for it; but first
+            # the states earlier seeks replaced are freed, while the rebuild reads and
+            # inflates its checkpoints (SQLite and zlib let go of the GIL): seeks back to
+            # back left no pump in between to free them, and the next swap paid for it
+            while self.source.rebuilding and self.source.retired.free_some():
+                pass
             self.source.wait_rebuilt(REBUILD_WAIT)
             restored = self.source.take_restored()
             if restored is None:
