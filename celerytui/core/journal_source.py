@@ -44,7 +44,12 @@ from celerytui.redaction import one_line
 
 log = logging.getLogger(__name__)
 
-RESTORE_GAP = 120.0  # seconds ahead past which a seek restores instead of feeding through
+# seconds ahead past which a seek restores instead of feeding through: about a checkpoint's
+# spacing (checkpoint_plan.CHECKPOINT_EVERY), so feeding through applies no more events than
+# a restore applies after its checkpoint. It was 120 s: at 2,000 events/s a step of a minute
+# or two fed up to 240k events through the pump (1-2 s, the header saying it had arrived
+# while the state caught up, and the next seek waiting behind a 100k-event pump)
+RESTORE_GAP = 10.0
 FEED_IDLE = 0.02  # seconds the feeder sleeps when nothing is due
 MAX_PENDING = 200_000  # events fed ahead of the consumer before the feeder waits
 

@@ -15,7 +15,7 @@ from celerytui.config import load_settings
 from celerytui.core import state_snapshot
 from celerytui.core.journal import open_store
 from celerytui.core.journal.checkpoint_plan import CheckpointPlan
-from celerytui.core.journal_source import JournalSource, event_time
+from celerytui.core.journal_source import RESTORE_GAP, JournalSource, event_time
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.replay_monitor import ReplayMonitor
 from celerytui.core.snapshot_lazy import LazyTask
@@ -83,3 +83,41 @@ def test_seeks_free_the_states_they_replace_without_the_collector(tmp_path) -> N
         reader.close()
         if was_enabled:
             gc.enable()
+
+
+def test_a_step_past_a_checkpoints_spacing_restores_a_shorter_one_feeds_through(
+    tmp_path,
+) -> None:
+    """A seek ahead by more than RESTORE_GAP (about the checkpoints' spacing) restores: at
+    500 events/s (this journal) a step of 15 s would feed 7,500 events through the pump; one
+    of 5 s feeds through. Either way the state shown is the one at the target."""
+    spec = str(tmp_path / "memory.sqlite3")
+    _record(spec)
+    reader = open_store(spec, cluster="memory", write=False)
+    t0, t1 = reader.time_range()
+    clock = ReplayClock(t0, t1, playing=False)
+    source = JournalSource(reader, clock, max_tasks=MAX_TASKS)
+    monitor = ReplayMonitor(load_settings(env={}), source, clock, "memory test")
+    assert RESTORE_GAP < 15.0
+    events = list(reader.iter_events(t0 - 1.0))
+    try:
+        monitor.start()
+        assert monitor.wait_restored(30)
+
+        def shown(expected: dict[str, str]) -> bool:
+            source.wait(0.05)
+            with monitor.lock:
+                monitor.pump()
+                states = {u: t.state for u, t in monitor.state.tasks.items()}
+            return not clock.seeking and not source.pending and states == expected
+
+        for step, restores in ((15.0, 2), (5.0, 2), (15.0, 3)):
+            target = clock.step(step)
+            state = ClusterState(max_tasks=MAX_TASKS)
+            state.apply([dict(e) for e in events if event_time(e) <= target])
+            expected = {u: t.state for u, t in state.tasks.items()}
+            wait_for(lambda e=expected: shown(e), timeout=30, what=f"the state {step} s on")
+            assert source.restores == restores, step
+    finally:
+        monitor.stop()
+        reader.close()
