@@ -16,9 +16,10 @@ tasks (zlib, columns, a Task each) is most of it.
 
 ``chain_rows`` was 1.0 (a chain of up to ~23 checkpoints, 200k rows, on 10M events); with
 the seeks' other costs cut (lazy tasks, replaced states freed, deltas inflated meanwhile)
-the longest chains were the slowest seeks: TUI path max 0.96-1.05 s against 0.88 s at 0.5
-(chains of at most ~11; shared machine, load ~1.8, 25 seeks each, same minutes), medians
-alike. The price: checkpoints 42.0 -> 58.8 B/event, the whole store 62.4 -> 79.3.
+the longest chains were the slowest seeks. 10M events, TUI path, 25 seeks a run, shared
+2-core machine (load 1.0-1.9): at 1.0 median 0.71-0.90 s, max 0.92-1.09 s (3 runs); at 0.5
+(chains of at most 10) median 0.66-0.79 s, max 0.79-0.97 s (6 runs). The price:
+checkpoints 42.0 -> 58.8 B/event, the whole store 62.4 -> 79.3.
 """
 
 from __future__ import annotations
