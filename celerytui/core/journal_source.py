@@ -37,12 +37,19 @@ from typing import Any, Protocol
 from celerytui.core.journal.chunks import Chunk
 from celerytui.core.model import StreamStatus
 from celerytui.core.replay_clock import ReplayClock
+from celerytui.core.replay_read_ahead import ReadAhead
 from celerytui.core.state import ClusterState
+from celerytui.core.state_retire import RetiredStates
 from celerytui.redaction import one_line
 
 log = logging.getLogger(__name__)
 
-RESTORE_GAP = 120.0  # seconds ahead past which a seek restores instead of feeding through
+# seconds ahead past which a seek restores instead of feeding through: about a checkpoint's
+# spacing (checkpoint_plan.CHECKPOINT_EVERY), so feeding through applies no more events than
+# a restore applies after its checkpoint. It was 120 s: at 2,000 events/s a step of a minute
+# or two fed up to 240k events through the pump (1-2 s, the header saying it had arrived
+# while the state caught up, and the next seek waiting behind a 100k-event pump)
+RESTORE_GAP = 10.0
 FEED_IDLE = 0.02  # seconds the feeder sleeps when nothing is due
 MAX_PENDING = 200_000  # events fed ahead of the consumer before the feeder waits
 
@@ -114,6 +121,9 @@ class JournalSource:
         self.rebuilding = False  # the feeder is rebuilding the state for a seek
         self._rebuilt = threading.Event()  # set while no rebuild runs
         self._rebuilt.set()
+        # states no longer shown (a seek) or never taken (a newer seek came): the consumer
+        # frees them between pumps (core/state_retire.py)
+        self.retired = RetiredStates()
 
     # -- EventSource -----------------------------------------------------------------------
     def start(self) -> None:
@@ -195,7 +205,10 @@ class JournalSource:
 
     def rebuild(self, target: float) -> ClusterState:
         """The cluster as it was at ``target``: nearest checkpoint, then the events up to it.
-        Runs on the caller's thread (the feeder, or a headless command)."""
+        Runs on the caller's thread (the feeder, or a headless command). The state is frozen
+        (``_rebuild``) and refers to itself: a caller done with it before the process ends
+        hands it to ``retired`` (and frees it with ``retired.free_some``), or the collector
+        never frees it."""
         return self._rebuild(target, generation=None)
 
     # -- the feeder thread -------------------------------------------------------------------
@@ -226,13 +239,16 @@ class JournalSource:
                     try:
                         state = self._rebuild(target, generation)
                         if clock.generation != generation:
+                            self.retired.add(state)
                             continue  # another seek came while rebuilding
                         with self._lock:
                             self._pending.clear()
                             self._pending_n = 0
-                            self._restored = state
+                            untaken, self._restored = self._restored, state
                             self._restored_generation = generation
                             self._ready.set()
+                        if untaken is not None:  # a seek's state the consumer never took
+                            self.retired.add(untaken)
                     finally:
                         self.rebuilding = False
                         self._rebuilt.set()
@@ -306,26 +322,37 @@ class JournalSource:
                 gc.enable()
 
     def _rebuild_state(self, target: float, generation: int | None) -> ClusterState:
+        stop = math.nextafter(target, math.inf)
         chain = self.store.checkpoint_chain(target)
-        if chain:  # a full checkpoint, and the deltas after it
-            since, state = self._loader(chain, self.max_tasks)
-            state.clock = self.clock.now
-        else:
-            span = self.store.time_range()
-            since = (span[0] if span else target) - 1e-6
-            state = ClusterState(max_tasks=self.max_tasks, clock=self.clock.now)
-        # those at `since` are held by the checkpoint already
-        for piece in self._pieces_after(since, math.nextafter(target, math.inf)):
-            batch = piece.events() if isinstance(piece, Chunk) else piece
-            due = _due(batch, target)
-            state.apply(due)
-            if len(due) < len(batch):
-                break  # past the target (the store's bound is on local_received only)
-            if generation is not None and (
-                self.clock.generation != generation or self._stop.is_set()
-            ):
-                return state  # abandoned: a newer seek wins
-        return state
+        # the events after the chain's last checkpoint are read while it loads
+        ahead = ReadAhead(self._pieces_after(chain[-1][0], stop)) if chain else None
+        try:
+            if chain:  # a full checkpoint, and the deltas after it
+                since, state = self._loader(chain, self.max_tasks)
+                state.clock = self.clock.now
+            else:
+                span = self.store.time_range()
+                since = (span[0] if span else target) - 1e-6
+                state = ClusterState(max_tasks=self.max_tasks, clock=self.clock.now)
+            if ahead is not None and since != chain[-1][0]:  # the chain stopped at a gap
+                ahead.cancel()
+                ahead = None
+            # those at `since` are held by the checkpoint already
+            pieces = ahead.pieces() if ahead is not None else self._pieces_after(since, stop)
+            for piece in pieces:
+                batch = piece.events() if isinstance(piece, Chunk) else piece
+                due = _due(batch, target)
+                state.apply(due)
+                if len(due) < len(batch):
+                    break  # past the target (the store's bound is on local_received only)
+                if generation is not None and (
+                    self.clock.generation != generation or self._stop.is_set()
+                ):
+                    return state  # abandoned: a newer seek wins
+            return state
+        finally:
+            if ahead is not None:
+                ahead.cancel()
 
 
 def _size(piece: Piece) -> int:

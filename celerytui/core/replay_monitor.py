@@ -59,19 +59,29 @@ class ReplayMonitor(Monitor):
         restored = self.source.take_restored()
         if restored is None and self.source.rebuilding:
             # the state shown is about to be replaced: no tick, no alert pass over it, and
-            # the rebuild has the GIL to itself while this thread waits for it
+            # the rebuild has the GIL to itself while this thread waits for it; but first
+            # the states earlier seeks replaced are freed, while the rebuild reads and
+            # inflates its checkpoints (SQLite and zlib let go of the GIL): seeks back to
+            # back left no pump in between to free them, and the next swap paid for it
+            while self.source.rebuilding and self.source.retired.free_some():
+                pass
             self.source.wait_rebuilt(REBUILD_WAIT)
             restored = self.source.take_restored()
             if restored is None:
                 return Changes()
         if restored is None:
             changes = super().pump(max_events)
-            if not self.replay_clock.seeking:  # (else this state is about to be replaced)
-                # the tasks the restore left lazy (state_snapshot.fill_some), a slice a pump
-                state_snapshot.fill_some(self.state, FILL_SLICE)
+            # (not while seeking: this state is about to be replaced) the tasks the restore
+            # left lazy (state_snapshot.fill_some), a slice a pump; once none is, a slice of
+            # the states seeks replaced is freed
+            if not self.replay_clock.seeking and not state_snapshot.fill_some(
+                self.state, FILL_SLICE
+            ):
+                self.source.retired.free_some()
             return changes
         held = restored.tasks
         gone = list(filterfalse(held.__contains__, self.state.tasks))  # in C: 100k tasks
+        self.source.retired.add(self.state)  # freed by later pumps, not by the collector
         self.state = restored
         self.alerts = AlertBook(self.settings.thresholds, clock=self.clock)
         self._last_tick = 0.0

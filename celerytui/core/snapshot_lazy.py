@@ -9,6 +9,14 @@ and the pump thread may both touch it) and turns it into a plain Task (``__class
 it is a Task like any other from then on: equal, printed, captured field by field.
 ``fill_some`` turns them into Tasks in the background, a slice at a time.
 
+Nothing here makes a reference cycle, so a state a seek replaced goes with its last
+reference (refcounting), at once: a lazy task finds its rows through one of its own unset
+fields (``HOLDER``, read through a property until it is filled), and the rows know their
+tasks only by uuid. Before, each restore made a LazyTask class of its own that held the
+rows, which held every task: a class always refers to itself, so all of it (100k tasks and
+the snapshot's bytes) waited for the collector; and a replay freezes what a rebuild made
+(core/journal_source.py), so it waited for a full pass: the process grew ~50 MB a seek.
+
 The rows are read with C-level work where the column kind allows it (an index into a table,
 a number out of an array); a kind this module does not know is decoded whole, once, as
 ``snapshot_columns.decode_rows`` decodes it. Blob sizes are checked on load; what a blob
@@ -24,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from itertools import accumulate, chain, repeat
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from celerytui.core.model import Task
 from celerytui.core.snapshot_columns import _unshuffle as unshuffle
@@ -36,6 +44,9 @@ PRESET = ("uuid", "seq", "state", "name", "children", "root_id", "parent_id")
 PRESET_AT = tuple(TASK_FIELDS.index(name) for name in PRESET)
 _LAZY_AT = tuple(i for i in range(len(TASK_FIELDS)) if i not in PRESET_AT)
 SETTERS = tuple(Task.__dict__[name].__set__ for name in TASK_FIELDS)  # the slots, directly
+HOLDER = "args"  # the field (not PRESET) whose slot holds a lazy task's rows until filled
+_HOLDER_AT = TASK_FIELDS.index(HOLDER)
+_rows_of_task = Task.__dict__[HOLDER].__get__  # the slot itself, past LazyTask's property
 _FILLING = threading.Lock()
 _new = object.__new__
 _set_class = object.__setattr__
@@ -54,38 +65,56 @@ class Columns(Protocol):
 
 
 class LazyTask(Task):
-    """A restored task not filled yet (see the module docstring); ``_rows`` is set on the
-    subclass each restore makes."""
+    """A restored task not filled yet (see the module docstring): the PRESET fields set,
+    ``HOLDER``'s slot holding its LazyRows, the other fields unset."""
 
     __slots__ = ()
-    _rows: ClassVar[LazyRows]
 
     def __getattr__(self, name: str) -> Any:  # a field not set yet (or no field at all)
-        self._rows.fill(self)
+        fill(self)
         return object.__getattribute__(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._rows.fill(self)
+        fill(self)
         object.__setattr__(self, name, value)
 
     def __eq__(self, other: object) -> bool:
-        self._rows.fill(self)
+        fill(self)
         return self == other
 
     def __repr__(self) -> str:
-        self._rows.fill(self)
+        fill(self)
         return repr(self)
+
+
+def fill(task: Task) -> None:
+    """Make a lazy task whole from its rows (the slot is read under the lock: another
+    thread may have filled it meanwhile, and the slot then holds the field's value)."""
+    with _FILLING:
+        if task.__class__ is LazyTask:
+            _rows_of_task(task).fill_one(task)
+
+
+def _read_holder(task: Task) -> Any:
+    """HOLDER read on a lazy task: filled first (its slot holds the rows until then)."""
+    fill(task)
+    return getattr(task, HOLDER)
+
+
+# a data descriptor on the subclass wins over the slot's on Task (set here, not in the class
+# body: it is a field of Task's there)
+setattr(LazyTask, HOLDER, property(_read_holder))
 
 
 class LazyRows:
     """The snapshot rows restored tasks fill from: ``pieces`` (their columns), ``where``
-    (uuid -> row, the pieces end to end)."""
+    (uuid -> row, the pieces end to end). Held by its lazy tasks, never holding them."""
 
     def __init__(self, pieces: Sequence[Columns], where: dict[str, int]) -> None:
-        self.pieces: Sequence[Columns] | None = pieces
+        self.pieces = pieces
         self.starts = list(accumulate((c.count for c in pieces), initial=0))[:-1]
         self.where = where
-        self.tasks: deque[Task] = deque()  # made lazy, maybe filled since (fill_some)
+        self.uuids: deque[str] = deque()  # of the tasks made lazy, for fill_some
         self._readers: dict[int, list[Many]] = {}
         for columns in pieces:
             for field in _LAZY_AT:
@@ -93,29 +122,29 @@ class LazyRows:
 
     def make(self, presets: list[Sequence[Any]]) -> list[Task]:
         """LazyTasks with the PRESET fields ``presets`` (one sequence per field)."""
-        cls = type("LazyTask", (LazyTask,), {"__slots__": (), "_rows": self})
-        tasks: list[Task] = list(map(_new, repeat(cls, len(presets[0]))))
+        tasks: list[Task] = list(map(_new, repeat(LazyTask, len(presets[0]))))
         for at, values in zip(PRESET_AT, presets, strict=True):
             deque(map(SETTERS[at], tasks, values), 0)
-        self.tasks.extend(tasks)
+        deque(map(SETTERS[_HOLDER_AT], tasks, repeat(self)), 0)
+        self.uuids.extend(presets[PRESET.index("uuid")])
         return tasks
 
-    def fill(self, task: Task) -> None:
-        with _FILLING:
-            if task.__class__ is Task or self.pieces is None:
-                return  # filled meanwhile (another thread)
-            row = self.where[task.uuid]
-            piece = bisect_right(self.starts, row) - 1
-            self._fill([task], piece, [row - self.starts[piece]])
+    def fill_one(self, task: Task) -> None:
+        """Fill ``task`` (one of this' lazy tasks; under _FILLING)."""
+        row = self.where[task.uuid]
+        piece = bisect_right(self.starts, row) - 1
+        self._fill([task], piece, [row - self.starts[piece]])
 
-    def fill_some(self, most: int) -> bool:
-        """Fill up to ``most`` of the tasks still lazy, piece by piece; False once none is."""
+    def fill_some(self, tasks: dict[str, Task], most: int) -> bool:
+        """Fill up to ``most`` of the tasks still lazy of those ``tasks`` (a state's) holds,
+        piece by piece; False once none is (one evicted meanwhile is left to its first
+        use, if anything still holds it)."""
         with _FILLING:
-            tasks = self.tasks
+            uuids = self.uuids
             batch: list[Task] = []
-            while tasks and len(batch) < most:
-                lazy = tasks.popleft()
-                if lazy.__class__ is not Task:
+            while uuids and len(batch) < most:
+                lazy = tasks.get(uuids.popleft())
+                if lazy.__class__ is LazyTask and _rows_of_task(lazy) is self:
                     batch.append(lazy)
             by_piece: dict[int, list[tuple[int, Task]]] = {}
             starts, where = self.starts, self.where
@@ -126,17 +155,13 @@ class LazyRows:
             for piece, pairs in by_piece.items():
                 pairs.sort(key=_first)
                 self._fill([t for _, t in pairs], piece, [r for r, _ in pairs])
-            if not tasks:  # every one a Task now: the snapshot's bytes can go
-                self.pieces, self._readers, self.where = None, {}, {}
-                return False
-            return True
+            return bool(uuids)
 
     def _fill(self, tasks: list[Task], piece: int, rows: list[int]) -> None:
         readers = self._readers.get(piece)
         if readers is None:
             readers = self._readers[piece] = [
-                reader(self.pieces[piece], field)  # type: ignore[index]
-                for field in _LAZY_AT
+                reader(self.pieces[piece], field) for field in _LAZY_AT
             ]
         for at, many in zip(_LAZY_AT, readers, strict=True):
             deque(map(SETTERS[at], tasks, many(rows)), 0)

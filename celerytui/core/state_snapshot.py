@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import gc
 import json
+import queue
 import struct
 import threading
 import weakref
 import zlib
 from bisect import bisect_left
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from itertools import chain, compress, repeat
@@ -192,46 +193,69 @@ def load_chain(
         if not checkpoints or is_delta(checkpoints[0][1]):
             raise ValueError("a chain of state snapshots starts with a full one")
         raws = _inflated([data for _, data in checkpoints])
-        pieces = [_decode(checkpoints[0][1], next(raws))]
-        at = checkpoints[0][0]
-        for later, data in checkpoints[1:]:
-            head, columns = _decode(data, next(raws))
-            if not is_delta(data) or head.get("base") != at:
-                break
-            pieces.append((head, columns))
-            at = later
-        return at, _restore(pieces, max_tasks)
+        try:
+            pieces = [_decode(checkpoints[0][1], next(raws))]
+            newest = _NewestRows(pieces[0][1])  # each piece merged as soon as it is inflated
+            at = checkpoints[0][0]
+            for later, data in checkpoints[1:]:
+                head, columns = _decode(data, next(raws))
+                if not is_delta(data) or head.get("base") != at:
+                    break
+                pieces.append((head, columns))
+                newest.add(columns)
+                at = later
+        finally:
+            raws.close()  # (a chain cut short: the deltas after the gap are not waited for)
+        return at, _restore(pieces, max_tasks, newest)
 
 
-def _inflated(snapshots: list[bytes]) -> Iterator[bytes | None]:
+def _inflated(snapshots: list[bytes]) -> Generator[bytes | None, None, None]:
     """Each format-3 snapshot decompressed (None for another format), in order: the first
-    (the full one, most of the bytes) on a thread of its own while this one does the
-    others (zlib lets go of the GIL), and nothing more is decoded meanwhile."""
-
-    def inflate(data: bytes) -> bytes | None:
-        if data[: len(MAGIC)] not in (MAGIC, DELTA_MAGIC):
-            return None
-        return zlib.decompress(memoryview(data)[len(MAGIC) :])  # no copy
+    (the full one, most of the bytes) on this thread, the others meanwhile on a thread of
+    their own, in order (zlib lets go of the GIL), each given out once it is ready: the
+    caller decodes and merges the full one while the deltas inflate (a chain's deltas hold
+    as many rows as the full one: inflating them all first was ~200 ms of a long chain)."""
 
     if len(snapshots) < 2:
-        yield from map(inflate, snapshots)
+        yield from map(_inflate, snapshots)
         return
-    first: list[bytes | BaseException | None] = []
-    helper = threading.Thread(target=_into, args=(first, inflate, snapshots[0]), daemon=True)
+    ready: queue.SimpleQueue[tuple[bytes | None, BaseException | None]] = queue.SimpleQueue()
+    stop = threading.Event()
+    helper = threading.Thread(target=_inflate_all, args=(snapshots[1:], ready, stop), daemon=True)
     helper.start()
-    rest = list(map(inflate, snapshots[1:]))
-    helper.join()
-    if isinstance(first[0], BaseException):
-        raise first[0]
-    yield first[0]
-    yield from rest
-
-
-def _into(out: list[Any], call: Any, arg: Any) -> None:
     try:
-        out.append(call(arg))
-    except BaseException as exc:  # raised again on the caller's thread
-        out.append(exc)
+        yield _inflate(snapshots[0])
+        for _ in snapshots[1:]:
+            raw, error = ready.get()
+            if error is not None:
+                raise error
+            yield raw
+    finally:
+        stop.set()
+        helper.join()
+
+
+def _inflate(data: bytes) -> bytes | None:
+    if data[: len(MAGIC)] not in (MAGIC, DELTA_MAGIC):
+        return None
+    return zlib.decompress(memoryview(data)[len(MAGIC) :])  # no copy
+
+
+def _inflate_all(
+    snapshots: list[bytes],
+    into: queue.SimpleQueue[tuple[bytes | None, BaseException | None]],
+    stop: threading.Event,
+) -> None:
+    """``_inflate`` each of ``snapshots`` into ``into``, in order, until ``stop``; an error
+    goes there too (raised again on the caller's thread)."""
+    for data in snapshots:
+        if stop.is_set():
+            return
+        try:
+            into.put((_inflate(data), None))
+        except BaseException as exc:
+            into.put((None, exc))
+            return
 
 
 def _decode(data: bytes, raw: bytes | None = None) -> tuple[dict[str, Any], _Columns]:
@@ -317,7 +341,31 @@ class _Columns:
         return values
 
 
-def _restore(pieces: list[tuple[dict[str, Any], _Columns]], max_tasks: int | None) -> Any:
+class _NewestRows:
+    """uuid -> the row of its newest version in the pieces of a chain (end to end), in the
+    state's order, merged a piece at a time (``add``, the first given to the constructor).
+    Only the uuids and seqs of every row are decoded for it."""
+
+    def __init__(self, first: _Columns) -> None:
+        self.rows: dict[str, int] = {}
+        self.seqs: list[Any] = []
+        self.add(first)
+
+    def add(self, columns: _Columns) -> None:
+        rows, seqs = self.rows, self.seqs
+        uuids, first, seq_column = columns[0], len(seqs), columns[_SEQ_AT]
+        if rows:  # a task evicted and seen again since: a new seq, at the end
+            seq_of = dict(zip(uuids, seq_column, strict=True))
+            for uuid in seq_of.keys() & rows.keys():
+                if seqs[rows[uuid]] != seq_of[uuid]:
+                    del rows[uuid]
+        rows.update(zip(uuids, range(first, first + len(uuids)), strict=True))
+        seqs += seq_column
+
+
+def _restore(
+    pieces: list[tuple[dict[str, Any], _Columns]], max_tasks: int | None, newest: _NewestRows
+) -> Any:
     """The state of the last piece: tasks merged (newest version of each), cut to its count
     and to ``max_tasks``, derived parts rebuilt; the rest from the last head.
 
@@ -329,17 +377,7 @@ def _restore(pieces: list[tuple[dict[str, Any], _Columns]], max_tasks: int | Non
     last = pieces[-1][0]
     state = ClusterState(max_tasks=max_tasks or int(last["max_tasks"]))
     keep = min(int(last.get("kept", pieces[0][1].count)), state.max_tasks)
-    rows: dict[str, int] = {}  # uuid -> its newest row (in the pieces end to end), in order
-    seqs: list[Any] = []
-    for _, columns in pieces:
-        uuids, first, seq_column = columns[0], len(seqs), columns[_SEQ_AT]
-        if rows:  # a task evicted and seen again since: a new seq, at the end
-            seq_of = dict(zip(uuids, seq_column, strict=True))
-            for uuid in seq_of.keys() & rows.keys():
-                if seqs[rows[uuid]] != seq_of[uuid]:
-                    del rows[uuid]
-        rows.update(zip(uuids, range(first, first + len(uuids)), strict=True))
-        seqs += seq_column
+    rows = newest.rows  # uuid -> its newest row (in the pieces end to end), in order
     kept = list(rows.values())[max(0, len(rows) - keep) :]  # the newest
     pieces_columns = [columns for _, columns in pieces]
     picked = _picked(pieces_columns, kept, PRESET_AT)  # the other fields: when first used
@@ -366,7 +404,7 @@ def fill_some(state: ClusterState, most: int) -> bool:
     lazy = _LAZY.get(state)
     if lazy is None:
         return False
-    if not lazy.fill_some(most):
+    if not lazy.fill_some(state.tasks, most):  # (the rows go with the last lazy task)
         del _LAZY[state]
         return False
     return True

@@ -12,8 +12,9 @@ import time
 from benchmarks.synthetic import generate_events
 from celerytui.core import state_snapshot
 from celerytui.core.journal import open_store
+from celerytui.core.journal.checkpoint_plan import CHAIN_ROWS
 from celerytui.core.journal.recorder import Recorder
-from celerytui.core.journal_source import JournalSource, event_time
+from celerytui.core.journal_source import JournalSource, event_time, load_snapshots
 from celerytui.core.model import LOST
 from celerytui.core.replay_clock import ReplayClock
 from celerytui.core.state import ClusterState
@@ -99,7 +100,7 @@ def test_seeking_through_deltas_gives_the_state_of_every_event(tmp_path) -> None
     try:
         t0, t1 = reader.time_range()
         chains = [reader.checkpoint_chain(t0 + (t1 - t0) * k / 40) for k in range(41)]
-        assert max(map(len, chains)) >= 4  # full snapshots, and deltas after them
+        assert max(map(len, chains)) >= 3  # full snapshots, and deltas on deltas after them
         assert any(not state_snapshot.is_delta(c[0][1]) for c in chains if c)
         source = JournalSource(reader, ReplayClock(t0, t1, playing=False), max_tasks=MAX_TASKS)
         offline = event_time(next(b[0] for b in batches if b[0]["type"] == "worker-offline"))
@@ -116,5 +117,57 @@ def test_seeking_through_deltas_gives_the_state_of_every_event(tmp_path) -> None
             lost_seen += sum(t.state == LOST for t in rebuilt.tasks.values())
         assert lost_seen  # the offline worker's tasks, as LOST, survived the checkpoints
         assert len(_state_at(batches, t1).tasks) == MAX_TASKS  # evicted along the way
+    finally:
+        reader.close()
+
+
+def test_a_chain_cut_short_reads_the_events_from_where_it_stopped(tmp_path) -> None:
+    """The events after the chain's last checkpoint are read while it loads
+    (core/replay_read_ahead.py); a chain that stops earlier (a gap: here the loader keeps
+    the full snapshot only) is followed by the events from where it stopped instead."""
+    batches = _stream()
+    spec = str(tmp_path / "chain.sqlite3")
+    _record(spec, batches)
+    reader = open_store(spec, cluster="chain", write=False)
+    try:
+        t0, t1 = reader.time_range()
+        clock = ReplayClock(t0, t1, playing=False)
+        loaded: list[int] = []
+
+        def full_only(chain, max_tasks):
+            loaded.append(len(chain))
+            return load_snapshots(chain[:1], max_tasks)
+
+        cut = JournalSource(reader, clock, max_tasks=MAX_TASKS, loader=full_only)
+        whole = JournalSource(reader, clock, max_tasks=MAX_TASKS)
+        for k in range(1, 10):
+            at = t0 + (t1 - t0) * k / 10
+            expected = _dump(_state_at(batches, at))
+            assert _dump(cut.rebuild(at)) == expected, f"at {at - t0:.3f} s (cut short)"
+            assert _dump(whole.rebuild(at)) == expected, f"at {at - t0:.3f} s"
+        assert max(loaded) >= 3  # chains with deltas the loader left out
+    finally:
+        reader.close()
+
+
+def test_a_seek_loads_a_bounded_chain(tmp_path) -> None:
+    """The recorder starts a new full checkpoint once the deltas since the last hold
+    CHAIN_ROWS rows per task kept: whatever moment a seek goes to, what it loads is one
+    full snapshot and deltas holding fewer rows than that (the long chains were the
+    slowest seeks: checkpoint_plan.py)."""
+    batches = _stream()
+    spec = str(tmp_path / "chain.sqlite3")
+    _record(spec, batches)
+    reader = open_store(spec, cluster="chain", write=False)
+    try:
+        t0, t1 = reader.time_range()
+        chains = [reader.checkpoint_chain(t0 + (t1 - t0) * k / 80) for k in range(81)]
+        fulls = {c[0][0] for c in chains if c}
+        assert len(fulls) >= 3 and max(map(len, chains)) >= 3  # fulls, and deltas between
+        for chain in chains[1:]:
+            heads = [state_snapshot._decode(data) for _, data in chain]
+            kept = max(int(head["kept"]) for head, _ in heads)
+            rows = sum(columns.count for _, columns in heads[1:])
+            assert rows < CHAIN_ROWS * kept, f"{len(chain)} checkpoints, {rows} rows in deltas"
     finally:
         reader.close()

@@ -241,3 +241,8 @@ def test_a_chain_of_deltas_loads_as_its_last_state_and_stops_at_a_gap():
         state_snapshot.load(chain[1][1])
     with pytest.raises(ValueError, match="starts with a full one"):
         state_snapshot.load_chain(chain[1:])
+    # the deltas inflate on a thread of their own: a damaged one raises here all the same
+    damaged = (chain[2][0], state_snapshot.DELTA_MAGIC + b"not zlib at all")
+    with pytest.raises(zlib.error):
+        state_snapshot.load_chain([*chain[:2], damaged, *chain[3:]])
+    assert state_snapshot.load_chain(chain)[0] == chain[-1][0]  # (and loads after it)

@@ -13,6 +13,13 @@ shared 2-core machine (load ~4), 14 random minutes, interleaved runs: CPU a seek
 -> 1.04-1.13 s, max 1.58-1.64 -> 1.24-1.30 s (the chain read without the other checkpoints,
 only the kept rows decoded, the pump idle meanwhile); wall 2.7 s -> 2.2-2.4 s: loading 100k
 tasks (zlib, columns, a Task each) is most of it.
+
+``chain_rows`` was 1.0 (a chain of up to ~23 checkpoints, 200k rows, on 10M events); with
+the seeks' other costs cut (lazy tasks, replaced states freed, deltas inflated meanwhile)
+the longest chains were the slowest seeks. 10M events, TUI path, 25 seeks a run, shared
+2-core machine (load 1.0-1.9): at 1.0 median 0.71-0.90 s, max 0.92-1.09 s (3 runs); at 0.5
+(chains of at most 10) median 0.66-0.79 s, max 0.79-0.97 s (6 runs). The price:
+checkpoints 42.0 -> 58.8 B/event, the whole store 62.4 -> 79.3.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from celerytui.core.state import ClusterState
 CHECKPOINT_EVERY = 10.0  # seconds of the stream between two checkpoints, at least
 CHECKPOINT_EVENTS = 10_000  # events between two checkpoints, at least ...
 TASK_EVENTS = 0.2  # ... and this many per task in memory (20k at 100k tasks)
-CHAIN_ROWS = 1.0  # a full snapshot once the deltas since the last hold this many rows a task
+CHAIN_ROWS = 0.5  # a full snapshot once the deltas since the last hold this many rows a task
 
 
 def checkpoint_due(
