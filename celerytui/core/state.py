@@ -214,6 +214,12 @@ class ClusterState(EventHandlers, WorkerTracking):
         self._finish(ch)
         return ch
 
+    def retire(self) -> None:
+        """This state is applied to no more (a seek replaced it): drop its one reference to
+        itself, the handlers (its own bound methods), so refcounting frees it once nobody
+        holds it instead of a full pass of the cyclic collector (core/state_retire.py)."""
+        self._handlers = {}
+
     def _apply_one(self, ev: object, ch: Changes) -> None:
         try:
             if not isinstance(ev, dict):

@@ -38,7 +38,7 @@ class RetiredStates:
 
     def add(self, state: ClusterState) -> None:
         """``state`` is not used any more (nor applied to): free it soon."""
-        vars(state).pop("_handlers", None)  # the cycle: bound methods of the state itself
+        state.retire()  # the cycle: its handlers are bound methods of the state itself
         with self._lock:
             self._states.append(state)
             over = len(self._states) - self.keep

@@ -19,7 +19,10 @@ the seeks' other costs cut (lazy tasks, replaced states freed, deltas inflated m
 the longest chains were the slowest seeks. 10M events, TUI path, 25 seeks a run, shared
 2-core machine (load 1.0-1.9): at 1.0 median 0.71-0.90 s, max 0.92-1.09 s (3 runs); at 0.5
 (chains of at most 10) median 0.66-0.79 s, max 0.79-0.97 s (6 runs). The price:
-checkpoints 42.0 -> 58.8 B/event, the whole store 62.4 -> 79.3.
+checkpoints 42.0 -> 58.8 B/event, the whole store 62.4 -> 79.3. It stays 1.0: with the
+default size cap (1 GB) a store 27 % bigger keeps 27 % less history, for ~0.1 s off the
+slowest seeks. ``CheckpointPlan(chain_rows=...)`` (and ``benchmarks/replay.py --chain-rows``)
+moves the balance.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from celerytui.core.state import ClusterState
 CHECKPOINT_EVERY = 10.0  # seconds of the stream between two checkpoints, at least
 CHECKPOINT_EVENTS = 10_000  # events between two checkpoints, at least ...
 TASK_EVENTS = 0.2  # ... and this many per task in memory (20k at 100k tasks)
-CHAIN_ROWS = 0.5  # a full snapshot once the deltas since the last hold this many rows a task
+CHAIN_ROWS = 1.0  # a full snapshot once the deltas since the last hold this many rows a task
 
 
 def checkpoint_due(
