@@ -55,9 +55,15 @@ MAX_WAIT = 30.0  # seconds a freeze waits for short-lived work (a poll on a hung
 
 
 class GcPolicy:
-    def __init__(self, interval: float = FREEZE_INTERVAL, growth: float = FULL_PASS_GROWTH):
+    def __init__(
+        self,
+        interval: float = FREEZE_INTERVAL,
+        growth: float = FULL_PASS_GROWTH,
+        max_wait: float = MAX_WAIT,
+    ):
         self.interval = interval
         self.growth = growth
+        self.max_wait = max_wait  # seconds a freeze waits for short-lived work at most
         self.full_passes = 0
         self._frozen_at: float | None = None
         self._baseline: int | None = None  # objects frozen right after the last full pass
@@ -98,11 +104,11 @@ class GcPolicy:
         if self._waiting_since is None:
             self._waiting_since = now
             self.waits += 1
-        return now - self._waiting_since < MAX_WAIT
+        return now - self._waiting_since < self.max_wait
 
     def _freeze(self, now: float, freeze: Callable[[], None]) -> bool:
         """Freeze (``freeze``) unless short-lived work is in flight and may still wait."""
-        if self._waiting_since is not None and now - self._waiting_since >= MAX_WAIT:
+        if self._waiting_since is not None and now - self._waiting_since >= self.max_wait:
             freeze()  # waited long enough (a poll hung on a broker): freeze what there is
         elif not short_lived.if_quiet(freeze):
             self._wait(now)

@@ -76,6 +76,12 @@ def if_quiet(action: Callable[[], None]) -> bool:
         return True
 
 
+def entries() -> list[Entry]:
+    """Everything in flight now, hung or not, oldest first."""
+    with _lock:
+        return list(_open.values())
+
+
 def hung(now: float | None = None) -> list[Entry]:
     """What has been in flight for HUNG_AFTER or longer, oldest first."""
     now = time.monotonic() if now is None else now

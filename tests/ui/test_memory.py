@@ -4,11 +4,13 @@ still freed once it becomes garbage."""
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 
 import pytest
 
 from celerytui.app import make_app
+from celerytui.core import short_lived
 from celerytui.gc_policy import GcPolicy
 from tests.ui.conftest import wait_until
 from tests.ui.synthetic_cluster import build_monitor, fixed_clock, snapshot_settings
@@ -43,17 +45,27 @@ async def test_garbage_the_running_app_froze_is_freed(collector_restored):
     )
     # its pace quickened and a full pass due at 5 % growth; the same steps. The frozen heap is
     # the whole test process's (a full suite freezes millions of objects before this test),
-    # so the ballast is a share of it and a full pass may take seconds on a loaded machine
-    app.gc_policy = GcPolicy(interval=0.05, growth=0.05)
+    # so the ballast is a share of it and a full pass may take seconds on a loaded machine.
+    # Short-lived broker work of other threads of the suite would hold the freeze and then
+    # the full pass back MAX_WAIT (30 s) each: here 1 s (what waiting does is tested below)
+    policy = app.gc_policy = GcPolicy(interval=0.05, growth=0.05, max_wait=1.0)
     async with app.run_test(size=(80, 24)) as pilot:
         node = Cyclic()
         alive = weakref.ref(node)
         await wait_until(pilot, lambda: frozen(alive()), what="the pump to freeze the object")
         del node  # garbage now, but frozen: only a full pass can free it
         ballast = [Cyclic() for _ in range(gc.get_freeze_count() // 10)]  # the heap grows
-        await wait_until(
-            pilot, lambda: alive() is None, timeout=60, what="the frozen garbage to be freed"
-        )
+        try:
+            await wait_until(
+                pilot, lambda: alive() is None, timeout=60, what="the frozen garbage to be freed"
+            )
+        except AssertionError as exc:  # say what held it: short-lived work, or no full pass
+            now = time.monotonic()
+            held = [(e.thread.name, round(now - e.since, 1)) for e in short_lived.entries()]
+            raise AssertionError(
+                f"{exc}; full passes {policy.full_passes}, freezes put off {policy.waits}, "
+                f"short-lived work in flight (thread, seconds): {held}"
+            ) from None
         del ballast
 
 
@@ -84,7 +96,6 @@ async def test_the_polls_broker_connections_are_not_frozen_alive(redis_urls, col
     from urllib.parse import urlsplit
 
     from celerytui.config import load_settings
-    from celerytui.core import short_lived
 
     broker, backend = redis_urls
     app = make_app(load_settings(broker_url=broker, result_backend=backend), pump_interval=0.02)
