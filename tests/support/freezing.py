@@ -32,17 +32,19 @@ def thread_states(pid: int) -> list[str]:
 def freeze(pid: int, *, group: bool = False, timeout: float = 10.0) -> float:
     """SIGSTOP ``pid`` (its process group with ``group``); returns ``time.monotonic()`` once
     every thread of ``pid`` is stopped. AssertionError if that takes longer than ``timeout``."""
+    from tests.support.services import wait_for  # (services uses this module: not at the top)
+
     if group:
         os.killpg(pid, signal.SIGSTOP)
     else:
         os.kill(pid, signal.SIGSTOP)
-    deadline = time.monotonic() + timeout
-    while True:
-        states = thread_states(pid)
-        if states and all(state in STOPPED for state in states):
-            return time.monotonic()
-        assert time.monotonic() < deadline, f"pid {pid} not stopped after {timeout:g} s: {states}"
-        time.sleep(0.001)
+    wait_for(
+        lambda: (states := thread_states(pid)) and all(state in STOPPED for state in states),
+        timeout,
+        interval=0.001,
+        what=f"every thread of pid {pid} to stop",
+    )
+    return time.monotonic()
 
 
 def thaw(pid: int, *, group: bool = False) -> float:
