@@ -71,8 +71,7 @@ class StoreReads:
             raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
 
     def _rows(self, found: list[tuple[Any, ...]], epoch: int) -> list[TaskRow]:
-        text, packer = self.names.text, self.packer
-        return [task_values.task_row(r, epoch, text, packer) for r in found]
+        return task_values.task_rows(found, epoch, self.names.text, self.packer)
 
     def time_range(self) -> tuple[float, float] | None:
         """(first, last) event time recorded, or None when there is none."""

@@ -188,10 +188,6 @@ def _before(at_ms: int, t: float | None, epoch: int) -> int | None:
     return None if t is None else at_ms - round((t - epoch) * 1000)
 
 
-def _back(at_ms: int, delta: int | None, epoch: int) -> float | None:
-    return None if delta is None else epoch + (at_ms - delta) / 1000
-
-
 def values(row: TaskRow, epoch: int, name_id: Any, at: float, packer: Packer) -> tuple[Any, ...]:
     """The row's values in COLUMNS order; `name_id(text)` interns a name (None -> None)."""
     pack = packer.pack
@@ -224,8 +220,17 @@ def values(row: TaskRow, epoch: int, name_id: Any, at: float, packer: Packer) ->
 
 def task_row(stored: tuple[Any, ...], epoch: int, name: Any, packer: Packer) -> TaskRow:
     """The TaskRow of a row read in COLUMNS order; `name(id)` is the interned text."""
+    return task_rows([stored], epoch, name, packer)[0]
+
+
+def task_rows(found: list[tuple[Any, ...]], epoch: int, name: Any, packer: Packer) -> list[TaskRow]:
+    """``task_row`` of each of ``found``: one loop with its lookups bound once and the time
+    columns rebuilt inline (a search hands back thousands: "failures of one name in 24 h"
+    over 10M tasks is ~8k rows, and the per-row calls were half of its time)."""
     unpack = packer.unpack
-    (
+    rows = []
+    append = rows.append
+    for (
         uuid_b,
         name_i,
         state_i,
@@ -246,26 +251,29 @@ def task_row(stored: tuple[Any, ...], epoch: int, name: Any, packer: Packer) -> 
         args,
         kwargs,
         result,
-    ) = stored
-    uuid = id_text(uuid_b)
-    return TaskRow(
-        uuid,
-        name(name_i),
-        name(state_i) or "PENDING",
-        name(worker_i),
-        name(queue_i),
-        _back(at_ms, sent, epoch),
-        _back(at_ms, received, epoch),
-        _back(at_ms, started, epoch),
-        _back(at_ms, finished, epoch),
-        None if runtime is None else runtime / 1_000_000,
-        int(retries),
-        unpack(exception),
-        unpack(traceback),
-        None if root is None else uuid if len(root) == 0 else id_text(root),
-        None if parent is None else id_text(parent),
-        unpack(args),
-        unpack(kwargs),
-        unpack(result),
-        _back(at_ms, retried, epoch),
-    )
+    ) in found:
+        uuid = id_text(uuid_b)
+        append(
+            TaskRow(
+                uuid,
+                name(name_i),
+                name(state_i) or "PENDING",
+                name(worker_i),
+                name(queue_i),
+                None if sent is None else epoch + (at_ms - sent) / 1000,
+                None if received is None else epoch + (at_ms - received) / 1000,
+                None if started is None else epoch + (at_ms - started) / 1000,
+                None if finished is None else epoch + (at_ms - finished) / 1000,
+                None if runtime is None else runtime / 1_000_000,
+                int(retries),
+                None if exception is None else unpack(exception),
+                None if traceback is None else unpack(traceback),
+                None if root is None else uuid if len(root) == 0 else id_text(root),
+                None if parent is None else id_text(parent),
+                None if args is None else unpack(args),
+                None if kwargs is None else unpack(kwargs),
+                None if result is None else unpack(result),
+                None if retried is None else epoch + (at_ms - retried) / 1000,
+            )
+        )
+    return rows
