@@ -65,6 +65,15 @@ def test_odd_floats_and_keys_survive():
     assert chunks.decode(codec, data)[:2].__repr__() == repr(events[:2])
 
 
+def test_events_that_are_not_mappings_are_kept_as_they_came():
+    # a malformed event the monitor counted still goes to the journal as received
+    for odd in (["type", "uuid"], "task-failed", 5, None, [1, 2]):
+        events = [{"type": "task-sent", "uuid": "u1"}, odd]
+        codec, data = chunks.encode(events)
+        assert codec == chunks.CODEC_JSON
+        assert chunks.decode(codec, data) == events
+
+
 def test_keys_that_look_like_code_come_back_as_they_were():
     odd = ["'", '"}', "\n", "\x00", "a'b\"c", "__import__('os')", "}: 1, {", "\ud800", "é"]
     events = [

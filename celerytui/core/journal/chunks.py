@@ -17,7 +17,8 @@ import json
 import struct
 import zlib
 from array import array
-from itertools import accumulate, pairwise, repeat
+from itertools import accumulate, compress, count, filterfalse, repeat
+from operator import eq, sub
 from typing import Any
 
 CODEC_JSON = 1
@@ -27,6 +28,7 @@ _HEAD = struct.Struct("<I")
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 _MASK = 2**64
 _HALF = 2**63
+_DICT, _FLOAT, _INT, _TEXT = {dict}, {float}, {int}, {str, type(None)}
 
 
 def encode(events: list[dict[str, Any]]) -> tuple[int, bytes]:
@@ -86,29 +88,26 @@ class _NotColumnar(Exception):
 
 
 def _encode_columns(events: list[dict[str, Any]]) -> bytes:
-    shapes: dict[tuple[str, ...], int] = {}
-    groups: list[list[dict[str, Any]]] = []
-    order = array("H")
-    for event in events:
-        shape = tuple(event)
-        index = shapes.get(shape)
-        if index is None:
-            if len(shapes) >= 65535:
-                raise _NotColumnar
-            index = shapes[shape] = len(groups)
-            groups.append([])
-        groups[index].append(event)
-        order.append(index)
+    # the loops over events and values are C loops (map, compress, zip, dict.fromkeys): this
+    # runs for every event the recorder keeps; the bytes are those Python loops wrote
+    if set(map(type, events)) != _DICT:  # something else than a mapping (malformed): JSON
+        raise _NotColumnar
+    shape_of = list(map(tuple, events))
+    shapes = {shape: i for i, shape in enumerate(dict.fromkeys(shape_of))}
+    if len(shapes) > 65535:
+        raise _NotColumnar
+    order = array("H", map(shapes.__getitem__, shape_of))
     strings: dict[str | None, int] = {None: 0}
     blobs: list[bytes] = [order.tobytes()]
     columns: list[list[Any]] = []  # per shape: [kind, ...] per key
     for shape, index in shapes.items():
-        group = groups[index]
+        if not all(key.__class__ is str for key in shape):
+            raise _NotColumnar
+        group = (
+            events if len(shapes) == 1 else list(compress(events, map(eq, order, repeat(index))))
+        )
         kinds = []
-        for key in shape:
-            if key.__class__ is not str:
-                raise _NotColumnar
-            values = [event[key] for event in group]
+        for values in zip(*map(dict.values, group), strict=True):  # key by key
             kind, blob = _column(values, strings)
             kinds.append(kind)
             blobs.append(blob)
@@ -121,29 +120,31 @@ def _encode_columns(events: list[dict[str, Any]]) -> bytes:
     return zlib.compress(b"".join([_HEAD.pack(len(head)), head, *blobs]), LEVEL)
 
 
-def _column(values: list[Any], strings: dict[str | None, int]) -> tuple[str, bytes]:
+def _column(values: tuple[Any, ...], strings: dict[str | None, int]) -> tuple[str, bytes]:
     """(kind, bytes) for one column: "f" floats, "i" ints, "s" strings or None, "j" JSON."""
-    first = values[0].__class__
-    if all(v.__class__ is first for v in values):
-        if first is float:
-            return "f", _deltas(array("q", array("d", values).tobytes()).tolist())
-        if first is int and min(values) >= _I64_MIN and max(values) <= _I64_MAX:
-            return "i", _deltas(values)
-    if all(v is None or v.__class__ is str for v in values):
-        add = strings.setdefault  # a new string gets the next index (None is 0)
-        return "s", array("I", [add(v, len(strings)) for v in values]).tobytes()
+    kinds = set(map(type, values))
+    if kinds == _FLOAT:
+        return "f", _deltas(array("q", array("d", values).tobytes()).tolist())
+    if kinds == _INT and min(values) >= _I64_MIN and max(values) <= _I64_MAX:
+        return "i", _deltas(list(values))
+    if kinds <= _TEXT:
+        # a new string gets the next index (None is 0), in the order they first come
+        new = filterfalse(strings.__contains__, dict.fromkeys(values))
+        strings.update(zip(new, count(len(strings))))
+        return "s", array("I", map(strings.__getitem__, values)).tobytes()
+    listed = list(values)
     try:
-        text = json.dumps(values, separators=(",", ":"), allow_nan=True)
+        text = json.dumps(listed, separators=(",", ":"), allow_nan=True)
     except (TypeError, ValueError):
         raise _NotColumnar from None
-    if json.loads(text) != values:  # tuples, NaN, keys JSON would change
+    if json.loads(text) != listed:  # tuples, NaN, keys JSON would change
         raise _NotColumnar
     return "j", text.encode()
 
 
 def _deltas(values: list[int]) -> bytes:
     """Each value minus the one before, the first as it is, as int64 (wrapping)."""
-    deltas = [values[0], *(b - a for a, b in pairwise(values))]
+    deltas = [values[0], *map(sub, values[1:], values[:-1])]
     try:
         return array("q", deltas).tobytes()
     except OverflowError:
