@@ -1,14 +1,16 @@
 """A store made by schema 1 (text task rows, the journal's first release) opens in a
 recorder, is migrated to schema 2 (small task rows), and gives the same tasks back; a reader
-alone refuses it in one line until a recorder has migrated it."""
+alone refuses it in one line until a recorder has migrated it. A store of schema 4 (event
+chunks of codec 2) is brought to 5 and gives every event back, old chunks and new."""
 
 from __future__ import annotations
 
 import pytest
 
-from celerytui.core.journal import JournalSchemaError, TaskRow, is_postgres, open_store
+from benchmarks.synthetic import generate_events
+from celerytui.core.journal import JournalSchemaError, TaskRow, chunks, is_postgres, open_store
 from celerytui.core.journal.rows import TASK_COLUMNS
-from celerytui.core.journal.schema import MIGRATIONS
+from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION
 
 BASE = 1_767_225_600.0
 ROWS = [
@@ -89,5 +91,65 @@ def test_a_schema_1_store_is_migrated_and_keeps_its_tasks(journal_spec):
         assert [r.uuid for r in failed] == [ROWS[0].uuid]
         assert [r.uuid for r in reader.find_tasks(text="[BOLD]")] == [ROWS[1].uuid]
         assert len(reader.find_tasks()) == len(ROWS) + 1
+    finally:
+        reader.close()
+
+
+def _schema_4_store(spec: str, events: list[dict], rows: list[TaskRow], monkeypatch) -> None:
+    """What schema 4 wrote: event chunks of codec 2 (no byte planes), its version and, on
+    PostgreSQL, the default STORAGE of the deflated columns."""
+    encode = chunks.encode
+    with monkeypatch.context() as patched:
+        patched.setattr(chunks, "_planes", lambda blob, width: blob)
+        patched.setattr(chunks, "encode", lambda evs: (chunks.CODEC_COLUMNS, encode(evs)[1]))
+        store = open_store(spec, cluster="test", write=True)
+        store.append(events)
+        store.upsert_tasks(rows)
+        store.flush()
+        store.db.begin()
+        store.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+        if is_postgres(spec):
+            store.db.execute("ALTER TABLE chunks ALTER COLUMN data SET STORAGE EXTENDED")
+        store.db.commit()
+        store.close()
+
+
+def _codecs(reader) -> set[int]:
+    return {int(r[0]) for r in reader.db.execute("SELECT DISTINCT codec FROM chunks")}
+
+
+def test_a_schema_4_store_is_brought_to_5_and_gives_every_event_back(journal_spec, monkeypatch):
+    events = [e for batch in generate_events(6_000) for e in batch]
+    old, new = events[:3_000], events[3_000:]
+    _schema_4_store(journal_spec, old, ROWS, monkeypatch)
+    with pytest.raises(JournalSchemaError) as refused:
+        open_store(journal_spec, cluster="test", write=False)
+    assert "has schema 4" in str(refused.value) and "\n" not in str(refused.value)
+
+    writer = open_store(journal_spec, cluster="test", write=True)  # migrates
+    writer.append(new)
+    writer.close()
+    reader = open_store(journal_spec, cluster="test", write=False)
+    try:
+        version = reader.db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        assert version[0][0] == str(SCHEMA_VERSION) == "5"
+        assert _codecs(reader) == {chunks.CODEC_COLUMNS, chunks.CODEC_PLANES}
+        assert list(reader.iter_events(0)) == events
+        for row in ROWS:
+            assert reader.get_task(row.uuid) == row
+        if is_postgres(journal_spec):
+            storage = reader.db.execute(
+                "SELECT c.relname, a.attname, a.attstorage FROM pg_attribute a"
+                " JOIN pg_class c ON c.oid = a.attrelid"
+                " WHERE c.relnamespace = current_schema()::regnamespace"
+                " AND (a.attname = 'data' OR (c.relname = 'task_blocks' AND a.attname = 'keys'))"
+                " ORDER BY 1, 2"
+            )
+            assert [tuple(r) for r in storage] == [
+                ("checkpoints", "data", "e"),
+                ("chunks", "data", "e"),
+                ("task_blocks", "data", "e"),
+                ("task_blocks", "keys", "e"),
+            ]
     finally:
         reader.close()
