@@ -32,7 +32,7 @@ from celerytui.core.journal.errors import (
     JournalSchemaError,
     JournalWriteError,
 )
-from celerytui.core.journal.names import STATE_IDS, Names
+from celerytui.core.journal.names import STATE_IDS, TROUBLE, Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
 from celerytui.core.journal.schema import DIALECT_STEPS, MIGRATIONS, SCHEMA_VERSION
 from celerytui.core.journal.store_reads import _SELECT_TASKS, StoreReads
@@ -522,7 +522,10 @@ class JournalStore(StoreReads):
         if self.packer.zdict is not None:
             return
         texts = [
-            t for r in rows for t in (r.traceback, r.exception, r.args, r.kwargs, r.result) if t
+            (t, r.state in TROUBLE)
+            for r in rows
+            for t in (r.traceback, r.exception, r.args, r.kwargs, r.result)
+            if t
         ]
         if len(texts) < task_values.DICT_SAMPLES:
             return
