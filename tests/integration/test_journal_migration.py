@@ -1,7 +1,8 @@
 """A store made by schema 1 (text task rows, the journal's first release) opens in a
 recorder, is migrated to schema 2 (small task rows), and gives the same tasks back; a reader
 alone refuses it in one line until a recorder has migrated it. A store of schema 4 (event
-chunks of codec 2) is brought to 5 and gives every event back, old chunks and new."""
+chunks of codec 2, an index of all task rows by time) is brought to 5 and gives every event
+back, old chunks and new, and its rows by time from the two partial indexes, merged."""
 
 from __future__ import annotations
 
@@ -108,10 +109,25 @@ def _schema_4_store(spec: str, events: list[dict], rows: list[TaskRow], monkeypa
         store.flush()
         store.db.begin()
         store.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+        store.db.execute("DROP INDEX tasks_live_at")
+        store.db.execute("CREATE INDEX tasks_at ON tasks (at)")
         if is_postgres(spec):
             store.db.execute("ALTER TABLE chunks ALTER COLUMN data SET STORAGE EXTENDED")
         store.db.commit()
         store.close()
+
+
+def _task_indexes(reader) -> list[str]:
+    if is_postgres(reader.display):
+        sql = (
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND tablename = 'tasks' ORDER BY 1"
+        )
+    else:
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' ORDER BY 1"
+        )
+    return [r[0] for r in reader.db.execute(sql)]
 
 
 def _codecs(reader) -> set[int]:
@@ -137,6 +153,10 @@ def test_a_schema_4_store_is_brought_to_5_and_gives_every_event_back(journal_spe
         assert list(reader.iter_events(0)) == events
         for row in ROWS:
             assert reader.get_task(row.uuid) == row
+        unique = "tasks_uuid_key" if is_postgres(journal_spec) else "sqlite_autoindex_tasks_1"
+        assert _task_indexes(reader) == sorted(
+            [unique, "tasks_live_at", "tasks_trouble_at", "tasks_trouble_name_at"]
+        )
         if is_postgres(journal_spec):
             storage = reader.db.execute(
                 "SELECT c.relname, a.attname, a.attstorage FROM pg_attribute a"
@@ -151,5 +171,55 @@ def test_a_schema_4_store_is_brought_to_5_and_gives_every_event_back(journal_spe
                 ("task_blocks", "data", "e"),
                 ("task_blocks", "keys", "e"),
             ]
+    finally:
+        reader.close()
+
+
+def test_rows_failed_and_in_flight_come_back_merged_in_time_order(journal_spec):
+    # failures (tasks_trouble_at) and tasks in flight (tasks_live_at), interleaved in time
+    rows = []
+    for i in range(40):
+        state = ("FAILURE", "STARTED", "REVOKED", "RECEIVED")[i % 4]
+        rows.append(
+            TaskRow(
+                f"{i:08x}-0000-4000-8000-{i:012x}",
+                "proj.tasks.add",
+                state,
+                f"celery@w{i % 3}",
+                received=BASE + i,
+                started=BASE + i + 0.5 if state != "RECEIVED" else None,
+                finished=BASE + i + 0.75 if state in ("FAILURE", "REVOKED") else None,
+                args=f"({i}, 'needle')" if i % 5 == 0 else f"({i},)",
+            )
+        )
+    writer = open_store(journal_spec, cluster="test", write=True)
+    writer.upsert_tasks(rows)
+    writer.close()
+    reader = open_store(journal_spec, cluster="test", write=False)
+    try:
+        newest = list(reversed(rows))
+        assert reader.find_tasks(limit=7) == newest[:7]
+        assert reader.find_tasks(limit=100) == newest
+        assert reader.find_tasks(limit=9, newest_first=False) == rows[:9]
+        assert reader.find_tasks(since=BASE + 10, until=BASE + 20.9) == newest[19:30]
+        assert (
+            reader.find_tasks(worker="celery@w1", limit=5)
+            == [r for r in newest if r.worker == "celery@w1"][:5]
+        )
+        assert (
+            reader.find_tasks(text="needle", limit=5)
+            == [r for r in newest if "needle" in (r.args or "")][:5]
+        )
+        mixed = reader.find_tasks(states=["FAILURE", "RECEIVED"], limit=6)
+        assert mixed == [r for r in newest if r.state in ("FAILURE", "RECEIVED")][:6]
+        assert reader.find_tasks(states=["STARTED"]) == [r for r in newest if r.state == "STARTED"]
+    finally:
+        reader.close()
+    writer = open_store(journal_spec, cluster="test", write=True)
+    assert writer.prune(now=BASE + 20 + 48 * 3600)["tasks"] == 20  # both kinds, by their index
+    writer.close()
+    reader = open_store(journal_spec, cluster="test", write=False)
+    try:
+        assert reader.find_tasks(limit=100) == newest[:20]
     finally:
         reader.close()

@@ -19,7 +19,7 @@ on disk are the same, the write is cheaper).
 
 from __future__ import annotations
 
-from celerytui.core.journal.names import TROUBLE_SQL, seed_statements
+from celerytui.core.journal.names import LIVE_SQL, TROUBLE_SQL, seed_statements
 
 SCHEMA_VERSION = 5
 
@@ -83,7 +83,14 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS task_blocks_at1 ON task_blocks (at1, id)",
     ),
     4: (),  # PostgreSQL only (DIALECT_STEPS)
-    5: (),  # chunks of codec 3 (chunks.py); PostgreSQL: STORAGE EXTERNAL (DIALECT_STEPS)
+    # chunks of codec 3 (chunks.py); PostgreSQL: STORAGE EXTERNAL (DIALECT_STEPS). The rows
+    # left in `tasks` are nearly all failures (the others are in flight; those that succeed
+    # go into blocks), which tasks_trouble_at holds already: tasks_at becomes the index of
+    # the others only; a search of all rows by time merges the two (store_reads._find_rows)
+    5: (
+        "DROP INDEX IF EXISTS tasks_at",
+        f"CREATE INDEX IF NOT EXISTS tasks_live_at ON tasks (at) WHERE {LIVE_SQL}",
+    ),
 }
 
 # where the block of a task is found (by task_blocks.id_key, which a few tasks may share),

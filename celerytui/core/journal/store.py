@@ -32,7 +32,7 @@ from celerytui.core.journal.errors import (
     JournalSchemaError,
     JournalWriteError,
 )
-from celerytui.core.journal.names import STATE_IDS, TROUBLE, Names
+from celerytui.core.journal.names import LIVE_SQL, STATE_IDS, TROUBLE, TROUBLE_SQL, Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
 from celerytui.core.journal.schema import DIALECT_STEPS, MIGRATIONS, SCHEMA_VERSION
 from celerytui.core.journal.store_reads import _SELECT_TASKS, StoreReads
@@ -661,9 +661,13 @@ class JournalStore(StoreReads):
                 )
                 if self._epoch is not None:
                     cut_ms = task_values.ms(cut, self._epoch)
-                    deleted["tasks"] += len(
-                        db.execute("DELETE FROM tasks WHERE at < ? RETURNING at", (cut_ms,))
-                    )
+                    for part in (TROUBLE_SQL, LIVE_SQL):  # each by its partial index
+                        deleted["tasks"] += len(
+                            db.execute(
+                                f"DELETE FROM tasks WHERE at < ? AND {part} RETURNING at",
+                                (cut_ms,),
+                            )
+                        )
                     deleted["tasks"] += self._prune_blocks(cut_ms, self._epoch)
                 deleted["alerts"] += len(
                     db.execute(
