@@ -13,6 +13,8 @@ from celerytui.core.journal.task_values import (
     id_bytes,
     id_text,
     make_dict,
+    read_row,
+    stored_row,
     task_row,
     values,
 )
@@ -96,3 +98,38 @@ def test_the_dictionary_packs_failures_small_whatever_the_order_of_its_samples()
         packer = Packer()
         packer.zdict = zdict
         assert len(packer.pack(failure) or b"") < 40  # of 220 characters
+
+
+def test_a_row_of_schema_5_comes_back_whatever_its_values():
+    names = {"proj.tasks.add": 16, "FAILURE": 5, "PENDING": 1, "celery@w": 17, "q": 18}
+    texts = {v: k for k, v in names.items()}
+    packer = Packer()
+    rows = [
+        TaskRow(IDS[0]),  # nothing but an id: no times at all
+        TaskRow(
+            IDS[2],
+            "proj.tasks.add",
+            "FAILURE",
+            "celery@w",
+            "q",
+            sent=1000.001,
+            received=999.0,  # before sent: a skewed clock, a negative delta
+            started=1000.5,
+            finished=5_000_000.0,  # weeks after: a delta of many bytes
+            runtime=-0.000001,
+            retries=2**40,
+            exception="E" * 300,  # a length of two bytes
+            traceback="",
+            root_id=IDS[2],  # the task's own id: an empty blob
+            parent_id=IDS[6],
+            args="()",
+            kwargs=None,
+            result=None,
+            retried=1000.75,
+        ),
+    ]
+    for row in rows:
+        stored = stored_row(row, 1000, names.get, row.at or 1000.0, packer)
+        assert stored[0] == (round((row.at - 1000) * 1000) if row.at else 0)
+        assert read_row(stored, 1000, texts.get, packer) == row
+    assert len(stored_row(rows[0], 1000, names.get, 1000.0, packer)[5]) == 16  # 15 Nones

@@ -87,9 +87,23 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # left in `tasks` are nearly all failures (the others are in flight; those that succeed
     # go into blocks), which tasks_trouble_at holds already: tasks_at becomes the index of
     # the others only; a search of all rows by time merges the two (store_reads._find_rows)
+    # And a task row keeps in columns only what SQL reads, the rest in one blob (task_values
+    # .pack_data): the table is made anew as `tasks`, the old one renamed `tasks_v4` and
+    # copied over by the store (JournalStore._copy_v4_tasks), which then drops it.
     5: (
         "DROP INDEX IF EXISTS tasks_at",
+        "DROP INDEX IF EXISTS tasks_trouble_name_at",
+        "DROP INDEX IF EXISTS tasks_trouble_at",
+        "ALTER TABLE tasks RENAME TO tasks_v4",
+        # 8-byte `at` first, then the ints: no padding (PostgreSQL); 6 columns: a 1-byte null
+        # bitmap keeps a PostgreSQL row header at 24 bytes
+        "CREATE TABLE IF NOT EXISTS tasks (at BIGINT NOT NULL, name INTEGER,"
+        " state INTEGER NOT NULL, worker INTEGER, uuid {blob} NOT NULL, data {blob} NOT NULL)",
+        # named, not a constraint: tasks_v4's tasks_uuid_key is still there (PostgreSQL)
+        "CREATE UNIQUE INDEX IF NOT EXISTS tasks_uuid ON tasks (uuid)",
         f"CREATE INDEX IF NOT EXISTS tasks_live_at ON tasks (at) WHERE {LIVE_SQL}",
+        f"CREATE INDEX IF NOT EXISTS tasks_trouble_name_at ON tasks (name, at) WHERE {TROUBLE_SQL}",
+        f"CREATE INDEX IF NOT EXISTS tasks_trouble_at ON tasks (at) WHERE {TROUBLE_SQL}",
     ),
 }
 

@@ -30,7 +30,7 @@ TEXT_PAGE = 5_000  # rows a text search reads at a time
 BLOCK_PAGE = 32  # task blocks a search lists at a time
 BLOCK_SCAN = (8, 1_024)  # task blocks whose keys get_task reads at a time, first and most
 KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
-_SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
+_SELECT_TASKS = f"SELECT {', '.join(task_values.ROW_COLUMNS)} FROM tasks"  # `at` first
 
 CHUNK_READS = 8  # chunks an event read fetches at once at most (one statement)
 CHAIN_MAX = 1_000  # checkpoints looked at for a full one before a time
@@ -74,7 +74,7 @@ class StoreReads:
 
     def _rows(self, found: list[tuple[Any, ...]], epoch: int) -> list[TaskRow]:
         text, packer = self.names.text, self.packer
-        return [task_values.task_row(r, epoch, text, packer) for r in found]
+        return [task_values.read_row(r, epoch, text, packer) for r in found]
 
     def time_range(self) -> tuple[float, float] | None:
         """(first, last) event time recorded, or None when there is none."""
@@ -349,7 +349,7 @@ class StoreReads:
         return out[:limit]
 
     def _pairs(self, found: list[tuple[Any, ...]], epoch: int) -> list[tuple[int, TaskRow]]:
-        return [(int(r[5]), row) for r, row in zip(found, self._rows(found, epoch), strict=True)]
+        return [(int(r[0]), row) for r, row in zip(found, self._rows(found, epoch), strict=True)]
 
     def _in(self, sql: str, column: str, values: Sequence[Any], *before: Any) -> list[Any]:
         """`sql` with its `{}` made `column IN values` (params `before` come first): a few
