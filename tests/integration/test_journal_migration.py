@@ -279,3 +279,29 @@ def test_rows_failed_and_in_flight_come_back_merged_in_time_order(journal_spec):
         assert reader.find_tasks(limit=100) == newest[:20]
     finally:
         reader.close()
+
+
+def test_a_postgresql_writer_gives_its_task_rows_statistics(journal_spec, monkeypatch):
+    # without them (autovacuum off, a new store) the planner reads a failure search of a
+    # big table as a sort of all its rows (postgres_db.ANALYZE_TASK_WRITES)
+    if not is_postgres(journal_spec):
+        pytest.skip("SQLite plans without statistics")
+    import celerytui.core.journal.postgres_db as postgres_db
+
+    monkeypatch.setattr(postgres_db, "VACUUM_TASK_WRITES", 50)
+    monkeypatch.setattr(postgres_db, "ANALYZE_TASK_WRITES", 200)
+    writer = open_store(journal_spec, cluster="test", write=True)
+    analyzed = (
+        "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relid = 'tasks'::regclass"
+    )
+    for flush in range(4):  # 50 task rows each: the 4th reaches 200
+        assert writer.db.execute(analyzed) == [(False,)]
+        writer.upsert_tasks(
+            TaskRow(
+                f"{i:08x}-0000-4000-8000-{i:012x}", "proj.tasks.add", "FAILURE", finished=BASE + i
+            )
+            for i in range(50 * flush, 50 * flush + 50)
+        )
+        writer.flush()
+    assert writer.db.execute(analyzed) == [(True,)]
+    writer.close()
