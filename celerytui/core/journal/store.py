@@ -668,7 +668,7 @@ class JournalStore(StoreReads):
         self._prune_before(now - self.retention, deleted)
         for _ in range(int(1 / PRUNE_STEP)):
             with self._lock:
-                if self.db.size_bytes() <= self.max_size:
+                if self.db.live_bytes() <= self.max_size:
                     break
                 span = self.time_range()
                 if span is None:
