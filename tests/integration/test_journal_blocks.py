@@ -14,6 +14,7 @@ from celerytui.core.journal import JournalSchemaError, TaskRow, is_postgres, ope
 from celerytui.core.journal import task_values as tv
 from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION, TASK_IDS
 from celerytui.core.journal.task_blocks import BLOCK_TASKS
+from tests.support.journal_stores import tasks_as_schema_4
 
 BASE = 1_767_225_600.0
 SCHEMA_3_GIN = TASK_IDS["postgresql"][1]  # the index schema 4 drops
@@ -245,6 +246,7 @@ def test_a_schema_3_store_is_brought_to_4_and_finds_its_tasks(journal_spec):
     store = open_store(journal_spec, cluster="test", write=True)
     store.db.begin()
     store.db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    tasks_as_schema_4(store.db)  # schemas 2-4 had the same task rows
     if is_postgres(journal_spec):
         store.db.execute(SCHEMA_3_GIN)
     store.db.commit()

@@ -4,6 +4,7 @@ store, a newer schema refused, retention pruning."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 
@@ -265,3 +266,32 @@ def test_the_recorder_writes_events_rows_alerts_and_checkpoints(journal_spec):
         assert restored.counts_by_state() == states_at[at]
     finally:
         reader.close()
+
+
+def test_a_postgresql_store_over_its_size_limit_keeps_its_newest_history(journal_spec):
+    # a DELETE gives PostgreSQL's files nothing back: the limit counts what the rows hold
+    from celerytui.core.journal import is_postgres
+
+    if not is_postgres(journal_spec):
+        pytest.skip("the SQLite case is the test above")
+    store = open_store(journal_spec, cluster="test", write=True, max_size=10**9)
+    for i in range(40):  # incompressible args: ~40 KB a batch, one chunk a minute
+        store.append(
+            [
+                {
+                    "type": "task-sent",
+                    "uuid": f"u{i}-{k}",
+                    "args": os.urandom(200).hex(),
+                    "local_received": 1_000_000.0 + i * 60 + k * 0.01,
+                }
+                for k in range(100)
+            ]
+        )
+        store.flush()
+    store.max_size = store.size_bytes() // 2
+    deleted = store.prune(1_000_000.0 + 40 * 60)
+    assert 0 < deleted["chunks"] < 40
+    first, last = store.time_range()
+    assert last == 1_000_000.0 + 39 * 60 + 0.99  # the newest kept
+    assert 1_000_000.0 < first < 1_000_000.0 + 30 * 60  # and more than the last minutes
+    store.close()

@@ -68,3 +68,25 @@ def store_spec(kind: str, tmp_path, schemas: PgSchemas) -> str:
     if not schemas.available():
         service_missing("PostgreSQL at 127.0.0.1:5432 (db test)")
     return schemas.fresh()
+
+
+def tasks_as_schema_4(db) -> None:
+    """Give an open store's `tasks` the table of schemas 2-4 back (20 columns, task_values
+    .COLUMNS, and their indexes: tasks_at of every row), the same rows in it: what a store
+    made before schema 5 holds, for a test that sets an older version on a store it wrote."""
+    from celerytui.core.journal import task_values as tv
+    from celerytui.core.journal.schema import MIGRATIONS
+
+    for index in ("tasks_uuid", "tasks_live_at", "tasks_trouble_name_at", "tasks_trouble_at"):
+        db.execute(f"DROP INDEX {index}")
+    db.execute("ALTER TABLE tasks RENAME TO tasks_v5")
+    for statement in MIGRATIONS[2]:
+        if "EXISTS tasks (" in statement or " ON tasks " in statement:
+            db.execute(statement.format(blob=db.blob, id=db.id_column))
+    rows = db.execute(f"SELECT {', '.join(tv.ROW_COLUMNS)} FROM tasks_v5")
+    marks = ", ".join("?" for _ in tv.COLUMNS)
+    db.executemany(
+        f"INSERT INTO tasks ({', '.join(tv.COLUMNS)}) VALUES ({marks})",
+        [tv.v2_values(tuple(r)) for r in rows],
+    )
+    db.execute("DROP TABLE tasks_v5")

@@ -58,7 +58,7 @@ def test_odd_floats_and_keys_survive():
         {1: "a non-string key"},  # falls back to JSON: still given back
     ]
     codec, data = chunks.encode(events[:2])
-    assert codec == chunks.CODEC_COLUMNS
+    assert codec == chunks.CODEC_PLANES
     assert repr(chunks.decode(codec, data)) == repr(events[:2])
     codec, data = chunks.encode(events)
     assert codec == chunks.CODEC_JSON
@@ -83,10 +83,21 @@ def test_keys_that_look_like_code_come_back_as_they_were():
         {"uuid": "u", "type": "x"},  # the same keys in another order: another shape
     ]
     codec, data = chunks.encode(events)
-    assert codec == chunks.CODEC_COLUMNS
+    assert codec == chunks.CODEC_PLANES
     back = chunks.decode(codec, data)
     assert back == events
     assert [list(e) for e in back] == [list(e) for e in events]
+
+
+def test_chunks_of_codec_2_written_by_schemas_1_to_4_still_read(monkeypatch):
+    events = [e for batch in generate_events(3_000) for e in batch]
+    new_codec, new = chunks.encode(events)
+    monkeypatch.setattr(chunks, "_planes", lambda blob, width: blob)  # codec 2: no planes
+    _, old = chunks.encode(events)
+    monkeypatch.undo()
+    assert chunks.decode(chunks.CODEC_COLUMNS, old) == events
+    assert chunks.decode(new_codec, new) == events
+    assert len(new) < 0.95 * len(old)  # what codec 3 is for
 
 
 def test_the_synthetic_stream_is_small_in_chunks():

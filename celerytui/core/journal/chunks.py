@@ -4,6 +4,11 @@ A chunk groups its events by shape (their keys, in order). Each shape's values a
 column by column: floats as the deltas of their IEEE bit patterns (lossless, and small for
 the close timestamps of one chunk), ints as deltas, strings as indexes into one string
 table per chunk (a uuid, hostname or task name is written once), anything else as JSON.
+Codec 3 (schema 5) stores the ints and string indexes
+byte plane by byte plane (every value's first byte, then every second byte, ...): their high
+bytes are zeros, which deflate then packs as long runs (the synthetic stream: 19.5 -> 17.7
+bytes an event, and encodes no slower; floats stay whole, planes made theirs bigger). Codec
+2 (the same without planes) is what schemas 1-4 wrote; it is still read.
 Then the whole is zlib-compressed. Decoding rebuilds the dicts with C-level zips, so replay
 reads hundreds of thousands of events a second. Events are given back exactly as received.
 
@@ -22,7 +27,8 @@ from operator import eq, sub
 from typing import Any
 
 CODEC_JSON = 1
-CODEC_COLUMNS = 2
+CODEC_COLUMNS = 2  # read only: what schemas 1-4 wrote
+CODEC_PLANES = 3
 LEVEL = 6  # zlib: 9 saves ~3% for twice the time
 _HEAD = struct.Struct("<I")
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
@@ -34,7 +40,7 @@ _DICT, _FLOAT, _INT, _TEXT = {dict}, {float}, {int}, {str, type(None)}
 def encode(events: list[dict[str, Any]]) -> tuple[int, bytes]:
     """(codec, data) for a list of events (their order is kept)."""
     try:
-        return CODEC_COLUMNS, _encode_columns(events)
+        return CODEC_PLANES, _encode_columns(events)
     except _NotColumnar:
         text = json.dumps(events, separators=(",", ":"), default=repr)
         return CODEC_JSON, zlib.compress(text.encode(), LEVEL)
@@ -50,8 +56,10 @@ def decode_inflated(codec: int, raw: bytes) -> list[dict[str, Any]]:
     if codec == CODEC_JSON:
         events: list[dict[str, Any]] = json.loads(raw)
         return events
+    if codec == CODEC_PLANES:
+        return _decode_columns(raw, True)
     if codec == CODEC_COLUMNS:
-        return _decode_columns(raw)
+        return _decode_columns(raw, False)
     raise ValueError(f"unknown chunk codec {codec}")
 
 
@@ -126,12 +134,12 @@ def _column(values: tuple[Any, ...], strings: dict[str | None, int]) -> tuple[st
     if kinds == _FLOAT:
         return "f", _deltas(array("q", array("d", values).tobytes()).tolist())
     if kinds == _INT and min(values) >= _I64_MIN and max(values) <= _I64_MAX:
-        return "i", _deltas(list(values))
+        return "i", _planes(_deltas(list(values)), 8)
     if kinds <= _TEXT:
         # a new string gets the next index (None is 0), in the order they first come
         new = filterfalse(strings.__contains__, dict.fromkeys(values))
         strings.update(zip(new, count(len(strings))))
-        return "s", array("I", map(strings.__getitem__, values)).tobytes()
+        return "s", _planes(array("I", map(strings.__getitem__, values)).tobytes(), 4)
     listed = list(values)
     try:
         text = json.dumps(listed, separators=(",", ":"), allow_nan=True)
@@ -151,7 +159,21 @@ def _deltas(values: list[int]) -> bytes:
         return array("q", [(d + _HALF) % _MASK - _HALF for d in deltas]).tobytes()
 
 
-def _undeltas(blob: bytes | memoryview) -> array[int]:
+def _planes(blob: bytes, width: int) -> bytes:
+    """Values of `width` bytes as their byte planes: every first byte, every second, ..."""
+    return b"".join([blob[i::width] for i in range(width)])
+
+
+def _unplanes(blob: bytes | memoryview, width: int) -> bytearray:
+    """The values `_planes` was given back, byte plane by byte plane (C-level copies)."""
+    out = bytearray(len(blob))
+    n = len(blob) // width
+    for i in range(width):
+        out[i::width] = blob[i * n : (i + 1) * n]
+    return out
+
+
+def _undeltas(blob: bytes | bytearray | memoryview) -> array[int]:
     """The values of ``_deltas`` back, as an int64 array (one C pass for the sums, another
     into the array; only deltas that wrapped take the slow way)."""
     deltas = array("q")
@@ -162,7 +184,7 @@ def _undeltas(blob: bytes | memoryview) -> array[int]:
         return array("q", [(v + _HALF) % _MASK - _HALF for v in accumulate(deltas)])
 
 
-def _decode_columns(raw: bytes) -> list[dict[str, Any]]:
+def _decode_columns(raw: bytes, planes: bool) -> list[dict[str, Any]]:
     (size,) = _HEAD.unpack_from(raw)
     shapes, columns, table, sizes = json.loads(raw[4 : 4 + size])
     strings: list[str | None] = [None, *table]
@@ -179,7 +201,7 @@ def _decode_columns(raw: bytes) -> list[dict[str, Any]]:
     for keys, kinds in zip(shapes, columns, strict=True):
         cols = []
         for kind in kinds:
-            cols.append(_values(kind, blobs[b], strings))
+            cols.append(_values(kind, blobs[b], strings, planes))
             b += 1
         if not keys:  # events with no key at all: zip would give none of them
             rows_of.append([{} for _ in range(order.count(len(rows_of)))])
@@ -192,15 +214,15 @@ def _decode_columns(raw: bytes) -> list[dict[str, Any]]:
     return list(map(next, map([iter(rows) for rows in rows_of].__getitem__, order)))
 
 
-def _values(kind: str, blob: memoryview, strings: list[str | None]) -> list[Any]:
+def _values(kind: str, blob: memoryview, strings: list[str | None], planes: bool) -> list[Any]:
     if kind == "s":
         refs = array("I")
-        refs.frombytes(blob)
+        refs.frombytes(_unplanes(blob, 4) if planes else blob)
         return list(map(strings.__getitem__, refs))
     if kind == "j":
         values: list[Any] = json.loads(bytes(blob))
         return values
-    ints = _undeltas(blob)
+    ints = _undeltas(_unplanes(blob, 8) if planes and kind == "i" else blob)
     if kind == "i":
         return ints.tolist()
     return memoryview(ints).cast("B").cast("d").tolist()  # the bits as the floats they are

@@ -27,6 +27,8 @@ FIRST_FREE = 16  # ids below are kept for states (ids up to 127 take one byte)
 # the states the partial indexes hold: what the Failures screen and failure searches read
 TROUBLE = ("FAILURE", "RETRY", "REVOKED", "REJECTED", "LOST")
 TROUBLE_SQL = "state IN (" + ", ".join(str(STATE_IDS[s]) for s in TROUBLE) + ")"
+# the other rows: tasks in flight (and any state celerytui has no id of), few at a time
+LIVE_SQL = "state NOT IN (" + ", ".join(str(STATE_IDS[s]) for s in TROUBLE) + ")"
 
 
 def seed_statements() -> list[str]:

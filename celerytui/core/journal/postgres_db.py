@@ -21,6 +21,13 @@ CONNECT_TIMEOUT = 5  # seconds
 # comes at most once a minute, too late for a writer of thousands of tasks a second; the
 # table then grows by ~200 bytes a change instead of reusing the space
 VACUUM_TASK_WRITES = 2_000
+# ... and an ANALYZE with every 25th of them: the planner needs to know that `tasks` holds
+# nearly only failures (schema 5). With no statistics (a server with autovacuum off, a new
+# store) it takes tasks_trouble_at for a handful of rows, and "the newest 100 failures" of
+# 100k failure rows was a bitmap scan and a sort of them all: 21-25 ms; 0.9 ms after one
+# ANALYZE (2M task rows; a worker's newest 100: 22 -> 9.7 ms, a text search 78 -> 50 ms)
+ANALYZE_TASK_WRITES = 50_000
+BIG_VALUES = ("chunks", "task_blocks", "checkpoints")  # tables whose values go to TOAST
 TABLES = (
     "meta",
     "lease",
@@ -46,6 +53,7 @@ class PostgresDb:
         self.conn: psycopg.Connection[Any] | None = None
         self.conn = self._connect()
         self._task_writes = 0
+        self._unanalyzed = 0
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -99,16 +107,45 @@ class PostgresDb:
         )
         return int(rows[0][0])
 
+    def live_bytes(self) -> int:
+        """What the size limit counts (JournalStore.prune): size_bytes, with the TOAST of the
+        tables of big values (chunks, task blocks, checkpoints) counted as the stored size
+        of the values they still hold. A DELETE leaves the files as they were (a VACUUM
+        makes the space reusable, it never gives it back), so with size_bytes a prune over
+        the limit went on until nothing was left: 300k events, a limit of half their size,
+        every chunk and task deleted."""
+        big = self.execute(
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.reltoastrelid)), 0) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+            " AND c.relkind = 'r' AND c.relname = ANY(?) AND c.reltoastrelid <> 0",
+            (list(BIG_VALUES),),
+        )
+        held = self.execute(
+            "SELECT (SELECT COALESCE(SUM(pg_column_size(data)), 0) FROM chunks)"
+            " + (SELECT COALESCE(SUM(pg_column_size(data) + pg_column_size(keys)), 0)"
+            " FROM task_blocks)"
+            " + (SELECT COALESCE(SUM(pg_column_size(data)), 0) FROM checkpoints)"
+        )
+        return self.size_bytes() - int(big[0][0]) + int(held[0][0])
+
     def after_flush(self, task_writes: int) -> None:
-        """VACUUM `tasks` every VACUUM_TASK_WRITES rows written (outside a transaction;
-        SKIP_LOCKED: never waits; a store owned by another role: a warning, skipped)."""
+        """VACUUM `tasks` every VACUUM_TASK_WRITES rows written, with ANALYZE every
+        ANALYZE_TASK_WRITES (outside a transaction; SKIP_LOCKED: never waits; a store owned
+        by another role: a warning, skipped)."""
         self._task_writes += task_writes
+        self._unanalyzed += task_writes
         if self._task_writes >= VACUUM_TASK_WRITES:
             self._task_writes = 0
-            self._live().execute("VACUUM (SKIP_LOCKED) tasks")
+            if self._unanalyzed >= ANALYZE_TASK_WRITES:
+                self._unanalyzed = 0
+                self._live().execute("VACUUM (ANALYZE, SKIP_LOCKED) tasks")
+            else:
+                self._live().execute("VACUUM (SKIP_LOCKED) tasks")
 
     def after_prune(self) -> None:
-        """autovacuum gives the space back to the tables; nothing to do now."""
+        """VACUUM what prune deleted from, so new rows reuse the space (autovacuum may be
+        off, as on the machine the tests run on, or come much later); SKIP_LOCKED."""
+        self._live().execute("VACUUM (SKIP_LOCKED) chunks, tasks, task_blocks, alerts, checkpoints")
 
     def reconnect(self) -> None:
         if self.conn is not None and not self.conn.closed:

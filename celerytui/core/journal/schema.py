@@ -9,13 +9,27 @@ which then drops it. Schema 3 moves the tasks that succeeded into compressed blo
 (task_blocks.py): the store moves the old rows (JournalStore._block_old_rows). Schema 4
 drops PostgreSQL's GIN index of the blocks' task keys (DIALECT_STEPS): ~37 bytes a blocked
 task, a quarter of a PostgreSQL store; a writer finds a task's block by time instead.
+Schema 5 writes event chunks in codec 3 (chunks.py: ints and string indexes byte plane by
+byte plane, ~9% smaller; older chunks stay codec 2 and are read as they are), which a
+celerytui of schema 4 cannot read: the version tells it to upgrade. On PostgreSQL it also
+stores the deflated columns (chunks, blocks, checkpoints) and the blocks' keys STORAGE
+EXTERNAL: out of line without a pglz attempt that cannot shrink them (new rows; the bytes
+on disk are the same, the write is cheaper). And `tasks` is made anew (the old table renamed
+`tasks_v4`, copied over by JournalStore._copy_v4_tasks, dropped): what SQL reads in columns,
+the rest in one blob (task_values.pack_data), and its index by time holds only the rows not
+in tasks_trouble_at (nearly all rows left are failures: they were in both).
+
+PostgreSQL bytes per event of the synthetic stream (benchmarks/history.py --events 300000
+--no-firehose): schema 4 39.6-42.1 (chunks 20.7, task_blocks 9.9, tasks 8.5-11.0: the last
+from a dictionary made by luck, see task_values.make_dict), schema 5 35.8-35.9 (chunks
+18.7, task_blocks 9.9, tasks 6.7-6.8); SQLite 36.6-39.7 -> 34.2-34.4.
 """
 
 from __future__ import annotations
 
-from celerytui.core.journal.names import TROUBLE_SQL, seed_statements
+from celerytui.core.journal.names import LIVE_SQL, TROUBLE_SQL, seed_statements
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # version -> the statements that bring a store from the version before to it
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -77,6 +91,28 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS task_blocks_at1 ON task_blocks (at1, id)",
     ),
     4: (),  # PostgreSQL only (DIALECT_STEPS)
+    # chunks of codec 3 (chunks.py); PostgreSQL: STORAGE EXTERNAL (DIALECT_STEPS). The rows
+    # left in `tasks` are nearly all failures (the others are in flight; those that succeed
+    # go into blocks), which tasks_trouble_at holds already: tasks_at becomes the index of
+    # the others only; a search of all rows by time merges the two (store_reads._find_rows)
+    # And a task row keeps in columns only what SQL reads, the rest in one blob (task_values
+    # .pack_data): the table is made anew as `tasks`, the old one renamed `tasks_v4` and
+    # copied over by the store (JournalStore._copy_v4_tasks), which then drops it.
+    5: (
+        "DROP INDEX IF EXISTS tasks_at",
+        "DROP INDEX IF EXISTS tasks_trouble_name_at",
+        "DROP INDEX IF EXISTS tasks_trouble_at",
+        "ALTER TABLE tasks RENAME TO tasks_v4",
+        # 8-byte `at` first, then the ints: no padding (PostgreSQL); 6 columns: a 1-byte null
+        # bitmap keeps a PostgreSQL row header at 24 bytes
+        "CREATE TABLE IF NOT EXISTS tasks (at BIGINT NOT NULL, name INTEGER,"
+        " state INTEGER NOT NULL, worker INTEGER, uuid {blob} NOT NULL, data {blob} NOT NULL)",
+        # named, not a constraint: tasks_v4's tasks_uuid_key is still there (PostgreSQL)
+        "CREATE UNIQUE INDEX IF NOT EXISTS tasks_uuid ON tasks (uuid)",
+        f"CREATE INDEX IF NOT EXISTS tasks_live_at ON tasks (at) WHERE {LIVE_SQL}",
+        f"CREATE INDEX IF NOT EXISTS tasks_trouble_name_at ON tasks (name, at) WHERE {TROUBLE_SQL}",
+        f"CREATE INDEX IF NOT EXISTS tasks_trouble_at ON tasks (at) WHERE {TROUBLE_SQL}",
+    ),
 }
 
 # where the block of a task is found (by task_blocks.id_key, which a few tasks may share),
@@ -99,4 +135,14 @@ TASK_IDS: dict[str, tuple[str, ...]] = {
 DIALECT_STEPS: dict[int, dict[str, tuple[str, ...]]] = {
     3: TASK_IDS,
     4: {"sqlite": (), "postgresql": ("DROP INDEX IF EXISTS task_blocks_keys",)},
+    # deflated already (and the keys are random ints): pglz would try and give up
+    5: {
+        "sqlite": (),
+        "postgresql": (
+            "ALTER TABLE chunks ALTER COLUMN data SET STORAGE EXTERNAL",
+            "ALTER TABLE task_blocks ALTER COLUMN data SET STORAGE EXTERNAL,"
+            " ALTER COLUMN keys SET STORAGE EXTERNAL",
+            "ALTER TABLE checkpoints ALTER COLUMN data SET STORAGE EXTERNAL",
+        ),
+    },
 }

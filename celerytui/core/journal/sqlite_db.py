@@ -84,6 +84,10 @@ class SqliteDb:
         size = self.conn.execute("PRAGMA page_size").fetchone()[0]
         return int((pages - free) * size)
 
+    def live_bytes(self) -> int:
+        """What the size limit counts: size_bytes (free pages are not counted already)."""
+        return self.size_bytes()
+
     def after_flush(self, task_writes: int) -> None:
         """SQLite reuses the pages of deleted rows at once: nothing to do."""
 

@@ -32,10 +32,10 @@ from celerytui.core.journal.errors import (
     JournalSchemaError,
     JournalWriteError,
 )
-from celerytui.core.journal.names import STATE_IDS, Names
+from celerytui.core.journal.names import LIVE_SQL, STATE_IDS, TROUBLE, TROUBLE_SQL, Names
 from celerytui.core.journal.rows import TASK_COLUMNS, AlertRow, TaskRow
 from celerytui.core.journal.schema import DIALECT_STEPS, MIGRATIONS, SCHEMA_VERSION
-from celerytui.core.journal.store_reads import _SELECT_TASKS, StoreReads
+from celerytui.core.journal.store_reads import StoreReads
 from celerytui.core.state_snapshot import DELTA_MAGIC
 from celerytui.redaction import one_line
 
@@ -48,10 +48,16 @@ _INF = float("inf")
 
 
 _TASK_INSERT = (
-    f"INSERT INTO tasks ({', '.join(task_values.COLUMNS)}) VALUES "
-    f"({', '.join('?' for _ in task_values.COLUMNS)}) ON CONFLICT (uuid) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in task_values.VALUE_COLUMNS)
+    f"INSERT INTO tasks ({', '.join(task_values.ROW_COLUMNS)}) VALUES "
+    f"({', '.join('?' for _ in task_values.ROW_COLUMNS)}) ON CONFLICT (uuid) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in task_values.ROW_COLUMNS if c != "uuid")
 )
+# the rows of schemas 2-4 (task_values.COLUMNS), which the migrations to 2 and 3 write and read
+_TASK_INSERT_V2 = (
+    f"INSERT INTO tasks ({', '.join(task_values.COLUMNS)}) VALUES "
+    f"({', '.join('?' for _ in task_values.COLUMNS)})"
+)
+_SELECT_TASKS_V2 = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
 MIGRATE_BATCH = 10_000  # v1 task rows copied per statement
 _ALERT_INSERT = (
     "INSERT INTO alerts (rule, severity, summary, labels, raised_at, cleared_at, count)"
@@ -125,6 +131,8 @@ class JournalStore(StoreReads):
                         self._copy_v1_tasks()
                     if step == 3:
                         self._block_old_rows()
+                    if step == 5:
+                        self._copy_v4_tasks()
                     self._set_meta("schema_version", str(step))
                 if version == 0:
                     self._set_meta("cluster", self.cluster)
@@ -195,7 +203,7 @@ class JournalStore(StoreReads):
                 for row, r in zip(old, rows, strict=True)
             ]
             self.names.write_pending()
-            db.executemany(_TASK_INSERT, encoded)
+            db.executemany(_TASK_INSERT_V2, encoded)
             done = rows[-1][0]
         db.execute("DROP TABLE tasks_v1")
         self._epoch_unsaved = self._dict_unsaved = False
@@ -213,8 +221,8 @@ class JournalStore(StoreReads):
         after: tuple[int, bytes] = (-(2**62), b"")
         while True:
             found = db.execute(
-                f"{_SELECT_TASKS} WHERE state IN ({states}) AND (at > ? OR (at = ? AND uuid > ?))"
-                " ORDER BY at, uuid LIMIT ?",
+                f"{_SELECT_TASKS_V2} WHERE state IN ({states})"
+                " AND (at > ? OR (at = ? AND uuid > ?)) ORDER BY at, uuid LIMIT ?",
                 (after[0], after[0], after[1], task_blocks.BLOCK_TASKS),
             )
             if not found:
@@ -228,6 +236,27 @@ class JournalStore(StoreReads):
             after = (int(found[-1][5]), bytes(found[-1][0]))
         self.names.write_pending()
         self.names.committed()
+
+    def _copy_v4_tasks(self) -> None:
+        """Schema 4 -> 5: every row of `tasks_v4` into the new `tasks` (the same values, in
+        ROW_COLUMNS: task_values.row_values), then drop it."""
+        db = self.db
+        columns = ", ".join(task_values.COLUMNS)
+        insert = (
+            f"INSERT INTO tasks ({', '.join(task_values.ROW_COLUMNS)}) VALUES "
+            f"({', '.join('?' for _ in task_values.ROW_COLUMNS)})"
+        )
+        done = b""
+        while True:
+            rows = db.execute(
+                f"SELECT {columns} FROM tasks_v4 WHERE uuid > ? ORDER BY uuid LIMIT ?",
+                (done, MIGRATE_BATCH),
+            )
+            if not rows:
+                break
+            db.executemany(insert, [task_values.row_values(tuple(r)) for r in rows])
+            done = bytes(rows[-1][0])
+        db.execute("DROP TABLE tasks_v4")
 
     def _start_epoch(self, first: float) -> None:
         self._epoch = int(first // 1)
@@ -379,7 +408,7 @@ class JournalStore(StoreReads):
             self.db.executemany(
                 _TASK_INSERT,
                 [
-                    task_values.values(r, epoch, intern, now if r.at is None else r.at, packer)
+                    task_values.stored_row(r, epoch, intern, now if r.at is None else r.at, packer)
                     for r in live
                 ],
             )
@@ -522,7 +551,10 @@ class JournalStore(StoreReads):
         if self.packer.zdict is not None:
             return
         texts = [
-            t for r in rows for t in (r.traceback, r.exception, r.args, r.kwargs, r.result) if t
+            (t, r.state in TROUBLE)
+            for r in rows
+            for t in (r.traceback, r.exception, r.args, r.kwargs, r.result)
+            if t
         ]
         if len(texts) < task_values.DICT_SAMPLES:
             return
@@ -636,7 +668,7 @@ class JournalStore(StoreReads):
         self._prune_before(now - self.retention, deleted)
         for _ in range(int(1 / PRUNE_STEP)):
             with self._lock:
-                if self.db.size_bytes() <= self.max_size:
+                if self.db.live_bytes() <= self.max_size:
                     break
                 span = self.time_range()
                 if span is None:
@@ -658,9 +690,13 @@ class JournalStore(StoreReads):
                 )
                 if self._epoch is not None:
                     cut_ms = task_values.ms(cut, self._epoch)
-                    deleted["tasks"] += len(
-                        db.execute("DELETE FROM tasks WHERE at < ? RETURNING at", (cut_ms,))
-                    )
+                    for part in (TROUBLE_SQL, LIVE_SQL):  # each by its partial index
+                        deleted["tasks"] += len(
+                            db.execute(
+                                f"DELETE FROM tasks WHERE at < ? AND {part} RETURNING at",
+                                (cut_ms,),
+                            )
+                        )
                     deleted["tasks"] += self._prune_blocks(cut_ms, self._epoch)
                 deleted["alerts"] += len(
                     db.execute(

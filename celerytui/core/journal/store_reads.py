@@ -8,6 +8,8 @@ that fails is one JournalError line.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,7 +20,7 @@ import celerytui.core.journal.task_blocks as task_blocks
 import celerytui.core.journal.task_values as task_values
 from celerytui.core.journal.db import Db
 from celerytui.core.journal.errors import JournalError
-from celerytui.core.journal.names import TROUBLE, TROUBLE_SQL, Names
+from celerytui.core.journal.names import LIVE_SQL, TROUBLE, TROUBLE_SQL, Names
 from celerytui.core.journal.rows import AlertRow, TaskRow
 from celerytui.core.state_snapshot import DELTA_MAGIC
 from celerytui.redaction import one_line
@@ -28,7 +30,7 @@ TEXT_PAGE = 5_000  # rows a text search reads at a time
 BLOCK_PAGE = 32  # task blocks a search lists at a time
 BLOCK_SCAN = (8, 1_024)  # task blocks whose keys get_task reads at a time, first and most
 KEYS_PER_QUERY = 500  # values of an IN (...) per statement (SQLite)
-_SELECT_TASKS = f"SELECT {', '.join(task_values.COLUMNS)} FROM tasks"  # `at` is the 6th
+_SELECT_TASKS = f"SELECT {', '.join(task_values.ROW_COLUMNS)} FROM tasks"  # `at` first
 
 CHUNK_READS = 8  # chunks an event read fetches at once at most (one statement)
 CHAIN_MAX = 1_000  # checkpoints looked at for a full one before a time
@@ -71,7 +73,7 @@ class StoreReads:
             raise JournalError(f"journal {self.display}: read failed: {one_line(exc)}") from None
 
     def _rows(self, found: list[tuple[Any, ...]], epoch: int) -> list[TaskRow]:
-        return task_values.task_rows(found, epoch, self.names.text, self.packer)
+        return task_values.read_rows(found, epoch, self.names.text, self.packer)
 
     def time_range(self) -> tuple[float, float] | None:
         """(first, last) event time recorded, or None when there is none."""
@@ -240,21 +242,32 @@ class StoreReads:
                     return None
                 where.append(f"{column} IN ({', '.join('?' for _ in ids)})")
                 params.extend(ids)
-        if states is not None and set(states) <= set(TROUBLE):
-            where.append(TROUBLE_SQL)  # what lets the partial indexes serve it
         if worker is not None:
             ids = self._name_ids([worker])
             if not ids:
                 return None
             where.append("worker = ?")
             params.append(ids[0])
-        sql = _SELECT_TASKS
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY at {'DESC' if newest_first else 'ASC'} LIMIT ?"
-        if not text:
-            return self._pairs(self._read(sql, (*params, limit)), epoch)
-        return self._text_search(sql + " OFFSET ?", params, text, limit, epoch)
+        # what lets the partial indexes serve it (schema 5: no index of all the rows by time;
+        # a search of both reads each by its own index, merged here)
+        if states is not None and set(states) <= set(TROUBLE):
+            parts = [TROUBLE_SQL]
+        elif states is not None and not set(states) & set(TROUBLE):
+            parts = [LIVE_SQL]
+        else:
+            parts = [TROUBLE_SQL, LIVE_SQL]
+        found = []
+        for part in parts:
+            sql = f"{_SELECT_TASKS} WHERE {' AND '.join([*where, part])}"
+            sql += f" ORDER BY at {'DESC' if newest_first else 'ASC'} LIMIT ?"
+            if text:
+                found.append(self._text_search(sql + " OFFSET ?", params, text, limit, epoch))
+            else:
+                found.append(self._pairs(self._read(sql, (*params, limit)), epoch))
+        if len(found) == 1:
+            return found[0]
+        merged = heapq.merge(*found, key=_at, reverse=newest_first)
+        return list(itertools.islice(merged, limit))
 
     def _find_in_blocks(
         self,
@@ -335,7 +348,7 @@ class StoreReads:
         return out[:limit]
 
     def _pairs(self, found: list[tuple[Any, ...]], epoch: int) -> list[tuple[int, TaskRow]]:
-        return [(int(r[5]), row) for r, row in zip(found, self._rows(found, epoch), strict=True)]
+        return [(int(r[0]), row) for r, row in zip(found, self._rows(found, epoch), strict=True)]
 
     def _in(self, sql: str, column: str, values: Sequence[Any], *before: Any) -> list[Any]:
         """`sql` with its `{}` made `column IN values` (params `before` come first): a few
@@ -473,6 +486,10 @@ def _has_text(row: TaskRow, needle: str) -> bool:
         v is not None and needle in v.casefold()
         for v in (row.uuid, row.name, row.args, row.kwargs, row.exception)
     )
+
+
+def _at(pair: tuple[int, TaskRow]) -> int:
+    return pair[0]
 
 
 def _first(pair: tuple[float, dict[str, Any]]) -> float:
