@@ -48,6 +48,7 @@ from celerytui.core.snapshot_head_changes import apply_changes, base_parts, head
 from celerytui.core.snapshot_lazy import PRESET_AT, LazyRows, reader
 from celerytui.core.snapshot_legacy import MAGIC_2, columns_format_2, head_of, rows_format_1
 from celerytui.core.snapshot_refs import TIMES, encode_refs, encode_timelines, float_columns
+from celerytui.core.snapshot_uuids import encode_uuids
 from celerytui.core.state import ClusterState
 from celerytui.core.state_lost import LostEntry
 from celerytui.core.task_stats import SecondRing
@@ -73,7 +74,6 @@ _STATE_AT, _NAME_AT = _TASK.index("state"), _TASK.index("name")
 _ROOT_AT, _PARENT_AT = _TASK.index("root_id"), _TASK.index("parent_id")
 _CHILDREN_AT = _TASK.index("children")
 _HISTORY_AT = _HTTP.index("history")
-_CODED = ("state_ts", "timeline")  # coded against the row's event times (snapshot_refs.py)
 SUBSET_SHARE = 2 / 3  # a piece of a chain keeping fewer of its rows decodes only those
 # restored states whose tasks are not all made yet (fill_some)
 _LAZY: weakref.WeakKeyDictionary[ClusterState, LazyRows] = weakref.WeakKeyDictionary()
@@ -183,7 +183,9 @@ def _encode(captured: dict[str, Any]) -> bytes:
     times = float_columns({name: by_name[name] for name in TIMES})
     for name, values in by_name.items():
         column = None
-        if name == "state_ts":
+        if name == "uuid":
+            column = encode_uuids(values, blobs)
+        elif name == "state_ts":
             column = encode_refs(values, times, _TASK, blobs)
         elif name == "timeline":
             column = encode_timelines(values, times, blobs)

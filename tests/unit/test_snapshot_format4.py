@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import uuid
 import zlib
 from collections import deque
 from dataclasses import astuple
@@ -176,3 +177,34 @@ def test_a_format_3_chain_of_the_code_before_loads_and_a_format_4_delta_goes_on_
     at, again = state_snapshot.load_chain([*chain, (chain[-1][0] + 5, data)])
     assert at == chain[-1][0] + 5 and rows(again) == rows(live)
     same_rest(again, live)
+
+
+@pytest.mark.parametrize(
+    ("ids", "kind"),
+    [
+        ([str(uuid.UUID(int=k * 7919 + 1)) for k in range(50)], "h"),
+        ([str(uuid.uuid4()) for _ in range(49)] + ["a-custom-task-id"], "s"),
+        ([str(uuid.uuid4()).upper() for _ in range(5)], "s"),  # not canonical: as written
+        ([" " + str(uuid.uuid4())[1:] for _ in range(5)], "s"),  # fromhex skips spaces
+        ([str(uuid.uuid4()).replace("-", "x") for _ in range(5)], "s"),
+        ([str(uuid.uuid4()).replace("-", "") + "-" * 4 for _ in range(5)], "s"),
+    ],
+)
+def test_uuids_are_16_bytes_when_every_one_is_canonical_and_exact_either_way(ids, kind):
+    state = ClusterState(max_tasks=100)
+    for k, task_id in enumerate(ids):
+        state.apply(
+            [
+                {
+                    "type": "task-sent",
+                    "uuid": task_id,
+                    "timestamp": 1.7e9 + k,
+                    "local_received": 1.7e9 + k,
+                    "name": "t",
+                }
+            ]
+        )
+    data = state_snapshot.dump(state)
+    assert head_of_snapshot(data)["columns"][0][0] == kind
+    restored = state_snapshot.load(data)
+    assert list(restored.tasks) == ids and rows(restored) == rows(state)
