@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Sequence
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress, repeat
 from math import copysign
-from operator import itemgetter
+from operator import eq, itemgetter, mul, not_, sub
 from typing import Any
 
 from celerytui.core.snapshot_columns import _floats, _optional_floats, _string_table, _strings
@@ -62,21 +62,19 @@ def encode_refs(
     values: list[Any], refs: dict[str, list[Any]], fields: Sequence[str], blobs: list[bytes]
 ) -> list[Any] | None:
     """An "r" column for ``values`` (floats or None) coded against ``refs`` (float columns
-    by name); None when ``values`` are of another kind."""
+    by name); None when ``values`` are of another kind. C-level passes, a column each."""
     if not {v.__class__ for v in values} <= {float, _NONE}:
         return None
     names = [n for n in STATE_TS_REFS if n in refs]
-    columns = [refs[n] for n in names]
-    codes = bytearray(len(values))
-    own: list[Any] = list(values)
-    for i, value in enumerate(values):
-        if value is None:
-            continue
-        for code, column in enumerate(columns, 1):
-            if same(value, column[i]):
-                codes[i] = code
-                own[i] = None
-                break
+    codes: list[int] = [0] * len(values)
+    for code in range(len(names), 0, -1):  # the first that matches wins: it goes last
+        matches = map(eq, values, refs[names[code - 1]])
+        codes = list(map(tuple.__getitem__, zip(codes, repeat(code)), matches))
+    if values.count(0.0):  # 0.0 == -0.0: the sign, for those only
+        for i in compress(range(len(codes)), codes):
+            if not values[i] and not same(values[i], refs[names[codes[i] - 1]][i]):
+                codes[i] = 0
+    own = list(map(tuple.__getitem__, zip(values, repeat(None)), map(bool, codes)))
     mode, packed = _optional_floats(own)
     packed = [bytes(codes), *packed]
     blobs.extend(packed)
@@ -87,7 +85,10 @@ def encode_timelines(
     values: list[Any], refs: dict[str, list[Any]], blobs: list[bytes]
 ) -> list[Any] | None:
     """A "T" column for flat timelines (float times, str kinds) coded against the event
-    fields of their row (``refs``: float columns by name); None for anything else."""
+    field of its kind in its row (``refs``: float columns by name); None for anything
+    else. C-level passes over all events. (Only the field of the event's kind is tried:
+    the times it misses, an earlier attempt's events of a retried task, matched no other
+    field in a benchmark journal.)"""
     if not {v.__class__ for v in values} <= {tuple} or any(len(v) & 1 for v in values):
         return None
     flat = list(chain.from_iterable(values))
@@ -98,28 +99,23 @@ def encode_timelines(
     strings = None if table is None else _strings(table[1:])
     if table is None or strings is None:
         return None
-    columns = [refs.get(name) for name in TIMES]
-    codes = bytearray(len(times))
-    own_times: list[float] = []
-    own_counts = []
-    event = 0
-    for row, timeline in enumerate(values):
-        mine = 0
-        for at in range(0, len(timeline), 2):
-            time, kind = timeline[at], timeline[at + 1]
-            first = KIND_OF.get(kind)
-            order = range(1, len(TIMES) + 1) if first is None else (first, *range(1, 9))
-            for code in order:
-                column = columns[code - 1]
-                if column is not None and same(time, column[row]):
-                    codes[event] = code
-                    break
-            else:
-                own_times.append(time)
-                mine += 1
-            event += 1
-        own_counts.append(mine)
     lengths = [len(v) >> 1 for v in values]
+    columns = [refs.get(name) for name in TIMES]
+    # per row (None, sent, received, ...): code k picks item k
+    by_row = list(zip(repeat(None), *(repeat(None) if c is None else c for c in columns)))
+    rows = list(chain.from_iterable(map(repeat, range(len(values)), lengths)))
+    wanted = list(map(KIND_OF.get, kinds, repeat(0)))
+    refs_of = map(tuple.__getitem__, map(by_row.__getitem__, rows), wanted)
+    codes = list(map(mul, wanted, map(eq, times, refs_of)))
+    if times.count(0.0):  # 0.0 == -0.0: the sign, for those only
+        for i in compress(range(len(codes)), codes):
+            if not times[i] and not same(times[i], by_row[rows[i]][codes[i]]):
+                codes[i] = 0
+    own = list(map(not_, codes))
+    own_times = list(compress(times, own))
+    ends = list(accumulate(lengths))
+    owned = [0, *accumulate(own)]
+    own_counts = list(map(sub, _take(owned, ends), _take(owned, [0, *ends[:-1]])))
     packed = [
         array("I", lengths).tobytes(),
         indexes,
