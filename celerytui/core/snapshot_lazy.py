@@ -162,8 +162,9 @@ class LazyRows:
     def _fill(self, tasks: list[Task], piece: int, rows: list[int]) -> None:
         readers = self._readers.get(piece)
         if readers is None:
+            made: dict[int, Many] = {}  # (format 4's columns read others: made once)
             readers = self._readers[piece] = [
-                reader(self.pieces[piece], field) for field in _LAZY_AT
+                reader(self.pieces[piece], field, made) for field in _LAZY_AT
             ]
         for at, many in zip(_LAZY_AT, readers, strict=True):
             deque(map(SETTERS[at], tasks, many(rows)), 0)
@@ -212,9 +213,21 @@ def check(columns: Columns, field: int) -> None:
         columns[field]  # any other kind: decoded whole now (and kept)
 
 
-def reader(columns: Columns, field: int) -> Many:
-    """The values of one field at some rows (ascending), for ``columns``' rows."""
+def reader(columns: Columns, field: int, made: dict[int, Many] | None = None) -> Many:
+    """The values of one field at some rows (ascending), for ``columns``' rows; ``made``:
+    the readers made already for these columns (by field), this one added."""
+    if made is None:
+        made = {}
+    many = made.get(field)
+    if many is None:
+        many = made[field] = _reader(columns, field, made)
+    return many
+
+
+def _reader(columns: Columns, field: int, made: dict[int, Many]) -> Many:
     packed = columns.packed(field)
+    if packed is not None and packed[0][0] in ("r", "T") and field in _TIMES_AT:
+        raise ValueError("a state snapshot with a bad time column")  # (it reads those)
     if packed is None:  # decoded already (older formats), or a kind read whole
         values = columns[field]
         return lambda rows: take(values, rows)
@@ -238,7 +251,7 @@ def reader(columns: Columns, field: int) -> Many:
         if not set(refs) <= set(_TIMES_AT):
             raise ValueError("a state snapshot with a bad time column")
         own = _floats(mode, parts[1:], columns.count)
-        return refs_reader(bytes(parts[0]), own, [reader(columns, f) for f in refs])
+        return refs_reader(bytes(parts[0]), own, [reader(columns, f, made) for f in refs])
     if kind == "T":
         what = [None, *unstrings(parts[5], extra)].__getitem__
         return timelines_reader(
@@ -248,7 +261,7 @@ def reader(columns: Columns, field: int) -> Many:
             bytes(parts[2]),
             unpack("I", parts[3]),
             unpack("d", unshuffle(parts[4], 8)),
-            [reader(columns, f) for f in _TIMES_AT],
+            [reader(columns, f, made) for f in _TIMES_AT],
         )
     values = columns[field]
     return lambda rows: take(values, rows)

@@ -11,7 +11,7 @@ import math
 import uuid
 import zlib
 from collections import deque
-from dataclasses import astuple
+from dataclasses import astuple, fields
 from pathlib import Path
 
 import pytest
@@ -19,16 +19,18 @@ import pytest
 from benchmarks.synthetic import generate_events
 from celerytui.core import state_snapshot
 from celerytui.core.journal.checkpoint_plan import CheckpointPlan
-from celerytui.core.model import HttpCheck
+from celerytui.core.model import HttpCheck, Task
 from celerytui.core.snapshot_head_changes import (
     apply_ordered,
     apply_window,
     ordered_change,
     window_change,
 )
+from celerytui.core.snapshot_lazy import reader
 from celerytui.core.snapshot_legacy import head_of
 from celerytui.core.state import ClusterState
 
+FIELDS = [f.name for f in fields(Task)]
 CHAIN3 = Path(__file__).parents[1] / "support" / "data" / "snapshot_format3_chain.json"
 
 
@@ -208,3 +210,24 @@ def test_uuids_are_16_bytes_when_every_one_is_canonical_and_exact_either_way(ids
     assert head_of_snapshot(data)["columns"][0][0] == kind
     restored = state_snapshot.load(data)
     assert list(restored.tasks) == ids and rows(restored) == rows(state)
+
+
+def test_a_time_column_that_would_read_itself_is_a_clear_error():
+    """A damaged head whose event-time field is coded against the event times (itself)."""
+    sent = FIELDS.index("sent")
+
+    class Damaged:
+        count = 1
+
+        def __getitem__(self, field: int) -> list:
+            raise AssertionError("not decoded whole")
+
+        def packed(self, field: int) -> tuple[list, list]:
+            return ["r", [0, [sent]], 1, 0, 8], [
+                memoryview(b"\x01"),
+                memoryview(b""),
+                memoryview(bytes(8)),
+            ]
+
+    with pytest.raises(ValueError, match="bad time column"):
+        reader(Damaged(), sent)
