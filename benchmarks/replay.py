@@ -83,7 +83,7 @@ class Checkpointer:
 
     def feed(self, batch: list[dict[str, Any]]) -> tuple[float, bytes] | None:
         changes = self.live.apply([dict(e) for e in batch])
-        self.plan.note(changes.tasks)
+        self.plan.note_changes(changes)
         self.since += len(batch)
         at = event_time(batch[-1])
         self.last = at if self.last is None else self.last

@@ -25,6 +25,7 @@ from operator import add, itemgetter, mul, sub
 from typing import Any
 
 from celerytui.core.model import NO_CHILDREN, timeline_pairs
+from celerytui.core.snapshot_uuids import decode_uuids
 
 _NONE = type(None)
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
@@ -152,6 +153,8 @@ def _decode(kind: str, extra: Any, parts: list[memoryview], count: int, uuids: l
         values = list(map(table.__getitem__, unpack("I", parts[0])))
     elif kind == "c":
         values = _unchildren(extra, parts, count, uuids)
+    elif kind == "h":  # format 4: canonical uuids as 16 bytes (core/snapshot_uuids.py)
+        values = decode_uuids(parts[0], count)
     elif kind == "b":
         values = list(map(bool, parts[0]))
     elif kind == "i":

@@ -37,12 +37,14 @@ from typing import Any, Protocol
 from celerytui.core.model import Task
 from celerytui.core.snapshot_columns import _unshuffle as unshuffle
 from celerytui.core.snapshot_columns import take, unpack, unstrings
+from celerytui.core.snapshot_refs import TIMES, refs_reader, timelines_reader
 
 TASK_FIELDS = tuple(f.name for f in fields(Task))
 # what ClusterState reads of a task it does not otherwise touch: counts, eviction, links
 PRESET = ("uuid", "seq", "state", "name", "children", "root_id", "parent_id")
 PRESET_AT = tuple(TASK_FIELDS.index(name) for name in PRESET)
 _LAZY_AT = tuple(i for i in range(len(TASK_FIELDS)) if i not in PRESET_AT)
+_TIMES_AT = tuple(TASK_FIELDS.index(name) for name in TIMES)  # what format 4 refers to
 SETTERS = tuple(Task.__dict__[name].__set__ for name in TASK_FIELDS)  # the slots, directly
 HOLDER = "args"  # the field (not PRESET) whose slot holds a lazy task's rows until filled
 _HOLDER_AT = TASK_FIELDS.index(HOLDER)
@@ -160,8 +162,9 @@ class LazyRows:
     def _fill(self, tasks: list[Task], piece: int, rows: list[int]) -> None:
         readers = self._readers.get(piece)
         if readers is None:
+            made: dict[int, Many] = {}  # (format 4's columns read others: made once)
             readers = self._readers[piece] = [
-                reader(self.pieces[piece], field) for field in _LAZY_AT
+                reader(self.pieces[piece], field, made) for field in _LAZY_AT
             ]
         for at, many in zip(_LAZY_AT, readers, strict=True):
             deque(map(SETTERS[at], tasks, many(rows)), 0)
@@ -191,13 +194,40 @@ def check(columns: Columns, field: int) -> None:
     elif kind == "t":
         if not len(parts[1]) == 2 * len(parts[2]) or len(parts[2]) % 4:
             raise ValueError("a state snapshot with a cut timeline")
+    elif kind == "r":  # format 4: a byte a row, then an "f" column's parts
+        mode, refs = extra
+        if len(parts[0]) != count or not set(refs) <= set(_TIMES_AT) or mode not in (0, 1, 2):
+            raise ValueError("a state snapshot with a bad time column")
+        if mode in (0, 1) and len(parts[2]) != 8 * count:
+            raise ValueError("a state snapshot with a short column")
+        if mode == 2 and len(parts[1]) * 2 != len(parts[2]):
+            raise ValueError("a state snapshot with a short column")
+        if parts[0] and max(parts[0]) > len(refs):
+            raise ValueError("a state snapshot with an unknown time reference")
+    elif kind == "T":  # format 4: lengths, kinds, codes, own counts, own times, table
+        if len(parts[0]) != 4 * count or len(parts[3]) != 4 * count:
+            raise ValueError("a state snapshot with a short column")
+        if len(parts[1]) != 4 * len(parts[2]) or len(parts[4]) % 8:
+            raise ValueError("a state snapshot with a cut timeline")
     elif kind not in ("s", "i", "b"):
         columns[field]  # any other kind: decoded whole now (and kept)
 
 
-def reader(columns: Columns, field: int) -> Many:
-    """The values of one field at some rows (ascending), for ``columns``' rows."""
+def reader(columns: Columns, field: int, made: dict[int, Many] | None = None) -> Many:
+    """The values of one field at some rows (ascending), for ``columns``' rows; ``made``:
+    the readers made already for these columns (by field), this one added."""
+    if made is None:
+        made = {}
+    many = made.get(field)
+    if many is None:
+        many = made[field] = _reader(columns, field, made)
+    return many
+
+
+def _reader(columns: Columns, field: int, made: dict[int, Many]) -> Many:
     packed = columns.packed(field)
+    if packed is not None and packed[0][0] in ("r", "T") and field in _TIMES_AT:
+        raise ValueError("a state snapshot with a bad time column")  # (it reads those)
     if packed is None:  # decoded already (older formats), or a kind read whole
         values = columns[field]
         return lambda rows: take(values, rows)
@@ -216,6 +246,23 @@ def reader(columns: Columns, field: int) -> Many:
         return _floats(extra, parts, columns.count)
     if kind == "t":
         return _timelines(extra, parts)
+    if kind == "r":
+        mode, refs = extra
+        if not set(refs) <= set(_TIMES_AT):
+            raise ValueError("a state snapshot with a bad time column")
+        own = _floats(mode, parts[1:], columns.count)
+        return refs_reader(bytes(parts[0]), own, [reader(columns, f, made) for f in refs])
+    if kind == "T":
+        what = [None, *unstrings(parts[5], extra)].__getitem__
+        return timelines_reader(
+            unpack("I", parts[0]),
+            what,
+            unpack("I", parts[1]),
+            bytes(parts[2]),
+            unpack("I", parts[3]),
+            unpack("d", unshuffle(parts[4], 8)),
+            [reader(columns, f, made) for f in _TIMES_AT],
+        )
     values = columns[field]
     return lambda rows: take(values, rows)
 

@@ -84,10 +84,10 @@ def test_a_format_2_checkpoint_still_loads_exactly():
 
 
 @pytest.mark.parametrize("timelines", ["packed", "json"])
-def test_a_format_3_checkpoint_of_paired_timelines_loads_exactly_and_is_written_alike(timelines):
+def test_a_format_3_checkpoint_of_paired_timelines_loads_exactly_and_is_written_again(timelines):
     """Task.timeline was a tuple of (time, kind) pairs when format 3 began; it is flat now
-    and the bytes stayed: such a checkpoint loads exactly, and one written now holds the
-    same task columns (an older reader of a shared journal reads it)."""
+    and the bytes stayed: such a checkpoint loads exactly, and written again (format 4,
+    its times coded against each other) it loads as the same tasks."""
     data = (DATA / f"snapshot_format3_{timelines}.bin").read_bytes()
     restored = state_snapshot.load(data)
     tasks = list(restored.tasks.values())
@@ -99,10 +99,16 @@ def test_a_format_3_checkpoint_of_paired_timelines_loads_exactly_and_is_written_
         (2.0, kind),
     ]
     assert all(t.timeline.__class__ is tuple and len(t.timeline) % 2 == 0 for t in tasks)
-    written, again = _head_and_columns(data), _head_and_columns(state_snapshot.dump(restored))
-    assert written == again
+    written = _head_and_columns(data)
     column = {"packed": "t", "json": "j"}[timelines]
+    assert written[0]["format"] == 3 and data[:4] == state_snapshot.MAGIC_3
     assert written[0]["columns"][FIELDS.index("timeline")][0] == column
+    again = state_snapshot.dump(restored)
+    assert again[:4] == state_snapshot.MAGIC == b"CTS\x04"
+    column = {"packed": "T", "json": "j"}[timelines]
+    assert _head_and_columns(again)[0]["columns"][FIELDS.index("timeline")][0] == column
+    reloaded = list(state_snapshot.load(again).tasks.values())
+    assert [repr(astuple(t)) for t in reloaded] == [repr(astuple(t)) for t in tasks]
 
 
 def _head_and_columns(data: bytes) -> tuple[dict, bytes]:

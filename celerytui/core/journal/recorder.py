@@ -127,7 +127,7 @@ class Recorder:
             if (last.__class__ is float or last.__class__ is int) and last > self._newest:
                 self._newest = last
             self._since_checkpoint += len(events)
-        self._plan.note(changes.tasks)
+        self._plan.note_changes(changes)
         capture = None
         if (state.tasks or state.workers) and checkpoint_due(
             now - self._last_checkpoint,
