@@ -93,3 +93,11 @@ def journal_spec(request, tmp_path, pg_schemas):
     from tests.support.journal_stores import store_spec
 
     return store_spec(request.param, tmp_path, pg_schemas)
+
+
+@pytest.fixture
+def pg_journal_spec(tmp_path, pg_schemas):
+    """A fresh journal store on PostgreSQL only (what only PostgreSQL does)."""
+    from tests.support.journal_stores import store_spec
+
+    return store_spec("postgresql", tmp_path, pg_schemas)

@@ -281,11 +281,11 @@ def test_rows_failed_and_in_flight_come_back_merged_in_time_order(journal_spec):
         reader.close()
 
 
-def test_a_postgresql_writer_gives_its_task_rows_statistics(journal_spec, monkeypatch):
+def test_a_postgresql_writer_gives_its_task_rows_statistics(pg_journal_spec, monkeypatch):
     # without them (autovacuum off, a new store) the planner reads a failure search of a
-    # big table as a sort of all its rows (postgres_db.ANALYZE_TASK_WRITES)
-    if not is_postgres(journal_spec):
-        pytest.skip("SQLite plans without statistics")
+    # big table as a sort of all its rows (postgres_db.ANALYZE_TASK_WRITES); SQLite plans
+    # without statistics
+    journal_spec = pg_journal_spec
     import celerytui.core.journal.postgres_db as postgres_db
 
     monkeypatch.setattr(postgres_db, "VACUUM_TASK_WRITES", 50)

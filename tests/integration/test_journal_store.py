@@ -268,12 +268,10 @@ def test_the_recorder_writes_events_rows_alerts_and_checkpoints(journal_spec):
         reader.close()
 
 
-def test_a_postgresql_store_over_its_size_limit_keeps_its_newest_history(journal_spec):
+def test_a_postgresql_store_over_its_size_limit_keeps_its_newest_history(pg_journal_spec):
     # a DELETE gives PostgreSQL's files nothing back: the limit counts what the rows hold
-    from celerytui.core.journal import is_postgres
-
-    if not is_postgres(journal_spec):
-        pytest.skip("the SQLite case is the test above")
+    # (the SQLite case is the test above)
+    journal_spec = pg_journal_spec
     store = open_store(journal_spec, cluster="test", write=True, max_size=10**9)
     for i in range(40):  # incompressible args: ~40 KB a batch, one chunk a minute
         store.append(
