@@ -11,10 +11,9 @@ import random
 import pytest
 
 from celerytui.core.journal import JournalSchemaError, TaskRow, is_postgres, open_store
-from celerytui.core.journal import task_values as tv
-from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION, TASK_IDS
+from celerytui.core.journal.schema import SCHEMA_VERSION, TASK_IDS
 from celerytui.core.journal.task_blocks import BLOCK_TASKS
-from tests.support.journal_stores import tasks_as_schema_4
+from tests.support.journal_stores import old_store_driver, tasks_as_schema_4, write_old_schema
 
 BASE = 1_767_225_600.0
 SCHEMA_3_GIN = TASK_IDS["postgresql"][1]  # the index schema 4 drops
@@ -159,42 +158,9 @@ def test_retention_drops_old_blocks_and_their_ids(journal_spec):
 
 def _schema_2_store(spec: str, rows: list[TaskRow]) -> None:
     """What schema 2 wrote: its tables and small task rows (task_values.py), one per task."""
-    if is_postgres(spec):
-        from celerytui.core.journal.postgres_db import PostgresDb as Driver
-
-        db = Driver(spec, write=True)
-    else:
-        from pathlib import Path
-
-        from celerytui.core.journal.sqlite_db import SqliteDb
-
-        db = SqliteDb(Path(spec), write=True)  # type: ignore[assignment]
+    db = old_store_driver(spec)
     db.begin()
-    for step in (1, 2):
-        for statement in MIGRATIONS[step]:
-            db.execute(statement.format(blob=db.blob, id=db.id_column))
-    db.execute("DROP TABLE tasks_v1")
-    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
-    epoch = int(BASE)
-    db.execute("INSERT INTO meta (key, value) VALUES ('time_epoch', ?)", (str(epoch),))
-    ids: dict[str, int] = {}
-
-    def name_id(text: str | None) -> int | None:
-        from celerytui.core.journal.names import FIRST_FREE, STATE_IDS
-
-        if text is None:
-            return None
-        if text in STATE_IDS:
-            return STATE_IDS[text]
-        if text not in ids:
-            ids[text] = FIRST_FREE + len(ids)
-            db.execute("INSERT INTO names (id, value) VALUES (?, ?)", (ids[text], text))
-        return ids[text]
-
-    marks = ", ".join("?" for _ in tv.COLUMNS)
-    for row in rows:
-        values = tv.values(row, epoch, name_id, row.at or BASE, tv.Packer())
-        db.execute(f"INSERT INTO tasks ({', '.join(tv.COLUMNS)}) VALUES ({marks})", values)
+    write_old_schema(db, 2, int(BASE), rows)
     db.commit()
     db.close()
 

@@ -12,6 +12,7 @@ from benchmarks.synthetic import generate_events
 from celerytui.core.journal import JournalSchemaError, TaskRow, chunks, is_postgres, open_store
 from celerytui.core.journal.rows import TASK_COLUMNS
 from celerytui.core.journal.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.support.journal_stores import write_old_schema
 
 BASE = 1_767_225_600.0
 ROWS = [
@@ -99,36 +100,9 @@ def test_a_schema_1_store_is_migrated_and_keeps_its_tasks(journal_spec):
 def _schema_4_store(spec: str, events: list[dict], rows: list[TaskRow], monkeypatch) -> None:
     """What schema 4 wrote, by its own statements: its tables and indexes (tasks_at of every
     row), task rows of 20 columns (task_values.values) and event chunks of codec 2."""
-    from celerytui.core.journal import task_values as tv
-    from celerytui.core.journal.names import FIRST_FREE, STATE_IDS
-    from celerytui.core.journal.schema import DIALECT_STEPS
-
     db = _driver(spec)
     db.begin()
-    for step in (1, 2, 3, 4):
-        for statement in MIGRATIONS[step]:
-            db.execute(statement.format(blob=db.blob, id=db.id_column))
-        for statement in DIALECT_STEPS.get(step, {}).get(db.dialect, ()):
-            db.execute(statement)
-    db.execute("DROP TABLE tasks_v1")
-    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '4')")
-    db.execute("INSERT INTO meta (key, value) VALUES ('time_epoch', ?)", (str(int(BASE)),))
-    ids: dict[str, int] = {}
-
-    def name_id(text: str | None) -> int | None:
-        if text is None:
-            return None
-        if text in STATE_IDS:
-            return STATE_IDS[text]
-        if text not in ids:
-            ids[text] = FIRST_FREE + len(ids)
-            db.execute("INSERT INTO names (id, value) VALUES (?, ?)", (ids[text], text))
-        return ids[text]
-
-    marks = ", ".join("?" for _ in tv.COLUMNS)
-    for row in rows:
-        values = tv.values(row, int(BASE), name_id, row.at or BASE, tv.Packer())
-        db.execute(f"INSERT INTO tasks ({', '.join(tv.COLUMNS)}) VALUES ({marks})", values)
+    write_old_schema(db, 4, int(BASE), rows)
     with monkeypatch.context() as patched:
         patched.setattr(chunks, "_planes", lambda blob, width: blob)  # codec 2: no planes
         for start in range(0, len(events), 1000):

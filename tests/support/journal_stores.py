@@ -90,3 +90,53 @@ def tasks_as_schema_4(db) -> None:
         [tv.v2_values(tuple(r)) for r in rows],
     )
     db.execute("DROP TABLE tasks_v5")
+
+
+def old_store_driver(spec: str):
+    """A writable driver of the store at ``spec`` (SQLite path or PostgreSQL URL), with no
+    migration run: for tests that build a store as an older celerytui left it."""
+    from celerytui.core.journal import is_postgres
+
+    if is_postgres(spec):
+        from celerytui.core.journal.postgres_db import PostgresDb
+
+        return PostgresDb(spec, write=True)
+    from pathlib import Path
+
+    from celerytui.core.journal.sqlite_db import SqliteDb
+
+    return SqliteDb(Path(spec), write=True)
+
+
+def write_old_schema(db, version: int, epoch: int, rows) -> None:
+    """In ``db`` (begun): the tables and indexes of schema ``version`` by its own statements
+    (MIGRATIONS and DIALECT_STEPS up to it), and ``rows`` as the task rows of 20 columns that
+    schemas 2-4 wrote (task_values.values), their names interned as those schemas did."""
+    from celerytui.core.journal import task_values as tv
+    from celerytui.core.journal.names import FIRST_FREE, STATE_IDS
+    from celerytui.core.journal.schema import DIALECT_STEPS, MIGRATIONS
+
+    for step in range(1, version + 1):
+        for statement in MIGRATIONS[step]:
+            db.execute(statement.format(blob=db.blob, id=db.id_column))
+        for statement in DIALECT_STEPS.get(step, {}).get(db.dialect, ()):
+            db.execute(statement)
+    db.execute("DROP TABLE tasks_v1")
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),))
+    db.execute("INSERT INTO meta (key, value) VALUES ('time_epoch', ?)", (str(epoch),))
+    ids: dict[str, int] = {}
+
+    def name_id(text: str | None) -> int | None:
+        if text is None:
+            return None
+        if text in STATE_IDS:
+            return STATE_IDS[text]
+        if text not in ids:
+            ids[text] = FIRST_FREE + len(ids)
+            db.execute("INSERT INTO names (id, value) VALUES (?, ?)", (ids[text], text))
+        return ids[text]
+
+    marks = ", ".join("?" for _ in tv.COLUMNS)
+    for row in rows:
+        values = tv.values(row, epoch, name_id, row.at or epoch, tv.Packer())
+        db.execute(f"INSERT INTO tasks ({', '.join(tv.COLUMNS)}) VALUES ({marks})", values)
