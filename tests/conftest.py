@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -12,6 +13,13 @@ from tests.support.hung_work import (  # noqa: F401 (hooks: names the test that 
 )
 from tests.support.services import RedisServer, RedisTarget, port_answers
 from tests.support.workers import WorkerProcess
+
+# A suite started in the background (nohup, or `&` in a script) inherits SIGINT ignored, and
+# every command a test starts would inherit that too: the tests that stop a command as Ctrl-C
+# does (SIGINT) then waited for nothing and killed it (6 failures in a CI run started so). A
+# handler here is reset to the default in each child at exec, as on a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
