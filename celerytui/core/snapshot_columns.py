@@ -24,6 +24,8 @@ from itertools import accumulate, chain, islice, repeat
 from operator import add, itemgetter, mul, sub
 from typing import Any
 
+from celerytui.core.byte_planes import planes as _shuffle
+from celerytui.core.byte_planes import unplanes as _unshuffle
 from celerytui.core.model import NO_CHILDREN, timeline_pairs
 from celerytui.core.snapshot_uuids import decode_uuids
 
@@ -252,21 +254,6 @@ def _unfloats(data: memoryview) -> list[float]:
 
 def _ints(values: Any, code: str) -> bytes:
     return array(code, values).tobytes()
-
-
-def _shuffle(data: bytes, width: int) -> bytes:
-    """Byte k of every value, for k in 0..width-1 (zlib finds the runs of high bytes)."""
-    return b"".join(data[k::width] for k in range(width))
-
-
-def _unshuffle(data: memoryview, width: int) -> bytes:
-    if len(data) % width:
-        raise ValueError("a state snapshot with a cut column")
-    n = len(data) // width
-    out = bytearray(len(data))
-    for k in range(width):
-        out[k::width] = data[k * n : (k + 1) * n]
-    return bytes(out)
 
 
 def unpack(code: str, data: memoryview | bytes) -> array[Any]:

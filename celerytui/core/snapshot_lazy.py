@@ -34,8 +34,8 @@ from dataclasses import fields
 from itertools import accumulate, chain, repeat
 from typing import Any, Protocol
 
+from celerytui.core.byte_planes import unplanes as unshuffle
 from celerytui.core.model import Task
-from celerytui.core.snapshot_columns import _unshuffle as unshuffle
 from celerytui.core.snapshot_columns import take, unpack, unstrings
 from celerytui.core.snapshot_refs import TIMES, refs_reader, timelines_reader
 

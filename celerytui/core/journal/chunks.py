@@ -26,6 +26,9 @@ from itertools import accumulate, compress, count, filterfalse, repeat
 from operator import eq, sub
 from typing import Any
 
+from celerytui.core.byte_planes import planes as _planes
+from celerytui.core.byte_planes import unplanes as _unplanes
+
 CODEC_JSON = 1
 CODEC_COLUMNS = 2  # read only: what schemas 1-4 wrote
 CODEC_PLANES = 3
@@ -157,20 +160,6 @@ def _deltas(values: list[int]) -> bytes:
         return array("q", deltas).tobytes()
     except OverflowError:
         return array("q", [(d + _HALF) % _MASK - _HALF for d in deltas]).tobytes()
-
-
-def _planes(blob: bytes, width: int) -> bytes:
-    """Values of `width` bytes as their byte planes: every first byte, every second, ..."""
-    return b"".join([blob[i::width] for i in range(width)])
-
-
-def _unplanes(blob: bytes | memoryview, width: int) -> bytearray:
-    """The values `_planes` was given back, byte plane by byte plane (C-level copies)."""
-    out = bytearray(len(blob))
-    n = len(blob) // width
-    for i in range(width):
-        out[i::width] = blob[i * n : (i + 1) * n]
-    return out
 
 
 def _undeltas(blob: bytes | bytearray | memoryview) -> array[int]:
