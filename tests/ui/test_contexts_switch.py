@@ -5,8 +5,6 @@ was reached."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import redis
 from textual.command import CommandPalette
@@ -71,8 +69,9 @@ def _results_clients(redis_target, db: int) -> int:
     return sum(1 for c in clients if c.get("name") == CLIENT_NAME and int(c["db"]) == db)
 
 
-def _pollers() -> int:
-    return sum(1 for t in threading.enumerate() if t.name == "celerytui-poller" and t.is_alive())
+def _pollers(monitor) -> int:
+    """Live poller threads of ``monitor`` (not the process's: a test before may leave one)."""
+    return sum(1 for t in monitor._threads if t.name == "celerytui-poller" and t.is_alive())
 
 
 async def _switched(pilot, app, name: str) -> None:
@@ -127,7 +126,7 @@ async def test_switching_context_shows_only_the_new_clusters_workers_and_tasks(
         header = screen_text(app).splitlines()[0]
         assert header.startswith(" b[x] · Tasks") and "read-only" in header
         # the old monitor is gone: its poller thread and its result connections
-        assert _pollers() == 1
+        assert _pollers(old) == 0 and _pollers(app.monitor) == 1
         await until(pilot, lambda: _results_clients(redis_target, backend_a) == 0, what="a closed")
 
         later_in_a = client_a.send_task(EMAIL, args=["a2", "hi"]).id
